@@ -1,0 +1,96 @@
+"""The canonical lead frame every stage works on, and the tiers and categories a lead is routed by."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import pandas as pd
+
+
+class Tier(StrEnum):
+    VIP = "VIP"  # senior buyer at a fit account: senior AE, 5-minute SLA
+    STANDARD = "Standard"  # qualified fit: tier-1 AE, 30-minute SLA
+    NURTURE = "Nurture"  # not ready or not fit yet: automated sequence, no SLA
+    OTHER = "Other"  # not sales: routed out of the pipeline
+
+
+class Category(StrEnum):
+    SALES = "sales"
+    SUPPORT = "support"
+    PARTNERSHIP = "partnership"
+    PRESS = "press"
+    JOBS = "jobs"
+    SPAM = "spam"
+    RESEARCH = "research"
+
+
+class Status(StrEnum):
+    """Where a lead's decision stands in the ledger."""
+
+    RECORDED = "recorded"  # decided and committed, owner not yet written
+    WRITING = "writing"  # claimed by a router that is writing the owner now
+    WRITTEN = "written"
+    WRITE_FAILED = "write_failed"
+    REVIEW = "review"
+    QUARANTINED = "quarantined"
+    SHADOW = "shadow"  # decided in shadow mode: nothing written to the CRM
+
+
+TIERS = [t.value for t in Tier]
+CATEGORIES = [c.value for c in Category]
+
+UTC_TS = "datetime64[us, UTC]"
+
+# What every CRM adapter returns from fetch_new_leads, in this order.
+LEAD_COLUMNS: dict[str, str] = {
+    "lead_id": "string",
+    "first_name": "string",
+    "last_name": "string",
+    "email": "string",
+    "phone": "string",
+    "title": "string",
+    "company": "string",
+    "website": "string",
+    "country": "string",
+    "state": "string",
+    "city": "string",
+    "industry": "string",
+    "employees": "Int64",
+    "annual_revenue": "Float64",
+    "lead_source": "string",
+    "message": "string",
+    "owner_id": "string",  # the CRM's current owner (often a default queue)
+    "created_at": UTC_TS,
+    "modified_at": UTC_TS,
+}
+
+# Added by the stages after pull.
+ENRICHED_COLUMNS: dict[str, str] = {
+    "email_domain": "string",
+    "is_free_mail": "boolean",
+    "region": "string",
+}
+CLASSIFIED_COLUMNS: dict[str, str] = {
+    "tier": "string",
+    "category": "string",
+    "priority": "Int64",
+    "decided_by": "string",
+    "confidence": "Float64",
+    "pool": "string",
+}
+
+
+def empty_leads() -> pd.DataFrame:
+    """A lead frame with no rows and the canonical dtypes."""
+    return conform(pd.DataFrame(columns=list(LEAD_COLUMNS)))
+
+
+def conform(frame: pd.DataFrame, columns: dict[str, str] = LEAD_COLUMNS) -> pd.DataFrame:
+    """Return frame with exactly `columns` (missing ones added as nulls) cast to their dtypes."""
+    out = frame.reindex(columns=list(columns))
+    for name, dtype in columns.items():
+        if dtype == UTC_TS:
+            out[name] = pd.to_datetime(out[name], utc=True, errors="coerce", format="mixed").astype(UTC_TS)
+        else:
+            out[name] = out[name].astype(dtype)
+    return out.reset_index(drop=True)

@@ -1,0 +1,40 @@
+# leadrouter: `make run` (Prefect server + scheduled flows on the sandbox CRM) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PREFECT_HOME := $(CURDIR)/.prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export PREFECT_API_URL ?= http://127.0.0.1:4200/api
+export LEADROUTER_STORE_URL ?= sqlite:///$(CURDIR)/var/leadrouter.db
+export LEADROUTER_SANDBOX_PATH ?= $(CURDIR)/var/sandbox.db
+
+.PHONY: run test lint format bench clean venv
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
+	touch $@
+
+run: venv
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python deployments/run_local.py
+
+test: venv
+	env -u PREFECT_API_URL $(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: venv
+	env -u PREFECT_API_URL $(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .prefect var .pytest_cache .ruff_cache

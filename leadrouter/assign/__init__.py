@@ -1,0 +1,1 @@
+"""Assignment: choose the owner of each lead from the roster, fairly, and say why."""

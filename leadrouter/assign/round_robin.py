@@ -1,0 +1,42 @@
+"""Weighted round robin by stride scheduling, computed for a whole batch at once.
+
+Each rep has a pass value; a lead goes to the rep with the lowest pass, whose pass then grows by its stride
+(1 / weight). Over any run of assignments each rep's count stays within one of its weight share, the state
+is two numbers per rep, and the order for n leads is the n smallest of the reps' arithmetic sequences, which
+numpy can compute without a loop over leads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def pool_clock(passes: pd.Series, weights: pd.Series) -> float:
+    """The time of the pool's last assignment: the latest (pass - stride) among reps with state."""
+    known = passes.dropna()
+    if known.empty:
+        return 0.0
+    strides = 1.0 / weights.reindex(known.index).fillna(1.0)
+    return float((known - strides).max())
+
+
+def round_robin(n: int, weights: pd.Series, passes: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Owners for the next n leads of a pool, and the reps' new pass values.
+
+    weights: weight per eligible rep (index: rep id; order breaks ties). passes: stored pass per rep; reps
+    without one (new to the pool) and reps far behind (back from leave) start level with the pool's clock,
+    so nobody is flooded or starved by a roster change.
+    """
+    reps = weights.index
+    stride = 1.0 / weights.to_numpy(dtype=float)
+    clock = pool_clock(passes.reindex(reps), weights)
+    start = np.fmax(passes.reindex(reps).to_numpy(dtype=float), clock)  # fmax: NaN (new rep) -> clock
+    if n == 0:
+        return np.array([], dtype=object), pd.Series(start, index=reps)
+    times = start[:, None] + np.arange(n)[None, :] * stride[:, None]  # rep x k-th turn
+    rep_index = np.broadcast_to(np.arange(len(reps))[:, None], times.shape)
+    order = np.lexsort((rep_index.ravel(), times.ravel()))[:n]
+    chosen = rep_index.ravel()[order]
+    counts = np.bincount(chosen, minlength=len(reps))
+    return reps.to_numpy()[chosen], pd.Series(start + counts * stride, index=reps)

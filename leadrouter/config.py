@@ -1,0 +1,87 @@
+"""Settings, and loading of the YAML files a user edits (rulebook, roster) with errors that name file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+M = TypeVar("M", bound=BaseModel)
+
+# the example config shipped with the project, used when the working directory has none
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    """Where things live. Every field can be set by a LEADROUTER_* environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="LEADROUTER_")
+
+    store_url: str = "sqlite:///var/leadrouter.db"
+    crm: Literal["sandbox"] = "sandbox"
+    sandbox_path: Path = Path("var/sandbox.db")
+    rulebook_path: Path = PROJECT_ROOT / "config" / "rulebook.yaml"
+    roster_path: Path = PROJECT_ROOT / "config" / "roster.yaml"
+    batch_size: int = 5000
+
+
+class ConfigError(ValueError):
+    """A config file is wrong; the message names the file, the line and the field."""
+
+    def __init__(self, path: Path | str, line: int | None, field: str, message: str) -> None:
+        self.path, self.line, self.field = str(path), line, field
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
+
+
+def load_yaml_model(path: Path | str, model: type[M]) -> M:
+    """Parse a YAML file into `model`, turning every problem into a ConfigError at its line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(path, None, "", f"cannot read the file ({exc.strerror})") from exc
+    try:
+        data = yaml.safe_load(text) or {}
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(path, mark.line + 1 if mark else None, "", f"invalid YAML: {exc}") from exc
+    try:
+        loaded = model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(path, line_of(root, loc), dotted(loc), message) from exc
+    # checks across fields (a pool naming an unknown rep) report their own location
+    for loc, message in getattr(loaded, "problems", lambda: [])():
+        raise ConfigError(path, line_of(root, loc), dotted(loc), message)
+    return loaded
+
+
+def line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the YAML node at `loc` (a pydantic error location), or of its nearest parent."""
+    node, line = root, (root.start_mark.line + 1 if root else None)
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == key), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            node = None
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def dotted(loc: tuple[Any, ...]) -> str:
+    """('rules', 3, 'tier') -> 'rules[3].tier'."""
+    out = ""
+    for key in loc:
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+    return out

@@ -1,0 +1,52 @@
+"""The CRM protocol every adapter offers. Every call works on a batch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import pandas as pd
+
+# write_assignments returns one row per lead with these columns
+WRITE_RESULT_COLUMNS = ["lead_id", "ok", "retry", "error"]
+
+
+def cursor_of(stamp: pd.Timestamp, record_id: str) -> str:
+    """A cursor that sorts as (modification stamp, id), so ties on the same stamp never skip or repeat a record."""
+    return f"{stamp.tz_convert('UTC').strftime('%Y-%m-%dT%H:%M:%S.%fZ')}|{record_id}"
+
+
+def parse_cursor(cursor: str | None) -> tuple[str, str]:
+    """(stamp text, id) of a cursor; the empty cursor sorts before everything."""
+    if not cursor:
+        return "", ""
+    stamp, _, record_id = cursor.partition("|")
+    return stamp, record_id
+
+
+class CRM(Protocol):
+    name: str
+
+    def fetch_new_leads(self, since: str | None, limit: int) -> tuple[pd.DataFrame, str | None]:
+        """Leads modified after the cursor, oldest first, as a canonical lead frame; and the cursor after them."""
+        ...
+
+    def fetch_owners(self) -> pd.DataFrame:
+        """Active users: owner_id, name, email, active."""
+        ...
+
+    def find_existing(self, emails: Sequence[str], domains: Sequence[str]) -> pd.DataFrame:
+        """Existing leads, contacts and accounts by email or domain: kind, record_id, email, domain, owner_id."""
+        ...
+
+    def write_assignments(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Write owner_id (and routing fields) per lead; one WRITE_RESULT_COLUMNS row per lead, never one error."""
+        ...
+
+    def first_touch(self, lead_ids: Sequence[str]) -> pd.DataFrame:
+        """lead_id, first_touch_at: when the owner first acted on each lead (NaT if not yet)."""
+        ...
+
+    def fetch_outcomes(self, lead_ids: Sequence[str]) -> pd.DataFrame:
+        """lead_id, deal_id, stage, is_closed, is_won, amount, close_date for leads that became deals."""
+        ...

@@ -1,0 +1,27 @@
+"""Email-derived facts: the domain and whether it is a free-mail provider."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+# free-mail providers never identify a company: a lead from them cannot match an account by domain
+FREE_MAIL_DOMAINS = frozenset(
+    """
+    gmail.com googlemail.com yahoo.com yahoo.co.uk yahoo.co.jp yahoo.fr yahoo.de ymail.com outlook.com
+    hotmail.com hotmail.co.uk hotmail.fr live.com msn.com icloud.com me.com mac.com aol.com proton.me
+    protonmail.com gmx.de gmx.net gmx.com web.de t-online.de mail.ru yandex.ru yandex.com qq.com 163.com
+    126.com naver.com daum.net hanmail.net zoho.com mail.com fastmail.com tutanota.com libero.it orange.fr
+    free.fr laposte.net bol.com.br uol.com.br rediffmail.com seznam.cz wp.pl o2.pl
+    """.split()
+)
+
+
+def email_domain(emails: pd.Series) -> pd.Series:
+    """The lowercased part after the last @, or <NA>."""
+    parts = emails.astype("string").str.strip().str.lower().str.rpartition("@")
+    domain = parts[2].where(parts[1] == "@")
+    return domain.where(domain.str.len() > 0).astype("string")
+
+
+def is_free_mail(domains: pd.Series) -> pd.Series:
+    return domains.isin(FREE_MAIL_DOMAINS).astype("boolean")

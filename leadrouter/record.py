@@ -1,0 +1,157 @@
+"""Record a batch in the ledger: assign owners and commit decisions and round-robin state in one transaction.
+
+Assignment happens inside the transaction because round-robin turns must be taken under the lock: two routers
+that both pulled a lead decide it once, and every turn a rep gets is a lead that rep really got.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Connection
+
+from leadrouter.assign.owners import assign_owners
+from leadrouter.assign.roster import Roster
+from leadrouter.schema import Status
+from leadrouter.store import Store, ledger
+from leadrouter.store.tables import decisions, quarantine, review_queue
+
+NO_RULE = "no rule resolved the lead and no model is configured"
+
+
+@dataclass(frozen=True)
+class BatchContext:
+    source: str
+    run_id: str
+    rulebook_version: str
+    shadow: bool = False
+
+
+def record_batch(
+    store: Store, ctx: BatchContext, classified: pd.DataFrame, quarantined: pd.DataFrame, roster: Roster
+) -> pd.DataFrame:
+    """Decide every lead of the batch not decided before; returns the new decisions (lead_id, status, owner...).
+
+    classified: leads that passed validation, with tier (<NA> when unresolved -> review queue).
+    quarantined: lead_id, reason, reasons for the rows validation stopped.
+    """
+    prefix = "shadow:" if ctx.shadow else ""  # shadow runs keep their own turns, never the live pools'
+    ledger.ensure_rep_rows(store, [(prefix + p.name, rep) for p in roster.pools for rep in p.reps])
+    with store.transaction() as conn:
+        state = ledger.lock_rep_state(conn)
+        seen = ledger.decided_ids(conn, ctx.source, [*classified["lead_id"], *quarantined["lead_id"]])
+        classified = classified[~classified["lead_id"].isin(seen)]
+        quarantined = quarantined[~quarantined["lead_id"].isin(seen)]
+        resolved = classified[classified["tier"].notna()]
+        review = classified[classified["tier"].isna()]
+        pool_state = (
+            state[state["pool"].str.startswith(prefix)]
+            if prefix
+            else state[~state["pool"].str.startswith("shadow:")]
+        )
+        pool_state = pool_state.assign(pool=pool_state["pool"].str.removeprefix(prefix))
+        assigned, new_state = assign_owners(resolved, roster, pool_state)
+        recorded = _decision_rows(ctx, assigned, review, quarantined)
+        _insert(conn, ctx, recorded, review, quarantined)
+        ledger.save_rep_state(conn, new_state.assign(pool=prefix + new_state["pool"]))
+    return recorded
+
+
+def _decision_rows(
+    ctx: BatchContext, assigned: pd.DataFrame, review: pd.DataFrame, quarantined: pd.DataFrame
+) -> pd.DataFrame:
+    routed_status = Status.SHADOW if ctx.shadow else Status.RECORDED
+    routed = assigned.assign(status=routed_status.value)
+    routed["routing_reason"] = (
+        routed["decided_by"] + " → pool " + routed["pool"].fillna("-") + " → " + routed["assign_method"]
+    )
+    queued = review.assign(status=Status.REVIEW.value, routing_reason=NO_RULE)
+    stopped = quarantined.assign(status=Status.QUARANTINED.value, routing_reason=quarantined["reason"])
+    frames = [f for f in (routed, queued, stopped) if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=["lead_id", "status", "owner_id", "tier", "routing_reason"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _insert(
+    conn: Connection,
+    ctx: BatchContext,
+    recorded: pd.DataFrame,
+    review: pd.DataFrame,
+    quarantined: pd.DataFrame,
+) -> None:
+    if recorded.empty:
+        return
+    stamp = ledger.now()
+    cols = recorded.reindex(
+        columns=[
+            "lead_id",
+            "status",
+            "tier",
+            "category",
+            "priority",
+            "decided_by",
+            "confidence",
+            "owner_id",
+            "pool",
+            "assign_method",
+            "region",
+            "routing_reason",
+            "created_at",
+        ]
+    )
+    cols = cols.astype(object).where(cols.notna(), None)
+    rows = [
+        {
+            "source": ctx.source,
+            "lead_id": r.lead_id,
+            "run_id": ctx.run_id,
+            "status": r.status,
+            "tier": r.tier,
+            "category": r.category,
+            "priority": None if r.priority is None else int(r.priority),
+            "decided_by": r.decided_by,
+            "confidence": None if r.confidence is None else float(r.confidence),
+            "owner_id": r.owner_id,
+            "pool": r.pool,
+            "explanation": {
+                "rule": r.decided_by,
+                "region": r.region,
+                "pool": r.pool,
+                "method": r.assign_method,
+                "summary": r.routing_reason,
+            },
+            "rulebook_version": ctx.rulebook_version,
+            "shadow": ctx.shadow,
+            "lead_created_at": None if r.created_at is None else r.created_at.to_pydatetime(),
+            "decided_at": stamp,
+            "write_attempts": 0,
+        }
+        for r in cols.itertuples(index=False)
+    ]
+    conn.execute(decisions.insert(), rows)
+    if len(review):
+        conn.execute(
+            review_queue.insert(),
+            [
+                {"source": ctx.source, "lead_id": lid, "reason": NO_RULE, "created_at": stamp}
+                for lid in review["lead_id"]
+            ],
+        )
+    if len(quarantined):
+        conn.execute(
+            quarantine.insert(),
+            [
+                {
+                    "source": ctx.source,
+                    "lead_id": lid,
+                    "reason": reason,
+                    "reasons": reasons,
+                    "created_at": stamp,
+                }
+                for lid, reason, reasons in zip(
+                    quarantined["lead_id"], quarantined["reason"], quarantined["reasons"], strict=True
+                )
+            ],
+        )

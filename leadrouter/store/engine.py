@@ -1,0 +1,69 @@
+"""Connecting to the store: SQLite by default, PostgreSQL by URL; migrations by alembic."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x1EAD_0001  # advisory lock id held while migrating
+
+
+class Store:
+    """A ledger database. `transaction()` serialises writers: BEGIN IMMEDIATE on SQLite, row locks on PostgreSQL."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.is_postgres = engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    def migrate(self) -> None:
+        """Bring the schema to the latest alembic revision."""
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            if self.is_postgres:  # two routers starting at once: the second waits, then finds head
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str, migrate: bool = True) -> Store:
+    """Open (and by default migrate) the store at a SQLAlchemy URL; creates the folder of a SQLite file."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 60} if url.startswith("sqlite") else {})
+    if engine.dialect.name == "sqlite":
+        _sqlite_begin_immediate(engine)
+    store = Store(engine)
+    if migrate:
+        store.migrate()
+    return store
+
+
+def _sqlite_begin_immediate(engine: Engine) -> None:
+    """Take SQLite's write lock at BEGIN, so two routers queue instead of failing on lock upgrade."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record) -> None:
+        dbapi_conn.isolation_level = None  # let SQLAlchemy's BEGIN below be the only one
+        dbapi_conn.execute("PRAGMA journal_mode=WAL")
+        dbapi_conn.execute("PRAGMA busy_timeout=60000")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

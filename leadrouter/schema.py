@@ -59,7 +59,7 @@ LEAD_COLUMNS: dict[str, str] = {
     "annual_revenue": "Float64",
     "lead_source": "string",
     "message": "string",
-    "owner_id": "string",  # the CRM's current owner (often a default queue)
+    "crm_owner_id": "string",  # the owner in the CRM when pulled (often a default queue)
     "created_at": UTC_TS,
     "modified_at": UTC_TS,
 }

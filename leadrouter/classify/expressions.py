@@ -106,6 +106,10 @@ class Condition:
         if name == "contains":
             needle = pattern.lower()
             return lambda f: _text(column(f), f).str.lower().str.contains(needle, regex=False)
+        if any(ch in pattern for ch in "\b\f\v"):
+            raise ExpressionError(
+                f'{ast.unparse(node)!r}: write regular expressions as r"..." so \\b means a word boundary'
+            )
         try:
             re.compile(pattern)
         except re.error as exc:

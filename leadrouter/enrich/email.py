@@ -18,9 +18,7 @@ FREE_MAIL_DOMAINS = frozenset(
 
 def email_domain(emails: pd.Series) -> pd.Series:
     """The lowercased part after the last @, or <NA>."""
-    parts = emails.astype("string").str.strip().str.lower().str.rpartition("@")
-    domain = parts[2].where(parts[1] == "@")
-    return domain.where(domain.str.len() > 0).astype("string")
+    return emails.astype("string").str.strip().str.lower().str.extract(r"@([^@\s]+)$", expand=False)
 
 
 def is_free_mail(domains: pd.Series) -> pd.Series:

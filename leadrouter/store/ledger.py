@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Insert, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from leadrouter.schema import Status
@@ -27,7 +27,7 @@ def chunks(values: list, size: int = CHUNK) -> Iterator[list]:
 
 def get_watermark(store: Store, source: str) -> str | None:
     with store.engine.connect() as conn:
-        return conn.execute(select(watermarks.c.cursor).where(watermarks.c.source == source)).scalar()
+        return conn.execute(select(watermarks.c.cursor).where(watermarks.c.source == source)).scalar() or None
 
 
 def advance_watermark(store: Store, source: str, cursor: str | None) -> None:
@@ -35,17 +35,24 @@ def advance_watermark(store: Store, source: str, cursor: str | None) -> None:
     if cursor is None:
         return
     with store.transaction() as conn:
+        conn.execute(
+            insert_ignoring_duplicates(store, watermarks),
+            {"source": source, "cursor": "", "updated_at": now()},
+        )
         current = conn.execute(
             select(watermarks.c.cursor).where(watermarks.c.source == source).with_for_update()
         ).scalar()
-        if current is None:
-            conn.execute(watermarks.insert().values(source=source, cursor=cursor, updated_at=now()))
-        elif cursor > current:
+        if cursor > current:
             conn.execute(
                 update(watermarks)
                 .where(watermarks.c.source == source)
                 .values(cursor=cursor, updated_at=now())
             )
+
+
+def insert_ignoring_duplicates(store: Store, table: Table) -> Insert:
+    """INSERT ... ON CONFLICT DO NOTHING, in the store's dialect."""
+    return (postgresql if store.is_postgres else sqlite).insert(table).on_conflict_do_nothing()
 
 
 def decided_ids(conn: Connection, source: str, lead_ids: Iterable[str]) -> set[str]:
@@ -65,9 +72,8 @@ def ensure_rep_rows(store: Store, pairs: list[tuple[str, str]]) -> None:
     rows = [
         {"pool": p, "rep_id": r, "pass_value": None, "assigned": 0, "updated_at": now()} for p, r in pairs
     ]
-    insert = (postgresql if store.is_postgres else sqlite).insert(rep_state).on_conflict_do_nothing()
     with store.transaction() as conn:
-        conn.execute(insert, rows)
+        conn.execute(insert_ignoring_duplicates(store, rep_state), rows)
 
 
 def lock_rep_state(conn: Connection) -> pd.DataFrame:

@@ -1,0 +1,31 @@
+"""RouterSettings: where a deployment's store, CRM and config files are."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from prefect.blocks.core import Block
+from pydantic import Field
+
+from leadrouter.config import Settings
+
+
+class RouterSettings(Block):
+    """Settings for leadrouter flows; unset fields fall back to LEADROUTER_* environment variables."""
+
+    _block_type_name = "Leadrouter Settings"
+    _description = "Store URL, CRM choice and config file paths for leadrouter flows."
+
+    store_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the ledger, e.g. postgresql://..."
+    )
+    crm: Literal["sandbox"] | None = Field(default=None, description="Which CRM adapter to route from.")
+    sandbox_path: str | None = None
+    rulebook_path: str | None = None
+    roster_path: str | None = None
+    batch_size: int | None = Field(default=None, gt=0)
+
+    def get_settings(self) -> Settings:
+        """Core Settings: this block's values over the environment's."""
+        fields = self.model_dump(include=set(Settings.model_fields), exclude_none=True)
+        return Settings(**fields)

@@ -1,0 +1,87 @@
+"""leadrouter: route inbound leads from your CRM to the right rep, fast."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from leadrouter.config import PROJECT_ROOT, Settings
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+console = Console()
+
+
+def _prefect_env() -> None:
+    """Keep Prefect's state inside the project and its telemetry off, unless the user chose otherwise."""
+    os.environ.setdefault("PREFECT_HOME", str(PROJECT_ROOT / ".prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+@app.command()
+def init(
+    seed: Annotated[int, typer.Option(help="Seed of the sandbox's generated data")] = 7,
+    leads: Annotated[int, typer.Option(help="New leads waiting in the sandbox")] = 200,
+    force: Annotated[bool, typer.Option(help="Recreate the sandbox even if it exists")] = False,
+) -> None:
+    """Create the store and a seeded sandbox CRM at the configured paths (LEADROUTER_* variables)."""
+    from leadrouter.router import init_sandbox
+
+    settings = Settings()
+    created = init_sandbox(settings, seed=seed, leads=leads, force=force)
+    console.print(f"store    {settings.store_url}  (migrated)")
+    state = "created" if created else "exists, kept (use --force to recreate)"
+    console.print(f"sandbox  {settings.sandbox_path}  ({state})")
+
+
+@app.command()
+def demo(
+    leads: Annotated[int, typer.Option(help="Leads to generate and route")] = 2000,
+    seed: Annotated[int, typer.Option(help="Seed of the generated data")] = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+) -> None:
+    """Route generated leads once, end to end, on a fresh temporary sandbox and store."""
+    started = time.perf_counter()
+    _prefect_env()
+    with tempfile.TemporaryDirectory(prefix="leadrouter-demo-") as tmp:
+        os.environ["LEADROUTER_STORE_URL"] = f"sqlite:///{tmp}/ledger.db"
+        os.environ["LEADROUTER_SANDBOX_PATH"] = f"{tmp}/sandbox.db"
+        os.environ["LEADROUTER_CRM"] = "sandbox"
+        from flows.route_inbound import route_inbound
+        from leadrouter.crm.sandbox import SandboxCRM
+
+        crm = SandboxCRM.create(Path(tmp) / "sandbox.db", seed=seed, leads=leads)
+        summary = route_inbound(batch_size=Settings().batch_size, return_state=False)
+        summary["double_assigned"] = int((crm.owner_write_counts() > 1).sum())
+    summary["elapsed_s"] = round(time.perf_counter() - started, 2)
+    if as_json:
+        print(json.dumps(summary))
+    else:
+        _print_summary(summary)
+
+
+def _print_summary(summary: dict) -> None:
+    head = Table(title="leadrouter demo")
+    head.add_column("")
+    head.add_column("value", justify="right")
+    for key in ("leads", "written", "quarantined", "review", "write_failed", "double_assigned", "elapsed_s"):
+        head.add_row(key.replace("_", " "), str(summary[key]))
+    console.print(head)
+    for title, counts in (("tier", summary["by_tier"]), ("owner", summary["by_owner"])):
+        table = Table(title=f"by {title}")
+        table.add_column(title)
+        table.add_column("leads", justify="right")
+        for name, n in counts.items():
+            table.add_row(name, str(n))
+        console.print(table)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Prefect flows. Each reads like its pipeline's stage list."""

@@ -1,0 +1,49 @@
+"""route-inbound: pull new leads, validate, enrich, classify, assign and record, write owners back."""
+
+from __future__ import annotations
+
+import uuid
+
+import pandas as pd
+from prefect import flow, get_run_logger
+from prefect.runtime import flow_run
+
+from flows.settings import load_settings
+from leadrouter.router import open_router
+from tasks.artifacts import publish_quarantine, publish_routing_summary
+from tasks.crm import advance_watermark, pull_new_leads, write_assignments
+from tasks.stages import classify_leads, enrich_leads, record_decisions, validate_leads
+
+
+@flow(name="route-inbound")
+def route_inbound(
+    batch_size: int = 5000, max_batches: int = 20, shadow: bool = False, settings_block: str | None = None
+) -> dict:
+    """Route every lead that arrived since the last run, batch by batch.
+
+    shadow: decide and record, but write nothing to the CRM (compare against current routing first).
+    """
+    logger = get_run_logger()
+    router = open_router(load_settings(settings_block))
+    run_id = flow_run.id or uuid.uuid4().hex
+    quarantined_all = []
+    for _ in range(max_batches):
+        leads, cursor = pull_new_leads(router, batch_size)
+        checked = validate_leads(leads)
+        enriched = enrich_leads(checked.valid)
+        classified = classify_leads(enriched, router)
+        record_decisions(router, classified, checked.quarantined, run_id, shadow)
+        if not shadow:
+            write_assignments(router, claim=run_id)  # also finishes what a crashed run recorded
+        advance_watermark(router, cursor)
+        quarantined_all.append(checked.quarantined)
+        if cursor is None:
+            break
+    publish_quarantine(pd.concat(quarantined_all, ignore_index=True))
+    summary = publish_routing_summary(router, run_id)
+    logger.info(
+        "routed %(leads)s leads: %(written)s written, %(quarantined)s quarantined, %(review)s to review",
+        summary,
+    )
+    router.store.dispose()
+    return summary

@@ -1,0 +1,1 @@
+"""CRM adapters behind one protocol: the sandbox, Salesforce and HubSpot."""

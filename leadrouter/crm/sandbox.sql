@@ -1,0 +1,33 @@
+-- the sandbox CRM's tables, shaped like a CRM's objects
+CREATE TABLE users (id TEXT PRIMARY KEY, name TEXT, email TEXT, role TEXT, region TEXT, active INTEGER);
+CREATE TABLE accounts (
+    id TEXT PRIMARY KEY, name TEXT, website TEXT, domain TEXT UNIQUE, industry TEXT, employees INTEGER,
+    annual_revenue REAL, country TEXT, state TEXT, city TEXT, owner_id TEXT REFERENCES users(id)
+);
+CREATE TABLE contacts (
+    id TEXT PRIMARY KEY, account_id TEXT REFERENCES accounts(id), first_name TEXT, last_name TEXT, email TEXT,
+    title TEXT, owner_id TEXT REFERENCES users(id)
+);
+CREATE INDEX contacts_email ON contacts (lower(email));
+CREATE TABLE leads (
+    id TEXT PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT, phone TEXT, title TEXT, company TEXT,
+    website TEXT, country TEXT, state TEXT, city TEXT, industry TEXT, employees INTEGER, annual_revenue REAL,
+    lead_source TEXT, message TEXT, status TEXT NOT NULL DEFAULT 'New', owner_id TEXT, lead_tier TEXT,
+    routing_reason TEXT, converted_opportunity_id TEXT, is_deleted INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL, modified_at TEXT NOT NULL
+);
+CREATE INDEX leads_modified ON leads (modified_at, id);
+CREATE INDEX leads_email ON leads (lower(email));
+-- the generator's ground truth, kept apart from the CRM's fields
+CREATE TABLE lead_labels (lead_id TEXT PRIMARY KEY, label_category TEXT, label_tier TEXT, label_kind TEXT);
+CREATE TABLE activities (
+    id INTEGER PRIMARY KEY, lead_id TEXT REFERENCES leads(id), owner_id TEXT, type TEXT, created_at TEXT
+);
+CREATE INDEX activities_lead ON activities (lead_id);
+CREATE TABLE deals (
+    id TEXT PRIMARY KEY, lead_id TEXT REFERENCES leads(id), account_id TEXT, stage TEXT, amount REAL,
+    close_date TEXT, is_closed INTEGER NOT NULL DEFAULT 0, is_won INTEGER NOT NULL DEFAULT 0, created_at TEXT
+);
+-- every owner write, like a CRM's field history: the audit that shows no lead was assigned twice
+CREATE TABLE owner_writes (id INTEGER PRIMARY KEY, lead_id TEXT, owner_id TEXT, written_at TEXT);
+CREATE TABLE sandbox_state (key TEXT PRIMARY KEY, value TEXT);

@@ -1,0 +1,1 @@
+"""Prefect tasks: thin wrappers over leadrouter calls that add retries, tags, logging and artifacts."""

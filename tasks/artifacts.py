@@ -1,0 +1,32 @@
+"""Artifacts a routing run leaves in the Prefect UI."""
+
+from __future__ import annotations
+
+import pandas as pd
+from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from leadrouter.router import Router
+from leadrouter.store import ledger
+from leadrouter.summary import summarize_run, summary_markdown
+
+
+@task(name="publish-routing-summary", cache_policy=NO_CACHE)
+def publish_routing_summary(router: Router, run_id: str) -> dict:
+    summary = summarize_run(ledger.run_decisions(router.store, router.source, run_id), router.roster)
+    create_markdown_artifact(
+        key="routing-summary", markdown=summary_markdown(summary), description="Leads routed by this run"
+    )
+    return summary
+
+
+@task(name="publish-quarantine", cache_policy=NO_CACHE)
+def publish_quarantine(quarantined: pd.DataFrame) -> None:
+    """The quarantined rows and why; reasons carry escaped, truncated excerpts, never raw lead text."""
+    if quarantined.empty:
+        return
+    table = quarantined[["lead_id", "reason"]].astype(str).to_dict(orient="records")
+    create_table_artifact(
+        key="quarantined-leads", table=table, description="Rows validation stopped, with reasons"
+    )

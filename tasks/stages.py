@@ -1,0 +1,35 @@
+"""The batch stages between pull and write: validate, enrich, classify, record."""
+
+from __future__ import annotations
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from leadrouter import enrich, record, validate
+from leadrouter.classify import rules
+from leadrouter.router import Router
+
+
+@task(name="validate-leads", cache_policy=NO_CACHE)
+def validate_leads(leads: pd.DataFrame) -> validate.ValidationResult:
+    return validate.validate_leads(leads)
+
+
+@task(name="enrich-leads", cache_policy=NO_CACHE)
+def enrich_leads(leads: pd.DataFrame) -> pd.DataFrame:
+    return enrich.enrich_leads(leads)
+
+
+@task(name="classify-leads", cache_policy=NO_CACHE)
+def classify_leads(leads: pd.DataFrame, router: Router) -> pd.DataFrame:
+    return rules.classify_by_rules(leads, router.rulebook)
+
+
+@task(name="record-decisions", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
+def record_decisions(
+    router: Router, classified: pd.DataFrame, quarantined: pd.DataFrame, run_id: str, shadow: bool
+) -> pd.DataFrame:
+    """Assign owners and commit the decisions; a retry after a lost commit re-decides nothing already decided."""
+    ctx = record.BatchContext(router.source, run_id, router.rulebook.version, shadow)
+    return record.record_batch(router.store, ctx, classified, quarantined, router.roster)

@@ -1,0 +1,135 @@
+"""route-inbound end to end under one Prefect test server: the ledger's invariants on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadrouter.crm.sandbox import DEFAULT_QUEUE, SandboxCRM
+from leadrouter.store import ledger, open_store
+
+ROOT = Path(__file__).parents[1]
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def env(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SandboxCRM:
+    """A sandbox with 300 new leads and an empty store, wired through LEADROUTER_* variables."""
+    url = (
+        f"sqlite:///{tmp_path}/ledger.db"
+        if request.param == "sqlite"
+        else request.getfixturevalue("pg_store_url")
+    )
+    monkeypatch.setenv("LEADROUTER_STORE_URL", url)
+    monkeypatch.setenv("LEADROUTER_SANDBOX_PATH", str(tmp_path / "sandbox.db"))
+    return SandboxCRM.create(tmp_path / "sandbox.db", seed=11, leads=300)
+
+
+def route(**params: object) -> dict:
+    from flows.route_inbound import route_inbound
+
+    return route_inbound(**params)
+
+
+def assert_ledger_matches_crm(crm: SandboxCRM) -> pd.DataFrame:
+    """Every lead: exactly one decision; written ones carry their owner in the CRM, written exactly once."""
+    store = open_store(os.environ["LEADROUTER_STORE_URL"])
+    with store.engine.connect() as conn:
+        decided = pd.read_sql("SELECT lead_id, status, owner_id FROM decisions", conn)
+    leads = crm.leads().set_index("id")
+    assert decided["lead_id"].is_unique
+    assert set(decided["lead_id"]) == set(leads.index)
+    assert set(decided["status"]) <= {"written", "quarantined", "review"}
+    written = decided[decided["status"] == "written"].set_index("lead_id")
+    assert (leads.loc[written.index, "owner_id"] == written["owner_id"]).all()
+    assert (
+        leads.loc[decided.loc[decided["status"] != "written", "lead_id"], "owner_id"] == DEFAULT_QUEUE
+    ).all()
+    writes = crm.owner_write_counts()
+    assert set(writes.index) == set(written.index) and (writes == 1).all()
+    return decided
+
+
+def test_every_lead_ends_written_quarantined_or_review(env: SandboxCRM) -> None:
+    summary = route()
+    assert summary["leads"] == 300
+    assert summary["written"] + summary["quarantined"] + summary["review"] == 300
+    assert summary["written"] > 200 and summary["quarantined"] > 0
+    assert sum(summary["by_tier"].values()) == summary["written"] == sum(summary["by_owner"].values())
+    decided = assert_ledger_matches_crm(env)
+    assert (decided["status"] == "quarantined").sum() == summary["quarantined"]
+
+
+def test_repeated_runs_decide_and_write_nothing_twice(env: SandboxCRM) -> None:
+    first = route()
+    again = route()
+    assert first["leads"] == 300 and again["leads"] == 0  # our own owner writes re-surface, and are skipped
+    env.add_leads(40, np.random.default_rng(1), pd.Timestamp.now(tz="UTC"), pd.Timestamp.now(tz="UTC"))
+    assert route()["leads"] == 40
+    assert len(assert_ledger_matches_crm(env)) == 340
+
+
+def test_two_runs_at_once_never_decide_or_write_a_lead_twice(env: SandboxCRM) -> None:
+    summaries: list[dict] = []
+    threads = [threading.Thread(target=lambda: summaries.append(route(batch_size=60))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(summaries) == 2
+    assert sum(s["leads"] for s in summaries) == 300
+    assert_ledger_matches_crm(env)
+
+
+@pytest.mark.parametrize("point", ["after_record", "after_write"])
+def test_a_crash_then_a_rerun_loses_nothing_and_doubles_nothing(env: SandboxCRM, point: str) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    crash = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "crash_run.py"), point],
+        env={**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert crash.returncode == 137, crash.stderr[-2000:]
+    store = open_store(os.environ["LEADROUTER_STORE_URL"])
+    counts = ledger.status_counts(store, "sandbox")
+    if point == "after_record":
+        assert counts.get("recorded", 0) > 0 and "written" not in counts
+    else:
+        assert counts.get("written", 0) > 0 and ledger.get_watermark(store, "sandbox") is None
+    route()
+    decided = assert_ledger_matches_crm(env)
+    assert len(decided) == 300
+
+
+def test_shadow_mode_decides_but_writes_nothing(env: SandboxCRM) -> None:
+    summary = route(shadow=True)
+    assert summary["shadow"] + summary["quarantined"] + summary["review"] == 300
+    assert summary["written"] == 0 and env.owner_write_counts().empty
+    assert (env.leads()["owner_id"] == DEFAULT_QUEUE).all()
+
+
+def test_each_run_publishes_a_routing_summary_and_the_quarantined_rows(env: SandboxCRM) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    from flows.route_inbound import route_inbound
+
+    state = route_inbound(return_state=True)
+    run_id = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
+    by_key = {a.key: a for a in artifacts}
+    assert {"routing-summary", "quarantined-leads"} <= set(by_key)
+    summary = state.result()
+    assert f"| {summary['leads']} | {summary['written']} |" in by_key["routing-summary"].data
+    assert "Maya Chen" in by_key["routing-summary"].data or "Priya Nair" in by_key["routing-summary"].data

@@ -1,6 +1,7 @@
 """`make run`: a local Prefect server on 127.0.0.1:4200, then every flow served on its schedule.
 
-Ctrl-C stops both. PREFECT_HOME (set by the Makefile) keeps the server's database inside the project.
+Ctrl-C stops both, in order: the children run in their own sessions so the terminal's SIGINT reaches
+only this process, which stops the flow server before the API server it talks to. PREFECT_HOME (set by the Makefile) keeps the server's database inside the project.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+
+from deployments.recover import recover_orphaned_runs
 
 API = os.environ.get("PREFECT_API_URL", "http://127.0.0.1:4200/api")
 
@@ -29,33 +32,49 @@ def wait_for_server(proc: subprocess.Popen, timeout_s: float = 120) -> None:
     sys.exit(f"the Prefect server did not answer at {API} within {timeout_s:.0f} s")
 
 
+def default_sigint() -> None:
+    """In the child: let SIGINT stop it (Python turns it into KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def main() -> None:
     children: list[subprocess.Popen] = []
 
     def stop(*_: object) -> None:
+        # the flow server first (it pauses its schedules through the API), then the API server
         for child in reversed(children):
             if child.poll() is None:
                 child.send_signal(signal.SIGINT)
-        for child in children:
             try:
-                child.wait(timeout=20)
+                child.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 child.kill()
         sys.exit(0)
 
+    # installed explicitly: a shell that started us in the background may have set SIGINT to ignored
+    signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
         print("starting the Prefect server (first start migrates its database; ~20 s)", flush=True)
         children.append(
-            subprocess.Popen(["prefect", "server", "start", "--host", "127.0.0.1", "--port", "4200"])
+            subprocess.Popen(
+                ["prefect", "server", "start", "--host", "127.0.0.1", "--port", "4200"],
+                start_new_session=True,
+                preexec_fn=default_sigint,
+            )
         )
         wait_for_server(children[0])
+        if orphaned := recover_orphaned_runs():
+            print(f"marked {orphaned} runs of an earlier, killed session as crashed", flush=True)
         print("Prefect UI: http://127.0.0.1:4200  (Ctrl-C stops everything)", flush=True)
-        children.append(subprocess.Popen([sys.executable, "-m", "deployments.serve"]))
+        children.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "deployments.serve"], start_new_session=True, preexec_fn=default_sigint
+            )
+        )
         while all(child.poll() is None for child in children):
             time.sleep(1)
-        stop()
-    except KeyboardInterrupt:
+    finally:
         stop()
 
 

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from prefect import serve
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 
 from flows.route_inbound import route_inbound
 from flows.sandbox_traffic import sandbox_traffic
 from leadrouter.config import Settings
 from leadrouter.router import init_sandbox
 
+# one run at a time per flow; a tick that finds the previous run still going is dropped, not queued,
+# because the next tick pulls everything since the watermark anyway
+ONE_AT_A_TIME = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
+
 
 def main() -> None:
     init_sandbox(Settings())  # first run: create the store and a seeded sandbox; later runs keep them
     serve(
-        # one routing run at a time: a new tick waits rather than racing the running one
-        route_inbound.to_deployment(name="sandbox", interval=30, concurrency_limit=1),
-        sandbox_traffic.to_deployment(name="sandbox", interval=15, concurrency_limit=1),
+        route_inbound.to_deployment(name="sandbox", interval=30, concurrency_limit=ONE_AT_A_TIME),
+        sandbox_traffic.to_deployment(name="sandbox", interval=15, concurrency_limit=ONE_AT_A_TIME),
     )
 
 

@@ -1,0 +1,41 @@
+"""Routing throughput and memory, end to end through route-inbound: writes bench/results.json.
+
+Each size runs `leadrouter demo --json` in a fresh process (Prefect start included) and records its wall time
+and the child's peak RSS.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+SIZES = [2_000, 20_000]
+OUT = Path(__file__).with_name("results.json")
+
+
+def run_demo(leads: int) -> dict:
+    cmd = [sys.executable, "-c", "from commands.main import main; main()", "demo", "--leads", str(leads), "--json"]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    summary = json.loads(done.stdout)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest child so far
+    return {
+        "leads": summary["leads"],
+        "elapsed_s": summary["elapsed_s"],
+        "leads_per_s": round(summary["leads"] / summary["elapsed_s"], 1),
+        "double_assigned": summary["double_assigned"],
+        "peak_rss_mb": round(peak_mb, 1),
+    }
+
+
+def main() -> None:
+    results = {f"demo_{n}": run_demo(n) for n in SIZES}
+    results["peak_rss_mb"] = max(r["peak_rss_mb"] for r in results.values())
+    OUT.write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -17,7 +17,15 @@ OUT = Path(__file__).with_name("results.json")
 
 
 def run_demo(leads: int) -> dict:
-    cmd = [sys.executable, "-c", "from commands.main import main; main()", "demo", "--leads", str(leads), "--json"]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from commands.main import main; main()",
+        "demo",
+        "--leads",
+        str(leads),
+        "--json",
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, check=True)
     summary = json.loads(done.stdout)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest child so far

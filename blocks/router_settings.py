@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from prefect.blocks.core import Block
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from leadrouter.config import Settings
 
@@ -16,8 +16,8 @@ class RouterSettings(Block):
     _block_type_name = "Leadrouter Settings"
     _description = "Store URL, CRM choice and config file paths for leadrouter flows."
 
-    store_url: str | None = Field(
-        default=None, description="SQLAlchemy URL of the ledger, e.g. postgresql://..."
+    store_url: SecretStr | None = Field(
+        default=None, description="SQLAlchemy URL of the ledger, e.g. postgresql://user:password@host/db"
     )
     crm: Literal["sandbox"] | None = Field(default=None, description="Which CRM adapter to route from.")
     sandbox_path: str | None = None
@@ -28,4 +28,6 @@ class RouterSettings(Block):
     def get_settings(self) -> Settings:
         """Core Settings: this block's values over the environment's."""
         fields = self.model_dump(include=set(Settings.model_fields), exclude_none=True)
+        if self.store_url is not None:  # a URL may carry a password: kept secret until here
+            fields["store_url"] = self.store_url.get_secret_value()
         return Settings(**fields)

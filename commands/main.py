@@ -36,7 +36,9 @@ def init(
 
     settings = Settings()
     created = init_sandbox(settings, seed=seed, leads=leads, force=force)
-    console.print(f"store    {settings.store_url}  (migrated)")
+    from sqlalchemy.engine import make_url
+
+    console.print(f"store    {make_url(settings.store_url).render_as_string(hide_password=True)}  (migrated)")
     state = "created" if created else "exists, kept (use --force to recreate)"
     console.print(f"sandbox  {settings.sandbox_path}  ({state})")
 

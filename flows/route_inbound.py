@@ -26,24 +26,27 @@ def route_inbound(
     logger = get_run_logger()
     router = open_router(load_settings(settings_block))
     run_id = flow_run.id or uuid.uuid4().hex
-    quarantined_all = []
-    for _ in range(max_batches):
-        leads, cursor = pull_new_leads(router, batch_size)
-        checked = validate_leads(leads)
-        enriched = enrich_leads(checked.valid)
-        classified = classify_leads(enriched, router)
-        record_decisions(router, classified, checked.quarantined, run_id, shadow)
-        if not shadow:
-            write_assignments(router, claim=run_id)  # also finishes what a crashed run recorded
-        advance_watermark(router, cursor)
-        quarantined_all.append(checked.quarantined)
-        if cursor is None:
-            break
-    publish_quarantine(pd.concat(quarantined_all, ignore_index=True))
-    summary = publish_routing_summary(router, run_id)
+    source = router.ledger_source(shadow)
+    quarantined = []
+    try:
+        for _ in range(max_batches):
+            leads, cursor = pull_new_leads(router, source, batch_size)
+            checked = validate_leads(leads)
+            enriched = enrich_leads(checked.valid)
+            classified = classify_leads(enriched, router)
+            record_decisions(router, classified, checked.quarantined, run_id, shadow)
+            if not shadow:
+                write_assignments(router, claim=run_id)  # also finishes what a crashed run recorded
+            advance_watermark(router, source, cursor)
+            quarantined.append(checked.quarantined)
+            if cursor is None:
+                break
+        publish_quarantine(pd.concat(quarantined, ignore_index=True))
+        summary = publish_routing_summary(router, source, run_id)
+    finally:
+        router.store.dispose()
     logger.info(
         "routed %(leads)s leads: %(written)s written, %(quarantined)s quarantined, %(review)s to review",
         summary,
     )
-    router.store.dispose()
     return summary

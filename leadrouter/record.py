@@ -37,6 +37,9 @@ def record_batch(
     quarantined: lead_id, reason, reasons for the rows validation stopped.
     """
     prefix = "shadow:" if ctx.shadow else ""  # shadow runs keep their own turns, never the live pools'
+    # one decision per lead id: a CRM page can repeat an id, and a row without one cannot be written back
+    classified = classified.dropna(subset=["lead_id"]).drop_duplicates("lead_id")
+    quarantined = quarantined.dropna(subset=["lead_id"]).drop_duplicates("lead_id")
     ledger.ensure_rep_rows(store, [(prefix + p.name, rep) for p in roster.pools for rep in p.reps])
     with store.transaction() as conn:
         state = ledger.lock_rep_state(conn)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from leadrouter.assign.roster import Roster, load_roster
 from leadrouter.classify.rules import Rulebook, load_rulebook
-from leadrouter.config import Settings
+from leadrouter.config import ConfigError, Settings
 from leadrouter.crm.base import CRM
 from leadrouter.crm.sandbox import SandboxCRM
 from leadrouter.store import Store, open_store
@@ -25,6 +25,10 @@ class Router:
     def source(self) -> str:
         return self.crm.name
 
+    def ledger_source(self, shadow: bool) -> str:
+        """Shadow runs keep a ledger of their own (decisions, watermark), so they never take leads from live routing."""
+        return f"{self.source}:shadow" if shadow else self.source
+
 
 def open_crm(settings: Settings) -> CRM:
     """The CRM adapter the settings name. (Salesforce and HubSpot are built by their Prefect blocks.)"""
@@ -36,7 +40,20 @@ def open_router(settings: Settings, crm: CRM | None = None) -> Router:
     """Load config first, so a bad rulebook or roster fails before anything touches the store or the CRM."""
     rulebook = load_rulebook(settings.rulebook_path)
     roster = load_roster(settings.roster_path)
+    check_rule_pools(rulebook, roster, settings.rulebook_path)
     return Router(settings, open_store(settings.store_url), crm or open_crm(settings), rulebook, roster)
+
+
+def check_rule_pools(rulebook: Rulebook, roster: Roster, path: Path) -> None:
+    """A pool a rule names must exist in the roster and serve the rule's tier; fails with the rule's line."""
+    pools = {p.name: p for p in roster.pools}
+    for i, rule in enumerate(rulebook.rules):
+        if rule.pool and (rule.pool not in pools or pools[rule.pool].tier != rule.tier):
+            problem = (
+                "is not in the roster" if rule.pool not in pools else f"does not serve tier {rule.tier.value}"
+            )
+            line = rulebook.line_of(("rules", i, "pool"))
+            raise ConfigError(path, line, f"rules[{i}].pool", f"pool {rule.pool!r} {problem}")
 
 
 def init_sandbox(settings: Settings, seed: int = 7, leads: int = 200, force: bool = False) -> bool:

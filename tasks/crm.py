@@ -6,17 +6,14 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from leadrouter import writeback
+from leadrouter import pull, writeback
 from leadrouter.router import Router
 from leadrouter.store import ledger
 
 
 @task(name="pull-new-leads", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE, tags=["crm"])
-def pull_new_leads(router: Router, limit: int) -> tuple[pd.DataFrame, str | None]:
-    """Leads modified since the watermark (oldest first), minus those already decided; and the next cursor."""
-    since = ledger.get_watermark(router.store, router.source)
-    leads, cursor = router.crm.fetch_new_leads(since, limit)
-    return ledger.undecided(router.store, router.source, leads), (cursor if len(leads) else None)
+def pull_new_leads(router: Router, ledger_source: str, limit: int) -> tuple[pd.DataFrame, str | None]:
+    return pull.pull_new_leads(router.store, router.crm, ledger_source, limit)
 
 
 @task(
@@ -28,5 +25,5 @@ def write_assignments(router: Router, claim: str) -> pd.DataFrame:
 
 
 @task(name="advance-watermark", cache_policy=NO_CACHE)
-def advance_watermark(router: Router, cursor: str | None) -> None:
-    ledger.advance_watermark(router.store, router.source, cursor)
+def advance_watermark(router: Router, ledger_source: str, cursor: str | None) -> None:
+    ledger.advance_watermark(router.store, ledger_source, cursor)

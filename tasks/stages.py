@@ -31,5 +31,5 @@ def record_decisions(
     router: Router, classified: pd.DataFrame, quarantined: pd.DataFrame, run_id: str, shadow: bool
 ) -> pd.DataFrame:
     """Assign owners and commit the decisions; a retry after a lost commit re-decides nothing already decided."""
-    ctx = record.BatchContext(router.source, run_id, router.rulebook.version, shadow)
+    ctx = record.BatchContext(router.ledger_source(shadow), run_id, router.rulebook.version, shadow)
     return record.record_batch(router.store, ctx, classified, quarantined, router.roster)

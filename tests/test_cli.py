@@ -40,6 +40,15 @@ def test_init_creates_store_and_sandbox_and_keeps_them(tmp_path: Path) -> None:
     assert "kept" in run("init", env=env).stdout
 
 
+def test_init_never_prints_the_store_password(tmp_path: Path) -> None:
+    env = {
+        "LEADROUTER_STORE_URL": "postgresql://router:s3cr3t-pw@127.0.0.1:1/none",
+        "LEADROUTER_SANDBOX_PATH": str(tmp_path / "s.db"),
+    }
+    out = run("init", env=env)
+    assert "s3cr3t-pw" not in out.stdout + out.stderr
+
+
 def test_help_lists_the_commands() -> None:
     out = run("--help")
     assert out.returncode == 0 and "demo" in out.stdout and "init" in out.stdout

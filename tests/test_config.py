@@ -79,6 +79,28 @@ pools:
         load_roster(write(tmp_path, "roster.yaml", text))
 
 
+def test_a_rule_type_mismatch_fails_at_load(tmp_path: Path) -> None:
+    path = write(tmp_path, "rulebook.yaml", 'rules:\n  - id: a\n    when: employees > "500"\n    tier: VIP\n')
+    with pytest.raises(ConfigError, match=r"rulebook.yaml:3: rules\[0\].when: .*wrong type"):
+        load_rulebook(path)
+
+
+def test_a_rule_pool_missing_from_the_roster_fails_with_its_line(
+    tmp_path: Path, config_paths: dict[str, Path]
+) -> None:
+    from leadrouter.config import Settings
+    from leadrouter.router import open_router
+
+    text = "rules:\n  - id: a\n    when: employees > 5\n    tier: Other\n    pool: nowhere\n"
+    settings = Settings(
+        store_url=f"sqlite:///{tmp_path}/l.db",
+        rulebook_path=write(tmp_path, "rb.yaml", text),
+        roster_path=config_paths["roster"],
+    )
+    with pytest.raises(ConfigError, match=r"rb.yaml:5: rules\[0\].pool: pool 'nowhere' is not in the roster"):
+        open_router(settings)
+
+
 def test_roster_needs_a_pool_for_every_tier(tmp_path: Path) -> None:
     text = "reps:\n  - {id: r1, name: A, email: a@x.io}\npools:\n  - {name: v, tier: VIP, reps: [r1], fallback: r1}\n"
     with pytest.raises(ConfigError, match="no pool serves tier Standard"):

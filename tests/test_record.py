@@ -99,6 +99,16 @@ def test_two_routers_at_once_decide_each_lead_once_and_stay_fair(store_url: str)
     assert (shares.reindex(weights.index) - expected).abs().max() <= 2  # exact up to batch boundaries
 
 
+def test_repeated_and_missing_ids_in_a_batch_never_block_the_ledger(store_url: str) -> None:
+    store = open_store(store_url)
+    batch = pd.concat([classified(3), classified(1)], ignore_index=True)  # L000000 twice
+    quarantined = pd.DataFrame(
+        {"lead_id": ["Q1", "Q1", None], "reason": ["r", "r", "r"], "reasons": [[], [], []]}
+    )
+    out = record_batch(store, BatchContext("sandbox", "r", "v1"), batch, quarantined, load_roster(ROSTER))
+    assert sorted(out["lead_id"]) == ["L000000", "L000001", "L000002", "Q1"]
+
+
 def test_review_and_quarantine_are_recorded_with_reasons(store_url: str) -> None:
     store = open_store(store_url)
     quarantined = pd.DataFrame(

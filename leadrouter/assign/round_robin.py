@@ -1,7 +1,8 @@
 """Weighted round robin by stride scheduling, computed for a whole batch at once.
 
 Each rep has a pass value; a lead goes to the rep with the lowest pass, whose pass then grows by its stride
-(1 / weight). Over any run of assignments each rep's count stays within one of its weight share, the state
+(1 / weight). Over any run of assignments each rep's count stays within a few leads of its weight share (the
+lag is bounded by the pool's size, not by the number of leads), the state
 is two numbers per rep, and the order for n leads is the n smallest of the reps' arithmetic sequences, which
 numpy can compute without a loop over leads.
 """

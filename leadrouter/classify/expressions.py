@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import operator
 import re
+import warnings
 from collections.abc import Callable, Iterable
 
 import pandas as pd
@@ -114,7 +115,7 @@ class Condition:
             re.compile(pattern)
         except re.error as exc:
             raise ExpressionError(f"bad regular expression {pattern!r}: {exc}") from exc
-        return lambda f: _text(column(f), f).str.contains(pattern, regex=True)
+        return lambda f: _search(_text(column(f), f), pattern)
 
     def _column(self, name: str) -> Evaluator:
         if name not in self._known:
@@ -134,6 +135,8 @@ def _literal(node: ast.expr) -> object:
         and isinstance(node.op, ast.USub)
         and isinstance(node.operand, ast.Constant)
     ):
+        if not isinstance(node.operand.value, int | float):
+            raise ExpressionError(f"{ast.unparse(node)!r} is not a number")
         return -node.operand.value
     raise ExpressionError(f"{ast.unparse(node)!r} must be a literal value")
 
@@ -144,6 +147,12 @@ def _series(value: object, frame: pd.DataFrame) -> pd.Series:
 
 def _text(value: object, frame: pd.DataFrame) -> pd.Series:
     return _series(value, frame).astype("string")
+
+
+def _search(text: pd.Series, pattern: str) -> pd.Series:
+    with warnings.catch_warnings():  # pandas warns about groups; we only ask whether the pattern matches
+        warnings.simplefilter("ignore", UserWarning)
+        return text.str.contains(pattern, regex=True)
 
 
 def _mask(value: object, frame: pd.DataFrame) -> pd.Series:

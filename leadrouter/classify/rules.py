@@ -6,13 +6,15 @@ import hashlib
 from pathlib import Path
 
 import pandas as pd
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from leadrouter.classify.expressions import Condition, ExpressionError
-from leadrouter.config import load_yaml_model
-from leadrouter.schema import CLASSIFIED_COLUMNS, ENRICHED_COLUMNS, LEAD_COLUMNS, Category, Tier
+from leadrouter.config import line_of, load_yaml_model
+from leadrouter.schema import CLASSIFIED_COLUMNS, ENRICHED_COLUMNS, LEAD_COLUMNS, Category, Tier, conform
 
 RULE_COLUMNS = [*LEAD_COLUMNS, *ENRICHED_COLUMNS]
+EMPTY_BATCH = conform(pd.DataFrame(), {**LEAD_COLUMNS, **ENRICHED_COLUMNS})
 
 
 class Rule(BaseModel):
@@ -31,9 +33,13 @@ class Rule(BaseModel):
     @classmethod
     def _parses(cls, text: str) -> str:
         try:
-            Condition(text, RULE_COLUMNS)
+            Condition(text, RULE_COLUMNS)(
+                EMPTY_BATCH
+            )  # a type mismatch fails here, at load, not on every run
         except ExpressionError as exc:
             raise ValueError(str(exc)) from exc
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{text!r} compares values of the wrong type: {exc}") from exc
         return text
 
     def model_post_init(self, _context: object) -> None:
@@ -48,6 +54,10 @@ class Rulebook(BaseModel):
 
     rules: list[Rule] = Field(min_length=1)
     version: str = ""  # the file's content hash, set by load_rulebook
+    _lines: dict[tuple, int | None] = PrivateAttr(default_factory=dict)
+
+    def line_of(self, loc: tuple) -> int | None:
+        return self._lines.get(loc)
 
     def problems(self) -> list[tuple[tuple, str]]:
         seen: dict[str, int] = {}
@@ -65,6 +75,8 @@ def load_rulebook(path: Path | str) -> Rulebook:
     """Load and check a rulebook; its version is the hash of the file's bytes."""
     book = load_yaml_model(path, Rulebook)
     book.version = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+    root = yaml.compose(Path(path).read_text(encoding="utf-8"))
+    book._lines = {("rules", i, "pool"): line_of(root, ("rules", i, "pool")) for i in range(len(book.rules))}
     return book
 
 

@@ -226,7 +226,9 @@ class SandboxCRM:
             columns={"lead_id": "id"}
         )
         table["created_at"] = stamp(table["created_at"])
-        table["modified_at"] = table["created_at"]
+        # stamped when inserted, as a CRM's SystemModstamp is: a lead created earlier but saved now must
+        # sort after every change already pulled, or the watermark would pass it by
+        table["modified_at"] = stamp(pd.Timestamp.now(tz="UTC"))
         table["owner_id"] = DEFAULT_QUEUE
         table["status"] = "New"
         labels = leads[["lead_id", "label_category", "label_tier", "label_kind"]]

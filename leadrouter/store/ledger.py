@@ -181,7 +181,7 @@ def status_counts(store: Store, source: str, run_id: str | None = None) -> dict[
 def undecided(store: Store, source: str, frame: pd.DataFrame) -> pd.DataFrame:
     """The rows of frame whose lead has no decision yet (re-pulled leads, e.g. after our own owner write)."""
     with store.engine.connect() as conn:
-        seen = decided_ids(conn, source, frame["lead_id"])
+        seen = decided_ids(conn, source, frame["lead_id"].dropna())
     return frame[~frame["lead_id"].isin(seen)].reset_index(drop=True)
 
 

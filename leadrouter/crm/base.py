@@ -7,13 +7,15 @@ from typing import Protocol
 
 import pandas as pd
 
+STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width UTC, so text order is time order
+
 # write_assignments returns one row per lead with these columns
 WRITE_RESULT_COLUMNS = ["lead_id", "ok", "retry", "error"]
 
 
 def cursor_of(stamp: pd.Timestamp, record_id: str) -> str:
     """A cursor that sorts as (modification stamp, id), so ties on the same stamp never skip or repeat a record."""
-    return f"{stamp.tz_convert('UTC').strftime('%Y-%m-%dT%H:%M:%S.%fZ')}|{record_id}"
+    return f"{stamp.tz_convert('UTC').strftime(STAMP)}|{record_id}"
 
 
 def parse_cursor(cursor: str | None) -> tuple[str, str]:

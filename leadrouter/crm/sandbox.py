@@ -12,12 +12,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from leadrouter.crm.base import WRITE_RESULT_COLUMNS, cursor_of, parse_cursor
+from leadrouter.crm.base import STAMP, WRITE_RESULT_COLUMNS, cursor_of, parse_cursor
 from leadrouter.crm.sandbox_data import generate_accounts, generate_contacts, generate_leads
 from leadrouter.schema import LEAD_COLUMNS, conform
 
 SCHEMA = Path(__file__).with_name("sandbox.sql")
-STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so text order is time order
 
 # the sales team the example roster (config/roster.yaml) routes to
 USERS = pd.DataFrame(

@@ -1,4 +1,4 @@
-"""Routing throughput and memory, end to end through route-inbound: writes bench/results.json.
+"""Routing throughput, memory and CRM API calls, end to end through route-inbound: writes bench/results.json.
 
 Each size runs `leadrouter demo --json` in a fresh process (Prefect start included) and records its wall time
 and the child's peak RSS.
@@ -38,9 +38,17 @@ def run_demo(leads: int) -> dict:
     }
 
 
+def crm_calls_per_1000_leads() -> dict:
+    """What a customer's API budget pays per 1,000 leads, from bench/crm_calls.py in a fresh process."""
+    script = Path(__file__).with_name("crm_calls.py")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     results = {f"demo_{n}": run_demo(n) for n in SIZES}
     results["peak_rss_mb"] = max(r["peak_rss_mb"] for r in results.values())
+    results["crm_calls_per_1000_leads"] = crm_calls_per_1000_leads()
     OUT.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
 

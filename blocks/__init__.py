@@ -1,5 +1,7 @@
 """Prefect blocks: credentials and settings that build core objects. Register with `prefect block register -m blocks`."""
 
+from blocks.hubspot import HubSpotConnection
 from blocks.router_settings import RouterSettings
+from blocks.salesforce import SalesforceConnection
 
-__all__ = ["RouterSettings"]
+__all__ = ["HubSpotConnection", "RouterSettings", "SalesforceConnection"]

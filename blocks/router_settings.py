@@ -19,7 +19,13 @@ class RouterSettings(Block):
     store_url: SecretStr | None = Field(
         default=None, description="SQLAlchemy URL of the ledger, e.g. postgresql://user:password@host/db"
     )
-    crm: Literal["sandbox"] | None = Field(default=None, description="Which CRM adapter to route from.")
+    crm: Literal["sandbox", "salesforce", "hubspot"] | None = Field(
+        default=None, description="Which CRM adapter to route from."
+    )
+    crm_block: str | None = Field(
+        default=None,
+        description="Name of the SalesforceConnection or HubSpotConnection block with the credentials.",
+    )
     sandbox_path: str | None = None
     rulebook_path: str | None = None
     roster_path: str | None = None

@@ -8,7 +8,7 @@ import pandas as pd
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
-from flows.settings import load_settings
+from flows.settings import load_crm, load_settings
 from leadrouter.router import open_router
 from tasks.artifacts import publish_quarantine, publish_routing_summary
 from tasks.crm import advance_watermark, pull_new_leads, write_assignments
@@ -24,7 +24,8 @@ def route_inbound(
     shadow: decide and record, but write nothing to the CRM (compare against current routing first).
     """
     logger = get_run_logger()
-    router = open_router(load_settings(settings_block))
+    settings = load_settings(settings_block)
+    router = open_router(settings, crm=load_crm(settings))
     run_id = flow_run.id or uuid.uuid4().hex
     source = router.ledger_source(shadow)
     quarantined = []

@@ -21,7 +21,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LEADROUTER_")
 
     store_url: str = "sqlite:///var/leadrouter.db"
-    crm: Literal["sandbox"] = "sandbox"
+    crm: Literal["sandbox", "salesforce", "hubspot"] = "sandbox"
+    crm_block: str | None = None  # the SalesforceConnection / HubSpotConnection block holding the credentials
     sandbox_path: Path = Path("var/sandbox.db")
     rulebook_path: Path = PROJECT_ROOT / "config" / "rulebook.yaml"
     roster_path: Path = PROJECT_ROOT / "config" / "roster.yaml"

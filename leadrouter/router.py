@@ -31,9 +31,13 @@ class Router:
 
 
 def open_crm(settings: Settings) -> CRM:
-    """The CRM adapter the settings name. (Salesforce and HubSpot are built by their Prefect blocks.)"""
-    factories = {"sandbox": lambda: SandboxCRM(settings.sandbox_path)}
-    return factories[settings.crm]()
+    """The sandbox CRM. Salesforce and HubSpot hold credentials, so their Prefect blocks build them."""
+    if settings.crm != "sandbox":
+        raise ValueError(
+            f"crm {settings.crm!r} is built from its connection block: set crm_block "
+            "(LEADROUTER_CRM_BLOCK) to the block's name and run through the flow"
+        )
+    return SandboxCRM(settings.sandbox_path)
 
 
 def open_router(settings: Settings, crm: CRM | None = None) -> Router:

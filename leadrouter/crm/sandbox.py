@@ -110,7 +110,8 @@ class SandboxCRM:
         after_stamp, after_id = parse_cursor(since)
         query = """
             SELECT * FROM leads
-            WHERE is_deleted = 0 AND (modified_at > ? OR (modified_at = ? AND id > ?))
+            WHERE is_deleted = 0 AND converted_opportunity_id IS NULL
+              AND (modified_at > ? OR (modified_at = ? AND id > ?))
             ORDER BY modified_at, id LIMIT ?
         """
         with self._db() as db:

@@ -1,0 +1,653 @@
+"""A local HubSpot CRM API (v3 objects, owners, v4 associations) seeded from a World, kept in memory.
+
+It answers with HubSpot's payloads, status codes and error bodies, so hubspot-api-client is tested over HTTP:
+search with filter groups, one sort and the 10,000-result cap; batch read and update with 207 multi-status;
+owners with paging; contact→deal associations. Faults are injected before any state is touched.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from localapi.server import Faults
+from localapi.world import World
+
+SEARCH_CAP = 10_000  # HubSpot answers no search page past its 10,000th result
+MAX_PAGE, MAX_BATCH, MAX_ASSOCIATION_BATCH, MAX_OWNER_PAGE, MAX_IN_VALUES = 200, 100, 1000, 500, 100
+MAX_GROUPS, MAX_GROUP_FILTERS, MAX_FILTERS = 5, 10, 25  # the search limits since August 2024
+LEAD_BASE, CONTACT_BASE, COMPANY_BASE, DEAL_BASE = 10_000_000, 20_000_000, 30_000_000, 40_000_000
+LEAD_STATUS = {"New": "NEW", "Working": "IN_PROGRESS", "Assigned": "OPEN", "Converted": "CONNECTED"}
+DEAL_STAGE = {"Discovery": "appointmentscheduled", "Closed Won": "closedwon", "Closed Lost": "closedlost"}
+CONTACT_TO_DEAL = {"category": "HUBSPOT_DEFINED", "typeId": 4, "label": None}
+AUTH_MESSAGE = (
+    "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more "
+    "details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
+)
+FAULT_BODIES = {
+    "502": {"message": "Bad Gateway", "category": "BAD_GATEWAY"},
+    "503": {"message": "Service temporarily unavailable, please retry.", "category": "SERVICE_UNAVAILABLE"},
+}
+# fmt: off
+# HubSpot property <- World column, copied as they are
+LEAD_FIELDS = {
+    "firstname": "first_name", "lastname": "last_name", "phone": "phone", "jobtitle": "title",
+    "company": "company", "website": "website", "country": "country", "state": "state", "city": "city",
+    "industry": "industry", "hs_analytics_source": "lead_source", "message": "message",
+    "hubspot_owner_id": "owner_id", "lead_tier": "lead_tier", "routing_reason": "routing_reason",
+}
+CONTACT_FIELDS = {"firstname": "first_name", "lastname": "last_name", "jobtitle": "title",
+                  "hubspot_owner_id": "owner_id"}
+COMPANY_FIELDS = {"name": "name", "website": "website", "hubspot_owner_id": "owner_id",
+                  "industry": "industry", "country": "country", "state": "state", "city": "city"}
+# fmt: on
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What HubSpot knows about an object type's properties."""
+
+    kind: str  # as HubSpot names the type in its messages
+    properties: tuple[str, ...]
+    dates: frozenset[str]
+    numbers: frozenset[str]
+    read_only: frozenset[str]
+    modified: str  # the property HubSpot stamps on every change
+    defaults: tuple[str, ...]  # returned when a request names no properties
+
+
+def spec(kind: str, properties: str, dates: str, numbers: str, read_only: str, defaults: str) -> Spec:
+    dates_ = frozenset(dates.split())
+    modified = next(p for p in ("lastmodifieddate", "hs_lastmodifieddate") if p in dates_)
+    return Spec(kind, tuple(properties.split()), dates_, frozenset(numbers.split()),
+                frozenset(read_only.split()), modified, tuple(defaults.split()))  # fmt: skip
+
+
+CONTACTS = spec(
+    "CONTACT",
+    "firstname lastname email phone jobtitle company website country state city industry numemployees "
+    "annualrevenue hs_analytics_source message hubspot_owner_id hs_lead_status lifecyclestage lead_tier "
+    "routing_reason createdate lastmodifieddate hs_sa_first_engagement_date hs_first_outreach_date "
+    "notes_last_contacted hs_object_id",
+    dates="createdate lastmodifieddate hs_sa_first_engagement_date hs_first_outreach_date "
+    "notes_last_contacted",
+    numbers="numemployees annualrevenue hs_object_id",
+    read_only="createdate lastmodifieddate hs_object_id hs_sa_first_engagement_date",
+    defaults="createdate email firstname hs_object_id lastmodifieddate lastname",
+)
+COMPANIES = spec(
+    "COMPANY",
+    "name domain website hubspot_owner_id industry numberofemployees annualrevenue country state city "
+    "createdate hs_lastmodifieddate hs_object_id",
+    dates="createdate hs_lastmodifieddate",
+    numbers="numberofemployees annualrevenue hs_object_id",
+    read_only="createdate hs_lastmodifieddate hs_object_id",
+    defaults="createdate domain hs_lastmodifieddate hs_object_id name",
+)
+DEALS = spec(
+    "DEAL",
+    "dealname dealstage pipeline amount closedate hs_is_closed hs_is_closed_won hubspot_owner_id createdate "
+    "hs_lastmodifieddate hs_object_id",
+    dates="closedate createdate hs_lastmodifieddate",
+    numbers="amount hs_object_id",
+    read_only="createdate hs_lastmodifieddate hs_object_id hs_is_closed",
+    defaults="amount closedate createdate dealname dealstage hs_lastmodifieddate hs_object_id pipeline",
+)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, category: str, message: str, **extra: object) -> None:
+        super().__init__(message)
+        self.status, self.category, self.message, self.extra = status, category, message, extra
+
+
+def iso(stamps: object) -> pd.Series:
+    """HubSpot's datetime text at millisecond precision: fixed width, so text order is time order."""
+    stamps = pd.Series(pd.to_datetime(pd.Series(stamps, dtype=object), utc=True, format="mixed"))
+    text = stamps.dt.floor("ms").dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
+    return text.where(stamps.notna(), None).astype("string").reset_index(drop=True)
+
+
+def now_iso() -> str:
+    return str(iso([pd.Timestamp.now(tz="UTC")]).iloc[0])
+
+
+def number_text(values: pd.Series) -> pd.Series:
+    """Numbers as HubSpot writes them: 237, not 237.0."""
+    text = pd.to_numeric(values, errors="coerce").astype("Float64").astype("string")
+    return text.str.replace(r"\.0$", "", regex=True)
+
+
+def hubspot_ids(world_ids: pd.Series, base: int) -> pd.Series:
+    """World ids ("00Q000000000042") as HubSpot's numeric ids: base + the number."""
+    return (base + world_ids.str[3:].astype("int64")).astype(str).reset_index(drop=True)
+
+
+def records(spec_: Spec, ids: pd.Series, values: dict[str, object]) -> pd.DataFrame:
+    """A table: property text per id (missing properties empty), `_num` the numeric id, `archived`."""
+
+    def column(value: object) -> np.ndarray:
+        constant = value is None or isinstance(value, str)
+        return np.full(len(ids), value, dtype=object) if constant else np.asarray(value, dtype=object)
+
+    frame = pd.DataFrame({p: column(values.get(p)) for p in spec_.properties}, index=pd.Index(ids, name="id"))
+    frame = frame.astype("string")
+    frame["hs_object_id"] = frame.index.astype("string")
+    frame["_num"] = frame.index.astype("int64")
+    frame["archived"] = False
+    return frame
+
+
+def copied(frame: pd.DataFrame, fields: dict[str, str]) -> dict[str, np.ndarray]:
+    return {prop: frame[col].to_numpy(object) for prop, col in fields.items()}
+
+
+def lead_contacts(
+    leads: pd.DataFrame, first_activity: pd.Series, saved: object
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Contacts for world leads (rows shaped like World.leads) and their lead-status history."""
+    ids = hubspot_ids(leads["id"], LEAD_BASE)
+    engaged = iso(first_activity.reindex(leads["id"]).to_numpy())
+    converted = (leads["status"].eq("Converted") | leads["converted_opportunity_id"].notna()).to_numpy(bool)
+    status = leads["status"].map(LEAD_STATUS).fillna("NEW").reset_index(drop=True)
+    created, modified = iso(leads["created_at"]), iso(saved)
+    values = copied(leads, LEAD_FIELDS) | {
+        "email": leads["email"], "numemployees": number_text(leads["employees"]),
+        "annualrevenue": number_text(leads["annual_revenue"]), "hs_lead_status": status,
+        "lifecyclestage": np.where(converted, "opportunity", "lead"), "createdate": created,
+        "lastmodifieddate": modified, "hs_sa_first_engagement_date": engaged,
+    }  # fmt: skip
+    contacts = records(CONTACTS, ids, values)
+    contacts["_world"] = leads["id"].to_numpy()
+    # history: NEW when created, IN_PROGRESS at the first activity, then the status it was last saved with
+    worked = engaged.notna()
+    later = status.ne("NEW") & (status.ne("IN_PROGRESS") | ~worked)
+    steps = [(ids, "NEW", created, "FORM"), (ids[worked], "IN_PROGRESS", engaged[worked], "CRM_UI"),
+             (ids[later], status[later], modified[later], "CRM_UI")]  # fmt: skip
+    history = pd.concat(
+        [pd.DataFrame({"id": i, "value": v, "timestamp": t, "sourceType": s}) for i, v, t, s in steps],
+        ignore_index=True,
+    )
+    return contacts, history
+
+
+class HubSpotAPI:
+    """HubSpot's CRM API over a World. `calls` counts requests per endpoint; the admin methods serve tests."""
+
+    def __init__(
+        self,
+        world: World,
+        faults: Faults | None = None,
+        retry_after_s: int = 1,
+        token: str = "pat-local-test",
+    ) -> None:
+        self.faults, self.retry_after_s, self.token = faults, retry_after_s, token
+        self.calls: Counter = Counter()
+        # real HubSpot has been seen to reject a whole batch update that names a missing id; off by default
+        self.reject_batches_with_missing_ids = False
+        self._lock = threading.Lock()
+        self._version, self._answers = 0, {}  # search answers, valid until any record changes
+        self._seed(world)
+        objects = "/crm/v3/objects/{object}"
+        self.app = Starlette(
+            routes=[
+                Route(f"{objects}/search", self._endpoint("search", self._search), methods=["POST"]),
+                Route(
+                    f"{objects}/batch/read", self._endpoint("batch.read", self._batch_read), methods=["POST"]
+                ),
+                Route(
+                    f"{objects}/batch/update", self._endpoint("batch.update", self._update), methods=["POST"]
+                ),
+                Route("/crm/v3/owners/", self._endpoint("owners", self._owners)),
+                Route("/crm/v3/owners", self._endpoint("owners", self._owners)),
+                Route(
+                    "/crm/v4/associations/{from}/{to}/batch/read",
+                    self._endpoint("associations.batch.read", self._associations),
+                    methods=["POST"],
+                ),
+            ]
+        )
+
+    def _seed(self, world: World) -> None:
+        seeded = now_iso()
+        first_activity = world.activities.groupby("lead_id")["created_at"].min()
+        leads, self.history = lead_contacts(world.leads, first_activity, world.leads["modified_at"])
+        people = world.contacts
+        account_names = world.accounts.set_index("id")["name"]
+        people = records(CONTACTS, hubspot_ids(people["id"], CONTACT_BASE), copied(people, CONTACT_FIELDS) | {
+            "email": people["email"], "company": people["account_id"].map(account_names),
+            "lifecyclestage": "customer", "createdate": seeded, "lastmodifieddate": seeded,
+        }).assign(_world=people["id"].to_numpy())  # fmt: skip
+        a, d = world.accounts, world.deals
+        companies = records(COMPANIES, hubspot_ids(a["id"], COMPANY_BASE), copied(a, COMPANY_FIELDS) | {
+            "domain": a["domain"].str.lower(), "numberofemployees": number_text(a["employees"]),
+            "annualrevenue": number_text(a["annual_revenue"]), "createdate": seeded,
+            "hs_lastmodifieddate": seeded,
+        })  # fmt: skip
+        company_of_lead = world.leads.set_index("id")["company"]
+        deals = records(DEALS, hubspot_ids(d["id"], DEAL_BASE), {
+            "dealname": d["lead_id"].map(company_of_lead).fillna("Inbound") + " deal",
+            "dealstage": d["stage"].map(DEAL_STAGE), "pipeline": "default",
+            "amount": number_text(d["amount"]), "closedate": iso(d["close_date"]),
+            "createdate": iso(d["created_at"]), "hs_lastmodifieddate": seeded,
+            "hs_is_closed": np.where(d["is_closed"].astype(bool), "true", "false"),
+            "hs_is_closed_won": np.where(d["is_won"].astype(bool), "true", "false"),
+        })  # fmt: skip
+        self.tables = {
+            "contacts": Table(CONTACTS, pd.concat([leads, people])),
+            "companies": Table(COMPANIES, companies),
+            "deals": Table(DEALS, deals),
+        }
+        self.contacts = self.tables["contacts"]
+        converted = world.leads[world.leads["converted_opportunity_id"].isin(set(d["id"]))]
+        self.contact_deals = pd.DataFrame({
+            "contact": hubspot_ids(converted["id"], LEAD_BASE),
+            "deal": hubspot_ids(converted["converted_opportunity_id"], DEAL_BASE),
+        })  # fmt: skip
+        users = world.users
+        names = users["name"].str.split(" ", n=1)
+        self.owners = pd.DataFrame({
+            "id": users["id"], "email": users["email"], "firstName": names.str[0],
+            "lastName": names.str[1].fillna(""), "userId": np.arange(len(users)) + 1001,
+            "type": np.where(users["role"].eq("queue"), "QUEUE", "PERSON"), "archived": users["active"].eq(0),
+            "createdAt": seeded, "updatedAt": seeded,
+        })  # fmt: skip
+        self.audit = pd.DataFrame({"id": pd.Series(dtype=str), "owner_id": pd.Series(dtype=str)})
+
+    # --- request plumbing ----------------------------------------------------------------------------------
+
+    def _endpoint(
+        self, action: str, handle: Callable[[Table | None, Request, dict], tuple[int, dict]]
+    ) -> Callable[[Request], Awaitable[JSONResponse]]:
+        async def endpoint(request: Request) -> JSONResponse:
+            obj = request.path_params.get("object")
+            self.calls[f"{obj}.{action}" if obj else action] += 1
+            if request.headers.get("authorization") != f"Bearer {self.token}":
+                return error_response(401, "INVALID_AUTHENTICATION", AUTH_MESSAGE)
+            fault = self.faults.pick(["429", "502", "503"]) if self.faults else None
+            if fault == "429":
+                return error_response(
+                    429, "RATE_LIMITS", "You have reached your ten_secondly_rolling limit.",
+                    headers={"Retry-After": str(self.retry_after_s)}, errorType="RATE_LIMIT",
+                    policyName="TEN_SECONDLY_ROLLING",
+                )  # fmt: skip
+            if fault:
+                return error_response(int(fault), **FAULT_BODIES[fault])
+            try:
+                body = await request.json() if request.method == "POST" else {}
+            except ValueError:
+                return error_response(400, "VALIDATION_ERROR", "Invalid input JSON on line 1")
+            try:
+                table = self.tables.get(obj) if obj else None
+                if obj and table is None:
+                    raise ApiError(400, "VALIDATION_ERROR", f"Unable to infer object type from: {obj}")
+                with self._lock:
+                    status, payload = handle(table, request, body if isinstance(body, dict) else {})
+            except ApiError as exc:
+                return error_response(exc.status, exc.category, exc.message, **exc.extra)
+            return JSONResponse(payload, status_code=status)
+
+        return endpoint
+
+    # --- search --------------------------------------------------------------------------------------------
+
+    def _search(self, table: Table, _: Request, body: dict) -> tuple[int, dict]:
+        limit, after = (
+            whole_number(body.get("limit") or 10, "limit"),
+            whole_number(body.get("after") or 0, "after"),
+        )
+        if not 0 < limit <= MAX_PAGE:
+            raise ApiError(400, "VALIDATION_ERROR", f"limit must be between 1 and {MAX_PAGE}, got {limit}")
+        if after + limit > SEARCH_CAP:
+            past = f"after ({after}) + limit ({limit}) is past it; narrow the query with filters"
+            raise ApiError(
+                400, "VALIDATION_ERROR", f"Search results are limited to {SEARCH_CAP} records: {past}"
+            )
+        groups = [g.get("filters") or [] for g in body.get("filterGroups") or []]
+        if (
+            len(groups) > MAX_GROUPS
+            or sum(map(len, groups)) > MAX_FILTERS
+            or max(map(len, groups), default=0) > MAX_GROUP_FILTERS
+        ):
+            raise ApiError(400, "VALIDATION_ERROR", "Too many filter groups or filters in the search request")
+        query = json.dumps([table.spec.kind, groups, body.get("sorts")], sort_keys=True, default=str)
+        frame = self._answers.get((self._version, query))
+        if frame is None:
+            frame = table.live()
+            if groups:  # OR of groups, AND within a group
+                keep = np.zeros(len(frame), bool)
+                for filters in groups:
+                    keep |= np.logical_and.reduce([table.match(frame, f) for f in filters], initial=True)
+                frame = frame[keep]
+            frame = table.sorted(frame, body.get("sorts") or [])
+            # kept until anything changes, as paging asks the same query page after page
+            self._answers = {(self._version, query): frame}
+        page = frame.iloc[after : after + limit]
+        payload: dict = {"total": len(frame), "results": table.objects(page, body.get("properties"))}
+        if after + limit < len(frame):
+            payload["paging"] = {"next": {"after": str(after + limit), "link": f"?after={after + limit}"}}
+        return 200, payload
+
+    # --- batch read and update ---------------------------------------------------------------------------
+
+    def _batch_read(self, table: Table, _: Request, body: dict) -> tuple[int, dict]:
+        started, ids = now_iso(), list(dict.fromkeys(batch_ids(body, MAX_BATCH)))
+        live = table.live()
+        found, missing = [i for i in ids if i in live.index], [i for i in ids if i not in live.index]
+        results = table.objects(live.loc[found], body.get("properties"))
+        histories = {p: self._histories(table, found, p) for p in body.get("propertiesWithHistory") or []}
+        for result in results if histories else []:
+            result["propertiesWithHistory"] = {p: h.get(result["id"], []) for p, h in histories.items()}
+        return batch_response(results, [not_found(table.spec, missing)] if missing else [], started)
+
+    def _histories(self, table: Table, ids: list[str], prop: str) -> dict[str, list[dict]]:
+        """Each record's values of `prop`, newest first as HubSpot lists them. Only hs_lead_status keeps a
+        full history here; other properties show their current value."""
+        if table is self.contacts and prop == "hs_lead_status":
+            rows = self.history[self.history["id"].isin(ids)]
+        elif prop in table.spec.properties:
+            now = table.frame.loc[ids, [prop, table.spec.modified]].dropna(subset=[prop])
+            rows = pd.DataFrame({"id": now.index, "value": now[prop], "timestamp": now[table.spec.modified],
+                                 "sourceType": "CRM_UI"})  # fmt: skip
+        else:
+            return {}
+        rows = rows.sort_values("timestamp", ascending=False, kind="stable")
+        fields = ["value", "timestamp", "sourceType"]
+        return {k: g[fields].to_dict("records") for k, g in rows.groupby("id", sort=False)}
+
+    def _update(self, table: Table, _: Request, body: dict) -> tuple[int, dict]:
+        started, ids = now_iso(), batch_ids(body, MAX_BATCH)
+        duplicates = sorted(k for k, n in Counter(ids).items() if n > 1)
+        if duplicates:
+            raise ApiError(
+                400,
+                "VALIDATION_ERROR",
+                f"Duplicate IDs found in batch input: {duplicates}. IDs must be unique",
+            )
+        changes = [
+            {k: "" if v is None else str(v) for k, v in (i.get("properties") or {}).items()}
+            for i in body.get("inputs") or []
+        ]
+        names = set().union(*changes)
+        invalid = sorted((names - set(table.spec.properties)) | (names & table.spec.read_only))
+        if invalid:
+            raise ApiError(400, "VALIDATION_ERROR", "Property values were not valid: " + ", ".join(
+                f'{{"isValid":false,"message":"Property \\"{p}\\" does not exist or is read-only",'
+                f'"error":"PROPERTY_DOESNT_EXIST","name":"{p}"}}' for p in invalid))  # fmt: skip
+        live = set(table.live().index)
+        missing = [i for i in ids if i not in live]
+        if missing and self.reject_batches_with_missing_ids:
+            error = not_found(table.spec, missing)
+            raise ApiError(404, "OBJECT_NOT_FOUND", error["message"], context=error["context"])
+        owners = set(self.owners["id"]) | {""}
+        bad_owner = [(i, c["hubspot_owner_id"]) for i, c in zip(ids, changes, strict=True)
+                     if i in live and c.get("hubspot_owner_id", "") not in owners]  # fmt: skip
+        errors = [not_found(table.spec, missing)] if missing else []
+        errors += [
+            standard_error("VALIDATION_ERROR", 'Property values were not valid: [{"isValid":false,"message":'
+                           f'"{owner} is not a valid owner id","error":"INVALID_OWNER_ID",'
+                           '"name":"hubspot_owner_id"}]', {"ids": [i]})
+            for i, owner in bad_owner
+        ]  # fmt: skip
+        rejected = {i for i, _ in bad_owner}
+        apply = [(i, c) for i, c in zip(ids, changes, strict=True) if i in live and i not in rejected]
+        if apply:
+            self._apply(table, [i for i, _ in apply], [c for _, c in apply])
+        results = table.objects(table.frame.loc[[i for i, _ in apply]], sorted(names))
+        return batch_response(results, errors, started)
+
+    def _apply(self, table: Table, ids: list[str], changes: list[dict]) -> None:
+        """Write the changes, stamp the records, keep the lead-status history and the owner-write audit."""
+        stamp = now_iso()
+        update = pd.DataFrame.from_records(changes, index=ids).astype("string")
+        frame = table.frame
+        for prop in update.columns:
+            given = update[prop][update[prop].notna()]
+            value = given.mask(given.eq(""))  # an empty string clears the property
+            if table is self.contacts and prop == "hs_lead_status":
+                moved = value.notna() & value.ne(frame.loc[value.index, prop]).fillna(True)
+                self._record_status(value[moved], stamp, "INTEGRATION")
+            if table is self.contacts and prop == "hubspot_owner_id":
+                writes = pd.DataFrame({"id": given.index, "owner_id": value.to_numpy()})
+                self.audit = pd.concat([self.audit, writes], ignore_index=True)
+            frame.loc[value.index, prop] = value.to_numpy()
+        frame.loc[ids, table.spec.modified] = stamp
+        self._version += 1
+
+    def _record_status(self, moved: pd.Series, stamp: str, source: str) -> None:
+        rows = pd.DataFrame(
+            {"id": moved.index, "value": moved.to_numpy(), "timestamp": stamp, "sourceType": source}
+        )
+        self.history = pd.concat([self.history, rows], ignore_index=True)
+
+    # --- owners and associations ---------------------------------------------------------------------------
+
+    def _owners(self, _: Table | None, request: Request, __: dict) -> tuple[int, dict]:
+        q = request.query_params
+        limit, after = (
+            whole_number(q.get("limit") or 100, "limit"),
+            whole_number(q.get("after") or 0, "after"),
+        )
+        if not 0 < limit <= MAX_OWNER_PAGE:
+            raise ApiError(400, "VALIDATION_ERROR", f"limit must be between 1 and {MAX_OWNER_PAGE}")
+        owners = self.owners[self.owners["archived"].eq(q.get("archived", "false").lower() == "true")]
+        if q.get("email"):
+            owners = owners[owners["email"].str.lower().eq(q["email"].lower())]
+        page = owners.iloc[after : after + limit].to_dict("records")
+        payload: dict = {"results": [owner | {"teams": []} for owner in page]}
+        if after + limit < len(owners):
+            payload["paging"] = {"next": {"after": str(after + limit), "link": f"?after={after + limit}"}}
+        return 200, payload
+
+    def _associations(self, _: Table | None, request: Request, body: dict) -> tuple[int, dict]:
+        started, ids = now_iso(), list(dict.fromkeys(batch_ids(body, MAX_ASSOCIATION_BATCH)))
+        pair = (request.path_params["from"].rstrip("s"), request.path_params["to"].rstrip("s"))
+        if pair != ("contact", "deal"):
+            raise ApiError(400, "VALIDATION_ERROR", f"No {pair[0]}→{pair[1]} associations are kept here")
+        links = self.contact_deals
+        links = links[links["contact"].isin(ids) & links["deal"].isin(self.tables["deals"].live().index)]
+        deals_of = links.groupby("contact")["deal"].agg(list)
+        results = [
+            {"from": {"id": c},
+             "to": [{"toObjectId": int(d), "associationTypes": [CONTACT_TO_DEAL]} for d in deals_of[c]]}
+            for c in ids if c in deals_of.index
+        ]  # fmt: skip
+        errors = [
+            standard_error("OBJECT_NOT_FOUND", f"No deal is associated with contact {c}.",
+                           {"fromObjectId": [c]}, subCategory="crm.associations.NO_ASSOCIATIONS_FOUND")
+            for c in ids if c not in deals_of.index
+        ]  # fmt: skip
+        return batch_response(results, errors, started)
+
+    # --- admin, for tests (called from other threads) -----------------------------------------------------
+
+    @staticmethod
+    def crm_id(world_lead_id: str) -> str:
+        return str(LEAD_BASE + int(world_lead_id[3:]))
+
+    def add_leads(self, leads: pd.DataFrame) -> None:
+        """New contacts for leads shaped like World.leads, stamped as saved now."""
+        with self._lock:
+            saved = [pd.Timestamp.now(tz="UTC")] * len(leads)
+            contacts, history = lead_contacts(leads, pd.Series(dtype=object), saved)
+            frame = self.contacts.frame
+            self.contacts.frame = pd.concat(
+                [frame[~frame.index.isin(contacts.index)], contacts[frame.columns]]
+            )
+            self.history = pd.concat([self.history, history], ignore_index=True)
+            self._version += 1
+
+    def delete_lead(self, world_lead_id: str) -> None:
+        with self._lock:
+            self.contacts.frame.loc[self.crm_id(world_lead_id), "archived"] = True
+            self._version += 1
+
+    def owners_of(self, world_lead_ids: Sequence[str]) -> pd.Series:
+        with self._lock:
+            return self.contacts.frame.set_index("_world")["hubspot_owner_id"].reindex(list(world_lead_ids))
+
+    def owner_writes(self) -> pd.Series:
+        """How many times each lead's owner was written, by world lead id."""
+        with self._lock:
+            world_ids = self.audit["id"].map(self.contacts.frame["_world"])
+            return world_ids.value_counts().rename_axis("lead_id").rename("n")
+
+    def touch(self, world_lead_id: str, at: pd.Timestamp) -> None:
+        """A rep works the lead at `at`: first engagement (if none yet) and lead status IN_PROGRESS."""
+        record_id, stamp = self.crm_id(world_lead_id), str(iso([at]).iloc[0])
+        with self._lock:
+            frame = self.contacts.frame
+            if pd.isna(frame.at[record_id, "hs_sa_first_engagement_date"]):
+                frame.at[record_id, "hs_sa_first_engagement_date"] = stamp
+            if frame.at[record_id, "hs_lead_status"] != "IN_PROGRESS":
+                self._record_status(pd.Series(["IN_PROGRESS"], index=[record_id]), stamp, "CRM_UI")
+            frame.at[record_id, "hs_lead_status"] = "IN_PROGRESS"
+            frame.at[record_id, "lastmodifieddate"] = now_iso()
+            self._version += 1
+
+
+@dataclass
+class Table:
+    """One object type's records, and how HubSpot filters, sorts and serialises them."""
+
+    spec: Spec
+    frame: pd.DataFrame  # property text indexed by id, plus `_num` (the numeric id) and `archived`
+
+    def live(self) -> pd.DataFrame:
+        return self.frame[~self.frame["archived"].to_numpy(bool)]
+
+    def comparable(self, frame: pd.DataFrame, prop: str) -> pd.Series:
+        """The column as HubSpot compares it: instants as fixed-width text, numbers, lowercased text."""
+        if prop not in self.spec.properties:
+            raise ApiError(400, "VALIDATION_ERROR", f"Property '{prop}' does not exist")
+        if prop == "hs_object_id":
+            return frame["_num"].astype("Int64")
+        if prop in self.spec.numbers:
+            return pd.to_numeric(frame[prop], errors="coerce")
+        return frame[prop] if prop in self.spec.dates else frame[prop].str.lower()
+
+    def operand(self, prop: str, value: object, lowercase: bool = True) -> object:
+        """A filter value as `comparable` holds the column: dates accept ms epochs or ISO text."""
+        if value is None:
+            raise ApiError(400, "VALIDATION_ERROR", f"The filter on {prop} has no value")
+        text = str(value).strip()
+        try:
+            if prop in self.spec.dates:
+                stamp = pd.Timestamp(int(text), unit="ms", tz="UTC") if text.lstrip("-").isdigit() else text
+                return str(iso([stamp]).iloc[0])
+            if prop in self.spec.numbers:
+                return float(text)
+        except (ValueError, TypeError) as exc:
+            raise ApiError(400, "VALIDATION_ERROR", f"{text!r} is not a valid value for {prop}") from exc
+        return text.lower() if lowercase else text
+
+    def match(self, frame: pd.DataFrame, f: dict) -> np.ndarray:
+        prop, op = str(f.get("propertyName")), f.get("operator", "EQ")
+        left = self.comparable(frame, prop)
+        if op in ("HAS_PROPERTY", "NOT_HAS_PROPERTY"):
+            has = (left.notna() & left.astype("string").ne("")).fillna(False).to_numpy(bool)
+            return has if op == "HAS_PROPERTY" else ~has
+        if op in ("IN", "NOT_IN"):
+            values = f.get("values") or []
+            if len(values) > MAX_IN_VALUES:
+                raise ApiError(400, "VALIDATION_ERROR", f"{op} takes at most {MAX_IN_VALUES} values")
+            # HubSpot documents that IN matches text properties only with values given in lowercase
+            found = left.isin([self.operand(prop, v, lowercase=False) for v in values]).fillna(False)
+            return found.to_numpy(bool) if op == "IN" else ~found.to_numpy(bool)
+        right = self.operand(prop, f.get("value"))
+        if op == "BETWEEN":
+            return (
+                ((left >= right) & (left <= self.operand(prop, f.get("highValue"))))
+                .fillna(False)
+                .to_numpy(bool)
+            )
+        compare = {
+            "EQ": left.eq,
+            "NEQ": left.eq,
+            "GT": left.gt,
+            "GTE": left.ge,
+            "LT": left.lt,
+            "LTE": left.le,
+        }
+        if op not in compare:
+            raise ApiError(400, "VALIDATION_ERROR", f"Unsupported operator {op}")
+        hit = compare[op](right).fillna(False).to_numpy(bool)
+        return ~hit if op == "NEQ" else hit  # a record without the property equals nothing
+
+    def sorted(self, frame: pd.DataFrame, sorts: list) -> pd.DataFrame:
+        if len(sorts) > 1:
+            raise ApiError(400, "VALIDATION_ERROR", "Search accepts one sort")
+        if not sorts:
+            return frame.sort_values("_num", kind="stable")
+        sort = sorts[0]
+        if isinstance(sort, str):  # the short form: "createdate" or "-createdate"
+            prop, descending = sort.lstrip("-"), sort.startswith("-")
+        else:
+            prop, descending = str(sort.get("propertyName")), sort.get("direction") == "DESCENDING"
+        # ties broken by id, so pages never overlap or skip
+        ordered = frame.assign(_key=self.comparable(frame, prop)).sort_values(
+            ["_key", "_num"], ascending=[not descending, True], na_position="last", kind="stable"
+        )
+        return ordered.drop(columns="_key")
+
+    def objects(self, page: pd.DataFrame, requested: list | None) -> list[dict]:
+        """SimplePublicObjects: the requested properties (HubSpot drops unknown ones) and the stamps."""
+        wanted = [*(requested or self.spec.defaults), "hs_object_id", "createdate", self.spec.modified]
+        known = [p for p in dict.fromkeys(wanted) if p in self.spec.properties]
+        rows = page[known].astype(object).where(page[known].notna(), None).to_dict("records")
+        stamps = zip(page.index, rows, page["createdate"], page[self.spec.modified], strict=True)
+        return [
+            {"id": i, "properties": p, "createdAt": c, "updatedAt": u, "archived": False}
+            for i, p, c, u in stamps
+        ]
+
+
+def whole_number(value: object, name: str) -> int:
+    try:
+        return int(str(value))
+    except ValueError as exc:
+        raise ApiError(400, "VALIDATION_ERROR", f"{name} must be a whole number, got {value!r}") from exc
+
+
+def batch_ids(body: dict, most: int) -> list[str]:
+    inputs = body.get("inputs") or []
+    if len(inputs) > most:
+        raise ApiError(400, "VALIDATION_ERROR", f"Batch input is limited to {most} inputs, got {len(inputs)}")
+    return [str(i.get("id")) if isinstance(i, dict) else str(i) for i in inputs]
+
+
+def batch_response(results: list[dict], errors: list[dict], started: str) -> tuple[int, dict]:
+    """200 when every input succeeded, else 207 multi-status with the errors."""
+    body = {"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": now_iso()}
+    return (207, body | {"numErrors": len(errors), "errors": errors}) if errors else (200, body)
+
+
+def standard_error(category: str, message: str, context: dict[str, list[str]], **extra: object) -> dict:
+    return {"status": "error", "category": category, "message": message, "context": context, "errors": [],
+            "links": {}} | extra  # fmt: skip
+
+
+def not_found(spec_: Spec, ids: list[str]) -> dict:
+    message = (
+        f"Could not get some {spec_.kind} objects, they may be deleted or not exist. "
+        "Check that ids are valid."
+    )
+    return standard_error("OBJECT_NOT_FOUND", message, {"ids": ids})
+
+
+def error_response(
+    status: int, category: str, message: str, headers: dict[str, str] | None = None, **extra: object
+) -> JSONResponse:
+    body = {"status": "error", "message": message, "correlationId": str(uuid.uuid4()), "category": category}
+    return JSONResponse(body | extra, status_code=status, headers=headers)

@@ -1,0 +1,427 @@
+"""A local Salesforce: OAuth client-credentials login, SOQL query/queryMore, sObject Collections PATCH and describe.
+
+Objects live in SQLite (SOQL is translated by localapi.soql), at Salesforce's whole-second stamp precision.
+Responses and errors follow the REST API's documented shapes: `[{"message", "errorCode"}]` bodies, 401
+INVALID_SESSION_ID, 403 REQUEST_LIMIT_EXCEEDED, 503 SERVER_UNAVAILABLE, per-record errors in collections.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from urllib.parse import parse_qs
+
+import numpy as np
+import pandas as pd
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from localapi.server import Faults
+from localapi.soql import MalformedQuery, translate
+from localapi.world import World
+
+STORED = "%Y-%m-%dT%H:%M:%S.000Z"  # whole seconds, fixed width: text order is time order
+STORED_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$")
+CUSTOM_FIELDS = {"Lead_Tier__c": "string", "Routing_Reason__c": "string"}
+
+# field -> type, per object; "id" and "string" are text, "boolean" is 0/1, "datetime" is STORED text
+OBJECTS: dict[str, dict[str, str]] = {
+    "Lead": {
+        "Id": "id", "FirstName": "string", "LastName": "string", "Email": "string", "Phone": "string",
+        "Title": "string", "Company": "string", "Website": "string", "Country": "string", "State": "string",
+        "City": "string", "Industry": "string", "NumberOfEmployees": "int", "AnnualRevenue": "double",
+        "LeadSource": "string", "Description": "string", "Status": "string", "OwnerId": "id",
+        "ConvertedOpportunityId": "id", "IsConverted": "boolean", "LastActivityDate": "date",
+        "CreatedDate": "datetime", "LastModifiedDate": "datetime", "SystemModstamp": "datetime",
+    },
+    "Contact": {
+        "Id": "id", "AccountId": "id", "FirstName": "string", "LastName": "string", "Email": "string",
+        "Title": "string", "OwnerId": "id",
+    },
+    "Account": {
+        "Id": "id", "Name": "string", "Website": "string", "Industry": "string", "NumberOfEmployees": "int",
+        "AnnualRevenue": "double", "BillingCountry": "string", "OwnerId": "id",
+    },
+    "User": {"Id": "id", "Name": "string", "Email": "string", "IsActive": "boolean"},
+    "Group": {"Id": "id", "Name": "string", "Type": "string"},
+    "Task": {"Id": "id", "WhoId": "id", "OwnerId": "id", "Subject": "string", "CreatedDate": "datetime"},
+    "LeadHistory": {
+        "Id": "id", "LeadId": "id", "Field": "string", "OldValue": "string", "NewValue": "string",
+        "CreatedDate": "datetime",
+    },
+    "Opportunity": {
+        "Id": "id", "Name": "string", "StageName": "string", "Amount": "double", "CloseDate": "date",
+        "IsClosed": "boolean", "IsWon": "boolean",
+    },
+}  # fmt: skip
+SQL_TYPES = {"string": "TEXT COLLATE NOCASE", "int": "INTEGER", "double": "REAL", "boolean": "INTEGER"}
+LEAD_FROM_WORLD = {
+    "id": "Id", "first_name": "FirstName", "last_name": "LastName", "email": "Email", "phone": "Phone",
+    "title": "Title", "company": "Company", "website": "Website", "country": "Country", "state": "State",
+    "city": "City", "industry": "Industry", "employees": "NumberOfEmployees", "annual_revenue": "AnnualRevenue",
+    "lead_source": "LeadSource", "message": "Description", "status": "Status", "owner_id": "OwnerId",
+    "lead_tier": "Lead_Tier__c", "routing_reason": "Routing_Reason__c",
+    "converted_opportunity_id": "ConvertedOpportunityId", "is_deleted": "IsDeleted",
+    "created_at": "CreatedDate", "modified_at": "SystemModstamp",
+}  # fmt: skip
+
+ACCOUNT_FROM_WORLD = {
+    "id": "Id", "name": "Name", "website": "Website", "industry": "Industry", "employees": "NumberOfEmployees",
+    "annual_revenue": "AnnualRevenue", "country": "BillingCountry", "owner_id": "OwnerId",
+}  # fmt: skip
+CONTACT_FROM_WORLD = {
+    "id": "Id", "account_id": "AccountId", "first_name": "FirstName", "last_name": "LastName", "email": "Email",
+    "title": "Title", "owner_id": "OwnerId",
+}  # fmt: skip
+DEAL_FROM_WORLD = {
+    "id": "Id", "stage": "StageName", "amount": "Amount", "close_date": "CloseDate", "is_closed": "IsClosed",
+    "is_won": "IsWon",
+}  # fmt: skip
+
+
+def stored(ts: pd.Series | pd.Timestamp) -> pd.Series | str:
+    return (
+        ts.dt.floor("s").dt.strftime(STORED) if isinstance(ts, pd.Series) else ts.floor("s").strftime(STORED)
+    )
+
+
+def errors(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse([{"message": message, "errorCode": code}], status_code=status, headers=headers)
+
+
+class SalesforceAPI:
+    """The server's state and its Starlette `app`. Admin methods (add_leads, touch, …) are for tests."""
+
+    def __init__(
+        self,
+        world: World,
+        faults: Faults | None = None,
+        client_id: str = "local-client-id",
+        client_secret: str = "local-client-secret",
+        custom_fields: bool = True,
+        page_size: int = 2000,
+        lock_rate: float = 0.0,
+    ) -> None:
+        self.faults = faults or Faults()
+        self.client_id, self.client_secret = client_id, client_secret
+        self.fields = {**OBJECTS, "Lead": {**OBJECTS["Lead"], **(CUSTOM_FIELDS if custom_fields else {})}}
+        self.page_size = page_size
+        self.lock_rate, self.lock_rng = lock_rate, np.random.default_rng(1)
+        self.calls: Counter = Counter()
+        self.queries: list[str] = []
+        self.write_log: Counter = Counter()  # owner writes per lead: the audit that nothing was written twice
+        self.tokens: set[str] = set()
+        self.locators: dict[str, list[dict]] = {}
+        self.lock = threading.Lock()
+        self.db = sqlite3.connect(":memory:", check_same_thread=False)
+        self._create_tables()
+        self._seed(world)
+        self.url = ""  # set by whoever serves the app: instance_url in token responses
+        self.app = Starlette(
+            routes=[
+                Route("/services/oauth2/token", self.token, methods=["POST"]),
+                Route("/services/data/{version}/query/", self.query, methods=["GET"]),
+                Route("/services/data/{version}/queryAll/", self.query, methods=["GET"]),
+                Route("/services/data/{version}/query/{locator}", self.query_more, methods=["GET"]),
+                Route("/services/data/{version}/composite/sobjects", self.collections, methods=["PATCH"]),
+                Route("/services/data/{version}/sobjects/{sobject}/describe", self.describe, methods=["GET"]),
+                Route(
+                    "/services/data/{version}/sobjects/{sobject}/describe/", self.describe, methods=["GET"]
+                ),
+            ]
+        )
+
+    # --- storage -------------------------------------------------------------------------------------------
+
+    def _create_tables(self) -> None:
+        for name, fields in self.fields.items():
+            columns = ", ".join(f'"{f}" {SQL_TYPES.get(t, "TEXT")}' for f, t in fields.items())
+            self.db.execute(f'CREATE TABLE "{name}" ({columns}, "IsDeleted" INTEGER NOT NULL DEFAULT 0)')
+            self.db.execute(f'CREATE VIEW "v_{name}" AS SELECT * FROM "{name}" WHERE "IsDeleted" = 0')
+        self.db.execute('CREATE INDEX lead_stamp ON "Lead" ("SystemModstamp", "Id")')
+
+    def _insert(self, sobject: str, frame: pd.DataFrame) -> None:
+        frame = frame[[c for c in frame.columns if c in self.fields[sobject] or c == "IsDeleted"]]
+        frame = frame.astype(object).where(frame.notna(), None)
+        names = ", ".join(f'"{c}"' for c in frame.columns)
+        marks = ", ".join("?" for _ in frame.columns)
+        self.db.executemany(f'INSERT INTO "{sobject}" ({names}) VALUES ({marks})', frame.to_numpy().tolist())
+
+    def _seed(self, world: World) -> None:
+        people = world.users[world.users["role"] != "queue"]
+        queues = world.users[world.users["role"] == "queue"]
+        self._insert(
+            "User",
+            people.rename(columns={"id": "Id", "name": "Name", "email": "Email", "active": "IsActive"}),
+        )
+        self._insert("Group", queues.rename(columns={"id": "Id", "name": "Name"}).assign(Type="Queue"))
+        self._insert("Account", world.accounts.rename(columns=ACCOUNT_FROM_WORLD))
+        self._insert("Contact", world.contacts.rename(columns=CONTACT_FROM_WORLD))
+        self._add_leads(world.leads, keep_stamps=True)
+        tasks = world.activities.assign(
+            Id=lambda f: "00T" + f["id"].astype(str).str.zfill(12),
+            CreatedDate=lambda f: stored(f["created_at"]),
+        ).rename(columns={"lead_id": "WhoId", "owner_id": "OwnerId", "type": "Subject"})
+        self._insert("Task", tasks)
+        first = tasks.sort_values("CreatedDate").drop_duplicates("WhoId")
+        self._insert(
+            "LeadHistory",
+            first.assign(
+                Id="017" + first["Id"].str[3:], Field="Status", OldValue="New", NewValue="Working"
+            ).rename(columns={"WhoId": "LeadId"}),
+        )
+        last_activity = tasks.groupby("WhoId")["CreatedDate"].max().str[:10]
+        self.db.executemany(
+            'UPDATE "Lead" SET "LastActivityDate" = ? WHERE "Id" = ?',
+            list(zip(last_activity.to_numpy(), last_activity.index, strict=True)),
+        )
+        deals = world.deals.assign(Name="Inbound " + world.deals["id"])
+        self._insert("Opportunity", deals.rename(columns=DEAL_FROM_WORLD))
+        self.db.commit()
+
+    def _add_leads(self, leads: pd.DataFrame, keep_stamps: bool) -> None:
+        table = leads.rename(columns=LEAD_FROM_WORLD)
+        now = stored(pd.Timestamp.now(tz="UTC"))
+        table["CreatedDate"] = stored(table["CreatedDate"])
+        table["SystemModstamp"] = stored(table["SystemModstamp"]) if keep_stamps else now
+        table["LastModifiedDate"] = table["SystemModstamp"]
+        table["IsConverted"] = table["ConvertedOpportunityId"].notna().astype(int)
+        table["IsDeleted"] = table.get("IsDeleted", 0)
+        self._insert("Lead", table)
+
+    # --- HTTP ----------------------------------------------------------------------------------------------
+
+    def _guard(self, request: Request, name: str) -> Response | None:
+        """Count the call; refuse a bad session; inject a fault before anything changes."""
+        self.calls[name] += 1
+        auth = request.headers.get("authorization", "")
+        if auth.removeprefix("Bearer ") not in self.tokens:
+            return errors(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        fault = self.faults.pick(["503", "REQUEST_LIMIT_EXCEEDED"])
+        if fault == "503":
+            return errors(503, "SERVER_UNAVAILABLE", "Server temporarily unavailable; try again later")
+        if fault:
+            return errors(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+        return None
+
+    async def token(self, request: Request) -> Response:
+        self.calls["oauth2.token"] += 1
+        form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
+        client_id, client_secret = form.get("client_id"), form.get("client_secret")
+        basic = request.headers.get("authorization", "")
+        if basic.startswith("Basic "):
+            client_id, _, client_secret = base64.b64decode(basic[6:]).decode().partition(":")
+        if form.get("grant_type") != "client_credentials":
+            return JSONResponse(
+                {"error": "unsupported_grant_type", "error_description": "grant type not supported"}, 400
+            )
+        if (client_id, client_secret) != (self.client_id, self.client_secret):
+            return JSONResponse(
+                {"error": "invalid_client", "error_description": "invalid client credentials"}, 400
+            )
+        token = "00D" + secrets.token_hex(16)
+        with self.lock:
+            self.tokens.add(token)
+        return JSONResponse(
+            {
+                "access_token": token,
+                "instance_url": self.url,
+                "id": f"{self.url}/id/00D000000000001/005000000000099",
+                "token_type": "Bearer",
+                "issued_at": str(pd.Timestamp.now(tz="UTC").value // 1_000_000),
+                "signature": "local",
+            }
+        )
+
+    async def query(self, request: Request) -> Response:
+        if refused := self._guard(request, "query"):
+            return refused
+        soql = request.query_params.get("q", "")
+        try:
+            with self.lock:
+                self.queries.append(soql)
+                records = self._run(soql)
+        except (MalformedQuery, sqlite3.Error) as exc:
+            return errors(400, "MALFORMED_QUERY", f"malformed query: {exc}")
+        return JSONResponse(self._page(records, 0, request.path_params["version"]))
+
+    async def query_more(self, request: Request) -> Response:
+        if refused := self._guard(request, "queryMore"):
+            return refused
+        locator, _, offset = request.path_params["locator"].rpartition("-")
+        with self.lock:
+            records = self.locators.get(locator)
+        if records is None:
+            return errors(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+        return JSONResponse(self._page(records, int(offset), request.path_params["version"], locator))
+
+    def _page(self, records: list[dict], offset: int, version: str, locator: str | None = None) -> dict:
+        end = offset + self.page_size
+        page = {"totalSize": len(records), "done": end >= len(records), "records": records[offset:end]}
+        if not page["done"]:
+            locator = locator or "01g" + secrets.token_hex(6)
+            with self.lock:
+                self.locators[locator] = records
+            page["nextRecordsUrl"] = f"/services/data/{version}/query/{locator}-{end}"
+        return page
+
+    def _run(self, soql: str) -> list[dict]:
+        query = translate(soql)
+        if query.sobject not in self.fields:
+            raise MalformedQuery(f"sObject type '{query.sobject}' is not supported")
+        cursor = self.db.execute(query.sql)
+        names = [d[0] for d in cursor.description]
+        types = self.fields[query.sobject]
+        sobject = "AggregateResult" if query.aggregate else query.sobject
+        out = []
+        for row in cursor.fetchall():
+            record = {"attributes": {"type": sobject}}
+            if "Id" in names:
+                record["attributes"]["url"] = (
+                    f"/services/data/v59.0/sobjects/{sobject}/{row[names.index('Id')]}"
+                )
+            for name, value in zip(names, row, strict=True):
+                record[name] = self._wire(value, types.get(name))
+            out.append(record)
+        return out
+
+    @staticmethod
+    def _wire(value: object, kind: str | None) -> object:
+        """A stored value as the REST API writes it."""
+        if kind == "boolean":
+            return bool(value)
+        if isinstance(value, str) and STORED_RE.match(value):
+            return value.replace("Z", "+0000")
+        return value
+
+    async def collections(self, request: Request) -> Response:
+        if refused := self._guard(request, "composite.sobjects.patch"):
+            return refused
+        body = await request.json()
+        records = body.get("records", [])
+        if len(records) > 200:
+            return errors(
+                400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records"
+            )
+        with self.lock:
+            results = [self._update(r) for r in records]
+            if body.get("allOrNone") and not all(r["success"] for r in results):
+                self.db.rollback()
+                results = [
+                    r
+                    if not r["success"]
+                    else self._failure("ALL_OR_NONE_OPERATION_ROLLED_BACK", "rolled back")
+                    for r in results
+                ]
+            else:
+                self.db.commit()
+                for record, result in zip(records, results, strict=True):
+                    if result["success"] and "OwnerId" in record:
+                        self.write_log[record["id"]] += 1
+        return JSONResponse(results)
+
+    @staticmethod
+    def _failure(code: str, message: str, fields: Sequence[str] = ()) -> dict:
+        return {
+            "success": False,
+            "errors": [{"statusCode": code, "message": message, "fields": list(fields)}],
+        }
+
+    def _update(self, record: dict) -> dict:
+        sobject, lead_id = record.get("attributes", {}).get("type"), record.get("id")
+        if sobject != "Lead":
+            return self._failure("INVALID_TYPE", f"sObject type '{sobject}' is not supported here")
+        values = {k: v for k, v in record.items() if k not in ("attributes", "id")}
+        unknown = [k for k in values if k not in self.fields["Lead"]]
+        if unknown:
+            return self._failure(
+                "INVALID_FIELD", f"No such column '{unknown[0]}' on sobject of type Lead", unknown
+            )
+        row = self.db.execute('SELECT "IsDeleted" FROM "Lead" WHERE "Id" = ?', (lead_id,)).fetchone()
+        if row is None:
+            return self._failure("INVALID_ID_FIELD", f"invalid record id: {lead_id}", ["Id"])
+        if row[0]:
+            return self._failure("ENTITY_IS_DELETED", "entity is deleted")
+        if "OwnerId" in values and not self._is_owner(values["OwnerId"]):
+            return self._failure("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", ["OwnerId"])
+        if self.lock_rate and self.lock_rng.random() < self.lock_rate:
+            return self._failure(
+                "UNABLE_TO_LOCK_ROW", f"unable to obtain exclusive access to this record: {lead_id}"
+            )
+        now = stored(pd.Timestamp.now(tz="UTC"))
+        values |= {"SystemModstamp": now, "LastModifiedDate": now}
+        assignments = ", ".join(f'"{k}" = ?' for k in values)
+        self.db.execute(f'UPDATE "Lead" SET {assignments} WHERE "Id" = ?', [*values.values(), lead_id])
+        return {"id": lead_id, "success": True, "errors": []}
+
+    def _is_owner(self, owner_id: str) -> bool:
+        return bool(
+            self.db.execute(
+                'SELECT 1 FROM "User" WHERE "Id" = ? AND "IsActive" = 1 '
+                'UNION SELECT 1 FROM "Group" WHERE "Id" = ? AND "Type" = \'Queue\'',
+                (owner_id, owner_id),
+            ).fetchone()
+        )
+
+    async def describe(self, request: Request) -> Response:
+        if refused := self._guard(request, "describe"):
+            return refused
+        sobject = request.path_params["sobject"]
+        if sobject not in self.fields:
+            return errors(404, "NOT_FOUND", f"The requested resource does not exist: {sobject}")
+        fields = [
+            {
+                "name": f,
+                "type": t,
+                "custom": f.endswith("__c"),
+                "updateable": f not in ("Id", "SystemModstamp"),
+            }
+            for f, t in self.fields[sobject].items()
+        ]
+        return JSONResponse({"name": sobject, "custom": False, "fields": fields})
+
+    # --- admin, for tests ----------------------------------------------------------------------------------
+
+    def crm_id(self, world_lead_id: str) -> str:
+        return world_lead_id
+
+    def add_leads(self, leads: pd.DataFrame) -> None:
+        """Insert leads shaped like World.leads, stamped now as Salesforce stamps a save."""
+        with self.lock:
+            self._add_leads(leads, keep_stamps=False)
+            self.db.commit()
+
+    def delete_lead(self, lead_id: str) -> None:
+        with self.lock:
+            self.db.execute('UPDATE "Lead" SET "IsDeleted" = 1 WHERE "Id" = ?', (lead_id,))
+            self.db.commit()
+
+    def touch(self, lead_id: str, at: pd.Timestamp) -> None:
+        """A rep logs a call on the lead and moves it to Working."""
+        with self.lock:
+            n = self.db.execute('SELECT COUNT(*) FROM "Task"').fetchone()[0] + 1
+            self.db.execute(
+                'INSERT INTO "Task" ("Id", "WhoId", "Subject", "CreatedDate") VALUES (?, ?, \'call\', ?)',
+                (f"00T{n:012d}", lead_id, stored(at)),
+            )
+            self.db.commit()
+
+    def owners_of(self, lead_ids: Sequence[str]) -> pd.Series:
+        with self.lock:
+            rows = pd.read_sql_query('SELECT "Id", "OwnerId" FROM "Lead"', self.db).set_index("Id")["OwnerId"]
+        return rows.reindex(list(lead_ids))
+
+    def owner_writes(self) -> pd.Series:
+        with self.lock:
+            return pd.Series(dict(self.write_log), dtype="int64")
+
+    def expire_sessions(self) -> None:
+        with self.lock:
+            self.tokens.clear()

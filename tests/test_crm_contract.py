@@ -1,0 +1,157 @@
+"""One contract, three CRMs: the sandbox, Salesforce and HubSpot adapters give the same answers on the same world.
+
+Salesforce and HubSpot are local servers speaking their documented APIs, reached through simple-salesforce and
+hubspot-api-client over HTTP(S).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from leadrouter.crm.base import WRITE_RESULT_COLUMNS
+from leadrouter.schema import LEAD_COLUMNS
+from localapi.harness import KINDS, Harness, open_harness
+
+HOSTILE = ["x' OR Name LIKE '%", "a\\'b\"c@example.com", "%", "_", "' OR 1=1 --"]
+
+
+@pytest.fixture(params=KINDS)
+def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
+    h = open_harness(request.param, tmp_path)
+    yield h
+    h.close()
+
+
+def drain(h: Harness, limit: int, cursor: str | None = None) -> tuple[pd.DataFrame, str | None]:
+    """Follow the cursor until the CRM has nothing newer; every page, concatenated."""
+    pages = []
+    for _ in range(1000):
+        page, cursor = h.crm.fetch_new_leads(cursor, limit)
+        if page.empty:
+            return pd.concat(pages, ignore_index=True) if pages else page, cursor
+        assert len(page) <= limit
+        pages.append(page)
+    raise AssertionError("the cursor never reached the end")
+
+
+def routable(h: Harness) -> set[str]:
+    leads = h.sandbox.leads()
+    keep = (leads["is_deleted"] == 0) & leads["converted_opportunity_id"].isna()
+    return set(leads.loc[keep, "id"])
+
+
+def test_pull_returns_every_routable_lead_once_in_stamp_order(harness: Harness) -> None:
+    # every lead saved in one instant shares one stamp: a page boundary inside the tie must skip nothing
+    pulled, _ = drain(harness, limit=37)
+    assert list(pulled.columns) == list(LEAD_COLUMNS)
+    assert pulled.dtypes.astype(str).tolist() == list(LEAD_COLUMNS.values())
+    ids = harness.world_ids(pulled["lead_id"])
+    assert ids.is_unique and ids.notna().all()
+    assert set(ids) == routable(harness)
+    assert pulled["modified_at"].is_monotonic_increasing
+
+
+def test_pull_after_the_cursor_returns_exactly_the_new_leads(harness: Harness) -> None:
+    _, cursor = drain(harness, limit=500)
+    new = harness.add_leads(25)
+    pulled, after = drain(harness, limit=10, cursor=cursor)
+    assert sorted(harness.world_ids(pulled["lead_id"])) == sorted(new)
+    assert drain(harness, limit=10, cursor=after)[0].empty
+
+
+def test_pulled_fields_match_the_crm_record(harness: Harness) -> None:
+    pulled, _ = drain(harness, limit=500)
+    pulled.index = harness.world_ids(pulled["lead_id"])
+    truth = harness.sandbox.leads().set_index("id").loc[pulled.index]
+    for column in ["first_name", "last_name", "email", "company", "title", "country", "message"]:
+        got, want = pulled[column].fillna(""), truth[column].fillna("")
+        assert (got == want.astype("string")).all(), column
+    assert (pulled["employees"].astype("Float64") == truth["employees"].astype("Float64")).fillna(True).all()
+    assert (pulled["crm_owner_id"].fillna("") == truth["owner_id"].fillna("")).all()
+
+
+def test_write_gives_one_result_per_lead_and_a_deleted_lead_fails_without_retry(harness: Harness) -> None:
+    pulled, _ = drain(harness, limit=500)
+    targets = harness.world_ids(pulled["lead_id"]).iloc[:6].tolist()
+    harness.delete_lead(targets[0])
+    before = harness.owner_writes()
+    frame = pd.DataFrame(
+        {
+            "lead_id": [harness.crm_id(t) for t in targets],
+            "owner_id": ["005000000000003"] * 3 + ["005000000000012"] * 3,
+            "tier": "VIP",
+            "routing_reason": "territory EMEA, VIP pool, round robin",
+        }
+    )
+    results = harness.crm.write_assignments(frame)
+    assert list(results.columns) == WRITE_RESULT_COLUMNS
+    assert results["lead_id"].tolist() == frame["lead_id"].tolist()
+    assert results["ok"].tolist() == [False, True, True, True, True, True]
+    assert not results["retry"].any()
+    assert results["error"].iloc[0] and pd.isna(results["error"].iloc[1])
+    owners = harness.owners_of(targets[1:])
+    assert owners.tolist() == frame["owner_id"].iloc[1:].tolist()
+    writes = harness.owner_writes().sub(before, fill_value=0)
+    assert writes[writes > 0].to_dict() == dict.fromkeys(targets[1:], 1)
+
+
+def test_find_existing_matches_contacts_by_email_and_accounts_by_domain(harness: Harness) -> None:
+    world = harness.world
+    contacts = world.contacts.dropna(subset=["email"]).iloc[:4]
+    accounts = world.accounts.iloc[:3]
+    found = harness.crm.find_existing(
+        [e.upper() for e in contacts["email"]] + HOSTILE, [*accounts["domain"], "gmail.com", *HOSTILE]
+    )
+    assert list(found.columns) == ["kind", "record_id", "email", "domain", "owner_id"]
+    by_contact = found[found["kind"] == "contact"].set_index("email")["owner_id"]
+    want = contacts.set_index(contacts["email"].str.lower())["owner_id"]
+    assert by_contact.reindex(want.index).tolist() == want.tolist()
+    by_account = found[found["kind"] == "account"].set_index("domain")["owner_id"]
+    assert (
+        by_account.sort_index().to_dict() == accounts.set_index("domain")["owner_id"].sort_index().to_dict()
+    )
+    assert set(found["kind"]) <= {"lead", "contact", "account"}
+    assert not found["email"].isin([h.lower() for h in HOSTILE]).any()
+
+
+def test_fetch_owners_lists_the_active_team_and_queues(harness: Harness) -> None:
+    owners = harness.crm.fetch_owners()
+    assert {"owner_id", "name", "email", "active"} <= set(owners.columns)
+    users = harness.world.users
+    assert set(owners["owner_id"]) == set(users.loc[users["active"] == 1, "id"])
+    assert owners["active"].all()
+    people = owners.set_index("owner_id").loc[users.loc[users["role"] != "queue", "id"]]
+    assert (people["email"] == users.set_index("id").loc[people.index, "email"]).all()
+
+
+def test_first_touch_is_the_earliest_activity(harness: Harness) -> None:
+    world = harness.world
+    lead_ids = world.leads["id"].tolist()
+    touches = harness.crm.first_touch([harness.crm_id(i) for i in lead_ids])
+    assert touches["lead_id"].tolist() == [harness.crm_id(i) for i in lead_ids]
+    want = world.activities.groupby("lead_id")["created_at"].min().dt.floor(harness.stamp_unit)
+    got = touches.set_index(pd.Index(lead_ids))["first_touch_at"]
+    assert set(got.dropna().index) == set(want.index)
+    assert (got.loc[want.index] == want).all()
+
+
+def test_fetch_outcomes_follows_each_converted_lead_to_its_deal(harness: Harness) -> None:
+    world = harness.world
+    lead_ids = world.leads["id"].tolist()
+    outcomes = harness.crm.fetch_outcomes([harness.crm_id(i) for i in lead_ids])
+    assert {"lead_id", "deal_id", "stage", "is_closed", "is_won", "amount", "close_date"} <= set(
+        outcomes.columns
+    )
+    deals = world.deals.set_index("lead_id")
+    got = outcomes.set_index(harness.world_ids(outcomes["lead_id"]))
+    assert set(got.index) == set(
+        world.leads["converted_opportunity_id"].dropna().map(deals.reset_index().set_index("id")["lead_id"])
+    )
+    assert (got["is_won"] == deals.loc[got.index, "is_won"].astype(bool)).all()
+    assert (got["is_closed"] == deals.loc[got.index, "is_closed"].astype(bool)).all()
+    assert (got["amount"].astype(float) == deals.loc[got.index, "amount"].astype(float)).all()
+    assert got["is_won"].any() and (~got["is_closed"]).any()

@@ -30,6 +30,11 @@ class RouterSettings(Block):
     rulebook_path: str | None = None
     roster_path: str | None = None
     batch_size: int | None = Field(default=None, gt=0)
+    lookback_s: float | None = Field(
+        default=None,
+        ge=0,
+        description="Seconds each run re-reads before the watermark, for late-committed saves.",
+    )
 
     def get_settings(self) -> Settings:
         """Core Settings: this block's values over the environment's."""

@@ -30,8 +30,10 @@ def route_inbound(
     source = router.ledger_source(shadow)
     quarantined = []
     try:
-        for _ in range(max_batches):
-            leads, cursor = pull_new_leads(router, source, batch_size)
+        for batch in range(max_batches):
+            # the first page of a run looks back a little for late commits; the rest follow the watermark
+            lookback_s = router.settings.lookback_s if batch == 0 else 0.0
+            leads, cursor = pull_new_leads(router, source, batch_size, lookback_s)
             checked = validate_leads(leads)
             enriched = enrich_leads(checked.valid)
             classified = classify_leads(enriched, router)

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     rulebook_path: Path = PROJECT_ROOT / "config" / "rulebook.yaml"
     roster_path: Path = PROJECT_ROOT / "config" / "roster.yaml"
     batch_size: int = 5000
+    lookback_s: float = 120.0  # each run re-reads this much before the watermark, for late-committed saves
 
 
 class ConfigError(ValueError):

@@ -12,8 +12,10 @@ from leadrouter.store import ledger
 
 
 @task(name="pull-new-leads", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE, tags=["crm"])
-def pull_new_leads(router: Router, ledger_source: str, limit: int) -> tuple[pd.DataFrame, str | None]:
-    return pull.pull_new_leads(router.store, router.crm, ledger_source, limit)
+def pull_new_leads(
+    router: Router, ledger_source: str, limit: int, lookback_s: float = 0.0
+) -> tuple[pd.DataFrame, str | None]:
+    return pull.pull_new_leads(router.store, router.crm, ledger_source, limit, lookback_s)
 
 
 @task(

@@ -26,6 +26,14 @@ def parse_cursor(cursor: str | None) -> tuple[str, str]:
     return stamp, record_id
 
 
+def rewind(cursor: str | None, seconds: float) -> str | None:
+    """The cursor moved back `seconds`: re-reads changes a CRM committed late with an earlier stamp."""
+    if not cursor or seconds <= 0:
+        return cursor
+    stamp, _ = parse_cursor(cursor)
+    return cursor_of(pd.Timestamp(stamp) - pd.Timedelta(seconds=seconds), "")
+
+
 class CRM(Protocol):
     name: str
 

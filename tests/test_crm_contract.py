@@ -137,6 +137,9 @@ def test_first_touch_is_the_earliest_activity(harness: Harness) -> None:
     got = touches.set_index(pd.Index(lead_ids))["first_touch_at"]
     assert set(got.dropna().index) == set(want.index)
     assert (got.loc[want.index] == want).all()
+    untouched = [harness.crm_id(i) for i in lead_ids if i not in want.index][:5]
+    assert harness.crm.first_touch(untouched)["first_touch_at"].isna().all()
+    assert harness.crm.first_touch([])["first_touch_at"].dtype == "datetime64[us, UTC]"
 
 
 def test_fetch_outcomes_follows_each_converted_lead_to_its_deal(harness: Harness) -> None:

@@ -321,8 +321,11 @@ class SalesforceCRM:
         first = events.groupby("lead_id")["at"].min()
         later = pd.to_datetime(fallback.set_index("lead_id")["fallback"], utc=True, format="ISO8601")
         out = pd.DataFrame({"lead_id": list(lead_ids)})
-        out["first_touch_at"] = out["lead_id"].map(first).fillna(out["lead_id"].map(later)).astype(UTC_TS)
-        return out
+        # reindex, not map: pandas cannot map through an empty datetime series
+        touched = first.reindex(out["lead_id"]).astype(UTC_TS)
+        active = later.reindex(out["lead_id"]).astype(UTC_TS)
+        out["first_touch_at"] = touched.fillna(active).set_axis(out.index)
+        return out.astype({"first_touch_at": UTC_TS})
 
     def fetch_outcomes(self, lead_ids: Sequence[str]) -> pd.DataFrame:
         converted = pd.concat(

@@ -14,7 +14,7 @@ import pandas as pd
 
 from leadrouter.crm.base import STAMP, WRITE_RESULT_COLUMNS, cursor_of, parse_cursor
 from leadrouter.crm.sandbox_data import generate_accounts, generate_contacts, generate_leads
-from leadrouter.schema import LEAD_COLUMNS, conform
+from leadrouter.schema import LEAD_COLUMNS, UTC_TS, conform
 
 SCHEMA = Path(__file__).with_name("sandbox.sql")
 
@@ -193,7 +193,7 @@ class SandboxCRM:
                 "SELECT lead_id, MIN(created_at) AS first_touch_at FROM activities GROUP BY lead_id", db
             )
         out = pd.DataFrame({"lead_id": list(lead_ids)}).merge(touches, on="lead_id", how="left")
-        out["first_touch_at"] = pd.to_datetime(out["first_touch_at"], utc=True, format=STAMP)
+        out["first_touch_at"] = pd.to_datetime(out["first_touch_at"], utc=True, format=STAMP).astype(UTC_TS)
         return out
 
     def fetch_outcomes(self, lead_ids: Sequence[str]) -> pd.DataFrame:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from functools import partial
+from urllib.request import getproxies
 
 import requests
 from prefect.blocks.core import Block
 from pydantic import Field, SecretStr
+from simple_salesforce import Salesforce
 
 from leadrouter.crm.salesforce import API_VERSION, Backoff, SalesforceCRM, client_credentials_login
 
@@ -40,19 +41,24 @@ class SalesforceConnection(Block):
     def session(self) -> requests.Session:
         session = requests.Session()
         if self.ca_bundle:
-            # requests lets REQUESTS_CA_BUNDLE override session.verify unless the environment is ignored
+            # requests lets REQUESTS_CA_BUNDLE override session.verify unless the environment is ignored;
+            # the proxies the environment names are kept
             session.verify, session.trust_env = self.ca_bundle, False
+            session.proxies = {k: v for k, v in getproxies().items() if k != "no"}
         return session
 
     def get_crm(self) -> SalesforceCRM:
-        connect = partial(
-            client_credentials_login,
-            self.instance_url,
-            self.client_id.get_secret_value(),
-            self.client_secret.get_secret_value(),
-            session=self.session(),
-            version=self.api_version,
-            timeout_s=self.timeout_s,
-        )
+        session = self.session()
+
+        def connect() -> Salesforce:  # a closure, not a partial: its repr must not show the secret
+            return client_credentials_login(
+                self.instance_url,
+                self.client_id.get_secret_value(),
+                self.client_secret.get_secret_value(),
+                session=session,
+                version=self.api_version,
+                timeout_s=self.timeout_s,
+            )
+
         backoff = Backoff(attempts=self.retries + 1, base_s=self.backoff_s)
         return SalesforceCRM(connect, self.lead_fields, self.write_fields, backoff, self.timeout_s)

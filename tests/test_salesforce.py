@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from leadrouter.crm.base import rewind
 from leadrouter.crm.salesforce import Backoff, SalesforceCRM, client_credentials_login
 from localapi.harness import Harness, open_harness, tls_session
 from localapi.server import Faults
@@ -123,3 +124,23 @@ def test_an_org_without_the_custom_routing_fields_still_gets_owners(tmp_path: Pa
         assert h.api.owners_of(ids).eq("005000000000007").all()
     finally:
         h.close()
+
+
+def test_a_rewound_cursor_reads_from_that_second_on(sf: Harness) -> None:
+    pulled, cursor = sf.crm.fetch_new_leads(None, 5000)
+    again, _ = sf.crm.fetch_new_leads(rewind(cursor, 60), 5000)
+    assert sf.api.queries[-1].endswith(
+        f"AND SystemModstamp >= {(pulled['modified_at'].max() - pd.Timedelta(seconds=60)).strftime('%Y-%m-%dT%H:%M:%SZ')} "
+        "ORDER BY SystemModstamp, Id LIMIT 5000"
+    )
+    since = pulled["modified_at"].max().floor("s") - pd.Timedelta(seconds=60)
+    assert set(again["lead_id"]) == set(pulled.loc[pulled["modified_at"] >= since, "lead_id"])
+    assert len(again) > 0
+
+
+def test_an_owner_salesforce_does_not_know_fails_that_lead_only(sf: Harness) -> None:
+    ids = sf.sandbox.leads()["id"].iloc[:2].tolist()
+    frame = owner_frame(ids).assign(owner_id=["005000000000099", "005000000000007"])
+    results = sf.crm.write_assignments(frame)
+    assert results["ok"].tolist() == [False, True] and not results["retry"].any()
+    assert results["error"].iloc[0].startswith("INVALID_CROSS_REFERENCE_KEY")

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Iterator, Sequence
+from typing import Protocol, TypeVar
 
 import pandas as pd
+
+T = TypeVar("T")
 
 STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width UTC, so text order is time order
 
 # write_assignments returns one row per lead with these columns
 WRITE_RESULT_COLUMNS = ["lead_id", "ok", "retry", "error"]
+
+
+def chunks(values: Sequence[T], size: int) -> Iterator[list[T]]:
+    """Consecutive slices of at most `size`: one API call, query or statement each."""
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def cursor_of(stamp: pd.Timestamp, record_id: str) -> str:

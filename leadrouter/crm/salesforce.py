@@ -7,7 +7,7 @@ text never becomes query syntax.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -21,7 +21,7 @@ from simple_salesforce.exceptions import (
     SalesforceRefusedRequest,
 )
 
-from leadrouter.crm.base import WRITE_RESULT_COLUMNS, cursor_of, parse_cursor
+from leadrouter.crm.base import WRITE_RESULT_COLUMNS, chunks, cursor_of, parse_cursor
 from leadrouter.schema import LEAD_COLUMNS, UTC_TS, conform
 
 T = TypeVar("T")
@@ -41,7 +41,9 @@ OUTCOME_FIELDS = {
     "Id": "lead_id", "ConvertedOpportunityId": "deal_id", "StageName": "stage", "IsClosed": "is_closed",
     "IsWon": "is_won", "Amount": "amount", "CloseDate": "close_date",
 }  # fmt: skip
-RETRY_RECORD_ERRORS = {"UNABLE_TO_LOCK_ROW"}  # transient per-record errors: the same write succeeds later
+# transient per-record errors: the same write succeeds later (a trigger's lock wait surfaces as the second)
+RETRY_RECORD_ERRORS = {"UNABLE_TO_LOCK_ROW"}
+LOCK_IN_MESSAGE = "UNABLE_TO_LOCK_ROW"
 COLLECTION_SIZE = 200  # sObject Collections' limit per call
 IN_CHUNK = 100  # values per IN (…) list: keeps every query far below SOQL's 100,000-character limit
 
@@ -74,6 +76,8 @@ def client_credentials_login(
         timeout=timeout_s,
     )
     body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+    if response.status_code == 429 or response.status_code >= 500:  # the login service is busy: retry
+        raise requests.ConnectionError(f"Salesforce login unavailable ({response.status_code})")
     if response.status_code != 200:
         # the error names the problem, never the secret
         raise PermissionError(
@@ -90,12 +94,6 @@ def client_credentials_login(
 def soql_datetime(stamp: str) -> str:
     """A cursor stamp as a SOQL datetime literal (Salesforce stamps are whole seconds)."""
     return pd.Timestamp(stamp).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def chunks(values: Sequence[T], size: int) -> Iterator[list[T]]:
-    values = list(values)
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def site_host(website: str | None) -> str:
@@ -188,12 +186,14 @@ class SalesforceCRM:
         self._resolve_fields()
         after_stamp, after_id = parse_cursor(since)
         where = "IsConverted = false"
-        if after_stamp:
+        if after_stamp and after_id:
             where += format_soql(
                 " AND (SystemModstamp > {0:literal} OR (SystemModstamp = {0:literal} AND Id > {1}))",
                 soql_datetime(after_stamp),
                 after_id,
             )
+        elif after_stamp:  # a rewound cursor has no id: everything from that second on
+            where += f" AND SystemModstamp >= {soql_datetime(after_stamp)}"
         select = ", ".join(self._fields.values())
         soql = f"SELECT {select} FROM Lead WHERE {where} ORDER BY SystemModstamp, Id LIMIT {int(limit)}"
         rows = self._query_frame(soql, list(self._fields.values()))
@@ -245,7 +245,10 @@ class SalesforceCRM:
         return out.reset_index(drop=True)
 
     def write_assignments(self, frame: pd.DataFrame) -> pd.DataFrame:
-        self._resolve_fields()
+        try:
+            self._resolve_fields()
+        except Exception as exc:  # nothing was written: every lead retries on the next run
+            return result_frame([(lid, False, True, error_text(exc)) for lid in frame["lead_id"]])
         values = frame[[c for c in self._writes if c in frame.columns]].rename(columns=self._writes)
         if "Routing_Reason__c" in values:  # a Text(255) field
             values["Routing_Reason__c"] = values["Routing_Reason__c"].str.slice(0, 255)
@@ -264,6 +267,8 @@ class SalesforceCRM:
         done: list[tuple[str, bool, bool, str | None]] = []
         pending = records
         for attempt in range(self.backoff.attempts):
+            if attempt:
+                time.sleep(self.backoff.delay(attempt - 1))
             body = {"allOrNone": False, "records": pending}
             try:
                 answers = self._call(
@@ -271,9 +276,10 @@ class SalesforceCRM:
                         "composite/sobjects", method="PATCH", json=body, timeout=self.timeout_s
                     )
                 )
-            except Exception as exc:  # the whole call failed after its retries: every lead retries next run
-                error = f"{type(exc).__name__}: {exc}"[:500]
-                return result_frame(done + [(r["id"], False, True, error) for r in pending])
+                if len(answers) != len(pending):
+                    raise ValueError(f"{len(answers)} results for {len(pending)} records")
+            except Exception as exc:  # the whole call failed after its retries: these leads retry next run
+                return result_frame(done + [(r["id"], False, True, error_text(exc)) for r in pending])
             retry_next = []
             # results come back in request order; a failed record's id may be null
             for record, answer in zip(pending, answers, strict=True):
@@ -282,14 +288,13 @@ class SalesforceCRM:
                     continue
                 first = (answer.get("errors") or [{}])[0]
                 code, message = first.get("statusCode", "UNKNOWN"), first.get("message", "")
-                if code in RETRY_RECORD_ERRORS:
+                if code in RETRY_RECORD_ERRORS or LOCK_IN_MESSAGE in message:
                     retry_next.append(record)
                     continue
                 done.append((record["id"], False, False, f"{code}: {message}"[:500]))
             pending = retry_next
             if not pending:
                 break
-            time.sleep(self.backoff.delay(attempt))
         done += [(r["id"], False, True, "UNABLE_TO_LOCK_ROW: still locked after retries") for r in pending]
         return result_frame(done)
 
@@ -368,11 +373,16 @@ def is_transient(exc: Exception) -> bool:
 
 def match_account_domains(accounts: pd.DataFrame, domains: Sequence[str]) -> pd.DataFrame:
     """Keep accounts whose website host is one of `domains` (or a subdomain of one); LIKE only narrowed them."""
-    host = accounts["Website"].map(site_host)
-    wanted = set(domains)
-    parent = host.map(lambda h: next((d for d in wanted if h == d or h.endswith("." + d)), None))
-    out = accounts.assign(domain=parent, kind="account", Email=None)
+    host = accounts["Website"].map(site_host).astype("string")
+    domain = pd.Series(pd.NA, index=accounts.index, dtype="string")
+    for candidate in sorted(domains, key=len):  # the longest matching domain wins
+        domain = domain.mask(host.eq(candidate) | host.str.endswith("." + candidate), candidate)
+    out = accounts.assign(domain=domain, kind="account", Email=None)
     return out[out["domain"].notna()].drop(columns="Website")
+
+
+def error_text(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 def result_frame(rows: list[tuple[str, bool, bool, str | None]]) -> pd.DataFrame:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import Connection, Insert, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from leadrouter.crm.base import chunks
 from leadrouter.schema import Status
 from leadrouter.store.engine import Store
 from leadrouter.store.tables import decisions, rep_state, watermarks
@@ -18,11 +19,6 @@ CHUNK = 10_000  # bound on bound parameters per statement (SQLite allows 32766)
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def chunks(values: list, size: int = CHUNK) -> Iterator[list]:
-    for i in range(0, len(values), size):
-        yield values[i : i + size]
 
 
 def get_watermark(store: Store, source: str) -> str | None:
@@ -57,7 +53,7 @@ def insert_ignoring_duplicates(store: Store, table: Table) -> Insert:
 
 def decided_ids(conn: Connection, source: str, lead_ids: Iterable[str]) -> set[str]:
     found: set[str] = set()
-    for part in chunks(list(lead_ids)):
+    for part in chunks(list(lead_ids), CHUNK):
         rows = conn.execute(
             select(decisions.c.lead_id).where(decisions.c.source == source, decisions.c.lead_id.in_(part))
         )
@@ -119,7 +115,7 @@ def claim_for_write(store: Store, source: str, claim: str, lease: timedelta, lim
         )
         picked = [r[0] for r in conn.execute(ids)]
         claimed = []
-        for part in chunks(picked):
+        for part in chunks(picked, CHUNK):
             claimed += (
                 conn.execute(
                     update(decisions)

@@ -17,14 +17,33 @@ def write_back(
     claim: str,
     limit: int = 50_000,
     lease: timedelta = timedelta(minutes=5),
+    chunk: int = 2_000,
 ) -> pd.DataFrame:
     """Write every recorded decision of the source (this batch's and any a crashed run left); one result per lead.
+
+    Leads are claimed `chunk` at a time, so each claim's writes finish well inside its lease and no other
+    router can take them over mid-write. A chunk with leads to retry ends the pass: the CRM is struggling,
+    and the rest waits for the next run.
+    """
+    results = []
+    while sum(map(len, results)) < limit:
+        written = _write_chunk(store, crm, source, claim, min(chunk, limit - sum(map(len, results))), lease)
+        results.append(written)
+        if len(written) < chunk or written["retry"].any():
+            break
+    return pd.concat(results, ignore_index=True) if results else pd.DataFrame(columns=WRITE_RESULT_COLUMNS)
+
+
+def _write_chunk(
+    store: Store, crm: CRM, source: str, claim: str, limit: int, lease: timedelta
+) -> pd.DataFrame:
+    """Claim up to `limit` decisions, write them in one adapter call, record each lead's outcome.
 
     A transport failure of the whole call puts the claimed leads back to recorded for the next try, then raises.
     """
     claimed = ledger.claim_for_write(store, source, claim, lease, limit)
     if claimed.empty:
-        return pd.DataFrame(columns=WRITE_RESULT_COLUMNS)
+        return pd.DataFrame(columns=WRITE_RESULT_COLUMNS).astype({"ok": bool, "retry": bool})
     claimed["routing_reason"] = claimed["explanation"].map(lambda e: (e or {}).get("summary"))
     try:
         results = crm.write_assignments(claimed[["lead_id", "owner_id", "tier", "routing_reason"]])

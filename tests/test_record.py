@@ -155,3 +155,43 @@ def test_write_back_claims_each_lead_once_and_records_each_outcome(store_url: st
     ]  # only the retryable one
     counts = ledger.status_counts(store, "sandbox")
     assert counts == {"written": 3, "write_failed": 1, "recorded": 1}
+
+
+class CountingCRM:
+    """Writes everything; remembers the size of each write call."""
+
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def write_assignments(self, frame: pd.DataFrame) -> pd.DataFrame:
+        self.calls.append(len(frame))
+        return pd.DataFrame({"lead_id": frame["lead_id"], "ok": True, "retry": False, "error": None})
+
+
+def test_write_back_claims_in_chunks_so_each_lease_covers_its_writes(store_url: str) -> None:
+    from leadrouter.writeback import write_back
+
+    store = open_store(store_url)
+    record_batch(
+        store, BatchContext("sandbox", "r", "v1"), classified(230), NO_QUARANTINE, load_roster(ROSTER)
+    )
+    crm = CountingCRM()
+    results = write_back(store, crm, "sandbox", claim="c1", chunk=100)
+    assert crm.calls == [100, 100, 30]
+    assert results["lead_id"].is_unique and len(results) == 230
+    assert ledger.status_counts(store, "sandbox") == {"written": 230}
+
+
+def test_a_chunk_with_retries_ends_the_pass(store_url: str) -> None:
+    from leadrouter.writeback import write_back
+
+    store = open_store(store_url)
+    record_batch(store, BatchContext("sandbox", "r", "v1"), classified(5), NO_QUARANTINE, load_roster(ROSTER))
+    crm = FlakyCRM()
+    results = write_back(store, crm, "sandbox", claim="c1", chunk=2)
+    # L000002 asked for a retry in the second chunk: L000004 waits for the next run
+    assert crm.calls == [["L000000", "L000001"], ["L000002", "L000003"]]
+    assert results["lead_id"].tolist() == ["L000000", "L000001", "L000002", "L000003"]
+    assert ledger.status_counts(store, "sandbox") == {"written": 2, "write_failed": 1, "recorded": 2}

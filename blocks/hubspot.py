@@ -34,6 +34,11 @@ class HubSpotConnection(Block):
         default_factory=lambda: ["subscriber", "lead", "marketingqualifiedlead"],
         description="Contacts in these lifecycle stages are inbound leads to route.",
     )
+    write_properties: dict[str, str] = Field(
+        default_factory=lambda: {"tier": "lead_tier", "routing_reason": "routing_reason"},
+        description="Routing fields written besides the owner: field -> contact property. A property the "
+        "portal lacks is left out (the owner is still written).",
+    )
     retries: int = Field(default=6, ge=0, description="Retries of a 429 or 5xx (Retry-After is honoured).")
     backoff_s: float = Field(default=0.5, ge=0)
 
@@ -56,5 +61,8 @@ class HubSpotConnection(Block):
         client = make_client(self.access_token.get_secret_value(), self.host, self.retries, self.backoff_s)
         name = self.rate_limit_name
         return HubSpotCRM(
-            client, pace=lambda: rate_limit(name, strict=True), lifecycle_stages=self.lifecycle_stages
+            client,
+            pace=lambda: rate_limit(name, strict=True),
+            lifecycle_stages=self.lifecycle_stages,
+            write_properties=self.write_properties,
         )

@@ -1,12 +1,15 @@
 """A local HubSpot CRM API (v3 objects, owners, v4 associations) seeded from a World, kept in memory.
 
 It answers with HubSpot's payloads, status codes and error bodies, so hubspot-api-client is tested over HTTP:
-search with filter groups, one sort and the 10,000-result cap; batch read and update with 207 multi-status;
-owners with paging; contact→deal associations. Faults are injected before any state is touched.
+search with filter groups, one sort and the 10,000-result cap; batch read and update with 207 multi-status
+and 400 for a property the portal lacks; the property list; owners with paging; contact→deal associations.
+Faults are injected before any state is touched.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
 import threading
 import uuid
@@ -26,6 +29,8 @@ from localapi.world import World
 
 SEARCH_CAP = 10_000  # HubSpot answers no search page past its 10,000th result
 MAX_PAGE, MAX_BATCH, MAX_ASSOCIATION_BATCH, MAX_OWNER_PAGE, MAX_IN_VALUES = 200, 100, 1000, 500, 100
+CUSTOM_CONTACT_PROPERTIES = ("lead_tier", "routing_reason")  # the portal's own: created by its admin
+ENUMERATIONS = frozenset({"hubspot_owner_id", "hs_lead_status", "lifecyclestage", "dealstage", "pipeline"})
 MAX_GROUPS, MAX_GROUP_FILTERS, MAX_FILTERS = 5, 10, 25  # the search limits since August 2024
 LEAD_BASE, CONTACT_BASE, COMPANY_BASE, DEAL_BASE = 10_000_000, 20_000_000, 30_000_000, 40_000_000
 LEAD_STATUS = {"New": "NEW", "Working": "IN_PROGRESS", "Assigned": "OPEN", "Converted": "CONNECTED"}
@@ -86,6 +91,16 @@ CONTACTS = spec(
     read_only="createdate lastmodifieddate hs_object_id hs_sa_first_engagement_date",
     defaults="createdate email firstname hs_object_id lastmodifieddate lastname",
 )
+
+
+def contacts_spec(custom_properties: bool) -> Spec:
+    """The contact properties of a portal with, or without, its custom ones."""
+    if custom_properties:
+        return CONTACTS
+    kept = tuple(p for p in CONTACTS.properties if p not in CUSTOM_CONTACT_PROPERTIES)
+    return dataclasses.replace(CONTACTS, properties=kept)
+
+
 COMPANIES = spec(
     "COMPANY",
     "name domain website hubspot_owner_id industry numberofemployees annualrevenue country state city "
@@ -119,8 +134,14 @@ def iso(stamps: object) -> pd.Series:
     return text.where(stamps.notna(), None).astype("string").reset_index(drop=True)
 
 
+def iso_instant(stamp: pd.Timestamp) -> str:
+    """One instant as `iso` writes it (a naive stamp is UTC)."""
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.floor("ms").strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 def now_iso() -> str:
-    return str(iso([pd.Timestamp.now(tz="UTC")]).iloc[0])
+    return iso_instant(pd.Timestamp.now(tz="UTC"))
 
 
 def number_text(values: pd.Series) -> pd.Series:
@@ -183,7 +204,10 @@ def lead_contacts(
 
 
 class HubSpotAPI:
-    """HubSpot's CRM API over a World. `calls` counts requests per endpoint; the admin methods serve tests."""
+    """HubSpot's CRM API over a World. `calls` counts requests per endpoint; the admin methods serve tests.
+
+    custom_properties: whether the portal has the contact properties lead_tier and routing_reason.
+    """
 
     def __init__(
         self,
@@ -191,14 +215,18 @@ class HubSpotAPI:
         faults: Faults | None = None,
         retry_after_s: int = 1,
         token: str = "pat-local-test",
+        custom_properties: bool = True,
     ) -> None:
         self.faults, self.retry_after_s, self.token = faults, retry_after_s, token
         self.calls: Counter = Counter()
         # real HubSpot has been seen to reject a whole batch update that names a missing id; off by default
         self.reject_batches_with_missing_ids = False
+        self.deepest_search = 0  # the largest after + limit any search asked for
+        # seconds to hold each of the next requests before answering them: a slow HubSpot
+        self.stalls: list[float] = []
         self._lock = threading.Lock()
-        self._version, self._answers = 0, {}  # search answers, valid until any record changes
-        self._seed(world)
+        self._searches, self._search_hooks = 0, {}  # contacts searches answered; callbacks by that count
+        self._seed(world, custom_properties)
         objects = "/crm/v3/objects/{object}"
         self.app = Starlette(
             routes=[
@@ -209,6 +237,7 @@ class HubSpotAPI:
                 Route(
                     f"{objects}/batch/update", self._endpoint("batch.update", self._update), methods=["POST"]
                 ),
+                Route("/crm/v3/properties/{object}", self._endpoint("properties", self._properties)),
                 Route("/crm/v3/owners/", self._endpoint("owners", self._owners)),
                 Route("/crm/v3/owners", self._endpoint("owners", self._owners)),
                 Route(
@@ -219,7 +248,7 @@ class HubSpotAPI:
             ]
         )
 
-    def _seed(self, world: World) -> None:
+    def _seed(self, world: World, custom_properties: bool) -> None:
         seeded = now_iso()
         first_activity = world.activities.groupby("lead_id")["created_at"].min()
         leads, self.history = lead_contacts(world.leads, first_activity, world.leads["modified_at"])
@@ -245,7 +274,7 @@ class HubSpotAPI:
             "hs_is_closed_won": np.where(d["is_won"].astype(bool), "true", "false"),
         })  # fmt: skip
         self.tables = {
-            "contacts": Table(CONTACTS, pd.concat([leads, people])),
+            "contacts": Table(contacts_spec(custom_properties), pd.concat([leads, people])),
             "companies": Table(COMPANIES, companies),
             "deals": Table(DEALS, deals),
         }
@@ -273,6 +302,8 @@ class HubSpotAPI:
         async def endpoint(request: Request) -> JSONResponse:
             obj = request.path_params.get("object")
             self.calls[f"{obj}.{action}" if obj else action] += 1
+            if self.stalls:
+                await asyncio.sleep(self.stalls.pop(0))
             if request.headers.get("authorization") != f"Bearer {self.token}":
                 return error_response(401, "INVALID_AUTHENTICATION", AUTH_MESSAGE)
             fault = self.faults.pick(["429", "502", "503"]) if self.faults else None
@@ -294,8 +325,11 @@ class HubSpotAPI:
                     raise ApiError(400, "VALIDATION_ERROR", f"Unable to infer object type from: {obj}")
                 with self._lock:
                     status, payload = handle(table, request, body if isinstance(body, dict) else {})
+                    hook = self._answered_search() if table is self.contacts and action == "search" else None
             except ApiError as exc:
                 return error_response(exc.status, exc.category, exc.message, **exc.extra)
+            if hook:
+                hook()  # outside the lock: the hook edits records through the admin methods
             return JSONResponse(payload, status_code=status)
 
         return endpoint
@@ -314,6 +348,7 @@ class HubSpotAPI:
             raise ApiError(
                 400, "VALIDATION_ERROR", f"Search results are limited to {SEARCH_CAP} records: {past}"
             )
+        self.deepest_search = max(self.deepest_search, after + limit)
         groups = [g.get("filters") or [] for g in body.get("filterGroups") or []]
         if (
             len(groups) > MAX_GROUPS
@@ -321,23 +356,26 @@ class HubSpotAPI:
             or max(map(len, groups), default=0) > MAX_GROUP_FILTERS
         ):
             raise ApiError(400, "VALIDATION_ERROR", "Too many filter groups or filters in the search request")
-        query = json.dumps([table.spec.kind, groups, body.get("sorts")], sort_keys=True, default=str)
-        frame = self._answers.get((self._version, query))
-        if frame is None:
-            frame = table.live()
-            if groups:  # OR of groups, AND within a group
-                keep = np.zeros(len(frame), bool)
-                for filters in groups:
-                    keep |= np.logical_and.reduce([table.match(frame, f) for f in filters], initial=True)
-                frame = frame[keep]
-            frame = table.sorted(frame, body.get("sorts") or [])
-            # kept until anything changes, as paging asks the same query page after page
-            self._answers = {(self._version, query): frame}
-        page = frame.iloc[after : after + limit]
-        payload: dict = {"total": len(frame), "results": table.objects(page, body.get("properties"))}
-        if after + limit < len(frame):
+        # every search reads the records as they are now, as HubSpot does: an edit between two pages shows
+        frame = table.frame
+        keep = ~frame["archived"].to_numpy(bool) & table.matching(frame, groups)
+        found = table.order(frame, keep, body.get("sorts") or [])
+        page = frame.iloc[found[after : after + limit]]
+        payload: dict = {"total": len(found), "results": table.objects(page, body.get("properties"))}
+        if after + limit < len(found):
             payload["paging"] = {"next": {"after": str(after + limit), "link": f"?after={after + limit}"}}
         return 200, payload
+
+    def _answered_search(self) -> Callable[[], None] | None:
+        self._searches += 1
+        return self._search_hooks.pop(self._searches, None)
+
+    # --- properties ----------------------------------------------------------------------------------------
+
+    def _properties(self, table: Table, request: Request, _: dict) -> tuple[int, dict]:
+        """CollectionResponsePropertyNoPaging: the type's properties (none is archived here)."""
+        archived = request.query_params.get("archived", "false").lower() == "true"
+        return 200, {"results": [] if archived else [table.describe(p) for p in table.spec.properties]}
 
     # --- batch read and update ---------------------------------------------------------------------------
 
@@ -423,7 +461,6 @@ class HubSpotAPI:
                 self.audit = pd.concat([self.audit, writes], ignore_index=True)
             frame.loc[value.index, prop] = value.to_numpy()
         frame.loc[ids, table.spec.modified] = stamp
-        self._version += 1
 
     def _record_status(self, moved: pd.Series, stamp: str, source: str) -> None:
         rows = pd.DataFrame(
@@ -486,12 +523,10 @@ class HubSpotAPI:
                 [frame[~frame.index.isin(contacts.index)], contacts[frame.columns]]
             )
             self.history = pd.concat([self.history, history], ignore_index=True)
-            self._version += 1
 
     def delete_lead(self, world_lead_id: str) -> None:
         with self._lock:
             self.contacts.frame.loc[self.crm_id(world_lead_id), "archived"] = True
-            self._version += 1
 
     def owners_of(self, world_lead_ids: Sequence[str]) -> pd.Series:
         with self._lock:
@@ -514,7 +549,12 @@ class HubSpotAPI:
                 self._record_status(pd.Series(["IN_PROGRESS"], index=[record_id]), stamp, "CRM_UI")
             frame.at[record_id, "hs_lead_status"] = "IN_PROGRESS"
             frame.at[record_id, "lastmodifieddate"] = now_iso()
-            self._version += 1
+
+    def after_search(self, n: int, callback: Callable[[], None]) -> None:
+        """Run `callback` once the nth contacts search from now is answered, before its reply is sent: an edit
+        a client makes between two searches."""
+        with self._lock:
+            self._search_hooks[self._searches + n] = callback
 
 
 @dataclass
@@ -526,6 +566,23 @@ class Table:
 
     def live(self) -> pd.DataFrame:
         return self.frame[~self.frame["archived"].to_numpy(bool)]
+
+    def describe(self, name: str) -> dict:
+        """A Property as the properties API describes it: its required fields, and a plausible type."""
+        spec_ = self.spec
+        kind, field_type = (
+            ("datetime", "date") if name in spec_.dates
+            else ("number", "number") if name in spec_.numbers
+            else ("enumeration", "select") if name in ENUMERATIONS
+            else ("string", "text")
+        )  # fmt: skip
+        return {
+            "name": name, "label": name.replace("_", " ").capitalize(), "type": kind, "fieldType": field_type,
+            "description": "", "groupName": f"{spec_.kind.lower()}information", "options": [],
+            "hubspotDefined": name not in CUSTOM_CONTACT_PROPERTIES, "archived": False, "hidden": False,
+            "calculated": False, "formField": False, "modificationMetadata": {
+                "archivable": True, "readOnlyDefinition": True, "readOnlyValue": name in spec_.read_only},
+        }  # fmt: skip
 
     def comparable(self, frame: pd.DataFrame, prop: str) -> pd.Series:
         """The column as HubSpot compares it: instants as fixed-width text, numbers, lowercased text."""
@@ -544,13 +601,31 @@ class Table:
         text = str(value).strip()
         try:
             if prop in self.spec.dates:
-                stamp = pd.Timestamp(int(text), unit="ms", tz="UTC") if text.lstrip("-").isdigit() else text
-                return str(iso([stamp]).iloc[0])
+                epoch = text.lstrip("-").isdigit()
+                return iso_instant(
+                    pd.Timestamp(int(text), unit="ms", tz="UTC") if epoch else pd.Timestamp(text)
+                )
             if prop in self.spec.numbers:
                 return float(text)
         except (ValueError, TypeError) as exc:
             raise ApiError(400, "VALIDATION_ERROR", f"{text!r} is not a valid value for {prop}") from exc
         return text.lower() if lowercase else text
+
+    def matching(self, frame: pd.DataFrame, groups: list[list[dict]]) -> np.ndarray:
+        """Rows matching all filters of any group; a filter repeated across groups is run once."""
+        masks: dict[str, np.ndarray] = {}
+
+        def mask(f: dict) -> np.ndarray:
+            key = json.dumps(f, sort_keys=True, default=str)
+            if key not in masks:
+                masks[key] = self.match(frame, f)
+            return masks[key]
+
+        if not groups:
+            return np.ones(len(frame), bool)
+        return np.logical_or.reduce(
+            [np.logical_and.reduce([mask(f) for f in g], initial=True) for g in groups]
+        )
 
     def match(self, frame: pd.DataFrame, f: dict) -> np.ndarray:
         prop, op = str(f.get("propertyName")), f.get("operator", "EQ")
@@ -585,32 +660,38 @@ class Table:
         hit = compare[op](right).fillna(False).to_numpy(bool)
         return ~hit if op == "NEQ" else hit  # a record without the property equals nothing
 
-    def sorted(self, frame: pd.DataFrame, sorts: list) -> pd.DataFrame:
+    def order(self, frame: pd.DataFrame, keep: np.ndarray, sorts: list) -> np.ndarray:
+        """The positions of the kept rows in the sort's order: only keys are sorted, never the records."""
         if len(sorts) > 1:
             raise ApiError(400, "VALIDATION_ERROR", "Search accepts one sort")
+        positions = np.flatnonzero(keep)
+        ids = frame["_num"].to_numpy()[positions]
         if not sorts:
-            return frame.sort_values("_num", kind="stable")
+            return positions[np.argsort(ids, kind="stable")]
         sort = sorts[0]
         if isinstance(sort, str):  # the short form: "createdate" or "-createdate"
             prop, descending = sort.lstrip("-"), sort.startswith("-")
         else:
             prop, descending = str(sort.get("propertyName")), sort.get("direction") == "DESCENDING"
-        # ties broken by id, so pages never overlap or skip
-        ordered = frame.assign(_key=self.comparable(frame, prop)).sort_values(
-            ["_key", "_num"], ascending=[not descending, True], na_position="last", kind="stable"
+        keys = pd.DataFrame(
+            {"key": self.comparable(frame, prop).iloc[positions].to_numpy(), "id": ids, "at": positions}
         )
-        return ordered.drop(columns="_key")
+        # ties broken by id, so pages never overlap or skip
+        ordered = keys.sort_values(
+            ["key", "id"], ascending=[not descending, True], na_position="last", kind="stable"
+        )
+        return ordered["at"].to_numpy()
 
     def objects(self, page: pd.DataFrame, requested: list | None) -> list[dict]:
         """SimplePublicObjects: the requested properties (HubSpot drops unknown ones) and the stamps."""
         wanted = [*(requested or self.spec.defaults), "hs_object_id", "createdate", self.spec.modified]
         known = [p for p in dict.fromkeys(wanted) if p in self.spec.properties]
-        rows = page[known].astype(object).where(page[known].notna(), None).to_dict("records")
-        stamps = zip(page.index, rows, page["createdate"], page[self.spec.modified], strict=True)
+        values = page[[*known, "createdate", self.spec.modified]].to_numpy(dtype=object, na_value=None)
         return [
-            {"id": i, "properties": p, "createdAt": c, "updatedAt": u, "archived": False}
-            for i, p, c, u in stamps
-        ]
+            {"id": i, "properties": dict(zip(known, row, strict=False)), "createdAt": row[-2],
+             "updatedAt": row[-1], "archived": False}
+            for i, row in zip(page.index, values.tolist(), strict=True)
+        ]  # fmt: skip
 
 
 def whole_number(value: object, name: str) -> int:

@@ -21,7 +21,7 @@ from leadrouter.crm.hubspot import HubSpotCRM, batch_outcome, first_touches, lea
 from leadrouter.crm.sandbox import USERS, SandboxCRM
 from leadrouter.crm.sandbox_traffic import simulate_traffic
 from leadrouter.schema import UTC_TS
-from localapi.hubspot import HubSpotAPI
+from localapi.hubspot import HubSpotAPI, contacts_spec
 from localapi.server import Faults, LocalServer
 from localapi.world import World
 
@@ -61,9 +61,9 @@ def world(sandbox: tuple[SandboxCRM, Path]) -> World:
 
 @contextmanager
 def serve(
-    world: World, faults: Faults | None = None, retry_after_s: int = 1
+    world: World, faults: Faults | None = None, retry_after_s: int = 1, custom_properties: bool = True
 ) -> Iterator[tuple[HubSpotAPI, str]]:
-    api = HubSpotAPI(world, faults=faults, retry_after_s=retry_after_s)
+    api = HubSpotAPI(world, faults=faults, retry_after_s=retry_after_s, custom_properties=custom_properties)
     with LocalServer(api.app) as server:
         yield api, server.url
 
@@ -81,7 +81,8 @@ def assignments(api: HubSpotAPI, world_ids: list[str], owner: str) -> pd.DataFra
 
 def backlog(world: World, n: int, seed: int = 5) -> World:
     """A world whose leads are n new ones, most sharing a stamp with hundreds of others and 11,000 sharing one
-    stamp, ids interleaved across stamps, so the 10,000 cap and ties within a stamp both come into play."""
+    stamp, ids interleaved across stamps: more than HubSpot's 10,000-result cap, pages ending inside a stamp,
+    and a stamp far larger than a page, walked by id."""
     rng = np.random.default_rng(seed)
     leads = world.leads.sample(n, replace=True, random_state=seed).reset_index(drop=True)
     leads["id"] = "00Q" + pd.Series(np.arange(1, n + 1)).astype(str).str.zfill(12)
@@ -100,7 +101,7 @@ def cursor_order(world: World, api: HubSpotAPI) -> list[str]:
     return order.sort_values(["at", "n"])["id"].tolist()
 
 
-# --- pulling past the 10,000-result cap ---------------------------------------------------------------------
+# --- pulling: fresh searches from the cursor, never an offset into a moving sort ---------------------------
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +117,7 @@ def test_one_call_pulls_a_25k_backlog_past_the_search_cap(big_world: World) -> N
         assert parse_cursor(cursor)[1] == leads["lead_id"].iloc[-1].zfill(20)
         again, same = crm.fetch_new_leads(cursor, 30_000)
         assert again.empty and same == cursor
+        assert api.deepest_search == 200  # every search asked for its first page only
 
 
 def test_pages_of_5000_following_the_cursor_pull_every_lead_once(big_world: World) -> None:
@@ -132,6 +134,22 @@ def test_pages_of_5000_following_the_cursor_pull_every_lead_once(big_world: Worl
         pulled = pd.concat(pages)["lead_id"].tolist()
         assert pulled == cursor_order(big_world, api)  # every id once, in (stamp, id) order
         assert cursors == sorted(cursors) and len(set(cursors)) == len(cursors)  # the watermark only moves on
+        assert api.deepest_search == 200
+
+
+@pytest.mark.parametrize("nth", [1, 2, 3])
+def test_a_lead_edited_between_two_searches_is_neither_skipped_nor_repeated(world: World, nth: int) -> None:
+    with serve(world) as (api, url):
+        crm = adapter(api, url)
+        before, _ = crm.fetch_new_leads(None, 100_000)
+        assert len(before) > 3 * 200  # the pull takes several searches
+        # once the nth search is answered, a rep edits a lead it already served: it moves to the end
+        edited = before["lead_id"].iloc[(nth - 1) * 150]
+        api.after_search(nth, lambda: api.touch(api.contacts.frame.at[edited, "_world"], NOW))
+        leads, _ = crm.fetch_new_leads(None, 100_000)
+        assert leads["lead_id"].is_unique and set(leads["lead_id"]) == set(before["lead_id"])
+        assert leads["modified_at"].is_monotonic_increasing
+        assert leads["lead_id"].iloc[-1] == edited  # met again at its new stamp: its latest state is kept
 
 
 def test_leads_saved_after_a_pull_are_pulled_next(world: World) -> None:
@@ -166,11 +184,13 @@ def test_a_429_on_search_is_retried_after_retry_after(world: World) -> None:
 
 def test_a_429_on_batch_update_is_retried_after_retry_after(world: World) -> None:
     lead_ids = world.leads["id"].iloc[:5].tolist()
-    with serve(world, ScriptedFaults(script=["429"]), retry_after_s=1) as (api, url):
+    # no fault on the first request (the property list), a 429 on the update
+    with serve(world, ScriptedFaults(script=["", "429"]), retry_after_s=1) as (api, url):
         started = time.monotonic()
         results = adapter(api, url).write_assignments(assignments(api, lead_ids, OTHER_REP))
         assert time.monotonic() - started >= 1.0
         assert results["ok"].all() and api.calls["contacts.batch.update"] == 2
+        assert api.calls["contacts.properties"] == 1
         assert api.owner_writes().reindex(lead_ids).eq(1).all()
 
 
@@ -202,6 +222,84 @@ def test_a_call_failing_past_its_retries_marks_its_leads_for_retry(world: World)
         assert not results["ok"].any() and results["retry"].all()
         assert results["error"].str.contains("RATE_LIMITS|BAD_GATEWAY|SERVICE_UNAVAILABLE").all()
         assert api.owner_writes().empty
+
+
+def test_a_timeout_is_tried_again_after_a_pause(world: World) -> None:
+    with serve(world) as (api, url):
+        api.stalls = [0.5, 0.5]  # the first two requests outlast the read timeout
+        crm = HubSpotCRM(
+            make_client(api.token, host=url, retries=0), timeout=(1, 0.2), timeout_backoff_s=0.01
+        )
+        owners = crm.fetch_owners()
+        assert len(owners) and api.calls["owners"] == 3
+
+
+def test_writes_timing_out_past_their_tries_are_marked_for_retry(world: World) -> None:
+    lead_ids = world.leads["id"].iloc[:5].tolist()
+    with serve(world) as (api, url):
+        crm = HubSpotCRM(
+            make_client(api.token, host=url, retries=0), timeout=(1, 0.2), timeout_backoff_s=0.01,
+            timeout_attempts=2,
+        )  # fmt: skip
+        crm.write_assignments(assignments(api, lead_ids[:1], OTHER_REP))  # reads the property list
+        api.stalls = [0.5, 0.5]
+        results = crm.write_assignments(assignments(api, lead_ids, REP))
+        assert not results["ok"].any() and results["retry"].all()
+        assert results["error"].str.contains("timed out").all()
+        assert api.calls["contacts.batch.update"] == 1 + 2
+
+
+def test_a_batch_failing_for_any_reason_fails_alone_and_never_shows_the_token(world: World) -> None:
+    lead_ids = world.leads["id"].iloc[:300].tolist()
+    requests = []
+
+    def pace() -> None:  # the rate limiter fails before the second batch, naming the token
+        requests.append(1)
+        if len(requests) == 3:
+            raise RuntimeError(f"limiter down (token {api.token})")
+
+    with serve(world) as (api, url):
+        results = adapter(api, url, pace=pace).write_assignments(assignments(api, lead_ids, OTHER_REP))
+        assert results["ok"].tolist() == [True] * 100 + [False] * 100 + [True] * 100
+        failed = results.iloc[100:200]
+        assert failed["retry"].all() and failed["error"].eq("RuntimeError: limiter down (token ***)").all()
+        assert api.owner_writes().reindex(lead_ids).fillna(0).tolist() == [1] * 100 + [0] * 100 + [1] * 100
+
+
+# --- custom properties the portal may lack ------------------------------------------------------------------
+
+
+def test_a_portal_without_the_custom_properties_gets_every_owner_written(world: World) -> None:
+    lead_ids = world.leads["id"].iloc[:250].tolist()
+    with serve(world, custom_properties=False) as (api, url):
+        crm = adapter(api, url)
+        results = crm.write_assignments(assignments(api, lead_ids, OTHER_REP))
+        assert results["ok"].all() and api.calls["contacts.batch.update"] == 3  # one per 100 leads, no splits
+        assert api.owners_of(lead_ids).eq(OTHER_REP).all()
+        assert api.owner_writes().reindex(lead_ids).eq(1).all()
+        crm.write_assignments(assignments(api, lead_ids[:10], REP))
+        assert api.calls["contacts.properties"] == 1  # read once per adapter
+
+
+def test_a_batch_refused_for_a_missing_property_is_not_split(world: World) -> None:
+    lead_ids = world.leads["id"].iloc[:250].tolist()
+    with serve(world) as (api, url):
+        crm = adapter(api, url)
+        crm.write_assignments(assignments(api, lead_ids[:1], OTHER_REP))  # reads the property list
+        api.contacts.spec = contacts_spec(custom_properties=False)  # then the portal's admin deletes them
+        results = crm.write_assignments(assignments(api, lead_ids, REP))
+        assert not results["ok"].any() and not results["retry"].any()
+        assert results["error"].str.contains("PROPERTY_DOESNT_EXIST").all()
+        assert api.calls["contacts.batch.update"] == 1 + 3
+
+
+def test_the_properties_endpoint_lists_custom_properties_only_when_the_portal_has_them(world: World) -> None:
+    for custom in (True, False):
+        with serve(world, custom_properties=custom) as (api, url):
+            listed = make_client(api.token, host=url).crm.properties.core_api.get_all(object_type="contacts")
+            names = {p.name for p in listed.results}
+            assert {"email", "hubspot_owner_id", "lastmodifieddate"} <= names
+            assert ({"lead_tier", "routing_reason"} <= names) is custom
 
 
 # --- per-record outcomes of a batch update -----------------------------------------------------------------
@@ -278,8 +376,8 @@ def test_pace_runs_once_per_http_request(world: World) -> None:
         crm.fetch_outcomes(lead_ids)
         assert len(paced) == sum(api.calls.values()) > 0
         assert set(api.calls) == {
-            "contacts.search", "contacts.batch.update", "companies.search", "owners", "contacts.batch.read",
-            "associations.batch.read", "deals.batch.read",
+            "contacts.search", "contacts.properties", "contacts.batch.update", "companies.search", "owners",
+            "contacts.batch.read", "associations.batch.read", "deals.batch.read",
         }  # fmt: skip
 
 

@@ -6,9 +6,10 @@ pure functions at the bottom.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -21,19 +22,20 @@ from hubspot.crm.deals import BatchReadInputSimplePublicObjectId as DealsRead
 from hubspot.crm.deals import SimplePublicObjectId as DealId
 from urllib3.util import Retry
 
-from leadrouter.crm.base import WRITE_RESULT_COLUMNS, cursor_of, parse_cursor
+from leadrouter.crm.base import WRITE_RESULT_COLUMNS, chunks, cursor_of, parse_cursor
 from leadrouter.schema import LEAD_COLUMNS, UTC_TS, conform
 
-PAGE = 200  # the largest search page
+PAGE = 200  # the largest search page; every page is a fresh search from a cursor, never `after` an offset
 BATCH = 100  # inputs per batch read or update
 ASSOCIATION_BATCH = 1000  # inputs per v4 association batch read
 IN_VALUES = 100  # values per IN filter
-SEARCH_CAP = 10_000  # search serves no result past the 10,000th of a query: re-query from a moved cursor
 OWNER_PAGE = 500
-WALK_AFTER = 1_000  # leads of one stamp before fetch_new_leads walks that stamp by id rather than page on
 ID_WIDTH = 20  # cursor ids zero-padded: the ledger compares cursors as text, HubSpot ids vary in length
 UNWORKED = frozenset({"NEW", "OPEN"})  # lead statuses that say nobody has worked the lead yet
 REQUEST_REFUSED = frozenset({400, 404, 422})  # the batch itself was refused: resending it fails the same way
+# a 400 naming a property the portal lacks (or will not let us write): every batch fails alike, so never split
+PROPERTY_ERRORS = ("PROPERTY_DOESNT_EXIST", "READ_ONLY_VALUE", "Property values were not valid")
+RECORD_VALUE_ERRORS = ("INVALID_OWNER_ID",)  # ...unless it is a record's value: split to find that record
 TOUCH_DATES = ["hs_sa_first_engagement_date", "hs_first_outreach_date"]
 DEAL_PROPERTIES = ["dealstage", "amount", "closedate", "hs_is_closed", "hs_is_closed_won"]
 EXISTING_COLUMNS = ["kind", "record_id", "email", "domain", "owner_id"]
@@ -53,8 +55,8 @@ LEAD_PROPERTIES = MappingProxyType(
 )  # fmt: skip
 MODIFIED_FIRST = {"propertyName": "lastmodifieddate", "direction": "ASCENDING"}
 ID_FIRST = {"propertyName": "hs_object_id", "direction": "ASCENDING"}
-# every call that can fail after the client's own retries: each API package has its own exception class
-CALL_ERRORS = (contacts.ApiException, urllib3.exceptions.HTTPError)
+# a read or connect timeout (a refused connection is a ConnectTimeoutError too), or a connection dropped
+TRANSIENT = (urllib3.exceptions.TimeoutError, urllib3.exceptions.ProtocolError)
 
 
 def make_client(
@@ -63,22 +65,49 @@ def make_client(
     """A client that retries 429 (after Retry-After) and 5xx on every method, POST included (search is POST).
 
     raise_on_status=False hands the last failed response to the client, which raises its ApiException with
-    HubSpot's error body, rather than a bare urllib3 MaxRetryError.
+    HubSpot's error body, rather than a bare urllib3 MaxRetryError. One read error is retried at once (a
+    keep-alive connection the server closed); timeouts are HubSpotCRM's, with its own backoff, so a hung
+    server costs a few timeouts rather than `retries` of them per call.
     """
     retry = Retry(
-        total=retries, backoff_factor=backoff_s, status_forcelist=(429, 500, 502, 503, 504),
-        allowed_methods=None, respect_retry_after_header=True, raise_on_status=False,
+        total=retries, read=min(retries, 1), backoff_factor=backoff_s,
+        status_forcelist=(429, 500, 502, 503, 504), allowed_methods=None, respect_retry_after_header=True,
+        raise_on_status=False,
     )  # fmt: skip
     return HubSpot(access_token=access_token, retry=retry, host=host)
 
 
-def chunked(items: Sequence, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
+def transient(exc: Exception) -> bool:
+    """A timeout or dropped connection: bare, wrapped by urllib3 once out of retries, or by the client."""
+    reason = getattr(exc, "reason", None)
+    return (
+        isinstance(exc, TRANSIENT)
+        or isinstance(reason, TRANSIENT)
+        or (getattr(exc, "status", None) == 0 and "Timeout" in str(reason))
+    )
 
 
-def stamp_of(contact: Any) -> pd.Timestamp:
-    return pd.Timestamp(contact.properties["lastmodifieddate"])
+class Found(NamedTuple):
+    """A search result: all we read of a SimplePublicObject."""
+
+    id: str
+    properties: dict[str, str | None]
+
+
+def raw(method: Callable, *args: object, **kwargs: object) -> Any:
+    """A call's JSON reply, read here rather than into the client's models: those parse two datetimes per
+    search result with dateutil, most of a pull's CPU. Errors still raise the client's ApiException."""
+    reply = method(*args, _preload_content=False, **kwargs)
+    try:
+        return json.loads(reply.data)
+    finally:
+        reply.release_conn()
+
+
+def ids_above(record_id: int | None) -> list[Filter]:
+    """A filter for the ids above `record_id`; none for None."""
+    above = Filter(property_name="hs_object_id", operator="GT", value=str(record_id))
+    return [] if record_id is None else [above]
 
 
 def ms(stamp: pd.Timestamp) -> str:
@@ -87,7 +116,11 @@ def ms(stamp: pd.Timestamp) -> str:
 
 
 class HubSpotCRM:
-    """The CRM protocol over HubSpot. `pace()` runs before every HTTP request, e.g. a rate limiter's wait."""
+    """The CRM protocol over HubSpot. `pace()` runs before every HTTP request, e.g. a rate limiter's wait.
+
+    timeout: (connect, read) seconds of every request; a call that times out is tried `timeout_attempts` times
+    in all, the pause between tries starting at `timeout_backoff_s` and doubling.
+    """
 
     name = "hubspot"
 
@@ -98,8 +131,15 @@ class HubSpotCRM:
         lifecycle_stages: Sequence[str] = ("subscriber", "lead", "marketingqualifiedlead"),
         write_properties: Mapping[str, str] = WRITE_PROPERTIES,
         properties: Mapping[str, str] | None = None,
+        timeout: tuple[float, float] = (10, 60),
+        timeout_attempts: int = 3,
+        timeout_backoff_s: float = 1.0,
     ) -> None:
         self.pace = pace or (lambda: None)
+        self.timeout = timeout
+        # a pause before each further try of a call that timed out
+        self.timeout_pauses = [timeout_backoff_s * 2**i for i in range(timeout_attempts - 1)]
+        self._token = str(getattr(client, "access_token", None) or "")  # kept out of error messages
         stages = [s.lower() for s in lifecycle_stages]  # HubSpot matches IN on text only in lowercase
         self.lifecycle = (
             [Filter(property_name="lifecyclestage", operator="IN", values=stages)] if stages else []
@@ -111,34 +151,46 @@ class HubSpotCRM:
         self._contacts_search, self._contacts_batch = crm.contacts.search_api, crm.contacts.batch_api
         self._companies_search, self._deals_batch = crm.companies.search_api, crm.deals.batch_api
         self._owners, self._associations = crm.owners.owners_api, crm.associations.v4.batch_api
+        self._properties, self._contact_properties = crm.properties.core_api, None
 
     def _call(self, method: Callable, *args: object, **kwargs: object) -> object:
-        # once per request we make; the client's own retries wait on Retry-After and its backoff instead
-        self.pace()
-        return method(*args, **kwargs)
+        """One API call, tried again after a growing pause while it times out (the client's own retries of
+        a 429 or 5xx wait on Retry-After and its backoff instead)."""
+        for pause in self.timeout_pauses:
+            try:
+                return self._request(method, *args, **kwargs)
+            except Exception as exc:
+                if not transient(exc):
+                    raise
+            time.sleep(pause)
+        return self._request(method, *args, **kwargs)
 
-    def _pages(
-        self, api: Any, groups: list[list[Filter]], sort: dict, properties: list[str], want: int
-    ) -> Iterator[tuple[list, bool]]:
-        """The pages of one search, up to `want` (≤ 10,000) results, each with whether more follow."""
-        got, after = 0, None
+    def _request(self, method: Callable, *args: object, **kwargs: object) -> object:
+        self.pace()  # once per request we make
+        return method(*args, _request_timeout=self.timeout, **kwargs)
+
+    def _search(self, api: Any, groups: list[list[Filter]], sort: dict, properties: list[str]) -> list[Found]:
+        """One page of a fresh search. Never paged on with `after`: an offset into results sorted on a
+        property that moves skips a record whenever one already served moves away between two pages."""
+        # one search schema serves every object type, so the contacts models do for companies too
+        request = PublicObjectSearchRequest(
+            filter_groups=[FilterGroup(filters=g) for g in groups if g], sorts=[sort], properties=properties,
+            limit=PAGE,
+        )  # fmt: skip
+        return [Found(r["id"], r["properties"]) for r in self._call(raw, api.do_search, request)["results"]]
+
+    def _by_id(
+        self, api: Any, filters: list[Filter], properties: list[str], after_id: int | None
+    ) -> Iterator:
+        """Pages of the records matching `filters` with an id above `after_id`, by id: each page a fresh
+        search from the last id seen, an order no edit can shuffle."""
         while True:
-            # one search schema serves every object type, so the contacts models do for companies too
-            request = PublicObjectSearchRequest(
-                filter_groups=[FilterGroup(filters=g) for g in groups if g], sorts=[sort],
-                properties=properties, limit=min(PAGE, want - got), after=after,
-            )  # fmt: skip
-            page = self._call(api.do_search, request)
-            got += len(page.results)
-            after = page.paging.next.after if page.paging and page.paging.next else None
-            yield page.results, after is not None
-            if after is None or got >= want:
+            page = self._search(api, [[*filters, *ids_above(after_id)]], ID_FIRST, properties)
+            if page:
+                yield page
+            if len(page) < PAGE:
                 return
-
-    def _search(
-        self, api: Any, groups: list[list[Filter]], sort: dict, properties: list[str], want: int
-    ) -> list:
-        return [r for page, _ in self._pages(api, groups, sort, properties, want) for r in page]
+            after_id = max(int(r.id) for r in page)
 
     # --- leads ---------------------------------------------------------------------------------------------
 
@@ -146,46 +198,43 @@ class HubSpotCRM:
         stamp_text, id_text = parse_cursor(since)
         cursor = (pd.Timestamp(stamp_text), int(id_text or 0)) if stamp_text else None
         taken: list[pd.DataFrame] = []
-        remaining = limit
-        while remaining > 0:
-            want = min(remaining, SEARCH_CAP)
-            frame, ran_out, walked = self._next_leads(cursor, want)
-            if frame.empty:
-                break
-            taken.append(frame)
-            remaining -= len(frame)
-            cursor = (frame["modified_at"].iloc[-1], int(frame["lead_id"].iloc[-1]))
-            if ran_out or (want < SEARCH_CAP and not walked):
-                break  # only a query cut by the cap, or a stamp walked by id, goes on from the moved cursor
+        remaining, more = limit, True
+        while remaining > 0 and more:
+            frame, more = self._next_leads(cursor, remaining)
+            if len(frame):
+                taken.append(frame)
+                remaining -= len(frame)
+                cursor = (frame["modified_at"].iloc[-1], int(frame["lead_id"].iloc[-1]))
         if not taken:
             return conform(pd.DataFrame()), since
-        leads = pd.concat(taken, ignore_index=True)
+        # a lead edited during the pull is met again at its new stamp: keep that, its latest state
+        leads = pd.concat(taken, ignore_index=True).drop_duplicates("lead_id", keep="last", ignore_index=True)
         return leads, cursor_of(leads["modified_at"].iloc[-1], leads["lead_id"].iloc[-1].zfill(ID_WIDTH))
 
-    def _next_leads(
-        self, cursor: tuple[pd.Timestamp, int] | None, want: int
-    ) -> tuple[pd.DataFrame, bool, bool]:
-        """Up to `want` leads after the cursor, in cursor order and ending where a stamp ends; whether the
-        search ran out; and whether one stamp was walked by id."""
-        rows: list = []
-        ran_out = True
-        for page, more in self._pages(
-            self._contacts_search, self._after(cursor), MODIFIED_FIRST, self._read, want
-        ):
-            rows += page
-            ran_out = not more
-            if more and len(rows) >= WALK_AFTER and stamp_of(rows[0]) == stamp_of(rows[-1]):
-                break  # a thousand leads and still one stamp: it may outgrow `want`, so walk it now
+    def _next_leads(self, cursor: tuple[pd.Timestamp, int] | None, want: int) -> tuple[pd.DataFrame, bool]:
+        """Up to `want` leads right after the cursor, in cursor order, none missing in between; and whether
+        more may follow them."""
+        rows = self._search(self._contacts_search, self._after(cursor), MODIFIED_FIRST, self._read)
         frame = in_cursor_order(leads_frame(rows, self.lead_properties))
-        if ran_out or frame.empty:
-            return frame, True, False
-        first, last = frame["modified_at"].iloc[0], frame["modified_at"].iloc[-1]
-        if first != last:
-            # HubSpot's order within a stamp is not guaranteed: pass only stamps fetched whole
-            return frame[frame["modified_at"] < last], False, False
-        # one stamp holds more leads than we may take: walk it by id, an order in which any cut is clean
-        rows = self._search(self._contacts_search, self._within(first, cursor), ID_FIRST, self._read, want)
-        return in_cursor_order(leads_frame(rows, self.lead_properties)), False, True
+        if len(rows) < PAGE:
+            return frame.iloc[:want], False
+        # a full page may end inside a stamp (HubSpot's order within one is not guaranteed): keep whole stamps
+        last = frame["modified_at"].iloc[-1]
+        whole = frame[frame["modified_at"] < last]
+        if len(whole):
+            return whole.iloc[:want], True
+        # one stamp fills the page: walk it by id, an order in which any cut is clean, then go on after it
+        after_id = cursor[1] if cursor is not None and cursor[0] == last else None
+        walked: list = []
+        for page in self._by_id(self._contacts_search, self._within(last), self._read, after_id):
+            walked += page
+            if len(walked) >= want:
+                break
+        if not walked:  # else the pull would ask for the same page forever
+            raise RuntimeError(
+                f"HubSpot's search served a page of contacts stamped {last} but none filtered on it"
+            )
+        return in_cursor_order(leads_frame(walked, self.lead_properties)).iloc[:want], True
 
     @property
     def _read(self) -> list[str]:
@@ -195,18 +244,14 @@ class HubSpotCRM:
         """Filter groups for leads after the cursor: a later stamp, or the same stamp and a greater id."""
         if cursor is None:
             return [self.lifecycle]
-        stamp, record_id = ms(cursor[0]), str(cursor[1])
+        stamp = ms(cursor[0])
         later = Filter(property_name="lastmodifieddate", operator="GT", value=stamp)
         same = Filter(property_name="lastmodifieddate", operator="EQ", value=stamp)
-        greater = Filter(property_name="hs_object_id", operator="GT", value=record_id)
-        return [[*self.lifecycle, later], [*self.lifecycle, same, greater]]
+        return [[*self.lifecycle, later], [*self.lifecycle, same, *ids_above(cursor[1])]]
 
-    def _within(self, stamp: pd.Timestamp, cursor: tuple[pd.Timestamp, int] | None) -> list[list[Filter]]:
-        """Filter groups for the leads of one stamp after the cursor."""
-        filters = [*self.lifecycle, Filter(property_name="lastmodifieddate", operator="EQ", value=ms(stamp))]
-        if cursor is not None and cursor[0] == stamp:
-            filters.append(Filter(property_name="hs_object_id", operator="GT", value=str(cursor[1])))
-        return [filters]
+    def _within(self, stamp: pd.Timestamp) -> list[Filter]:
+        """Filters for the leads of one stamp."""
+        return [*self.lifecycle, Filter(property_name="lastmodifieddate", operator="EQ", value=ms(stamp))]
 
     def write_assignments(self, frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.reset_index(drop=True)
@@ -216,19 +261,36 @@ class HubSpotCRM:
         refusal = np.select([~numeric, ~owned], [INVALID_ID, NO_OWNER], "")
         # HubSpot refuses a batch naming an id twice: a repeated lead is written once, with its last row
         writes = frame[refusal == ""].drop_duplicates("lead_id", keep="last")
-        routing = {p: writes[c] for c, p in self.write_properties.items() if c in writes}
-        changes = pd.DataFrame({"hubspot_owner_id": writes["owner_id"], **routing})
-        changes = changes.astype("string").fillna("")  # an empty string clears a property
-        ids, rows = writes["lead_id"].astype(str).tolist(), changes.to_dict("records")
-        results = [
-            self._write_batch(i, r) for i, r in zip(chunked(ids, BATCH), chunked(rows, BATCH), strict=True)
-        ]
-        outcome = pd.concat([pd.DataFrame(columns=WRITE_RESULT_COLUMNS), *results], ignore_index=True)
+        outcome = pd.concat(
+            [pd.DataFrame(columns=WRITE_RESULT_COLUMNS), *self._write(writes)], ignore_index=True
+        )
         out = frame[["lead_id"]].merge(outcome, on="lead_id", how="left")
         refused = refusal != ""
         out.loc[refused, "error"] = refusal[refused]
         out.loc[refused, ["ok", "retry"]] = False
         return out.astype({"ok": bool, "retry": bool, "error": "string"})[WRITE_RESULT_COLUMNS]
+
+    def _write(self, writes: pd.DataFrame) -> list[pd.DataFrame]:
+        """One outcome frame per batch of distinct, sendable assignments."""
+        ids = writes["lead_id"].astype(str).tolist()
+        if not ids:
+            return []
+        try:
+            known = self._known_properties() if self.write_properties else frozenset()
+        except Exception as exc:  # nothing written yet: every row may be tried again
+            return [failed_call(ids, exc, self._token)]
+        # a property the portal lacks would make HubSpot refuse every batch: write the owner without it
+        routing = {p: writes[c] for c, p in self.write_properties.items() if c in writes and p in known}
+        changes = pd.DataFrame({"hubspot_owner_id": writes["owner_id"], **routing})
+        rows = changes.astype("string").fillna("").to_dict("records")  # an empty string clears a property
+        return [self._write_batch(i, r) for i, r in zip(chunks(ids, BATCH), chunks(rows, BATCH), strict=True)]
+
+    def _known_properties(self) -> frozenset[str]:
+        """The portal's contact property names, read once per adapter."""
+        if self._contact_properties is None:
+            reply = self._call(raw, self._properties.get_all, object_type="contacts", archived=False)
+            self._contact_properties = frozenset(p["name"] for p in reply["results"])
+        return self._contact_properties
 
     def _write_batch(self, ids: list[str], changes: list[dict]) -> pd.DataFrame:
         inputs = [
@@ -239,13 +301,13 @@ class HubSpotCRM:
             reply = self._call(
                 self._contacts_batch.update, contacts.BatchInputSimplePublicObjectBatchInput(inputs=inputs)
             )
-        except CALL_ERRORS as exc:
-            if getattr(exc, "status", None) in REQUEST_REFUSED and len(ids) > 1:
+            return batch_outcome(ids, reply)
+        except Exception as exc:  # anything, pace() included: this batch's rows fail, the next batches go on
+            if getattr(exc, "status", None) in REQUEST_REFUSED and len(ids) > 1 and not property_error(exc):
                 # some record made HubSpot refuse the whole batch (nothing was written): find it by halves
                 halves = [slice(None, len(ids) // 2), slice(len(ids) // 2, None)]
                 return pd.concat([self._write_batch(ids[h], changes[h]) for h in halves])
-            return failed_call(ids, exc)
-        return batch_outcome(ids, reply)
+            return failed_call(ids, exc, self._token)
 
     def find_existing(self, emails: Sequence[str], domains: Sequence[str]) -> pd.DataFrame:
         emails = sorted({e.strip().lower() for e in emails if isinstance(e, str) and e.strip()})
@@ -256,9 +318,11 @@ class HubSpotCRM:
 
     def _search_in(self, api: Any, prop: str, values: list[str], properties: list[str]) -> list:
         found = []
-        for part in chunked(values, IN_VALUES):
-            groups = [[Filter(property_name=prop, operator="IN", values=part)]]
-            found += self._search(api, groups, ID_FIRST, properties, SEARCH_CAP)
+        for part in chunks(values, IN_VALUES):
+            for page in self._by_id(
+                api, [Filter(property_name=prop, operator="IN", values=part)], properties, None
+            ):
+                found += page
         return found
 
     def fetch_owners(self) -> pd.DataFrame:
@@ -274,7 +338,7 @@ class HubSpotCRM:
         ids = readable_ids(lead_ids)
         properties = [*TOUCH_DATES, "notes_last_contacted"]
         results = []
-        for part in chunked(ids, BATCH):
+        for part in chunks(ids, BATCH):
             request = contacts.BatchReadInputSimplePublicObjectId(
                 inputs=[contacts.SimplePublicObjectId(id=i) for i in part], properties=properties,
                 properties_with_history=["hs_lead_status"],
@@ -288,7 +352,7 @@ class HubSpotCRM:
 
     def fetch_outcomes(self, lead_ids: Sequence[str]) -> pd.DataFrame:
         links: list[tuple[str, str]] = []
-        for part in chunked(readable_ids(lead_ids), ASSOCIATION_BATCH):
+        for part in chunks(readable_ids(lead_ids), ASSOCIATION_BATCH):
             request = associations.BatchInputPublicFetchAssociationsBatchRequest(
                 inputs=[associations.PublicFetchAssociationsBatchRequest(id=i) for i in part]
             )
@@ -296,7 +360,7 @@ class HubSpotCRM:
             links += [(r._from.id, str(to.to_object_id)) for r in reply.results for to in r.to]
         pairs = pd.DataFrame(links, columns=["lead_id", "deal_id"])
         deals = []
-        for part in chunked(pairs["deal_id"].unique().tolist(), BATCH):
+        for part in chunks(pairs["deal_id"].unique().tolist(), BATCH):
             request = DealsRead(inputs=[DealId(id=i) for i in part], properties=DEAL_PROPERTIES)
             deals += self._call(self._deals_batch.read, request).results
         outcomes = outcomes_frame(pairs, deals)
@@ -354,22 +418,32 @@ def batch_outcome(ids: list[str], reply: object) -> pd.DataFrame:
     return out[WRITE_RESULT_COLUMNS]
 
 
-def failed_call(ids: list[str], exc: Exception) -> pd.DataFrame:
+def failed_call(ids: list[str], exc: Exception, secret: str = "") -> pd.DataFrame:
     """Every id of a call that failed as a whole: retry unless HubSpot refused the request itself."""
     status = getattr(exc, "status", None)
     return pd.DataFrame(
-        {"lead_id": ids, "ok": False, "retry": status not in REQUEST_REFUSED, "error": describe(exc)}
+        {"lead_id": ids, "ok": False, "retry": status not in REQUEST_REFUSED, "error": describe(exc, secret)}
     )
 
 
-def describe(exc: Exception) -> str:
-    """HubSpot's category and message when the failure carries its error body, else the exception itself."""
+def property_error(exc: Exception) -> bool:
+    """Whether HubSpot refused a batch for a property the portal lacks or will not let us write (the same
+    for every batch), rather than for one record's value."""
+    body = str(getattr(exc, "body", None) or "")
+    named = any(marker in body for marker in PROPERTY_ERRORS)
+    return getattr(exc, "status", None) == 400 and named and not any(e in body for e in RECORD_VALUE_ERRORS)
+
+
+def describe(exc: Exception, secret: str = "") -> str:
+    """HubSpot's category and message when the failure carries its error body, else the exception type and
+    text; never `secret` (the access token)."""
     status = getattr(exc, "status", None)
     try:
         body = json.loads(getattr(exc, "body", None) or "")
-        return f"{body.get('category', f'HTTP {status}')}: {body.get('message', '')}"[:500]
+        text = f"{body.get('category', f'HTTP {status}')}: {body.get('message', '')}"
     except (ValueError, TypeError, AttributeError):
-        return (f"HTTP {status}: {exc.reason}" if status else f"{type(exc).__name__}: {exc}")[:500]
+        text = f"HTTP {status}: {getattr(exc, 'reason', exc)}" if status else f"{type(exc).__name__}: {exc}"
+    return (text.replace(secret, "***") if secret else text)[:500]
 
 
 def existing_frame(people: list, companies: list) -> pd.DataFrame:

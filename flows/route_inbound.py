@@ -11,7 +11,7 @@ from prefect.runtime import flow_run
 from flows.settings import load_crm, load_settings
 from leadrouter.router import open_router
 from tasks.artifacts import publish_quarantine, publish_routing_summary
-from tasks.crm import advance_watermark, pull_new_leads, write_assignments
+from tasks.crm import advance_watermark, find_duplicates, pull_new_leads, write_assignments
 from tasks.stages import classify_leads, enrich_leads, record_decisions, validate_leads
 
 
@@ -36,7 +36,8 @@ def route_inbound(
             leads, cursor = pull_new_leads(router, source, batch_size, lookback_s)
             checked = validate_leads(leads)
             enriched = enrich_leads(checked.valid)
-            classified = classify_leads(enriched, router)
+            deduped = find_duplicates(router, enriched)
+            classified = classify_leads(deduped, router)
             record_decisions(router, classified, checked.quarantined, run_id, shadow)
             if not shadow:
                 write_assignments(router, claim=run_id)  # also finishes what a crashed run recorded

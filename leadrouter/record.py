@@ -18,6 +18,7 @@ from leadrouter.store import Store, ledger
 from leadrouter.store.tables import decisions, quarantine, review_queue
 
 NO_RULE = "no rule resolved the lead and no model is configured"
+DUPLICATE_COLUMNS = ["duplicate_of", "existing_owner_id"]  # from leadrouter.dedupe.mark_duplicates
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,31 @@ def record_batch(
             else state[~state["pool"].str.startswith("shadow:")]
         )
         pool_state = pool_state.assign(pool=pool_state["pool"].str.removeprefix(prefix))
-        assigned, new_state = assign_owners(resolved, roster, pool_state)
+        assigned, new_state = _assign(resolved, roster, pool_state)
         recorded = _decision_rows(ctx, assigned, review, quarantined)
         _insert(conn, ctx, recorded, review, quarantined)
         ledger.save_rep_state(conn, new_state.assign(pool=prefix + new_state["pool"]))
     return recorded
+
+
+def _assign(resolved: pd.DataFrame, roster: Roster, state: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Owners for resolved leads: a duplicate keeps its CRM record's owner or follows its first copy in the
+    batch (no round-robin turn for either); every other lead goes through the pools."""
+    missing = pd.Series(pd.NA, index=resolved.index, dtype="string")
+    resolved = resolved.assign(**{c: resolved.get(c, missing).astype("string") for c in DUPLICATE_COLUMNS})
+    keeps = resolved["existing_owner_id"].notna()
+    original = resolved["duplicate_of"].str.removeprefix("batch:")
+    follows = ~keeps & resolved["duplicate_of"].str.startswith("batch:").fillna(False)
+    follows &= original.isin(resolved.loc[~follows, "lead_id"])
+    assigned, new_state = assign_owners(resolved[~keeps & ~follows], roster, state)
+    kept = resolved[keeps]
+    kept = kept.assign(owner_id=kept["existing_owner_id"], assign_method="existing_owner")
+    decided = pd.concat([assigned, kept], ignore_index=True)
+    if not follows.any():
+        return decided, new_state
+    owner_of = dict(zip(decided["lead_id"], decided["owner_id"], strict=True))
+    followed = resolved[follows].assign(owner_id=original[follows].map(owner_of), assign_method="duplicate")
+    return pd.concat([decided, followed], ignore_index=True), new_state
 
 
 def _decision_rows(
@@ -102,6 +123,7 @@ def _insert(
             "region",
             "routing_reason",
             "created_at",
+            "duplicate_of",
         ]
     )
     cols = cols.astype(object).where(cols.notna(), None)
@@ -123,6 +145,7 @@ def _insert(
                 "region": r.region,
                 "pool": r.pool,
                 "method": r.assign_method,
+                "duplicate_of": r.duplicate_of,
                 "summary": r.routing_reason,
             },
             "rulebook_version": ctx.rulebook_version,
@@ -130,6 +153,7 @@ def _insert(
             "lead_created_at": None if r.created_at is None else r.created_at.to_pydatetime(),
             "decided_at": stamp,
             "write_attempts": 0,
+            "duplicate_of": r.duplicate_of,
         }
         for r in cols.itertuples(index=False)
     ]

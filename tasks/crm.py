@@ -6,7 +6,7 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from leadrouter import pull, writeback
+from leadrouter import dedupe, pull, writeback
 from leadrouter.router import Router
 from leadrouter.store import ledger
 
@@ -16,6 +16,17 @@ def pull_new_leads(
     router: Router, ledger_source: str, limit: int, lookback_s: float = 0.0
 ) -> tuple[pd.DataFrame, str | None]:
     return pull.pull_new_leads(router.store, router.crm, ledger_source, limit, lookback_s)
+
+
+@task(name="find-duplicates", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE, tags=["crm"])
+def find_duplicates(router: Router, leads: pd.DataFrame) -> pd.DataFrame:
+    """Mark leads already in the CRM as a lead or contact with an active rep (they keep that owner) and
+    repeats within the batch (they follow their first copy)."""
+    existing = (
+        router.crm.find_existing(leads["email"].dropna().tolist(), []) if len(leads) else pd.DataFrame()
+    )
+    reps = {rep.id for rep in router.roster.reps if rep.active}
+    return dedupe.mark_duplicates(leads, existing, reps)
 
 
 @task(

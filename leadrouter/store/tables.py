@@ -56,6 +56,7 @@ decisions = Table(
     Column("write_error", Text),
     Column("sla_due_at", TS),
     Column("first_touch_at", TS),
+    Column("duplicate_of", String(96)),  # "contact:003…", "lead:00Q…" or "batch:<lead id>"
     UniqueConstraint("source", "lead_id", name="uq_decisions_lead"),
     Index("ix_decisions_status", "source", "status"),
 )

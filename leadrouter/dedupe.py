@@ -1,0 +1,69 @@
+"""Deduplication: a lead already in the CRM (as a lead or a contact) keeps its owner; a lead repeated within the
+batch goes where its first copy goes. Neither takes a round-robin turn."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+# providers that deliver name+tag@ to name@ (and Gmail ignores dots in the local part)
+PLUS_ADDRESSING = frozenset(
+    "gmail.com googlemail.com outlook.com hotmail.com live.com msn.com icloud.com me.com mac.com fastmail.com "
+    "proton.me protonmail.com zoho.com yandex.ru yandex.com".split()
+)
+DOTS_IGNORED = frozenset({"gmail.com", "googlemail.com"})
+KIND_PREFERENCE = {"contact": 0, "lead": 1}  # a customer's contact owner outranks another open lead's owner
+
+
+def normalize_email(emails: pd.Series) -> pd.Series:
+    """Lowercased and trimmed; the +tag (and Gmail's dots) dropped where the provider delivers them to one box."""
+    text = emails.astype("string").str.strip().str.lower()
+    parts = text.str.extract(r"^(?P<local>[^@]+)@(?P<domain>[^@]+)$")
+    local, domain = parts["local"], parts["domain"]
+    local = local.where(~domain.isin(PLUS_ADDRESSING), local.str.replace(r"\+.*$", "", regex=True))
+    local = local.where(~domain.isin(DOTS_IGNORED), local.str.replace(".", "", regex=False))
+    return (local + "@" + domain).fillna(text).astype("string")
+
+
+def mark_duplicates(leads: pd.DataFrame, existing: pd.DataFrame, owners: set[str]) -> pd.DataFrame:
+    """Add duplicate_of and existing_owner_id.
+
+    existing: find_existing's rows (kind, record_id, email, owner_id). A match counts when the record is not one
+    of this batch's leads and its owner is one of `owners` (a rep, not a triage queue).
+    Within the batch, later copies of a normalized email point at the earliest copy (duplicate_of = its lead id).
+    """
+    out = leads.copy()
+    out["email_key"] = normalize_email(out["email"])
+    out["duplicate_of"] = pd.Series(pd.NA, index=out.index, dtype="string")
+    out["existing_owner_id"] = pd.Series(pd.NA, index=out.index, dtype="string")
+    crm = _owned_records(existing, set(out["lead_id"].dropna()), owners)
+    if len(crm):
+        match = out[["email_key"]].reset_index().merge(crm, on="email_key").set_index("index")
+        out.loc[match.index, "duplicate_of"] = match["kind"] + ":" + match["record_id"]
+        out.loc[match.index, "existing_owner_id"] = match["owner_id"]
+    order = out.sort_values(["created_at", "lead_id"], kind="stable")
+    first = order.dropna(subset=["email_key"]).drop_duplicates("email_key").set_index("email_key")["lead_id"]
+    repeat = (
+        out["email_key"].notna() & out["email_key"].map(first).ne(out["lead_id"]) & out["duplicate_of"].isna()
+    )
+    out.loc[repeat, "duplicate_of"] = "batch:" + out.loc[repeat, "email_key"].map(first)
+    return out.drop(columns="email_key")
+
+
+def _owned_records(existing: pd.DataFrame, batch_ids: set[str], owners: set[str]) -> pd.DataFrame:
+    """One CRM record per normalized email: contacts first, then the oldest record id."""
+    if existing.empty:
+        return pd.DataFrame(columns=["email_key", "kind", "record_id", "owner_id"])
+    people = existing[existing["kind"].isin(KIND_PREFERENCE) & existing["email"].notna()].copy()
+    people = people[~people["record_id"].isin(batch_ids) & people["owner_id"].isin(owners)]
+    people["email_key"] = normalize_email(people["email"])
+    people["rank"] = people["kind"].map(KIND_PREFERENCE)
+    people = people.sort_values(["rank", "record_id"]).drop_duplicates("email_key")
+    return people[["email_key", "kind", "record_id", "owner_id"]].astype("string")
+
+
+def follow_duplicates(decided: pd.DataFrame) -> pd.Series:
+    """The owner of each within-batch duplicate: its original's owner (decided in the same batch)."""
+    owner = decided.set_index("lead_id")["owner_id"]
+    original = decided["duplicate_of"].str.removeprefix("batch:")
+    is_batch = decided["duplicate_of"].str.startswith("batch:").fillna(False)
+    return decided["owner_id"].mask(is_batch, original.map(owner))

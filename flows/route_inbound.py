@@ -10,7 +10,7 @@ from prefect.runtime import flow_run
 
 from flows.settings import load_crm, load_settings
 from leadrouter.router import open_router
-from tasks.artifacts import publish_quarantine, publish_routing_summary
+from tasks.artifacts import publish_quarantine, publish_routing_summary, publish_validation
 from tasks.crm import advance_watermark, find_duplicates, pull_new_leads, write_assignments
 from tasks.stages import classify_leads, enrich_leads, record_decisions, validate_leads
 
@@ -28,7 +28,7 @@ def route_inbound(
     router = open_router(settings, crm=load_crm(settings))
     run_id = flow_run.id or uuid.uuid4().hex
     source = router.ledger_source(shadow)
-    quarantined = []
+    quarantined, reports = [], []
     try:
         for batch in range(max_batches):
             # the first page of a run looks back a little for late commits; the rest follow the watermark
@@ -43,9 +43,11 @@ def route_inbound(
                 write_assignments(router, claim=run_id)  # also finishes what a crashed run recorded
             advance_watermark(router, source, cursor)
             quarantined.append(checked.quarantined)
+            reports.append(checked.report)
             if cursor is None:
                 break
         publish_quarantine(pd.concat(quarantined, ignore_index=True))
+        publish_validation(reports)
         summary = publish_routing_summary(router, source, run_id)
     finally:
         router.store.dispose()

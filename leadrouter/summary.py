@@ -56,3 +56,25 @@ def summary_markdown(summary: dict) -> str:
         *[f"| {owner} | {n} |" for owner, n in summary["by_owner"].items()],
     ]
     return "\n".join(lines)
+
+
+def validation_table(reports: list[pd.DataFrame]) -> list[dict]:
+    """One row per expectation over every batch of a run: evaluated, passed and failed counts and up to five
+    sample failures (lead id and an escaped excerpt of the value: never raw lead text)."""
+    if not reports:
+        return []
+    runs = pd.concat(reports, ignore_index=True)
+    counts = runs.groupby(["check", "column", "severity"], sort=False)[
+        ["evaluated", "passed", "failed"]
+    ].sum()
+    samples = runs.groupby(["check", "column", "severity"], sort=False)["sample_failures"].sum()
+    errors = runs.groupby(["check", "column", "severity"], sort=False)["error"].first()
+    table = counts.assign(
+        sample_failures=samples.map(
+            lambda found: "; ".join(f"{s['lead_id']}: {s['value']}" for s in found[:5])
+        ),
+        error=errors.fillna(""),
+    )
+    return (
+        table.reset_index().astype({"evaluated": int, "passed": int, "failed": int}).to_dict(orient="records")
+    )

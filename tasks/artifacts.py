@@ -9,7 +9,7 @@ from prefect.cache_policies import NO_CACHE
 
 from leadrouter.router import Router
 from leadrouter.store import ledger
-from leadrouter.summary import summarize_run, summary_markdown
+from leadrouter.summary import summarize_run, summary_markdown, validation_table
 
 
 @task(name="publish-routing-summary", cache_policy=NO_CACHE)
@@ -30,3 +30,16 @@ def publish_quarantine(quarantined: pd.DataFrame) -> None:
     create_table_artifact(
         key="quarantined-leads", table=table, description="Rows validation stopped, with reasons"
     )
+
+
+@task(name="publish-validation", cache_policy=NO_CACHE)
+def publish_validation(reports: list[pd.DataFrame]) -> list[dict]:
+    """Every expectation of the run with pass/fail counts and sample failures."""
+    table = validation_table(reports)
+    if table:
+        create_table_artifact(
+            key="validation-report",
+            table=table,
+            description="Each expectation: evaluated, passed, failed, samples",
+        )
+    return table

@@ -131,7 +131,22 @@ def test_each_run_publishes_a_routing_summary_and_the_quarantined_rows(env: Sand
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
     by_key = {a.key: a for a in artifacts}
-    assert {"routing-summary", "quarantined-leads"} <= set(by_key)
+    assert {"routing-summary", "quarantined-leads", "validation-report"} <= set(by_key)
+    import json
+
+    checks = {row["check"]: row for row in json.loads(by_key["validation-report"].data)}
+    assert checks["email_present"]["evaluated"] == 300
+    assert all(row["passed"] + row["failed"] == row["evaluated"] for row in checks.values())
+    assert sum(
+        row["failed"] for row in checks.values() if row["severity"] == "blocking"
+    ) >= summary_quarantined(by_key)
     summary = state.result()
     assert f"| {summary['leads']} | {summary['written']} |" in by_key["routing-summary"].data
     assert "Maya Chen" in by_key["routing-summary"].data or "Priya Nair" in by_key["routing-summary"].data
+
+
+def summary_quarantined(by_key: dict) -> int:
+    """Rows in the quarantined-leads table: each failed at least one blocking expectation."""
+    import json
+
+    return len(json.loads(by_key["quarantined-leads"].data))

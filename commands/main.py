@@ -9,8 +9,10 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from leadrouter.config import PROJECT_ROOT, Settings
@@ -83,6 +85,55 @@ def _print_summary(summary: dict) -> None:
         for name, n in counts.items():
             table.add_row(name, str(n))
         console.print(table)
+
+
+quarantine_app = typer.Typer(help="Leads validation stopped: list them, release them once fixed in the CRM.")
+app.add_typer(quarantine_app, name="quarantine")
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    source: Annotated[str | None, typer.Option(help="Only this source (default: the configured CRM)")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Include released leads")] = False,
+) -> None:
+    """Quarantined leads, oldest first, with the reason and the fix (values are escaped excerpts)."""
+    from leadrouter.store import open_store
+    from leadrouter.store.quarantine import quarantined
+
+    settings = Settings()
+    store = open_store(settings.store_url)
+    try:
+        rows = quarantined(store, source or settings.crm, include_released=all_)
+    finally:
+        store.dispose()
+    table = Table(title=f"quarantine ({len(rows)})")
+    for column in ("lead", "since", "released", "reason"):
+        table.add_column(column, overflow="fold")
+    for row in rows.itertuples(index=False):
+        released = "" if pd.isna(row.released_at) else str(row.released_at)[:19]
+        table.add_row(row.lead_id, str(row.created_at)[:19], released, escape(row.reason))
+    console.print(table)
+
+
+@quarantine_app.command("release")
+def quarantine_release(
+    lead_id: Annotated[str, typer.Argument(help="The CRM id of the lead")],
+    source: Annotated[str | None, typer.Option(help="Its source (default: the configured CRM)")] = None,
+) -> None:
+    """Route the lead again on the next run (fix its data in the CRM first)."""
+    from leadrouter.store import open_store
+    from leadrouter.store.quarantine import release
+
+    settings = Settings()
+    store = open_store(settings.store_url)
+    try:
+        released = release(store, source or settings.crm, lead_id)
+    finally:
+        store.dispose()
+    if not released:
+        console.print(f"{escape(lead_id)} is not in the quarantine of {escape(source or settings.crm)}")
+        raise typer.Exit(1)
+    console.print(f"released {escape(lead_id)}: the next route-inbound run fetches and routes it")
 
 
 def main() -> None:

@@ -31,9 +31,7 @@ def route_inbound(
     quarantined, reports = [], []
     try:
         for batch in range(max_batches):
-            # the first page of a run looks back a little for late commits; the rest follow the watermark
-            lookback_s = router.settings.lookback_s if batch == 0 else 0.0
-            leads, cursor = pull_new_leads(router, source, batch_size, lookback_s)
+            leads, cursor = pull_new_leads(router, source, batch_size, first=batch == 0)
             checked = validate_leads(leads)
             enriched = enrich_leads(checked.valid)
             deduped = find_duplicates(router, enriched)

@@ -6,17 +6,27 @@ import pandas as pd
 
 from leadrouter.crm.base import CRM, rewind
 from leadrouter.store import Store, ledger
+from leadrouter.store.quarantine import released_undecided
 
 
 def pull_new_leads(
-    store: Store, crm: CRM, source: str, limit: int, lookback_s: float = 0.0
+    store: Store, crm: CRM, source: str, limit: int, lookback_s: float = 0.0, with_released: bool = False
 ) -> tuple[pd.DataFrame, str | None]:
     """Undecided leads of the next page after the watermark, and the cursor after the page (None when empty).
 
     lookback_s starts the page that long before the watermark: a record saved in a transaction that commits
     late carries an earlier stamp than records already pulled, and would otherwise be passed by for good.
     Leads re-read that way, and leads our own owner write re-surfaced, are already decided: dropped.
+    with_released adds the leads released from quarantine since (see leadrouter.store.quarantine).
     """
     since = rewind(ledger.get_watermark(store, source), lookback_s)
     leads, cursor = crm.fetch_new_leads(since, limit)
+    if with_released and (released := released_undecided(store, source)):
+        # released from quarantine after a fix in the CRM: fetched by id, the watermark may be long past them
+        again = crm.fetch_leads(released)
+        leads = (
+            pd.concat([leads, again], ignore_index=True).drop_duplicates("lead_id", keep="last")
+            if len(leads)
+            else again
+        )
     return ledger.undecided(store, source, leads), (cursor if len(leads) else None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Connection
+from sqlalchemy import Connection, delete
 
 from leadrouter.assign.owners import assign_owners
 from leadrouter.assign.roster import Roster
@@ -167,6 +167,12 @@ def _insert(
             ],
         )
     if len(quarantined):
+        # undecided leads: any row they still have is a released one, replaced by this verdict
+        conn.execute(
+            delete(quarantine).where(
+                quarantine.c.source == ctx.source, quarantine.c.lead_id.in_(quarantined["lead_id"].tolist())
+            )
+        )
         conn.execute(
             quarantine.insert(),
             [

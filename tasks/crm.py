@@ -13,9 +13,13 @@ from leadrouter.store import ledger
 
 @task(name="pull-new-leads", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE, tags=["crm"])
 def pull_new_leads(
-    router: Router, ledger_source: str, limit: int, lookback_s: float = 0.0
+    router: Router, ledger_source: str, limit: int, first: bool = False
 ) -> tuple[pd.DataFrame, str | None]:
-    return pull.pull_new_leads(router.store, router.crm, ledger_source, limit, lookback_s)
+    """The next page; a run's first page also looks back for late commits and brings released leads."""
+    lookback_s = router.settings.lookback_s if first else 0.0
+    return pull.pull_new_leads(
+        router.store, router.crm, ledger_source, limit, lookback_s, with_released=first
+    )
 
 
 @task(name="find-duplicates", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE, tags=["crm"])

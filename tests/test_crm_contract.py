@@ -158,3 +158,16 @@ def test_fetch_outcomes_follows_each_converted_lead_to_its_deal(harness: Harness
     assert (got["is_closed"] == deals.loc[got.index, "is_closed"].astype(bool)).all()
     assert (got["amount"].astype(float) == deals.loc[got.index, "amount"].astype(float)).all()
     assert got["is_won"].any() and (~got["is_closed"]).any()
+
+
+def test_fetch_leads_reads_leads_by_id_as_they_are_now(harness: Harness) -> None:
+    world = harness.world.leads
+    wanted = world["id"].iloc[[3, 1, 7]].tolist()
+    harness.delete_lead(wanted[2])
+    fetched = harness.crm.fetch_leads([harness.crm_id(i) for i in wanted] + [harness.crm_id(wanted[0])])
+    assert list(fetched.columns) == list(LEAD_COLUMNS)
+    assert sorted(harness.world_ids(fetched["lead_id"])) == sorted(wanted[:2])  # deleted: gone; repeats: once
+    by_id = fetched.set_index(harness.world_ids(fetched["lead_id"]))
+    truth = world.set_index("id").loc[wanted[:2]]
+    assert (by_id.loc[wanted[:2], "email"].fillna("") == truth["email"].fillna("")).all()
+    assert harness.crm.fetch_leads([]).empty

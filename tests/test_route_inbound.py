@@ -150,3 +150,28 @@ def summary_quarantined(by_key: dict) -> int:
     import json
 
     return len(json.loads(by_key["quarantined-leads"].data))
+
+
+def test_a_released_quarantined_lead_is_routed_on_the_next_run(env: SandboxCRM) -> None:
+    from test_cli import run
+
+    from leadrouter.store.quarantine import quarantined
+
+    route()
+    store = open_store(os.environ["LEADROUTER_STORE_URL"])
+    held = quarantined(store, "sandbox")
+    store.dispose()
+    email_only = held[held["reason"].str.startswith("email_") & ~held["reason"].str.contains("; ")]
+    lead_id = email_only["lead_id"].iloc[0]
+    listed = run("quarantine", "list")
+    assert listed.returncode == 0 and lead_id in listed.stdout
+    # fixed in the CRM without touching its stamp: the watermark is past it, the release must still fetch it
+    with env._db() as db:
+        db.execute("UPDATE leads SET email = 'fixed.address@acme-example.com' WHERE id = ?", (lead_id,))
+    released = run("quarantine", "release", lead_id)
+    assert released.returncode == 0, released.stderr[-2000:]
+    assert run("quarantine", "release", lead_id).returncode == 1  # nothing left to release
+    route()
+    decided = assert_ledger_matches_crm(env).set_index("lead_id")
+    assert decided.loc[lead_id, "status"] == "written"
+    assert lead_id not in run("quarantine", "list").stdout

@@ -50,6 +50,10 @@ class CRM(Protocol):
         """Leads modified after the cursor, oldest first, as a canonical lead frame; and the cursor after them."""
         ...
 
+    def fetch_leads(self, lead_ids: Sequence[str]) -> pd.DataFrame:
+        """These leads as they are now (a released quarantine is routed again), as a canonical lead frame."""
+        ...
+
     def fetch_owners(self) -> pd.DataFrame:
         """Active users: owner_id, name, email, active."""
         ...

@@ -334,6 +334,16 @@ class HubSpotCRM:
             if after is None:
                 return owners_frame(owners)
 
+    def fetch_leads(self, lead_ids: Sequence[str]) -> pd.DataFrame:
+        properties = list(dict.fromkeys(self.lead_properties.values()))
+        results = []
+        for part in chunks(readable_ids(lead_ids), BATCH):
+            request = contacts.BatchReadInputSimplePublicObjectId(
+                inputs=[contacts.SimplePublicObjectId(id=i) for i in part], properties=properties
+            )
+            results += self._call(self._contacts_batch.read, request).results
+        return leads_frame(results, self.lead_properties)
+
     def first_touch(self, lead_ids: Sequence[str]) -> pd.DataFrame:
         ids = readable_ids(lead_ids)
         properties = [*TOUCH_DATES, "notes_last_contacted"]

@@ -203,6 +203,21 @@ class SalesforceCRM:
         last = frame.iloc[-1]
         return frame, cursor_of(last["modified_at"], last["lead_id"])
 
+    def fetch_leads(self, lead_ids: Sequence[str]) -> pd.DataFrame:
+        self._resolve_fields()
+        select = ", ".join(self._fields.values())
+        rows = pd.concat(
+            [
+                self._query_frame(
+                    format_soql(f"SELECT {select} FROM Lead WHERE Id IN {{}}", part),
+                    list(self._fields.values()),
+                )
+                for part in chunks(lead_ids, IN_CHUNK)
+            ]
+            or [pd.DataFrame(columns=list(self._fields.values()))]
+        )
+        return conform(rows.rename(columns={v: k for k, v in self._fields.items()}), LEAD_COLUMNS)
+
     def fetch_owners(self) -> pd.DataFrame:
         users = self._query_frame(
             "SELECT Id, Name, Email, IsActive FROM User WHERE IsActive = true",

@@ -122,6 +122,15 @@ class SandboxCRM:
         last = frame.iloc[-1]
         return frame, cursor_of(last["modified_at"], last["lead_id"])
 
+    def fetch_leads(self, lead_ids: Sequence[str]) -> pd.DataFrame:
+        with self._db() as db:
+            db.execute("CREATE TEMP TABLE q_ids (v TEXT PRIMARY KEY)")
+            db.executemany("INSERT OR IGNORE INTO q_ids VALUES (?)", [(i,) for i in lead_ids])
+            rows = pd.read_sql_query(
+                "SELECT * FROM leads WHERE is_deleted = 0 AND id IN (SELECT v FROM q_ids) ORDER BY id", db
+            )
+        return conform(rows.rename(columns={"id": "lead_id", "owner_id": "crm_owner_id"}), LEAD_COLUMNS)
+
     def fetch_owners(self) -> pd.DataFrame:
         with self._db() as db:
             users = pd.read_sql_query("SELECT id AS owner_id, name, email, role, active FROM users", db)

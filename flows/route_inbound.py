@@ -11,7 +11,7 @@ from prefect.runtime import flow_run
 from flows.settings import load_crm, load_settings
 from leadrouter.router import open_router
 from tasks.artifacts import publish_quarantine, publish_routing_summary, publish_validation
-from tasks.crm import advance_watermark, find_duplicates, pull_new_leads, write_assignments
+from tasks.crm import advance_watermark, find_duplicates, load_accounts, pull_new_leads, write_assignments
 from tasks.stages import classify_leads, enrich_leads, record_decisions, validate_leads
 
 
@@ -30,10 +30,11 @@ def route_inbound(
     source = router.ledger_source(shadow)
     quarantined, reports = [], []
     try:
+        accounts = load_accounts(router)
         for batch in range(max_batches):
             leads, cursor = pull_new_leads(router, source, batch_size, first=batch == 0)
             checked = validate_leads(leads)
-            enriched = enrich_leads(checked.valid)
+            enriched = enrich_leads(checked.valid, router, accounts)
             deduped = find_duplicates(router, enriched)
             classified = classify_leads(deduped, router)
             record_decisions(router, classified, checked.quarantined, run_id, shadow)

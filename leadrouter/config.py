@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 M = TypeVar("M", bound=BaseModel)
@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     sandbox_path: Path = Path("var/sandbox.db")
     rulebook_path: Path = PROJECT_ROOT / "config" / "rulebook.yaml"
     roster_path: Path = PROJECT_ROOT / "config" / "roster.yaml"
+    territories_path: Path = PROJECT_ROOT / "config" / "territories.yaml"
+    enrichment_url: str | None = None  # an HTTP firmographics provider; the sandbox's own data when unset
+    enrichment_api_key: SecretStr | None = None
     batch_size: int = 5000
     lookback_s: float = 120.0  # each run re-reads this much before the watermark, for late-committed saves
 

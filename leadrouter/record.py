@@ -18,6 +18,11 @@ from leadrouter.store import Store, ledger
 from leadrouter.store.tables import decisions, quarantine, review_queue
 
 NO_RULE = "no rule resolved the lead and no model is configured"
+# what enrichment learned, kept with each decision so it can be explained later
+ENRICHMENT_FACTS = [
+    "territory", "timezone", "seniority", "account_id", "match_method", "match_score", "match_explanation",
+    "enrichment_failed",
+]  # fmt: skip
 DUPLICATE_COLUMNS = ["duplicate_of", "existing_owner_id"]  # from leadrouter.dedupe.mark_duplicates
 
 
@@ -124,6 +129,7 @@ def _insert(
             "routing_reason",
             "created_at",
             "duplicate_of",
+            *ENRICHMENT_FACTS,
         ]
     )
     cols = cols.astype(object).where(cols.notna(), None)
@@ -147,6 +153,7 @@ def _insert(
                 "method": r.assign_method,
                 "duplicate_of": r.duplicate_of,
                 "summary": r.routing_reason,
+                "enrichment": {fact: getattr(r, fact) for fact in ENRICHMENT_FACTS},
             },
             "rulebook_version": ctx.rulebook_version,
             "shadow": ctx.shadow,

@@ -10,6 +10,8 @@ from leadrouter.classify.rules import Rulebook, load_rulebook
 from leadrouter.config import ConfigError, Settings
 from leadrouter.crm.base import CRM
 from leadrouter.crm.sandbox import SandboxCRM
+from leadrouter.enrich.firmographics import HttpProvider, Provider, TableProvider
+from leadrouter.enrich.territory import Territories, load_territories
 from leadrouter.store import Store, open_store
 
 
@@ -20,6 +22,8 @@ class Router:
     crm: CRM
     rulebook: Rulebook
     roster: Roster
+    territories: Territories
+    provider: Provider | None = None
 
     @property
     def source(self) -> str:
@@ -44,8 +48,21 @@ def open_router(settings: Settings, crm: CRM | None = None) -> Router:
     """Load config first, so a bad rulebook or roster fails before anything touches the store or the CRM."""
     rulebook = load_rulebook(settings.rulebook_path)
     roster = load_roster(settings.roster_path)
+    territories = load_territories(settings.territories_path)
     check_rule_pools(rulebook, roster, settings.rulebook_path)
-    return Router(settings, open_store(settings.store_url), crm or open_crm(settings), rulebook, roster)
+    crm = crm or open_crm(settings)
+    store = open_store(settings.store_url)
+    return Router(settings, store, crm, rulebook, roster, territories, open_provider(settings))
+
+
+def open_provider(settings: Settings) -> Provider | None:
+    """The firmographics provider: an HTTP one when configured, else the sandbox's own data, else none."""
+    if settings.enrichment_url:
+        key = settings.enrichment_api_key.get_secret_value() if settings.enrichment_api_key else None
+        return HttpProvider(settings.enrichment_url, api_key=key)
+    if settings.crm == "sandbox" and Path(settings.sandbox_path).exists():
+        return TableProvider.from_sandbox(settings.sandbox_path)
+    return None
 
 
 def check_rule_pools(rulebook: Rulebook, roster: Roster, path: Path) -> None:

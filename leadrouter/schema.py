@@ -69,6 +69,13 @@ ENRICHED_COLUMNS: dict[str, str] = {
     "email_domain": "string",
     "is_free_mail": "boolean",
     "region": "string",
+    "territory": "string",
+    "timezone": "string",
+    "seniority": "string",  # C-level, VP, Director, Head, Manager, Individual contributor, Student
+    "account_id": "string",  # the matched account
+    "match_method": "string",  # domain | name
+    "match_score": "Float64",
+    "enrichment_failed": "boolean",
 }
 CLASSIFIED_COLUMNS: dict[str, str] = {
     "tier": "string",

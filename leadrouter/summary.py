@@ -17,6 +17,9 @@ def summarize_run(decided: pd.DataFrame, roster: Roster) -> dict:
     status = decided["status"].value_counts()
     routed = decided[decided["owner_id"].notna()]
     names = owner_names(roster)
+    enrichment = decided.get("explanation", pd.Series(dtype=object)).map(
+        lambda e: (e or {}).get("enrichment") or {}
+    )
     return {
         "leads": len(decided),
         "written": int(status.get(Status.WRITTEN, 0)),
@@ -25,6 +28,8 @@ def summarize_run(decided: pd.DataFrame, roster: Roster) -> dict:
         "write_failed": int(status.get(Status.WRITE_FAILED, 0)),
         "shadow": int(status.get(Status.SHADOW, 0)),
         "pending": int(status.get(Status.RECORDED, 0) + status.get(Status.WRITING, 0)),
+        "enrichment_failed": int(enrichment.map(lambda f: bool(f.get("enrichment_failed"))).sum()),
+        "matched_accounts": int(enrichment.map(lambda f: f.get("account_id") is not None).sum()),
         "by_tier": {str(k): int(v) for k, v in routed["tier"].value_counts().sort_index().items()},
         "by_owner": {
             names.get(k, k): int(v) for k, v in routed["owner_id"].value_counts().sort_index().items()
@@ -37,11 +42,11 @@ def summary_markdown(summary: dict) -> str:
     lines = [
         "# Routing summary",
         "",
-        "| leads | written | quarantined | review | write failed | shadow | pending |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
-        "| {leads} | {written} | {quarantined} | {review} | {write_failed} | {shadow} | {pending} |".format(
-            **summary
-        ),
+        "| leads | written | quarantined | review | write failed | shadow | pending | matched to an account "
+        "| enrichment failed |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| {leads} | {written} | {quarantined} | {review} | {write_failed} | {shadow} | {pending} "
+        "| {matched_accounts} | {enrichment_failed} |".format(**summary),
         "",
         "## By tier",
         "",

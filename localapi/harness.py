@@ -62,6 +62,16 @@ class Harness:
     def crm_id(self, lead_id: str) -> str:
         return self.api.crm_id(lead_id) if self.api else lead_id
 
+    def account_ids(self, crm_ids: pd.Series) -> pd.Series:
+        """World account ids of CRM account ids (HubSpot numbers its companies)."""
+        if not self.api or not hasattr(self.api, "account_crm_id"):
+            return crm_ids
+        back = {self.api.account_crm_id(i): i for i in self.sandbox_accounts()}
+        return crm_ids.map(back)
+
+    def sandbox_accounts(self) -> list[str]:
+        return World.from_sandbox(self.sandbox.path).accounts["id"].tolist()
+
     def world_ids(self, crm_ids: pd.Series) -> pd.Series:
         back = {self.crm_id(i): i for i in self.sandbox.leads()["id"]}
         return crm_ids.map(back)

@@ -104,10 +104,10 @@ def contacts_spec(custom_properties: bool) -> Spec:
 COMPANIES = spec(
     "COMPANY",
     "name domain website hubspot_owner_id industry numberofemployees annualrevenue country state city "
-    "createdate hs_lastmodifieddate hs_object_id",
-    dates="createdate hs_lastmodifieddate",
+    "notes_last_updated createdate hs_lastmodifieddate hs_object_id",
+    dates="notes_last_updated createdate hs_lastmodifieddate",
     numbers="numberofemployees annualrevenue hs_object_id",
-    read_only="createdate hs_lastmodifieddate hs_object_id",
+    read_only="notes_last_updated createdate hs_lastmodifieddate hs_object_id",
     defaults="createdate domain hs_lastmodifieddate hs_object_id name",
 )
 DEALS = spec(
@@ -259,10 +259,12 @@ class HubSpotAPI:
             "lifecyclestage": "customer", "createdate": seeded, "lastmodifieddate": seeded,
         }).assign(_world=people["id"].to_numpy())  # fmt: skip
         a, d = world.accounts, world.deals
+        # last activity: the account's latest deal, as the sandbox counts it
+        active = pd.to_datetime(d["created_at"], utc=True).groupby(d["account_id"]).max()
         companies = records(COMPANIES, hubspot_ids(a["id"], COMPANY_BASE), copied(a, COMPANY_FIELDS) | {
             "domain": a["domain"].str.lower(), "numberofemployees": number_text(a["employees"]),
             "annualrevenue": number_text(a["annual_revenue"]), "createdate": seeded,
-            "hs_lastmodifieddate": seeded,
+            "hs_lastmodifieddate": seeded, "notes_last_updated": iso(active.reindex(a["id"]).to_numpy()),
         })  # fmt: skip
         company_of_lead = world.leads.set_index("id")["company"]
         deals = records(DEALS, hubspot_ids(d["id"], DEAL_BASE), {
@@ -512,6 +514,11 @@ class HubSpotAPI:
     @staticmethod
     def crm_id(world_lead_id: str) -> str:
         return str(LEAD_BASE + int(world_lead_id[3:]))
+
+    @staticmethod
+    def account_crm_id(world_account_id: str) -> str:
+        """The company id seeded for a world account (as hubspot_ids numbers them)."""
+        return str(COMPANY_BASE + int(world_account_id[3:]))
 
     def add_leads(self, leads: pd.DataFrame) -> None:
         """New contacts for leads shaped like World.leads, stamped as saved now."""

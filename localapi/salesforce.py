@@ -47,7 +47,7 @@ OBJECTS: dict[str, dict[str, str]] = {
     },
     "Account": {
         "Id": "id", "Name": "string", "Website": "string", "Industry": "string", "NumberOfEmployees": "int",
-        "AnnualRevenue": "double", "BillingCountry": "string", "OwnerId": "id",
+        "AnnualRevenue": "double", "BillingCountry": "string", "OwnerId": "id", "LastActivityDate": "date",
     },
     "User": {"Id": "id", "Name": "string", "Email": "string", "IsActive": "boolean"},
     "Group": {"Id": "id", "Name": "string", "Type": "string"},

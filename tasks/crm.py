@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from leadrouter import dedupe, pull, writeback
@@ -20,6 +20,16 @@ def pull_new_leads(
     return pull.pull_new_leads(
         router.store, router.crm, ledger_source, limit, lookback_s, with_released=first
     )
+
+
+@task(name="load-accounts", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE, tags=["crm"])
+def load_accounts(router: Router) -> pd.DataFrame:
+    """The CRM's accounts, for matching leads to them; without them leads still route, just unmatched."""
+    try:
+        return router.crm.fetch_accounts()
+    except Exception as exc:  # matching is an enrichment: it never blocks routing
+        get_run_logger().warning("accounts unavailable, leads route unmatched: %s", type(exc).__name__)
+        return pd.DataFrame()
 
 
 @task(name="find-duplicates", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE, tags=["crm"])

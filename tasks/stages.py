@@ -17,8 +17,8 @@ def validate_leads(leads: pd.DataFrame) -> validate.ValidationResult:
 
 
 @task(name="enrich-leads", cache_policy=NO_CACHE)
-def enrich_leads(leads: pd.DataFrame) -> pd.DataFrame:
-    return enrich.enrich_leads(leads)
+def enrich_leads(leads: pd.DataFrame, router: Router, accounts: pd.DataFrame) -> pd.DataFrame:
+    return enrich.enrich_leads(leads, accounts, router.provider, router.territories)
 
 
 @task(name="classify-leads", cache_policy=NO_CACHE)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from leadrouter.crm.base import WRITE_RESULT_COLUMNS
+from leadrouter.crm.base import ACCOUNT_COLUMNS, WRITE_RESULT_COLUMNS
 from leadrouter.schema import LEAD_COLUMNS
 from localapi.harness import KINDS, Harness, open_harness
 
@@ -171,3 +171,21 @@ def test_fetch_leads_reads_leads_by_id_as_they_are_now(harness: Harness) -> None
     truth = world.set_index("id").loc[wanted[:2]]
     assert (by_id.loc[wanted[:2], "email"].fillna("") == truth["email"].fillna("")).all()
     assert harness.crm.fetch_leads([]).empty
+
+
+def test_fetch_accounts_lists_every_account_with_owner_and_firmographics(harness: Harness) -> None:
+    world = harness.world
+    accounts = harness.crm.fetch_accounts()
+    assert list(accounts.columns) == list(ACCOUNT_COLUMNS)
+    assert accounts.dtypes.astype(str).tolist() == list(ACCOUNT_COLUMNS.values())
+    truth = world.accounts.set_index("id")
+    got = accounts.set_index(harness.account_ids(accounts["account_id"]))
+    assert set(got.index) == set(truth.index)
+    assert (got["name"] == truth.loc[got.index, "name"]).all()
+    assert (got["owner_id"] == truth.loc[got.index, "owner_id"]).all()
+    assert got["owner_active"].all()  # every seeded account owner is an active rep
+    assert (
+        (got["employees"].astype("Float64") == truth.loc[got.index, "employees"].astype("Float64"))
+        .fillna(True)
+        .all()
+    )

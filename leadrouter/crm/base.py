@@ -11,6 +11,19 @@ T = TypeVar("T")
 
 STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width UTC, so text order is time order
 
+# fetch_accounts returns these columns: what account matching and enrichment need
+ACCOUNT_COLUMNS: dict[str, str] = {
+    "account_id": "string",
+    "name": "string",
+    "website": "string",
+    "owner_id": "string",
+    "owner_active": "boolean",
+    "last_activity_at": "datetime64[us, UTC]",
+    "employees": "Int64",
+    "industry": "string",
+    "annual_revenue": "Float64",
+}
+
 # write_assignments returns one row per lead with these columns
 WRITE_RESULT_COLUMNS = ["lead_id", "ok", "retry", "error"]
 
@@ -52,6 +65,10 @@ class CRM(Protocol):
 
     def fetch_leads(self, lead_ids: Sequence[str]) -> pd.DataFrame:
         """These leads as they are now (a released quarantine is routed again), as a canonical lead frame."""
+        ...
+
+    def fetch_accounts(self) -> pd.DataFrame:
+        """Every account, as ACCOUNT_COLUMNS: to match leads to accounts and fill their firmographics."""
         ...
 
     def fetch_owners(self) -> pd.DataFrame:

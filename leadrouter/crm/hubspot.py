@@ -22,7 +22,7 @@ from hubspot.crm.deals import BatchReadInputSimplePublicObjectId as DealsRead
 from hubspot.crm.deals import SimplePublicObjectId as DealId
 from urllib3.util import Retry
 
-from leadrouter.crm.base import WRITE_RESULT_COLUMNS, chunks, cursor_of, parse_cursor
+from leadrouter.crm.base import ACCOUNT_COLUMNS, WRITE_RESULT_COLUMNS, chunks, cursor_of, parse_cursor
 from leadrouter.schema import LEAD_COLUMNS, UTC_TS, conform
 
 PAGE = 200  # the largest search page; every page is a fresh search from a cursor, never `after` an offset
@@ -37,6 +37,10 @@ REQUEST_REFUSED = frozenset({400, 404, 422})  # the batch itself was refused: re
 PROPERTY_ERRORS = ("PROPERTY_DOESNT_EXIST", "READ_ONLY_VALUE", "Property values were not valid")
 RECORD_VALUE_ERRORS = ("INVALID_OWNER_ID",)  # ...unless it is a record's value: split to find that record
 TOUCH_DATES = ["hs_sa_first_engagement_date", "hs_first_outreach_date"]
+ACCOUNT_PROPERTIES = [
+    "name", "website", "domain", "hubspot_owner_id", "notes_last_updated", "numberofemployees", "industry",
+    "annualrevenue",
+]  # fmt: skip
 DEAL_PROPERTIES = ["dealstage", "amount", "closedate", "hs_is_closed", "hs_is_closed_won"]
 EXISTING_COLUMNS = ["kind", "record_id", "email", "domain", "owner_id"]
 OUTCOME_COLUMNS = ["lead_id", "deal_id", "stage", "is_closed", "is_won", "amount", "close_date"]
@@ -325,6 +329,13 @@ class HubSpotCRM:
                 found += page
         return found
 
+    def fetch_accounts(self) -> pd.DataFrame:
+        companies = [
+            c for page in self._by_id(self._companies_search, [], ACCOUNT_PROPERTIES, None) for c in page
+        ]
+        active = set(self.fetch_owners()["owner_id"].astype(str))
+        return accounts_frame(companies, active)
+
     def fetch_owners(self) -> pd.DataFrame:
         owners, after = [], None
         while True:
@@ -470,6 +481,27 @@ def existing_frame(people: list, companies: list) -> pd.DataFrame:
     return pd.concat(
         [f for f in found if len(f)] or [pd.DataFrame(columns=EXISTING_COLUMNS)], ignore_index=True
     )
+
+
+def accounts_frame(companies: list, active_owners: set[str]) -> pd.DataFrame:
+    """Companies as ACCOUNT_COLUMNS; owner_active when the owner is among `active_owners`."""
+    props = properties_frame(companies, ACCOUNT_PROPERTIES).astype("string")
+    website = props["website"].where(props["website"].str.strip().ne("").fillna(False))
+    domain = props["domain"].str.strip()
+    website = website.fillna(("https://" + domain).where(domain.ne("").fillna(False)))
+    owner = props["hubspot_owner_id"]
+    frame = pd.DataFrame(
+        {
+            "account_id": props.index.to_numpy(), "name": props["name"].to_numpy(),
+            "website": website.to_numpy(), "owner_id": owner.to_numpy(),
+            "owner_active": owner.isin(active_owners).fillna(False).to_numpy(bool),
+            "last_activity_at": props["notes_last_updated"].to_numpy(),
+            "employees": leading_integer(props["numberofemployees"]).to_numpy(),
+            "industry": props["industry"].to_numpy(),
+            "annual_revenue": pd.to_numeric(props["annualrevenue"], errors="coerce").to_numpy(),
+        }
+    )  # fmt: skip
+    return conform(frame, ACCOUNT_COLUMNS)
 
 
 def owners_frame(owners: list) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from simple_salesforce.exceptions import (
     SalesforceRefusedRequest,
 )
 
-from leadrouter.crm.base import WRITE_RESULT_COLUMNS, chunks, cursor_of, parse_cursor
+from leadrouter.crm.base import ACCOUNT_COLUMNS, WRITE_RESULT_COLUMNS, chunks, cursor_of, parse_cursor
 from leadrouter.schema import LEAD_COLUMNS, UTC_TS, conform
 
 T = TypeVar("T")
@@ -37,6 +37,11 @@ LEAD_FIELDS = {
 }  # fmt: skip
 # decision column -> Lead field written back; custom fields are skipped when the org does not have them
 WRITE_FIELDS = {"owner_id": "OwnerId", "tier": "Lead_Tier__c", "routing_reason": "Routing_Reason__c"}
+ACCOUNT_FIELDS = {
+    "Id": "account_id", "Name": "name", "Website": "website", "OwnerId": "owner_id",
+    "LastActivityDate": "last_activity_at", "NumberOfEmployees": "employees", "Industry": "industry",
+    "AnnualRevenue": "annual_revenue",
+}  # fmt: skip
 OUTCOME_FIELDS = {
     "Id": "lead_id", "ConvertedOpportunityId": "deal_id", "StageName": "stage", "IsClosed": "is_closed",
     "IsWon": "is_won", "Amount": "amount", "CloseDate": "close_date",
@@ -217,6 +222,22 @@ class SalesforceCRM:
             or [pd.DataFrame(columns=list(self._fields.values()))]
         )
         return conform(rows.rename(columns={v: k for k, v in self._fields.items()}), LEAD_COLUMNS)
+
+    def fetch_accounts(self) -> pd.DataFrame:
+        fields = [
+            "Id",
+            "Name",
+            "Website",
+            "OwnerId",
+            "LastActivityDate",
+            "NumberOfEmployees",
+            "Industry",
+            "AnnualRevenue",
+        ]
+        accounts = self._query_frame(f"SELECT {', '.join(fields)} FROM Account ORDER BY Id", fields)
+        active = set(self.fetch_owners()["owner_id"])
+        accounts["owner_active"] = accounts["OwnerId"].isin(active)
+        return conform(accounts.rename(columns=ACCOUNT_FIELDS), ACCOUNT_COLUMNS)
 
     def fetch_owners(self) -> pd.DataFrame:
         users = self._query_frame(

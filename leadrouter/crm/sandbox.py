@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from leadrouter.crm.base import STAMP, WRITE_RESULT_COLUMNS, cursor_of, parse_cursor
+from leadrouter.crm.base import ACCOUNT_COLUMNS, STAMP, WRITE_RESULT_COLUMNS, cursor_of, parse_cursor
 from leadrouter.crm.sandbox_data import generate_accounts, generate_contacts, generate_leads
 from leadrouter.schema import LEAD_COLUMNS, UTC_TS, conform
 
@@ -130,6 +130,19 @@ class SandboxCRM:
                 "SELECT * FROM leads WHERE is_deleted = 0 AND id IN (SELECT v FROM q_ids) ORDER BY id", db
             )
         return conform(rows.rename(columns={"id": "lead_id", "owner_id": "crm_owner_id"}), LEAD_COLUMNS)
+
+    def fetch_accounts(self) -> pd.DataFrame:
+        with self._db() as db:
+            accounts = pd.read_sql_query(
+                """
+                SELECT a.id AS account_id, a.name, a.website, a.owner_id, u.active AS owner_active,
+                       MAX(d.created_at) AS last_activity_at, a.employees, a.industry, a.annual_revenue
+                FROM accounts a LEFT JOIN users u ON u.id = a.owner_id LEFT JOIN deals d ON d.account_id = a.id
+                GROUP BY a.id ORDER BY a.id
+                """,
+                db,
+            )
+        return conform(accounts.assign(owner_active=accounts["owner_active"].eq(1)), ACCOUNT_COLUMNS)
 
     def fetch_owners(self) -> pd.DataFrame:
         with self._db() as db:

@@ -1,18 +1,50 @@
-"""Enrichment: what we can learn about a lead before classifying it."""
+"""Enrichment: what we can learn about a lead before classifying it. No step can fail the batch."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from leadrouter.enrich.accounts import match_accounts
 from leadrouter.enrich.email import email_domain, is_free_mail
+from leadrouter.enrich.firmographics import FIRMOGRAPHIC_COLUMNS, Provider, enrich_firmographics
 from leadrouter.enrich.geo import country_code, region_of
+from leadrouter.enrich.seniority import seniority_of
+from leadrouter.enrich.territory import Territories, territory_of, timezone_of
+
+MATCH_COLUMNS = ["account_id", "match_method", "match_score", "match_explanation"]
 
 
-def enrich_leads(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add email_domain, is_free_mail and region, and normalise country to ISO alpha-2 where we can."""
+def enrich_leads(
+    frame: pd.DataFrame,
+    accounts: pd.DataFrame | None = None,
+    provider: Provider | None = None,
+    territories: Territories | None = None,
+) -> pd.DataFrame:
+    """Email domain and free mail; ISO country, region, territory and time zone; seniority from the title;
+    the matched account (explained) and its firmographics, then the provider's for what is still missing."""
     out = frame.copy()
     out["email_domain"] = email_domain(out["email"])
     out["is_free_mail"] = is_free_mail(out["email_domain"])
     out["country"] = country_code(out["country"])
     out["region"] = region_of(out["country"])
+    out["territory"] = territory_of(out, territories) if territories else out["region"]
+    out["timezone"] = timezone_of(out)
+    out["seniority"] = seniority_of(out["title"])
+    out = with_account(out, accounts)
+    if provider is None:
+        return out.assign(enrichment_failed=False)
+    return enrich_firmographics(out, provider)
+
+
+def with_account(leads: pd.DataFrame, accounts: pd.DataFrame | None) -> pd.DataFrame:
+    """The matched account, and its employees, industry and revenue where the lead gave none (the lead's
+    own values always win)."""
+    if accounts is None or accounts.empty:
+        return leads.assign(**{c: pd.Series(pd.NA, index=leads.index, dtype="string") for c in MATCH_COLUMNS})
+    matched = match_accounts(leads[["email", "company", "website"]], accounts)
+    out = leads.assign(**{c: matched[c] for c in MATCH_COLUMNS})
+    known = accounts.drop_duplicates("account_id").set_index("account_id")
+    for column in FIRMOGRAPHIC_COLUMNS:
+        from_account = out["account_id"].map(known[column]).astype(out[column].dtype)
+        out[column] = out[column].fillna(from_account)
     return out

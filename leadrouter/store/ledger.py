@@ -183,10 +183,9 @@ def undecided(store: Store, source: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 def run_decisions(store: Store, source: str, run_id: str) -> pd.DataFrame:
     """The decisions a run made, with their current status."""
-    query = select(
-        decisions.c.lead_id, decisions.c.status, decisions.c.tier, decisions.c.owner_id, decisions.c.pool
-    ).where(decisions.c.source == source, decisions.c.run_id == run_id)
+    columns = ["lead_id", "status", "tier", "owner_id", "pool", "explanation"]
+    query = select(*(decisions.c[c] for c in columns)).where(
+        decisions.c.source == source, decisions.c.run_id == run_id
+    )
     with store.engine.connect() as conn:
-        return pd.DataFrame(
-            conn.execute(query).mappings().all(), columns=["lead_id", "status", "tier", "owner_id", "pool"]
-        )
+        return pd.DataFrame(conn.execute(query).mappings().all(), columns=columns)

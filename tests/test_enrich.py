@@ -31,7 +31,8 @@ def test_sandbox_leads_are_enriched_and_matched(sandbox: SandboxCRM) -> None:
     assert out["seniority"].notna().mean() > 0.8
     assert out["match_method"].notna().sum() > 50
     free = out[(out["match_method"] == "domain") & out["is_free_mail"]]
-    assert free["match_explanation"].str.contains("by its website domain").all()  # never by a free-mail domain
+    # a free-mail lead matches only through its company website, never through its mail domain
+    assert free["match_explanation"].str.contains("by its website domain").all()
     assert out["territory"].notna().mean() > 0.8 and out["timezone"].notna().mean() > 0.8
 
 

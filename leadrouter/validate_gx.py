@@ -1,0 +1,132 @@
+"""The validation suite's engine: each Check becomes one Great Expectations expectation, and GX evaluates them
+on the checked copy of a batch, in an ephemeral context (nothing written to disk) built once per process."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+Severity = Literal["blocking", "warning"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation of the suite: a GX expectation on one column, with what to tell the fixer."""
+
+    name: str
+    column: str  # the lead column the reason names and quotes
+    severity: Severity
+    fix: str
+    expectation: str  # class name in great_expectations.expectations
+    params: tuple[tuple[str, Any], ...] = ()  # extra expectation kwargs, as pairs so Check stays hashable
+    problem: str = "fails the check"  # reads after "column=value" in the reason
+    target: str = ""  # the column of the checked copy GX tests, when it is not `column` itself
+
+    @property
+    def checked_column(self) -> str:
+        return self.target or self.column
+
+
+@dataclass
+class Outcome:
+    """What GX found for one check: rows evaluated, the failing ones, or why it could not evaluate."""
+
+    evaluated: int = 0
+    rows: list[int] = field(default_factory=list)  # positions of failing rows
+    error: str | None = None
+
+
+_LOCK = threading.Lock()  # one shared GX context; it is not documented as thread-safe
+
+
+@functools.cache
+def _batch_definition() -> Any:
+    """The in-memory GX context and whole-dataframe batch definition, built once per process."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    ctx = gx.get_context(mode="ephemeral")  # ephemeral: nothing is written to disk
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return (
+        ctx.data_sources.add_pandas("leadrouter")
+        .add_dataframe_asset("leads")
+        .add_batch_definition_whole_dataframe("batch")
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _suite(checks: tuple[Check, ...]) -> tuple[Any, dict[str, str]]:
+    """The GX suite for `checks`, plus the checks whose expectation could not be built."""
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    suite, broken = gx.ExpectationSuite(name="leads"), {}
+    for check in checks:
+        try:
+            kind = getattr(gxe, check.expectation)
+            params = {k: list(v) if isinstance(v, tuple) else v for k, v in check.params}
+            suite.add_expectation(kind(column=check.checked_column, meta={"check": check.name}, **params))
+        except Exception as exc:  # a bad check definition must not take the other checks down
+            broken[check.name] = f"{type(exc).__name__}: {exc}"
+    return suite, broken
+
+
+def _exception(result: Any) -> str | None:
+    """The error message GX caught while evaluating one expectation, if any."""
+    info = result.exception_info or {}
+    entries = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
+    for entry in entries:
+        if entry.get("raised_exception"):
+            return str(entry.get("exception_message") or "unknown error")
+    return None
+
+
+def run_checks(data: pd.DataFrame, checks: tuple[Check, ...]) -> dict[str, Outcome]:
+    """Evaluate every check on the checked copy; an expectation that raises becomes an error outcome.
+
+    data has a positional index, which GX hands back for the failing rows: asking it for index columns
+    instead costs a Python loop per failing row.
+    """
+    fmt = {"result_format": "COMPLETE"}
+    with _LOCK:  # also makes the first, cached build of context and suite happen once
+        definition = _batch_definition()  # first: building a suite needs an active GX context
+        suite, broken = _suite(checks)
+        outcomes = {name: Outcome(error=msg) for name, msg in broken.items()}
+        batch = definition.get_batch(batch_parameters={"dataframe": data})
+        try:
+            results = batch.validate(suite, result_format=fmt).results
+        except Exception:  # the suite run itself failed: fall back to one expectation at a time
+            results = []
+            for expectation in suite.expectations:
+                try:
+                    results.append(batch.validate(expectation, result_format=fmt))
+                except Exception as exc:
+                    outcomes[expectation.meta["check"]] = Outcome(error=f"{type(exc).__name__}: {exc}")
+    for result in results:
+        name, error = result.expectation_config.meta["check"], _exception(result)
+        if error is None:
+            rows = sorted({int(i) for i in result.result.get("unexpected_index_list") or []})
+            if result.success or rows:
+                outcomes[name] = Outcome(
+                    evaluated=int(result.result.get("element_count", len(data))), rows=rows
+                )
+                continue
+            error = (
+                "failed without per-row results"  # a failure we cannot place on rows must not pass silently
+            )
+        outcomes[name] = Outcome(error=error)
+    for check in checks:
+        outcomes.setdefault(check.name, Outcome(error="no result from great expectations"))
+    for name, outcome in outcomes.items():
+        if outcome.error:
+            log.warning("validation check %s could not be evaluated: %s", name, outcome.error)
+    return outcomes

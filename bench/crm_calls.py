@@ -13,7 +13,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from localapi.harness import Harness
+from localapi.harness import connection_block
 
 LEADS = 5_000
 
@@ -31,7 +31,8 @@ def measure(kind: str, tmp: Path) -> dict:
         os.environ["LEADROUTER_STORE_URL"] = f"sqlite:///{tmp}/ledger.db"
         os.environ["LEADROUTER_CRM"] = kind
         os.environ["LEADROUTER_CRM_BLOCK"] = f"bench-{kind}"
-        save_block(harness)
+        options = {"requests_per_10s": 10_000} if kind == "hubspot" else {}
+        connection_block(harness, **options).save(f"bench-{kind}", overwrite=True)
         route_inbound(batch_size=LEADS, max_batches=2)
         routing = Counter(harness.api.calls)
         leads = harness.sandbox.leads().iloc[:1000]
@@ -47,24 +48,6 @@ def measure(kind: str, tmp: Path) -> dict:
         return {"route_inbound": per_1000(routing, LEADS), "sla_and_outcomes": per_1000(+later, 1000)}
     finally:
         harness.close()
-
-
-def save_block(harness: Harness) -> None:
-    if harness.kind == "salesforce":
-        from blocks.salesforce import SalesforceConnection
-
-        SalesforceConnection(
-            instance_url=harness.server.url,
-            client_id=harness.api.client_id,
-            client_secret=harness.api.client_secret,
-            ca_bundle=str(harness.server.certfile),
-        ).save(f"bench-{harness.kind}", overwrite=True)
-    else:
-        from blocks.hubspot import HubSpotConnection
-
-        HubSpotConnection(
-            access_token=harness.api.token, host=harness.server.url, requests_per_10s=10_000
-        ).save(f"bench-{harness.kind}", overwrite=True)
 
 
 def main() -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from leadrouter.assign.roster import Roster
+from leadrouter.crm.base import CRM
+
 # providers that deliver name+tag@ to name@ (and Gmail ignores dots in the local part)
 PLUS_ADDRESSING = frozenset(
     "gmail.com googlemail.com outlook.com hotmail.com live.com msn.com icloud.com me.com mac.com fastmail.com "
@@ -22,6 +25,12 @@ def normalize_email(emails: pd.Series) -> pd.Series:
     local = local.where(~domain.isin(PLUS_ADDRESSING), local.str.replace(r"\+.*$", "", regex=True))
     local = local.where(~domain.isin(DOTS_IGNORED), local.str.replace(".", "", regex=False))
     return (local + "@" + domain).fillna(text).astype("string")
+
+
+def find_duplicates(crm: CRM, leads: pd.DataFrame, roster: Roster) -> pd.DataFrame:
+    """Look the batch's emails up in the CRM and mark its duplicates (see mark_duplicates)."""
+    existing = crm.find_existing(leads["email"].dropna().tolist(), []) if len(leads) else pd.DataFrame()
+    return mark_duplicates(leads, existing, {rep.id for rep in roster.reps if rep.active})
 
 
 def mark_duplicates(leads: pd.DataFrame, existing: pd.DataFrame, owners: set[str]) -> pd.DataFrame:
@@ -59,11 +68,3 @@ def _owned_records(existing: pd.DataFrame, batch_ids: set[str], owners: set[str]
     people["rank"] = people["kind"].map(KIND_PREFERENCE)
     people = people.sort_values(["rank", "record_id"]).drop_duplicates("email_key")
     return people[["email_key", "kind", "record_id", "owner_id"]].astype("string")
-
-
-def follow_duplicates(decided: pd.DataFrame) -> pd.Series:
-    """The owner of each within-batch duplicate: its original's owner (decided in the same batch)."""
-    owner = decided.set_index("lead_id")["owner_id"]
-    original = decided["duplicate_of"].str.removeprefix("batch:")
-    is_batch = decided["duplicate_of"].str.startswith("batch:").fillna(False)
-    return decided["owner_id"].mask(is_batch, original.map(owner))

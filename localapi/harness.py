@@ -140,6 +140,23 @@ def open_harness(
     return Harness(kind, crm, sandbox, api, server, stamp_unit="ms")
 
 
+def connection_block(h: Harness, **options: object) -> object:
+    """The Prefect connection block that reaches the harness's local CRM (Salesforce or HubSpot)."""
+    if h.kind == "salesforce":
+        from blocks.salesforce import SalesforceConnection
+
+        return SalesforceConnection(
+            instance_url=h.server.url,
+            client_id=h.api.client_id,
+            client_secret=h.api.client_secret,
+            ca_bundle=str(h.server.certfile),
+            **options,
+        )
+    from blocks.hubspot import HubSpotConnection
+
+    return HubSpotConnection(access_token=h.api.token, host=h.server.url, **options)
+
+
 def tls_session(server: LocalServer) -> requests.Session:
     """A session that trusts the local server's self-signed certificate (and only the bundle given)."""
     session = requests.Session()

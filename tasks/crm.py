@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
-from prefect import get_run_logger, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from leadrouter import dedupe, pull, writeback
+from leadrouter import dedupe, enrich, pull, writeback
 from leadrouter.router import Router
 from leadrouter.store import ledger
 
@@ -22,25 +22,14 @@ def pull_new_leads(
     )
 
 
-@task(name="load-accounts", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE, tags=["crm"])
+@task(name="load-accounts", cache_policy=NO_CACHE, tags=["crm"])
 def load_accounts(router: Router) -> pd.DataFrame:
-    """The CRM's accounts, for matching leads to them; without them leads still route, just unmatched."""
-    try:
-        return router.crm.fetch_accounts()
-    except Exception as exc:  # matching is an enrichment: it never blocks routing
-        get_run_logger().warning("accounts unavailable, leads route unmatched: %s", type(exc).__name__)
-        return pd.DataFrame()
+    return enrich.accounts_for_matching(router.crm)
 
 
 @task(name="find-duplicates", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE, tags=["crm"])
 def find_duplicates(router: Router, leads: pd.DataFrame) -> pd.DataFrame:
-    """Mark leads already in the CRM as a lead or contact with an active rep (they keep that owner) and
-    repeats within the batch (they follow their first copy)."""
-    existing = (
-        router.crm.find_existing(leads["email"].dropna().tolist(), []) if len(leads) else pd.DataFrame()
-    )
-    reps = {rep.id for rep in router.roster.reps if rep.active}
-    return dedupe.mark_duplicates(leads, existing, reps)
+    return dedupe.find_duplicates(router.crm, leads, router.roster)
 
 
 @task(

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from leadrouter.store import open_store
-from localapi.harness import Harness, open_harness
+from localapi.harness import Harness, connection_block, open_harness
 from localapi.server import Faults
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -19,24 +19,8 @@ pytestmark = pytest.mark.usefixtures("prefect_server")
 def connect(h: Harness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Save the CRM's connection block and point the router's settings at it."""
     name = f"{h.kind}-{tmp_path.name}".lower().replace("_", "-")[:60]
-    if h.kind == "salesforce":
-        from blocks.salesforce import SalesforceConnection
-
-        block = SalesforceConnection(
-            instance_url=h.server.url,
-            client_id=h.api.client_id,
-            client_secret=h.api.client_secret,
-            ca_bundle=str(h.server.certfile),
-            retries=8,
-            backoff_s=0.01,
-        )
-    else:
-        from blocks.hubspot import HubSpotConnection
-
-        block = HubSpotConnection(
-            access_token=h.api.token, host=h.server.url, retries=8, backoff_s=0.01, requests_per_10s=5000
-        )
-    block.save(name, overwrite=True)
+    options = {"requests_per_10s": 5000} if h.kind == "hubspot" else {}
+    connection_block(h, retries=8, backoff_s=0.01, **options).save(name, overwrite=True)
     monkeypatch.setenv("LEADROUTER_CRM", h.kind)
     monkeypatch.setenv("LEADROUTER_CRM_BLOCK", name)
     monkeypatch.setenv("LEADROUTER_STORE_URL", f"sqlite:///{tmp_path}/ledger.db")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
+from test_record import NO_QUARANTINE, classified
 
 from leadrouter.assign.roster import load_roster
 from leadrouter.dedupe import mark_duplicates, normalize_email
@@ -15,7 +16,6 @@ from leadrouter.store import open_store
 from leadrouter.store.tables import decisions, rep_state
 
 ROSTER = Path(__file__).parents[1] / "config" / "roster.yaml"
-NO_QUARANTINE = pd.DataFrame({"lead_id": pd.Series([], dtype="string"), "reason": [], "reasons": []})
 REP, OTHER_REP, QUEUE = "005000000000007", "005000000000010", "00G000000000004"
 
 
@@ -34,21 +34,9 @@ def test_normalize_email(raw: str, key: str) -> None:
 
 
 def leads(emails: list[str]) -> pd.DataFrame:
+    """Classified leads L0, L1, … with these emails."""
     n = len(emails)
-    return pd.DataFrame(
-        {
-            "lead_id": [f"L{i}" for i in range(n)],
-            "email": pd.array(emails, dtype="string"),
-            "tier": pd.array(["Standard"] * n, dtype="string"),
-            "category": "sales",
-            "priority": pd.array([2] * n, dtype="Int64"),
-            "decided_by": "rule:test",
-            "confidence": 1.0,
-            "pool": pd.array([pd.NA] * n, dtype="string"),
-            "region": pd.array(["NA"] * n, dtype="string"),
-            "created_at": pd.date_range("2026-11-01", periods=n, freq="s", tz="UTC"),
-        }
-    )
+    return classified(n).assign(lead_id=[f"L{i}" for i in range(n)], email=pd.array(emails, dtype="string"))
 
 
 EXISTING = pd.DataFrame(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 
+from leadrouter.crm.base import CRM
 from leadrouter.enrich.accounts import match_accounts
 from leadrouter.enrich.email import email_domain, is_free_mail
 from leadrouter.enrich.firmographics import FIRMOGRAPHIC_COLUMNS, Provider, enrich_firmographics
@@ -11,6 +14,7 @@ from leadrouter.enrich.geo import country_code, region_of
 from leadrouter.enrich.seniority import seniority_of
 from leadrouter.enrich.territory import Territories, territory_of, timezone_of
 
+log = logging.getLogger(__name__)
 MATCH_COLUMNS = ["account_id", "match_method", "match_score", "match_explanation"]
 
 
@@ -34,6 +38,15 @@ def enrich_leads(
     if provider is None:
         return out.assign(enrichment_failed=False)
     return enrich_firmographics(out, provider)
+
+
+def accounts_for_matching(crm: CRM) -> pd.DataFrame:
+    """The CRM's accounts; when the CRM cannot list them, leads still route, just unmatched."""
+    try:
+        return crm.fetch_accounts()
+    except Exception as exc:  # matching is an enrichment: it never blocks routing
+        log.warning("accounts unavailable, leads route unmatched: %s", type(exc).__name__)
+        return pd.DataFrame()
 
 
 def with_account(leads: pd.DataFrame, accounts: pd.DataFrame | None) -> pd.DataFrame:

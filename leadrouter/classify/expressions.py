@@ -12,9 +12,11 @@ import ast
 import operator
 import re
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 Evaluator = Callable[[pd.DataFrame], pd.Series]
 
@@ -35,10 +37,15 @@ class ExpressionError(ValueError):
 class Condition:
     """A compiled condition: call it on a frame to get a boolean mask."""
 
-    def __init__(self, text: str, columns: Iterable[str]) -> None:
+    def __init__(
+        self, text: str, columns: Iterable[str], named: Mapping[str, Condition] | None = None
+    ) -> None:
         self.text = text
         self.columns: set[str] = set()
+        self.names: set[str] = set()  # the named conditions it uses
+        self.text_columns: set[str] = set()  # columns read by matches() and contains()
         self._known = set(columns)
+        self._named = dict(named or {})
         try:
             tree = ast.parse(text.strip(), mode="eval")
         except SyntaxError as exc:
@@ -49,7 +56,7 @@ class Condition:
         mask = self._evaluate(frame)
         if not isinstance(mask, pd.Series):  # a bare literal such as `True`
             mask = pd.Series(bool(mask), index=frame.index)
-        return mask.astype("boolean").fillna(False).astype(bool)
+        return _mask(mask, frame)
 
     def _compile(self, node: ast.expr) -> Evaluator:
         if isinstance(node, ast.BoolOp):
@@ -97,6 +104,8 @@ class Condition:
                 f"{ast.unparse(node)!r}: functions are {', '.join(f'{k}/{n}' for k, n in FUNCTIONS.items())}"
             )
         column = self._compile(args[0])
+        if name in ("matches", "contains") and isinstance(args[0], ast.Name):
+            self.text_columns.add(args[0].id)
         if name == "is_null":
             return lambda f: _series(column(f), f).isna()
         if name == "not_null":
@@ -105,8 +114,9 @@ class Condition:
         if not isinstance(pattern, str):
             raise ExpressionError(f"{ast.unparse(node)!r}: the second argument must be a string")
         if name == "contains":
-            needle = pattern.lower()
-            return lambda f: _text(column(f), f).str.lower().str.contains(needle, regex=False)
+            return lambda f: _arrow_mask(
+                pc.match_substring(_arrow(column(f), f), pattern, ignore_case=True), f
+            )
         if any(ch in pattern for ch in "\b\f\v"):
             raise ExpressionError(
                 f'{ast.unparse(node)!r}: write regular expressions as r"..." so \\b means a word boundary'
@@ -115,13 +125,27 @@ class Condition:
             re.compile(pattern)
         except re.error as exc:
             raise ExpressionError(f"bad regular expression {pattern!r}: {exc}") from exc
-        return lambda f: _search(_text(column(f), f), pattern)
+        if _re2_accepts(pattern):
+            return lambda f: _arrow_mask(pc.match_substring_regex(_arrow(column(f), f), pattern), f)
+        return lambda f: _search(_text(column(f), f), pattern)  # lookarounds, backreferences: Python's re
 
     def _column(self, name: str) -> Evaluator:
+        if name in self._named:  # a condition the rulebook defined once and named
+            condition = self._named[name]
+            self.names.add(name)
+            self.columns |= condition.columns
+            self.text_columns |= condition.text_columns
+            key = named_column(name)  # evaluated once per batch when the caller precomputed it
+            return lambda f: f[key] if key in f.columns else condition(f)
         if name not in self._known:
             raise ExpressionError(f"unknown column {name!r}")
         self.columns.add(name)
         return lambda f: f[name]
+
+
+def named_column(name: str) -> str:
+    """Where a batch may hold a named condition's precomputed mask."""
+    return f"__named__{name}"
 
 
 FUNCTIONS = {"matches": 2, "contains": 2, "is_null": 1, "not_null": 1}
@@ -149,6 +173,26 @@ def _text(value: object, frame: pd.DataFrame) -> pd.Series:
     return _series(value, frame).astype("string")
 
 
+def _re2_accepts(pattern: str) -> bool:
+    """Whether RE2 (Arrow's regex engine: linear time, ~40x faster than re on a batch) compiles the pattern."""
+    try:
+        pc.match_substring_regex(pa.array([""]), pattern)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _arrow(value: object, frame: pd.DataFrame) -> pa.ChunkedArray | pa.Array:
+    """A column as Arrow strings (zero-copy when the frame already holds Arrow-backed strings)."""
+    return pa.array(_series(value, frame).astype("string[pyarrow]").array)
+
+
+def _arrow_mask(result: pa.ChunkedArray | pa.Array, frame: pd.DataFrame) -> pd.Series:
+    return pd.Series(
+        pc.fill_null(result, False).to_numpy(zero_copy_only=False), index=frame.index, dtype=bool
+    )
+
+
 def _search(text: pd.Series, pattern: str) -> pd.Series:
     with warnings.catch_warnings():  # pandas warns about groups; we only ask whether the pattern matches
         warnings.simplefilter("ignore", UserWarning)
@@ -156,7 +200,11 @@ def _search(text: pd.Series, pattern: str) -> pd.Series:
 
 
 def _mask(value: object, frame: pd.DataFrame) -> pd.Series:
-    return _series(value, frame).astype("boolean").fillna(False)
+    """A plain bool mask: null is False (nulls never match), so `not` of a null comparison is True."""
+    series = _series(value, frame)
+    if series.dtype == bool:
+        return series
+    return series.astype("boolean").fillna(False).astype(bool)
 
 
 def _isin(values: pd.Series, options: list[object], negate: bool) -> pd.Series:

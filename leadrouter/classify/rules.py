@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from leadrouter.classify.expressions import Condition, ExpressionError
+from leadrouter.classify.expressions import Condition, ExpressionError, named_column
 from leadrouter.config import line_of, load_yaml_model
-from leadrouter.schema import CLASSIFIED_COLUMNS, ENRICHED_COLUMNS, LEAD_COLUMNS, Category, Tier, conform
+from leadrouter.schema import ENRICHED_COLUMNS, LEAD_COLUMNS, Category, Tier, conform
 
 RULE_COLUMNS = [*LEAD_COLUMNS, *ENRICHED_COLUMNS]
 EMPTY_BATCH = conform(pd.DataFrame(), {**LEAD_COLUMNS, **ENRICHED_COLUMNS})
@@ -26,42 +27,78 @@ class Rule(BaseModel):
     category: Category = Category.SALES
     priority: int = Field(default=3, ge=1, le=5)
     pool: str | None = None
+    owner: str | None = None  # a roster rep or queue that takes every lead the rule decides (no round robin)
     description: str = ""
-    _condition: Condition = PrivateAttr()
+    _condition: Condition | None = PrivateAttr(default=None)
 
-    @field_validator("when")
-    @classmethod
-    def _parses(cls, text: str) -> str:
-        try:
-            Condition(text, RULE_COLUMNS)(
-                EMPTY_BATCH
-            )  # a type mismatch fails here, at load, not on every run
-        except ExpressionError as exc:
-            raise ValueError(str(exc)) from exc
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{text!r} compares values of the wrong type: {exc}") from exc
-        return text
-
-    def model_post_init(self, _context: object) -> None:
-        self._condition = Condition(self.when, RULE_COLUMNS)
+    @property
+    def condition(self) -> Condition:
+        if self._condition is None:
+            raise RuntimeError(f"rule {self.id!r} was not compiled: load rulebooks with load_rulebook")
+        return self._condition
 
     def matches(self, frame: pd.DataFrame) -> pd.Series:
-        return self._condition(frame)
+        return self.condition(frame)
+
+    def reads(self) -> list[str]:
+        """The batch columns the condition reads, named conditions' precomputed masks included."""
+        return sorted(self.condition.columns | {named_column(n) for n in self.condition.names})
+
+
+class ReviewPolicy(BaseModel):
+    """When a model's answer is not enough, and how long a person has to decide."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    confidence_threshold: float = Field(default=0.7, ge=0, le=1)  # below it, a model's answer goes to review
+    sla_minutes: int = Field(default=60, gt=0)  # a review item is due this long after it was queued
 
 
 class Rulebook(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    define: dict[str, str] = Field(default_factory=dict)  # named conditions, usable in `when` like a column
     rules: list[Rule] = Field(min_length=1)
+    review: ReviewPolicy = Field(default_factory=ReviewPolicy)
     version: str = ""  # the file's content hash, set by load_rulebook
     _lines: dict[tuple, int | None] = PrivateAttr(default_factory=dict)
+    _errors: list[tuple[tuple, str]] = PrivateAttr(default_factory=list)
+    _named: dict[str, Condition] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, _context: object) -> None:
+        for name, text in self.define.items():
+            if not name.isidentifier() or name in RULE_COLUMNS:
+                self._errors.append((("define", name), f"{name!r} must be a new name, not a column"))
+                continue
+            try:
+                self._named[name] = _compile(text, self._named)
+            except ValueError as exc:
+                self._errors.append((("define", name), str(exc)))
+        for i, rule in enumerate(self.rules):
+            try:
+                rule._condition = _compile(rule.when, self._named)
+            except ValueError as exc:
+                self._errors.append((("rules", i, "when"), str(exc)))
+
+    def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The batch as the rules read it fastest: text that regexes read as Arrow strings (converted once,
+        not once per rule), and each named condition evaluated once into a column of its own."""
+        text = {c for r in self.rules for c in r.condition.text_columns} & set(frame.columns)
+        view = frame.astype(dict.fromkeys(text, "string[pyarrow]"))
+        for name, condition in self._named.items():  # in definition order: later ones may use earlier ones
+            view[named_column(name)] = condition(view)
+        return view
+
+    @property
+    def named(self) -> dict[str, Condition]:
+        return dict(self._named)
 
     def line_of(self, loc: tuple) -> int | None:
         return self._lines.get(loc)
 
     def problems(self) -> list[tuple[tuple, str]]:
         seen: dict[str, int] = {}
-        out = []
+        out = list(self._errors)
         for i, rule in enumerate(self.rules):
             if rule.id in seen:
                 out.append(
@@ -71,33 +108,61 @@ class Rulebook(BaseModel):
         return out
 
 
+def _compile(text: str, named: dict[str, Condition]) -> Condition:
+    """Parse a condition and run it on an empty typed batch, so a type mismatch fails at load, not on a run."""
+    try:
+        condition = Condition(text, RULE_COLUMNS, named)
+        condition(EMPTY_BATCH)
+    except ExpressionError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{text!r} compares values of the wrong type: {exc}") from exc
+    return condition
+
+
 def load_rulebook(path: Path | str) -> Rulebook:
     """Load and check a rulebook; its version is the hash of the file's bytes."""
     book = load_yaml_model(path, Rulebook)
     book.version = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
     root = yaml.compose(Path(path).read_text(encoding="utf-8"))
-    book._lines = {("rules", i, "pool"): line_of(root, ("rules", i, "pool")) for i in range(len(book.rules))}
+    book._lines = {
+        ("rules", i, key): line_of(root, ("rules", i, key))
+        for i in range(len(book.rules))
+        for key in ("pool", "owner", "when", "id")
+    }
     return book
 
 
 def classify_by_rules(frame: pd.DataFrame, book: Rulebook) -> pd.DataFrame:
-    """Add tier, category, priority, pool and decided_by ('rule:<id>') where a rule matched; <NA> elsewhere."""
+    """Add tier, category, priority, pool, rule_owner and decided_by ('rule:<id>') where a rule matched;
+    <NA> elsewhere.
+
+    Each rule is evaluated once over the batch; the first match wins and is written once at the end."""
+    view = book.prepare(frame)
+    winner = np.full(len(frame), -1)
+    for i, rule in enumerate(book.rules):
+        open_ = np.flatnonzero(winner < 0)
+        if not len(open_):
+            break
+        # once most leads are decided, later rules read only the open rows (and only their columns)
+        rows = view if len(open_) > 0.8 * len(view) else view[rule.reads()].iloc[open_]
+        hit = rule.matches(rows).to_numpy(dtype=bool)
+        winner[open_[hit] if rows is not view else np.flatnonzero(hit & (winner < 0))] = i
     out = frame.copy()
-    for name, dtype in CLASSIFIED_COLUMNS.items():
-        out[name] = pd.Series(pd.NA, index=out.index, dtype=dtype)
-    open_ = pd.Series(True, index=out.index)
-    for rule in book.rules:
-        hit = open_ & rule.matches(out)
-        if not hit.any():
-            continue
-        out.loc[hit, ["tier", "category", "decided_by"]] = [
-            rule.tier.value,
-            rule.category.value,
-            f"rule:{rule.id}",
-        ]
-        out.loc[hit, "priority"] = rule.priority
-        out.loc[hit, "confidence"] = 1.0
-        if rule.pool:
-            out.loc[hit, "pool"] = rule.pool
-        open_ &= ~hit
+    decided = winner >= 0
+    pick = np.where(decided, winner, 0)
+
+    def column(values: list, dtype: str) -> pd.Series:
+        return pd.Series(
+            pd.array(np.asarray(values, dtype=object)[pick], dtype=dtype), index=out.index
+        ).where(decided)
+
+    rules = book.rules
+    out["tier"] = column([r.tier.value for r in rules], "string")
+    out["category"] = column([r.category.value for r in rules], "string")
+    out["priority"] = column([r.priority for r in rules], "Int64")
+    out["decided_by"] = column([f"rule:{r.id}" for r in rules], "string")
+    out["confidence"] = pd.Series(np.where(decided, 1.0, np.nan), index=out.index, dtype="Float64")
+    out["pool"] = column([r.pool for r in rules], "string")
+    out["rule_owner"] = column([r.owner for r in rules], "string")
     return out

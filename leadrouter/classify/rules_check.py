@@ -1,0 +1,175 @@
+"""Linting a rulebook and explaining one lead's path through it.
+
+`check_rulebook` finds what a load cannot: rules that can never fire because an earlier rule takes every lead
+they match (proved from the conditions where one rule's `and`-parts contain an earlier rule's, else observed
+on probe leads), rules that match no probe lead at all, tiers no rule can reach, and territory or region
+names that do not exist. `explain_lead` shows, rule by rule, why each earlier rule passed the lead by and
+which one took it.
+"""
+
+from __future__ import annotations
+
+import ast
+import numbers
+from dataclasses import dataclass
+
+import pandas as pd
+
+from leadrouter.classify.expressions import Condition
+from leadrouter.classify.rules import RULE_COLUMNS, Rule, Rulebook
+from leadrouter.schema import TIERS
+
+REGIONS = ("NA", "EMEA", "APAC", "LATAM")
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str | None  # the rule's id; None for the whole book
+    loc: tuple  # where in the file (for the line number)
+    severity: str  # "error" | "warning"
+    message: str
+
+
+def check_rulebook(
+    book: Rulebook, probe: pd.DataFrame | None = None, territories: list[str] | None = None
+) -> list[Finding]:
+    """Everything suspicious about a loaded rulebook, earliest rule first."""
+    findings = _proved_shadows(book)
+    proved = {f.rule for f in findings}
+    if probe is not None and len(probe):
+        findings += _observed(book, probe, proved)
+    findings += _unknown_places(book, territories)
+    dead = {f.rule for f in findings if f.severity == "error"}
+    for tier in TIERS:
+        live = [r for r in book.rules if r.tier.value == tier and r.id not in dead]
+        if not live:
+            findings.append(
+                Finding(
+                    None, ("rules",), "warning", f"no rule can reach tier {tier}: only the model decides it"
+                )
+            )
+    order = {r.id: i for i, r in enumerate(book.rules)}
+    return sorted(findings, key=lambda f: order.get(f.rule, len(order)))
+
+
+def _conjuncts(text: str) -> frozenset[str]:
+    """The top-level `and` parts of a condition, each in one canonical spelling."""
+    node = ast.parse(text.strip(), mode="eval").body
+    parts = node.values if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And) else [node]
+    return frozenset(ast.unparse(p) for p in parts)
+
+
+def _proved_shadows(book: Rulebook) -> list[Finding]:
+    """Rule B is dead when an earlier rule A's `and`-parts are a subset of B's: every lead B matches, A took."""
+    parts = [_conjuncts(r.when) for r in book.rules]
+    out = []
+    for j, later in enumerate(book.rules):
+        for i in range(j):
+            if parts[i] <= parts[j]:
+                earlier = book.rules[i].id
+                message = f"can never fire: every lead it matches is taken first by rule {earlier!r}"
+                out.append(Finding(later.id, ("rules", j, "when"), "error", message))
+                break
+    return out
+
+
+def _observed(book: Rulebook, probe: pd.DataFrame, proved: set[str | None]) -> list[Finding]:
+    """Rules that matched no probe lead, or matched some but lost every one to earlier rules."""
+    out = []
+    taken = pd.Series(False, index=probe.index)
+    for j, rule in enumerate(book.rules):
+        hit = rule.matches(probe)
+        first = hit & ~taken
+        if rule.id not in proved:
+            if not hit.any():
+                message = f"matched none of {len(probe):,} probe leads: is the condition right?"
+                out.append(Finding(rule.id, ("rules", j, "when"), "warning", message))
+            elif not first.any():
+                earlier = _takers(book.rules[:j], probe[hit])
+                message = f"shadowed on all {int(hit.sum()):,} probe leads it matched, taken by {earlier}"
+                out.append(Finding(rule.id, ("rules", j, "when"), "warning", message))
+        taken |= hit
+    return out
+
+
+def _takers(rules: list[Rule], leads: pd.DataFrame) -> str:
+    counts = {}
+    open_ = pd.Series(True, index=leads.index)
+    for rule in rules:
+        hit = open_ & rule.matches(leads)
+        if hit.any():
+            counts[rule.id] = int(hit.sum())
+        open_ &= ~hit
+    return ", ".join(f"{rid!r} ({n})" for rid, n in counts.items())
+
+
+def _unknown_places(book: Rulebook, territories: list[str] | None) -> list[Finding]:
+    """A territory or region name that does not exist matches nothing, silently: flag it."""
+    known = {"territory": set(territories or []) | set(REGIONS), "region": set(REGIONS)}
+    out = []
+    texts = [(("define", name), None, text) for name, text in book.define.items()]
+    texts += [(("rules", i, "when"), r.id, r.when) for i, r in enumerate(book.rules)]
+    for loc, rule, text in texts:
+        for column, value in _compared_literals(text):
+            checkable = column == "region" or (column == "territory" and territories is not None)
+            if checkable and value not in known[column]:
+                message = f"{column} {value!r} does not exist (known: {', '.join(sorted(known[column]))})"
+                out.append(Finding(rule, loc, "error", message))
+    return out
+
+
+def _compared_literals(text: str) -> list[tuple[str, object]]:
+    """(column, literal) for every `column == literal` and `column in (...)` in a condition."""
+    out = []
+    for node in ast.walk(ast.parse(text.strip(), mode="eval")):
+        if isinstance(node, ast.Compare) and isinstance(node.left, ast.Name):
+            for right in node.comparators:
+                values = right.elts if isinstance(right, ast.Tuple | ast.List | ast.Set) else [right]
+                out += [(node.left.id, v.value) for v in values if isinstance(v, ast.Constant)]
+    return out
+
+
+@dataclass(frozen=True)
+class Step:
+    rule: str
+    matched: bool
+    tier: str
+    why: str
+
+
+def explain_lead(book: Rulebook, lead: pd.DataFrame) -> list[Step]:
+    """One lead (a one-row enriched frame) through the rules: each earlier rule and the part of its condition
+    that failed, then the rule that fired (or nothing: the model decides)."""
+    steps = []
+    for rule in book.rules:
+        if bool(rule.matches(lead).iloc[0]):
+            steps.append(Step(rule.id, True, rule.tier.value, f"matched: {_values(rule.condition, lead)}"))
+            break
+        steps.append(Step(rule.id, False, rule.tier.value, _failed_parts(rule, book, lead)))
+    return steps
+
+
+def _failed_parts(rule: Rule, book: Rulebook, lead: pd.DataFrame) -> str:
+    node = ast.parse(rule.when.strip(), mode="eval").body
+    parts = node.values if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And) else [node]
+    failed = []
+    for part in parts:
+        condition = Condition(ast.unparse(part), RULE_COLUMNS, book.named)
+        if not bool(condition(lead).iloc[0]):
+            failed.append(f"✗ {_short(ast.unparse(part))} ({_values(condition, lead)})")
+    return "; ".join(failed)
+
+
+def _values(condition: Condition, lead: pd.DataFrame) -> str:
+    """The lead's values of the columns a condition reads, shortened: the evidence for the verdict."""
+    shown = []
+    for column in sorted(condition.columns):
+        value = lead[column].iloc[0] if column in lead else None
+        text = "null" if pd.api.types.is_scalar(value) and pd.isna(value) else repr(value)
+        text = str(value) if isinstance(value, numbers.Number) and not isinstance(value, bool) else text
+        shown.append(f"{column}={_short(text)}")
+    return ", ".join(shown) or "no columns"
+
+
+def _short(text: str, limit: int = 70) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,91 @@
+"""`leadrouter model`: which local model routes, and retraining it from routed history."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from leadrouter.config import Settings
+
+model_app = typer.Typer(help="The local model: see which one routes, retrain it from routed history.")
+console = Console()
+
+
+@model_app.command("info")
+def model_info() -> None:
+    """The local model the router uses now and what it was trained on."""
+    from leadrouter.classify.local import default_model, trained_path
+
+    settings = Settings()
+    model = default_model(settings.model_dir)
+    retrained = trained_path(settings.model_dir)
+    origin = f"retrained ({retrained})" if retrained.exists() else "the shipped default (synthetic history)"
+    console.print(f"{escape(model.name)}: {escape(origin)}; threshold and review SLA are in the rulebook")
+
+
+@model_app.command("train")
+def model_train(
+    source: Annotated[str | None, typer.Option(help="Ledger source (default: the configured CRM)")] = None,
+    synthetic: Annotated[int, typer.Option(help="Generated labelled leads mixed in (0: none)")] = 20_000,
+    min_labels: Annotated[int, typer.Option(help="Refuse to train on fewer routed leads")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+) -> None:
+    """Retrain from what rules and reviewers decided (leads re-read from the CRM) plus synthetic history;
+    keeps the new model only if it is at least as accurate on held-out routed leads."""
+    from flows.settings import load_crm
+    from leadrouter.classify.history import labelled_history
+    from leadrouter.classify.local import default_model, trained_path
+    from leadrouter.classify.training import decided_labels, labelled_leads, retrain
+    from leadrouter.enrich import accounts_for_matching
+    from leadrouter.enrich.territory import load_territories
+    from leadrouter.router import open_crm, open_provider
+    from leadrouter.store import open_store
+
+    settings = Settings()
+    store = open_store(settings.store_url)
+    try:
+        labels = decided_labels(store, source or settings.crm)
+    finally:
+        store.dispose()
+    if len(labels) < min_labels:
+        console.print(
+            f"only {len(labels)} routed leads with a rule's or a reviewer's tier: need {min_labels}"
+        )
+        raise typer.Exit(1)
+    crm = load_crm(settings) or open_crm(settings)
+    territories = load_territories(settings.territories_path)
+    history = labelled_leads(labels, crm, territories, open_provider(settings), accounts_for_matching(crm))
+    generated = labelled_history(seed=1, leads=synthetic, territories=territories) if synthetic else None
+    current = default_model(settings.model_dir)
+    result = retrain(history, generated, current, f"store-{source or settings.crm}-{len(history)}")
+    kept = not result.holdout_accuracy < result.baseline_accuracy  # nan (too few to hold out) keeps it
+    if kept:
+        result.model.save(trained_path(settings.model_dir))
+    summary = {
+        "model": result.model.name, "labels": result.labels, "synthetic": result.synthetic,
+        "holdout_accuracy": round(result.holdout_accuracy, 4),
+        "previous_accuracy": round(result.baseline_accuracy, 4), "kept": kept,
+    }  # fmt: skip
+    if as_json:
+        print(json.dumps(summary))
+        return
+    verdict = (
+        "saved: the router uses it from the next run" if kept else "not saved: the current model is better"
+    )
+    console.print(
+        f"trained on {result.labels} routed + {result.synthetic} synthetic leads; held-out tier accuracy "
+        f"{result.holdout_accuracy:.1%} (current model {result.baseline_accuracy:.1%}); {verdict}"
+    )
+
+
+@model_app.command("reset")
+def model_reset() -> None:
+    """Go back to the shipped default model."""
+    from leadrouter.classify.local import trained_path
+
+    trained_path(Settings().model_dir).unlink(missing_ok=True)
+    console.print("the router uses the shipped default model from the next run")

@@ -1,0 +1,145 @@
+"""Guards between a model's answer and a routed lead. Lead text is untrusted: a model that obeyed it must not
+be able to raise a tier the lead's facts do not support, and no answer can name an owner (the Answer schema
+has no such field; owners come from the roster).
+
+Two checks, both vectorised over the batch:
+- injection signals: text that talks to the model ("ignore previous instructions", "mark me VIP", fake
+  system tags), read after Unicode normalisation so look-alike letters and zero-width characters do not hide
+  it. The model's answer is discarded and the lead goes to review.
+- the tier ceiling: the highest tier the lead's facts allow (VIP needs a senior title; a known size under 200
+  caps it at Standard, under 11 at Nurture; a student or junior title caps it at Nurture). A model tier above
+  it goes to review, with the ceiling as the suggestion.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+import pandas as pd
+
+from leadrouter.schema import Tier
+
+TIER_RANK = {Tier.OTHER.value: 0, Tier.NURTURE.value: 1, Tier.STANDARD.value: 2, Tier.VIP.value: 3}
+SENIOR = ("C-level", "VP", "Head")
+JUNIOR_TITLE = (
+    r"(?i)\b(?:intern|student|assistant|associate|coordinator|junior|candidate|trainee|apprentice)\b"
+)
+TEXT_COLUMNS = ["message", "title", "company", "first_name", "last_name"]
+
+_VERBS = r"(ignore|disregard|forget|override|bypass|skip|drop)"
+_TARGET = r"(instructions?|rules?|prompts?|directions?|guidelines?|context|constraints?|messages?)"
+INJECTION_PATTERNS: dict[str, str] = {
+    "override": rf"\b{_VERBS}\w*\b.{{0,40}}\b(previous|prior|above|earlier|preceding|all|any|your|system|the)\b"
+    rf".{{0,20}}\b{_TARGET}\b",
+    "new instructions": r"\b(new|updated|real|actual|secret|hidden) (instructions?|system prompt|task)\b",
+    "role play": r"\b(you are now|act as|pretend (to be|you are)|roleplay|jailbreak|do anything now|dan mode)\b",
+    "addresses the model": r"\b(system|developer|assistant|operator)\s*(prompt|message|note|override)?\s*:"
+    r"|\b(dear|attention|hey|note to the|hi)\s+(ai|llm|model|assistant|classifier|bot|gpt|claude)\b"
+    r"|\b(ai|llm|language model|classifier|assistant)s?\b.{0,30}\b(must|should|shall|will|need to)\b"
+    r"|\binstructions? (from|for) the\b",
+    # a lead has no reason to name our top tier: "VIP", "V.I.P.", in any language or sentence
+    "names a tier": r"\bv\W?i\W?p\b",
+    "sets the outcome": r"\b(mark|classify|label|tag|set|rate|score|treat|flag|make|route|escalate|"
+    r"categori[sz]e|upgrade|prioriti[sz]e|record)\w*\b.{0,30}\b(tier|priority|top lead|hot lead|highest|"
+    r"confidence)\b",
+    "names a field": r"[\"'{]\s*(tier|confidence|owner(_id)?|category|urgency)\s*[\"']?\s*[:=]"
+    r"|\b(tier|confidence|owner(_id)?)\s*[:=]\s*\S",
+    "picks an owner": r"\b(assign|route|send|give|forward|transfer|handle)\w*\b.{0,40}"
+    r"\b(to|by) (the |your )?(ceo|cro|founder|vp|vice president|head of sales|owner|senior ae|rep named|user)\b",
+    "fake markup": r"</?\s*(lead\w*|system|instructions?|untrusted\w*|document\w*|prompt|user|assistant)\b"
+    r"[^>]{0,40}>|\[/?(inst|system)\]|<\|[a-z_]+\|>|```|<!--",
+    "foreign override": r"\b(ignorez|ignoriere|ignora|ignore[rn]|negeer|ignorar)\b.{0,40}\b(instructions|"
+    r"anweisungen|istruzioni|instrucciones|instruções|instructies|regeln|règles)\b|忽略|無視|무시",
+    "encoded text": r"\b(decode|base64|rot13|hex)\b.{0,30}\b(this|it|and|the following)\b",
+}
+_INJECTION = re.compile("|".join(f"(?P<g{i}>{p})" for i, p in enumerate(INJECTION_PATTERNS.values())))
+_NAMES = list(INJECTION_PATTERNS)
+
+# Unicode tag characters spell ASCII invisibly (U+E0041 is an invisible "A"): read them as the ASCII they hide
+_TAGS = {0xE0000 + c: chr(c) for c in range(0x20, 0x7F)}
+# letters that look Latin but are Cyrillic or Greek, which NFKC leaves alone
+_LOOKALIKES = str.maketrans(
+    "аеорсухіјѕԁһԛԝкмнтвАЕОРСХІЈЅКМНТВУαεοριντκχυΑΕΟΡΙΝΤΚΧΥΒΜΖ",
+    "aeopcyxijsdhqwkmhtbAEOPCXIJSKMHTBYaeopivtkxuAEOPINTKXYBMZ",
+)
+# zero-width characters, direction marks, soft hyphens and control characters: removed before matching
+_HIDDEN = r"[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u206a-\u206f\ufeff\U000e0000-\U000e007f\x00-\x08\x0b-\x1f\x7f]"
+# "i g n o r e", "m.a.r.k": separators between single letters, dropped so the words reappear
+_SPELLED_OUT = r"(?<=\b\w)[ .\-_*·]{1,2}(?=\w\b)"
+_BASE64 = r"[A-Za-z0-9+/]{16,}={0,2}"
+
+
+def normalise(text: pd.Series) -> pd.Series:
+    """The form injection patterns are matched against: tag characters read as ASCII, NFKC (full-width and
+    styled letters to plain ones), look-alike letters to Latin, hidden characters removed, spelled-out words
+    joined, whitespace folded, lower case."""
+    plain = text.astype("string").fillna("").str.translate(_TAGS).str.normalize("NFKC")
+    plain = plain.str.translate(_LOOKALIKES).str.replace(_HIDDEN, "", regex=True)
+    plain = plain.str.replace(_SPELLED_OUT, "", regex=True)
+    return plain.str.replace(r"\s+", " ", regex=True).str.casefold()
+
+
+def _decoded(text: pd.Series) -> pd.Series:
+    """What base64-looking tokens say, so an encoded instruction is read like a plain one."""
+    tokens = text.str.findall(_BASE64).map(lambda found: found or [], na_action="ignore")
+
+    def decode(found: list[str]) -> str:
+        out = []
+        for token in found:
+            try:
+                out.append(base64.b64decode(token + "=" * (-len(token) % 4), validate=True).decode("utf-8"))
+            except (binascii.Error, UnicodeDecodeError):
+                continue
+        return " ".join(out)
+
+    return tokens.map(decode, na_action="ignore").fillna("").astype("string")
+
+
+def injection_signals(leads: pd.DataFrame) -> pd.Series:
+    """The name of the first injection pattern found in each lead's text, else <NA>. All text fields are read
+    as one, so an instruction split across the name fields is read whole."""
+    fields = [leads[c].astype("string").fillna("") for c in TEXT_COLUMNS if c in leads]
+    if not fields:
+        return pd.Series(pd.NA, index=leads.index, dtype="string")
+    joined = fields[0].str.cat(fields[1:], sep=" ") if len(fields) > 1 else fields[0]
+    joined = joined.str.cat(_decoded(joined), sep=" ")
+    matched = normalise(joined).str.extract(_INJECTION, expand=True)
+    hit = matched.notna()
+    name = hit.idxmax(axis=1).where(hit.any(axis=1))
+    return name.map(lambda g: _NAMES[int(g[1:])], na_action="ignore").astype("string")
+
+
+def tier_ceiling(leads: pd.DataFrame) -> pd.Series:
+    """The highest tier each lead's facts allow (see the module docstring)."""
+    seniority = leads.get("seniority", pd.Series(pd.NA, index=leads.index)).astype("string")
+    employees = pd.to_numeric(leads.get("employees", pd.Series(pd.NA, index=leads.index)), errors="coerce")
+    title = leads.get("title", pd.Series(pd.NA, index=leads.index)).astype("string")
+    junior = (seniority == "Student").fillna(False) | title.str.contains(JUNIOR_TITLE).fillna(False)
+    rank = pd.Series(TIER_RANK[Tier.VIP.value], index=leads.index)
+    rank = rank.where(seniority.isin(SENIOR).fillna(False), TIER_RANK[Tier.STANDARD.value])
+    rank = rank.where(~(employees < 200).fillna(False), rank.clip(upper=TIER_RANK[Tier.STANDARD.value]))
+    rank = rank.where(
+        ~((employees < 11).fillna(False) | junior), rank.clip(upper=TIER_RANK[Tier.NURTURE.value])
+    )
+    names = {v: k for k, v in TIER_RANK.items()}
+    return rank.map(names).astype("string")
+
+
+def apply_guards(leads: pd.DataFrame, answers: pd.DataFrame) -> pd.DataFrame:
+    """answers plus `review_reason`: injection signals drop the answer; a tier above the ceiling is
+    replaced by the ceiling as a suggestion for the reviewer."""
+    out = answers.copy()
+    reason = pd.Series(pd.NA, index=answers.index, dtype="string")
+    signal = injection_signals(leads.loc[answers.index])
+    injected = signal.notna()
+    reason[injected] = "suspected prompt injection in the lead's text (" + signal[injected] + ")"
+    out.loc[injected, ["tier", "category", "urgency", "rationale", "brief"]] = pd.NA
+    out.loc[injected, "confidence"] = pd.NA
+    ceiling = tier_ceiling(leads.loc[answers.index])
+    rank = out["tier"].map(TIER_RANK, na_action="ignore")
+    above = (rank > ceiling.map(TIER_RANK)).fillna(False) & ~injected
+    reason[above] = "model tier " + out.loc[above, "tier"] + " is above what the lead's facts allow"
+    out.loc[above, "tier"] = ceiling[above]
+    return out.assign(review_reason=reason)

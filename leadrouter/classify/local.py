@@ -1,0 +1,231 @@
+"""LocalModel: TF-IDF over the lead's words plus its facts, a calibrated linear model per output. Offline,
+fast (100k leads a second), and it cannot be instructed: text is only ever counted.
+
+The default model is trained on labelled synthetic history from the sandbox generator (a fixed seed) the
+first time it is needed and cached on disk; `leadrouter model train` retrains it from routed history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder
+
+from leadrouter.classify.model import ANSWER_COLUMNS, empty_answers
+
+log = logging.getLogger(__name__)
+
+VERSION = "local-1"  # bump when features change: cached models of another version are retrained
+DEFAULT_SEED, DEFAULT_LEADS = 1, 20_000
+SIZE_BINS = [-np.inf, 0, 10, 49, 199, 999, np.inf]
+SIZE_NAMES = ["unknown", "1-10", "11-49", "50-199", "200-999", "1000+"]
+FACTS = [
+    "lead_source",
+    "seniority",
+    "region",
+    "is_free_mail",
+    "size",
+    "has_message",
+    "matched_account",
+    "level_size",
+]
+HIGH_URGENCY = r"(?i)\b(?:asap|urgent\w*|this week|by (?:friday|monday|tomorrow|next week)|decision by|deadline|board meeting|before (?:q[1-4]|the end))\b"
+LOW_URGENCY = (
+    r"(?i)\b(?:no rush|just (?:exploring|curious|browsing)|saving this for later|someday|next year)\b"
+)
+
+
+def model_features(leads: pd.DataFrame) -> pd.DataFrame:
+    """The columns the pipeline reads, from an enriched lead frame (absent columns read as unknown)."""
+    get = lambda c: leads.get(c, pd.Series(pd.NA, index=leads.index))  # noqa: E731
+    employees = pd.to_numeric(get("employees"), errors="coerce").astype(float).fillna(-1)
+    message = get("message").astype("string")
+    features = pd.DataFrame(
+        {
+            "message": message.fillna("").str.slice(0, 4000),
+            "title": get("title").astype("string").fillna("").str.slice(0, 200),
+            "lead_source": get("lead_source").astype("string").fillna("unknown"),
+            "seniority": get("seniority").astype("string").fillna("unknown"),
+            "region": get("region").astype("string").fillna("unknown"),
+            "is_free_mail": get("is_free_mail").astype("string").fillna("unknown"),
+            "size": pd.cut(employees, SIZE_BINS, labels=SIZE_NAMES).astype("string"),
+            "has_message": np.where(message.fillna("").str.strip().str.len() > 0, "yes", "no"),
+            "matched_account": np.where(get("account_id").notna(), "yes", "no"),
+        },
+        index=leads.index,
+    ).astype(object)
+    # tiers hinge on seniority AND size together, which a linear model cannot combine by itself
+    return features.assign(level_size=features["seniority"] + "|" + features["size"])
+
+
+def _pipeline() -> Pipeline:
+    columns = ColumnTransformer(
+        [
+            ("message", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True), "message"),
+            ("title", TfidfVectorizer(ngram_range=(1, 2), min_df=2), "title"),
+            ("facts", OneHotEncoder(handle_unknown="ignore"), FACTS),
+        ]
+    )
+    linear = LogisticRegression(C=4.0, max_iter=2000)
+    return Pipeline(
+        [("features", columns), ("model", CalibratedClassifierCV(linear, method="sigmoid", cv=3))]
+    )
+
+
+class LocalModel:
+    """Two calibrated pipelines over the same features: one for the tier, one for the category."""
+
+    def __init__(self, tier: Pipeline, category: Pipeline, trained_on: str) -> None:
+        self.tier, self.category, self.trained_on = tier, category, trained_on
+        self.name = f"{VERSION}:{trained_on}"
+
+    @classmethod
+    def train(
+        cls, leads: pd.DataFrame, tiers: pd.Series, categories: pd.Series, trained_on: str
+    ) -> LocalModel:
+        """Fit on enriched leads and their tier and category labels."""
+        features = model_features(leads)
+        tier, category = _pipeline(), _pipeline()
+        tier.fit(features, tiers.astype(str))
+        category.fit(features, categories.astype(str))
+        return cls(tier, category, trained_on)
+
+    @classmethod
+    def synthetic(cls, seed: int = DEFAULT_SEED, leads: int = DEFAULT_LEADS) -> LocalModel:
+        """Trained on the sandbox generator's labelled history (never the seeds tests evaluate on)."""
+        from leadrouter.classify.history import labelled_history
+        from leadrouter.enrich.territory import load_territories
+
+        history = labelled_history(seed, leads, load_territories())
+        return cls.train(
+            history, history["label_tier"], history["label_category"], f"synthetic-{seed}-{leads}"
+        )
+
+    def save(self, path: Path | str) -> None:
+        """Write atomically: a router loading the model never sees half a file."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        joblib.dump(self, partial)
+        os.replace(partial, path)
+
+    @staticmethod
+    def load(path: Path | str) -> LocalModel:
+        model = joblib.load(path)
+        if not isinstance(model, LocalModel) or not model.name.startswith(VERSION + ":"):
+            raise ValueError(f"{path} is not a {VERSION} model: retrain it with `leadrouter model train`")
+        return model
+
+    def classify(self, leads: pd.DataFrame, deadline_s: float | None = None) -> pd.DataFrame:
+        """Answers for every lead (the local model always answers; deadline_s is not needed)."""
+        out = empty_answers(leads.index, self.name)
+        if leads.empty:
+            return out
+        features = model_features(leads)
+        tier_p = self.tier.predict_proba(features)
+        tier_classes = self.tier.classes_
+        best = tier_p.argmax(axis=1)
+        out["tier"] = pd.array(tier_classes[best], dtype="string")
+        out["confidence"] = pd.array(tier_p.max(axis=1).round(4), dtype="Float64")
+        out["category"] = pd.array(self.category.predict(features), dtype="string")
+        out["urgency"] = urgency(leads.get("message", pd.Series(pd.NA, index=leads.index)))
+        out["rationale"] = self._rationale(features, best)
+        out["brief"] = brief(leads, out)
+        out[["input_tokens", "output_tokens"]] = 0
+        out["cost_usd"] = 0.0
+        return out.astype(ANSWER_COLUMNS)
+
+    def _rationale(self, features: pd.DataFrame, best: np.ndarray) -> pd.Series:
+        """The three features that pushed hardest toward the chosen tier (averaged over the calibration folds)."""
+        transform = self.tier.named_steps["features"]
+        names = transform.get_feature_names_out()
+        coef = np.mean(
+            [c.estimator.coef_ for c in self.tier.named_steps["model"].calibrated_classifiers_], axis=0
+        )
+        # a small vocabulary can make the transform dense: the per-row walk below needs CSR
+        contributions = sparse.csr_matrix(transform.transform(features)).multiply(coef[best]).tocsr()
+        top = []
+        for row in range(contributions.shape[0]):  # only model-bound leads: a small share of a batch
+            start, end = contributions.indptr[row], contributions.indptr[row + 1]
+            values, cols = contributions.data[start:end], contributions.indices[start:end]
+            picked = cols[np.argsort(-values)[:3]][values[np.argsort(-values)[:3]] > 0]
+            top.append("; ".join(_readable(names[c]) for c in picked) or "no strong signal")
+        return pd.Series(top, index=features.index, dtype="string")
+
+
+def _readable(feature: str) -> str:
+    group, _, value = feature.partition("__")
+    if group in ("message", "title"):
+        return f'{group} says "{value}"'
+    column, _, level = value.rpartition("_")
+    return f"{column.replace('_', ' ')} {level}"
+
+
+def urgency(message: pd.Series) -> pd.Series:
+    text = message.astype("string")
+    high = text.str.contains(HIGH_URGENCY, regex=True).fillna(False)
+    low = text.str.contains(LOW_URGENCY, regex=True).fillna(False)
+    return pd.Series(np.select([high, low], ["high", "low"], "normal"), index=message.index, dtype="string")
+
+
+def brief(leads: pd.DataFrame, answers: pd.DataFrame) -> pd.Series:
+    """Two sentences for the rep: who and what they wrote, then the verdict. Lead text is quoted as data."""
+    get = lambda c: leads.get(c, pd.Series(pd.NA, index=leads.index)).astype("string")  # noqa: E731
+    name = (get("first_name").fillna("") + " " + get("last_name").fillna("")).str.strip()
+    who = name.mask(name == "", "Someone") + get("title").map(lambda t: f", {t}", na_action="ignore").fillna(
+        ""
+    )
+    where = get("company").map(lambda c: f" at {c}", na_action="ignore").fillna("")
+    employees = pd.to_numeric(leads.get("employees"), errors="coerce")
+    size = employees.map(lambda n: f" ({int(n):,} employees)", na_action="ignore").fillna("").astype("string")
+    message = get("message").fillna("").str.slice(0, 160).str.replace(r"\s+", " ", regex=True).str.strip()
+    said = message.map(lambda m: f' wrote: "{m}"' if m else " left no message", na_action="ignore")
+    verdict = (
+        answers["tier"].fillna("?")
+        + " lead ("
+        + answers["category"].fillna("?")
+        + "), "
+        + answers["urgency"].fillna("normal")
+        + " urgency, "
+        + (answers["confidence"].astype(float) * 100).round().astype("Int64").astype("string")
+        + "% confident."
+    )
+    return (who + where + size + said.astype("string") + ". " + verdict).astype("string")
+
+
+def trained_path(cache_dir: Path | str) -> Path:
+    """Where `leadrouter model train` keeps a model retrained from routed history."""
+    return Path(cache_dir) / f"{VERSION}-trained.joblib"
+
+
+def default_model(cache_dir: Path | str) -> LocalModel:
+    """The model retrained from routed history when there is one; else the shipped default, trained on
+    synthetic history once and then loaded from cache_dir."""
+    trained = trained_path(cache_dir)
+    if trained.exists():
+        try:
+            return LocalModel.load(trained)
+        except Exception as exc:  # an unreadable retrained model must not stop routing
+            log.warning("ignoring %s: %s", trained, exc)
+    key = hashlib.sha256(f"{VERSION}:{DEFAULT_SEED}:{DEFAULT_LEADS}".encode()).hexdigest()[:10]
+    path = Path(cache_dir) / f"{VERSION}-{key}.joblib"
+    if path.exists():
+        try:
+            return LocalModel.load(path)
+        except Exception as exc:  # a corrupt or foreign file is replaced, not trusted
+            log.warning("retraining the local model: %s", exc)
+    model = LocalModel.synthetic()
+    model.save(path)
+    return model

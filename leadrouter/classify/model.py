@@ -1,0 +1,129 @@
+"""The model layer: one interface for every model, and the chain that decides what rules left open.
+
+A model sees only leads no rule resolved. It answers tier, category, urgency, confidence, a short rationale
+and a two-sentence brief for the rep; it never names an owner (owners come from the roster). The chain asks
+each model in turn for the leads the previous one could not answer (down, timed out, malformed), checks the
+answers with the guards, and sends what is still unsure to the review queue. The batch never waits on a model
+past its deadline.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Literal, Protocol
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from leadrouter.schema import Category, Tier
+
+Urgency = Literal["high", "normal", "low"]
+
+
+class Answer(BaseModel):
+    """What a model must return for one lead. Anything else (an owner, a tier outside the set) is malformed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tier: Tier
+    category: Category
+    urgency: Urgency
+    confidence: float = Field(ge=0, le=1)
+    rationale: str = Field(max_length=400)
+    brief: str = Field(max_length=600)
+
+
+ANSWER_SCHEMA = Answer.model_json_schema()
+
+# one row per lead, on the leads' index; tier is <NA> where the model gave no usable answer (error says why)
+ANSWER_COLUMNS: dict[str, str] = {
+    "tier": "string",
+    "category": "string",
+    "urgency": "string",
+    "confidence": "Float64",
+    "rationale": "string",
+    "brief": "string",
+    "model": "string",
+    "input_tokens": "Int64",
+    "output_tokens": "Int64",
+    "cost_usd": "Float64",
+    "error": "string",
+}
+
+# the lead fields a model reads; all of them are data from the lead, never instructions
+MODEL_INPUT_COLUMNS = [
+    "first_name", "last_name", "title", "seniority", "company", "industry", "employees", "country",
+    "region", "lead_source", "is_free_mail", "email_domain", "message",
+]  # fmt: skip
+MAX_MESSAGE_CHARS = 4000  # a model reads the start of a pasted essay, never a megabyte
+
+
+class Model(Protocol):
+    name: str
+
+    def classify(self, leads: pd.DataFrame, deadline_s: float | None = None) -> pd.DataFrame:
+        """ANSWER_COLUMNS for every lead, on leads.index. Must not raise for one bad lead or a slow service:
+        rows it could not answer (within deadline_s) come back with tier <NA> and error set."""
+        ...
+
+
+def empty_answers(index: pd.Index, model: str, error: str | None = None) -> pd.DataFrame:
+    """Answers frame with no answer on any row (error set when given)."""
+    out = pd.DataFrame({c: pd.Series(pd.NA, index=index, dtype=d) for c, d in ANSWER_COLUMNS.items()})
+    out["model"] = model
+    if error:
+        out["error"] = error
+    return out
+
+
+def lead_documents(leads: pd.DataFrame) -> pd.Series:
+    """Each lead as a JSON document of its model input fields: the exact text a model is given, and the key
+    of the answer cache (identical leads are asked once)."""
+    fields = leads.reindex(columns=MODEL_INPUT_COLUMNS).astype(object)
+    fields = fields.where(fields.notna(), None)
+    fields["message"] = fields["message"].map(lambda m: m[:MAX_MESSAGE_CHARS] if isinstance(m, str) else m)
+    return pd.Series(
+        [json.dumps(row, ensure_ascii=False, default=str) for row in fields.to_dict(orient="records")],
+        index=leads.index,
+        dtype=object,
+    )
+
+
+class ModelChain:
+    """Models in order of preference (Claude, then the local model); the first usable answer counts."""
+
+    def __init__(self, models: Sequence[Model], threshold: float, deadline_s: float | None = None) -> None:
+        self.models = list(models)
+        self.threshold = threshold
+        self.deadline_s = deadline_s
+
+    def classify(self, leads: pd.DataFrame) -> pd.DataFrame:
+        """ANSWER_COLUMNS plus `review_reason` (<NA> when the answer may route the lead)."""
+        from leadrouter.classify.guards import apply_guards
+
+        answers = empty_answers(leads.index, "none", "no model is configured")
+        open_ = pd.Series(True, index=leads.index)
+        for model in self.models:
+            if not open_.any():
+                break
+            got = model.classify(leads[open_], self.deadline_s)
+            answered = got["tier"].notna()
+            billed = answers.loc[got.index[answered], ["input_tokens", "output_tokens", "cost_usd"]].fillna(0)
+            answers.loc[got.index[answered]] = got[answered]
+            for column in billed:
+                answers.loc[got.index[answered], column] += billed[column]
+            failed = got.index[~answered]
+            answers.loc[failed, "error"] = got.loc[failed, "error"]  # the last model's reason is kept
+            # a malformed answer was still billed: its cost stays on the lead whoever answers next
+            for column in ("input_tokens", "output_tokens", "cost_usd"):
+                answers.loc[failed, column] = got.loc[failed, column].fillna(0) + answers.loc[
+                    failed, column
+                ].fillna(0)
+            open_.loc[got.index[answered]] = False
+        guarded = apply_guards(leads, answers)
+        unsure = guarded["tier"].notna() & (guarded["confidence"] < self.threshold)
+        reason = guarded["review_reason"].astype("string")
+        reason = reason.mask(unsure & reason.isna(), f"confidence below {self.threshold:g}")
+        reason = reason.mask(guarded["tier"].isna() & reason.isna(), "no model answered: " + guarded["error"])
+        return guarded.assign(review_reason=reason)

@@ -38,6 +38,7 @@ class Roster(BaseModel):
     reps: list[Rep] = Field(min_length=1)
     pools: list[Pool] = Field(min_length=1)
     queues: dict[str, str] = {}  # queue owner id -> description (e.g. the support queue)
+    escalation: str | None = None  # the rep who gets review items nobody resolved in time
 
     def problems(self) -> list[tuple[tuple, str]]:
         known = {r.id for r in self.reps} | set(self.queues)
@@ -50,6 +51,8 @@ class Roster(BaseModel):
             ]
             if pool.fallback not in known:
                 out.append((("pools", i, "fallback"), f"unknown fallback {pool.fallback!r}"))
+        if self.escalation is not None and self.escalation not in {r.id for r in self.reps}:
+            out.append((("escalation",), f"unknown escalation rep {self.escalation!r}: add it under reps"))
         names = [p.name for p in self.pools]
         out += [
             (("pools", i, "name"), f"duplicate pool {n!r}") for i, n in enumerate(names) if n in names[:i]
@@ -58,6 +61,10 @@ class Roster(BaseModel):
             if not any(p.tier == tier for p in self.pools):
                 out.append((("pools",), f"no pool serves tier {tier.value}: every tier needs one"))
         return out
+
+    def owner_ids(self) -> set[str]:
+        """Every id that can own a lead: reps and queues."""
+        return {r.id for r in self.reps} | set(self.queues)
 
     def pool(self, name: str) -> Pool:
         return next(p for p in self.pools if p.name == name)

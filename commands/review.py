@@ -1,0 +1,140 @@
+"""`leadrouter review`: the leads a person decides, listed oldest first and resolved by tier or by owner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from leadrouter.config import Settings
+
+review_app = typer.Typer(help="Leads the model was unsure of: list them, pick their tier or their owner.")
+console = Console()
+
+SourceOption = Annotated[str | None, typer.Option(help="Their source (default: the configured CRM)")]
+ByOption = Annotated[str | None, typer.Option(help="Who decides (default: $USER, else cli)")]
+CategoryOption = Annotated[
+    str | None, typer.Option(help="For tier Other: support, partnership, press, jobs, ...")
+]
+
+
+@review_app.command("list")
+def review_list(
+    source: Annotated[str | None, typer.Option(help="Only this source (default: the configured CRM)")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Include resolved items")] = False,
+    late: Annotated[bool, typer.Option("--late", help="Only open items past their due time")] = False,
+) -> None:
+    """Review items, oldest first, with their due time and the model's suggestion (values are escaped)."""
+    from leadrouter.review import open_items
+
+    settings = Settings()
+    with _store(settings) as store:
+        rows = open_items(store, source or settings.crm, include_resolved=all_, late_only=late)
+    table = Table(title=f"review queue ({len(rows)}, times in UTC)")
+    for column in ("lead", "waiting since", "due"):
+        table.add_column(column, no_wrap=True)  # ids and stamps are read whole
+    for column in ("state", "reason", "suggested"):
+        table.add_column(column, overflow="fold")
+    for row in rows.itertuples(index=False):
+        suggested = "" if pd.isna(row.suggested_tier) else row.suggested_tier
+        if suggested and not pd.isna(row.confidence):
+            suggested += f" ({row.confidence:.2f})"
+        table.add_row(
+            escape(row.lead_id),
+            _stamp(row.created_at),
+            _stamp(row.due_at),
+            _state(row),
+            escape(row.reason),
+            escape(suggested),
+        )
+    console.print(table)
+
+
+@review_app.command("assign")
+def review_assign(
+    lead_id: Annotated[str, typer.Argument(help="The CRM id of the lead")],
+    owner_id: Annotated[str, typer.Argument(help="A rep or queue id of the roster")],
+    tier: Annotated[
+        str | None, typer.Option(help="VIP, Standard, Nurture or Other (default: suggested)")
+    ] = None,
+    category: CategoryOption = None,
+    by: ByOption = None,
+    source: SourceOption = None,
+) -> None:
+    """Give the lead to the owner you choose; no round-robin turn is taken."""
+    from leadrouter.assign.roster import load_roster
+    from leadrouter.review import assign_owner
+
+    settings = Settings()
+    roster = load_roster(settings.roster_path)
+    _resolve(
+        settings, assign_owner, lead_id, owner_id, roster, tier=tier, by=by, category=category, source=source
+    )
+
+
+@review_app.command("set-tier")
+def review_set_tier(
+    lead_id: Annotated[str, typer.Argument(help="The CRM id of the lead")],
+    tier: Annotated[str, typer.Argument(help="VIP, Standard, Nurture or Other")],
+    category: CategoryOption = None,
+    by: ByOption = None,
+    source: SourceOption = None,
+) -> None:
+    """Set the lead's tier; its owner comes from the tier's pool by round robin, like any routed lead."""
+    from leadrouter.assign.roster import load_roster
+    from leadrouter.review import set_tier
+
+    settings = Settings()
+    roster = load_roster(settings.roster_path)
+    _resolve(settings, set_tier, lead_id, tier, roster, by=by, category=category, source=source)
+
+
+def _resolve(
+    settings: Settings, resolve: Callable[..., dict[str, Any]], lead_id: str, *args: Any, **kw: Any
+) -> None:
+    """Run one resolution and report it; a ReviewError exits 1 with its reason."""
+    from leadrouter.review import ReviewError, UnknownOwner
+
+    source = kw.pop("source", None) or settings.crm
+    with _store(settings) as store:
+        try:
+            done = resolve(store, source, lead_id, *args, **kw)
+        except ReviewError as exc:
+            hint = f": the reps and queues are listed in {settings.roster_path}"
+            console.print(escape(f"{exc}{hint if isinstance(exc, UnknownOwner) else ''}"))
+            raise typer.Exit(1) from exc
+    pool = f" from pool {done['pool']}" if done["pool"] else ""
+    then = "the next route-inbound run writes it to the CRM"
+    if done["status"] == "shadow":
+        then = "a shadow decision: nothing is written to the CRM"
+    console.print(escape(f"{lead_id}: {done['tier']} → {done['owner_id']}{pool} ({done['method']}); {then}"))
+
+
+@contextmanager
+def _store(settings: Settings) -> Iterator[Any]:
+    from leadrouter.store import open_store
+
+    store = open_store(settings.store_url)
+    try:
+        yield store
+    finally:
+        store.dispose()
+
+
+def _stamp(value: pd.Timestamp) -> str:
+    return "" if pd.isna(value) else f"{value:%Y-%m-%d %H:%M}"
+
+
+def _state(row: Any) -> str:
+    if not pd.isna(row.resolved_at):
+        return f"resolved {_stamp(row.resolved_at)}"
+    if not pd.isna(row.escalated_at):
+        to = "nobody" if pd.isna(row.escalated_to) else row.escalated_to  # no escalation rep in the roster
+        return f"LATE, escalated to {escape(to)}"
+    return "LATE" if row.late else ""

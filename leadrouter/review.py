@@ -1,0 +1,258 @@
+"""The human review queue: leads the model was unsure of wait here until a person picks the tier or the owner.
+
+A resolution turns the lead's decision into an ordinary one (status recorded, or shadow for a shadow run), so
+the next write-back writes its owner like any other. The review row and the decision are locked for the whole
+resolution: two people resolving the same lead at once make one decision, and the second gets a ReviewError.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Row, select, update
+
+from leadrouter.assign.owners import assign_owners
+from leadrouter.assign.roster import Roster
+from leadrouter.schema import CATEGORIES, TIER_PRIORITY, TIERS, Category, Status, Tier
+from leadrouter.store import Store, ledger
+from leadrouter.store.tables import decisions, review_queue
+
+LIST_COLUMNS = [
+    "source", "lead_id", "created_at", "due_at", "escalated_at", "escalated_to", "resolved_at", "reason",
+    "suggested_tier", "confidence",
+]  # fmt: skip
+ESCALATED_COLUMNS = ["lead_id", "due_at", "escalated_to"]
+
+
+@dataclass(frozen=True)
+class Owner:
+    owner_id: str
+    pool: str | None  # None: a person chose the owner, no pool took a turn
+    method: str  # review | round_robin | fallback:...
+
+
+class ReviewError(ValueError):
+    """A resolution that cannot be made; the message says why and what to do."""
+
+
+class UnknownOwner(ReviewError):
+    """The owner is neither a rep nor a queue of the roster."""
+
+
+def open_items(
+    store: Store,
+    source: str | None,
+    include_resolved: bool = False,
+    late_only: bool = False,
+    now: datetime | None = None,
+) -> pd.DataFrame:
+    """The review queue, oldest first (LIST_COLUMNS + late: open and past its due time)."""
+    now = now or ledger.now()
+    query = select(*(review_queue.c[c] for c in LIST_COLUMNS)).order_by(
+        review_queue.c.created_at, review_queue.c.id
+    )
+    if source:
+        query = query.where(review_queue.c.source == source)
+    if not include_resolved or late_only:
+        query = query.where(review_queue.c.resolved_at.is_(None))
+    if late_only:
+        query = query.where(review_queue.c.due_at < now)
+    with store.engine.connect() as conn:
+        items = pd.DataFrame(conn.execute(query).all(), columns=LIST_COLUMNS)
+    for column in ("created_at", "due_at", "escalated_at", "resolved_at"):
+        items[column] = pd.to_datetime(items[column], utc=True)  # SQLite hands back naive UTC stamps
+    items["late"] = items["resolved_at"].isna() & (items["due_at"] < pd.Timestamp(now))
+    return items
+
+
+def assign_owner(
+    store: Store,
+    source: str,
+    lead_id: str,
+    owner_id: str,
+    roster: Roster,
+    tier: str | None = None,
+    by: str | None = None,
+    category: str | None = None,
+) -> dict[str, Any]:
+    """A person picks the owner: no round-robin turn is taken. The tier defaults to the model's suggestion."""
+    known = {r.id: r for r in roster.reps}
+    if owner_id not in known and owner_id not in roster.queues:
+        raise UnknownOwner(f"unknown owner {owner_id!r}: not a rep or queue id of the roster")
+    if owner_id in known and not known[owner_id].active:
+        raise ReviewError(f"rep {owner_id!r} ({known[owner_id].name}) is inactive in the roster")
+    with store.transaction() as conn:
+        item, decision = _lock_item(conn, source, lead_id)
+        chosen = _tier(tier or item.suggested_tier, lead_id)
+        owner = Owner(owner_id, pool=None, method="review")
+        return _resolve(conn, item, decision, chosen, _category(chosen, category), owner, _reviewer(by))
+
+
+def set_tier(
+    store: Store,
+    source: str,
+    lead_id: str,
+    tier: str,
+    roster: Roster,
+    by: str | None = None,
+    category: str | None = None,
+) -> dict[str, Any]:
+    """A person picks the tier; the owner comes from the tier's pool for the lead's region by round robin."""
+    chosen = _tier(tier, lead_id)
+    chosen_category = _category(chosen, category)
+    # a decision's shadow flag never changes, so it can pick the pools' rows before the locking transaction
+    shadow = _is_shadow(store, source, lead_id)
+    ledger.ensure_rep_rows(store, [(p.name, rep) for p in roster.pools for rep in p.reps], shadow)
+    with store.transaction() as conn:
+        item, decision = _lock_item(conn, source, lead_id)
+        owner = _round_robin_owner(conn, decision, chosen, roster, shadow)
+        return _resolve(conn, item, decision, chosen, chosen_category, owner, _reviewer(by))
+
+
+def escalate_overdue(store: Store, source: str, roster: Roster, now: datetime | None = None) -> pd.DataFrame:
+    """Escalate every open item past its due time that was not escalated yet; returns ESCALATED_COLUMNS."""
+    now = now or ledger.now()
+    with store.transaction() as conn:
+        rows = conn.execute(
+            update(review_queue)
+            .where(
+                review_queue.c.source == source,
+                review_queue.c.resolved_at.is_(None),
+                review_queue.c.escalated_at.is_(None),
+                review_queue.c.due_at < now,
+            )
+            .values(escalated_at=now, escalated_to=roster.escalation)
+            .returning(*(review_queue.c[c] for c in ESCALATED_COLUMNS))
+        ).all()
+    escalated = pd.DataFrame(rows, columns=ESCALATED_COLUMNS)
+    escalated["due_at"] = pd.to_datetime(escalated["due_at"], utc=True)
+    return escalated.sort_values(["due_at", "lead_id"], ignore_index=True)
+
+
+def _lock_item(conn: Connection, source: str, lead_id: str) -> tuple[Row, Row]:
+    """The open review row and its decision, locked until the transaction ends."""
+    item = conn.execute(
+        select(review_queue)
+        .where(review_queue.c.source == source, review_queue.c.lead_id == lead_id)
+        .with_for_update()
+    ).first()
+    if item is None:
+        raise ReviewError(f"lead {lead_id!r} is not in the review queue of {source!r}")
+    if item.resolved_at is not None:
+        by = (item.resolution or {}).get("by", "someone")
+        raise ReviewError(
+            f"lead {lead_id!r} was already resolved by {by} at {item.resolved_at:%Y-%m-%d %H:%M}"
+        )
+    decision = conn.execute(
+        select(decisions)
+        .where(decisions.c.source == source, decisions.c.lead_id == lead_id)
+        .with_for_update()
+    ).first()
+    if decision is None or decision.status != Status.REVIEW.value:
+        status = "none" if decision is None else decision.status
+        raise ReviewError(f"lead {lead_id!r} has no decision waiting for review (its status: {status})")
+    return item, decision
+
+
+def _round_robin_owner(conn: Connection, decision: Row, tier: str, roster: Roster, shadow: bool) -> Owner:
+    """The owner record_batch would give the lead at this tier: its pool by region, then a round-robin turn."""
+    mine = ledger.own_pool_state(ledger.lock_rep_state(conn), shadow)
+    # pool <NA>: chosen by tier and region, as for a routed lead without a rule's pool
+    lead = pd.DataFrame(
+        {
+            "lead_id": [decision.lead_id],
+            "created_at": [decision.lead_created_at],
+            "tier": pd.array([tier], dtype="string"),
+            "region": pd.array([(decision.explanation or {}).get("region")], dtype="string"),
+            "pool": pd.array([pd.NA], dtype="string"),
+        }
+    )
+    assigned, new_state = assign_owners(lead, roster, mine)
+    ledger.save_own_pool_state(conn, new_state, shadow)
+    row = assigned.iloc[0]
+    return Owner(row["owner_id"], None if pd.isna(row["pool"]) else row["pool"], row["assign_method"])
+
+
+def _resolve(
+    conn: Connection,
+    item: Row,
+    decision: Row,
+    tier: str,
+    category: str,
+    owner: Owner,
+    by: str,
+) -> dict[str, Any]:
+    """Turn the review decision into an ordinary one and close the review row, inside the caller's lock."""
+    stamp = ledger.now()
+    at = stamp.isoformat()
+    decided_by = f"review:{by}"
+    explanation = (decision.explanation or {}) | {
+        "rule": decided_by,
+        "pool": owner.pool,
+        "method": owner.method,
+        "summary": f"{decided_by} → pool {owner.pool or '-'} → {owner.method}",
+        "review": {"by": by, "at": at, "tier": tier, "owner": owner.owner_id, "previous_reason": item.reason},
+    }  # fmt: skip
+    status = (Status.SHADOW if decision.shadow else Status.RECORDED).value  # shadow leads are never written
+    conn.execute(
+        update(decisions)
+        .where(decisions.c.id == decision.id)
+        .values(
+            status=status,
+            tier=tier,
+            category=category,
+            priority=TIER_PRIORITY[tier],
+            decided_by=decided_by,
+            owner_id=owner.owner_id,
+            pool=owner.pool,
+            explanation=explanation,
+            decided_at=stamp,  # the owner's response clock starts now, not when the lead was queued
+        )
+    )
+    resolution = {
+        "tier": tier, "category": category, "owner_id": owner.owner_id, "by": by, "at": at, "method": owner.method,
+    }  # fmt: skip
+    conn.execute(
+        update(review_queue)
+        .where(review_queue.c.id == item.id)
+        .values(resolved_at=stamp, resolution=resolution)
+    )
+    return {"lead_id": decision.lead_id, "status": status, "pool": owner.pool, **resolution}
+
+
+def _is_shadow(store: Store, source: str, lead_id: str) -> bool:
+    with store.engine.connect() as conn:
+        query = select(decisions.c.shadow).where(decisions.c.source == source, decisions.c.lead_id == lead_id)
+        return bool(conn.execute(query).scalar())
+
+
+def _tier(tier: str | None, lead_id: str) -> str:
+    if tier is None:
+        raise ReviewError(
+            f"lead {lead_id!r} has no suggested tier: choose one with --tier ({', '.join(TIERS)})"
+        )
+    by_name = {t.lower(): t for t in TIERS}
+    if tier.lower() not in by_name:
+        raise ReviewError(f"unknown tier {tier!r}: one of {', '.join(TIERS)}")
+    return by_name[tier.lower()]
+
+
+def _category(tier: str, category: str | None) -> str:
+    """Sales tiers are sales leads; Other needs the reviewer to say which kind, so reports stay true."""
+    others = [c for c in CATEGORIES if c != Category.SALES]
+    if tier != Tier.OTHER:
+        if category not in (None, Category.SALES.value):
+            raise ReviewError(f"category {category!r} is only for tier Other: a {tier} lead is a sales lead")
+        return Category.SALES.value
+    if category is None or category.lower() not in others:
+        raise ReviewError(f"tier Other needs a category (--category): one of {', '.join(others)}")
+    return category.lower()
+
+
+def _reviewer(by: str | None) -> str:
+    # decided_by holds 80 characters, "review:" included
+    return (by or os.environ.get("USER") or "cli")[:72]

@@ -26,6 +26,11 @@ class RouterSettings(Block):
         default=None,
         description="Name of the SalesforceConnection or HubSpotConnection block with the credentials.",
     )
+    model: Literal["local", "claude", "none"] | None = Field(
+        default=None,
+        description="Who decides what rules leave open: the local model, or Claude backed by it.",
+    )
+    claude_block: str | None = Field(default=None, description="Name of the ClaudeConnection block.")
     sandbox_path: str | None = None
     rulebook_path: str | None = None
     roster_path: str | None = None

@@ -15,9 +15,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from commands.model import model_app
+from commands.review import review_app
+from commands.rules import rules_app
 from leadrouter.config import PROJECT_ROOT, Settings
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+app.add_typer(rules_app, name="rules")
+app.add_typer(model_app, name="model")
 console = Console()
 
 
@@ -25,6 +30,8 @@ def _prefect_env() -> None:
     """Keep Prefect's state inside the project and its telemetry off, unless the user chose otherwise."""
     os.environ.setdefault("PREFECT_HOME", str(PROJECT_ROOT / ".prefect"))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # a fresh PREFECT_HOME migrates its database first: on a busy machine that outlasts the default 20 s
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 
 @app.command()
@@ -89,6 +96,7 @@ def _print_summary(summary: dict) -> None:
 
 quarantine_app = typer.Typer(help="Leads validation stopped: list them, release them once fixed in the CRM.")
 app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(review_app, name="review")
 
 
 @quarantine_app.command("list")

@@ -37,6 +37,14 @@ def default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def prepare_local_model() -> None:
+    """Train and cache the default model now, so the first routing run does not wait for it."""
+    from leadrouter.classify.local import default_model
+    from leadrouter.config import Settings
+
+    default_model(Settings().model_dir)
+
+
 def main() -> None:
     children: list[subprocess.Popen] = []
 
@@ -66,6 +74,8 @@ def main() -> None:
         wait_for_server(children[0])
         if orphaned := recover_orphaned_runs():
             print(f"marked {orphaned} runs of an earlier, killed session as crashed", flush=True)
+        print("loading the local model (the first start trains it on synthetic history: ~30 s)", flush=True)
+        prepare_local_model()
         print("Prefect UI: http://127.0.0.1:4200  (Ctrl-C stops everything)", flush=True)
         children.append(
             subprocess.Popen(

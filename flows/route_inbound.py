@@ -8,10 +8,11 @@ import pandas as pd
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
-from flows.settings import load_crm, load_settings
+from flows.settings import load_crm, load_remote_model, load_settings
 from leadrouter.router import open_router
 from tasks.artifacts import publish_quarantine, publish_routing_summary, publish_validation
 from tasks.crm import advance_watermark, find_duplicates, load_accounts, pull_new_leads, write_assignments
+from tasks.review import escalate_late_reviews
 from tasks.stages import classify_leads, enrich_leads, record_decisions, validate_leads
 
 
@@ -25,7 +26,7 @@ def route_inbound(
     """
     logger = get_run_logger()
     settings = load_settings(settings_block)
-    router = open_router(settings, crm=load_crm(settings))
+    router = open_router(settings, crm=load_crm(settings), remote_model=load_remote_model(settings))
     run_id = flow_run.id or uuid.uuid4().hex
     source = router.ledger_source(shadow)
     quarantined, reports = [], []
@@ -45,6 +46,7 @@ def route_inbound(
             reports.append(checked.report)
             if cursor is None:
                 break
+        escalate_late_reviews(router, source)
         publish_quarantine(pd.concat(quarantined, ignore_index=True))
         publish_validation(reports)
         summary = publish_routing_summary(router, source, run_id)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from blocks.router_settings import RouterSettings
+from leadrouter.classify.model import Model
 from leadrouter.config import Settings
 from leadrouter.crm.base import CRM
+from leadrouter.store import Store
 
 
 def load_settings(block_name: str | None) -> Settings:
@@ -22,3 +26,15 @@ def load_crm(settings: Settings) -> CRM | None:
     else:
         from blocks.hubspot import HubSpotConnection as Connection
     return Connection.load(settings.crm_block).get_crm()
+
+
+def load_remote_model(settings: Settings) -> Callable[[Store], Model] | None:
+    """Claude from its connection block when settings choose it; None for the local model alone."""
+    if settings.model != "claude":
+        return None
+    if not settings.claude_block:
+        raise ValueError("model is 'claude': set claude_block to the name of its ClaudeConnection block")
+    from blocks.claude import ClaudeConnection
+
+    connection = ClaudeConnection.load(settings.claude_block)
+    return connection.get_model

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     territories_path: Path = PROJECT_ROOT / "config" / "territories.yaml"
     enrichment_url: str | None = None  # an HTTP firmographics provider; the sandbox's own data when unset
     enrichment_api_key: SecretStr | None = None
+    model: Literal["local", "claude", "none"] = "local"  # claude falls back to the local model
+    claude_block: str | None = None  # the ClaudeConnection block holding the API key and model settings
+    model_dir: Path = PROJECT_ROOT / "var" / "models"  # where the trained local model is cached
+    model_deadline_s: float = 30.0  # the batch never waits on a remote model longer than this
     batch_size: int = 5000
     lookback_s: float = 120.0  # each run re-reads this much before the watermark, for late-committed saves
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from leadrouter.assign.roster import Roster, load_roster
+from leadrouter.classify.model import Model, ModelChain
 from leadrouter.classify.rules import Rulebook, load_rulebook
 from leadrouter.config import ConfigError, Settings
 from leadrouter.crm.base import CRM
@@ -24,6 +26,7 @@ class Router:
     roster: Roster
     territories: Territories
     provider: Provider | None = None
+    chain: ModelChain | None = None
 
     @property
     def source(self) -> str:
@@ -44,15 +47,34 @@ def open_crm(settings: Settings) -> CRM:
     return SandboxCRM(settings.sandbox_path)
 
 
-def open_router(settings: Settings, crm: CRM | None = None) -> Router:
-    """Load config first, so a bad rulebook or roster fails before anything touches the store or the CRM."""
+def open_router(
+    settings: Settings, crm: CRM | None = None, remote_model: Callable[[Store], Model] | None = None
+) -> Router:
+    """Load config first, so a bad rulebook or roster fails before anything touches the store or the CRM.
+
+    remote_model: builds Claude (from its Prefect block) on the store, which caches its answers; the local
+    model always stands behind it."""
     rulebook = load_rulebook(settings.rulebook_path)
     roster = load_roster(settings.roster_path)
     territories = load_territories(settings.territories_path)
     check_rule_pools(rulebook, roster, settings.rulebook_path)
     crm = crm or open_crm(settings)
     store = open_store(settings.store_url)
-    return Router(settings, store, crm, rulebook, roster, territories, open_provider(settings))
+    chain = open_chain(settings, rulebook, remote_model(store) if remote_model else None)
+    return Router(settings, store, crm, rulebook, roster, territories, open_provider(settings), chain)
+
+
+def open_chain(
+    settings: Settings, rulebook: Rulebook, remote_model: Model | None = None
+) -> ModelChain | None:
+    """The models that decide what rules leave open: the remote one first when there is one, then the local
+    model; none when settings say so (every unresolved lead then goes to review)."""
+    if settings.model == "none":
+        return None
+    from leadrouter.classify.local import default_model
+
+    models = [m for m in (remote_model, default_model(settings.model_dir)) if m is not None]
+    return ModelChain(models, rulebook.review.confidence_threshold, settings.model_deadline_s)
 
 
 def open_provider(settings: Settings) -> Provider | None:
@@ -66,7 +88,8 @@ def open_provider(settings: Settings) -> Provider | None:
 
 
 def check_rule_pools(rulebook: Rulebook, roster: Roster, path: Path) -> None:
-    """A pool a rule names must exist in the roster and serve the rule's tier; fails with the rule's line."""
+    """A pool a rule names must exist in the roster and serve the rule's tier, and an owner it names must be
+    on the roster; fails with the rule's line."""
     pools = {p.name: p for p in roster.pools}
     for i, rule in enumerate(rulebook.rules):
         if rule.pool and (rule.pool not in pools or pools[rule.pool].tier != rule.tier):
@@ -75,6 +98,10 @@ def check_rule_pools(rulebook: Rulebook, roster: Roster, path: Path) -> None:
             )
             line = rulebook.line_of(("rules", i, "pool"))
             raise ConfigError(path, line, f"rules[{i}].pool", f"pool {rule.pool!r} {problem}")
+        if rule.owner and rule.owner not in roster.owner_ids():
+            line = rulebook.line_of(("rules", i, "owner"))
+            message = f"owner {rule.owner!r} is not a rep or queue of the roster: add it there first"
+            raise ConfigError(path, line, f"rules[{i}].owner", message)
 
 
 def init_sandbox(settings: Settings, seed: int = 7, leads: int = 200, force: bool = False) -> bool:

@@ -37,6 +37,8 @@ class Status(StrEnum):
 
 
 TIERS = [t.value for t in Tier]
+# the priority of a lead decided by a model or a reviewer (a rule sets its own)
+TIER_PRIORITY = {Tier.VIP.value: 1, Tier.STANDARD.value: 2, Tier.NURTURE.value: 4, Tier.OTHER.value: 5}
 CATEGORIES = [c.value for c in Category]
 
 UTC_TS = "datetime64[us, UTC]"
@@ -84,6 +86,19 @@ CLASSIFIED_COLUMNS: dict[str, str] = {
     "decided_by": "string",
     "confidence": "Float64",
     "pool": "string",
+    "rule_owner": "string",  # the owner a rule names, if it names one
+}
+# What the model layer adds to leads it saw (leadrouter.classify.classify_leads).
+MODEL_COLUMNS: dict[str, str] = {
+    "urgency": "string",
+    "rationale": "string",
+    "brief": "string",
+    "model": "string",
+    "model_input_tokens": "Int64",
+    "model_output_tokens": "Int64",
+    "model_cost_usd": "Float64",
+    "review_reason": "string",  # why the lead waits for a person (<NA>: it routes)
+    "suggested_tier": "string",  # the model's (guarded) tier for the reviewer
 }
 
 

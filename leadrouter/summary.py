@@ -31,10 +31,28 @@ def summarize_run(decided: pd.DataFrame, roster: Roster) -> dict:
         "enrichment_failed": int(enrichment.map(lambda f: bool(f.get("enrichment_failed"))).sum()),
         "matched_accounts": int(enrichment.map(lambda f: f.get("account_id") is not None).sum()),
         "by_tier": {str(k): int(v) for k, v in routed["tier"].value_counts().sort_index().items()},
+        "by_decider": deciders(decided),
+        "model_cost_usd": round(
+            float(pd.to_numeric(decided.get("model_cost_usd"), errors="coerce").sum()), 6
+        ),
         "by_owner": {
             names.get(k, k): int(v) for k, v in routed["owner_id"].value_counts().sort_index().items()
         },
     }
+
+
+def deciders(decided: pd.DataFrame) -> dict[str, int]:
+    """Leads per decider: each rule, each model, and the review queue (leads no one could decide yet);
+    quarantined leads are not decided by anyone and are left out."""
+    if "decided_by" not in decided:
+        return {}
+    who = decided["decided_by"].astype("string")
+    who = who.mask(decided["status"] == Status.REVIEW.value, "review queue")
+    who = who[decided["status"] != Status.QUARANTINED.value].dropna()
+    counts = who.value_counts()
+    rank = {"rule": 0, "model": 1}  # rules first, then models, then the queue; most leads first within each
+    order = sorted(counts.index, key=lambda k: (rank.get(k.partition(":")[0], 2), -counts[k], k))
+    return {str(k): int(counts[k]) for k in order}
 
 
 def summary_markdown(summary: dict) -> str:
@@ -53,6 +71,15 @@ def summary_markdown(summary: dict) -> str:
         "| tier | leads |",
         "|---|---:|",
         *[f"| {tier} | {n} |" for tier, n in summary["by_tier"].items()],
+        "",
+        "## Decided by",
+        "",
+        f"Rules, then the model for what no rule resolved (model cost ${summary['model_cost_usd']:.4f}); the "
+        "review queue holds what neither could decide safely.",
+        "",
+        "| decided by | leads |",
+        "|---|---:|",
+        *[f"| {who} | {n} |" for who, n in summary["by_decider"].items()],
         "",
         "## By owner",
         "",

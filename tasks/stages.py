@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from leadrouter import enrich, record, validate
-from leadrouter.classify import rules
+from leadrouter import classify, enrich, record, validate
 from leadrouter.router import Router
 
 
@@ -23,7 +24,7 @@ def enrich_leads(leads: pd.DataFrame, router: Router, accounts: pd.DataFrame) ->
 
 @task(name="classify-leads", cache_policy=NO_CACHE)
 def classify_leads(leads: pd.DataFrame, router: Router) -> pd.DataFrame:
-    return rules.classify_by_rules(leads, router.rulebook)
+    return classify.classify_leads(leads, router.rulebook, router.chain)
 
 
 @task(name="record-decisions", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
@@ -31,5 +32,8 @@ def record_decisions(
     router: Router, classified: pd.DataFrame, quarantined: pd.DataFrame, run_id: str, shadow: bool
 ) -> pd.DataFrame:
     """Assign owners and commit the decisions; a retry after a lost commit re-decides nothing already decided."""
-    ctx = record.BatchContext(router.ledger_source(shadow), run_id, router.rulebook.version, shadow)
+    review_sla = timedelta(minutes=router.rulebook.review.sla_minutes)
+    ctx = record.BatchContext(
+        router.ledger_source(shadow), run_id, router.rulebook.version, shadow, review_sla
+    )
     return record.record_batch(router.store, ctx, classified, quarantined, router.roster)

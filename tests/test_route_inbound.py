@@ -143,6 +143,15 @@ def test_each_run_publishes_a_routing_summary_and_the_quarantined_rows(env: Sand
     summary = state.result()
     assert f"| {summary['leads']} | {summary['written']} |" in by_key["routing-summary"].data
     assert "Maya Chen" in by_key["routing-summary"].data or "Priya Nair" in by_key["routing-summary"].data
+    # how many leads each rule, the model and the review queue decided: every routed or waiting lead once
+    deciders = summary["by_decider"]
+    assert sum(deciders.values()) == summary["leads"] - summary["quarantined"]
+    assert deciders.get("review queue", 0) == summary["review"]
+    assert any(k.startswith("rule:") for k in deciders) and any(
+        k.startswith("model:local-1") for k in deciders
+    )
+    for who, n in deciders.items():
+        assert f"| {who} | {n} |" in by_key["routing-summary"].data
 
 
 def summary_quarantined(by_key: dict) -> int:

@@ -61,15 +61,30 @@ def decided_ids(conn: Connection, source: str, lead_ids: Iterable[str]) -> set[s
     return found
 
 
-def ensure_rep_rows(store: Store, pairs: list[tuple[str, str]]) -> None:
+def ensure_rep_rows(store: Store, pairs: list[tuple[str, str]], shadow: bool = False) -> None:
     """Create missing round-robin rows (pass null: new to the pool) in a transaction of their own."""
     if not pairs:
         return
+    prefix = SHADOW_PREFIX if shadow else ""
     rows = [
-        {"pool": p, "rep_id": r, "pass_value": None, "assigned": 0, "updated_at": now()} for p, r in pairs
+        {"pool": prefix + p, "rep_id": r, "pass_value": None, "assigned": 0, "updated_at": now()}
+        for p, r in pairs
     ]
     with store.transaction() as conn:
         conn.execute(insert_ignoring_duplicates(store, rep_state), rows)
+
+
+SHADOW_PREFIX = "shadow:"  # shadow runs take round-robin turns in pools of their own, never the live pools'
+
+
+def own_pool_state(state: pd.DataFrame, shadow: bool) -> pd.DataFrame:
+    """The round-robin rows of the live pools, or of the shadow pools, under the roster's pool names."""
+    mine = state[state["pool"].str.startswith(SHADOW_PREFIX) == shadow]
+    return mine.assign(pool=mine["pool"].str.removeprefix(SHADOW_PREFIX))
+
+
+def save_own_pool_state(conn: Connection, state: pd.DataFrame, shadow: bool) -> None:
+    save_rep_state(conn, state.assign(pool=(SHADOW_PREFIX if shadow else "") + state["pool"]))
 
 
 def lock_rep_state(conn: Connection) -> pd.DataFrame:
@@ -183,7 +198,7 @@ def undecided(store: Store, source: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 def run_decisions(store: Store, source: str, run_id: str) -> pd.DataFrame:
     """The decisions a run made, with their current status."""
-    columns = ["lead_id", "status", "tier", "owner_id", "pool", "explanation"]
+    columns = ["lead_id", "status", "tier", "owner_id", "pool", "decided_by", "model_cost_usd", "explanation"]
     query = select(*(decisions.c[c] for c in columns)).where(
         decisions.c.source == source, decisions.c.run_id == run_id
     )

@@ -57,6 +57,10 @@ decisions = Table(
     Column("sla_due_at", TS),
     Column("first_touch_at", TS),
     Column("duplicate_of", String(96)),  # "contact:003…", "lead:00Q…" or "batch:<lead id>"
+    Column("urgency", String(16)),  # high | normal | low, from the model; null for rule decisions
+    Column("model_input_tokens", Integer),  # what the model call cost (null: no model, or a cached answer)
+    Column("model_output_tokens", Integer),
+    Column("model_cost_usd", Float),
     UniqueConstraint("source", "lead_id", name="uq_decisions_lead"),
     Index("ix_decisions_status", "source", "status"),
 )
@@ -84,6 +88,11 @@ review_queue = Table(
     Column("created_at", TS, nullable=False),
     Column("resolved_at", TS),
     Column("resolution", JSON),
+    Column("due_at", TS),  # the review SLA: late items escalate
+    Column("escalated_at", TS),
+    Column("escalated_to", String(64)),
+    Column("suggested_tier", String(16)),  # the model's best guess, when it had one
+    Column("confidence", Float),
     UniqueConstraint("source", "lead_id", name="uq_review_lead"),
 )
 
@@ -96,4 +105,18 @@ rep_state = Table(
     Column("pass_value", Float),  # null: new to the pool, starts level with it,
     Column("assigned", Integer, nullable=False, default=0),
     Column("updated_at", TS, nullable=False),
+)
+
+# one answer per distinct model input (a hash of the model, prompt version and lead text): identical texts are
+# never billed twice, across runs and routers
+model_answers = Table(
+    "model_answers",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("model", String(80), nullable=False),
+    Column("answer", JSON, nullable=False),
+    Column("input_tokens", Integer, nullable=False),
+    Column("output_tokens", Integer, nullable=False),
+    Column("cost_usd", Float, nullable=False),
+    Column("created_at", TS, nullable=False),
 )

@@ -88,7 +88,8 @@ def rules_explain(
 
 
 def _read_lead(lead: str, settings: Settings) -> pd.DataFrame:
-    text = Path(lead).read_text() if Path(lead).is_file() else lead
+    inline = lead.lstrip().startswith("{")  # checked first: a long JSON text is no file name
+    text = lead if inline or not Path(lead).is_file() else Path(lead).read_text()
     if text.lstrip().startswith("{"):
         try:
             return pd.DataFrame([json.loads(text)])
@@ -128,6 +129,7 @@ def _explain_model(frame: pd.DataFrame, book, settings: Settings) -> None:
         console.print("no rule fired and no model is configured: the lead goes to review")
         return
     answer = chain.classify(frame).iloc[0]
-    console.print(f"no rule fired: the model {escape(str(answer['model']))} answers")
+    remote = " (routing asks Claude first; explain never calls it)" if settings.model == "claude" else ""
+    console.print(f"no rule fired: the local model {escape(str(answer['model']))} answers{remote}")
     for key in ("tier", "category", "confidence", "urgency", "rationale", "brief", "review_reason"):
         console.print(f"  {key:<14} {escape(str(answer[key]))}")

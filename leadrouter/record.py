@@ -75,7 +75,8 @@ def _assign(resolved: pd.DataFrame, roster: Roster, state: pd.DataFrame) -> tupl
     original = resolved["duplicate_of"].str.removeprefix("batch:")
     follows = ~keeps & resolved["duplicate_of"].str.startswith("batch:").fillna(False)
     follows &= original.isin(resolved.loc[~follows, "lead_id"])
-    named = ~keeps & ~follows & resolved["rule_owner"].notna()
+    # a rule's owner who has since gone inactive does not strand the lead: it goes through the pools
+    named = ~keeps & ~follows & resolved["rule_owner"].isin(roster.owner_ids(active_only=True))
     assigned, new_state = assign_owners(resolved[~keeps & ~follows & ~named], roster, state)
     kept = resolved[keeps]
     kept = kept.assign(owner_id=kept["existing_owner_id"], assign_method="existing_owner")

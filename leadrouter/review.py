@@ -114,7 +114,11 @@ def set_tier(
 
 
 def escalate_overdue(store: Store, source: str, roster: Roster, now: datetime | None = None) -> pd.DataFrame:
-    """Escalate every open item past its due time that was not escalated yet; returns ESCALATED_COLUMNS."""
+    """Escalate every open item past its due time that was not escalated yet to the roster's escalation
+    manager; returns ESCALATED_COLUMNS. Without a manager nothing is marked: late items stay late (and
+    listed by `review list --late`) until one is named."""
+    if roster.escalation is None:
+        return pd.DataFrame(columns=ESCALATED_COLUMNS)
     now = now or ledger.now()
     with store.transaction() as conn:
         rows = conn.execute(

@@ -102,6 +102,13 @@ MODEL_COLUMNS: dict[str, str] = {
 }
 
 
+def column(frame: pd.DataFrame, name: str, dtype: str = "string") -> pd.Series:
+    """frame[name] as dtype, or an all-null column when the frame has none (stages tolerate thin frames)."""
+    if name in frame:
+        return frame[name].astype(dtype)
+    return pd.Series(pd.NA, index=frame.index, dtype=dtype)
+
+
 def empty_leads() -> pd.DataFrame:
     """A lead frame with no rows and the canonical dtypes."""
     return conform(pd.DataFrame(columns=list(LEAD_COLUMNS)))

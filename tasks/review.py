@@ -11,7 +11,7 @@ from leadrouter.router import Router
 
 @task(name="escalate-late-reviews", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def escalate_late_reviews(router: Router, source: str) -> int:
-    """Review items past their due time go to the roster's escalation manager (notified by sla_watch)."""
+    """Review items past their due time go to the roster's escalation manager; the run's log says how many."""
     escalated = review.escalate_overdue(router.store, source, router.roster)
     if len(escalated):
         get_run_logger().warning(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -32,8 +30,6 @@ def record_decisions(
     router: Router, classified: pd.DataFrame, quarantined: pd.DataFrame, run_id: str, shadow: bool
 ) -> pd.DataFrame:
     """Assign owners and commit the decisions; a retry after a lost commit re-decides nothing already decided."""
-    review_sla = timedelta(minutes=router.rulebook.review.sla_minutes)
-    ctx = record.BatchContext(
-        router.ledger_source(shadow), run_id, router.rulebook.version, shadow, review_sla
-    )
+    book = router.rulebook
+    ctx = record.BatchContext(router.ledger_source(shadow), run_id, book.version, shadow, book.review.sla)
     return record.record_batch(router.store, ctx, classified, quarantined, router.roster)

@@ -13,6 +13,9 @@ os.environ.pop("PREFECT_API_URL", None)  # never talk to a server `make run` may
 
 from leadrouter.config import PROJECT_ROOT
 
+# the tests' own model cache: a model a developer retrained with `leadrouter model train` never leaks in
+os.environ["LEADROUTER_MODEL_DIR"] = str(PROJECT_ROOT / "var" / "test-models")
+
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:

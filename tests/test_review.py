@@ -239,11 +239,12 @@ def test_escalation_takes_late_open_items_once(store: Store, roster: Roster) -> 
     items = open_items(store, "sandbox", now=later).set_index("lead_id")
     assert items.loc["LATE1", "escalated_at"] == pd.Timestamp(later) and items.loc["LATE1", "late"]
     assert pd.isna(items.loc["FRESH", "escalated_at"]) and not items.loc["FRESH", "late"]
-    # without an escalation manager the item is still marked, so it is not escalated again and again
+    # without an escalation manager nothing is marked: the item stays late, and escalates once one is named
     queue(store, roster, "LATE3")
-    alone = escalate_overdue(store, "sandbox", roster.model_copy(update={"escalation": None}), now=later)
-    assert alone["lead_id"].tolist() == ["LATE3"] and alone["escalated_to"].isna().all()
-    assert open_items(store, "sandbox", now=later).set_index("lead_id").loc["LATE3", "escalated_at"] == later
+    assert escalate_overdue(store, "sandbox", roster.model_copy(update={"escalation": None}), now=later).empty
+    late = open_items(store, "sandbox", late_only=True, now=later).set_index("lead_id")
+    assert late.loc["LATE3", "late"] and pd.isna(late.loc["LATE3", "escalated_at"])
+    assert escalate_overdue(store, "sandbox", roster, now=later)["lead_id"].tolist() == ["LATE3"]
 
 
 def test_concurrent_resolutions_take_distinct_turns_and_decide_a_lead_once(

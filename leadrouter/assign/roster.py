@@ -62,9 +62,9 @@ class Roster(BaseModel):
                 out.append((("pools",), f"no pool serves tier {tier.value}: every tier needs one"))
         return out
 
-    def owner_ids(self) -> set[str]:
-        """Every id that can own a lead: reps and queues."""
-        return {r.id for r in self.reps} | set(self.queues)
+    def owner_ids(self, active_only: bool = False) -> set[str]:
+        """Every id that can own a lead: reps (the active ones only, if asked) and queues."""
+        return {r.id for r in self.reps if r.active or not active_only} | set(self.queues)
 
     def pool(self, name: str) -> Pool:
         return next(p for p in self.pools if p.name == name)

@@ -8,7 +8,7 @@ from leadrouter.classify.model import ModelChain
 from leadrouter.classify.rules import Rulebook, classify_by_rules
 from leadrouter.schema import MODEL_COLUMNS, TIER_PRIORITY
 
-NO_MODEL = "no rule resolved the lead and no model is configured"
+NO_MODEL = "no rule resolved the lead and no model is configured"  # the reason when there is no chain
 
 
 def classify_leads(leads: pd.DataFrame, rulebook: Rulebook, chain: ModelChain | None) -> pd.DataFrame:
@@ -24,8 +24,8 @@ def classify_leads(leads: pd.DataFrame, rulebook: Rulebook, chain: ModelChain | 
         out.loc[open_, "review_reason"] = NO_MODEL
         return out
     answers = chain.classify(out.loc[open_])
-    routed = answers.index[answers["review_reason"].isna()]
-    queued = answers.index[answers["review_reason"].notna()]
+    decided = answers["review_reason"].isna() & answers["tier"].notna()
+    routed, queued = answers.index[decided], answers.index[~decided]
     out.loc[routed, ["tier", "category"]] = answers.loc[routed, ["tier", "category"]].to_numpy()
     out.loc[routed, "priority"] = answers.loc[routed, "tier"].map(TIER_PRIORITY).astype("Int64")
     out.loc[routed, "decided_by"] = "model:" + answers.loc[routed, "model"]
@@ -37,6 +37,6 @@ def classify_leads(leads: pd.DataFrame, rulebook: Rulebook, chain: ModelChain | 
     out.loc[open_, "model_input_tokens"] = answers["input_tokens"]
     out.loc[open_, "model_output_tokens"] = answers["output_tokens"]
     out.loc[open_, "model_cost_usd"] = answers["cost_usd"]
-    out.loc[queued, "review_reason"] = answers.loc[queued, "review_reason"]
+    out.loc[queued, "review_reason"] = answers.loc[queued, "review_reason"].fillna("no model answered")
     out.loc[queued, "suggested_tier"] = answers.loc[queued, "tier"]
     return out

@@ -218,10 +218,11 @@ class ClaudeModel:
         return outcome
 
     def _timeout(self, deadline_at: float | None) -> float | anthropic.NotGiven:
-        """The client's per-request timeout, cut to what is left of the deadline."""
+        """The client's per-request timeout, cut so that every SDK retry still ends by the deadline: a request
+        the batch stopped waiting for does not run on (and bill) long after it."""
         if deadline_at is None:
             return anthropic.NOT_GIVEN
-        left = max(deadline_at - time.monotonic(), 0.05)
+        left = max((deadline_at - time.monotonic()) / (self.client.max_retries + 1), 0.05)
         configured = self.client.timeout
         read = configured if isinstance(configured, int | float) else getattr(configured, "read", None)
         return min(read, left) if read else left

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import ast
 import operator
-import re
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 
 import pandas as pd
@@ -121,13 +119,8 @@ class Condition:
             raise ExpressionError(
                 f'{ast.unparse(node)!r}: write regular expressions as r"..." so \\b means a word boundary'
             )
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ExpressionError(f"bad regular expression {pattern!r}: {exc}") from exc
-        if _re2_accepts(pattern):
-            return lambda f: _arrow_mask(pc.match_substring_regex(_arrow(column(f), f), pattern), f)
-        return lambda f: _search(_text(column(f), f), pattern)  # lookarounds, backreferences: Python's re
+        _check_re2(pattern)
+        return lambda f: _arrow_mask(pc.match_substring_regex(_arrow(column(f), f), pattern), f)
 
     def _column(self, name: str) -> Evaluator:
         if name in self._named:  # a condition the rulebook defined once and named
@@ -169,17 +162,16 @@ def _series(value: object, frame: pd.DataFrame) -> pd.Series:
     return value if isinstance(value, pd.Series) else pd.Series(value, index=frame.index)
 
 
-def _text(value: object, frame: pd.DataFrame) -> pd.Series:
-    return _series(value, frame).astype("string")
-
-
-def _re2_accepts(pattern: str) -> bool:
-    """Whether RE2 (Arrow's regex engine: linear time, ~40x faster than re on a batch) compiles the pattern."""
+def _check_re2(pattern: str) -> None:
+    """Rules match with RE2 (Arrow's engine): linear time whatever the text, so no rule can stall a batch.
+    It has no lookarounds or backreferences, and its \\b and \\w are ASCII (use \\pL for any letter)."""
     try:
         pc.match_substring_regex(pa.array([""]), pattern)
-    except pa.ArrowInvalid:
-        return False
-    return True
+    except pa.ArrowInvalid as exc:
+        problem = str(exc).partition("Invalid regular expression: ")[2] or str(exc)
+        raise ExpressionError(
+            f"bad regular expression {pattern!r}: {problem} (RE2 syntax: no lookarounds or backreferences)"
+        ) from exc
 
 
 def _arrow(value: object, frame: pd.DataFrame) -> pa.ChunkedArray | pa.Array:
@@ -191,12 +183,6 @@ def _arrow_mask(result: pa.ChunkedArray | pa.Array, frame: pd.DataFrame) -> pd.S
     return pd.Series(
         pc.fill_null(result, False).to_numpy(zero_copy_only=False), index=frame.index, dtype=bool
     )
-
-
-def _search(text: pd.Series, pattern: str) -> pd.Series:
-    with warnings.catch_warnings():  # pandas warns about groups; we only ask whether the pattern matches
-        warnings.simplefilter("ignore", UserWarning)
-        return text.str.contains(pattern, regex=True)
 
 
 def _mask(value: object, frame: pd.DataFrame) -> pd.Series:

@@ -6,9 +6,9 @@ Two checks, both vectorised over the batch:
 - injection signals: text that talks to the model ("ignore previous instructions", "mark me VIP", fake
   system tags), read after Unicode normalisation so look-alike letters and zero-width characters do not hide
   it. The model's answer is discarded and the lead goes to review.
-- the tier ceiling: the highest tier the lead's facts allow (VIP needs a senior title; a known size under 200
-  caps it at Standard, under 11 at Nurture; a student or junior title caps it at Nurture). A model tier above
-  it goes to review, with the ceiling as the suggestion.
+- the tier ceiling: the highest tier the lead's facts allow (VIP needs a senior title at a company known to
+  have 200 people or more; a known size under 11, or a student or junior title, caps it at Nurture). A model
+  tier above it goes to review, with the ceiling as the suggestion.
 """
 
 from __future__ import annotations
@@ -17,16 +17,19 @@ import base64
 import binascii
 import re
 
+import numpy as np
 import pandas as pd
 
-from leadrouter.schema import Tier
+from leadrouter.classify.model import MODEL_INPUT_COLUMNS
+from leadrouter.schema import Category, Tier, column
 
 TIER_RANK = {Tier.OTHER.value: 0, Tier.NURTURE.value: 1, Tier.STANDARD.value: 2, Tier.VIP.value: 3}
 SENIOR = ("C-level", "VP", "Head")
 JUNIOR_TITLE = (
     r"(?i)\b(?:intern|student|assistant|associate|coordinator|junior|candidate|trainee|apprentice)\b"
 )
-TEXT_COLUMNS = ["message", "title", "company", "first_name", "last_name"]
+# every text field a model reads: an instruction can hide in any of them
+TEXT_COLUMNS = [c for c in MODEL_INPUT_COLUMNS if c not in ("employees", "is_free_mail")]
 
 _VERBS = r"(ignore|disregard|forget|override|bypass|skip|drop)"
 _TARGET = r"(instructions?|rules?|prompts?|directions?|guidelines?|context|constraints?|messages?)"
@@ -113,23 +116,26 @@ def injection_signals(leads: pd.DataFrame) -> pd.Series:
 
 def tier_ceiling(leads: pd.DataFrame) -> pd.Series:
     """The highest tier each lead's facts allow (see the module docstring)."""
-    seniority = leads.get("seniority", pd.Series(pd.NA, index=leads.index)).astype("string")
-    employees = pd.to_numeric(leads.get("employees", pd.Series(pd.NA, index=leads.index)), errors="coerce")
-    title = leads.get("title", pd.Series(pd.NA, index=leads.index)).astype("string")
-    junior = (seniority == "Student").fillna(False) | title.str.contains(JUNIOR_TITLE).fillna(False)
-    rank = pd.Series(TIER_RANK[Tier.VIP.value], index=leads.index)
-    rank = rank.where(seniority.isin(SENIOR).fillna(False), TIER_RANK[Tier.STANDARD.value])
-    rank = rank.where(~(employees < 200).fillna(False), rank.clip(upper=TIER_RANK[Tier.STANDARD.value]))
-    rank = rank.where(
-        ~((employees < 11).fillna(False) | junior), rank.clip(upper=TIER_RANK[Tier.NURTURE.value])
+    seniority = column(leads, "seniority")
+    employees = pd.to_numeric(column(leads, "employees", "object"), errors="coerce")
+    junior = (seniority == "Student").fillna(False) | column(leads, "title").str.contains(
+        JUNIOR_TITLE
+    ).fillna(False)
+    # VIP only for a senior title at a company known to have 200 or more people: an unknown size never is one
+    vip = seniority.isin(SENIOR).fillna(False) & (employees >= 200).fillna(False)
+    rank = pd.Series(
+        np.where(vip, TIER_RANK[Tier.VIP.value], TIER_RANK[Tier.STANDARD.value]), index=leads.index
     )
+    small = (employees < 11).fillna(False) | junior
+    rank = rank.where(~small, TIER_RANK[Tier.NURTURE.value])
     names = {v: k for k, v in TIER_RANK.items()}
     return rank.map(names).astype("string")
 
 
 def apply_guards(leads: pd.DataFrame, answers: pd.DataFrame) -> pd.DataFrame:
-    """answers plus `review_reason`: injection signals drop the answer; a tier above the ceiling is
-    replaced by the ceiling as a suggestion for the reviewer."""
+    """answers plus `review_reason`: injection signals drop the answer; a tier above the ceiling is replaced
+    by the ceiling as a suggestion for the reviewer; a tier and category that contradict each other (a sales
+    tier for spam, tier Other for a buyer) go to review as they are."""
     out = answers.copy()
     reason = pd.Series(pd.NA, index=answers.index, dtype="string")
     signal = injection_signals(leads.loc[answers.index])
@@ -137,9 +143,17 @@ def apply_guards(leads: pd.DataFrame, answers: pd.DataFrame) -> pd.DataFrame:
     reason[injected] = "suspected prompt injection in the lead's text (" + signal[injected] + ")"
     out.loc[injected, ["tier", "category", "urgency", "rationale", "brief"]] = pd.NA
     out.loc[injected, "confidence"] = pd.NA
+    is_sales = out["category"] == Category.SALES.value
+    contradicts = ((out["tier"] == Tier.OTHER.value) == is_sales).fillna(False) & ~injected
+    reason[contradicts] = (
+        "model tier "
+        + out.loc[contradicts, "tier"]
+        + " contradicts its category "
+        + out.loc[contradicts, "category"]
+    )
     ceiling = tier_ceiling(leads.loc[answers.index])
     rank = out["tier"].map(TIER_RANK, na_action="ignore")
-    above = (rank > ceiling.map(TIER_RANK)).fillna(False) & ~injected
+    above = (rank > ceiling.map(TIER_RANK)).fillna(False) & ~injected & ~contradicts
     reason[above] = "model tier " + out.loc[above, "tier"] + " is above what the lead's facts allow"
     out.loc[above, "tier"] = ceiling[above]
     return out.assign(review_reason=reason)

@@ -24,6 +24,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 from leadrouter.classify.model import ANSWER_COLUMNS, empty_answers
+from leadrouter.schema import Category, Tier, column
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +50,9 @@ LOW_URGENCY = (
 
 def model_features(leads: pd.DataFrame) -> pd.DataFrame:
     """The columns the pipeline reads, from an enriched lead frame (absent columns read as unknown)."""
-    get = lambda c: leads.get(c, pd.Series(pd.NA, index=leads.index))  # noqa: E731
+    get = lambda c: column(leads, c, "object")  # noqa: E731
     employees = pd.to_numeric(get("employees"), errors="coerce").astype(float).fillna(-1)
-    message = get("message").astype("string")
+    message = column(leads, "message")
     features = pd.DataFrame(
         {
             "message": message.fillna("").str.slice(0, 4000),
@@ -139,13 +140,24 @@ class LocalModel:
         best = tier_p.argmax(axis=1)
         out["tier"] = pd.array(tier_classes[best], dtype="string")
         out["confidence"] = pd.array(tier_p.max(axis=1).round(4), dtype="Float64")
-        out["category"] = pd.array(self.category.predict(features), dtype="string")
-        out["urgency"] = urgency(leads.get("message", pd.Series(pd.NA, index=leads.index)))
+        out["category"] = self._category(features, out["tier"])
+        out["urgency"] = urgency(column(leads, "message"))
         out["rationale"] = self._rationale(features, best)
         out["brief"] = brief(leads, out)
         out[["input_tokens", "output_tokens"]] = 0
         out["cost_usd"] = 0.0
         return out.astype(ANSWER_COLUMNS)
+
+    def _category(self, features: pd.DataFrame, tier: pd.Series) -> pd.Series:
+        """The likeliest category that agrees with the tier: sales for a sales tier, else the likeliest of the
+        others (the two outputs are separate models, and must not contradict each other)."""
+        p = self.category.predict_proba(features)
+        sales = self.category.classes_ == Category.SALES.value
+        other = np.where(sales, -1.0, p).argmax(axis=1)
+        picked = np.where(
+            tier.to_numpy() == Tier.OTHER.value, self.category.classes_[other], Category.SALES.value
+        )
+        return pd.Series(picked, index=features.index, dtype="string")
 
     def _rationale(self, features: pd.DataFrame, best: np.ndarray) -> pd.Series:
         """The three features that pushed hardest toward the chosen tier (averaged over the calibration folds)."""
@@ -182,27 +194,20 @@ def urgency(message: pd.Series) -> pd.Series:
 
 def brief(leads: pd.DataFrame, answers: pd.DataFrame) -> pd.Series:
     """Two sentences for the rep: who and what they wrote, then the verdict. Lead text is quoted as data."""
-    get = lambda c: leads.get(c, pd.Series(pd.NA, index=leads.index)).astype("string")  # noqa: E731
-    name = (get("first_name").fillna("") + " " + get("last_name").fillna("")).str.strip()
-    who = name.mask(name == "", "Someone") + get("title").map(lambda t: f", {t}", na_action="ignore").fillna(
-        ""
-    )
-    where = get("company").map(lambda c: f" at {c}", na_action="ignore").fillna("")
-    employees = pd.to_numeric(leads.get("employees"), errors="coerce")
-    size = employees.map(lambda n: f" ({int(n):,} employees)", na_action="ignore").fillna("").astype("string")
-    message = get("message").fillna("").str.slice(0, 160).str.replace(r"\s+", " ", regex=True).str.strip()
-    said = message.map(lambda m: f' wrote: "{m}"' if m else " left no message", na_action="ignore")
+    name = (column(leads, "first_name").fillna("") + " " + column(leads, "last_name").fillna("")).str.strip()
+    who = name.mask(name == "", "Someone") + (", " + column(leads, "title")).fillna("")
+    where = (" at " + column(leads, "company")).fillna("")
+    employees = pd.to_numeric(column(leads, "employees", "object"), errors="coerce").astype("Float64")
+    size = (" (" + employees.round().astype("Int64").astype("string") + " employees)").fillna("")
+    message = column(leads, "message").fillna("").str.slice(0, 160).str.replace(r"\s+", " ", regex=True)
+    message = message.str.strip()
+    said = (' wrote: "' + message + '"').where(message != "", " left no message")
+    percent = (answers["confidence"].astype("Float64") * 100).round().astype("Int64").astype("string")
     verdict = (
-        answers["tier"].fillna("?")
-        + " lead ("
-        + answers["category"].fillna("?")
-        + "), "
-        + answers["urgency"].fillna("normal")
-        + " urgency, "
-        + (answers["confidence"].astype(float) * 100).round().astype("Int64").astype("string")
-        + "% confident."
-    )
-    return (who + where + size + said.astype("string") + ". " + verdict).astype("string")
+        answers["tier"].fillna("?") + " lead (" + answers["category"].fillna("?") + "), "
+        + answers["urgency"].fillna("normal") + " urgency, " + percent.fillna("?") + "% confident."
+    )  # fmt: skip
+    return (who + where + size + said + ". " + verdict).astype("string")
 
 
 def trained_path(cache_dir: Path | str) -> Path:
@@ -224,8 +229,8 @@ def default_model(cache_dir: Path | str) -> LocalModel:
     if path.exists():
         try:
             return LocalModel.load(path)
-        except Exception as exc:  # a corrupt or foreign file is replaced, not trusted
-            log.warning("retraining the local model: %s", exc)
+        except Exception as exc:  # a corrupt or stale file is replaced (the folder itself must be trusted:
+            log.warning("retraining the local model: %s", exc)  # loading a model runs its pickle)
     model = LocalModel.synthetic()
     model.save(path)
     return model

@@ -125,5 +125,6 @@ class ModelChain:
         unsure = guarded["tier"].notna() & (guarded["confidence"] < self.threshold)
         reason = guarded["review_reason"].astype("string")
         reason = reason.mask(unsure & reason.isna(), f"confidence below {self.threshold:g}")
-        reason = reason.mask(guarded["tier"].isna() & reason.isna(), "no model answered: " + guarded["error"])
+        failed = "no model answered: " + guarded["error"].fillna("no answer")
+        reason = reason.mask(guarded["tier"].isna() & reason.isna(), failed)
         return guarded.assign(review_reason=reason)

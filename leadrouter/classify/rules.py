@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from leadrouter.classify.expressions import Condition, ExpressionError, named_column
 from leadrouter.config import line_of, load_yaml_model
@@ -31,6 +32,12 @@ class Rule(BaseModel):
     description: str = ""
     _condition: Condition | None = PrivateAttr(default=None)
 
+    @model_validator(mode="after")
+    def _one_destination(self) -> Rule:
+        if self.pool and self.owner:
+            raise ValueError("name a pool or an owner, not both: the owner would take every lead")
+        return self
+
     @property
     def condition(self) -> Condition:
         if self._condition is None:
@@ -40,10 +47,6 @@ class Rule(BaseModel):
     def matches(self, frame: pd.DataFrame) -> pd.Series:
         return self.condition(frame)
 
-    def reads(self) -> list[str]:
-        """The batch columns the condition reads, named conditions' precomputed masks included."""
-        return sorted(self.condition.columns | {named_column(n) for n in self.condition.names})
-
 
 class ReviewPolicy(BaseModel):
     """When a model's answer is not enough, and how long a person has to decide."""
@@ -52,6 +55,10 @@ class ReviewPolicy(BaseModel):
 
     confidence_threshold: float = Field(default=0.7, ge=0, le=1)  # below it, a model's answer goes to review
     sla_minutes: int = Field(default=60, gt=0)  # a review item is due this long after it was queued
+
+    @property
+    def sla(self) -> timedelta:
+        return timedelta(minutes=self.sla_minutes)
 
 
 class Rulebook(BaseModel):
@@ -141,13 +148,7 @@ def classify_by_rules(frame: pd.DataFrame, book: Rulebook) -> pd.DataFrame:
     view = book.prepare(frame)
     winner = np.full(len(frame), -1)
     for i, rule in enumerate(book.rules):
-        open_ = np.flatnonzero(winner < 0)
-        if not len(open_):
-            break
-        # once most leads are decided, later rules read only the open rows (and only their columns)
-        rows = view if len(open_) > 0.8 * len(view) else view[rule.reads()].iloc[open_]
-        hit = rule.matches(rows).to_numpy(dtype=bool)
-        winner[open_[hit] if rows is not view else np.flatnonzero(hit & (winner < 0))] = i
+        winner[rule.matches(view).to_numpy(dtype=bool) & (winner < 0)] = i
     out = frame.copy()
     decided = winner >= 0
     pick = np.where(decided, winner, 0)

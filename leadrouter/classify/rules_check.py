@@ -52,16 +52,16 @@ def check_rulebook(
     return sorted(findings, key=lambda f: order.get(f.rule, len(order)))
 
 
-def _conjuncts(text: str) -> frozenset[str]:
+def _conjuncts(text: str) -> list[str]:
     """The top-level `and` parts of a condition, each in one canonical spelling."""
     node = ast.parse(text.strip(), mode="eval").body
     parts = node.values if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And) else [node]
-    return frozenset(ast.unparse(p) for p in parts)
+    return [ast.unparse(p) for p in parts]
 
 
 def _proved_shadows(book: Rulebook) -> list[Finding]:
     """Rule B is dead when an earlier rule A's `and`-parts are a subset of B's: every lead B matches, A took."""
-    parts = [_conjuncts(r.when) for r in book.rules]
+    parts = [frozenset(_conjuncts(r.when)) for r in book.rules]
     out = []
     for j, later in enumerate(book.rules):
         for i in range(j):
@@ -150,13 +150,11 @@ def explain_lead(book: Rulebook, lead: pd.DataFrame) -> list[Step]:
 
 
 def _failed_parts(rule: Rule, book: Rulebook, lead: pd.DataFrame) -> str:
-    node = ast.parse(rule.when.strip(), mode="eval").body
-    parts = node.values if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And) else [node]
     failed = []
-    for part in parts:
-        condition = Condition(ast.unparse(part), RULE_COLUMNS, book.named)
+    for part in _conjuncts(rule.when):
+        condition = Condition(part, RULE_COLUMNS, book.named)
         if not bool(condition(lead).iloc[0]):
-            failed.append(f"✗ {_short(ast.unparse(part))} ({_values(condition, lead)})")
+            failed.append(f"✗ {_short(part)} ({_values(condition, lead)})")
     return "; ".join(failed)
 
 

@@ -58,7 +58,7 @@ decisions = Table(
     Column("first_touch_at", TS),
     Column("duplicate_of", String(96)),  # "contact:003…", "lead:00Q…" or "batch:<lead id>"
     Column("urgency", String(16)),  # high | normal | low, from the model; null for rule decisions
-    Column("model_input_tokens", Integer),  # what the model call cost (null: no model, or a cached answer)
+    Column("model_input_tokens", Integer),  # what the model call cost (null: no model; 0: a cached answer)
     Column("model_output_tokens", Integer),
     Column("model_cost_usd", Float),
     UniqueConstraint("source", "lead_id", name="uq_decisions_lead"),

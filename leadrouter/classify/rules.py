@@ -149,7 +149,7 @@ def classify_by_rules(frame: pd.DataFrame, book: Rulebook) -> pd.DataFrame:
     winner = np.full(len(frame), -1)
     for i, rule in enumerate(book.rules):
         winner[rule.matches(view).to_numpy(dtype=bool) & (winner < 0)] = i
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: the batch itself is never changed
     decided = winner >= 0
     pick = np.where(decided, winner, 0)
 

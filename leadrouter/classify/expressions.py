@@ -190,6 +190,8 @@ def _mask(value: object, frame: pd.DataFrame) -> pd.Series:
     series = _series(value, frame)
     if series.dtype == bool:
         return series
+    if isinstance(series.dtype, pd.BooleanDtype):  # the common case, without two intermediate copies
+        return pd.Series(series.to_numpy(dtype=bool, na_value=False), index=series.index)
     return series.astype("boolean").fillna(False).astype(bool)
 
 

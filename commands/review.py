@@ -68,14 +68,9 @@ def review_assign(
     source: SourceOption = None,
 ) -> None:
     """Give the lead to the owner you choose; no round-robin turn is taken."""
-    from leadrouter.assign.roster import load_roster
     from leadrouter.review import assign_owner
 
-    settings = Settings()
-    roster = load_roster(settings.roster_path)
-    _resolve(
-        settings, assign_owner, lead_id, owner_id, roster, tier=tier, by=by, category=category, source=source
-    )
+    _resolve(assign_owner, lead_id, owner_id, tier=tier, by=by, category=category, source=source)
 
 
 @review_app.command("set-tier")
@@ -87,24 +82,22 @@ def review_set_tier(
     source: SourceOption = None,
 ) -> None:
     """Set the lead's tier; its owner comes from the tier's pool by round robin, like any routed lead."""
-    from leadrouter.assign.roster import load_roster
     from leadrouter.review import set_tier
+
+    _resolve(set_tier, lead_id, tier, by=by, category=category, source=source)
+
+
+def _resolve(resolve: Callable[..., dict[str, Any]], lead_id: str, choice: str, **kw: Any) -> None:
+    """Run one resolution (the owner or the tier a person chose) and report it; a ReviewError exits 1."""
+    from leadrouter.assign.roster import load_roster
+    from leadrouter.review import ReviewError, UnknownOwner
 
     settings = Settings()
     roster = load_roster(settings.roster_path)
-    _resolve(settings, set_tier, lead_id, tier, roster, by=by, category=category, source=source)
-
-
-def _resolve(
-    settings: Settings, resolve: Callable[..., dict[str, Any]], lead_id: str, *args: Any, **kw: Any
-) -> None:
-    """Run one resolution and report it; a ReviewError exits 1 with its reason."""
-    from leadrouter.review import ReviewError, UnknownOwner
-
     source = kw.pop("source", None) or settings.crm
     with _store(settings) as store:
         try:
-            done = resolve(store, source, lead_id, *args, **kw)
+            done = resolve(store, source, lead_id, choice, roster, **kw)
         except ReviewError as exc:
             hint = f": the reps and queues are listed in {settings.roster_path}"
             console.print(escape(f"{exc}{hint if isinstance(exc, UnknownOwner) else ''}"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -35,6 +36,8 @@ class Settings(BaseSettings):
     model_deadline_s: float = 30.0  # the batch never waits on a remote model longer than this
     batch_size: int = 5000
     lookback_s: float = 120.0  # each run re-reads this much before the watermark, for late-committed saves
+    # assign as if it were this moment (reps' hours, time off, daily caps): for simulations and tests only
+    routing_clock: datetime | None = None
 
 
 class ConfigError(ValueError):

@@ -6,14 +6,16 @@ that both pulled a lead decide it once, and every turn a rep gets is a lead that
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import Connection, delete
 
-from leadrouter.assign.owners import assign_owners
+from leadrouter.assign.availability import day_starts
+from leadrouter.assign.owners import Moment, assign_owners, response_windows
 from leadrouter.assign.roster import Roster
+from leadrouter.classify.rules import DEFAULT_SLA
 from leadrouter.schema import MODEL_COLUMNS, Status
 from leadrouter.store import Store, ledger
 from leadrouter.store.tables import decisions, quarantine, review_queue
@@ -25,7 +27,6 @@ ENRICHMENT_FACTS = [
 ]  # fmt: skip
 NO_RULE = "no rule resolved the lead"
 MODEL_FACTS = ["model", "urgency", "confidence", "rationale", "brief", "model_cost_usd"]
-DUPLICATE_COLUMNS = ["duplicate_of", "existing_owner_id"]  # from leadrouter.dedupe.mark_duplicates
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class BatchContext:
     rulebook_version: str
     shadow: bool = False
     review_sla: timedelta = timedelta(hours=1)  # a review item is due this long after it is queued
+    windows: dict[str, timedelta | None] = field(default_factory=lambda: response_windows(DEFAULT_SLA))
+    at: datetime | None = None  # when assignment happens (None: now); fixed in tests and simulations
 
 
 def record_batch(
@@ -48,7 +51,9 @@ def record_batch(
     # one decision per lead id: a CRM page can repeat an id, and a row without one cannot be written back
     classified = classified.dropna(subset=["lead_id"]).drop_duplicates("lead_id")
     quarantined = quarantined.dropna(subset=["lead_id"]).drop_duplicates("lead_id")
-    ledger.ensure_rep_rows(store, [(p.name, rep) for p in roster.pools for rep in p.reps], ctx.shadow)
+    ledger.ensure_rep_rows(
+        store, [(p.name, rep) for p in roster.pools for rep in roster.members(p)], ctx.shadow
+    )
     with store.transaction() as conn:
         state = ledger.lock_rep_state(conn)
         seen = ledger.decided_ids(conn, ctx.source, [*classified["lead_id"], *quarantined["lead_id"]])
@@ -56,38 +61,22 @@ def record_batch(
         quarantined = quarantined[~quarantined["lead_id"].isin(seen)]
         resolved = classified[classified["tier"].notna()]
         review = classified[classified["tier"].isna()]
-        assigned, new_state = _assign(resolved, roster, ledger.own_pool_state(state, ctx.shadow))
+        moment = current_moment(conn, ctx, roster)
+        assigned, new_state = assign_owners(
+            resolved, roster, ledger.own_pool_state(state, ctx.shadow), moment
+        )
         recorded = _decision_rows(ctx, assigned, review, quarantined)
         _insert(conn, ctx, recorded, review, quarantined)
         ledger.save_own_pool_state(conn, new_state, ctx.shadow)
     return recorded
 
 
-def _assign(resolved: pd.DataFrame, roster: Roster, state: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Owners for resolved leads: a duplicate keeps its CRM record's owner or follows its first copy in the
-    batch, a rule may name the owner (no round-robin turn for any of these); every other lead goes through
-    the pools."""
-    missing = pd.Series(pd.NA, index=resolved.index, dtype="string")
-    resolved = resolved.assign(
-        **{c: resolved.get(c, missing).astype("string") for c in [*DUPLICATE_COLUMNS, "rule_owner"]}
-    )
-    keeps = resolved["existing_owner_id"].notna()
-    original = resolved["duplicate_of"].str.removeprefix("batch:")
-    follows = ~keeps & resolved["duplicate_of"].str.startswith("batch:").fillna(False)
-    follows &= original.isin(resolved.loc[~follows, "lead_id"])
-    # a rule's owner who has since gone inactive does not strand the lead: it goes through the pools
-    named = ~keeps & ~follows & resolved["rule_owner"].isin(roster.owner_ids(active_only=True))
-    assigned, new_state = assign_owners(resolved[~keeps & ~follows & ~named], roster, state)
-    kept = resolved[keeps]
-    kept = kept.assign(owner_id=kept["existing_owner_id"], assign_method="existing_owner")
-    by_rule = resolved[named]
-    by_rule = by_rule.assign(owner_id=by_rule["rule_owner"], assign_method="rule_owner")
-    decided = pd.concat([assigned, kept, by_rule], ignore_index=True)
-    if not follows.any():
-        return decided, new_state
-    owner_of = dict(zip(decided["lead_id"], decided["owner_id"], strict=True))
-    followed = resolved[follows].assign(owner_id=original[follows].map(owner_of), assign_method="duplicate")
-    return pd.concat([decided, followed], ignore_index=True), new_state
+def current_moment(conn: Connection, ctx: BatchContext, roster: Roster, at: datetime | None = None) -> Moment:
+    """The moment of assignment: now (or ctx.at), the tiers' response windows, and every owner's load read
+    under the caller's locks."""
+    at = at or ctx.at or ledger.now()
+    load = ledger.owner_load(conn, ctx.source, ctx.shadow, day_starts(roster, at), at)
+    return Moment(at, ctx.windows, load)
 
 
 def _decision_rows(
@@ -95,9 +84,7 @@ def _decision_rows(
 ) -> pd.DataFrame:
     routed_status = Status.SHADOW if ctx.shadow else Status.RECORDED
     routed = assigned.assign(status=routed_status.value)
-    routed["routing_reason"] = (
-        routed["decided_by"] + " → pool " + routed["pool"].fillna("-") + " → " + routed["assign_method"]
-    )
+    routed["routing_reason"] = routed["decided_by"] + routed["routing_path"]
     reason = review.get("review_reason", pd.Series(pd.NA, index=review.index, dtype="string"))
     queued = review.assign(status=Status.REVIEW.value, routing_reason=reason.fillna(NO_RULE))
     stopped = quarantined.assign(status=Status.QUARANTINED.value, routing_reason=quarantined["reason"])
@@ -131,6 +118,7 @@ def _insert(
             "assign_method",
             "region",
             "routing_reason",
+            "excluded",
             "created_at",
             "duplicate_of",
             *ENRICHMENT_FACTS,
@@ -158,6 +146,7 @@ def _insert(
                 "method": r.assign_method,
                 "duplicate_of": r.duplicate_of,
                 "summary": r.routing_reason,
+                "excluded": r.excluded or {},
                 "enrichment": {fact: getattr(r, fact) for fact in ENRICHMENT_FACTS},
                 "model": {fact: getattr(r, fact) for fact in MODEL_FACTS} if r.model else None,
             },

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, Row, select, update
 
-from leadrouter.assign.owners import assign_owners
+from leadrouter.assign.owners import assign_owners, response_windows
 from leadrouter.assign.roster import Roster
+from leadrouter.classify.rules import DEFAULT_SLA
+from leadrouter.record import BatchContext, current_moment
 from leadrouter.schema import CATEGORIES, TIER_PRIORITY, TIERS, Category, Status, Tier
 from leadrouter.store import Store, ledger
 from leadrouter.store.tables import decisions, review_queue
@@ -80,7 +82,7 @@ def assign_owner(
     category: str | None = None,
 ) -> dict[str, Any]:
     """A person picks the owner: no round-robin turn is taken. The tier defaults to the model's suggestion."""
-    known = {r.id: r for r in roster.reps}
+    known = {r.key: r for r in roster.reps}
     if owner_id not in known and owner_id not in roster.queues:
         raise UnknownOwner(f"unknown owner {owner_id!r}: not a rep or queue id of the roster")
     if owner_id in known and not known[owner_id].active:
@@ -100,16 +102,23 @@ def set_tier(
     roster: Roster,
     by: str | None = None,
     category: str | None = None,
+    windows: dict[str, timedelta | None] | None = None,
+    at: datetime | None = None,
 ) -> dict[str, Any]:
-    """A person picks the tier; the owner comes from the tier's pool for the lead's region by round robin."""
+    """A person picks the tier; the owner comes from the tier's pool for the lead's region by round robin.
+
+    windows: how soon a rep must be at work per tier (the rulebook's SLAs; default: the seed's). at: the
+    moment whose calendars count (default: now)."""
     chosen = _tier(tier, lead_id)
     chosen_category = _category(chosen, category)
     # a decision's shadow flag never changes, so it can pick the pools' rows before the locking transaction
     shadow = _is_shadow(store, source, lead_id)
-    ledger.ensure_rep_rows(store, [(p.name, rep) for p in roster.pools for rep in p.reps], shadow)
+    ledger.ensure_rep_rows(store, [(p.name, rep) for p in roster.pools for rep in roster.members(p)], shadow)
     with store.transaction() as conn:
         item, decision = _lock_item(conn, source, lead_id)
-        owner = _round_robin_owner(conn, decision, chosen, roster, shadow)
+        windows = windows or response_windows(DEFAULT_SLA)
+        ctx = BatchContext(source, "review", "", shadow, windows=windows, at=at)
+        owner = _round_robin_owner(conn, ctx, decision, chosen, roster)
         return _resolve(conn, item, decision, chosen, chosen_category, owner, _reviewer(by))
 
 
@@ -162,21 +171,25 @@ def _lock_item(conn: Connection, source: str, lead_id: str) -> tuple[Row, Row]:
     return item, decision
 
 
-def _round_robin_owner(conn: Connection, decision: Row, tier: str, roster: Roster, shadow: bool) -> Owner:
+def _round_robin_owner(
+    conn: Connection, ctx: BatchContext, decision: Row, tier: str, roster: Roster
+) -> Owner:
     """The owner record_batch would give the lead at this tier: its pool by region, then a round-robin turn."""
-    mine = ledger.own_pool_state(ledger.lock_rep_state(conn), shadow)
+    mine = ledger.own_pool_state(ledger.lock_rep_state(conn), ctx.shadow)
+    explanation = decision.explanation or {}
     # pool <NA>: chosen by tier and region, as for a routed lead without a rule's pool
     lead = pd.DataFrame(
         {
             "lead_id": [decision.lead_id],
             "created_at": [decision.lead_created_at],
             "tier": pd.array([tier], dtype="string"),
-            "region": pd.array([(decision.explanation or {}).get("region")], dtype="string"),
+            "region": pd.array([explanation.get("region")], dtype="string"),
+            "territory": pd.array([(explanation.get("enrichment") or {}).get("territory")], dtype="string"),
             "pool": pd.array([pd.NA], dtype="string"),
         }
     )
-    assigned, new_state = assign_owners(lead, roster, mine)
-    ledger.save_own_pool_state(conn, new_state, shadow)
+    assigned, new_state = assign_owners(lead, roster, mine, current_moment(conn, ctx, roster))
+    ledger.save_own_pool_state(conn, new_state, ctx.shadow)
     row = assigned.iloc[0]
     return Owner(row["owner_id"], None if pd.isna(row["pool"]) else row["pool"], row["assign_method"])
 

@@ -59,6 +59,8 @@ def open_router(
     territories = load_territories(settings.territories_path)
     check_rule_pools(rulebook, roster, settings.rulebook_path)
     crm = crm or open_crm(settings)
+    if any(rep.id is None for rep in roster.reps):  # reps listed by email: their ids come from the CRM
+        roster = roster.with_crm_ids(crm.fetch_owners(), settings.roster_path)
     store = open_store(settings.store_url)
     chain = open_chain(settings, rulebook, remote_model(store) if remote_model else None)
     return Router(settings, store, crm, rulebook, roster, territories, open_provider(settings), chain)

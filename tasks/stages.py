@@ -7,6 +7,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from leadrouter import classify, enrich, record, validate
+from leadrouter.assign.owners import response_windows
 from leadrouter.router import Router
 
 
@@ -31,5 +32,7 @@ def record_decisions(
 ) -> pd.DataFrame:
     """Assign owners and commit the decisions; a retry after a lost commit re-decides nothing already decided."""
     book = router.rulebook
-    ctx = record.BatchContext(router.ledger_source(shadow), run_id, book.version, shadow, book.review.sla)
+    source, clock = router.ledger_source(shadow), router.settings.routing_clock
+    windows = response_windows(book.sla)
+    ctx = record.BatchContext(source, run_id, book.version, shadow, book.review.sla, windows, clock)
     return record.record_batch(router.store, ctx, classified, quarantined, router.roster)

@@ -12,8 +12,10 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.pop("PREFECT_API_URL", None)  # never talk to a server `make run` may have started
 
 from leadrouter.config import PROJECT_ROOT
+from tests.clock import WORKDAY
 
 # the tests' own model cache: a model a developer retrained with `leadrouter model train` never leaks in
+os.environ["LEADROUTER_ROUTING_CLOCK"] = WORKDAY.isoformat()  # flows and the CLI route at the tests' moment
 os.environ["LEADROUTER_MODEL_DIR"] = str(PROJECT_ROOT / "var" / "test-models")
 
 

@@ -14,6 +14,7 @@ from leadrouter.dedupe import mark_duplicates, normalize_email
 from leadrouter.record import BatchContext, record_batch
 from leadrouter.store import open_store
 from leadrouter.store.tables import decisions, rep_state
+from tests.clock import WORKDAY
 
 ROSTER = Path(__file__).parents[1] / "config" / "roster.yaml"
 REP, OTHER_REP, QUEUE = "005000000000007", "005000000000010", "00G000000000004"
@@ -69,7 +70,7 @@ def test_duplicates_keep_or_follow_their_owner_without_a_round_robin_turn(tmp_pa
         leads(["ana@acme.com", "new@acme.com", "new+2@acme.com", "NEW@acme.com"]), EXISTING, {REP}
     )
     recorded = record_batch(
-        store, BatchContext("sandbox", "r1", "v1"), batch, NO_QUARANTINE, load_roster(ROSTER)
+        store, BatchContext("sandbox", "r1", "v1", at=WORKDAY), batch, NO_QUARANTINE, load_roster(ROSTER)
     )
     owners = recorded.set_index("lead_id")["owner_id"]
     assert owners["L0"] == REP

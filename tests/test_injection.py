@@ -32,6 +32,7 @@ from leadrouter.record import BatchContext, record_batch
 from leadrouter.schema import TIERS
 from leadrouter.store import open_store
 from localapi.anthropic import API_KEY, INTENT, MessagesAPI, serve
+from tests.clock import WORKDAY
 
 VARIANTS: list[dict] = json.loads((Path(__file__).parent / "data" / "injections.json").read_text())
 BASES = ["open-senior", "open-manager", "open-small", "open-junior", "rule-student"]
@@ -105,7 +106,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
             server.stop()
     store = open_store(f"sqlite:///{tmp_path_factory.mktemp('injection')}/ledger.db")
     roster = load_roster(PROJECT_ROOT / "config" / "roster.yaml")
-    ctx = BatchContext("injection-test", "run-1", rulebook.version)
+    ctx = BatchContext("injection-test", "run-1", rulebook.version, at=WORKDAY)
     recorded = record_batch(store, ctx, out.reset_index(drop=True), NO_QUARANTINE, roster)
     return SimpleNamespace(clean=clean, out=out, unguarded=unguarded, recorded=recorded.set_index("lead_id"),
                            roster=roster, injected=injected)  # fmt: skip

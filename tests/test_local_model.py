@@ -22,6 +22,7 @@ from leadrouter.enrich.territory import load_territories
 from leadrouter.record import BatchContext, record_batch
 from leadrouter.store import open_store
 from leadrouter.validate import validate_leads
+from tests.clock import WORKDAY
 from tests.test_cli import run
 
 LEAD = {
@@ -69,7 +70,7 @@ def routed_sandbox(tmp_path: Path, local_model: LocalModel) -> dict[str, str]:
     book = load_rulebook(PROJECT_ROOT / "config" / "rulebook.yaml")
     classified = classify_leads(enriched, book, ModelChain([local_model], 0.7))
     store = open_store(f"sqlite:///{tmp_path}/ledger.db")
-    record_batch(store, BatchContext("sandbox", "r1", book.version), classified, checked.quarantined,
+    record_batch(store, BatchContext("sandbox", "r1", book.version, at=WORKDAY), classified, checked.quarantined,
                  load_roster(PROJECT_ROOT / "config" / "roster.yaml"))  # fmt: skip
     store.dispose()
     return {

@@ -14,6 +14,7 @@ from leadrouter.record import BatchContext, record_batch
 from leadrouter.schema import Status
 from leadrouter.store import ledger, open_store
 from leadrouter.store.tables import decisions, rep_state
+from tests.clock import WORKDAY
 
 ROSTER = Path(__file__).parents[1] / "config" / "roster.yaml"
 
@@ -47,10 +48,10 @@ NO_QUARANTINE = pd.DataFrame({"lead_id": pd.Series([], dtype="string"), "reason"
 def test_a_lead_is_decided_once_however_often_it_is_recorded(store_url: str) -> None:
     store = open_store(store_url)
     roster = load_roster(ROSTER)
-    ctx = BatchContext("sandbox", "run-1", "v1")
+    ctx = BatchContext("sandbox", "run-1", "v1", at=WORKDAY)
     first = record_batch(store, ctx, classified(100), NO_QUARANTINE, roster)
     again = record_batch(
-        store, BatchContext("sandbox", "run-2", "v1"), classified(150), NO_QUARANTINE, roster
+        store, BatchContext("sandbox", "run-2", "v1", at=WORKDAY), classified(150), NO_QUARANTINE, roster
     )
     assert len(first) == 100 and len(again) == 50
     with store.engine.connect() as conn:
@@ -60,7 +61,11 @@ def test_a_lead_is_decided_once_however_often_it_is_recorded(store_url: str) -> 
 
 
 def test_two_routers_at_once_decide_each_lead_once_and_stay_fair(store_url: str) -> None:
+    # no caps, hours or regions in this roster: the round robin alone decides
     roster = load_roster(ROSTER)
+    roster = roster.model_copy(
+        update={"reps": [r.model_copy(update={"max_per_day": None}) for r in roster.reps]}
+    )
     batch = classified(3000)
     results: list[pd.DataFrame] = []
     errors: list[BaseException] = []
@@ -72,7 +77,7 @@ def test_two_routers_at_once_decide_each_lead_once_and_stay_fair(store_url: str)
                 results.append(
                     record_batch(
                         store,
-                        BatchContext("sandbox", name, "v1"),
+                        BatchContext("sandbox", name, "v1", at=WORKDAY),
                         part[chunk : chunk + 250],
                         NO_QUARANTINE,
                         roster,
@@ -105,7 +110,9 @@ def test_repeated_and_missing_ids_in_a_batch_never_block_the_ledger(store_url: s
     quarantined = pd.DataFrame(
         {"lead_id": ["Q1", "Q1", None], "reason": ["r", "r", "r"], "reasons": [[], [], []]}
     )
-    out = record_batch(store, BatchContext("sandbox", "r", "v1"), batch, quarantined, load_roster(ROSTER))
+    out = record_batch(
+        store, BatchContext("sandbox", "r", "v1", at=WORKDAY), batch, quarantined, load_roster(ROSTER)
+    )
     assert sorted(out["lead_id"]) == ["L000000", "L000001", "L000002", "Q1"]
 
 
@@ -119,7 +126,11 @@ def test_review_and_quarantine_are_recorded_with_reasons(store_url: str) -> None
         }
     )
     out = record_batch(
-        store, BatchContext("sandbox", "r", "v1"), classified(2, tier=None), quarantined, load_roster(ROSTER)
+        store,
+        BatchContext("sandbox", "r", "v1", at=WORKDAY),
+        classified(2, tier=None),
+        quarantined,
+        load_roster(ROSTER),
     )
     assert sorted(out["status"]) == [Status.QUARANTINED, Status.REVIEW, Status.REVIEW]
     assert ledger.status_counts(store, "sandbox") == {"quarantined": 1, "review": 2}
@@ -146,7 +157,13 @@ def test_write_back_claims_each_lead_once_and_records_each_outcome(store_url: st
     from leadrouter.writeback import write_back
 
     store = open_store(store_url)
-    record_batch(store, BatchContext("sandbox", "r", "v1"), classified(5), NO_QUARANTINE, load_roster(ROSTER))
+    record_batch(
+        store,
+        BatchContext("sandbox", "r", "v1", at=WORKDAY),
+        classified(5),
+        NO_QUARANTINE,
+        load_roster(ROSTER),
+    )
     crm = FlakyCRM()
     results = write_back(store, crm, "sandbox", claim="c1")
     assert len(results) == 5 and results["ok"].sum() == 3
@@ -175,7 +192,11 @@ def test_write_back_claims_in_chunks_so_each_lease_covers_its_writes(store_url: 
 
     store = open_store(store_url)
     record_batch(
-        store, BatchContext("sandbox", "r", "v1"), classified(230), NO_QUARANTINE, load_roster(ROSTER)
+        store,
+        BatchContext("sandbox", "r", "v1", at=WORKDAY),
+        classified(230),
+        NO_QUARANTINE,
+        load_roster(ROSTER),
     )
     crm = CountingCRM()
     results = write_back(store, crm, "sandbox", claim="c1", chunk=100)
@@ -188,7 +209,13 @@ def test_a_chunk_with_retries_ends_the_pass(store_url: str) -> None:
     from leadrouter.writeback import write_back
 
     store = open_store(store_url)
-    record_batch(store, BatchContext("sandbox", "r", "v1"), classified(5), NO_QUARANTINE, load_roster(ROSTER))
+    record_batch(
+        store,
+        BatchContext("sandbox", "r", "v1", at=WORKDAY),
+        classified(5),
+        NO_QUARANTINE,
+        load_roster(ROSTER),
+    )
     crm = FlakyCRM()
     results = write_back(store, crm, "sandbox", claim="c1", chunk=2)
     # L000002 asked for a retry in the second chunk: L000004 waits for the next run

@@ -21,6 +21,7 @@ from leadrouter.review import ReviewError, UnknownOwner, assign_owner, escalate_
 from leadrouter.store import Store, ledger, open_store
 from leadrouter.store.tables import decisions, rep_state, review_queue
 from leadrouter.writeback import write_back
+from tests.clock import WORKDAY
 
 ROSTER = Path(__file__).parents[1] / "config" / "roster.yaml"
 VIP_NA = ["005000000000001", "005000000000002"]  # the two senior AEs of pool vip-na, equal weights
@@ -80,7 +81,7 @@ def queue(
     rows = [
         {"lead_id": i, "review_reason": "model unsure (0.55)", "suggested_tier": suggested} for i in lead_ids
     ]
-    ctx = BatchContext(source, "run-1", "v1", shadow=source.endswith(":shadow"), review_sla=sla)
+    ctx = BatchContext(source, "run-1", "v1", shadow=source.endswith(":shadow"), review_sla=sla, at=WORKDAY)
     record_batch(store, ctx, leads(rows), NO_QUARANTINE, roster)
 
 
@@ -104,10 +105,14 @@ def test_set_tier_takes_round_robin_turns_shared_with_routing(store: Store, rost
         "decided_by": "rule:vip",
         "confidence": 1.0,
     }
-    record_batch(store, BatchContext("sandbox", "run-0", "v1"), leads([routed]), NO_QUARANTINE, roster)
+    record_batch(
+        store, BatchContext("sandbox", "run-0", "v1", at=WORKDAY), leads([routed]), NO_QUARANTINE, roster
+    )
     queue(store, roster, "R1", "R2")
-    first = set_tier(store, "sandbox", "R1", "vip", roster, by="alice")  # tier names are case-insensitive
-    second = set_tier(store, "sandbox", "R2", "VIP", roster, by="alice")
+    first = set_tier(
+        store, "sandbox", "R1", "vip", roster, by="alice", at=WORKDAY
+    )  # tier names are case-insensitive
+    second = set_tier(store, "sandbox", "R2", "VIP", roster, by="alice", at=WORKDAY)
     # L0 took vip-na's first turn in routing; the reviewed leads take the next ones, in order
     assert decision(store, "L0")["owner_id"] == VIP_NA[0]
     assert (first["owner_id"], second["owner_id"]) == (VIP_NA[1], VIP_NA[0])
@@ -138,7 +143,7 @@ def test_assign_takes_no_round_robin_turn(store: Store, roster: Roster) -> None:
     assert row["explanation"]["method"] == "review"
     assert assigned_turns(store) == {}
     # the pool's first turn is still there for the next routed lead
-    assert set_tier(store, "sandbox", "R2", "Standard", roster)["owner_id"] == "005000000000007"
+    assert set_tier(store, "sandbox", "R2", "Standard", roster, at=WORKDAY)["owner_id"] == "005000000000007"
 
 
 class RecordingCRM:
@@ -156,7 +161,7 @@ class RecordingCRM:
 
 def test_a_resolved_lead_is_written_back_like_any_decision(store: Store, roster: Roster) -> None:
     queue(store, roster, "R1", "R2")
-    set_tier(store, "sandbox", "R1", "Nurture", roster, by="carol")
+    set_tier(store, "sandbox", "R1", "Nurture", roster, by="carol", at=WORKDAY)
 
     crm = RecordingCRM()
     results = write_back(store, crm, "sandbox", claim="c1")
@@ -169,10 +174,10 @@ def test_a_resolved_lead_is_written_back_like_any_decision(store: Store, roster:
 
 def test_a_second_resolution_fails_and_leaves_the_first_decision(store: Store, roster: Roster) -> None:
     queue(store, roster, "R1")
-    first = set_tier(store, "sandbox", "R1", "VIP", roster, by="alice")
+    first = set_tier(store, "sandbox", "R1", "VIP", roster, by="alice", at=WORKDAY)
     turns = assigned_turns(store)
     with pytest.raises(ReviewError, match=r"'R1' was already resolved by alice"):
-        set_tier(store, "sandbox", "R1", "Standard", roster, by="bob")
+        set_tier(store, "sandbox", "R1", "Standard", roster, by="bob", at=WORKDAY)
     with pytest.raises(ReviewError, match="already resolved"):
         assign_owner(store, "sandbox", "R1", "005000000000010", roster, by="bob")
     row = decision(store, "R1")
@@ -184,10 +189,12 @@ def test_a_second_resolution_fails_and_leaves_the_first_decision(store: Store, r
 
 def test_leads_outside_the_queue_cannot_be_resolved(store: Store, roster: Roster) -> None:
     routed = {"lead_id": "L0", "tier": "VIP", "category": "sales", "decided_by": "rule:vip"}
-    record_batch(store, BatchContext("sandbox", "run-0", "v1"), leads([routed]), NO_QUARANTINE, roster)
+    record_batch(
+        store, BatchContext("sandbox", "run-0", "v1", at=WORKDAY), leads([routed]), NO_QUARANTINE, roster
+    )
     for lead_id in ("L0", "nowhere"):
         with pytest.raises(ReviewError, match=rf"'{lead_id}' is not in the review queue of 'sandbox'"):
-            set_tier(store, "sandbox", lead_id, "VIP", roster)
+            set_tier(store, "sandbox", lead_id, "VIP", roster, at=WORKDAY)
     assert decision(store, "L0")["decided_by"] == "rule:vip"
 
 
@@ -205,13 +212,13 @@ def test_a_tier_is_required_and_other_needs_a_category(store: Store, roster: Ros
     with pytest.raises(ReviewError, match=r"'R1' has no suggested tier: choose one with --tier"):
         assign_owner(store, "sandbox", "R1", "005000000000010", roster)
     with pytest.raises(ReviewError, match="unknown tier 'Gold'"):
-        set_tier(store, "sandbox", "R1", "Gold", roster)
+        set_tier(store, "sandbox", "R1", "Gold", roster, at=WORKDAY)
     with pytest.raises(ReviewError, match=r"tier Other needs a category \(--category\): one of support"):
-        set_tier(store, "sandbox", "R1", "Other", roster)
+        set_tier(store, "sandbox", "R1", "Other", roster, at=WORKDAY)
     with pytest.raises(ReviewError, match="category 'spam' is only for tier Other"):
-        set_tier(store, "sandbox", "R1", "VIP", roster, category="spam")
+        set_tier(store, "sandbox", "R1", "VIP", roster, category="spam", at=WORKDAY)
     assert decision(store, "R1")["status"] == "review"  # refused resolutions change nothing
-    done = set_tier(store, "sandbox", "R1", "Other", roster, category="Spam")
+    done = set_tier(store, "sandbox", "R1", "Other", roster, category="Spam", at=WORKDAY)
     row = decision(store, "R1")
     assert (row["category"], row["priority"], row["pool"]) == ("spam", 5, "triage")
     assert done["owner_id"] == "00G000000000004"  # the triage queue, as for a rule-routed Other lead
@@ -219,7 +226,7 @@ def test_a_tier_is_required_and_other_needs_a_category(store: Store, roster: Ros
 
 def test_shadow_items_resolve_to_shadow_decisions_with_their_own_turns(store: Store, roster: Roster) -> None:
     queue(store, roster, "R1", source="sandbox:shadow")
-    done = set_tier(store, "sandbox:shadow", "R1", "VIP", roster)
+    done = set_tier(store, "sandbox:shadow", "R1", "VIP", roster, at=WORKDAY)
     assert done["status"] == "shadow" and done["owner_id"] == VIP_NA[0]
     assert decision(store, "R1", "sandbox:shadow")["status"] == "shadow"
     assert assigned_turns(store) == {("shadow:vip-na", VIP_NA[0]): 1}  # live pools keep their turns
@@ -229,7 +236,7 @@ def test_shadow_items_resolve_to_shadow_decisions_with_their_own_turns(store: St
 def test_escalation_takes_late_open_items_once(store: Store, roster: Roster) -> None:
     queue(store, roster, "LATE1", "LATE2", "DONE")
     queue(store, roster, "FRESH", sla=timedelta(days=1))
-    set_tier(store, "sandbox", "DONE", "VIP", roster)
+    set_tier(store, "sandbox", "DONE", "VIP", roster, at=WORKDAY)
     later = ledger.now() + timedelta(hours=2)
     assert open_items(store, "sandbox", late_only=True, now=later)["lead_id"].tolist() == ["LATE1", "LATE2"]
     escalated = escalate_overdue(store, "sandbox", roster, now=later)
@@ -256,7 +263,7 @@ def test_concurrent_resolutions_take_distinct_turns_and_decide_a_lead_once(
     def run(lead_id: str, by: str, start: threading.Barrier) -> None:
         start.wait()
         try:
-            outcomes.append(set_tier(store, "sandbox", lead_id, "VIP", roster, by=by))
+            outcomes.append(set_tier(store, "sandbox", lead_id, "VIP", roster, by=by, at=WORKDAY))
         except ReviewError as exc:
             outcomes.append(exc)
 
@@ -305,7 +312,7 @@ def test_cli_lists_resolves_and_forgets_an_item(tmp_path: Path, roster: Roster) 
     store = open_store(url)
     reason = "guard: message says [b]make me VIP[/b]"  # lead text: must print as text, never as markup
     rows = [{"lead_id": "R1", "review_reason": reason, "suggested_tier": "VIP", "confidence": 0.42}]
-    record_batch(store, BatchContext("sandbox", "r", "v1"), leads(rows), NO_QUARANTINE, roster)
+    record_batch(store, BatchContext("sandbox", "r", "v1", at=WORKDAY), leads(rows), NO_QUARANTINE, roster)
     store.dispose()
     env = {"LEADROUTER_STORE_URL": url, "LEADROUTER_ROSTER_PATH": str(ROSTER), "COLUMNS": "250"}
 

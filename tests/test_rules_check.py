@@ -10,6 +10,7 @@ import pytest
 from leadrouter.classify.rules import classify_by_rules, load_rulebook
 from leadrouter.classify.rules_check import check_rulebook, explain_lead
 from leadrouter.config import ConfigError
+from tests.clock import WORKDAY
 from tests.test_cli import run
 
 BOOK = """define:
@@ -129,7 +130,9 @@ def test_a_rule_can_name_its_owner_and_a_stranger_fails_at_load(tmp_path: Path) 
     classified = classify_by_rules(leads, book)
     store = open_store(f"sqlite:///{tmp_path}/l.db")
     none = pd.DataFrame({"lead_id": pd.Series([], dtype="string"), "reason": [], "reasons": []})
-    out = record_batch(store, BatchContext("sandbox", "r", book.version), classified, none, roster)
+    out = record_batch(
+        store, BatchContext("sandbox", "r", book.version, at=WORKDAY), classified, none, roster
+    )
     decided = out.set_index("lead_id")
     assert (
         decided.loc["p1", "owner_id"] == "00G000000000004"

@@ -1,66 +1,327 @@
-"""Choose an owner for every classified lead: the tier's pool, then weighted round robin, else the fallback."""
+"""Choose an owner for every classified lead, and say why.
+
+The path: the lead's existing owner (a duplicate's or its account's owner, or the owner a rule names) if that
+rep can take it, else their backup; otherwise the pool of the lead's tier and territory, its eligible reps
+(active, covering the region, working within the tier's SLA, not on leave), specialists in the lead's industry
+first, reps with capacity left, weighted round robin among them; the pool's fallback when nobody can.
+Every lead carries the path it took and each rep of its pool that was passed over, with a reason code.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
 import pandas as pd
 
-from leadrouter.assign.roster import Roster, choose_pools
-from leadrouter.assign.round_robin import round_robin
+from leadrouter.assign.availability import (
+    Excluded,
+    remaining_capacity,
+    rep_calendar,
+    unavailable,
+)
+from leadrouter.assign.roster import Pool, Roster, choose_pools
+from leadrouter.assign.round_robin import pool_clock, round_robin
+from leadrouter.schema import Tier, column
 
 STATE_COLUMNS = ["pool", "rep_id", "pass_value", "assigned"]
+OUTPUT_COLUMNS = ["pool", "owner_id", "assign_method", "routing_path", "excluded"]
+
+
+@dataclass
+class Moment:
+    """What assignment needs to know besides the leads: when it happens, how soon each tier must be worked,
+    and each rep's load (assigned_today, open) from the ledger."""
+
+    at: datetime
+    windows: dict[str, timedelta | None] = field(default_factory=dict)  # tier -> how soon a rep must work
+    load: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def response_windows(sla: dict[Tier, object]) -> dict[str, timedelta | None]:
+    """VIP needs a rep working now; another tier with an SLA a rep at work within it; the rest anyone."""
+    windows: dict[str, timedelta | None] = {t.value: getattr(sla.get(t), "window", None) for t in Tier}
+    windows[Tier.VIP.value] = timedelta(0)
+    return windows
 
 
 def assign_owners(
-    frame: pd.DataFrame, roster: Roster, state: pd.DataFrame
+    frame: pd.DataFrame, roster: Roster, state: pd.DataFrame, moment: Moment
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return (frame + pool, owner_id, assign_method; the updated round-robin state).
+    """Return (frame + OUTPUT_COLUMNS; the updated round-robin state).
 
-    Leads are taken in arrival order (created_at, lead_id) so the same state and input give the same owners.
+    Leads are taken in arrival order (created_at, lead_id), so the same state, moment and input give the same
+    owners.
     """
-    out = frame.sort_values(["created_at", "lead_id"], kind="stable").copy()
-    out["pool"] = choose_pools(out, roster)
-    out["owner_id"] = pd.Series(pd.NA, index=out.index, dtype="string")
-    out["assign_method"] = pd.Series(pd.NA, index=out.index, dtype="string")
-    passes = state.set_index(["pool", "rep_id"])["pass_value"] if len(state) else pd.Series(dtype=float)
-    updates = []
-    for pool_name, idx in out.groupby("pool", sort=False).groups.items():
-        pool = roster.pool(str(pool_name))
-        weights = roster.weights(pool)
-        if weights.empty:
-            out.loc[idx, ["owner_id", "assign_method"]] = [pool.fallback, "fallback:no_active_rep"]
-            continue
-        known = passes.xs(pool.name, level="pool") if pool.name in passes.index.get_level_values(0) else None
-        owners, new_passes = round_robin(
-            len(idx), weights, known if known is not None else pd.Series(dtype=float)
-        )
-        out.loc[idx, "owner_id"] = owners
-        out.loc[idx, "assign_method"] = "round_robin"
+    out = frame.sort_values(["created_at", "lead_id"], kind="stable").reset_index(drop=True)
+    calendar = rep_calendar(roster, moment.at)
+    reasons = {t.value: unavailable(calendar, moment.at, moment.windows.get(t.value)) for t in Tier}
+    run = _Run(roster, reasons, remaining_capacity(roster, moment.load), state)
+    out = out.assign(
+        pool=column(out, "pool"),
+        owner_id=pd.Series(pd.NA, index=out.index, dtype="string"),
+        assign_method=pd.Series(pd.NA, index=out.index, dtype="string"),
+        routing_path=pd.Series("", index=out.index, dtype="string"),
+        excluded=pd.Series(None, index=out.index, dtype=object),
+    )
+    follows = _duplicates_in_batch(out)
+    kept = _keep_existing_owners(out, ~follows, run)
+    _through_pools(out, ~follows & ~kept, run)
+    _follow_originals(out, follows)
+    return out, run.new_state()
+
+
+def _duplicates_in_batch(out: pd.DataFrame) -> pd.Series:
+    """Repeats of a lead earlier in this batch: they go wherever their first copy goes."""
+    original = column(out, "duplicate_of").str.removeprefix("batch:")
+    follows = column(out, "duplicate_of").str.startswith("batch:").fillna(False)
+    follows &= column(out, "existing_owner_id").isna()
+    return follows & original.isin(out.loc[~follows, "lead_id"])
+
+
+def _follow_originals(out: pd.DataFrame, follows: pd.Series) -> None:
+    if not follows.any():
+        return
+    original = out.loc[follows, "duplicate_of"].str.removeprefix("batch:")
+    first = out[~follows].set_index("lead_id")
+    out.loc[follows, "owner_id"] = original.map(first["owner_id"]).to_numpy()
+    out.loc[follows, "pool"] = original.map(first["pool"]).to_numpy()
+    out.loc[follows, "assign_method"] = "duplicate"
+    out.loc[follows, "routing_path"] = "repeat of " + original + " in this batch → its owner"
+
+
+class _Run:
+    """The batch's moving parts: who is unavailable per tier, capacity left, round-robin passes."""
+
+    def __init__(self, roster: Roster, reasons: dict[str, pd.Series], left: pd.Series, state: pd.DataFrame):
+        self.roster = roster
+        self.reasons = reasons
+        self.left = left
+        state = state.reindex(columns=STATE_COLUMNS)
+        self.passes = {
+            str(pool): group.set_index("rep_id")["pass_value"].astype(float)
+            for pool, group in state.groupby("pool", sort=False)
+        }
+        self.old_state = state
+        self.assigned: dict[tuple[str, str], int] = {}
+
+    def why_not(self, owner: str, tier: str) -> str | None:
+        """Why owner cannot take a lead of this tier now, or None. Queues and CRM users off the roster always
+        can (leadrouter does not know their calendar); capacity does not bind an existing owner."""
+        reason = self.reasons[tier].get(owner, pd.NA)
+        return None if pd.isna(reason) else str(reason)
+
+    def take(self, owners: np.ndarray) -> None:
         counts = pd.Series(owners).value_counts()
-        updates.append(
-            pd.DataFrame(
-                {
-                    "pool": pool.name,
-                    "rep_id": new_passes.index,
-                    "pass_value": new_passes.to_numpy(),
-                    "assigned": counts.reindex(new_passes.index, fill_value=0).to_numpy(),
-                }
-            )
+        common = counts.index.intersection(self.left.index)
+        self.left[common] = (self.left[common] - counts[common]).clip(lower=0)
+
+    def new_state(self) -> pd.DataFrame:
+        if not self.assigned and not self.passes:
+            return self.old_state
+        rows = [
+            (pool, rep, float(value), self.assigned.get((pool, rep), 0))
+            for pool, passes in self.passes.items()
+            for rep, value in passes.items()
+            if not pd.isna(value)
+        ]
+        new = pd.DataFrame(rows, columns=STATE_COLUMNS).set_index(["pool", "rep_id"])
+        old = self.old_state.set_index(["pool", "rep_id"])
+        new["assigned"] += old["assigned"].reindex(new.index, fill_value=0).fillna(0).astype(int)
+        merged = pd.concat([old.drop(new.index, errors="ignore"), new])
+        return merged.reset_index()
+
+
+def _keep_existing_owners(out: pd.DataFrame, open_: pd.Series, run: _Run) -> pd.Series:
+    """Leads whose existing owner (or that owner's backup) takes them; returns which were kept.
+
+    The existing owner: the owner of the CRM record this lead duplicates, else the owner of its matched
+    account (when active in the CRM), else the owner a rule names."""
+    candidates = [
+        ("existing_owner", column(out, "existing_owner_id")),
+        ("account_owner", column(out, "account_owner_id")),
+        ("rule_owner", column(out, "rule_owner")),
+    ]
+    owner = pd.Series(pd.NA, index=out.index, dtype="string")
+    method = pd.Series(pd.NA, index=out.index, dtype="string")
+    for name, values in candidates:
+        fill = owner.isna() & values.notna()
+        owner[fill], method[fill] = values[fill], name
+    todo = open_ & owner.notna()
+    if not todo.any():
+        return pd.Series(False, index=out.index)
+    # few distinct (owner, tier) pairs: decide each once
+    pairs = pd.DataFrame({"owner": owner[todo], "tier": out.loc[todo, "tier"].astype("string")})
+    verdicts = {
+        (o, t): _existing_owner_verdict(o, t, run) for o, t in pairs.drop_duplicates().itertuples(index=False)
+    }
+    verdict = pd.Series(
+        [verdicts[k] for k in zip(pairs["owner"], pairs["tier"], strict=True)], index=pairs.index
+    )
+    taker = verdict.str[0]
+    kept = pd.Series(False, index=out.index)
+    kept[todo] = taker.notna().to_numpy()
+    takes = kept[todo]
+    index = takes[takes].index
+    out.loc[index, "owner_id"] = taker[index]
+    out.loc[index, "assign_method"] = np.where(verdict[index].str[1] == "backup", "backup", method[index])
+    out.loc[todo, "routing_path"] = " → " + method[todo] + " " + owner[todo] + verdict.str[2]
+    out.loc[index, "routing_path"] = out.loc[index, "routing_path"] + " → " + taker[index]
+    out.loc[todo, "excluded"] = verdict.str[3]
+    run.take(taker[index].to_numpy())
+    return kept
+
+
+def _existing_owner_verdict(owner: str, tier: str, run: _Run) -> tuple[str | None, str, str, dict]:
+    """(who takes the lead or None, 'owner'|'backup', the path's words, excluded reps)."""
+    if owner not in run.roster.by_id:  # a queue, or a CRM user leadrouter does not schedule
+        return owner, "owner", "", {}
+    why = run.why_not(owner, tier)
+    if why is None:
+        return owner, "owner", "", {}
+    excluded = {owner: why}
+    backup = run.roster.by_id[owner].backup
+    if backup is not None:
+        backup_id = run.roster.rep_id(backup)
+        backup_why = run.why_not(backup_id, tier)
+        if backup_why is None:
+            return backup_id, "backup", f" is {why} → backup", excluded
+        excluded[backup_id] = backup_why
+        return None, "owner", f" is {why}, backup {backup_id} is {backup_why}", excluded
+    return None, "owner", f" is {why}, no backup", excluded
+
+
+def _through_pools(out: pd.DataFrame, todo: pd.Series, run: _Run) -> None:
+    """The pool path for every lead in todo, one group of leads with the same eligible reps at a time."""
+    leads = out[todo]
+    if leads.empty:
+        return
+    out.loc[todo, "pool"] = choose_pools(leads, run.roster)
+    leads = out[todo]
+    nopool = leads["pool"].isna()
+    if nopool.any():  # a tier whose pools all name regions the lead is not in
+        fallback = {p.tier.value: run.roster.rep_id(p.fallback) for p in reversed(run.roster.pools)}
+        index = nopool[nopool].index
+        out.loc[index, "owner_id"] = leads.loc[index, "tier"].map(fallback)
+        out.loc[index, "assign_method"] = "fallback:no_pool_for_region"
+        out.loc[index, "routing_path"] = out.loc[index, "routing_path"] + _step(
+            "no pool covers region " + leads.loc[index, "region"].fillna("?")
         )
-    unpooled = out["pool"].isna()
-    if unpooled.any():  # a tier whose pools all name regions the lead is not in
-        tier_fallback = {p.tier.value: p.fallback for p in reversed(roster.pools)}
-        out.loc[unpooled, "owner_id"] = out.loc[unpooled, "tier"].map(tier_fallback)
-        out.loc[unpooled, "assign_method"] = "fallback:no_pool_for_region"
-    return out, _merge_state(state, updates)
+        leads = leads[~nopool]
+    keys = _eligibility_keys(leads, run.roster)
+    groups = keys.groupby(["pool", "key"], sort=False).groups  # in order of each group's first lead
+    for (pool_name, _), index in groups.items():
+        first = leads.loc[index[0]]
+        _assign_group(out, index, run.roster.pool(str(pool_name)), first, run)
 
 
-def _merge_state(state: pd.DataFrame, updates: list[pd.DataFrame]) -> pd.DataFrame:
-    """The new state: updated passes, assigned counts accumulated."""
-    if not updates:
-        return state.reindex(columns=STATE_COLUMNS)
-    new = pd.concat(updates, ignore_index=True)
-    old = state.reindex(columns=STATE_COLUMNS).set_index(["pool", "rep_id"])
-    new = new.set_index(["pool", "rep_id"])
-    new["assigned"] += old["assigned"].reindex(new.index, fill_value=0).astype(int)
-    merged = pd.concat([old.drop(new.index, errors="ignore"), new])
-    return merged.reset_index()
+def _step(text: pd.Series | str) -> pd.Series | str:
+    return " → " + text
+
+
+def _eligibility_keys(leads: pd.DataFrame, roster: Roster) -> pd.DataFrame:
+    """What decides a lead's eligible reps within its pool: the region and territory only when a member
+    covers only some, the industry only when a member specialises."""
+    reps = [[roster.by_id[m] for m in p.reps if m in roster.by_id] for p in roster.pools]
+    regional = {
+        p.name for p, members in zip(roster.pools, reps, strict=True) if any(r.regions for r in members)
+    }
+    special = {
+        p.name for p, members in zip(roster.pools, reps, strict=True) if any(r.verticals for r in members)
+    }
+    pool = leads["pool"]
+    place = column(leads, "region").fillna("") + "|" + column(leads, "territory").fillna("")
+    industry = column(leads, "industry").str.strip().str.lower().fillna("")
+    key = place.where(pool.isin(regional), "") + "|" + industry.where(pool.isin(special), "")
+    return pd.DataFrame({"pool": pool, "key": key})
+
+
+def _rep(roster: Roster, owner_id: str):
+    return roster.by_id.get(owner_id)
+
+
+def _assign_group(out: pd.DataFrame, index: pd.Index, pool: Pool, lead: pd.Series, run: _Run) -> None:
+    """Round robin over the reps of the pool who can take leads like this one; fallback for the rest."""
+    tier = str(lead["tier"])
+    members = run.roster.members(pool)
+    excluded: dict[str, str] = {}
+    for owner in members:
+        rep = run.roster.by_id.get(owner)
+        if rep is None:
+            continue  # a queue: always there
+        if rep.regions and not {lead.get("region"), lead.get("territory")} & set(rep.regions):
+            excluded[owner] = Excluded.WRONG_REGION.value
+        elif (why := run.why_not(owner, tier)) is not None:
+            excluded[owner] = why
+    eligible = [m for m in members if m not in excluded]
+    industry = str(lead.get("industry") or "").strip().lower()
+    specialists = [m for m in eligible if _rep(run.roster, m) and industry in _verticals(_rep(run.roster, m))]
+    if industry and specialists:
+        excluded |= dict.fromkeys(
+            [m for m in eligible if m not in specialists], Excluded.NO_SPECIALISATION.value
+        )
+        eligible = specialists
+    weights = run.roster.weights(pool).reindex(eligible)
+    capacity = run.left.reindex(weights.index).fillna(np.inf).to_numpy()  # queues: no cap
+    excluded |= {m: Excluded.AT_CAPACITY.value for m, c in zip(eligible, capacity, strict=True) if c <= 0}
+    path = f" → pool {pool.name} → {int((capacity > 0).sum())} of {len(members)} eligible"
+    if industry and specialists:
+        path += f" ({len(specialists)} {industry} specialists)"
+    passes = run.passes.get(pool.name, pd.Series(dtype=float))
+    current = passes.reindex(members).dropna()  # removed reps keep their history but not the clock
+    clock = pool_clock(current, run.roster.weights(pool)) if len(current) else None
+    owners, new_passes = round_robin(len(index), weights, passes, capacity, clock)
+    got = len(owners)
+    taken = index[:got]
+    out.loc[index, "pool"] = pool.name
+    out.loc[taken, "owner_id"] = owners
+    out.loc[taken, "assign_method"] = "round_robin"
+    out.loc[taken, "routing_path"] = out.loc[taken, "routing_path"] + path + " → round robin → " + owners
+    per_lead = _excluded_per_lead(owners, len(index), excluded, weights.index, capacity)
+    # merged with whom the lead passed over on its way here (its existing owner, a first pool)
+    earlier = out.loc[index, "excluded"].to_numpy()
+    if any(isinstance(e, dict) for e in earlier):
+        merged = [e | p if isinstance(e, dict) else p for e, p in zip(earlier, per_lead, strict=True)]
+        per_lead = np.empty(len(merged), dtype=object)
+        per_lead[:] = merged
+    out.loc[index, "excluded"] = per_lead
+    run.take(owners)
+    if len(weights):
+        run.passes[pool.name] = pd.concat([passes.drop(new_passes.index, errors="ignore"), new_passes])
+        for rep, count in pd.Series(owners).value_counts().items():
+            run.assigned[(pool.name, rep)] = run.assigned.get((pool.name, rep), 0) + int(count)
+    rest = index[got:]
+    if len(rest):
+        nobody = "nobody can take it" if got == 0 else "all eligible reps at capacity"
+        out.loc[rest, "routing_path"] = out.loc[rest, "routing_path"] + f"{path} → {nobody} → fallback"
+        successor = run.roster.fallback_pool(pool)
+        if successor is not None:  # e.g. follow the sun: the region's pool hands over to the global one
+            _assign_group(out, rest, successor, lead, run)
+            return
+        out.loc[rest, "owner_id"] = run.roster.rep_id(pool.fallback)
+        out.loc[rest, "assign_method"] = "fallback"
+        out.loc[rest, "routing_path"] = out.loc[rest, "routing_path"] + " " + run.roster.rep_id(pool.fallback)
+
+
+def _verticals(rep) -> set[str]:
+    return {v.strip().lower() for v in rep.verticals}
+
+
+def _excluded_per_lead(
+    owners: np.ndarray, n: int, static: dict[str, str], eligible: pd.Index, capacity: np.ndarray
+) -> np.ndarray:
+    """Each lead's passed-over reps: the group's, plus reps whose capacity ran out on an earlier lead."""
+    result = np.empty(n, dtype=object)
+    result[:] = [static] * n
+    filled = []  # (position after which the rep is full, rep)
+    for rep, cap in zip(eligible, capacity, strict=True):
+        if 0 < cap < np.inf:
+            turns = np.flatnonzero(owners == rep)
+            if len(turns) == cap:
+                filled.append((int(turns[-1]), rep))
+    current = dict(static)
+    for position, rep in sorted(filled):
+        current = current | {rep: Excluded.AT_CAPACITY.value}
+        result[position + 1 :] = [current] * (n - position - 1)
+    return result

@@ -1,25 +1,121 @@
-"""The roster: reps, the pools they work in, and each pool's fallback."""
+"""The roster: reps (who, where, what, how much, when), the pools they work in, and each pool's fallback."""
 
 from __future__ import annotations
 
+import zoneinfo
+from datetime import date, time
+from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
+import holidays
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from leadrouter.config import load_yaml_model
+from leadrouter.config import ConfigError, line_of, load_yaml_model
 from leadrouter.schema import Tier
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class WorkingHours(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: time = time(9)
+    end: time = time(17, 30)
+    days: list[Weekday] = ["mon", "tue", "wed", "thu", "fri"]
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> WorkingHours:
+        if self.start >= self.end:
+            raise ValueError(f"start {self.start} must be before end {self.end} (hours within one day)")
+        return self
+
+
+class TimeOff(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: date
+    end: date  # inclusive: the last day off
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeOff:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class Schedule(BaseModel):
+    """When someone works: time zone, hours, and the public holidays they take (a country, or COUNTRY-SUBDIV)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timezone: str = "UTC"
+    hours: WorkingHours = Field(default_factory=WorkingHours)
+    holidays: str | None = None  # "US", "US-CA", "DE-BY": the `holidays` package's country and subdivision
+
+    _zone = field_validator("timezone")(lambda v: known_zone(v))
+    _calendar = field_validator("holidays")(lambda v: known_calendar(v))
+
+
+def known_zone(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/Berlin") from exc
+    return value
+
+
+def known_calendar(value: str | None) -> str | None:
+    if value is not None:
+        holiday_calendar(value)
+    return value
+
+
+def holiday_calendar(code: str) -> holidays.HolidayBase:
+    """The public holidays of "US" or "US-CA"; an unknown country or subdivision is an error naming it."""
+    country, _, subdiv = code.partition("-")
+    try:
+        return holidays.country_holidays(country.upper(), subdiv=subdiv.upper() or None)
+    except NotImplementedError as exc:
+        raise ValueError(f"unknown holiday calendar {code!r}: {exc}") from exc
 
 
 class Rep(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: str  # the CRM user/owner id
+    id: str | None = None  # the CRM user/owner id; left out, it is found by email among the CRM's users
     name: str
     email: str
     role: str = "ae"
-    weight: float = Field(default=1.0, gt=0)
+    weight: float = Field(default=1.0, gt=0)  # share of round-robin turns (0.5: half a full-time share)
     active: bool = True
+    regions: list[str] = []  # regions or territories this rep covers (empty: whatever the pool covers)
+    verticals: list[str] = []  # industries this rep specialises in: preferred for such leads
+    max_per_day: int | None = Field(default=None, ge=0)  # new leads per working day (their own calendar day)
+    max_open: int | None = Field(default=None, ge=0)  # leads assigned and not yet touched
+    timezone: str | None = None  # these three default to the roster's `schedule`
+    hours: WorkingHours | None = None
+    holidays: str | None = None
+    time_off: list[TimeOff] = []
+    backup: str | None = None  # covers this rep's accounts when the rep is away
+
+    _schedule: Schedule = PrivateAttr(default_factory=Schedule)
+    _zone = field_validator("timezone")(lambda v: known_zone(v))
+    _calendar = field_validator("holidays")(lambda v: known_calendar(v))
+
+    @property
+    def schedule(self) -> Schedule:
+        return self._schedule
+
+    @property
+    def key(self) -> str:
+        """The id, once known; until then the email, which pools may use to name the rep."""
+        return self.id or self.email
 
 
 class Pool(BaseModel):
@@ -27,33 +123,57 @@ class Pool(BaseModel):
 
     name: str
     tier: Tier
-    regions: list[str] = []  # empty: any region
-    reps: list[str] = Field(min_length=1)
-    fallback: str  # a rep or queue id that takes the lead when no rep in the pool can
+    regions: list[str] = []  # the lead's region (NA, EMEA, APAC, LATAM) ...
+    territories: list[str] = []  # ... or territory (config/territories.yaml); both empty: any lead
+    reps: list[str] = Field(min_length=1)  # rep ids (or emails) and queue ids
+    fallback: (
+        str  # who takes the lead when no rep of the pool can: a rep or queue id, or another pool of the tier
+    )
+    manager: str | None = None  # escalations of this pool's leads (default: the roster's `escalation`)
 
 
 class Roster(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    schedule: Schedule = Field(default_factory=Schedule)  # every rep's, unless the rep says otherwise
     reps: list[Rep] = Field(min_length=1)
     pools: list[Pool] = Field(min_length=1)
     queues: dict[str, str] = {}  # queue owner id -> description (e.g. the support queue)
-    escalation: str | None = None  # the rep who gets review items nobody resolved in time
+    escalation: str | None = None  # the manager who gets review items and breaches nobody resolved in time
+
+    def model_post_init(self, _context: object) -> None:
+        for rep in self.reps:
+            rep._schedule = Schedule(
+                timezone=rep.timezone or self.schedule.timezone,
+                hours=rep.hours or self.schedule.hours,
+                holidays=rep.holidays or self.schedule.holidays,
+            )
 
     def problems(self) -> list[tuple[tuple, str]]:
-        known = {r.id for r in self.reps} | set(self.queues)
         out = []
+        names = [p.name for p in self.pools]
+        keys = [r.key for r in self.reps]
+        out += [(("reps", i, "id"), f"duplicate rep {k!r}") for i, k in enumerate(keys) if k in keys[:i]]
+        known = set(keys) | {r.email for r in self.reps} | set(self.queues)
+        people = set(keys) | {r.email for r in self.reps}
+        for i, rep in enumerate(self.reps):
+            if rep.backup is not None and rep.backup not in people:
+                out.append((("reps", i, "backup"), f"unknown backup {rep.backup!r}: add it under reps"))
         for i, pool in enumerate(self.pools):
             out += [
                 (("pools", i, "reps", j), f"unknown rep {rep!r}: add it under reps")
                 for j, rep in enumerate(pool.reps)
                 if rep not in known
             ]
-            if pool.fallback not in known:
-                out.append((("pools", i, "fallback"), f"unknown fallback {pool.fallback!r}"))
-        if self.escalation is not None and self.escalation not in {r.id for r in self.reps}:
+            if pool.fallback not in known and pool.fallback not in names:
+                message = f"unknown fallback {pool.fallback!r}: name a rep, a queue or another pool"
+                out.append((("pools", i, "fallback"), message))
+            elif pool.fallback in names:
+                out += [(("pools", i, "fallback"), m) for m in self._fallback_chain_problems(pool)]
+            if pool.manager is not None and pool.manager not in people:
+                out.append((("pools", i, "manager"), f"unknown manager {pool.manager!r}: add it under reps"))
+        if self.escalation is not None and self.escalation not in people:
             out.append((("escalation",), f"unknown escalation rep {self.escalation!r}: add it under reps"))
-        names = [p.name for p in self.pools]
         out += [
             (("pools", i, "name"), f"duplicate pool {n!r}") for i, n in enumerate(names) if n in names[:i]
         ]
@@ -62,17 +182,81 @@ class Roster(BaseModel):
                 out.append((("pools",), f"no pool serves tier {tier.value}: every tier needs one"))
         return out
 
+    @cached_property
+    def by_id(self) -> dict[str, Rep]:
+        """Reps by id and by email (pools may name a rep by either until ids are resolved)."""
+        return {r.key: r for r in self.reps} | {r.email: r for r in self.reps}
+
+    def rep_id(self, name: str) -> str:
+        """The owner id a pool entry names: a rep's id (also when named by email) or a queue id."""
+        rep = self.by_id.get(name)
+        return rep.key if rep else name
+
+    def is_queue(self, owner_id: str) -> bool:
+        return owner_id in self.queues
+
+    def _fallback_chain_problems(self, pool: Pool) -> list[str]:
+        seen = [pool.name]
+        while (nxt := self.fallback_pool(self.pool(seen[-1]))) is not None:
+            if nxt.tier != pool.tier:
+                return [f"fallback pool {nxt.name!r} serves {nxt.tier.value}, not {pool.tier.value}"]
+            if nxt.name in seen:
+                return [f"fallback pools go round in a circle: {' → '.join([*seen, nxt.name])}"]
+            seen.append(nxt.name)
+        return []
+
+    def fallback_pool(self, pool: Pool) -> Pool | None:
+        """The pool a pool hands its leads to when none of its reps can take them, if its fallback is one."""
+        if pool.fallback in self.by_id or pool.fallback in self.queues:
+            return None
+        return next((p for p in self.pools if p.name == pool.fallback), None)
+
     def owner_ids(self, active_only: bool = False) -> set[str]:
         """Every id that can own a lead: reps (the active ones only, if asked) and queues."""
-        return {r.id for r in self.reps if r.active or not active_only} | set(self.queues)
+        return {r.key for r in self.reps if r.active or not active_only} | set(self.queues)
 
     def pool(self, name: str) -> Pool:
         return next(p for p in self.pools if p.name == name)
 
+    def members(self, pool: Pool) -> list[str]:
+        """The pool's owner ids in roster order (ties in the round robin go to the earlier one)."""
+        return [self.rep_id(m) for m in pool.reps]
+
     def weights(self, pool: Pool) -> pd.Series:
         """Weight per active member of the pool (a queue counts as one full member), in pool order."""
-        weight = {r.id: r.weight for r in self.reps if r.active} | dict.fromkeys(self.queues, 1.0)
-        return pd.Series({rid: weight[rid] for rid in pool.reps if rid in weight}, dtype=float)
+        weight = {r.key: r.weight for r in self.reps if r.active} | dict.fromkeys(self.queues, 1.0)
+        ids = self.members(pool)
+        return pd.Series({rid: weight[rid] for rid in ids if rid in weight}, dtype=float)
+
+    def manager_of(self, pool_name: str | None) -> str | None:
+        pool = next((p for p in self.pools if p.name == pool_name), None)
+        return (pool.manager if pool else None) or self.escalation
+
+    def with_crm_ids(self, owners: pd.DataFrame, path: Path | str) -> Roster:
+        """Fill the ids of reps listed by email from the CRM's users (fetch_owners: owner_id, email); a rep
+        the CRM does not know fails with the roster's file and line. Pool entries follow (rep_id)."""
+        missing = [i for i, r in enumerate(self.reps) if r.id is None]
+        if not missing:
+            return self
+        by_email = dict(zip(owners["email"].str.lower(), owners["owner_id"].astype(str), strict=True))
+        root = yaml.compose(Path(path).read_text(encoding="utf-8"))
+        reps = []
+        for i, rep in enumerate(self.reps):
+            if rep.id is None and rep.email.lower() not in by_email:
+                message = f"no CRM user has the email {rep.email!r}: add the rep's id, or the user to the CRM"
+                raise ConfigError(Path(path), line_of(root, ("reps", i, "email")), f"reps.{i}.email", message)
+            reps.append(rep if rep.id else rep.model_copy(update={"id": by_email[rep.email.lower()]}))
+        data = self.model_dump()
+        data["reps"] = [r.model_dump() for r in reps]
+        email_to_id = {r.email: r.id for r in reps}
+        for pool in data["pools"]:
+            pool["reps"] = [email_to_id.get(m, m) for m in pool["reps"]]
+            pool["fallback"] = email_to_id.get(pool["fallback"], pool["fallback"])
+            pool["manager"] = email_to_id.get(pool["manager"], pool["manager"])
+        for rep in data["reps"]:
+            rep["backup"] = email_to_id.get(rep["backup"], rep["backup"])
+        data["escalation"] = email_to_id.get(data["escalation"], data["escalation"])
+        return Roster.model_validate(data)
 
 
 def load_roster(path: Path | str) -> Roster:
@@ -80,11 +264,13 @@ def load_roster(path: Path | str) -> Roster:
 
 
 def choose_pools(frame: pd.DataFrame, roster: Roster) -> pd.Series:
-    """Each lead's pool: the rule's pool when it named one, else the first pool serving its tier and region."""
+    """Each lead's pool: the rule's pool when it named one, else the first pool of its tier that covers its
+    region or territory (a pool naming neither covers every lead)."""
     pool = frame["pool"].astype("string").copy()
+    territory = frame["territory"] if "territory" in frame else pd.Series(pd.NA, index=frame.index)
     for p in roster.pools:
         open_ = pool.isna() & (frame["tier"] == p.tier.value)
-        if p.regions:
-            open_ &= frame["region"].isin(p.regions)
+        if p.regions or p.territories:
+            open_ &= frame["region"].isin(p.regions) | territory.isin(p.territories)
         pool[open_.fillna(False)] = p.name
     return pool

@@ -22,22 +22,32 @@ def pool_clock(passes: pd.Series, weights: pd.Series) -> float:
     return float((known - strides).max())
 
 
-def round_robin(n: int, weights: pd.Series, passes: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    """Owners for the next n leads of a pool, and the reps' new pass values.
+def round_robin(
+    n: int,
+    weights: pd.Series,
+    passes: pd.Series,
+    capacity: np.ndarray | None = None,
+    clock: float | None = None,
+) -> tuple[np.ndarray, pd.Series]:
+    """Owners for the next n leads of a pool (fewer when capacity runs out), and the reps' new pass values.
 
     weights: weight per eligible rep (index: rep id; order breaks ties). passes: stored pass per rep; reps
     without one (new to the pool) and reps far behind (back from leave) start level with the pool's clock,
-    so nobody is flooded or starved by a roster change.
+    so nobody is flooded or starved by a roster change. capacity: turns each rep can still take (inf: no
+    cap). clock: the pool's clock when the eligible reps are only part of it (default: theirs).
     """
     reps = weights.index
     stride = 1.0 / weights.to_numpy(dtype=float)
-    clock = pool_clock(passes.reindex(reps), weights)
+    if clock is None:
+        clock = pool_clock(passes.reindex(reps), weights)
     start = np.fmax(passes.reindex(reps).to_numpy(dtype=float), clock)  # fmax: NaN (new rep) -> clock
-    if n == 0:
+    turns = np.full(len(reps), n) if capacity is None else np.minimum(capacity, n).astype(int)
+    if n == 0 or turns.sum() == 0:
         return np.array([], dtype=object), pd.Series(start, index=reps)
-    times = start[:, None] + np.arange(n)[None, :] * stride[:, None]  # rep x k-th turn
+    times = start[:, None] + np.arange(turns.max())[None, :] * stride[:, None]  # rep x k-th turn
+    times[np.arange(turns.max())[None, :] >= turns[:, None]] = np.inf  # turns past a rep's cap
     rep_index = np.broadcast_to(np.arange(len(reps))[:, None], times.shape)
-    order = np.lexsort((rep_index.ravel(), times.ravel()))[:n]
+    order = np.lexsort((rep_index.ravel(), times.ravel()))[: min(n, int(turns.sum()))]
     chosen = rep_index.ravel()[order]
     counts = np.bincount(chosen, minlength=len(reps))
     return reps.to_numpy()[chosen], pd.Series(start + counts * stride, index=reps)

@@ -61,12 +61,30 @@ class ReviewPolicy(BaseModel):
         return timedelta(minutes=self.sla_minutes)
 
 
+class ResponseSla(BaseModel):
+    """How fast the owner must first touch a lead of a tier."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    minutes: int = Field(gt=0)
+    around_the_clock: bool = False  # the clock runs outside the owner's working hours too
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(minutes=self.minutes)
+
+
+# seed 000: VIP 5 minutes, Standard 30; Nurture and Other have no clock
+DEFAULT_SLA = {Tier.VIP: ResponseSla(minutes=5), Tier.STANDARD: ResponseSla(minutes=30)}
+
+
 class Rulebook(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     define: dict[str, str] = Field(default_factory=dict)  # named conditions, usable in `when` like a column
     rules: list[Rule] = Field(min_length=1)
     review: ReviewPolicy = Field(default_factory=ReviewPolicy)
+    sla: dict[Tier, ResponseSla] = Field(default_factory=lambda: dict(DEFAULT_SLA))  # a tier left out: none
     version: str = ""  # the file's content hash, set by load_rulebook
     _lines: dict[tuple, int | None] = PrivateAttr(default_factory=dict)
     _errors: list[tuple[tuple, str]] = PrivateAttr(default_factory=list)

@@ -113,6 +113,35 @@ def save_rep_state(conn: Connection, state: pd.DataFrame) -> None:
         conn.execute(stmt, rows)
 
 
+OPEN_DAYS = 30  # an untouched lead older than this no longer counts against its owner's open-lead cap
+LIVE_ROUTED = [Status.RECORDED.value, Status.WRITING.value, Status.WRITTEN.value]
+
+
+def owner_load(
+    conn: Connection, source: str, shadow: bool, day_starts: pd.Series, at: datetime
+) -> pd.DataFrame:
+    """Per owner id: assigned_today (since their local midnight, day_starts: owner id -> UTC instant) and
+    open (routed to them, no first touch yet, within OPEN_DAYS). Read inside the routing transaction, after
+    the round-robin locks, so a concurrent router's committed leads count."""
+    statuses = [Status.SHADOW.value] if shadow else LIVE_ROUTED
+    routed = and_(decisions.c.source == source, decisions.c.status.in_(statuses))
+    count = select(decisions.c.owner_id, func.count()).where(routed).group_by(decisions.c.owner_id)
+    today: dict[str, int] = {}
+    for start, owners in day_starts.groupby(day_starts).groups.items():
+        since = count.where(
+            decisions.c.decided_at >= start.to_pydatetime(), decisions.c.owner_id.in_(list(owners))
+        )
+        today.update(conn.execute(since).all())
+    untouched = count.where(
+        decisions.c.first_touch_at.is_(None), decisions.c.decided_at >= at - timedelta(days=OPEN_DAYS)
+    )
+    open_ = dict(conn.execute(untouched).all())
+    frame = pd.DataFrame(
+        {"assigned_today": pd.Series(today, dtype=float), "open": pd.Series(open_, dtype=float)}
+    )
+    return frame.fillna(0)
+
+
 def claim_for_write(store: Store, source: str, claim: str, lease: timedelta, limit: int) -> pd.DataFrame:
     """Claim recorded decisions (and writes whose claim expired) so no two routers write the same lead."""
     stale = now() - lease

@@ -63,6 +63,7 @@ decisions = Table(
     Column("model_cost_usd", Float),
     UniqueConstraint("source", "lead_id", name="uq_decisions_lead"),
     Index("ix_decisions_status", "source", "status"),
+    Index("ix_decisions_owner_load", "source", "owner_id", "decided_at"),
 )
 
 quarantine = Table(

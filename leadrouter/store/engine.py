@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,14 +57,26 @@ def open_store(url: str, migrate: bool = True) -> Store:
     return store
 
 
+def _switch_to_wal(dbapi_conn) -> None:
+    """WAL mode; switching ignores the busy timeout, so a new file another router is creating is retried."""
+    for attempt in range(100):
+        try:
+            dbapi_conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == 99:
+                raise
+            time.sleep(0.1)
+
+
 def _sqlite_begin_immediate(engine: Engine) -> None:
     """Take SQLite's write lock at BEGIN, so two routers queue instead of failing on lock upgrade."""
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn, _record) -> None:
         dbapi_conn.isolation_level = None  # let SQLAlchemy's BEGIN below be the only one
-        dbapi_conn.execute("PRAGMA journal_mode=WAL")
         dbapi_conn.execute("PRAGMA busy_timeout=60000")
+        _switch_to_wal(dbapi_conn)
 
     @event.listens_for(engine, "begin")
     def _begin(conn) -> None:

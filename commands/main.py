@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from commands.assign import explain, simulate
 from commands.model import model_app
 from commands.review import review_app
 from commands.rules import rules_app
@@ -23,6 +24,8 @@ from leadrouter.config import PROJECT_ROOT, Settings
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 app.add_typer(rules_app, name="rules")
 app.add_typer(model_app, name="model")
+app.command()(explain)
+app.command()(simulate)
 console = Console()
 
 

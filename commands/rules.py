@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from commands.leads import enriched_lead, read_lead
 from leadrouter.config import ConfigError, Settings
 
 rules_app = typer.Typer(help="Check a rulebook; explain which rule decides a lead and why.")
@@ -74,7 +74,7 @@ def rules_explain(
 
     settings = Settings()
     book = load_rulebook(rulebook or settings.rulebook_path)
-    frame = _enriched(_read_lead(lead, settings), settings)
+    frame = enriched_lead(read_lead(lead, settings), settings)
     table = Table(title=f"rulebook {book.version}")
     for column in ("rule", "tier", "verdict", "why"):
         table.add_column(column, overflow="fold")
@@ -85,40 +85,6 @@ def rules_explain(
     console.print(table)
     if not any(s.matched for s in steps):
         _explain_model(frame, book, settings)
-
-
-def _read_lead(lead: str, settings: Settings) -> pd.DataFrame:
-    inline = lead.lstrip().startswith("{")  # checked first: a long JSON text is no file name
-    text = lead if inline or not Path(lead).is_file() else Path(lead).read_text()
-    if text.lstrip().startswith("{"):
-        try:
-            return pd.DataFrame([json.loads(text)])
-        except json.JSONDecodeError as exc:
-            console.print(f"[red]error[/red] the lead is not valid JSON: {escape(str(exc))}")
-            raise typer.Exit(1) from exc
-    from leadrouter.router import open_crm
-
-    found = open_crm(settings).fetch_leads([lead])
-    if found.empty:
-        console.print(f"[red]error[/red] no lead {escape(lead)} in the {settings.crm} CRM")
-        raise typer.Exit(1)
-    return found
-
-
-def _enriched(lead: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    from leadrouter.enrich import enrich_leads
-    from leadrouter.enrich.territory import load_territories
-    from leadrouter.router import open_provider
-    from leadrouter.schema import LEAD_COLUMNS, conform
-
-    unknown = sorted(set(lead.columns) - set(LEAD_COLUMNS))
-    if unknown:
-        console.print(
-            f"[yellow]ignored[/yellow] fields that are not lead columns: {escape(', '.join(unknown))}"
-        )
-    return enrich_leads(
-        conform(lead), None, open_provider(settings), load_territories(settings.territories_path)
-    )
 
 
 def _explain_model(frame: pd.DataFrame, book, settings: Settings) -> None:

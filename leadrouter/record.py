@@ -22,8 +22,8 @@ from leadrouter.store.tables import decisions, quarantine, review_queue
 
 # what enrichment learned, kept with each decision so it can be explained later
 ENRICHMENT_FACTS = [
-    "territory", "timezone", "seniority", "account_id", "match_method", "match_score", "match_explanation",
-    "enrichment_failed",
+    "territory", "timezone", "seniority", "industry", "account_id", "account_owner_id", "match_method",
+    "match_score", "match_explanation", "enrichment_failed",
 ]  # fmt: skip
 NO_RULE = "no rule resolved the lead"
 MODEL_FACTS = ["model", "urgency", "confidence", "rationale", "brief", "model_cost_usd"]

@@ -77,6 +77,7 @@ ENRICHED_COLUMNS: dict[str, str] = {
     "account_id": "string",  # the matched account
     "match_method": "string",  # domain | name
     "match_score": "Float64",
+    "account_owner_id": "string",  # the matched account's owner, when active in the CRM
     "enrichment_failed": "boolean",
 }
 CLASSIFIED_COLUMNS: dict[str, str] = {

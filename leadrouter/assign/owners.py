@@ -26,6 +26,7 @@ from leadrouter.assign.round_robin import pool_clock, round_robin
 from leadrouter.schema import Tier, column
 
 STATE_COLUMNS = ["pool", "rep_id", "pass_value", "assigned"]
+SALES_TIERS = [Tier.VIP.value, Tier.STANDARD.value]
 OUTPUT_COLUMNS = ["pool", "owner_id", "assign_method", "routing_path", "excluded"]
 
 
@@ -140,7 +141,8 @@ def _keep_existing_owners(out: pd.DataFrame, open_: pd.Series, run: _Run) -> pd.
     account (when active in the CRM), else the owner a rule names."""
     candidates = [
         ("existing_owner", column(out, "existing_owner_id")),
-        ("account_owner", column(out, "account_owner_id")),
+        # an account's owner takes its sales leads; its support requests and job seekers go to the pools
+        ("account_owner", column(out, "account_owner_id").where(out["tier"].isin(SALES_TIERS))),
         ("rule_owner", column(out, "rule_owner")),
     ]
     owner = pd.Series(pd.NA, index=out.index, dtype="string")

@@ -53,10 +53,14 @@ def with_account(leads: pd.DataFrame, accounts: pd.DataFrame | None) -> pd.DataF
     """The matched account, and its employees, industry and revenue where the lead gave none (the lead's
     own values always win)."""
     if accounts is None or accounts.empty:
-        return leads.assign(**{c: pd.Series(pd.NA, index=leads.index, dtype="string") for c in MATCH_COLUMNS})
+        columns = [*MATCH_COLUMNS, "account_owner_id"]
+        return leads.assign(**{c: pd.Series(pd.NA, index=leads.index, dtype="string") for c in columns})
     matched = match_accounts(leads[["email", "company", "website"]], accounts)
     out = leads.assign(**{c: matched[c] for c in MATCH_COLUMNS})
     known = accounts.drop_duplicates("account_id").set_index("account_id")
+    # the account's owner takes its new leads first (assignment checks they are at work); not an inactive one
+    active_owner = known["owner_id"].where(known["owner_active"].fillna(False).astype(bool))
+    out["account_owner_id"] = out["account_id"].map(active_owner).astype("string")
     for column in FIRMOGRAPHIC_COLUMNS:
         from_account = out["account_id"].map(known[column]).astype(out[column].dtype)
         out[column] = out[column].fillna(from_account)

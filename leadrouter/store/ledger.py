@@ -89,11 +89,16 @@ def save_own_pool_state(conn: Connection, state: pd.DataFrame, shadow: bool) -> 
 
 def lock_rep_state(conn: Connection) -> pd.DataFrame:
     """All round-robin rows, locked until the transaction ends (FOR UPDATE on PostgreSQL, in a fixed order)."""
-    query = (
-        select(rep_state.c.pool, rep_state.c.rep_id, rep_state.c.pass_value, rep_state.c.assigned)
-        .order_by(rep_state.c.pool, rep_state.c.rep_id)
-        .with_for_update()
-    )
+    return read_rep_state(conn, for_update=True)
+
+
+def read_rep_state(conn: Connection, for_update: bool = False) -> pd.DataFrame:
+    """All round-robin rows (a simulation reads them without locking, so it never holds up routing)."""
+    query = select(
+        rep_state.c.pool, rep_state.c.rep_id, rep_state.c.pass_value, rep_state.c.assigned
+    ).order_by(rep_state.c.pool, rep_state.c.rep_id)
+    if for_update:
+        query = query.with_for_update()
     return pd.DataFrame(
         conn.execute(query).mappings().all(), columns=["pool", "rep_id", "pass_value", "assigned"]
     )

@@ -1,0 +1,229 @@
+"""The assignment stage: owners for 100,000 classified leads, after a warm-up (as a running worker has it).
+Two rosters: the sample config/roster.yaml (14 reps) and a generated one (60 reps in 12 pools, reps covering
+territories, specialists, caps and time off) to show how it scales. Prints one JSON object: best and median
+of five runs per roster, and the share of each assign_method and of fallbacks. Target: best ≤ 2 s.
+
+    .venv/bin/python bench/assign.py [leads]
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+
+AT = datetime(2026, 11, 25, 16, 30, tzinfo=UTC)  # a Wednesday: NA and EMEA at work, APAC asleep
+TIERS = {"VIP": 0.10, "Standard": 0.45, "Nurture": 0.30, "Other": 0.15}
+TERRITORIES = {  # region -> (share of leads, its territories and their shares; the region itself: no match)
+    "NA": (0.48, {"NA-East": 0.45, "NA-Central": 0.25, "NA-West": 0.30}),
+    "EMEA": (0.30, {"UKI": 0.30, "DACH": 0.25, "EMEA-North": 0.15, "EMEA-South": 0.20, "EMEA": 0.10}),
+    "APAC": (0.12, {"APAC-ANZ": 0.35, "APAC": 0.65}),
+    "LATAM": (0.08, {"LATAM": 1.0}),
+}  # the last 2 %: region unknown
+INDUSTRIES = {
+    "Software": 0.22, "Financial Services": 0.14, "Healthcare": 0.11, "Manufacturing": 0.10, "Retail": 0.08,
+    "Education": 0.06, "Government": 0.04, "Media": 0.04, "Logistics": 0.04, "Professional Services": 0.07,
+    "Energy": 0.03, None: 0.07,
+}  # fmt: skip
+
+
+def classified_leads(n: int, owners: list[str], seed: int = 11) -> pd.DataFrame:
+    """n leads as classification leaves them (the canonical columns), arrival-ordered; ~5 % with an existing
+    owner from `owners`, ~2 % repeats of an earlier lead of the batch."""
+    from leadrouter.schema import CLASSIFIED_COLUMNS, ENRICHED_COLUMNS, LEAD_COLUMNS, conform
+
+    rng = np.random.default_rng(seed)
+    ids = np.array([f"00Q{i:012d}" for i in range(n)], dtype=object)
+    region = rng.choice([*TERRITORIES, None], n, p=[s for s, _ in TERRITORIES.values()] + [0.02])
+    territory = np.full(n, None, dtype=object)
+    for name, (_, shares) in TERRITORIES.items():
+        here = region == name
+        territory[here] = rng.choice(list(shares), here.sum(), p=list(shares.values()))
+    tier = rng.choice(list(TIERS), n, p=list(TIERS.values()))
+    industry = rng.choice(np.array(list(INDUSTRIES), dtype=object), n, p=list(INDUSTRIES.values()))
+    created = pd.Timestamp("2026-11-25 14:00", tz="UTC") + pd.to_timedelta(
+        np.cumsum(rng.exponential(0.09, n)), unit="s"
+    )
+    owned = rng.random(n) < 0.05
+    existing = np.where(owned, rng.choice(np.array(owners, dtype=object), n), None)
+    # a repeat points at an earlier lead that is neither a repeat nor already owned
+    repeat = (rng.random(n) < 0.02) & ~owned & (np.arange(n) > 0)
+    repeat[np.flatnonzero(repeat)[:1]] = False  # keep the first lead an original
+    originals = np.flatnonzero(~repeat & ~owned)
+    earlier = np.searchsorted(originals, np.flatnonzero(repeat))  # originals before each repeat
+    picked = originals[(rng.random(repeat.sum()) * earlier).astype(int)]
+    duplicate_of = np.full(n, None, dtype=object)
+    duplicate_of[repeat] = "batch:" + ids[picked]
+    duplicate_of[owned] = "contact:003" + ids[owned]
+    frame = pd.DataFrame(
+        {
+            "lead_id": ids,
+            "email": [f"lead{i}@company{i % 7919}.example" for i in range(n)],
+            "company": [f"Company {i % 7919}" for i in range(n)],
+            "industry": industry,
+            "employees": rng.integers(5, 20_000, n),
+            "lead_source": rng.choice(["contact_form", "chat", "webinar", "ebook", "event"], n),
+            "created_at": created,
+            "modified_at": created,
+            "region": region,
+            "territory": territory,
+            "tier": tier,
+            "category": np.where(tier == "Other", "support", "sales"),
+            "priority": pd.Series(tier).map({"VIP": 1, "Standard": 2, "Nurture": 4, "Other": 5}),
+            "decided_by": "rule:" + pd.Series(tier).str.lower(),
+            "confidence": 1.0,
+        }
+    )
+    frame = conform(frame, {**LEAD_COLUMNS, **ENRICHED_COLUMNS, **CLASSIFIED_COLUMNS})
+    frame["duplicate_of"] = pd.Series(duplicate_of, dtype="string")
+    frame["existing_owner_id"] = pd.Series(existing, dtype="string")
+    return frame
+
+
+def large_roster(seed: int = 3):
+    """60 people in 12 pools: senior AEs (VIP) and AEs (Standard) per region, some covering territories or
+    specialising, most AEs capped, a few away today; a VP; nurture and triage queues."""
+    from leadrouter.assign.roster import Roster
+
+    rng = np.random.default_rng(seed)
+    places = {  # region -> (time zones with their holiday calendars, territories, senior AEs, AEs)
+        "NA": ([("America/New_York", "US"), ("America/Chicago", "US"), ("America/Los_Angeles", "US-CA")],
+               ["NA-East", "NA-Central", "NA-West"], 6, 14),
+        "EMEA": ([("Europe/London", "GB"), ("Europe/Berlin", "DE-BY"), ("Europe/Paris", "FR"),
+                  ("Europe/Stockholm", "SE")], ["UKI", "DACH", "EMEA-North", "EMEA-South"], 5, 13),
+        "APAC": ([("Asia/Tokyo", "JP"), ("Asia/Singapore", "SG"), ("Australia/Sydney", "AU")],
+                 ["APAC-ANZ", "APAC"], 3, 7),
+        "LATAM": ([("America/Sao_Paulo", "BR"), ("America/Mexico_City", "MX")], ["LATAM"], 2, 5),
+    }  # fmt: skip
+    verticals = [v for v in INDUSTRIES if v]
+    reps, pools, seniors_all, aes_all = [], [], [], []
+    for region, (zones, territories, seniors, aes) in places.items():
+        members = {"VIP": [], "Standard": []}
+        for role, count in (("senior_ae", seniors), ("ae", aes)):
+            for _ in range(count):
+                k = len(reps) + 1
+                zone, calendar = zones[k % len(zones)]
+                rep = {
+                    "id": f"005{k:012d}",
+                    "name": f"Rep {k}",
+                    "email": f"rep{k}@example.com",
+                    "role": role,
+                    "timezone": zone,
+                    "holidays": calendar,
+                    "weight": 0.5 if rng.random() < 0.15 else 1.0,
+                }
+                if role == "ae" and rng.random() < 0.5:  # covers one or two territories of the region
+                    rep["regions"] = list(rng.choice(territories, min(len(territories), 2), replace=False))
+                if rng.random() < 0.35:
+                    rep["verticals"] = list(rng.choice(verticals, rng.integers(1, 3), replace=False))
+                if role == "ae" and rng.random() < 0.7:
+                    rep["max_per_day"] = int(rng.integers(30, 120))
+                if rng.random() < 0.4:
+                    rep["max_open"] = int(rng.integers(60, 250))
+                if rng.random() < 0.08:  # away this week
+                    rep["time_off"] = [{"start": "2026-11-23", "end": "2026-11-27", "note": "leave"}]
+                if rng.random() < 0.03:
+                    rep["active"] = False
+                reps.append(rep)
+                members["VIP" if role == "senior_ae" else "Standard"].append(rep["id"])
+        for a, b in zip(members["VIP"][::2], members["VIP"][1::2], strict=False):  # senior AEs pair up
+            reps[int(a[3:]) - 1]["backup"], reps[int(b[3:]) - 1]["backup"] = b, a
+        seniors_all += members["VIP"]
+        aes_all += members["Standard"]
+        for tier, names in members.items():
+            prefix = "vip" if tier == "VIP" else "standard"
+            pools.append(
+                {"name": f"{prefix}-{region.lower()}", "tier": tier, "regions": [region], "reps": names,
+                 "fallback": f"{prefix}-global"}
+            )  # fmt: skip
+    vp = {"id": f"005{len(reps) + 1:012d}", "name": "VP", "email": "vp@example.com", "role": "vp_sales"}
+    reps.append(vp)
+    pools += [
+        {"name": "vip-global", "tier": "VIP", "reps": seniors_all, "fallback": vp["id"]},
+        {"name": "standard-global", "tier": "Standard", "reps": aes_all[::2], "fallback": "00G000000000004"},
+        {"name": "nurture", "tier": "Nurture", "reps": ["00G000000000001"], "fallback": "00G000000000001"},
+        {"name": "triage", "tier": "Other", "reps": ["00G000000000004"], "fallback": "00G000000000004"},
+    ]
+    roster = Roster.model_validate(
+        {
+            "schedule": {"timezone": "America/New_York", "hours": {"start": "08:00", "end": "18:00"}},
+            "reps": reps,
+            "pools": pools,
+            "queues": {"00G000000000001": "Nurture sequence", "00G000000000004": "Inbound triage"},
+            "escalation": vp["id"],
+        }
+    )
+    assert not roster.problems(), roster.problems()
+    return roster
+
+
+def busy_load(roster, seed: int = 5) -> pd.DataFrame:
+    """The ledger's load this morning: capped reps between half and nearly all of their day used."""
+    rng = np.random.default_rng(seed)
+    rows = {}
+    for rep in roster.reps:
+        today = float(rng.integers(0, 15))
+        if rep.max_per_day is not None:
+            today = float(max(rep.max_per_day - rng.integers(1, max(rep.max_per_day // 2, 2)), 0))
+        rows[rep.key] = {"assigned_today": today, "open": float(rng.integers(0, 40))}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def measure(leads: pd.DataFrame, roster, runs: int = 5) -> dict:
+    from leadrouter.assign.owners import STATE_COLUMNS, Moment, assign_owners, response_windows
+    from leadrouter.classify.rules import DEFAULT_SLA
+
+    moment = Moment(AT, response_windows(DEFAULT_SLA), busy_load(roster))
+    # warm-up, and the round-robin state a running worker carries from its earlier batches
+    _, state = assign_owners(leads.head(2_000), roster, pd.DataFrame(columns=STATE_COLUMNS), moment)
+    times, out = [], None
+    for _ in range(runs):
+        started = time.perf_counter()
+        out, _ = assign_owners(leads, roster, state, moment)
+        times.append(time.perf_counter() - started)
+    method = out["assign_method"]
+    via_fallback_pool = method.eq("round_robin") & out["routing_path"].str.contains("→ fallback", regex=False)
+    return {
+        "reps": len(roster.reps),
+        "pools": len(roster.pools),
+        "best_s": round(min(times), 3),
+        "median_s": round(statistics.median(times), 3),
+        "rows_out": len(out),
+        "without_owner": int(out["owner_id"].isna().sum()),
+        "with_excluded": round(float(out["excluded"].map(bool).mean()), 4),
+        "fallback_share": round(float(method.str.startswith("fallback").mean()), 4),
+        "via_fallback_pool_share": round(float(via_fallback_pool.mean()), 4),
+        "share_by_method": {k: round(float(v), 4) for k, v in method.value_counts(normalize=True).items()},
+        "distinct_owners": int(out["owner_id"].nunique()),
+    }
+
+
+def main(n: int = 100_000) -> dict:
+    from leadrouter.assign.roster import load_roster
+    from leadrouter.config import PROJECT_ROOT
+
+    sample = load_roster(PROJECT_ROOT / "config" / "roster.yaml")
+    large = large_roster()
+    people = [r.key for r in sample.reps if r.role != "vp_sales"]
+    small = measure(classified_leads(n, people), sample)
+    big = measure(classified_leads(n, [r.key for r in large.reps if r.role != "vp_sales"]), large)
+    return {
+        "leads": n,
+        "best_s": small.pop("best_s"),
+        "median_s": small.pop("median_s"),
+        "target_s": 2.0,
+        "large_roster_best_s": big.pop("best_s"),
+        "large_roster_median_s": big.pop("median_s"),
+        "at": AT.isoformat(),
+        "sample_roster": small,
+        "large_roster": big,
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)))

@@ -1,0 +1,152 @@
+"""`leadrouter explain LEAD_ID` (where a lead went and why) and `leadrouter simulate LEAD` (where it would go now)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from commands.leads import enriched_lead, read_lead
+from leadrouter.config import Settings
+
+console = Console()
+
+MEANING = {
+    "INACTIVE": "switched off in the roster",
+    "OUT_OF_OFFICE": "time off or a public holiday today",
+    "OUTSIDE_HOURS": "not at work within the tier's response window",
+    "AT_CAPACITY": "daily or open-lead cap reached",
+    "WRONG_REGION": "covers other regions or territories",
+    "NO_SPECIALISATION": "a specialist in the lead's industry was available",
+}
+
+
+def explain(
+    lead_id: Annotated[str, typer.Argument(help="The CRM id of a routed lead")],
+    source: Annotated[str | None, typer.Option(help="Its source (default: the configured CRM)")] = None,
+) -> None:
+    """Where a lead went and why: the rule or model, the path to its owner, every rep passed over and why."""
+    from sqlalchemy import select
+
+    from leadrouter.assign.roster import load_roster
+    from leadrouter.store import open_store
+    from leadrouter.store.tables import decisions
+
+    settings = Settings()
+    roster = load_roster(settings.roster_path)
+    store = open_store(settings.store_url)
+    try:
+        with store.engine.connect() as conn:
+            query = select(decisions).where(decisions.c.lead_id == lead_id)
+            if source:
+                query = query.where(decisions.c.source == source)
+            rows = conn.execute(query.order_by(decisions.c.id)).all()
+    finally:
+        store.dispose()
+    if not rows:
+        where = f" in {escape(source)}" if source else ""
+        console.print(f"[red]error[/red] no decision for lead {escape(lead_id)}{where}: not routed yet?")
+        raise typer.Exit(1)
+    for row in rows:
+        explanation = row.explanation or {}
+        console.print(
+            f"[bold]{escape(row.lead_id)}[/bold] ({escape(row.source)}, {row.status}, decided "
+            f"{row.decided_at:%Y-%m-%d %H:%M} UTC, rulebook {row.rulebook_version or '-'})"
+        )
+        _print_route(
+            roster,
+            row.tier,
+            row.decided_by,
+            row.owner_id,
+            explanation.get("method"),
+            explanation.get("summary") or "",
+            explanation.get("excluded") or {},
+        )
+        model = explanation.get("model") or {}
+        if model.get("brief"):
+            console.print(f"  brief      {escape(str(model['brief']))}")
+
+
+def simulate(
+    lead: Annotated[str, typer.Argument(help="A lead as JSON (inline or a file), or a lead id in the CRM")],
+    at: Annotated[
+        datetime | None, typer.Option(help="Route as of this moment (ISO, e.g. 2026-12-01T15:00:00+00:00)")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Whose round-robin state (default: the configured CRM)")
+    ] = None,
+) -> None:
+    """Where this lead would go now: the same rules, model, roster and round-robin state as routing, writing
+    nothing (no turn is taken, no decision recorded). CRM duplicates are not looked up."""
+    from leadrouter.assign.owners import assign_owners, response_windows
+    from leadrouter.assign.roster import load_roster
+    from leadrouter.classify import classify_leads
+    from leadrouter.classify.rules import load_rulebook
+    from leadrouter.record import BatchContext, current_moment
+    from leadrouter.router import open_chain
+    from leadrouter.store import ledger, open_store
+
+    settings = Settings()
+    book = load_rulebook(settings.rulebook_path)
+    roster = load_roster(settings.roster_path)
+    frame = enriched_lead(read_lead(lead, settings), settings, _accounts(settings))
+    frame = frame.assign(lead_id=frame["lead_id"].fillna("simulated"))
+    frame["created_at"] = frame["created_at"].fillna(pd.Timestamp.now(tz="UTC"))
+    classified = classify_leads(frame, book, open_chain(settings, book))
+    row = classified.iloc[0]
+    if pd.isna(row["tier"]):
+        reason = row.get("review_reason")
+        console.print(f"no tier: the lead would wait in the review queue ({escape(str(reason))})")
+        return
+    moment_at = at or settings.routing_clock or datetime.now().astimezone()
+    ctx = BatchContext(source or settings.crm, "simulate", book.version, windows=response_windows(book.sla))
+    store = open_store(settings.store_url)
+    try:
+        with store.engine.connect() as conn:
+            state = ledger.own_pool_state(ledger.read_rep_state(conn), shadow=False)
+            moment = current_moment(conn, ctx, roster, moment_at)
+            conn.rollback()
+    finally:
+        store.dispose()
+    assigned, _ = assign_owners(classified, roster, state, moment)
+    out = assigned.iloc[0]
+    console.print(f"[bold]simulated[/bold] at {moment.at:%Y-%m-%d %H:%M %Z} (nothing written)")
+    path = str(out["decided_by"]) + str(out["routing_path"])
+    _print_route(
+        roster, out["tier"], out["decided_by"], out["owner_id"], out["assign_method"], path, out["excluded"]
+    )
+
+
+def _accounts(settings: Settings) -> pd.DataFrame | None:
+    """The CRM's accounts, so the account owner counts as in routing; none when the CRM needs a block."""
+    from leadrouter.enrich import accounts_for_matching
+    from leadrouter.router import open_crm
+
+    try:
+        return accounts_for_matching(open_crm(settings))
+    except ValueError:
+        return None
+
+
+def _print_route(
+    roster, tier: str, decided_by: str, owner_id: str | None, method: str | None, path: str, excluded: dict
+) -> None:
+    names = {r.key: r.name for r in roster.reps} | roster.queues
+    owner = f"{owner_id} ({names.get(owner_id, 'not on the roster')})" if owner_id else "-"
+    console.print(f"  tier       {escape(str(tier))}  by {escape(str(decided_by))}")
+    console.print(f"  owner      {escape(owner)}  via {escape(str(method))}")
+    console.print("  path")
+    for step in path.split(" → "):
+        console.print(f"    → {escape(step)}")
+    if excluded:
+        table = Table(title="passed over")
+        for column in ("rep", "name", "reason", "meaning"):
+            table.add_column(column, overflow="fold")
+        for rep, code in sorted(excluded.items()):
+            table.add_row(escape(rep), escape(names.get(rep, "")), code, MEANING.get(code, ""))
+        console.print(table)

@@ -1,0 +1,51 @@
+"""One lead from the command line: JSON (inline or a file) or a lead id in the CRM, enriched as routing would."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from leadrouter.config import Settings
+
+console = Console()
+
+
+def read_lead(lead: str, settings: Settings) -> pd.DataFrame:
+    inline = lead.lstrip().startswith("{")  # checked first: a long JSON text is no file name
+    text = lead if inline or not Path(lead).is_file() else Path(lead).read_text()
+    if text.lstrip().startswith("{"):
+        try:
+            return pd.DataFrame([json.loads(text)])
+        except json.JSONDecodeError as exc:
+            console.print(f"[red]error[/red] the lead is not valid JSON: {escape(str(exc))}")
+            raise typer.Exit(1) from exc
+    from leadrouter.router import open_crm
+
+    found = open_crm(settings).fetch_leads([lead])
+    if found.empty:
+        console.print(f"[red]error[/red] no lead {escape(lead)} in the {settings.crm} CRM")
+        raise typer.Exit(1)
+    return found
+
+
+def enriched_lead(
+    lead: pd.DataFrame, settings: Settings, accounts: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    from leadrouter.enrich import enrich_leads
+    from leadrouter.enrich.territory import load_territories
+    from leadrouter.router import open_provider
+    from leadrouter.schema import LEAD_COLUMNS, conform
+
+    unknown = sorted(set(lead.columns) - set(LEAD_COLUMNS))
+    if unknown:
+        console.print(
+            f"[yellow]ignored[/yellow] fields that are not lead columns: {escape(', '.join(unknown))}"
+        )
+    return enrich_leads(
+        conform(lead), accounts, open_provider(settings), load_territories(settings.territories_path)
+    )

@@ -52,9 +52,9 @@ def classified_leads(n: int, owners: list[str], seed: int = 11) -> pd.DataFrame:
     owned = rng.random(n) < 0.05
     existing = np.where(owned, rng.choice(np.array(owners, dtype=object), n), None)
     # a repeat points at an earlier lead that is neither a repeat nor already owned
-    repeat = (rng.random(n) < 0.02) & ~owned & (np.arange(n) > 0)
-    repeat[np.flatnonzero(repeat)[:1]] = False  # keep the first lead an original
+    repeat = (rng.random(n) < 0.02) & ~owned
     originals = np.flatnonzero(~repeat & ~owned)
+    repeat[: originals[0] + 1] = False  # a repeat needs an original before it
     earlier = np.searchsorted(originals, np.flatnonzero(repeat))  # originals before each repeat
     picked = originals[(rng.random(repeat.sum()) * earlier).astype(int)]
     duplicate_of = np.full(n, None, dtype=object)
@@ -93,12 +93,12 @@ def large_roster(seed: int = 3):
     rng = np.random.default_rng(seed)
     places = {  # region -> (time zones with their holiday calendars, territories, senior AEs, AEs)
         "NA": ([("America/New_York", "US"), ("America/Chicago", "US"), ("America/Los_Angeles", "US-CA")],
-               ["NA-East", "NA-Central", "NA-West"], 6, 14),
+               ["NA-East", "NA-Central", "NA-West"], 6, 15),
         "EMEA": ([("Europe/London", "GB"), ("Europe/Berlin", "DE-BY"), ("Europe/Paris", "FR"),
-                  ("Europe/Stockholm", "SE")], ["UKI", "DACH", "EMEA-North", "EMEA-South"], 5, 13),
+                  ("Europe/Stockholm", "SE")], ["UKI", "DACH", "EMEA-North", "EMEA-South"], 5, 14),
         "APAC": ([("Asia/Tokyo", "JP"), ("Asia/Singapore", "SG"), ("Australia/Sydney", "AU")],
-                 ["APAC-ANZ", "APAC"], 3, 7),
-        "LATAM": ([("America/Sao_Paulo", "BR"), ("America/Mexico_City", "MX")], ["LATAM"], 2, 5),
+                 ["APAC-ANZ", "APAC"], 3, 8),
+        "LATAM": ([("America/Sao_Paulo", "BR"), ("America/Mexico_City", "MX")], ["LATAM"], 2, 6),
     }  # fmt: skip
     verticals = [v for v in INDUSTRIES if v]
     reps, pools, seniors_all, aes_all = [], [], [], []

@@ -9,7 +9,7 @@ from leadrouter.schema import Status
 
 
 def owner_names(roster: Roster) -> dict[str, str]:
-    return {r.id: r.name for r in roster.reps} | roster.queues
+    return {r.key: r.name for r in roster.reps} | roster.queues
 
 
 def summarize_run(decided: pd.DataFrame, roster: Roster) -> dict:
@@ -17,9 +17,9 @@ def summarize_run(decided: pd.DataFrame, roster: Roster) -> dict:
     status = decided["status"].value_counts()
     routed = decided[decided["owner_id"].notna()]
     names = owner_names(roster)
-    enrichment = decided.get("explanation", pd.Series(dtype=object)).map(
-        lambda e: (e or {}).get("enrichment") or {}
-    )
+    explanation = decided.get("explanation", pd.Series(dtype=object)).map(lambda e: e or {})
+    enrichment = explanation.map(lambda e: e.get("enrichment") or {})
+    routed_explanation = explanation[decided["owner_id"].notna()]
     return {
         "leads": len(decided),
         "written": int(status.get(Status.WRITTEN, 0)),
@@ -32,6 +32,10 @@ def summarize_run(decided: pd.DataFrame, roster: Roster) -> dict:
         "matched_accounts": int(enrichment.map(lambda f: f.get("account_id") is not None).sum()),
         "by_tier": {str(k): int(v) for k, v in routed["tier"].value_counts().sort_index().items()},
         "by_decider": deciders(decided),
+        "by_method": _counts(routed_explanation.map(lambda e: e.get("method"))),
+        "passed_over": _counts(
+            routed_explanation.map(lambda e: list((e.get("excluded") or {}).values())).explode()
+        ),
         "model_cost_usd": round(
             float(pd.to_numeric(decided.get("model_cost_usd"), errors="coerce").sum()), 6
         ),
@@ -39,6 +43,10 @@ def summarize_run(decided: pd.DataFrame, roster: Roster) -> dict:
             names.get(k, k): int(v) for k, v in routed["owner_id"].value_counts().sort_index().items()
         },
     }
+
+
+def _counts(values: pd.Series) -> dict[str, int]:
+    return {str(k): int(v) for k, v in values.dropna().value_counts().items()}
 
 
 def deciders(decided: pd.DataFrame) -> dict[str, int]:
@@ -80,6 +88,20 @@ def summary_markdown(summary: dict) -> str:
         "| decided by | leads |",
         "|---|---:|",
         *[f"| {who} | {n} |" for who, n in summary["by_decider"].items()],
+        "",
+        "## How owners were chosen",
+        "",
+        "The lead's existing or account owner (or their backup) first, else its pool's eligible reps by weighted "
+        "round robin, else the pool's fallback. Reps passed over, by reason (`leadrouter explain LEAD_ID` shows "
+        "one lead's path):",
+        "",
+        "| method | leads |",
+        "|---|---:|",
+        *[f"| {method} | {n} |" for method, n in summary.get("by_method", {}).items()],
+        "",
+        "| passed over because | times |",
+        "|---|---:|",
+        *[f"| {code} | {n} |" for code, n in summary.get("passed_over", {}).items()],
         "",
         "## By owner",
         "",

@@ -9,6 +9,7 @@ Every lead carries the path it took and each rep of its pool that was passed ove
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -75,19 +76,20 @@ def assign_owners(
 
 def _duplicates_in_batch(out: pd.DataFrame) -> pd.Series:
     """Repeats of a lead earlier in this batch: they go wherever their first copy goes."""
-    original = column(out, "duplicate_of").str.removeprefix("batch:")
-    follows = column(out, "duplicate_of").str.startswith("batch:").fillna(False)
-    follows &= column(out, "existing_owner_id").isna()
-    return follows & original.isin(out.loc[~follows, "lead_id"])
+    duplicate_of = column(out, "duplicate_of")
+    follows = duplicate_of.str.startswith("batch:").fillna(False) & column(out, "existing_owner_id").isna()
+    follows = follows.astype(bool)
+    follows[follows] = duplicate_of[follows].str.removeprefix("batch:").isin(out.loc[~follows, "lead_id"])
+    return follows
 
 
 def _follow_originals(out: pd.DataFrame, follows: pd.Series) -> None:
     if not follows.any():
         return
     original = out.loc[follows, "duplicate_of"].str.removeprefix("batch:")
-    first = out[~follows].set_index("lead_id")
-    out.loc[follows, "owner_id"] = original.map(first["owner_id"]).to_numpy()
-    out.loc[follows, "pool"] = original.map(first["pool"]).to_numpy()
+    leading = out.loc[~follows, ["lead_id", "owner_id", "pool"]].set_index("lead_id")
+    out.loc[follows, "owner_id"] = original.map(leading["owner_id"]).to_numpy()
+    out.loc[follows, "pool"] = original.map(leading["pool"]).to_numpy()
     out.loc[follows, "assign_method"] = "duplicate"
     out.loc[follows, "routing_path"] = "repeat of " + original + " in this batch → its owner"
 
@@ -106,6 +108,43 @@ class _Run:
         }
         self.old_state = state
         self.assigned: dict[tuple[str, str], int] = {}
+        self.left_by_rep = left.to_dict()
+        self._members: dict[str, list[str]] = {}
+        self._weights: dict[str, pd.Series] = {}
+
+    def members(self, pool: Pool) -> list[str]:
+        if pool.name not in self._members:
+            self._members[pool.name] = self.roster.members(pool)
+        return self._members[pool.name]
+
+    def weights(self, pool: Pool) -> pd.Series:
+        if pool.name not in self._weights:
+            self._weights[pool.name] = self.roster.weights(pool)
+        return self._weights[pool.name]
+
+    def capacity(self, reps) -> np.ndarray:
+        return np.array([self.left_by_rep.get(r, np.inf) for r in reps], dtype=float)
+
+    def start_outputs(self, out: pd.DataFrame) -> None:
+        """Per-position output arrays the groups write into (O(group) per write), flushed once at the end."""
+        self.out_pool = out["pool"].to_numpy(dtype=object, na_value=None)
+        self.out_owner = out["owner_id"].to_numpy(dtype=object, na_value=None)
+        self.out_method = out["assign_method"].to_numpy(dtype=object, na_value=None)
+        self.out_path = out["routing_path"].to_numpy(dtype=object, na_value="")
+        self.out_excluded = out["excluded"].to_numpy(dtype=object).copy()
+        self.carries = np.array([isinstance(e, dict) for e in self.out_excluded], dtype=bool)
+        # what decides eligibility, per position: read once, not per group
+        self.tier = column(out, "tier").to_numpy(dtype=object, na_value="")
+        self.region = column(out, "region").to_numpy(dtype=object, na_value="")
+        self.territory = column(out, "territory").to_numpy(dtype=object, na_value="")
+        self.industry = column(out, "industry").str.strip().str.lower().to_numpy(dtype=object, na_value="")
+
+    def flush_outputs(self, out: pd.DataFrame) -> None:
+        out["pool"] = pd.array(self.out_pool, dtype="string")
+        out["owner_id"] = pd.array(self.out_owner, dtype="string")
+        out["assign_method"] = pd.array(self.out_method, dtype="string")
+        out["routing_path"] = pd.array(self.out_path, dtype="string")
+        out["excluded"] = pd.Series(self.out_excluded, index=out.index, dtype=object)
 
     def why_not(self, owner: str, tier: str) -> str | None:
         """Why owner cannot take a lead of this tier now, or None. Queues and CRM users off the roster always
@@ -113,10 +152,12 @@ class _Run:
         reason = self.reasons[tier].get(owner, pd.NA)
         return None if pd.isna(reason) else str(reason)
 
-    def take(self, owners: np.ndarray) -> None:
-        counts = pd.Series(owners).value_counts()
-        common = counts.index.intersection(self.left.index)
-        self.left[common] = (self.left[common] - counts[common]).clip(lower=0)
+    def take(self, owners: np.ndarray) -> Counter:
+        counts = Counter(owners.tolist())
+        for rep, count in counts.items():
+            if rep in self.left_by_rep:
+                self.left_by_rep[rep] = max(self.left_by_rep[rep] - count, 0.0)
+        return counts
 
     def new_state(self) -> pd.DataFrame:
         if not self.assigned and not self.passes:
@@ -203,7 +244,7 @@ def _through_pools(out: pd.DataFrame, todo: pd.Series, run: _Run) -> None:
     leads = out[todo]
     nopool = leads["pool"].isna()
     if nopool.any():  # a tier whose pools all name regions the lead is not in
-        fallback = {p.tier.value: run.roster.rep_id(p.fallback) for p in reversed(run.roster.pools)}
+        fallback = {p.tier.value: run.roster.last_resort(p) for p in reversed(run.roster.pools)}
         index = nopool[nopool].index
         out.loc[index, "owner_id"] = leads.loc[index, "tier"].map(fallback)
         out.loc[index, "assign_method"] = "fallback:no_pool_for_region"
@@ -211,99 +252,102 @@ def _through_pools(out: pd.DataFrame, todo: pd.Series, run: _Run) -> None:
             "no pool covers region " + leads.loc[index, "region"].fillna("?")
         )
         leads = leads[~nopool]
-    keys = _eligibility_keys(leads, run.roster)
-    groups = keys.groupby(["pool", "key"], sort=False).groups  # in order of each group's first lead
-    for (pool_name, _), index in groups.items():
-        first = leads.loc[index[0]]
-        _assign_group(out, index, run.roster.pool(str(pool_name)), first, run)
+    run.start_outputs(out)
+    positions = out.index.get_indexer(leads.index)
+    for pool_name, members in (
+        pd.Series(positions).groupby(leads["pool"].to_numpy(), sort=False).groups.items()
+    ):
+        _assign_pool(out, positions[members], run.roster.pool(str(pool_name)), run)
+    run.flush_outputs(out)
 
 
 def _step(text: pd.Series | str) -> pd.Series | str:
     return " → " + text
 
 
-def _eligibility_keys(leads: pd.DataFrame, roster: Roster) -> pd.DataFrame:
-    """What decides a lead's eligible reps within its pool: the region and territory only when a member
-    covers only some, the industry only when a member specialises."""
-    reps = [[roster.by_id[m] for m in p.reps if m in roster.by_id] for p in roster.pools]
-    regional = {
-        p.name for p, members in zip(roster.pools, reps, strict=True) if any(r.regions for r in members)
-    }
-    special = {
-        p.name for p, members in zip(roster.pools, reps, strict=True) if any(r.verticals for r in members)
-    }
-    pool = leads["pool"]
-    place = column(leads, "region").fillna("") + "|" + column(leads, "territory").fillna("")
-    industry = column(leads, "industry").str.strip().str.lower().fillna("")
-    key = place.where(pool.isin(regional), "") + "|" + industry.where(pool.isin(special), "")
-    return pd.DataFrame({"pool": pool, "key": key})
+def _assign_pool(out: pd.DataFrame, positions: np.ndarray, pool: Pool, run: _Run) -> None:
+    """The pool's leads in groups with the same eligible reps (the region and territory matter only when a
+    member covers only some, the industry only when a member specialises), each group in arrival order."""
+    reps = [run.roster.by_id[m] for m in run.members(pool) if m in run.roster.by_id]
+    keys = {"tier": run.tier[positions]}
+    if any(r.regions for r in reps):
+        keys |= {"region": run.region[positions], "territory": run.territory[positions]}
+    if any(r.verticals for r in reps):
+        keys["industry"] = run.industry[positions]
+    groups = pd.DataFrame(keys).groupby(list(keys), sort=False).indices.values()
+    for group in sorted(groups, key=lambda g: g[0]):
+        _assign_group(out, positions[group], pool, run)
 
 
 def _rep(roster: Roster, owner_id: str):
     return roster.by_id.get(owner_id)
 
 
-def _assign_group(out: pd.DataFrame, index: pd.Index, pool: Pool, lead: pd.Series, run: _Run) -> None:
-    """Round robin over the reps of the pool who can take leads like this one; fallback for the rest."""
-    tier = str(lead["tier"])
-    members = run.roster.members(pool)
+def _assign_group(out: pd.DataFrame, index: np.ndarray, pool: Pool, run: _Run) -> None:
+    """Round robin over the reps of the pool who can take these leads (alike in what decides eligibility);
+    the pool's fallback for the rest."""
+    first = index[0]
+    tier = str(run.tier[first])
+    members = run.members(pool)
     excluded: dict[str, str] = {}
     for owner in members:
         rep = run.roster.by_id.get(owner)
         if rep is None:
             continue  # a queue: always there
-        if rep.regions and not {lead.get("region"), lead.get("territory")} & set(rep.regions):
+        if rep.regions and not {run.region[first], run.territory[first]} & set(rep.regions):
             excluded[owner] = Excluded.WRONG_REGION.value
         elif (why := run.why_not(owner, tier)) is not None:
             excluded[owner] = why
     eligible = [m for m in members if m not in excluded]
-    industry = str(lead.get("industry") or "").strip().lower()
+    industry = run.industry[first]
     specialists = [m for m in eligible if _rep(run.roster, m) and industry in _verticals(_rep(run.roster, m))]
     if industry and specialists:
         excluded |= dict.fromkeys(
             [m for m in eligible if m not in specialists], Excluded.NO_SPECIALISATION.value
         )
         eligible = specialists
-    weights = run.roster.weights(pool).reindex(eligible)
-    capacity = run.left.reindex(weights.index).fillna(np.inf).to_numpy()  # queues: no cap
+    weights = run.weights(pool).reindex(eligible)
+    capacity = run.capacity(weights.index)  # queues: no cap
     excluded |= {m: Excluded.AT_CAPACITY.value for m, c in zip(eligible, capacity, strict=True) if c <= 0}
     path = f" → pool {pool.name} → {int((capacity > 0).sum())} of {len(members)} eligible"
     if industry and specialists:
         path += f" ({len(specialists)} {industry} specialists)"
     passes = run.passes.get(pool.name, pd.Series(dtype=float))
     current = passes.reindex(members).dropna()  # removed reps keep their history but not the clock
-    clock = pool_clock(current, run.roster.weights(pool)) if len(current) else None
+    clock = pool_clock(current, run.weights(pool)) if len(current) else None
     owners, new_passes = round_robin(len(index), weights, passes, capacity, clock)
     got = len(owners)
     taken = index[:got]
-    out.loc[index, "pool"] = pool.name
-    out.loc[taken, "owner_id"] = owners
-    out.loc[taken, "assign_method"] = "round_robin"
-    out.loc[taken, "routing_path"] = out.loc[taken, "routing_path"] + path + " → round robin → " + owners
+    run.out_pool[index] = pool.name
+    run.out_owner[taken] = owners
+    run.out_method[taken] = "round_robin"
+    run.out_path[taken] = run.out_path[taken] + (path + " → round robin → ") + owners
     per_lead = _excluded_per_lead(owners, len(index), excluded, weights.index, capacity)
     # merged with whom the lead passed over on its way here (its existing owner, a first pool)
-    earlier = out.loc[index, "excluded"].to_numpy()
-    if any(isinstance(e, dict) for e in earlier):
-        merged = [e | p if isinstance(e, dict) else p for e, p in zip(earlier, per_lead, strict=True)]
-        per_lead = np.empty(len(merged), dtype=object)
-        per_lead[:] = merged
-    out.loc[index, "excluded"] = per_lead
-    run.take(owners)
+    carries = np.flatnonzero(run.carries[index])
+    if len(carries):
+        per_lead = per_lead.copy()
+        earlier = run.out_excluded[index]
+        for i in carries:
+            per_lead[i] = earlier[i] | per_lead[i]
+    run.out_excluded[index] = per_lead
+    run.carries[index] = True
+    counts = run.take(owners)
     if len(weights):
         run.passes[pool.name] = pd.concat([passes.drop(new_passes.index, errors="ignore"), new_passes])
-        for rep, count in pd.Series(owners).value_counts().items():
+        for rep, count in counts.items():
             run.assigned[(pool.name, rep)] = run.assigned.get((pool.name, rep), 0) + int(count)
     rest = index[got:]
     if len(rest):
         nobody = "nobody can take it" if got == 0 else "all eligible reps at capacity"
-        out.loc[rest, "routing_path"] = out.loc[rest, "routing_path"] + f"{path} → {nobody} → fallback"
+        run.out_path[rest] = run.out_path[rest] + f"{path} → {nobody} → fallback"
         successor = run.roster.fallback_pool(pool)
         if successor is not None:  # e.g. follow the sun: the region's pool hands over to the global one
-            _assign_group(out, rest, successor, lead, run)
+            _assign_pool(out, rest, successor, run)
             return
-        out.loc[rest, "owner_id"] = run.roster.rep_id(pool.fallback)
-        out.loc[rest, "assign_method"] = "fallback"
-        out.loc[rest, "routing_path"] = out.loc[rest, "routing_path"] + " " + run.roster.rep_id(pool.fallback)
+        run.out_owner[rest] = run.roster.rep_id(pool.fallback)
+        run.out_method[rest] = "fallback"
+        run.out_path[rest] = run.out_path[rest] + (" " + run.roster.rep_id(pool.fallback))
 
 
 def _verticals(rep) -> set[str]:

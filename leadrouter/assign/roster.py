@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 import holidays
+import numpy as np
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -211,6 +212,12 @@ class Roster(BaseModel):
             return None
         return next((p for p in self.pools if p.name == pool.fallback), None)
 
+    def last_resort(self, pool: Pool) -> str:
+        """The owner at the end of the pool's fallback chain (a rep or queue id)."""
+        while (successor := self.fallback_pool(pool)) is not None:
+            pool = successor
+        return self.rep_id(pool.fallback)
+
     def owner_ids(self, active_only: bool = False) -> set[str]:
         """Every id that can own a lead: reps (the active ones only, if asked) and queues."""
         return {r.key for r in self.reps if r.active or not active_only} | set(self.queues)
@@ -266,11 +273,24 @@ def load_roster(path: Path | str) -> Roster:
 def choose_pools(frame: pd.DataFrame, roster: Roster) -> pd.Series:
     """Each lead's pool: the rule's pool when it named one, else the first pool of its tier that covers its
     region or territory (a pool naming neither covers every lead)."""
-    pool = frame["pool"].astype("string").copy()
-    territory = frame["territory"] if "territory" in frame else pd.Series(pd.NA, index=frame.index)
+    pool = frame["pool"].astype("string").to_numpy(dtype=object, na_value=None)
+    open_ = pd.isna(pool)
+    # factorised once, so each pool's test is an integer comparison over the batch
+    tier, tiers = pd.factorize(frame["tier"])
+    region, regions = pd.factorize(
+        frame["region"] if "region" in frame else pd.Series(pd.NA, index=frame.index)
+    )
+    territory, territories = pd.factorize(
+        frame["territory"] if "territory" in frame else pd.Series(pd.NA, index=frame.index)
+    )
     for p in roster.pools:
-        open_ = pool.isna() & (frame["tier"] == p.tier.value)
+        if p.tier.value not in tiers:
+            continue
+        here = open_ & (tier == tiers.get_loc(p.tier.value))
         if p.regions or p.territories:
-            open_ &= frame["region"].isin(p.regions) | territory.isin(p.territories)
-        pool[open_.fillna(False)] = p.name
-    return pool
+            here &= np.isin(region, np.flatnonzero(regions.isin(p.regions))) | np.isin(
+                territory, np.flatnonzero(territories.isin(p.territories))
+            )
+        pool[here] = p.name
+        open_ &= ~here
+    return pd.Series(pd.array(pool, dtype="string"), index=frame.index)

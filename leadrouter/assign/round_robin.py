@@ -15,11 +15,13 @@ import pandas as pd
 
 def pool_clock(passes: pd.Series, weights: pd.Series) -> float:
     """The time of the pool's last assignment: the latest (pass - stride) among reps with state."""
-    known = passes.dropna()
-    if known.empty:
+    values = passes.to_numpy(dtype=float)
+    known = ~np.isnan(values)
+    if not known.any():
         return 0.0
-    strides = 1.0 / weights.reindex(known.index).fillna(1.0)
-    return float((known - strides).max())
+    weight = weights.reindex(passes.index[known]).to_numpy(dtype=float)
+    strides = 1.0 / np.where(np.isnan(weight), 1.0, weight)
+    return float((values[known] - strides).max())
 
 
 def round_robin(

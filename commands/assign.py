@@ -129,7 +129,8 @@ def _accounts(settings: Settings) -> pd.DataFrame | None:
 
     try:
         return accounts_for_matching(open_crm(settings))
-    except ValueError:
+    except (ValueError, FileNotFoundError) as exc:
+        console.print(f"[yellow]accounts not matched[/yellow]: {escape(str(exc))}")
         return None
 
 

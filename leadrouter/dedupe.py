@@ -30,7 +30,7 @@ def normalize_email(emails: pd.Series) -> pd.Series:
 def find_duplicates(crm: CRM, leads: pd.DataFrame, roster: Roster) -> pd.DataFrame:
     """Look the batch's emails up in the CRM and mark its duplicates (see mark_duplicates)."""
     existing = crm.find_existing(leads["email"].dropna().tolist(), []) if len(leads) else pd.DataFrame()
-    return mark_duplicates(leads, existing, {rep.id for rep in roster.reps if rep.active})
+    return mark_duplicates(leads, existing, {rep.key for rep in roster.reps if rep.active})
 
 
 def mark_duplicates(leads: pd.DataFrame, existing: pd.DataFrame, owners: set[str]) -> pd.DataFrame:

@@ -283,9 +283,11 @@ def _rep(roster: Roster, owner_id: str):
     return roster.by_id.get(owner_id)
 
 
-def _assign_group(out: pd.DataFrame, index: np.ndarray, pool: Pool, run: _Run) -> None:
-    """Round robin over the reps of the pool who can take these leads (alike in what decides eligibility);
-    the pool's fallback for the rest."""
+def _assign_group(
+    out: pd.DataFrame, index: np.ndarray, pool: Pool, run: _Run, specialise: bool = True
+) -> None:
+    """Round robin over the reps of the pool who can take these leads (alike in what decides eligibility),
+    specialists first while they have room, then the others; the pool's fallback for the rest."""
     first = index[0]
     tier = str(run.tier[first])
     members = run.members(pool)
@@ -301,7 +303,9 @@ def _assign_group(out: pd.DataFrame, index: np.ndarray, pool: Pool, run: _Run) -
     eligible = [m for m in members if m not in excluded]
     industry = run.industry[first]
     specialists = [m for m in eligible if _rep(run.roster, m) and industry in _verticals(_rep(run.roster, m))]
-    if industry and specialists:
+    others = len(eligible) - len(specialists) if specialise and industry and specialists else 0
+    if others:
+        arrived_with = run.out_excluded[index].copy(), run.carries[index].copy()
         excluded |= dict.fromkeys(
             [m for m in eligible if m not in specialists], Excluded.NO_SPECIALISATION.value
         )
@@ -310,7 +314,7 @@ def _assign_group(out: pd.DataFrame, index: np.ndarray, pool: Pool, run: _Run) -
     capacity = run.capacity(weights.index)  # queues: no cap
     excluded |= {m: Excluded.AT_CAPACITY.value for m, c in zip(eligible, capacity, strict=True) if c <= 0}
     path = f" → pool {pool.name} → {int((capacity > 0).sum())} of {len(members)} eligible"
-    if industry and specialists:
+    if others:
         path += f" ({len(specialists)} {industry} specialists)"
     passes = run.passes.get(pool.name, pd.Series(dtype=float))
     current = passes.reindex(members).dropna()  # removed reps keep their history but not the clock
@@ -338,6 +342,11 @@ def _assign_group(out: pd.DataFrame, index: np.ndarray, pool: Pool, run: _Run) -
         for rep, count in counts.items():
             run.assigned[(pool.name, rep)] = run.assigned.get((pool.name, rep), 0) + int(count)
     rest = index[got:]
+    if len(rest) and others:  # the specialists are full: the rest of the pool takes what is left
+        run.out_excluded[rest], run.carries[rest] = arrived_with[0][got:], arrived_with[1][got:]
+        run.out_path[rest] = run.out_path[rest] + f"{path} → specialists at capacity"
+        _assign_group(out, rest, pool, run, specialise=False)
+        return
     if len(rest):
         nobody = "nobody can take it" if got == 0 else "all eligible reps at capacity"
         run.out_path[rest] = run.out_path[rest] + f"{path} → {nobody} → fallback"

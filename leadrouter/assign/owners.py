@@ -22,7 +22,7 @@ from leadrouter.assign.availability import (
     rep_calendar,
     unavailable,
 )
-from leadrouter.assign.roster import Pool, Roster, choose_pools
+from leadrouter.assign.roster import Pool, Rep, Roster, choose_pools
 from leadrouter.assign.round_robin import pool_clock, round_robin
 from leadrouter.schema import Tier, column
 
@@ -100,7 +100,6 @@ class _Run:
     def __init__(self, roster: Roster, reasons: dict[str, pd.Series], left: pd.Series, state: pd.DataFrame):
         self.roster = roster
         self.reasons = reasons
-        self.left = left
         state = state.reindex(columns=STATE_COLUMNS)
         self.passes = {
             str(pool): group.set_index("rep_id")["pass_value"].astype(float)
@@ -248,9 +247,8 @@ def _through_pools(out: pd.DataFrame, todo: pd.Series, run: _Run) -> None:
         index = nopool[nopool].index
         out.loc[index, "owner_id"] = leads.loc[index, "tier"].map(fallback)
         out.loc[index, "assign_method"] = "fallback:no_pool_for_region"
-        out.loc[index, "routing_path"] = out.loc[index, "routing_path"] + _step(
-            "no pool covers region " + leads.loc[index, "region"].fillna("?")
-        )
+        region = leads.loc[index, "region"].fillna("?")
+        out.loc[index, "routing_path"] = out.loc[index, "routing_path"] + " → no pool covers region " + region
         leads = leads[~nopool]
     run.start_outputs(out)
     positions = out.index.get_indexer(leads.index)
@@ -259,10 +257,6 @@ def _through_pools(out: pd.DataFrame, todo: pd.Series, run: _Run) -> None:
     ):
         _assign_pool(out, positions[members], run.roster.pool(str(pool_name)), run)
     run.flush_outputs(out)
-
-
-def _step(text: pd.Series | str) -> pd.Series | str:
-    return " → " + text
 
 
 def _assign_pool(out: pd.DataFrame, positions: np.ndarray, pool: Pool, run: _Run) -> None:
@@ -277,10 +271,6 @@ def _assign_pool(out: pd.DataFrame, positions: np.ndarray, pool: Pool, run: _Run
     groups = pd.DataFrame(keys).groupby(list(keys), sort=False).indices.values()
     for group in sorted(groups, key=lambda g: g[0]):
         _assign_group(out, positions[group], pool, run)
-
-
-def _rep(roster: Roster, owner_id: str):
-    return roster.by_id.get(owner_id)
 
 
 def _assign_group(
@@ -302,7 +292,9 @@ def _assign_group(
             excluded[owner] = why
     eligible = [m for m in members if m not in excluded]
     industry = run.industry[first]
-    specialists = [m for m in eligible if _rep(run.roster, m) and industry in _verticals(_rep(run.roster, m))]
+    specialists = [
+        m for m in eligible if m in run.roster.by_id and industry in _verticals(run.roster.by_id[m])
+    ]
     others = len(eligible) - len(specialists) if specialise and industry and specialists else 0
     if others:
         arrived_with = run.out_excluded[index].copy(), run.carries[index].copy()
@@ -359,7 +351,7 @@ def _assign_group(
         run.out_path[rest] = run.out_path[rest] + (" " + run.roster.rep_id(pool.fallback))
 
 
-def _verticals(rep) -> set[str]:
+def _verticals(rep: Rep) -> set[str]:
     return {v.strip().lower() for v in rep.verticals}
 
 

@@ -83,7 +83,7 @@ def simulate(
 ) -> None:
     """Where this lead would go now: the same rules, model, roster and round-robin state as routing, writing
     nothing (no turn is taken, no decision recorded). CRM duplicates are not looked up."""
-    from leadrouter.assign.owners import assign_owners, response_windows
+    from leadrouter.assign.owners import assign_owners
     from leadrouter.assign.roster import load_roster
     from leadrouter.classify import classify_leads
     from leadrouter.classify.rules import load_rulebook
@@ -104,7 +104,7 @@ def simulate(
         console.print(f"no tier: the lead would wait in the review queue ({escape(str(reason))})")
         return
     moment_at = at or settings.routing_clock or datetime.now().astimezone()
-    ctx = BatchContext(source or settings.crm, "simulate", book.version, windows=response_windows(book.sla))
+    ctx = BatchContext(source or settings.crm, "simulate", book.version, sla=book.sla)
     store = open_store(settings.store_url)
     try:
         with store.engine.connect() as conn:

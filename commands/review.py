@@ -82,14 +82,13 @@ def review_set_tier(
     source: SourceOption = None,
 ) -> None:
     """Set the lead's tier; its owner comes from the tier's pool by round robin, like any routed lead."""
-    from leadrouter.assign.owners import response_windows
     from leadrouter.classify.rules import load_rulebook
     from leadrouter.review import set_tier
 
     settings = Settings()
-    windows = response_windows(load_rulebook(settings.rulebook_path).sla)
+    sla = load_rulebook(settings.rulebook_path).sla
     at = settings.routing_clock
-    _resolve(set_tier, lead_id, tier, by=by, category=category, source=source, windows=windows, at=at)
+    _resolve(set_tier, lead_id, tier, by=by, category=category, source=source, sla=sla, at=at)
 
 
 def _resolve(resolve: Callable[..., dict[str, Any]], lead_id: str, choice: str, **kw: Any) -> None:

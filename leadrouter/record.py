@@ -15,8 +15,9 @@ from sqlalchemy import Connection, delete
 from leadrouter.assign.availability import day_starts
 from leadrouter.assign.owners import Moment, assign_owners, response_windows
 from leadrouter.assign.roster import Roster
-from leadrouter.classify.rules import DEFAULT_SLA
-from leadrouter.schema import MODEL_COLUMNS, Status
+from leadrouter.classify.rules import DEFAULT_SLA, ResponseSla
+from leadrouter.schema import MODEL_COLUMNS, Status, Tier
+from leadrouter.sla import due_times
 from leadrouter.store import Store, ledger
 from leadrouter.store.tables import decisions, quarantine, review_queue
 
@@ -36,7 +37,7 @@ class BatchContext:
     rulebook_version: str
     shadow: bool = False
     review_sla: timedelta = timedelta(hours=1)  # a review item is due this long after it is queued
-    windows: dict[str, timedelta | None] = field(default_factory=lambda: response_windows(DEFAULT_SLA))
+    sla: dict[Tier, ResponseSla] = field(default_factory=lambda: dict(DEFAULT_SLA))  # the rulebook's
     at: datetime | None = None  # when assignment happens (None: now); fixed in tests and simulations
 
 
@@ -65,6 +66,7 @@ def record_batch(
         assigned, new_state = assign_owners(
             resolved, roster, ledger.own_pool_state(state, ctx.shadow), moment
         )
+        assigned["sla_due_at"] = due_times(assigned["owner_id"], assigned["tier"], moment.at, roster, ctx.sla)
         recorded = _decision_rows(ctx, assigned, review, quarantined)
         _insert(conn, ctx, recorded, review, quarantined)
         ledger.save_own_pool_state(conn, new_state, ctx.shadow)
@@ -76,7 +78,7 @@ def current_moment(conn: Connection, ctx: BatchContext, roster: Roster, at: date
     under the caller's locks."""
     at = at or ctx.at or ledger.now()
     load = ledger.owner_load(conn, ctx.source, ctx.shadow, day_starts(roster, at), at)
-    return Moment(at, ctx.windows, load)
+    return Moment(at, response_windows(ctx.sla), load)
 
 
 def _decision_rows(
@@ -120,6 +122,7 @@ def _insert(
             "routing_reason",
             "excluded",
             "created_at",
+            "sla_due_at",
             "duplicate_of",
             *ENRICHMENT_FACTS,
             *MODEL_COLUMNS,
@@ -154,6 +157,7 @@ def _insert(
             "shadow": ctx.shadow,
             "lead_created_at": None if r.created_at is None else r.created_at.to_pydatetime(),
             "decided_at": stamp,
+            "sla_due_at": None if r.sla_due_at is None else r.sla_due_at.to_pydatetime(),
             "write_attempts": 0,
             "duplicate_of": r.duplicate_of,
             "urgency": r.urgency,

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, Row, select, update
 
-from leadrouter.assign.owners import assign_owners, response_windows
+from leadrouter.assign.owners import assign_owners
 from leadrouter.assign.roster import Roster
-from leadrouter.classify.rules import DEFAULT_SLA
+from leadrouter.classify.rules import DEFAULT_SLA, ResponseSla
 from leadrouter.record import BatchContext, current_moment
 from leadrouter.schema import CATEGORIES, TIER_PRIORITY, TIERS, Category, Status, Tier
 from leadrouter.store import Store, ledger
@@ -102,12 +102,12 @@ def set_tier(
     roster: Roster,
     by: str | None = None,
     category: str | None = None,
-    windows: dict[str, timedelta | None] | None = None,
+    sla: dict[Tier, ResponseSla] | None = None,
     at: datetime | None = None,
 ) -> dict[str, Any]:
     """A person picks the tier; the owner comes from the tier's pool for the lead's region by round robin.
 
-    windows: how soon a rep must be at work per tier (the rulebook's SLAs; default: the seed's). at: the
+    sla: the rulebook's response SLAs (who is available; default: the seed's). at: the
     moment whose calendars count (default: now)."""
     chosen = _tier(tier, lead_id)
     chosen_category = _category(chosen, category)
@@ -116,8 +116,7 @@ def set_tier(
     ledger.ensure_rep_rows(store, [(p.name, rep) for p in roster.pools for rep in roster.members(p)], shadow)
     with store.transaction() as conn:
         item, decision = _lock_item(conn, source, lead_id)
-        windows = windows or response_windows(DEFAULT_SLA)
-        ctx = BatchContext(source, "review", "", shadow, windows=windows, at=at)
+        ctx = BatchContext(source, "review", "", shadow, sla=sla or dict(DEFAULT_SLA), at=at)
         owner = _round_robin_owner(conn, ctx, decision, chosen, roster)
         return _resolve(conn, item, decision, chosen, chosen_category, owner, _reviewer(by))
 

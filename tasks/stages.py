@@ -7,7 +7,6 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from leadrouter import classify, enrich, record, validate
-from leadrouter.assign.owners import response_windows
 from leadrouter.router import Router
 
 
@@ -33,6 +32,5 @@ def record_decisions(
     """Assign owners and commit the decisions; a retry after a lost commit re-decides nothing already decided."""
     book = router.rulebook
     source, clock = router.ledger_source(shadow), router.settings.routing_clock
-    windows = response_windows(book.sla)
-    ctx = record.BatchContext(source, run_id, book.version, shadow, book.review.sla, windows, clock)
+    ctx = record.BatchContext(source, run_id, book.version, shadow, book.review.sla, book.sla, clock)
     return record.record_batch(router.store, ctx, classified, quarantined, router.roster)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import cache
@@ -38,33 +39,36 @@ def rep_calendar(roster: Roster, at: datetime) -> pd.DataFrame:
 
 
 def _rep_day(rep: Rep, at: datetime) -> dict:
-    zone = zoneinfo.ZoneInfo(rep.schedule.timezone)
-    local = at.astimezone(zone)
-    hours = rep.schedule.hours
-    workdays = {WEEKDAYS.index(d) for d in hours.days}
-    calendar = _calendar(rep.schedule.holidays)
-    time_off = [(t.start, t.end) for t in rep.time_off]
-
-    def off(day: date) -> bool:
-        return (calendar is not None and day in calendar) or any(s <= day <= e for s, e in time_off)
-
-    next_start = None
-    for offset in range(LOOKAHEAD_DAYS):
-        day = local.date() + timedelta(days=offset)
-        if day.weekday() not in workdays or off(day):
-            continue
-        start = datetime.combine(day, hours.start, zone)
-        end = datetime.combine(day, hours.end, zone)
-        if end > at:
-            next_start = max(start, at)
-            break
+    local = at.astimezone(zoneinfo.ZoneInfo(rep.schedule.timezone))
+    next_start = next((begin for begin, _ in working_intervals(rep, at)), None)
     return {
         "active": rep.active,
-        "off_today": off(local.date()),
+        "off_today": _is_off(rep, local.date()),
         "working_now": next_start == at,
         "next_start": next_start,
-        "day_start": datetime.combine(local.date(), datetime.min.time(), zone),
+        "day_start": datetime.combine(local.date(), datetime.min.time(), local.tzinfo),
     }
+
+
+def _is_off(rep: Rep, day: date) -> bool:
+    calendar = _calendar(rep.schedule.holidays)
+    return (calendar is not None and day in calendar) or any(t.start <= day <= t.end for t in rep.time_off)
+
+
+def working_intervals(rep: Rep, start: datetime) -> Iterator[tuple[datetime, datetime]]:
+    """The rep's working time from `start` on, as (begin, end) intervals in their zone, for LOOKAHEAD_DAYS:
+    working days that are neither a public holiday of their calendar nor time off."""
+    zone = zoneinfo.ZoneInfo(rep.schedule.timezone)
+    hours = rep.schedule.hours
+    workdays = {WEEKDAYS.index(d) for d in hours.days}
+    first = start.astimezone(zone).date()
+    for offset in range(LOOKAHEAD_DAYS):
+        day = first + timedelta(days=offset)
+        if day.weekday() not in workdays or _is_off(rep, day):
+            continue
+        end = datetime.combine(day, hours.end, zone)
+        if end > start:
+            yield max(datetime.combine(day, hours.start, zone), start), end
 
 
 def day_starts(roster: Roster, at: datetime) -> pd.Series:

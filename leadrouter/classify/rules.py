@@ -68,14 +68,15 @@ class ResponseSla(BaseModel):
 
     minutes: int = Field(gt=0)
     around_the_clock: bool = False  # the clock runs outside the owner's working hours too
+    escalate_after: int = Field(default=2, ge=1)  # breaches of one lead before its pool's manager is told
 
     @property
     def window(self) -> timedelta:
         return timedelta(minutes=self.minutes)
 
 
-# seed 000: VIP 5 minutes, Standard 30; Nurture and Other have no clock
-DEFAULT_SLA = {Tier.VIP: ResponseSla(minutes=5), Tier.STANDARD: ResponseSla(minutes=30)}
+# seed 000: VIP 5 minutes (a breach re-routes and tells the VP), Standard 30; Nurture and Other have no clock
+DEFAULT_SLA = {Tier.VIP: ResponseSla(minutes=5, escalate_after=1), Tier.STANDARD: ResponseSla(minutes=30)}
 
 
 class Rulebook(BaseModel):

@@ -2,7 +2,15 @@
 
 from blocks.claude import ClaudeConnection
 from blocks.hubspot import HubSpotConnection
+from blocks.notify import SlackIncomingWebhook, SmtpEmail
 from blocks.router_settings import RouterSettings
 from blocks.salesforce import SalesforceConnection
 
-__all__ = ["ClaudeConnection", "HubSpotConnection", "RouterSettings", "SalesforceConnection"]
+__all__ = [
+    "ClaudeConnection",
+    "HubSpotConnection",
+    "RouterSettings",
+    "SalesforceConnection",
+    "SlackIncomingWebhook",
+    "SmtpEmail",
+]

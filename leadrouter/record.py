@@ -66,6 +66,7 @@ def record_batch(
         assigned, new_state = assign_owners(
             resolved, roster, ledger.own_pool_state(state, ctx.shadow), moment
         )
+        assigned["assigned_at"] = moment.at  # the routing clock's moment, which the SLA clock starts from
         assigned["sla_due_at"] = due_times(assigned["owner_id"], assigned["tier"], moment.at, roster, ctx.sla)
         recorded = _decision_rows(ctx, assigned, review, quarantined)
         _insert(conn, ctx, recorded, review, quarantined)
@@ -123,6 +124,7 @@ def _insert(
             "excluded",
             "created_at",
             "sla_due_at",
+            "assigned_at",
             "duplicate_of",
             *ENRICHMENT_FACTS,
             *MODEL_COLUMNS,
@@ -157,6 +159,7 @@ def _insert(
             "shadow": ctx.shadow,
             "lead_created_at": None if r.created_at is None else r.created_at.to_pydatetime(),
             "decided_at": stamp,
+            "assigned_at": r.assigned_at,
             "sla_due_at": None if r.sla_due_at is None else r.sla_due_at.to_pydatetime(),
             "write_attempts": 0,
             "duplicate_of": r.duplicate_of,

@@ -10,11 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
+from sqlalchemy import bindparam, select, update
 
 from leadrouter.assign.availability import working_intervals
 from leadrouter.assign.roster import Rep, Roster
 from leadrouter.classify.rules import ResponseSla
-from leadrouter.schema import Tier
+from leadrouter.schema import Status, Tier
+from leadrouter.store import Store
+from leadrouter.store.tables import decisions, sla_events
 
 
 def due_times(
@@ -51,3 +54,68 @@ def starts_off_hours(rep: Rep | None, at: datetime) -> bool:
         return False
     first = next(working_intervals(rep, at), None)
     return first is None or first[0] > at
+
+
+OPEN_COLUMNS = ["lead_id", "owner_id", "tier", "sla_due_at", "assigned_at"]
+
+
+def open_clocks(store: Store, source: str) -> pd.DataFrame:
+    """Routed leads whose clock runs: written or being written to their owner, due, not yet touched."""
+    live = [Status.RECORDED.value, Status.WRITING.value, Status.WRITTEN.value]
+    query = select(*(decisions.c[c] for c in OPEN_COLUMNS)).where(
+        decisions.c.source == source,
+        decisions.c.status.in_(live),
+        decisions.c.sla_due_at.is_not(None),
+        decisions.c.first_touch_at.is_(None),
+    )
+    with store.engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).all(), columns=OPEN_COLUMNS)
+    for column in ("sla_due_at", "assigned_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+def record_touches(store: Store, source: str, clocks: pd.DataFrame, touches: pd.DataFrame) -> pd.DataFrame:
+    """Stop the clocks of leads touched since their current owner got them; returns those leads with
+    first_touch_at. touches: first_touch's lead_id, first_touch_at."""
+    seen = clocks.merge(touches, on="lead_id", how="inner").dropna(subset=["first_touch_at"])
+    seen = seen[seen["first_touch_at"] >= seen["assigned_at"].fillna(seen["first_touch_at"])]
+    if seen.empty:
+        return seen
+    rows = [
+        {"l": lid, "t": at.to_pydatetime()}
+        for lid, at in zip(seen["lead_id"], seen["first_touch_at"], strict=True)
+    ]
+    with store.transaction() as conn:
+        conn.execute(
+            update(decisions)
+            .where(
+                decisions.c.source == source,
+                decisions.c.lead_id == bindparam("l"),
+                decisions.c.first_touch_at.is_(None),
+            )
+            .values(first_touch_at=bindparam("t")),
+            rows,
+        )
+        conn.execute(
+            sla_events.insert(),
+            [
+                {
+                    "source": source,
+                    "lead_id": r.lead_id,
+                    "kind": "touch",
+                    "tier": r.tier,
+                    "owner_id": r.owner_id,
+                    "at": r.first_touch_at.to_pydatetime(),
+                    "detail": {"late": bool(r.first_touch_at > r.sla_due_at)},
+                }
+                for r in seen.itertuples(index=False)
+            ],
+        )
+    return seen
+
+
+def breached(clocks: pd.DataFrame, touched: pd.DataFrame, now: datetime) -> list[str]:
+    """Leads past their due time with no touch: their owner let the SLA lapse."""
+    late = clocks[(clocks["sla_due_at"] < pd.Timestamp(now)) & ~clocks["lead_id"].isin(touched["lead_id"])]
+    return late["lead_id"].tolist()

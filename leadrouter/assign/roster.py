@@ -239,6 +239,14 @@ class Roster(BaseModel):
         pool = next((p for p in self.pools if p.name == pool_name), None)
         return (pool.manager if pool else None) or self.escalation
 
+    def without(self, owner_ids: set[str]) -> Roster:
+        """This roster with these reps switched off (a lead re-routed never goes back to who breached it)."""
+        data = self.model_dump()
+        for rep in data["reps"]:
+            if (rep["id"] or rep["email"]) in owner_ids:
+                rep["active"] = False
+        return Roster.model_validate(data)
+
     def with_crm_ids(self, owners: pd.DataFrame, path: Path | str) -> Roster:
         """Fill the ids of reps listed by email from the CRM's users (fetch_owners: owner_id, email); a rep
         the CRM does not know fails with the roster's file and line. Pool entries follow (rep_id)."""

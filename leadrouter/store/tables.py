@@ -56,6 +56,7 @@ decisions = Table(
     Column("write_error", Text),
     Column("sla_due_at", TS),
     Column("first_touch_at", TS),
+    Column("assigned_at", TS),  # when the current owner got the lead (decided, or re-routed after a breach)
     Column("duplicate_of", String(96)),  # "contact:003…", "lead:00Q…" or "batch:<lead id>"
     Column("urgency", String(16)),  # high | normal | low, from the model; null for rule decisions
     Column("model_input_tokens", Integer),  # what the model call cost (null: no model; 0: a cached answer)
@@ -120,4 +121,39 @@ model_answers = Table(
     Column("output_tokens", Integer, nullable=False),
     Column("cost_usd", Float, nullable=False),
     Column("created_at", TS, nullable=False),
+)
+
+# each lead's SLA clock events: breach (owner), reroute (owner -> new_owner_id), reject, escalation (to the
+# manager in new_owner_id), touch
+sla_events = Table(
+    "sla_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(32), nullable=False),
+    Column("lead_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("tier", String(16)),
+    Column("owner_id", String(64)),
+    Column("new_owner_id", String(64)),
+    Column("at", TS, nullable=False),
+    Column("detail", JSON),
+    Index("ix_sla_events_lead", "source", "lead_id"),
+)
+
+# every notification sent or tried: retried, recorded, never blocking routing
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(32), nullable=False),
+    Column("lead_id", String(64)),
+    Column("kind", String(16), nullable=False),  # assigned | reassigned | breach | escalation | ack
+    Column("recipient", String(64)),  # owner id, or null for a channel-wide message
+    Column("channel", String(16), nullable=False),  # slack | email
+    Column("status", String(16), nullable=False),  # sent | failed
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text),
+    Column("created_at", TS, nullable=False),
+    Column("sent_at", TS),
+    Column("message", JSON, nullable=False),
 )

@@ -1,0 +1,176 @@
+"""Owner notifications: who got which lead and why, with the context to act on it, sent through whatever
+channels are configured (Slack webhook, email), retried, recorded, and never blocking routing.
+
+Lead text is untrusted: it is escaped for Slack's mrkdwn, sent as plain text by email, and never reaches a
+subject line with a line break in it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+import pandas as pd
+
+from leadrouter.assign.roster import Roster
+from leadrouter.store import Store, ledger
+from leadrouter.store.tables import notifications
+
+log = logging.getLogger(__name__)
+
+KINDS = ("assigned", "reassigned", "taken_away", "escalation", "ack")
+
+
+@dataclass(frozen=True)
+class Message:
+    kind: str
+    lead_id: str | None
+    recipient: str | None  # owner id (None: a channel-wide message)
+    recipient_name: str
+    email: str | None
+    subject: str
+    lines: list[str] = field(default_factory=list)  # "label: value" lines, plain text
+    link: str | None = None
+
+    def text(self) -> str:
+        """The plain-text body (email)."""
+        body = [self.subject, "", *self.lines]
+        if self.link:
+            body += ["", f"CRM record: {self.link}"]
+        return "\n".join(body)
+
+    def slack_text(self) -> str:
+        """The body as Slack mrkdwn: every value escaped, so lead text cannot mention, link or format."""
+        body = [f"*{slack_escape(self.subject)}*", *(slack_escape(line) for line in self.lines)]
+        if self.link:
+            body.append(f"<{self.link}|Open the CRM record>")
+        return "\n".join(body)
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, message: Message) -> None:
+        """Deliver or raise; the error's text must not contain a secret."""
+
+
+def slack_escape(text: str) -> str:
+    """Slack's three control characters (https://api.slack.com/reference/surfaces/formatting#escaping)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def one_line(text: object, limit: int = 200) -> str:
+    """A value as one short line: lead text cannot add lines (or headers) to a message."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def assignment_messages(
+    leads: pd.DataFrame, roster: Roster, kind: str = "assigned", link_template: str | None = None
+) -> list[Message]:
+    """One message per lead to its owner: who, company, tier and why, the AI brief, the SLA deadline, a link.
+
+    leads: lead_id, owner_id, tier, first_name, last_name, company, title, routing_reason, brief, sla_due_at
+    (missing columns are left out of the message)."""
+    people = {r.key: r for r in roster.reps}
+    out = []
+    for lead in leads.to_dict("records"):
+        owner = lead.get("owner_id")
+        rep = people.get(owner)
+        if rep is None:  # queues and CRM users off the roster: nobody to notify
+            continue
+        name = one_line(f"{_text(lead.get('first_name'))} {_text(lead.get('last_name'))}".strip() or "A lead")
+        company = _text(lead.get("company"))
+        verb = "New lead for you" if kind == "assigned" else "Lead re-routed to you"
+        subject = one_line(f"{verb}: {name}" + (f" ({company})" if company else "") + f", {lead.get('tier')}")
+        lines = [
+            f"Lead: {one_line(lead.get('lead_id'))}",
+            *([f"Title: {one_line(lead['title'])}"] if _text(lead.get("title")) else []),
+            *([f"Company: {one_line(company)}"] if company else []),
+            f"Tier: {lead.get('tier')}",
+            *(
+                [f"Why you: {one_line(lead['routing_reason'], 400)}"]
+                if _text(lead.get("routing_reason"))
+                else []
+            ),
+            *([f"Brief: {one_line(lead['brief'], 400)}"] if _text(lead.get("brief")) else []),
+            *([f"First touch due: {_stamp(lead['sla_due_at'])}"] if _text(lead.get("sla_due_at")) else []),
+        ]
+        link = link_template.format(lead_id=lead["lead_id"]) if link_template else None
+        out.append(Message(kind, str(lead["lead_id"]), owner, rep.name, rep.email, subject, lines, link))
+    return out
+
+
+def event_message(
+    kind: str, lead_id: str, recipient: str, roster: Roster, subject: str, lines: list[str]
+) -> Message | None:
+    """A message to a rep or manager about a lead (taken away after a breach, escalation)."""
+    rep = next((r for r in roster.reps if r.key == recipient), None)
+    if rep is None:
+        return None
+    return Message(kind, lead_id, recipient, rep.name, rep.email, one_line(subject), lines)
+
+
+def deliver(
+    store: Store,
+    source: str,
+    messages: list[Message],
+    channels: Mapping[str, Channel],
+    attempts: int = 3,
+    backoff_s: float = 0.5,
+) -> pd.DataFrame:
+    """Send every message on every channel, retrying; record each outcome. Never raises: a failed notification
+    is a row with its error, not a stopped run."""
+    rows = []
+    for message in messages:
+        for name, channel in channels.items():
+            if name == "email" and not message.email:
+                continue
+            error, tries = None, 0
+            for tries in range(1, attempts + 1):
+                try:
+                    channel.send(message)
+                    error = None
+                    break
+                except Exception as exc:  # any channel failure is recorded and retried, never raised
+                    error = f"{type(exc).__name__}: {one_line(exc, 300)}"
+                    if tries < attempts:
+                        time.sleep(backoff_s * 2 ** (tries - 1))
+            stamp = ledger.now()
+            rows.append(
+                {
+                    "source": source,
+                    "lead_id": message.lead_id,
+                    "kind": message.kind,
+                    "recipient": message.recipient,
+                    "channel": name,
+                    "status": "failed" if error else "sent",
+                    "attempts": tries,
+                    "error": error,
+                    "created_at": stamp,
+                    "sent_at": None if error else stamp,
+                    "message": asdict(message),
+                }
+            )
+            if error:
+                log.warning(
+                    "notification %s to %s on %s failed: %s", message.kind, message.recipient, name, error
+                )
+    if rows:
+        with store.transaction() as conn:
+            conn.execute(notifications.insert(), rows)
+    return pd.DataFrame(
+        rows, columns=["lead_id", "kind", "recipient", "channel", "status", "attempts", "error"]
+    )
+
+
+def _text(value: object) -> str:
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+def _stamp(value: object) -> str:
+    stamp = pd.Timestamp(value)
+    return stamp.tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC") if stamp.tzinfo else str(stamp)

@@ -1,0 +1,191 @@
+"""Re-route leads whose owner let the SLA lapse or rejected them: the next eligible rep of the pool, never one
+who already had the lead and let it go; the pool's manager is told once a lead has lapsed often enough.
+
+The new owner is recorded like any decision (status recorded), so the next write-back writes it to the CRM.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import Connection, bindparam, select, update
+
+from leadrouter.assign.availability import day_starts
+from leadrouter.assign.owners import Moment, assign_owners, response_windows
+from leadrouter.assign.roster import Roster
+from leadrouter.classify.rules import ResponseSla
+from leadrouter.schema import Status, Tier
+from leadrouter.sla import due_times
+from leadrouter.store import Store, ledger
+from leadrouter.store.tables import decisions, sla_events
+
+LET_GO = ("breach", "reject")  # events after which a rep never gets the same lead back
+REROUTE_COLUMNS = ["lead_id", "tier", "old_owner_id", "owner_id", "pool", "why", "lapses", "escalate_to"]
+
+
+def reroute(
+    store: Store,
+    source: str,
+    lead_ids: list[str],
+    why: str,
+    roster: Roster,
+    sla: dict[Tier, ResponseSla],
+    at: datetime,
+    note: str | None = None,
+) -> pd.DataFrame:
+    """Give each lead to a new owner: why is "breach" (the SLA lapsed) or "reject" (the owner said wrong owner).
+
+    Returns REROUTE_COLUMNS per lead re-routed; a lead no longer routed (or touched meanwhile) is skipped."""
+    if not lead_ids:
+        return pd.DataFrame(columns=REROUTE_COLUMNS)
+    with store.transaction() as conn:
+        state = ledger.own_pool_state(ledger.lock_rep_state(conn), shadow=False)
+        leads = _lock_routed(conn, source, lead_ids)
+        if leads.empty:
+            return pd.DataFrame(columns=REROUTE_COLUMNS)
+        history = _let_go(conn, source, leads["lead_id"].tolist())
+        moment = Moment(
+            at, response_windows(sla), ledger.owner_load(conn, source, False, day_starts(roster, at), at)
+        )
+        groups = []
+        for avoid, group in leads.groupby(
+            leads["lead_id"].map(lambda lid: history.get(lid, frozenset())), sort=False
+        ):
+            avoid = frozenset(avoid) | frozenset(group["old_owner_id"])
+            assigned, state = assign_owners(
+                group.drop(columns="old_owner_id"), roster.without(set(avoid)), state, moment
+            )
+            assigned["old_owner_id"] = (
+                group.set_index("lead_id")["old_owner_id"].reindex(assigned["lead_id"]).to_numpy()
+            )
+            assigned["excluded"] = [
+                {rep: ("LET_GO" if rep in avoid else code) for rep, code in (e or {}).items()}
+                for e in assigned["excluded"]
+            ]
+            groups.append(assigned)
+        moved = pd.concat(groups, ignore_index=True)
+        moved["why"] = why
+        moved["lapses"] = moved["lead_id"].map(lambda lid: len(history.get(lid, ())) + 1)
+        limit = moved["tier"].map(lambda t: sla[Tier(t)].escalate_after if Tier(t) in sla else None)
+        manager = moved["pool"].map(roster.manager_of)
+        moved["escalate_to"] = manager.where((why == "breach") & (moved["lapses"] >= limit.fillna(10**9)))
+        moved["sla_due_at"] = due_times(moved["owner_id"], moved["tier"], at, roster, sla)
+        _record(conn, source, moved, at, note)
+        ledger.save_own_pool_state(conn, state, shadow=False)
+    return moved.reindex(columns=REROUTE_COLUMNS)
+
+
+def _lock_routed(conn: Connection, source: str, lead_ids: list[str]) -> pd.DataFrame:
+    """The leads' routed decisions, locked: what assignment needs to route them again."""
+    live = [Status.RECORDED.value, Status.WRITING.value, Status.WRITTEN.value, Status.WRITE_FAILED.value]
+    rows = conn.execute(
+        select(
+            decisions.c.lead_id,
+            decisions.c.tier,
+            decisions.c.owner_id,
+            decisions.c.pool,
+            decisions.c.explanation,
+            decisions.c.lead_created_at,
+        )
+        .where(
+            decisions.c.source == source,
+            decisions.c.lead_id.in_(lead_ids),
+            decisions.c.status.in_(live),
+            decisions.c.tier.is_not(None),
+        )
+        .order_by(decisions.c.id)
+        .with_for_update()
+    ).all()
+    explanation = [r.explanation or {} for r in rows]
+    enrichment = [e.get("enrichment") or {} for e in explanation]
+    return pd.DataFrame(
+        {
+            "lead_id": pd.array([r.lead_id for r in rows], dtype="string"),
+            "created_at": pd.to_datetime([r.lead_created_at for r in rows], utc=True),
+            "tier": pd.array([r.tier for r in rows], dtype="string"),
+            "pool": pd.array([r.pool for r in rows], dtype="string"),
+            "old_owner_id": pd.array([r.owner_id for r in rows], dtype="string"),
+            "region": pd.array([e.get("region") for e in explanation], dtype="string"),
+            "territory": pd.array([f.get("territory") for f in enrichment], dtype="string"),
+            "industry": pd.array([f.get("industry") for f in enrichment], dtype="string"),
+            "summary": [e.get("summary") or "" for e in explanation],
+            "explanation": explanation,
+        }
+    )
+
+
+def _let_go(conn: Connection, source: str, lead_ids: list[str]) -> dict[str, frozenset[str]]:
+    """Per lead: the reps who already breached or rejected it."""
+    rows = conn.execute(
+        select(sla_events.c.lead_id, sla_events.c.owner_id).where(
+            sla_events.c.source == source, sla_events.c.lead_id.in_(lead_ids), sla_events.c.kind.in_(LET_GO)
+        )
+    ).all()
+    out: dict[str, set[str]] = {}
+    for lead_id, owner in rows:
+        out.setdefault(lead_id, set()).add(owner)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def _record(conn: Connection, source: str, moved: pd.DataFrame, at: datetime, note: str | None) -> None:
+    """The new owners (status recorded: the next write-back writes them) and the events, in the caller's
+    transaction."""
+    events, updates = [], []
+    for r in moved.itertuples(index=False):
+        step = f" → {r.why} by {r.old_owner_id} → re-routed{r.routing_path}"
+        explanation = r.explanation | {
+            "summary": r.summary + step,
+            "pool": r.pool,
+            "method": r.assign_method,
+            "excluded": r.excluded,
+        }
+        updates.append(
+            {
+                "l": r.lead_id,
+                "owner_id": r.owner_id,
+                "pool": r.pool,
+                "explanation": explanation,
+                "sla_due_at": None if pd.isna(r.sla_due_at) else r.sla_due_at.to_pydatetime(),
+            }
+        )
+        detail = {"note": note} if note else None
+        events.append(_event(source, r, r.why, r.old_owner_id, None, at, detail))
+        events.append(
+            _event(source, r, "reroute", r.old_owner_id, r.owner_id, at, {"method": r.assign_method})
+        )
+        if isinstance(r.escalate_to, str):
+            events.append(
+                _event(source, r, "escalation", r.old_owner_id, r.escalate_to, at, {"lapses": int(r.lapses)})
+            )
+    conn.execute(
+        update(decisions)
+        .where(decisions.c.source == source, decisions.c.lead_id == bindparam("l"))
+        .values(
+            owner_id=bindparam("owner_id"),
+            pool=bindparam("pool"),
+            explanation=bindparam("explanation"),
+            sla_due_at=bindparam("sla_due_at"),
+            status=Status.RECORDED.value,
+            assigned_at=at,
+            first_touch_at=None,
+            claim=None,
+        ),
+        updates,
+    )
+    conn.execute(sla_events.insert(), events)
+
+
+def _event(
+    source: str, r, kind: str, owner: str | None, new_owner: str | None, at: datetime, detail: dict | None
+) -> dict:
+    return {
+        "source": source,
+        "lead_id": r.lead_id,
+        "kind": kind,
+        "tier": r.tier,
+        "owner_id": owner,
+        "new_owner_id": new_owner,
+        "at": at,
+        "detail": detail,
+    }

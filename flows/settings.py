@@ -8,6 +8,7 @@ from blocks.router_settings import RouterSettings
 from leadrouter.classify.model import Model
 from leadrouter.config import Settings
 from leadrouter.crm.base import CRM
+from leadrouter.notify import Channel
 from leadrouter.store import Store
 
 
@@ -38,3 +39,15 @@ def load_remote_model(settings: Settings) -> Callable[[Store], Model] | None:
 
     connection = ClaudeConnection.load(settings.claude_block)
     return connection.get_model
+
+
+def load_channels(settings: Settings) -> dict[str, Channel]:
+    """The notification channels the settings name (Slack webhook, SMTP email); none configured: none."""
+    from blocks.notify import SlackIncomingWebhook, SmtpEmail
+
+    channels: dict[str, Channel] = {}
+    if settings.notify_slack_block:
+        channels["slack"] = SlackIncomingWebhook.load(settings.notify_slack_block)
+    if settings.notify_email_block:
+        channels["email"] = SmtpEmail.load(settings.notify_email_block)
+    return channels

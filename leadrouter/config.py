@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     model_deadline_s: float = 30.0  # the batch never waits on a remote model longer than this
     batch_size: int = 5000
     lookback_s: float = 120.0  # each run re-reads this much before the watermark, for late-committed saves
+    notify_slack_block: str | None = None  # a SlackIncomingWebhook block: owner notifications to a channel
+    notify_email_block: str | None = None  # an SmtpEmail block: owner notifications by email
+    crm_link_template: str | None = (
+        None  # e.g. https://acme.lightning.force.com/lightning/r/Lead/{lead_id}/view
+    )
     # assign as if it were this moment (reps' hours, time off, daily caps): for simulations and tests only
     routing_clock: datetime | None = None
 

@@ -174,3 +174,35 @@ def _text(value: object) -> str:
 def _stamp(value: object) -> str:
     stamp = pd.Timestamp(value)
     return stamp.tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC") if stamp.tzinfo else str(stamp)
+
+
+def reroute_messages(
+    moved: pd.DataFrame, leads: pd.DataFrame, roster: Roster, link_template: str | None = None
+) -> list[Message]:
+    """After re-routing: the new owner gets the lead with its context, the old owner learns it was taken
+    away and why, and the manager hears of each escalation."""
+    context = moved.merge(leads.drop(columns=["owner_id", "tier"], errors="ignore"), on="lead_id", how="left")
+    context["routing_reason"] = "re-routed after " + context["why"] + " by " + context["old_owner_id"]
+    out = assignment_messages(context, roster, "reassigned", link_template)
+    for r in context.itertuples(index=False):
+        reason = "you did not touch it within its SLA" if r.why == "breach" else "you rejected it"
+        taken = event_message(
+            "taken_away",
+            r.lead_id,
+            r.old_owner_id,
+            roster,
+            f"Lead {r.lead_id} re-routed: {reason}",
+            [f"Tier: {r.tier}", f"New owner: {r.owner_id}"],
+        )
+        out += [taken] if taken else []
+        if isinstance(r.escalate_to, str):
+            note = event_message(
+                "escalation",
+                r.lead_id,
+                r.escalate_to,
+                roster,
+                f"SLA breached {int(r.lapses)}× on {r.tier} lead {r.lead_id}",
+                [f"Last owner: {r.old_owner_id}", f"Now with: {r.owner_id}"],
+            )
+            out += [note] if note else []
+    return out

@@ -21,7 +21,17 @@ from leadrouter.store import Store, ledger
 from leadrouter.store.tables import decisions, sla_events
 
 LET_GO = ("breach", "reject")  # events after which a rep never gets the same lead back
-REROUTE_COLUMNS = ["lead_id", "tier", "old_owner_id", "owner_id", "pool", "why", "lapses", "escalate_to"]
+REROUTE_COLUMNS = [
+    "lead_id",
+    "tier",
+    "old_owner_id",
+    "owner_id",
+    "pool",
+    "why",
+    "lapses",
+    "escalate_to",
+    "sla_due_at",
+]
 
 
 def reroute(

@@ -7,6 +7,7 @@ from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLi
 
 from flows.route_inbound import route_inbound
 from flows.sandbox_traffic import sandbox_traffic
+from flows.sla_watch import sla_watch
 from leadrouter.config import Settings
 from leadrouter.router import init_sandbox
 
@@ -20,6 +21,7 @@ def main() -> None:
     serve(
         route_inbound.to_deployment(name="sandbox", interval=30, concurrency_limit=ONE_AT_A_TIME),
         sandbox_traffic.to_deployment(name="sandbox", interval=15, concurrency_limit=ONE_AT_A_TIME),
+        sla_watch.to_deployment(name="sandbox", interval=60, concurrency_limit=ONE_AT_A_TIME),
     )
 
 

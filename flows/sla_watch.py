@@ -12,7 +12,8 @@ from leadrouter import sla
 from leadrouter.router import open_router
 from leadrouter.store import ledger
 from tasks.crm import write_assignments
-from tasks.sla import first_touches, notify_reroutes, reroute_breaches, stop_touched_clocks
+from tasks.notify import notify_reroutes
+from tasks.sla import first_touches, reroute_breaches, stop_touched_clocks
 
 
 @flow(name="sla-watch")

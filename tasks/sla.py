@@ -8,7 +8,7 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from leadrouter import notify, reroute, sla
+from leadrouter import reroute, sla
 from leadrouter.router import Router
 
 
@@ -30,13 +30,3 @@ def reroute_breaches(router: Router, lead_ids: list[str], at: datetime) -> pd.Da
     return reroute.reroute(
         router.store, router.source, lead_ids, "breach", router.roster, router.rulebook.sla, at
     )
-
-
-@task(name="notify-reroutes", cache_policy=NO_CACHE)
-def notify_reroutes(router: Router, moved: pd.DataFrame, channels: dict) -> pd.DataFrame:
-    """New owner, old owner and manager hear of each re-route; failures are recorded, never raised."""
-    if moved.empty or not channels:
-        return pd.DataFrame()
-    leads = router.crm.fetch_leads(moved["lead_id"].tolist())
-    messages = notify.reroute_messages(moved, leads, router.roster, router.settings.crm_link_template)
-    return notify.deliver(router.store, router.source, messages, channels)

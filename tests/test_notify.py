@@ -129,19 +129,24 @@ def test_sla_watch_reroutes_every_untouched_lead_and_notifies(
     monkeypatch.setenv("LEADROUTER_STORE_URL", url)
     monkeypatch.setenv("LEADROUTER_SANDBOX_PATH", str(tmp_path / "sandbox.db"))
     crm = SandboxCRM.create(tmp_path / "sandbox.db", seed=11, leads=150)
-    route_inbound()
-    store = open_store(url)
-    with store.engine.connect() as conn:
-        due = conn.execute(
-            select(decisions.c.lead_id, decisions.c.owner_id).where(decisions.c.sla_due_at.is_not(None))
-        ).all()
-    reps = {r.key for r in load_roster(ROSTER).reps}
-    owned_by_reps = {lead for lead, owner in due if owner in reps}
-    assert owned_by_reps  # VIP and Standard leads with a rep and a clock
     hook = SlackWebhook()
+    reps = {r.key for r in load_roster(ROSTER).reps}
+    store = open_store(url)
     with LocalServer(hook.app) as server:
         SlackIncomingWebhook(url=server.url + HOOK_PATH).save("test-slack", overwrite=True)
         monkeypatch.setenv("LEADROUTER_NOTIFY_SLACK_BLOCK", "test-slack")
+        route_inbound()
+        with store.engine.connect() as conn:
+            due = conn.execute(
+                select(decisions.c.lead_id, decisions.c.owner_id).where(decisions.c.sla_due_at.is_not(None))
+            ).all()
+            to_reps = conn.execute(
+                select(func.count()).where(decisions.c.status == "written", decisions.c.owner_id.in_(reps))
+            ).scalar()
+        # every rep who got a lead heard of it; queues are not notified
+        assigned = [p["text"] for p in hook.posts if "New lead for you" in p["text"]]
+        assert to_reps and len(assigned) == to_reps
+        assert all("Why you: " in t and "Tier: " in t for t in assigned)
         # two hours later nobody has touched anything (no traffic ran): every clock has run out
         monkeypatch.setenv("LEADROUTER_ROUTING_CLOCK", (WORKDAY + timedelta(hours=2)).isoformat())
         summary = sla_watch()

@@ -151,3 +151,35 @@ def _print_route(
         for rep, code in sorted(excluded.items()):
             table.add_row(escape(rep), escape(names.get(rep, "")), code, MEANING.get(code, ""))
         console.print(table)
+
+
+def reject(
+    lead_id: Annotated[str, typer.Argument(help="The CRM id of a routed lead")],
+    reason: Annotated[str, typer.Option(help="Why the owner is wrong, e.g. 'wrong territory'")],
+    source: Annotated[str | None, typer.Option(help="Its source (default: the configured CRM)")] = None,
+) -> None:
+    """The owner rejects the lead: it goes at once to the next eligible rep (never back to them), counted as a
+    wrong assignment; the next route-inbound or sla-watch run writes the new owner to the CRM."""
+    from leadrouter.assign.roster import load_roster
+    from leadrouter.classify.rules import load_rulebook
+    from leadrouter.reroute import reroute
+    from leadrouter.store import ledger, open_store
+
+    settings = Settings()
+    roster = load_roster(settings.roster_path)
+    sla = load_rulebook(settings.rulebook_path).sla
+    store = open_store(settings.store_url)
+    try:
+        at = settings.routing_clock or ledger.now()
+        moved = reroute(store, source or settings.crm, [lead_id], "reject", roster, sla, at, note=reason)
+    finally:
+        store.dispose()
+    if moved.empty:
+        console.print(f"[red]error[/red] lead {escape(lead_id)} has no routed decision to reject")
+        raise typer.Exit(1)
+    row = moved.iloc[0]
+    names = {r.key: r.name for r in roster.reps} | roster.queues
+    console.print(
+        f"{escape(lead_id)}: {escape(str(row['old_owner_id']))} rejected it → {escape(str(row['owner_id']))} "
+        f"({escape(names.get(row['owner_id'], ''))}, pool {escape(str(row['pool']))}); the next run writes it"
+    )

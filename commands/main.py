@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from commands.assign import explain, simulate
+from commands.assign import explain, reject, simulate
 from commands.model import model_app
 from commands.review import review_app
 from commands.rules import rules_app
@@ -26,6 +26,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(model_app, name="model")
 app.command()(explain)
 app.command()(simulate)
+app.command()(reject)
 console = Console()
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from leadrouter.assign.roster import load_roster
 from leadrouter.record import BatchContext, record_batch
 from leadrouter.store import open_store
-from leadrouter.store.tables import decisions, rep_state
+from leadrouter.store.tables import decisions, rep_state, sla_events
 from tests.clock import WORKDAY
 from tests.test_cli import run
 
@@ -93,4 +93,34 @@ def test_simulate_shows_where_a_lead_would_go_and_writes_nothing(tmp_path: Path)
     with store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(decisions)).scalar() == 0
         assert not conn.execute(select(func.sum(rep_state.c.assigned))).scalar()
+    store.dispose()
+
+
+def test_reject_hands_the_lead_to_someone_else_and_counts_it(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path}/ledger.db")
+    lead = pd.DataFrame(
+        {
+            "lead_id": ["00Q7"],
+            "tier": pd.array(["Standard"], dtype="string"),
+            "category": "sales",
+            "priority": pd.array([2], dtype="Int64"),
+            "decided_by": "rule:standard-fit",
+            "confidence": 1.0,
+            "pool": pd.array([pd.NA], dtype="string"),
+            "region": pd.array(["NA"], dtype="string"),
+            "created_at": pd.to_datetime(["2026-11-25T16:00:00Z"]),
+        }
+    )
+    [first] = record_batch(
+        store, BatchContext("sandbox", "r", "v1", at=WORKDAY), lead, NO_QUARANTINE, load_roster(ROSTER)
+    )["owner_id"]
+    out = run("reject", "00Q7", "--reason", "wrong territory <b>", env=env_for(tmp_path))
+    assert out.returncode == 0, out.stderr[-2000:]
+    with store.engine.connect() as conn:
+        owner, status = conn.execute(select(decisions.c.owner_id, decisions.c.status)).one()
+        events = conn.execute(select(sla_events.c.kind, sla_events.c.owner_id, sla_events.c.detail)).all()
+    assert owner != first and status == "recorded" and f"{first} rejected it → {owner}" in out.stdout
+    assert ("reject", first, {"note": "wrong territory <b>"}) in [tuple(e) for e in events]
+    again = run("reject", "00Q404", "--reason", "x", env=env_for(tmp_path))
+    assert again.returncode == 1 and "no routed decision" in again.stdout
     store.dispose()

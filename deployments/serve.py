@@ -5,6 +5,7 @@ from __future__ import annotations
 from prefect import serve
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 
+from flows.daily_report import daily_report
 from flows.route_inbound import route_inbound
 from flows.sandbox_traffic import sandbox_traffic
 from flows.sla_watch import sla_watch
@@ -22,6 +23,7 @@ def main() -> None:
         route_inbound.to_deployment(name="sandbox", interval=30, concurrency_limit=ONE_AT_A_TIME),
         sandbox_traffic.to_deployment(name="sandbox", interval=15, concurrency_limit=ONE_AT_A_TIME),
         sla_watch.to_deployment(name="sandbox", interval=60, concurrency_limit=ONE_AT_A_TIME),
+        daily_report.to_deployment(name="sandbox", cron="5 0 * * *"),
     )
 
 

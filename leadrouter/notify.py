@@ -21,7 +21,7 @@ from leadrouter.store.tables import notifications
 
 log = logging.getLogger(__name__)
 
-KINDS = ("assigned", "reassigned", "taken_away", "escalation", "ack")
+KINDS = ("assigned", "reassigned", "taken_away", "escalation", "anomaly")
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def assignment_messages(
 
 
 def event_message(
-    kind: str, lead_id: str, recipient: str, roster: Roster, subject: str, lines: list[str]
+    kind: str, lead_id: str | None, recipient: str, roster: Roster, subject: str, lines: list[str]
 ) -> Message | None:
     """A message to a rep or manager about a lead (taken away after a breach, escalation)."""
     rep = next((r for r in roster.reps if r.key == recipient), None)

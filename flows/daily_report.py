@@ -1,0 +1,49 @@
+"""daily-report: yesterday's fallback fires as an artifact, and an alert for every metric that jumped."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+
+from flows.settings import load_channels, load_settings
+from leadrouter import monitor, notify
+from leadrouter.assign.roster import load_roster
+from leadrouter.store import ledger, open_store
+
+
+@flow(name="daily-report")
+def daily_report(day: date | None = None, settings_block: str | None = None) -> dict:
+    """The report for `day` (default: yesterday, UTC): breach rate and time to first touch per tier, re-routes,
+    rejections, escalations, untouched leads; anomalies against the trailing 14 days go to the escalation
+    manager on the configured channels."""
+    settings = load_settings(settings_block)
+    roster = load_roster(settings.roster_path)
+    now = settings.routing_clock or ledger.now()
+    day = day or (now.date() - timedelta(days=1))
+    until = datetime.combine(day + timedelta(days=1), time(), tzinfo=now.tzinfo)
+    store = open_store(settings.store_url)
+    try:
+        frame = monitor.ledger_days(store, settings.crm, until)
+        events = monitor.sla_event_frame(store, settings.crm, until - timedelta(days=2))
+        fires = monitor.fallback_fires(frame, events, day, now)
+        found = monitor.anomalies(frame, day, roster)
+        create_markdown_artifact(monitor.report_markdown(fires, found), key="fallback-fires")
+        channels = load_channels(settings)
+        if found and channels and roster.escalation:
+            lines = [f"{a.metric}: {a.detail}" for a in found]
+            message = notify.event_message(
+                "anomaly",
+                None,
+                roster.escalation,
+                roster,
+                f"leadrouter: {len(found)} anomalies on {day}",
+                lines,
+            )
+            notify.deliver(store, settings.crm, [message] if message else [], channels)
+    finally:
+        store.dispose()
+    for anomaly in found:
+        get_run_logger().warning("anomaly %s on %s: %s", anomaly.metric, day, anomaly.detail)
+    return {"fires": fires, "anomalies": [a.metric for a in found]}

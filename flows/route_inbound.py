@@ -49,7 +49,7 @@ def route_inbound(
             reports.append(checked.report)
             if cursor is None:
                 break
-        escalate_late_reviews(router, source)
+        escalate_late_reviews(router, source, channels)
         publish_quarantine(pd.concat(quarantined, ignore_index=True))
         publish_validation(reports)
         summary = publish_routing_summary(router, source, run_id)

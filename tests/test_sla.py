@@ -125,3 +125,70 @@ def test_a_vip_breach_tells_the_manager_at_once(tmp_path: Path) -> None:
         moved["owner_id"] != moved["old_owner_id"]
     ).all()
     store.dispose()
+
+
+SLOW = {"005000000000007", "005000000000010"}  # never answer
+ANSWER_AFTER = timedelta(minutes=10)  # everyone else touches a lead ten minutes after getting it
+
+
+def test_a_simulated_day_matches_its_ground_truth(tmp_path: Path) -> None:
+    """60 Standard leads over three hours; two reps never answer, the rest answer in ten minutes. The watch
+    runs every minute. Ground truth: every assignment to a slow rep breaches once its SLA runs out and is
+    re-routed, no fast rep ever breaches, and no lead waits untouched past twice its SLA."""
+    store = open_store(f"sqlite:///{tmp_path}/ledger.db")
+    roster = load_roster(ROSTER)
+    sla = dict(DEFAULT_SLA)
+    arrivals = {WORKDAY + timedelta(minutes=3 * i): i for i in range(60)}
+    assignments: list[
+        tuple[str, str, pd.Timestamp]
+    ] = []  # (lead, owner, assigned_at): the simulation's truth
+    end = WORKDAY + timedelta(hours=5)
+    now = WORKDAY
+    while now <= end:
+        if now in arrivals:
+            batch = leads(1, "Standard", start=arrivals[now]).assign(created_at=pd.Timestamp(now))
+            got = record_batch(
+                store, BatchContext("sandbox", "sim", "v1", at=now), batch, NO_QUARANTINE, roster
+            )
+            assignments += [(r.lead_id, r.owner_id, pd.Timestamp(now)) for r in got.itertuples()]
+        clocks = open_clocks(store, "sandbox")
+        answered = clocks[
+            ~clocks["owner_id"].isin(SLOW) & (clocks["assigned_at"] + ANSWER_AFTER <= pd.Timestamp(now))
+        ]
+        touched = record_touches(
+            store,
+            "sandbox",
+            clocks,
+            answered.assign(first_touch_at=answered["assigned_at"] + ANSWER_AFTER)[
+                ["lead_id", "first_touch_at"]
+            ],
+        )
+        moved = reroute(store, "sandbox", breached(clocks, touched, now), "breach", roster, sla, now)
+        assignments += [(r.lead_id, r.owner_id, pd.Timestamp(now)) for r in moved.itertuples()]
+        waiting = open_clocks(store, "sandbox")
+        assert not (
+            waiting["sla_due_at"] + sla[Tier.STANDARD].window < pd.Timestamp(now)
+        ).any()  # never 2× SLA
+        now += timedelta(minutes=1)
+    truth = pd.DataFrame(assignments, columns=["lead_id", "owner_id", "assigned_at"])
+    with store.engine.connect() as conn:
+        events = pd.DataFrame(
+            conn.execute(
+                select(sla_events.c.kind, sla_events.c.lead_id, sla_events.c.owner_id, sla_events.c.at)
+            ).all(),
+            columns=["kind", "lead_id", "owner_id", "at"],
+        )
+        final = pd.DataFrame(
+            conn.execute(select(decisions.c.lead_id, decisions.c.owner_id, decisions.c.first_touch_at)).all(),
+            columns=["lead_id", "owner_id", "first_touch_at"],
+        )
+    breaches = events[events["kind"] == "breach"]
+    expected = truth[truth["owner_id"].isin(SLOW)]  # every assignment to a slow rep, and only those
+    assert len(expected) > 0 and len(breaches) == len(expected) == (events["kind"] == "reroute").sum()
+    assert sorted(zip(breaches["lead_id"], breaches["owner_id"], strict=True)) == sorted(
+        zip(expected["lead_id"], expected["owner_id"], strict=True)
+    )
+    assert (events.loc[events["kind"] == "touch", "owner_id"].isin(SLOW)).sum() == 0
+    # in the end every lead is with a rep who answered, and was touched
+    assert final["first_touch_at"].notna().all() and not final["owner_id"].isin(SLOW).any()
+    store.dispose()

@@ -8,7 +8,7 @@ import pandas as pd
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
-from flows.settings import load_channels, load_crm, load_remote_model, load_settings
+from flows.settings import load_ack_channel, load_channels, load_crm, load_remote_model, load_settings
 from leadrouter.router import open_router
 from tasks.artifacts import publish_quarantine, publish_routing_summary, publish_validation
 from tasks.crm import advance_watermark, find_duplicates, load_accounts, pull_new_leads, write_assignments
@@ -30,7 +30,7 @@ def route_inbound(
     router = open_router(settings, crm=load_crm(settings), remote_model=load_remote_model(settings))
     run_id = flow_run.id or uuid.uuid4().hex
     source = router.ledger_source(shadow)
-    channels = load_channels(settings)
+    channels, ack = load_channels(settings), load_ack_channel(settings)
     quarantined, reports = [], []
     try:
         accounts = load_accounts(router)
@@ -43,7 +43,7 @@ def route_inbound(
             recorded = record_decisions(router, classified, checked.quarantined, run_id, shadow)
             if not shadow:
                 written = write_assignments(router, claim=run_id)  # also finishes what a crashed run recorded
-                notify_owners(router, recorded, written, channels)
+                notify_owners(router, recorded, written, channels, ack)
             advance_watermark(router, source, cursor)
             quarantined.append(checked.quarantined)
             reports.append(checked.report)

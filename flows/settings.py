@@ -51,3 +51,10 @@ def load_channels(settings: Settings) -> dict[str, Channel]:
     if settings.notify_email_block:
         channels["email"] = SmtpEmail.load(settings.notify_email_block)
     return channels
+
+
+def load_ack_channel(settings: Settings) -> dict[str, Channel]:
+    """The off-hours acknowledgement's channel (email to the lead); empty, and so off, unless configured."""
+    from blocks.notify import SmtpEmail
+
+    return {"email": SmtpEmail.load(settings.ack_block)} if settings.ack_block else {}

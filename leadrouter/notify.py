@@ -11,17 +11,20 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 import pandas as pd
 
+from leadrouter.assign.availability import working_intervals
 from leadrouter.assign.roster import Roster
+from leadrouter.sla import starts_off_hours
 from leadrouter.store import Store, ledger
 from leadrouter.store.tables import notifications
 
 log = logging.getLogger(__name__)
 
-KINDS = ("assigned", "reassigned", "taken_away", "escalation", "anomaly")
+KINDS = ("assigned", "reassigned", "taken_away", "escalation", "anomaly", "ack")
 
 
 @dataclass(frozen=True)
@@ -205,4 +208,26 @@ def reroute_messages(
                 [f"Last owner: {r.old_owner_id}", f"Now with: {r.owner_id}"],
             )
             out += [note] if note else []
+    return out
+
+
+def acknowledgements(recorded: pd.DataFrame, roster: Roster, at: datetime) -> list[Message]:
+    """An acknowledgement to each lead whose owner is off work now (seed 000: a useful auto-reply buys hours of
+    grace): who will reach out, and when their day starts."""
+    people = {r.key: r for r in roster.reps}
+    out = []
+    for lead in recorded.to_dict("records"):
+        rep = people.get(lead.get("owner_id"))
+        address = _text(lead.get("email"))
+        if rep is None or not address or not starts_off_hours(rep, at):
+            continue
+        start = next((begin for begin, _ in working_intervals(rep, at)), None)
+        when = (
+            f"on {start:%A} from {start:%H:%M} ({rep.schedule.timezone})" if start else "as soon as possible"
+        )
+        first = rep.name.split()[0]
+        lines = [f"Thank you for getting in touch. {first} will reach out {when}.", "", "Best regards"]
+        out.append(
+            Message("ack", str(lead["lead_id"]), None, first, address, "Thanks, we'll be in touch", lines)
+        )
     return out

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from blocks.notify import SlackIncomingWebhook, SmtpEmail
 from leadrouter.assign.roster import load_roster
 from leadrouter.crm.sandbox import SandboxCRM
-from leadrouter.notify import assignment_messages, deliver
+from leadrouter.notify import acknowledgements, assignment_messages, deliver
 from leadrouter.store import open_store
 from leadrouter.store.tables import decisions, notifications, sla_events
 from localapi.server import LocalServer
@@ -95,7 +95,7 @@ def test_an_owner_hears_of_a_lead_on_slack_and_by_email_with_its_context(tmp_pat
     assert mail["To"] == "maya.chen@sandbox-sales.example" and mail["Bcc"] is None  # no header injection
     subject = " ".join(mail["Subject"].split())  # long subjects are folded; the break is no new header
     assert "(Harbor Bcc: victim@example.com), VIP" in subject and len(mail.get_all("Subject")) == 1
-    assert "CRM record: https://crm.example/00Q1" in mail.get_payload()
+    assert "CRM record: https://crm.example/00Q1" in mail.get_payload(decode=True).decode()
     with store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(notifications)).scalar() == 2
     store.dispose()
@@ -174,4 +174,22 @@ def test_sla_watch_reroutes_every_untouched_lead_and_notifies(
     assert all("Why you: re-routed after breach by" in t and "First touch due" in t for t in reassigned), (
         reassigned[:2]
     )
+    store.dispose()
+
+
+def test_an_off_hours_lead_is_acknowledged_with_when_its_owner_starts(tmp_path: Path, smtp: Inbox) -> None:
+    store = open_store(f"sqlite:///{tmp_path}/ledger.db")
+    roster = load_roster(ROSTER)
+    lead = lead_frame().assign(email=["ann.lee@harborbank.example"])
+    assert acknowledgements(lead, roster, WORKDAY) == []  # Maya is at work: no acknowledgement
+    evening = WORKDAY + timedelta(hours=7)  # 18:30 in New York on the eve of Thanksgiving
+    [ack] = acknowledgements(lead, roster, evening)
+    ack_channel = {
+        "email": SmtpEmail(host="127.0.0.1", port=smtp.port, sender="hello@example.com", security="none")
+    }
+    sent = deliver(store, "sandbox", [ack], ack_channel)
+    assert sent["status"].tolist() == ["sent"]
+    [mail] = smtp.messages
+    assert mail["To"] == "ann.lee@harborbank.example"
+    assert "Maya will reach out on Friday from 08:00 (America/New_York)" in mail.get_payload(decode=True).decode()
     store.dispose()

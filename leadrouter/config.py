@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     lookback_s: float = 120.0  # each run re-reads this much before the watermark, for late-committed saves
     notify_slack_block: str | None = None  # a SlackIncomingWebhook block: owner notifications to a channel
     notify_email_block: str | None = None  # an SmtpEmail block: owner notifications by email
+    ack_block: str | None = None  # an SmtpEmail block: off-hours acknowledgements to the lead (off when unset)
     crm_link_template: str | None = (
         None  # e.g. https://acme.lightning.force.com/lightning/r/Lead/{lead_id}/view
     )

@@ -9,18 +9,24 @@ from prefect.cache_policies import NO_CACHE
 
 from leadrouter import notify
 from leadrouter.router import Router
+from leadrouter.store import ledger
 
 
 @task(name="notify-owners", cache_policy=NO_CACHE)
 def notify_owners(
-    router: Router, recorded: pd.DataFrame, written: pd.DataFrame, channels: dict
+    router: Router, recorded: pd.DataFrame, written: pd.DataFrame, channels: dict, ack: dict
 ) -> pd.DataFrame:
-    """Each rep whose new lead was written to the CRM hears of it, with its context."""
-    if not channels or recorded.empty or written.empty:
+    """Each rep whose new lead was written to the CRM hears of it, with its context; with the acknowledgement
+    hook on, a lead whose owner is off work gets a note saying who will reach out and when."""
+    if recorded.empty or written.empty or not (channels or ack):
         return pd.DataFrame()
     done = recorded[recorded["lead_id"].isin(written.loc[written["ok"].astype(bool), "lead_id"])]
     messages = notify.assignment_messages(done, router.roster, "assigned", router.settings.crm_link_template)
-    return notify.deliver(router.store, router.source, messages, channels)
+    sent = notify.deliver(router.store, router.source, messages, channels) if channels else pd.DataFrame()
+    if ack:
+        at = router.settings.routing_clock or ledger.now()
+        notify.deliver(router.store, router.source, notify.acknowledgements(done, router.roster, at), ack)
+    return sent
 
 
 @task(name="notify-reroutes", cache_policy=NO_CACHE)

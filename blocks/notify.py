@@ -6,6 +6,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from email.message import EmailMessage
+from typing import Literal
 
 import httpx
 from prefect.blocks.abstract import NotificationBlock
@@ -50,7 +51,9 @@ class SmtpEmail(NotificationBlock):
     username: str | None = None
     password: SecretStr | None = None
     sender: str = Field(description="The From address, e.g. leadrouter@example.com.")
-    security: str = Field(default="starttls", description="starttls, tls or none (none: local relays only).")
+    security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", description="starttls, tls or none (none: local relays only, never with a login)."
+    )
     to: str | None = Field(default=None, description="Where notify() sends when no rep is named.")
     timeout_s: float = Field(default=15.0, gt=0)
 
@@ -77,5 +80,7 @@ class SmtpEmail(NotificationBlock):
             if self.security == "starttls":
                 smtp.starttls(context=context)
             if self.username and self.password:
+                if self.security == "none":
+                    raise ValueError("refusing to send the SMTP password without TLS: set security")
                 smtp.login(self.username, self.password.get_secret_value())
             smtp.send_message(email)

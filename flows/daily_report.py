@@ -26,7 +26,9 @@ def daily_report(day: date | None = None, settings_block: str | None = None) -> 
     store = open_store(settings.store_url)
     try:
         frame = monitor.ledger_days(store, settings.crm, until)
-        events = monitor.sla_event_frame(store, settings.crm, until - timedelta(days=2))
+        events = monitor.sla_event_frame(
+            store, settings.crm, until - timedelta(days=monitor.BASELINE_DAYS + 1)
+        )
         fires = monitor.fallback_fires(frame, events, day, now)
         found = monitor.anomalies(frame, day, roster)
         create_markdown_artifact(monitor.report_markdown(fires, found), key="fallback-fires")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import AwareDatetime, BaseModel, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 M = TypeVar("M", bound=BaseModel)
@@ -38,12 +38,19 @@ class Settings(BaseSettings):
     lookback_s: float = 120.0  # each run re-reads this much before the watermark, for late-committed saves
     notify_slack_block: str | None = None  # a SlackIncomingWebhook block: owner notifications to a channel
     notify_email_block: str | None = None  # an SmtpEmail block: owner notifications by email
-    ack_block: str | None = None  # an SmtpEmail block: off-hours acknowledgements to the lead (off when unset)
+    ack_block: str | None = (
+        None  # an SmtpEmail block: off-hours acknowledgements to the lead (off when unset)
+    )
     crm_link_template: str | None = (
         None  # e.g. https://acme.lightning.force.com/lightning/r/Lead/{lead_id}/view
     )
     # assign as if it were this moment (reps' hours, time off, daily caps): for simulations and tests only
-    routing_clock: datetime | None = None
+    routing_clock: AwareDatetime | None = None
+
+    @field_validator("routing_clock")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return value.astimezone(UTC) if value else value
 
 
 class ConfigError(ValueError):

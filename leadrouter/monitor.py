@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from leadrouter.assign.roster import Roster
+from leadrouter.assign.availability import is_off
+from leadrouter.assign.roster import WEEKDAYS, Roster
 from leadrouter.schema import Status
 from leadrouter.store import Store
 from leadrouter.store.tables import decisions, sla_events
@@ -85,7 +86,8 @@ def fallback_fires(frame: pd.DataFrame, events: pd.DataFrame, day: date, now: da
     re-routes, rejections and escalations of the day; leads still untouched and unowned past twice their SLA."""
     today = frame[(frame["day"] == day) & frame["sla_due_at"].notna()]
     todays_events = events[pd.to_datetime(events["at"], utc=True).dt.date == day]
-    breached_leads = set(todays_events.loc[todays_events["kind"] == "breach", "lead_id"])
+    # a lead decided today may breach tomorrow morning (its owner's clock): all its breaches count
+    breached_leads = set(events.loc[events["kind"] == "breach", "lead_id"]) & set(today["lead_id"])
     touch_min = (today["first_touch_at"] - today["assigned_at"]).dt.total_seconds() / 60
     by_tier = {}
     for tier, group in today.groupby("tier"):
@@ -149,7 +151,10 @@ def anomalies(frame: pd.DataFrame, day: date, roster: Roster) -> list[Anomaly]:
     if day in counts.index and day.weekday() < 5:
         usual = counts.loc[base.index.intersection(counts.index)].mean()
         for rep in roster.reps:
-            if rep.active and usual.get(rep.key, 0) >= 3 and counts.loc[day].get(rep.key, 0) == 0:
+            working = day.weekday() in {WEEKDAYS.index(d) for d in rep.schedule.hours.days}
+            if not rep.active or not working or is_off(rep, day):
+                continue  # away that day: nothing to miss
+            if usual.get(rep.key, 0) >= 3 and counts.loc[day].get(rep.key, 0) == 0:
                 found.append(
                     Anomaly("rep_starved", day, 0.0, float(usual[rep.key]), f"{rep.name} got no lead")
                 )

@@ -24,6 +24,7 @@ from leadrouter.store.tables import notifications
 
 log = logging.getLogger(__name__)
 
+CHANNEL_DOWN_AFTER = 3  # messages failing in a row before a channel is skipped for the rest of the run
 KINDS = ("assigned", "reassigned", "taken_away", "escalation", "anomaly", "ack")
 
 
@@ -111,7 +112,7 @@ def event_message(
     kind: str, lead_id: str | None, recipient: str, roster: Roster, subject: str, lines: list[str]
 ) -> Message | None:
     """A message to a rep or manager about a lead (taken away after a breach, escalation)."""
-    rep = next((r for r in roster.reps if r.key == recipient), None)
+    rep = roster.by_id.get(recipient)
     if rep is None:
         return None
     return Message(kind, lead_id, recipient, rep.name, rep.email, one_line(subject), lines)
@@ -128,12 +129,15 @@ def deliver(
     """Send every message on every channel, retrying; record each outcome. Never raises: a failed notification
     is a row with its error, not a stopped run."""
     rows = []
+    failures_in_a_row = dict.fromkeys(channels, 0)
     for message in messages:
         for name, channel in channels.items():
             if name == "email" and not message.email:
                 continue
             error, tries = None, 0
-            for tries in range(1, attempts + 1):
+            if failures_in_a_row[name] >= CHANNEL_DOWN_AFTER:  # a dead channel must not hold routing up
+                error = f"skipped: the last {CHANNEL_DOWN_AFTER} messages on {name} failed"
+            for tries in range(1, attempts + 1 if error is None else 1):
                 try:
                     channel.send(message)
                     error = None
@@ -142,6 +146,7 @@ def deliver(
                     error = f"{type(exc).__name__}: {one_line(exc, 300)}"
                     if tries < attempts:
                         time.sleep(backoff_s * 2 ** (tries - 1))
+            failures_in_a_row[name] = failures_in_a_row[name] + 1 if error else 0
             stamp = ledger.now()
             rows.append(
                 {

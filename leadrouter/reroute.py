@@ -51,18 +51,20 @@ def reroute(
         return pd.DataFrame(columns=REROUTE_COLUMNS)
     with store.transaction() as conn:
         state = ledger.own_pool_state(ledger.lock_rep_state(conn), shadow=False)
-        leads = _lock_routed(conn, source, lead_ids)
+        leads = _lock_routed(conn, source, lead_ids, why, at)
         if leads.empty:
             return pd.DataFrame(columns=REROUTE_COLUMNS)
-        history = _let_go(conn, source, leads["lead_id"].tolist())
+        let_go, breaches = _let_go(conn, source, leads["lead_id"].tolist())
+        # per lead: every rep who breached or rejected it, and its current owner
+        avoid_of = {
+            lid: let_go.get(lid, frozenset()) | {old}
+            for lid, old in zip(leads["lead_id"], leads["old_owner_id"], strict=True)
+        }
         moment = Moment(
             at, response_windows(sla), ledger.owner_load(conn, source, False, day_starts(roster, at), at)
         )
         groups = []
-        for avoid, group in leads.groupby(
-            leads["lead_id"].map(lambda lid: history.get(lid, frozenset())), sort=False
-        ):
-            avoid = frozenset(avoid) | frozenset(group["old_owner_id"])
+        for avoid, group in leads.groupby(leads["lead_id"].map(avoid_of), sort=False):
             assigned, state = assign_owners(
                 group.drop(columns="old_owner_id"), roster.without(set(avoid)), state, moment
             )
@@ -76,19 +78,28 @@ def reroute(
             groups.append(assigned)
         moved = pd.concat(groups, ignore_index=True)
         moved["why"] = why
-        moved["lapses"] = moved["lead_id"].map(lambda lid: len(history.get(lid, ())) + 1)
+        moved["lapses"] = moved["lead_id"].map(lambda lid: breaches.get(lid, 0)) + int(why == "breach")
+        # nobody new can take it (a queue, or a fallback who already let it go): it stays, its clock stops, and
+        # the manager is told rather than the lead circling back every few minutes
+        moved["stuck"] = [
+            o in avoid_of[lid] for lid, o in zip(moved["lead_id"], moved["owner_id"], strict=True)
+        ]
         limit = moved["tier"].map(lambda t: sla[Tier(t)].escalate_after if Tier(t) in sla else None)
         manager = moved["pool"].map(roster.manager_of)
-        moved["escalate_to"] = manager.where((why == "breach") & (moved["lapses"] >= limit.fillna(10**9)))
+        due_escalation = (why == "breach") & (moved["lapses"] >= limit.fillna(10**9))
+        moved["escalate_to"] = manager.where(due_escalation | moved["stuck"])
         moved["sla_due_at"] = due_times(moved["owner_id"], moved["tier"], at, roster, sla)
-        _record(conn, source, moved, at, note)
+        _record(conn, source, moved[~moved["stuck"]], at, note)
+        _stop_clocks(conn, source, moved[moved["stuck"]], at, note)
         ledger.save_own_pool_state(conn, state, shadow=False)
-    return moved.reindex(columns=REROUTE_COLUMNS)
+    return moved[~moved["stuck"]].reindex(columns=REROUTE_COLUMNS)
 
 
-def _lock_routed(conn: Connection, source: str, lead_ids: list[str]) -> pd.DataFrame:
-    """The leads' routed decisions, locked: what assignment needs to route them again."""
+def _lock_routed(conn: Connection, source: str, lead_ids: list[str], why: str, at: datetime) -> pd.DataFrame:
+    """The leads' routed decisions, locked: what assignment needs to route them again. A breach is checked
+    again under the lock (written, untouched, past due), so a stale list never moves a lead twice."""
     live = [Status.RECORDED.value, Status.WRITING.value, Status.WRITTEN.value, Status.WRITE_FAILED.value]
+    breach = [Status.WRITTEN.value]
     rows = conn.execute(
         select(
             decisions.c.lead_id,
@@ -101,8 +112,9 @@ def _lock_routed(conn: Connection, source: str, lead_ids: list[str]) -> pd.DataF
         .where(
             decisions.c.source == source,
             decisions.c.lead_id.in_(lead_ids),
-            decisions.c.status.in_(live),
+            decisions.c.status.in_(breach if why == "breach" else live),
             decisions.c.tier.is_not(None),
+            *([decisions.c.first_touch_at.is_(None), decisions.c.sla_due_at < at] if why == "breach" else []),
         )
         .order_by(decisions.c.id)
         .with_for_update()
@@ -125,17 +137,39 @@ def _lock_routed(conn: Connection, source: str, lead_ids: list[str]) -> pd.DataF
     )
 
 
-def _let_go(conn: Connection, source: str, lead_ids: list[str]) -> dict[str, frozenset[str]]:
-    """Per lead: the reps who already breached or rejected it."""
+def _let_go(
+    conn: Connection, source: str, lead_ids: list[str]
+) -> tuple[dict[str, frozenset[str]], dict[str, int]]:
+    """Per lead: the reps who already breached or rejected it, and how many breaches it had."""
     rows = conn.execute(
-        select(sla_events.c.lead_id, sla_events.c.owner_id).where(
+        select(sla_events.c.lead_id, sla_events.c.owner_id, sla_events.c.kind).where(
             sla_events.c.source == source, sla_events.c.lead_id.in_(lead_ids), sla_events.c.kind.in_(LET_GO)
         )
     ).all()
-    out: dict[str, set[str]] = {}
-    for lead_id, owner in rows:
-        out.setdefault(lead_id, set()).add(owner)
-    return {k: frozenset(v) for k, v in out.items()}
+    owners: dict[str, set[str]] = {}
+    breaches: dict[str, int] = {}
+    for lead_id, owner, kind in rows:
+        owners.setdefault(lead_id, set()).add(owner)
+        breaches[lead_id] = breaches.get(lead_id, 0) + (kind == "breach")
+    return {k: frozenset(v) for k, v in owners.items()}, breaches
+
+
+def _stop_clocks(conn: Connection, source: str, stuck: pd.DataFrame, at: datetime, note: str | None) -> None:
+    """Leads nobody new can take keep their owner; their clock stops and the manager is told."""
+    if stuck.empty:
+        return
+    conn.execute(
+        update(decisions)
+        .where(decisions.c.source == source, decisions.c.lead_id.in_(stuck["lead_id"].tolist()))
+        .values(sla_due_at=None)
+    )
+    events = []
+    for r in stuck.itertuples(index=False):
+        events.append(_event(source, r, r.why, r.old_owner_id, None, at, {"note": note} if note else None))
+        if isinstance(r.escalate_to, str):
+            detail = {"lapses": int(r.lapses), "nobody_else": True}
+            events.append(_event(source, r, "escalation", r.old_owner_id, r.escalate_to, at, detail))
+    conn.execute(sla_events.insert(), events)
 
 
 def _record(conn: Connection, source: str, moved: pd.DataFrame, at: datetime, note: str | None) -> None:

@@ -27,7 +27,10 @@ def due_times(
     (owner, tier): a batch's leads share their decision time."""
     pairs = pd.DataFrame({"owner": owners.astype("string"), "tier": tiers.astype("string")})
     due = {
-        (owner, tier): due_at(roster.by_id.get(owner), sla.get(Tier(tier)), at)
+        # a queue has no clock: nobody in it touches leads, and re-routing from it is the pools' job
+        (owner, tier): None
+        if owner in roster.queues
+        else due_at(roster.by_id.get(owner), sla.get(Tier(tier)), at)
         for owner, tier in pairs.dropna().drop_duplicates().itertuples(index=False)
     }
     values = [due.get((o, t)) for o, t in zip(pairs["owner"], pairs["tier"], strict=True)]
@@ -60,8 +63,9 @@ OPEN_COLUMNS = ["lead_id", "owner_id", "tier", "sla_due_at", "assigned_at"]
 
 
 def open_clocks(store: Store, source: str) -> pd.DataFrame:
-    """Routed leads whose clock runs: written or being written to their owner, due, not yet touched."""
-    live = [Status.RECORDED.value, Status.WRITING.value, Status.WRITTEN.value]
+    """Routed leads whose clock runs: written to their owner in the CRM (a lead still waiting for its write
+    cannot be the owner's fault), due, not yet touched."""
+    live = [Status.WRITTEN.value]
     query = select(*(decisions.c[c] for c in OPEN_COLUMNS)).where(
         decisions.c.source == source,
         decisions.c.status.in_(live),

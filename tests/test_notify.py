@@ -191,5 +191,8 @@ def test_an_off_hours_lead_is_acknowledged_with_when_its_owner_starts(tmp_path: 
     assert sent["status"].tolist() == ["sent"]
     [mail] = smtp.messages
     assert mail["To"] == "ann.lee@harborbank.example"
-    assert "Maya will reach out on Friday from 08:00 (America/New_York)" in mail.get_payload(decode=True).decode()
+    assert (
+        "Maya will reach out on Friday from 08:00 (America/New_York)"
+        in mail.get_payload(decode=True).decode()
+    )
     store.dispose()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from leadrouter.assign.roster import load_roster
 from leadrouter.classify.rules import DEFAULT_SLA, ResponseSla
@@ -46,6 +46,12 @@ def leads(n: int, tier: str, region: str = "NA", start: int = 0) -> pd.DataFrame
     )
 
 
+def written(store) -> None:
+    """The write-back's effect: every recorded owner is now in the CRM (the clock only judges written leads)."""
+    with store.transaction() as conn:
+        conn.execute(update(decisions).where(decisions.c.status == "recorded").values(status="written"))
+
+
 def test_the_clock_counts_the_owners_working_time_only() -> None:
     roster = load_roster(ROSTER)
     maya = roster.by_id["005000000000001"]  # New York, 08:00-18:00, US holidays
@@ -68,6 +74,7 @@ def test_a_breach_reroutes_to_someone_new_and_the_second_one_escalates(store_url
     record_batch(
         store, BatchContext("sandbox", "r1", "v1", at=WORKDAY), leads(6, "Standard"), NO_QUARANTINE, roster
     )
+    written(store)
     clocks = open_clocks(store, "sandbox")
     assert len(clocks) == 6 and (clocks["sla_due_at"] == WORKDAY + timedelta(minutes=30)).all()
     # two leads are touched in time, four are not
@@ -82,6 +89,7 @@ def test_a_breach_reroutes_to_someone_new_and_the_second_one_escalates(store_url
     first = reroute(store, "sandbox", late, "breach", roster, dict(DEFAULT_SLA), late_at)
     assert len(first) == 4 and (first["owner_id"] != first["old_owner_id"]).all()
     assert first["escalate_to"].isna().all()  # Standard escalates on the second breach
+    written(store)
     # nobody touches them again: the second breach never goes back to either owner, and escalates
     again_at = late_at + timedelta(minutes=31)
     clocks = open_clocks(store, "sandbox")
@@ -96,8 +104,9 @@ def test_a_breach_reroutes_to_someone_new_and_the_second_one_escalates(store_url
         again_at,
     )
     merged = second.merge(first[["lead_id", "old_owner_id"]], on="lead_id", suffixes=("", "_first"))
+    # each lead goes to someone who never had it (each lead's own history, not its neighbours')
     assert not (
-        merged["owner_id"].isin(merged["old_owner_id"]) | (merged["owner_id"] == merged["old_owner_id_first"])
+        (merged["owner_id"] == merged["old_owner_id"]) | (merged["owner_id"] == merged["old_owner_id_first"])
     ).any()
     assert (second["escalate_to"] == "005000000000014").all()
     with store.engine.connect() as conn:
@@ -115,6 +124,7 @@ def test_a_vip_breach_tells_the_manager_at_once(tmp_path: Path) -> None:
     record_batch(
         store, BatchContext("sandbox", "r1", "v1", at=WORKDAY), leads(2, "VIP"), NO_QUARANTINE, roster
     )
+    written(store)
     clocks = open_clocks(store, "sandbox")
     assert (clocks["sla_due_at"] == WORKDAY + timedelta(minutes=5)).all()
     at = WORKDAY + timedelta(minutes=6)
@@ -151,6 +161,7 @@ def test_a_simulated_day_matches_its_ground_truth(tmp_path: Path) -> None:
                 store, BatchContext("sandbox", "sim", "v1", at=now), batch, NO_QUARANTINE, roster
             )
             assignments += [(r.lead_id, r.owner_id, pd.Timestamp(now)) for r in got.itertuples()]
+        written(store)
         clocks = open_clocks(store, "sandbox")
         answered = clocks[
             ~clocks["owner_id"].isin(SLOW) & (clocks["assigned_at"] + ANSWER_AFTER <= pd.Timestamp(now))
@@ -165,6 +176,7 @@ def test_a_simulated_day_matches_its_ground_truth(tmp_path: Path) -> None:
         )
         moved = reroute(store, "sandbox", breached(clocks, touched, now), "breach", roster, sla, now)
         assignments += [(r.lead_id, r.owner_id, pd.Timestamp(now)) for r in moved.itertuples()]
+        written(store)
         waiting = open_clocks(store, "sandbox")
         assert not (
             waiting["sla_due_at"] + sla[Tier.STANDARD].window < pd.Timestamp(now)
@@ -191,4 +203,30 @@ def test_a_simulated_day_matches_its_ground_truth(tmp_path: Path) -> None:
     assert (events.loc[events["kind"] == "touch", "owner_id"].isin(SLOW)).sum() == 0
     # in the end every lead is with a rep who answered, and was touched
     assert final["first_touch_at"].notna().all() and not final["owner_id"].isin(SLOW).any()
+    store.dispose()
+
+
+def test_a_queue_has_no_clock_and_a_stale_breach_list_moves_nothing(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path}/ledger.db")
+    roster = load_roster(ROSTER)
+    saturday = datetime(2026, 11, 28, 12, tzinfo=UTC)  # no AE at work: Standard leads end in the triage queue
+    got = record_batch(
+        store, BatchContext("sandbox", "r", "v1", at=saturday), leads(2, "Standard"), NO_QUARANTINE, roster
+    )
+    assert set(got["owner_id"]) == {"00G000000000004"} and got["sla_due_at"].isna().all()
+    record_batch(
+        store,
+        BatchContext("sandbox", "r", "v1", at=WORKDAY),
+        leads(2, "Standard", start=10),
+        NO_QUARANTINE,
+        roster,
+    )
+    written(store)
+    at = WORKDAY + timedelta(minutes=31)
+    late = breached(open_clocks(store, "sandbox"), pd.DataFrame(columns=["lead_id"]), at)
+    assert len(late) == 2
+    assert len(reroute(store, "sandbox", late, "breach", roster, dict(DEFAULT_SLA), at)) == 2
+    written(store)
+    # the same list again (a retried task, a second watcher): the leads' new clocks have not run out
+    assert reroute(store, "sandbox", late, "breach", roster, dict(DEFAULT_SLA), at).empty
     store.dispose()

@@ -43,14 +43,14 @@ def _rep_day(rep: Rep, at: datetime) -> dict:
     next_start = next((begin for begin, _ in working_intervals(rep, at)), None)
     return {
         "active": rep.active,
-        "off_today": _is_off(rep, local.date()),
+        "off_today": is_off(rep, local.date()),
         "working_now": next_start == at,
         "next_start": next_start,
         "day_start": datetime.combine(local.date(), datetime.min.time(), local.tzinfo),
     }
 
 
-def _is_off(rep: Rep, day: date) -> bool:
+def is_off(rep: Rep, day: date) -> bool:
     calendar = _calendar(rep.schedule.holidays)
     return (calendar is not None and day in calendar) or any(t.start <= day <= t.end for t in rep.time_off)
 
@@ -64,7 +64,7 @@ def working_intervals(rep: Rep, start: datetime) -> Iterator[tuple[datetime, dat
     first = start.astimezone(zone).date()
     for offset in range(LOOKAHEAD_DAYS):
         day = first + timedelta(days=offset)
-        if day.weekday() not in workdays or _is_off(rep, day):
+        if day.weekday() not in workdays or is_off(rep, day):
             continue
         end = datetime.combine(day, hours.end, zone)
         if end > start:

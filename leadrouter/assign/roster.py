@@ -237,7 +237,8 @@ class Roster(BaseModel):
 
     def manager_of(self, pool_name: str | None) -> str | None:
         pool = next((p for p in self.pools if p.name == pool_name), None)
-        return (pool.manager if pool else None) or self.escalation
+        manager = (pool.manager if pool else None) or self.escalation
+        return self.rep_id(manager) if manager else None
 
     def without(self, owner_ids: set[str]) -> Roster:
         """This roster with these reps switched off (a lead re-routed never goes back to who breached it)."""

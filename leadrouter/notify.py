@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Protocol
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -50,7 +51,7 @@ class Message:
         """The body as Slack mrkdwn: every value escaped, so lead text cannot mention, link or format."""
         body = [f"*{slack_escape(self.subject)}*", *(slack_escape(line) for line in self.lines)]
         if self.link:
-            body.append(f"<{self.link}|Open the CRM record>")
+            body.append(f"<{slack_escape(self.link)}|Open the CRM record>")
         return "\n".join(body)
 
 
@@ -103,7 +104,7 @@ def assignment_messages(
             *([f"Brief: {one_line(lead['brief'], 400)}"] if _text(lead.get("brief")) else []),
             *([f"First touch due: {_stamp(lead['sla_due_at'])}"] if _text(lead.get("sla_due_at")) else []),
         ]
-        link = link_template.format(lead_id=lead["lead_id"]) if link_template else None
+        link = link_template.format(lead_id=quote(str(lead["lead_id"]), safe="")) if link_template else None
         out.append(Message(kind, str(lead["lead_id"]), owner, rep.name, rep.email, subject, lines, link))
     return out
 

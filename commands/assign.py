@@ -168,9 +168,9 @@ def reject(
     settings = Settings()
     roster = load_roster(settings.roster_path)
     if any(rep.id is None for rep in roster.reps):  # reps listed by email: their CRM ids first
-        from leadrouter.router import open_crm
+        from leadrouter.router import open_crm, with_crm_ids
 
-        roster = roster.with_crm_ids(open_crm(settings).fetch_owners(), settings.roster_path)
+        roster = with_crm_ids(roster, open_crm(settings), settings.roster_path)
     sla = load_rulebook(settings.rulebook_path).sla
     store = open_store(settings.store_url)
     try:

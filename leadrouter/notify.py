@@ -17,9 +17,8 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from leadrouter.assign.availability import working_intervals
+from leadrouter.assign.availability import rep_calendar
 from leadrouter.assign.roster import Roster
-from leadrouter.sla import starts_off_hours
 from leadrouter.store import Store, ledger
 from leadrouter.store.tables import notifications
 
@@ -221,13 +220,15 @@ def acknowledgements(recorded: pd.DataFrame, roster: Roster, at: datetime) -> li
     """An acknowledgement to each lead whose owner is off work now (seed 000: a useful auto-reply buys hours of
     grace): who will reach out, and when their day starts."""
     people = {r.key: r for r in roster.reps}
+    next_start = rep_calendar(roster, at)["next_start"]  # each rep's calendar walked once, not once per lead
     out = []
     for lead in recorded.to_dict("records"):
         rep = people.get(lead.get("owner_id"))
         address = _text(lead.get("email"))
-        if rep is None or not address or not starts_off_hours(rep, at):
-            continue
-        start = next((begin for begin, _ in working_intervals(rep, at)), None)
+        start = next_start.get(rep.key) if rep else None
+        if rep is None or not address or (pd.notna(start) and start <= pd.Timestamp(at)):
+            continue  # nobody to write to, or the owner is at work now
+        start = start.tz_convert(rep.schedule.timezone) if pd.notna(start) else None
         when = (
             f"on {start:%A} from {start:%H:%M} ({rep.schedule.timezone})" if start else "as soon as possible"
         )

@@ -11,10 +11,10 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Connection, bindparam, select, update
 
-from leadrouter.assign.availability import day_starts
-from leadrouter.assign.owners import Moment, assign_owners, response_windows
+from leadrouter.assign.owners import assign_owners
 from leadrouter.assign.roster import Roster
 from leadrouter.classify.rules import ResponseSla
+from leadrouter.record import BatchContext, current_moment
 from leadrouter.schema import Status, Tier
 from leadrouter.sla import due_times
 from leadrouter.store import Store, ledger
@@ -60,9 +60,7 @@ def reroute(
             lid: let_go.get(lid, frozenset()) | {old}
             for lid, old in zip(leads["lead_id"], leads["old_owner_id"], strict=True)
         }
-        moment = Moment(
-            at, response_windows(sla), ledger.owner_load(conn, source, False, day_starts(roster, at), at)
-        )
+        moment = current_moment(conn, BatchContext(source, "reroute", "", sla=sla), roster, at)
         groups = []
         for avoid, group in leads.groupby(leads["lead_id"].map(avoid_of), sort=False):
             assigned, state = assign_owners(

@@ -59,11 +59,17 @@ def open_router(
     territories = load_territories(settings.territories_path)
     check_rule_pools(rulebook, roster, settings.rulebook_path)
     crm = crm or open_crm(settings)
-    if any(rep.id is None for rep in roster.reps):  # reps listed by email: their ids come from the CRM
-        roster = roster.with_crm_ids(crm.fetch_owners(), settings.roster_path)
+    roster = with_crm_ids(roster, crm, settings.roster_path)
     store = open_store(settings.store_url)
     chain = open_chain(settings, rulebook, remote_model(store) if remote_model else None)
     return Router(settings, store, crm, rulebook, roster, territories, open_provider(settings), chain)
+
+
+def with_crm_ids(roster: Roster, crm: CRM, path: Path) -> Roster:
+    """The roster with the CRM ids of reps listed by email (one fetch_owners call, only when one is missing)."""
+    if all(rep.id is not None for rep in roster.reps):
+        return roster
+    return roster.with_crm_ids(crm.fetch_owners(), path)
 
 
 def open_chain(

@@ -51,14 +51,6 @@ def due_at(rep: Rep | None, sla: ResponseSla | None, start: datetime) -> datetim
     return None  # no working time within the lookahead: the rep is away for weeks; no clock to breach
 
 
-def starts_off_hours(rep: Rep | None, at: datetime) -> bool:
-    """The lead reaches its owner outside their working time: the off-hours acknowledgement's cue."""
-    if rep is None:
-        return False
-    first = next(working_intervals(rep, at), None)
-    return first is None or first[0] > at
-
-
 OPEN_COLUMNS = ["lead_id", "owner_id", "tier", "sla_due_at", "assigned_at"]
 
 

@@ -1,9 +1,11 @@
-"""sla-watch: every minute, stop the clocks of touched leads and re-route the ones whose owner let the SLA lapse."""
+"""sla-watch: every minute, re-route leads their owner rejected, stop the clocks of touched leads and re-route the
+ones whose owner let the SLA lapse."""
 
 from __future__ import annotations
 
 import uuid
 
+import pandas as pd
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
@@ -13,20 +15,28 @@ from leadrouter.router import open_router
 from leadrouter.store import ledger
 from tasks.crm import write_assignments
 from tasks.notify import notify_reroutes
-from tasks.sla import first_touches, reroute_breaches, stop_touched_clocks
+from tasks.sla import (
+    first_touches,
+    read_rejections,
+    reroute_breaches,
+    reroute_rejections,
+    stop_touched_clocks,
+)
 
 
 @flow(name="sla-watch")
 def sla_watch(settings_block: str | None = None) -> dict:
-    """Open clocks → first touches from the CRM → breaches → re-route → write the new owners → notify."""
+    """Rejections → re-route; open clocks → first touches from the CRM → breaches → re-route; write the new
+    owners → notify."""
     settings = load_settings(settings_block)
     router = open_router(settings, crm=load_crm(settings))
     now = settings.routing_clock or ledger.now()
     try:
+        rejected = reroute_rejections(router, read_rejections(router, now), now)
         clocks = sla.open_clocks(router.store, router.source)
         touched = stop_touched_clocks(router, clocks, first_touches(router, clocks))
         late = sla.breached(clocks, touched, now)
-        moved = reroute_breaches(router, late, now)
+        moved = pd.concat([rejected, reroute_breaches(router, late, now)], ignore_index=True)
         if len(moved):
             write_assignments(router, claim=flow_run.id or uuid.uuid4().hex)
         sent = notify_reroutes(router, moved, load_channels(settings))
@@ -36,12 +46,14 @@ def sla_watch(settings_block: str | None = None) -> dict:
         "open": len(clocks),
         "touched": len(touched),
         "breached": len(late),
+        "rejected": len(rejected),
         "rerouted": len(moved),
         "escalated": int(moved["escalate_to"].notna().sum()) if len(moved) else 0,
         "notifications_failed": int((sent.get("status") == "failed").sum()) if len(sent) else 0,
     }
     get_run_logger().info(
-        "%(open)s open clocks: %(touched)s touched, %(breached)s breached, %(rerouted)s re-routed, "
+        "%(rejected)s rejected; %(open)s open clocks: %(touched)s touched, %(breached)s breached; "
+        "%(rerouted)s re-routed, "
         "%(escalated)s escalated",
         summary,
     )

@@ -6,6 +6,7 @@ The new owner is recorded like any decision (status recorded), so the next write
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 import pandas as pd
@@ -43,15 +44,19 @@ def reroute(
     sla: dict[Tier, ResponseSla],
     at: datetime,
     note: str | None = None,
+    rejected_by: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Give each lead to a new owner: why is "breach" (the SLA lapsed) or "reject" (the owner said wrong owner).
 
+    rejected_by: lead -> the rep who rejected it (a CRM status); a lead that is no longer theirs is skipped.
     Returns REROUTE_COLUMNS per lead re-routed; a lead no longer routed (or touched meanwhile) is skipped."""
     if not lead_ids:
         return pd.DataFrame(columns=REROUTE_COLUMNS)
     with store.transaction() as conn:
         state = ledger.own_pool_state(ledger.lock_rep_state(conn), shadow=False)
         leads = _lock_routed(conn, source, lead_ids, why, at)
+        if rejected_by is not None:  # checked under the lock: a rejection read twice moves the lead once
+            leads = leads[leads["old_owner_id"].eq(leads["lead_id"].map(rejected_by)).fillna(False)]
         if leads.empty:
             return pd.DataFrame(columns=REROUTE_COLUMNS)
         let_go, breaches = _let_go(conn, source, leads["lead_id"].tolist())
@@ -181,6 +186,7 @@ def _record(conn: Connection, source: str, moved: pd.DataFrame, at: datetime, no
             "pool": r.pool,
             "method": r.assign_method,
             "excluded": r.excluded,
+            "reopen": r.why == "reject",  # the write-back sets the CRM status back from "Rejected"
         }
         updates.append(
             {

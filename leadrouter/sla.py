@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from leadrouter.assign.availability import working_intervals
 from leadrouter.assign.roster import Rep, Roster
@@ -115,3 +115,30 @@ def breached(clocks: pd.DataFrame, touched: pd.DataFrame, now: datetime) -> list
     """Leads past their due time with no touch: their owner let the SLA lapse."""
     late = clocks[(clocks["sla_due_at"] < pd.Timestamp(now)) & ~clocks["lead_id"].isin(touched["lead_id"])]
     return late["lead_id"].tolist()
+
+
+def fresh_rejections(store: Store, source: str, found: pd.DataFrame) -> dict[str, str]:
+    """lead -> rep, for rejections read from the CRM (REJECTION_COLUMNS) that still mean something: made by the
+    lead's current owner after they got it, and not acted on yet (a lead nobody else could take stays with the
+    rep who rejected it, and must not escalate again every minute)."""
+    if found.empty:
+        return {}
+    ids = found["lead_id"].astype(str).unique().tolist()
+    owned = select(
+        decisions.c.lead_id,
+        decisions.c.owner_id,
+        func.coalesce(decisions.c.assigned_at, decisions.c.decided_at),
+    ).where(
+        decisions.c.source == source, decisions.c.status == Status.WRITTEN.value, decisions.c.lead_id.in_(ids)
+    )
+    acted = select(sla_events.c.lead_id, sla_events.c.owner_id).where(
+        sla_events.c.source == source, sla_events.c.kind == "reject", sla_events.c.lead_id.in_(ids)
+    )
+    with store.engine.connect() as conn:
+        current = pd.DataFrame(conn.execute(owned).all(), columns=["lead_id", "owner_id", "since"])
+        done = pd.DataFrame(conn.execute(acted).all(), columns=["lead_id", "owner_id"])
+    current["since"] = pd.to_datetime(current["since"], utc=True)
+    found = found.astype({"lead_id": str, "owner_id": str}).merge(current, on=["lead_id", "owner_id"])
+    found = found[found["rejected_at"] >= found["since"]]
+    found = found.merge(done.assign(acted=True), on=["lead_id", "owner_id"], how="left")
+    return dict(found.loc[found["acted"].isna(), ["lead_id", "owner_id"]].itertuples(index=False, name=None))

@@ -45,8 +45,9 @@ def _write_chunk(
     if claimed.empty:
         return pd.DataFrame(columns=WRITE_RESULT_COLUMNS).astype({"ok": bool, "retry": bool})
     claimed["routing_reason"] = claimed["explanation"].map(lambda e: (e or {}).get("summary"))
+    claimed["reopen"] = claimed["explanation"].map(lambda e: bool((e or {}).get("reopen"))).astype(bool)
     try:
-        results = crm.write_assignments(claimed[["lead_id", "owner_id", "tier", "routing_reason"]])
+        results = crm.write_assignments(claimed[["lead_id", "owner_id", "tier", "routing_reason", "reopen"]])
     except Exception as exc:
         failed = claimed[["id"]].assign(ok=False, retry=True, error=f"{type(exc).__name__}: {exc}"[:500])
         ledger.finish_writes(store, claim, failed)

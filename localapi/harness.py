@@ -1,7 +1,7 @@
 """One CRM world behind each adapter: the sandbox itself, and local Salesforce and HubSpot servers seeded from it.
 
 A Harness gives the contract tests the adapter, a way to change the CRM behind its back (new leads, deletes,
-touches) and the CRM's own view of owners and owner writes, all in the sandbox's lead ids.
+touches, rejections) and the CRM's own view of owners and owner writes, all in the sandbox's lead ids.
 """
 
 from __future__ import annotations
@@ -90,6 +90,13 @@ class Harness:
             db.execute("UPDATE leads SET is_deleted = 1 WHERE id = ?", (lead_id,))
         if self.api:
             self.api.delete_lead(lead_id)
+
+    def reject(self, lead_ids: list[str], at: pd.Timestamp | pd.Series) -> None:
+        """Each lead's owner hands it back at `at` (one time, or one per lead): the CRM's rejection status, kept
+        in its status history."""
+        self.sandbox.reject(lead_ids, at)
+        if self.api:
+            self.api.reject(lead_ids, at)
 
     def owners_of(self, lead_ids: list[str]) -> pd.Series:
         if self.api:

@@ -33,7 +33,17 @@ CUSTOM_CONTACT_PROPERTIES = ("lead_tier", "routing_reason")  # the portal's own:
 ENUMERATIONS = frozenset({"hubspot_owner_id", "hs_lead_status", "lifecyclestage", "dealstage", "pipeline"})
 MAX_GROUPS, MAX_GROUP_FILTERS, MAX_FILTERS = 5, 10, 25  # the search limits since August 2024
 LEAD_BASE, CONTACT_BASE, COMPANY_BASE, DEAL_BASE = 10_000_000, 20_000_000, 30_000_000, 40_000_000
-LEAD_STATUS = {"New": "NEW", "Working": "IN_PROGRESS", "Assigned": "OPEN", "Converted": "CONNECTED"}
+LEAD_STATUS = {
+    "New": "NEW", "Working": "IN_PROGRESS", "Assigned": "OPEN", "Converted": "CONNECTED",
+    "Rejected - Wrong Owner": "REJECTED_WRONG_OWNER",
+}  # fmt: skip
+# hs_lead_status options: HubSpot's defaults, and the one this portal's admin added for a rep handing a lead back
+LEAD_STATUS_OPTIONS = (
+    "NEW", "OPEN", "IN_PROGRESS", "OPEN_DEAL", "UNQUALIFIED", "ATTEMPTED_TO_CONTACT", "CONNECTED", "BAD_TIMING",
+    "REJECTED_WRONG_OWNER",
+)  # fmt: skip
+MAX_HISTORY_BATCH = 50  # inputs per batch read asking for propertiesWithHistory
+HISTORY_COLUMNS = ["id", "value", "timestamp", "sourceType"]
 DEAL_STAGE = {"Discovery": "appointmentscheduled", "Closed Won": "closedwon", "Closed Lost": "closedlost"}
 CONTACT_TO_DEAL = {"category": "HUBSPOT_DEFINED", "typeId": 4, "label": None}
 AUTH_MESSAGE = (
@@ -175,9 +185,10 @@ def copied(frame: pd.DataFrame, fields: dict[str, str]) -> dict[str, np.ndarray]
 
 
 def lead_contacts(
-    leads: pd.DataFrame, first_activity: pd.Series, saved: object
+    leads: pd.DataFrame, first_activity: pd.Series, saved: object, changes: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Contacts for world leads (rows shaped like World.leads) and their lead-status history."""
+    """Contacts for world leads (rows shaped like World.leads) and their lead-status history; `changes` are
+    statuses reps set (shaped like World.status_changes), kept in the history at the moment they were set."""
     ids = hubspot_ids(leads["id"], LEAD_BASE)
     engaged = iso(first_activity.reindex(leads["id"]).to_numpy())
     converted = (leads["status"].eq("Converted") | leads["converted_opportunity_id"].notna()).to_numpy(bool)
@@ -191,10 +202,17 @@ def lead_contacts(
     }  # fmt: skip
     contacts = records(CONTACTS, ids, values)
     contacts["_world"] = leads["id"].to_numpy()
-    # history: NEW when created, IN_PROGRESS at the first activity, then the status it was last saved with
+    # history: NEW when created, IN_PROGRESS at the first activity, each status a rep set when they set it,
+    # then the status it was last saved with unless a rep's change already put it there
+    changes = changes if changes is not None else pd.DataFrame(columns=["lead_id", "status", "changed_at"])
+    changes = changes[changes["lead_id"].isin(set(leads["id"]))].sort_values("changed_at", kind="stable")
+    set_last = leads["id"].map(changes.groupby("lead_id")["status"].last()).map(LEAD_STATUS)
+    recorded = status.eq(set_last.reset_index(drop=True)).fillna(False)
     worked = engaged.notna()
-    later = status.ne("NEW") & (status.ne("IN_PROGRESS") | ~worked)
+    later = status.ne("NEW") & (status.ne("IN_PROGRESS") | ~worked) & ~recorded
+    set_ids, set_values = hubspot_ids(changes["lead_id"], LEAD_BASE), changes["status"].map(LEAD_STATUS)
     steps = [(ids, "NEW", created, "FORM"), (ids[worked], "IN_PROGRESS", engaged[worked], "CRM_UI"),
+             (set_ids, set_values.fillna("NEW").to_numpy(), iso(changes["changed_at"]), "CRM_UI"),
              (ids[later], status[later], modified[later], "CRM_UI")]  # fmt: skip
     history = pd.concat(
         [pd.DataFrame({"id": i, "value": v, "timestamp": t, "sourceType": s}) for i, v, t, s in steps],
@@ -251,7 +269,9 @@ class HubSpotAPI:
     def _seed(self, world: World, custom_properties: bool) -> None:
         seeded = now_iso()
         first_activity = world.activities.groupby("lead_id")["created_at"].min()
-        leads, self.history = lead_contacts(world.leads, first_activity, world.leads["modified_at"])
+        leads, self.history = lead_contacts(
+            world.leads, first_activity, world.leads["modified_at"], world.status_changes
+        )
         people = world.contacts
         account_names = world.accounts.set_index("id")["name"]
         people = records(CONTACTS, hubspot_ids(people["id"], CONTACT_BASE), copied(people, CONTACT_FIELDS) | {
@@ -281,6 +301,8 @@ class HubSpotAPI:
             "deals": Table(DEALS, deals),
         }
         self.contacts = self.tables["contacts"]
+        # the world keeps no owner history: a seeded contact is taken to have had its owner since it was created
+        self.owner_history = owner_entries(self.contacts.frame, "createdate", "CRM_UI")
         converted = world.leads[world.leads["converted_opportunity_id"].isin(set(d["id"]))]
         self.contact_deals = pd.DataFrame({
             "contact": hubspot_ids(converted["id"], LEAD_BASE),
@@ -382,7 +404,13 @@ class HubSpotAPI:
     # --- batch read and update ---------------------------------------------------------------------------
 
     def _batch_read(self, table: Table, _: Request, body: dict) -> tuple[int, dict]:
-        started, ids = now_iso(), list(dict.fromkeys(batch_ids(body, MAX_BATCH)))
+        most = MAX_HISTORY_BATCH if body.get("propertiesWithHistory") else MAX_BATCH
+        if body.get("propertiesWithHistory") and len(body.get("inputs") or []) > most:
+            raise ApiError(
+                400, "VALIDATION_ERROR", "The maximum number of inputs supported in a batch request for property "
+                f"histories is {most}. Please reduce the number of items and try again."
+            )  # fmt: skip
+        started, ids = now_iso(), list(dict.fromkeys(batch_ids(body, most)))
         live = table.live()
         found, missing = [i for i in ids if i in live.index], [i for i in ids if i not in live.index]
         results = table.objects(live.loc[found], body.get("properties"))
@@ -392,10 +420,12 @@ class HubSpotAPI:
         return batch_response(results, [not_found(table.spec, missing)] if missing else [], started)
 
     def _histories(self, table: Table, ids: list[str], prop: str) -> dict[str, list[dict]]:
-        """Each record's values of `prop`, newest first as HubSpot lists them. Only hs_lead_status keeps a
-        full history here; other properties show their current value."""
+        """Each record's values of `prop`, newest first as HubSpot lists them. Only a contact's hs_lead_status
+        and hubspot_owner_id keep a full history here; other properties show their current value."""
         if table is self.contacts and prop == "hs_lead_status":
             rows = self.history[self.history["id"].isin(ids)]
+        elif table is self.contacts and prop == "hubspot_owner_id":
+            rows = self.owner_history[self.owner_history["id"].isin(ids)]
         elif prop in table.spec.properties:
             now = table.frame.loc[ids, [prop, table.spec.modified]].dropna(subset=[prop])
             rows = pd.DataFrame({"id": now.index, "value": now[prop], "timestamp": now[table.spec.modified],
@@ -425,6 +455,8 @@ class HubSpotAPI:
             raise ApiError(400, "VALIDATION_ERROR", "Property values were not valid: " + ", ".join(
                 f'{{"isValid":false,"message":"Property \\"{p}\\" does not exist or is read-only",'
                 f'"error":"PROPERTY_DOESNT_EXIST","name":"{p}"}}' for p in invalid))  # fmt: skip
+        if table is self.contacts:
+            refuse_invalid_options(changes)
         live = set(table.live().index)
         missing = [i for i in ids if i not in live]
         if missing and self.reject_batches_with_missing_ids:
@@ -461,6 +493,11 @@ class HubSpotAPI:
             if table is self.contacts and prop == "hubspot_owner_id":
                 writes = pd.DataFrame({"id": given.index, "owner_id": value.to_numpy()})
                 self.audit = pd.concat([self.audit, writes], ignore_index=True)
+                moved = value.notna() & value.ne(frame.loc[value.index, prop]).fillna(True)
+                owners = pd.DataFrame({"hubspot_owner_id": value[moved], "at": stamp})
+                self.owner_history = pd.concat(
+                    [self.owner_history, owner_entries(owners, "at", "INTEGRATION")], ignore_index=True
+                )
             frame.loc[value.index, prop] = value.to_numpy()
         frame.loc[ids, table.spec.modified] = stamp
 
@@ -530,6 +567,8 @@ class HubSpotAPI:
                 [frame[~frame.index.isin(contacts.index)], contacts[frame.columns]]
             )
             self.history = pd.concat([self.history, history], ignore_index=True)
+            owners = owner_entries(contacts, "lastmodifieddate", "FORM")
+            self.owner_history = pd.concat([self.owner_history, owners], ignore_index=True)
 
     def delete_lead(self, world_lead_id: str) -> None:
         with self._lock:
@@ -556,6 +595,26 @@ class HubSpotAPI:
                 self._record_status(pd.Series(["IN_PROGRESS"], index=[record_id]), stamp, "CRM_UI")
             frame.at[record_id, "hs_lead_status"] = "IN_PROGRESS"
             frame.at[record_id, "lastmodifieddate"] = now_iso()
+
+    def reject(
+        self,
+        world_lead_ids: Sequence[str],
+        at: pd.Timestamp | pd.Series,
+        status: str = "REJECTED_WRONG_OWNER",
+    ) -> None:
+        """Each lead's owner sets hs_lead_status to `status` at `at` (one time, or one per lead). As HubSpot
+        keeps history, a lead already holding that value gains no entry."""
+        ids = [self.crm_id(i) for i in world_lead_ids]
+        when = iso(at if isinstance(at, pd.Series) else [at] * len(ids)).set_axis(ids)
+        with self._lock:
+            frame = self.contacts.frame
+            moved = frame.loc[ids, "hs_lead_status"].ne(status).fillna(True)
+            moved = moved[moved.to_numpy(bool)].index
+            rows = pd.DataFrame({"id": moved, "value": status, "timestamp": when.loc[moved].to_numpy(),
+                                 "sourceType": "CRM_UI"})  # fmt: skip
+            self.history = pd.concat([self.history, rows], ignore_index=True)
+            frame.loc[moved, "hs_lead_status"] = status
+            frame.loc[moved, "lastmodifieddate"] = now_iso()
 
     def after_search(self, n: int, callback: Callable[[], None]) -> None:
         """Run `callback` once the nth contacts search from now is answered, before its reply is sent: an edit
@@ -585,7 +644,7 @@ class Table:
         )  # fmt: skip
         return {
             "name": name, "label": name.replace("_", " ").capitalize(), "type": kind, "fieldType": field_type,
-            "description": "", "groupName": f"{spec_.kind.lower()}information", "options": [],
+            "description": "", "groupName": f"{spec_.kind.lower()}information", "options": options(name),
             "hubspotDefined": name not in CUSTOM_CONTACT_PROPERTIES, "archived": False, "hidden": False,
             "calculated": False, "formField": False, "modificationMetadata": {
                 "archivable": True, "readOnlyDefinition": True, "readOnlyValue": name in spec_.read_only},
@@ -699,6 +758,42 @@ class Table:
              "updatedAt": row[-1], "archived": False}
             for i, row in zip(page.index, values.tolist(), strict=True)
         ]  # fmt: skip
+
+
+def options(name: str) -> list[dict]:
+    """An enumeration property's options as the properties API lists them (only hs_lead_status's are kept)."""
+    if name != "hs_lead_status":
+        return []
+    return [
+        {"label": v.replace("_", " ").capitalize(), "value": v, "displayOrder": n, "hidden": False}
+        for n, v in enumerate(LEAD_STATUS_OPTIONS)
+    ]
+
+
+def refuse_invalid_options(changes: list[dict]) -> None:
+    """A 400 for the whole batch when an hs_lead_status value is none of its options, as HubSpot answers."""
+    bad = sorted(
+        {
+            c["hs_lead_status"]
+            for c in changes
+            if c.get("hs_lead_status", "") not in ("", *LEAD_STATUS_OPTIONS)
+        }
+    )
+    if bad:
+        allowed = ", ".join(LEAD_STATUS_OPTIONS)
+        raise ApiError(400, "VALIDATION_ERROR", "Property values were not valid: " + ", ".join(
+            f'{{"isValid":false,"message":"{v} was not one of the allowed options: [{allowed}]",'
+            f'"error":"INVALID_OPTION","name":"hs_lead_status"}}' for v in bad))  # fmt: skip
+
+
+def owner_entries(frame: pd.DataFrame, stamp_column: str, source: str) -> pd.DataFrame:
+    """hubspot_owner_id history entries (HISTORY_COLUMNS) for the records of `frame` that have an owner."""
+    owned = frame[frame["hubspot_owner_id"].notna()]
+    return pd.DataFrame(
+        {"id": owned.index.to_numpy(), "value": owned["hubspot_owner_id"].to_numpy(),
+         "timestamp": owned[stamp_column].to_numpy(), "sourceType": source},
+        columns=HISTORY_COLUMNS,
+    )  # fmt: skip
 
 
 def whole_number(value: object, name: str) -> int:

@@ -54,7 +54,7 @@ OBJECTS: dict[str, dict[str, str]] = {
     "Task": {"Id": "id", "WhoId": "id", "OwnerId": "id", "Subject": "string", "CreatedDate": "datetime"},
     "LeadHistory": {
         "Id": "id", "LeadId": "id", "Field": "string", "OldValue": "string", "NewValue": "string",
-        "CreatedDate": "datetime",
+        "CreatedById": "id", "CreatedDate": "datetime",
     },
     "Opportunity": {
         "Id": "id", "Name": "string", "StageName": "string", "Amount": "double", "CloseDate": "date",
@@ -174,8 +174,21 @@ class SalesforceAPI:
         self._insert(
             "LeadHistory",
             first.assign(
-                Id="017" + first["Id"].str[3:], Field="Status", OldValue="New", NewValue="Working"
+                Id="017" + first["Id"].str[3:], Field="Status", OldValue="New", NewValue="Working",
+                CreatedById=first["OwnerId"],
             ).rename(columns={"WhoId": "LeadId"}),
+        )  # fmt: skip
+        changes = world.status_changes.sort_values(["changed_at", "id"], kind="stable")
+        self._status_history(
+            pd.DataFrame(
+                {
+                    "LeadId": changes["lead_id"],
+                    "OldValue": changes.groupby("lead_id")["status"].shift(),
+                    "NewValue": changes["status"],
+                    "CreatedById": changes["changed_by"],
+                    "CreatedDate": stored(changes["changed_at"]),
+                }
+            )
         )
         last_activity = tasks.groupby("WhoId")["CreatedDate"].max().str[:10]
         self.db.executemany(
@@ -185,6 +198,17 @@ class SalesforceAPI:
         deals = world.deals.assign(Name="Inbound " + world.deals["id"])
         self._insert("Opportunity", deals.rename(columns=DEAL_FROM_WORLD))
         self.db.commit()
+
+    def _status_history(self, changes: pd.DataFrame) -> None:
+        """LeadHistory rows for Status changes (LeadId, OldValue, NewValue, CreatedById, CreatedDate), with ids
+        numbered on from the last one."""
+        last = self.db.execute('SELECT MAX(CAST(substr("Id", 4) AS INTEGER)) FROM "LeadHistory"').fetchone()[
+            0
+        ]
+        numbers = pd.Series(np.arange(len(changes)) + (last or 0) + 1, index=changes.index)
+        self._insert(
+            "LeadHistory", changes.assign(Id="017" + numbers.astype(str).str.zfill(12), Field="Status")
+        )
 
     def _add_leads(self, leads: pd.DataFrame, keep_stamps: bool) -> None:
         table = leads.rename(columns=LEAD_FROM_WORLD)
@@ -410,6 +434,38 @@ class SalesforceAPI:
             self.db.execute(
                 'INSERT INTO "Task" ("Id", "WhoId", "Subject", "CreatedDate") VALUES (?, ?, \'call\', ?)',
                 (f"00T{n:012d}", lead_id, stored(at)),
+            )
+            self.db.commit()
+
+    def reject(
+        self, lead_ids: Sequence[str], at: pd.Timestamp | pd.Series, status: str = "Rejected - Wrong Owner"
+    ) -> None:
+        """Each lead's owner sets its Status to `status` at `at` (one time, or one per lead). As field history
+        does, a lead already in that status gains no LeadHistory row."""
+        when = (at if isinstance(at, pd.Series) else pd.Series([at] * len(lead_ids))).set_axis(list(lead_ids))
+        with self.lock:
+            marks = ", ".join("?" for _ in lead_ids)
+            leads = pd.read_sql_query(
+                f'SELECT "Id", "Status", "OwnerId" FROM "v_Lead" WHERE "Id" IN ({marks})',
+                self.db,
+                params=list(lead_ids),
+            ).set_index("Id")
+            moved = leads[leads["Status"].ne(status).fillna(True)]
+            self._status_history(
+                pd.DataFrame(
+                    {
+                        "LeadId": moved.index,
+                        "OldValue": moved["Status"].to_numpy(),
+                        "NewValue": status,
+                        "CreatedById": moved["OwnerId"].to_numpy(),
+                        "CreatedDate": stored(pd.to_datetime(when.loc[moved.index], utc=True)).to_numpy(),
+                    }
+                )
+            )
+            now = stored(pd.Timestamp.now(tz="UTC"))
+            self.db.executemany(
+                'UPDATE "Lead" SET "Status" = ?, "SystemModstamp" = ?, "LastModifiedDate" = ? WHERE "Id" = ?',
+                [(status, now, now, lead_id) for lead_id in moved.index],
             )
             self.db.commit()
 

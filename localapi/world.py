@@ -6,13 +6,24 @@ Every adapter's contract test starts from the same world, so the three CRMs can 
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 TABLES = ["users", "accounts", "contacts", "leads", "activities", "deals"]
-STAMPS = {"leads": ["created_at", "modified_at"], "activities": ["created_at"], "deals": ["created_at"]}
+STAMPS = {
+    "leads": ["created_at", "modified_at"],
+    "activities": ["created_at"],
+    "deals": ["created_at"],
+    "status_changes": ["changed_at"],
+}
+# added to the sandbox later: a sandbox file from before then has none
+STATUS_CHANGE_COLUMNS = ["id", "lead_id", "status", "changed_by", "changed_at"]
+
+
+def no_status_changes() -> pd.DataFrame:
+    return pd.DataFrame(columns=STATUS_CHANGE_COLUMNS).astype({"changed_at": "datetime64[us, UTC]"})
 
 
 @dataclass
@@ -23,12 +34,20 @@ class World:
     leads: pd.DataFrame
     activities: pd.DataFrame
     deals: pd.DataFrame
+    # every lead status a rep set (lead_id, status, changed_by, changed_at): the CRMs' status history
+    status_changes: pd.DataFrame = field(default_factory=no_status_changes)
 
     @classmethod
     def from_sandbox(cls, path: Path | str) -> World:
         """The sandbox's tables with their stamps parsed to UTC timestamps."""
         with sqlite3.connect(path) as db:
             frames = {t: pd.read_sql_query(f"SELECT * FROM {t}", db) for t in TABLES}
+            known = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            frames["status_changes"] = (
+                pd.read_sql_query("SELECT * FROM status_changes ORDER BY changed_at, id", db)
+                if "status_changes" in known
+                else no_status_changes()
+            )
         for table, columns in STAMPS.items():
             for column in columns:
                 frames[table][column] = pd.to_datetime(frames[table][column], utc=True, format="ISO8601")

@@ -9,7 +9,12 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from leadrouter import reroute, sla
+from leadrouter.crm.base import cursor_of, parse_cursor
 from leadrouter.router import Router
+from leadrouter.store import ledger
+
+FIRST_LOOKBACK = pd.Timedelta(days=1)  # how far back the very first watch looks for rejections
+OVERLAP = pd.Timedelta(minutes=10)
 
 
 @task(name="first-touches", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE, tags=["crm"])
@@ -29,4 +34,32 @@ def stop_touched_clocks(router: Router, clocks: pd.DataFrame, touches: pd.DataFr
 def reroute_breaches(router: Router, lead_ids: list[str], at: datetime) -> pd.DataFrame:
     return reroute.reroute(
         router.store, router.source, lead_ids, "breach", router.roster, router.rulebook.sla, at
+    )
+
+
+@task(name="read-rejections", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE, tags=["crm"])
+def read_rejections(router: Router, now: datetime) -> dict[str, str]:
+    """lead -> rep, for leads their owner set to "Rejected - Wrong Owner" in the CRM and we have not moved yet."""
+    key = f"{router.source}:rejections"
+    mark = ledger.get_watermark(router.store, key)
+    # overlap the last read: a CRM may commit a change late; fresh_rejections makes reading twice harmless
+    since = (pd.Timestamp(parse_cursor(mark)[0]) if mark else pd.Timestamp(now) - FIRST_LOOKBACK) - OVERLAP
+    found = router.crm.rejections(since)
+    if len(found):
+        ledger.advance_watermark(router.store, key, cursor_of(found["rejected_at"].max(), ""))
+    return sla.fresh_rejections(router.store, router.source, found)
+
+
+@task(name="reroute-rejections", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
+def reroute_rejections(router: Router, rejected: dict[str, str], at: datetime) -> pd.DataFrame:
+    return reroute.reroute(
+        router.store,
+        router.source,
+        list(rejected),
+        "reject",
+        router.roster,
+        router.rulebook.sla,
+        at,
+        note="rejected in the CRM",
+        rejected_by=rejected,
     )

@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from leadrouter.crm.base import ACCOUNT_COLUMNS, WRITE_RESULT_COLUMNS
-from leadrouter.schema import LEAD_COLUMNS
+from leadrouter.crm.base import ACCOUNT_COLUMNS, REJECTION_COLUMNS, WRITE_RESULT_COLUMNS
+from leadrouter.schema import LEAD_COLUMNS, UTC_TS
 from localapi.harness import KINDS, Harness, open_harness
 
 HOSTILE = ["x' OR Name LIKE '%", "a\\'b\"c@example.com", "%", "_", "' OR 1=1 --"]
@@ -189,3 +189,62 @@ def test_fetch_accounts_lists_every_account_with_owner_and_firmographics(harness
         .fillna(True)
         .all()
     )
+
+
+def test_rejections_are_read_from_the_status_history(harness: Harness) -> None:
+    leads = harness.world.leads
+    users = harness.world.users
+    reps = users.loc[users["role"].isin(["ae", "senior_ae"]), "id"]
+    # leads a rep has had since they were routed, and one nobody has worked yet (still in its queue)
+    early, at_since, *rejected, moved_on = leads.loc[leads["status"].eq("Working"), "id"].iloc[:6]
+    unworked = leads.loc[leads["status"].eq("New"), "id"].iloc[0]
+    since = pd.Timestamp.now(tz="UTC").floor("s") - pd.Timedelta(minutes=30)
+    # each after the last, off whole seconds: a CRM keeps them to its own precision
+    at = since + pd.to_timedelta([30.5, 60.25, 120.5, 180.75, 240.125], unit="s")
+    owners = harness.owners_of([unworked, *rejected, moved_on])
+    harness.reject([early], since - pd.Timedelta(minutes=5))
+    harness.reject([at_since], since)  # not after `since`
+    harness.reject([unworked, *rejected, moved_on], pd.Series(at))
+    # the lead moves on to another rep and keeps its status: still the first owner's rejection, and only theirs
+    other = reps[reps.ne(owners[moved_on])].iloc[0]
+    reassign = {
+        "lead_id": [harness.crm_id(moved_on)],
+        "owner_id": other,
+        "tier": "Standard",
+        "routing_reason": "r",
+    }
+    assert harness.crm.write_assignments(pd.DataFrame(reassign))["ok"].all()
+
+    found = harness.crm.rejections(since)
+    assert list(found.columns) == REJECTION_COLUMNS
+    assert str(found["rejected_at"].dtype) == UTC_TS
+    got = found.assign(lead_id=harness.world_ids(found["lead_id"]))
+    want = pd.DataFrame({"lead_id": owners.index, "owner_id": owners.to_numpy(), "rejected_at": at})
+    want["rejected_at"] = want["rejected_at"].dt.floor(harness.stamp_unit)
+    assert got.astype(object).values.tolist() == want.astype(object).values.tolist()
+    # handing a lead back is not working it
+    assert harness.crm.first_touch([harness.crm_id(unworked)])["first_touch_at"].isna().all()
+
+    none = harness.crm.rejections(at[-1] + pd.Timedelta(seconds=1))
+    assert none.empty and list(none.columns) == REJECTION_COLUMNS
+    assert str(none["rejected_at"].dtype) == UTC_TS
+
+
+def test_a_rejected_lead_written_to_its_new_owner_is_open_again_and_can_be_rejected_again(
+    harness: Harness,
+) -> None:
+    leads = harness.world.leads
+    lead = leads.loc[leads["status"].eq("Working"), "id"].iloc[0]
+    first = harness.owners_of([lead])[lead]
+    users = harness.world.users
+    new = users.loc[users["role"].isin(["ae", "senior_ae"]) & users["id"].ne(first), "id"].iloc[0]
+    start = pd.Timestamp.now(tz="UTC").floor("s") - pd.Timedelta(minutes=20)
+    harness.reject([lead], start + pd.Timedelta(minutes=1))
+    handed_back = {"lead_id": [harness.crm_id(lead)], "owner_id": new, "tier": "VIP", "routing_reason": "r"}
+    written = harness.crm.write_assignments(pd.DataFrame(handed_back).assign(reopen=True))
+    assert written["ok"].all()
+    # the new owner finds it open, not "Rejected", and handing it back again is a rejection of their own
+    harness.reject([lead], pd.Timestamp.now(tz="UTC") + pd.Timedelta(seconds=1))  # after the write
+    found = harness.crm.rejections(start)
+    got = list(zip(harness.world_ids(found["lead_id"]), found["owner_id"], strict=True))
+    assert got[-1] == (lead, new) and set(got) <= {(lead, first), (lead, new)}  # HubSpot keeps the latest

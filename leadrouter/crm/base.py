@@ -27,6 +27,9 @@ ACCOUNT_COLUMNS: dict[str, str] = {
 # write_assignments returns one row per lead with these columns
 WRITE_RESULT_COLUMNS = ["lead_id", "ok", "retry", "error"]
 
+# rejections returns these columns: a rep handing a lead back ("Rejected - Wrong Owner")
+REJECTION_COLUMNS = ["lead_id", "owner_id", "rejected_at"]
+
 
 def chunks(values: Sequence[T], size: int) -> Iterator[list[T]]:
     """Consecutive slices of at most `size`: one API call, query or statement each."""
@@ -80,11 +83,20 @@ class CRM(Protocol):
         ...
 
     def write_assignments(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Write owner_id (and routing fields) per lead; one WRITE_RESULT_COLUMNS row per lead, never one error."""
+        """Write owner_id (and routing fields) per lead; one WRITE_RESULT_COLUMNS row per lead, never one error.
+
+        An optional boolean `reopen` column marks leads a rep handed back: their status goes back to open, so the
+        new owner finds it unworked (and can reject it in turn)."""
         ...
 
     def first_touch(self, lead_ids: Sequence[str]) -> pd.DataFrame:
         """lead_id, first_touch_at: when the owner first acted on each lead (NaT if not yet)."""
+        ...
+
+    def rejections(self, since: pd.Timestamp) -> pd.DataFrame:
+        """Leads set to a rejection status after `since`, oldest first, as REJECTION_COLUMNS: owner_id is the rep
+        who set it (the owner then), rejected_at when; at least each lead's latest rejection. Read from the CRM's status history, so a status left in
+        place after the lead moved on is never read as the new owner's rejection."""
         ...
 
     def fetch_outcomes(self, lead_ids: Sequence[str]) -> pd.DataFrame:

@@ -22,16 +22,26 @@ from hubspot.crm.deals import BatchReadInputSimplePublicObjectId as DealsRead
 from hubspot.crm.deals import SimplePublicObjectId as DealId
 from urllib3.util import Retry
 
-from leadrouter.crm.base import ACCOUNT_COLUMNS, WRITE_RESULT_COLUMNS, chunks, cursor_of, parse_cursor
+from leadrouter.crm.base import (
+    ACCOUNT_COLUMNS,
+    REJECTION_COLUMNS,
+    WRITE_RESULT_COLUMNS,
+    chunks,
+    cursor_of,
+    parse_cursor,
+)
 from leadrouter.schema import LEAD_COLUMNS, UTC_TS, conform
 
 PAGE = 200  # the largest search page; every page is a fresh search from a cursor, never `after` an offset
 BATCH = 100  # inputs per batch read or update
+HISTORY_BATCH = 50  # inputs per batch read asking for propertiesWithHistory: HubSpot refuses more
 ASSOCIATION_BATCH = 1000  # inputs per v4 association batch read
 IN_VALUES = 100  # values per IN filter
 OWNER_PAGE = 500
 ID_WIDTH = 20  # cursor ids zero-padded: the ledger compares cursors as text, HubSpot ids vary in length
 UNWORKED = frozenset({"NEW", "OPEN"})  # lead statuses that say nobody has worked the lead yet
+# the hs_lead_status option a rep sets to hand a lead back: a portal's own option (internal names are upper snake)
+REJECTED_STATUS = "REJECTED_WRONG_OWNER"
 REQUEST_REFUSED = frozenset({400, 404, 422})  # the batch itself was refused: resending it fails the same way
 # a 400 naming a property the portal lacks (or will not let us write): every batch fails alike, so never split
 PROPERTY_ERRORS = ("PROPERTY_DOESNT_EXIST", "READ_ONLY_VALUE", "Property values were not valid")
@@ -138,8 +148,12 @@ class HubSpotCRM:
         timeout: tuple[float, float] = (10, 60),
         timeout_attempts: int = 3,
         timeout_backoff_s: float = 1.0,
+        rejection_status: str = REJECTED_STATUS,
+        reopen_status: str = "OPEN",  # a handed-back lead's hs_lead_status once it has a new owner
     ) -> None:
         self.pace = pace or (lambda: None)
+        self.rejection_status = rejection_status
+        self.reopen_status = reopen_status
         self.timeout = timeout
         # a pause before each further try of a call that timed out
         self.timeout_pauses = [timeout_backoff_s * 2**i for i in range(timeout_attempts - 1)]
@@ -287,6 +301,11 @@ class HubSpotCRM:
         routing = {p: writes[c] for c, p in self.write_properties.items() if c in writes and p in known}
         changes = pd.DataFrame({"hubspot_owner_id": writes["owner_id"], **routing})
         rows = changes.astype("string").fillna("").to_dict("records")  # an empty string clears a property
+        reopen = writes["reopen"] if "reopen" in writes else pd.Series(False, index=writes.index)
+        rows = [
+            row | {"hs_lead_status": self.reopen_status} if back else row
+            for row, back in zip(rows, reopen, strict=True)
+        ]
         return [self._write_batch(i, r) for i, r in zip(chunks(ids, BATCH), chunks(rows, BATCH), strict=True)]
 
     def _known_properties(self) -> frozenset[str]:
@@ -358,18 +377,40 @@ class HubSpotCRM:
     def first_touch(self, lead_ids: Sequence[str]) -> pd.DataFrame:
         ids = readable_ids(lead_ids)
         properties = [*TOUCH_DATES, "notes_last_contacted"]
-        results = []
-        for part in chunks(ids, BATCH):
-            request = contacts.BatchReadInputSimplePublicObjectId(
-                inputs=[contacts.SimplePublicObjectId(id=i) for i in part], properties=properties,
-                properties_with_history=["hs_lead_status"],
-            )  # fmt: skip
-            results += self._call(self._contacts_batch.read, request).results
+        results = self._read_with_history(ids, properties, ["hs_lead_status"])
+        # a rep handing the lead back has not worked it
+        touches = first_touches(results, UNWORKED | {self.rejection_status})
         out = pd.DataFrame({"lead_id": pd.Series(list(lead_ids), dtype=object)}).merge(
-            first_touches(results), on="lead_id", how="left"
+            touches, on="lead_id", how="left"
         )
         out["first_touch_at"] = pd.to_datetime(out["first_touch_at"], utc=True).astype(UTC_TS)
         return out
+
+    def _read_with_history(self, ids: list[str], properties: list[str], histories: list[str]) -> list:
+        """Contacts by id with the history of `histories`, in batches of HISTORY_BATCH."""
+        results = []
+        for part in chunks(ids, HISTORY_BATCH):
+            request = contacts.BatchReadInputSimplePublicObjectId(
+                inputs=[contacts.SimplePublicObjectId(id=i) for i in part], properties=properties,
+                properties_with_history=histories,
+            )  # fmt: skip
+            results += self._call(self._contacts_batch.read, request).results
+        return results
+
+    def rejections(self, since: pd.Timestamp) -> pd.DataFrame:
+        """Leads whose hs_lead_status is the rejection option, set after `since`; owner_id is the owner then.
+
+        The search finds the leads still holding the option and saved since `since`; their hs_lead_status
+        history gives when it was set (the latest such change), and their hubspot_owner_id history who owned
+        the lead at that moment. A lead whose owner history starts after the rejection (or is empty) is
+        credited to its current owner.
+        """
+        status = Filter(property_name="hs_lead_status", operator="EQ", value=self.rejection_status)
+        saved = Filter(property_name="lastmodifieddate", operator="GTE", value=ms(since))
+        pages = self._by_id(self._contacts_search, [*self.lifecycle, status, saved], ["hs_lead_status"], None)
+        ids = [r.id for page in pages for r in page]
+        found = self._read_with_history(ids, ["hubspot_owner_id"], ["hs_lead_status", "hubspot_owner_id"])
+        return rejections_frame(found, self.rejection_status, since)
 
     def fetch_outcomes(self, lead_ids: Sequence[str]) -> pd.DataFrame:
         links: list[tuple[str, str]] = []
@@ -516,17 +557,24 @@ def owners_frame(owners: list) -> pd.DataFrame:
     )  # fmt: skip
 
 
-def first_touches(objects: list) -> pd.DataFrame:
-    """lead_id, first_touch_at: the earliest engagement or outreach stamp, or the first lead status that says
-    the lead was worked; failing those, when it was last contacted."""
-    props = properties_frame(objects, [*TOUCH_DATES, "notes_last_contacted"])
-    dates = props.apply(lambda column: pd.to_datetime(column, utc=True, format="ISO8601"))
-    statuses = [(o.id, (o.properties_with_history or {}).get("hs_lead_status") or []) for o in objects]
+def property_history(objects: list, prop: str) -> pd.DataFrame:
+    """lead_id, value, timestamp (UTC): every value `prop` held, as propertiesWithHistory lists them."""
+    values = [(o.id, (o.properties_with_history or {}).get(prop) or []) for o in objects]
     history = pd.DataFrame(
-        [(i, v.value, v.timestamp) for i, values in statuses for v in values],
+        [(i, v.value, v.timestamp) for i, entries in values for v in entries],
         columns=["lead_id", "value", "timestamp"],
     )
-    worked = history[~history["value"].isin(UNWORKED)]
+    history["timestamp"] = pd.to_datetime(history["timestamp"], utc=True, format="ISO8601").astype(UTC_TS)
+    return history
+
+
+def first_touches(objects: list, unworked: frozenset[str] = UNWORKED) -> pd.DataFrame:
+    """lead_id, first_touch_at: the earliest engagement or outreach stamp, or the first lead status that says
+    the lead was worked (any but `unworked`); failing those, when it was last contacted."""
+    props = properties_frame(objects, [*TOUCH_DATES, "notes_last_contacted"])
+    dates = props.apply(lambda column: pd.to_datetime(column, utc=True, format="ISO8601"))
+    history = property_history(objects, "hs_lead_status")
+    worked = history[~history["value"].isin(unworked)]
     dates["status"] = pd.to_datetime(worked.groupby("lead_id")["timestamp"].min(), utc=True).reindex(
         dates.index
     )
@@ -548,3 +596,27 @@ def outcomes_frame(pairs: pd.DataFrame, deals: list) -> pd.DataFrame:
         }
     )  # fmt: skip
     return pairs.merge(deal, on="deal_id")[OUTCOME_COLUMNS]
+
+
+def rejections_frame(objects: list, rejection_status: str, since: pd.Timestamp) -> pd.DataFrame:
+    """REJECTION_COLUMNS, oldest first: per contact, the latest change of hs_lead_status to `rejection_status`
+    after `since`, credited to the hubspot_owner_id it held at that moment (else to its current owner)."""
+    statuses = property_history(objects, "hs_lead_status")
+    set_then = statuses["value"].eq(rejection_status) & statuses["timestamp"].gt(since)
+    latest = (
+        statuses[set_then].sort_values("timestamp", kind="stable").drop_duplicates("lead_id", keep="last")
+    )
+    owners = property_history(objects, "hubspot_owner_id").sort_values("timestamp", kind="stable")
+    # the owner entry at or before each rejection (merge_asof wants both sides sorted on the time)
+    found = pd.merge_asof(
+        latest.rename(columns={"timestamp": "rejected_at"}).drop(columns="value"),
+        owners.rename(columns={"timestamp": "rejected_at", "value": "owner_id"}),
+        on="rejected_at",
+        by="lead_id",
+        direction="backward",
+    )
+    current = properties_frame(objects, ["hubspot_owner_id"])["hubspot_owner_id"]
+    found["owner_id"] = found["owner_id"].fillna(found["lead_id"].map(current)).replace("", None)
+    found["_id"] = pd.to_numeric(found["lead_id"])
+    found = found.sort_values(["rejected_at", "_id"], kind="stable")
+    return found[REJECTION_COLUMNS].reset_index(drop=True)

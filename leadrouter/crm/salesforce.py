@@ -21,7 +21,14 @@ from simple_salesforce.exceptions import (
     SalesforceRefusedRequest,
 )
 
-from leadrouter.crm.base import ACCOUNT_COLUMNS, WRITE_RESULT_COLUMNS, chunks, cursor_of, parse_cursor
+from leadrouter.crm.base import (
+    ACCOUNT_COLUMNS,
+    REJECTION_COLUMNS,
+    WRITE_RESULT_COLUMNS,
+    chunks,
+    cursor_of,
+    parse_cursor,
+)
 from leadrouter.schema import LEAD_COLUMNS, UTC_TS, conform
 
 T = TypeVar("T")
@@ -49,6 +56,9 @@ OUTCOME_FIELDS = {
 # transient per-record errors: the same write succeeds later (a trigger's lock wait surfaces as the second)
 RETRY_RECORD_ERRORS = {"UNABLE_TO_LOCK_ROW"}
 LOCK_IN_MESSAGE = "UNABLE_TO_LOCK_ROW"
+# Lead Status values a rep sets to hand a lead back (picklist API names)
+REJECTION_STATUSES = ("Rejected - Wrong Owner",)
+REOPEN_STATUS = "Open - Not Contacted"  # a handed-back lead's status once it has a new owner
 COLLECTION_SIZE = 200  # sObject Collections' limit per call
 IN_CHUNK = 100  # values per IN (…) list: keeps every query far below SOQL's 100,000-character limit
 
@@ -122,8 +132,12 @@ class SalesforceCRM:
         write_fields: Mapping[str, str] | None = None,
         backoff: Backoff = Backoff(),
         timeout_s: float = 60.0,
+        rejection_statuses: Sequence[str] = REJECTION_STATUSES,
+        reopen_status: str = REOPEN_STATUS,
     ) -> None:
         self._connect = connect
+        self.rejection_statuses = tuple(rejection_statuses)
+        self.reopen_status = reopen_status
         self._sf: Salesforce | None = None
         self._wanted_fields = {
             **LEAD_FIELDS,
@@ -289,9 +303,15 @@ class SalesforceCRM:
         if "Routing_Reason__c" in values:  # a Text(255) field
             values["Routing_Reason__c"] = values["Routing_Reason__c"].str.slice(0, 255)
         values = values.astype(object).where(values.notna(), None)
+        reopen = frame["reopen"] if "reopen" in frame else pd.Series(False, index=frame.index)
         records = [
-            {"attributes": {"type": "Lead"}, "id": lead_id, **fields}
-            for lead_id, fields in zip(frame["lead_id"], values.to_dict("records"), strict=True)
+            {
+                "attributes": {"type": "Lead"},
+                "id": lead_id,
+                **fields,
+                **({"Status": self.reopen_status} if back else {}),
+            }
+            for lead_id, fields, back in zip(frame["lead_id"], values.to_dict("records"), reopen, strict=True)
         ]
         results = [self._write_collection(part) for part in chunks(records, COLLECTION_SIZE)]
         if not results:
@@ -344,11 +364,15 @@ class SalesforceCRM:
             ).set_axis(["lead_id", "at"], axis=1)
             status = self._query_frame(
                 format_soql(
-                    "SELECT LeadId, CreatedDate FROM LeadHistory WHERE Field = 'Status' AND LeadId IN {}",
+                    "SELECT LeadId, NewValue, CreatedDate FROM LeadHistory "
+                    "WHERE Field = 'Status' AND LeadId IN {}",
                     part,
                 ),
-                ["LeadId", "CreatedDate"],
-            ).set_axis(["lead_id", "at"], axis=1)
+                ["LeadId", "NewValue", "CreatedDate"],
+            )
+            # a rep handing the lead back has not worked it (NewValue is anyType: SOQL cannot filter on it)
+            status = status[~status["NewValue"].isin(self.rejection_statuses)].drop(columns="NewValue")
+            status = status.set_axis(["lead_id", "at"], axis=1)
             activity = self._query_frame(
                 format_soql(
                     "SELECT Id, LastActivityDate FROM Lead WHERE Id IN {} AND LastActivityDate != null", part
@@ -367,6 +391,25 @@ class SalesforceCRM:
         active = later.reindex(out["lead_id"]).astype(UTC_TS)
         out["first_touch_at"] = touched.fillna(active).set_axis(out.index)
         return out.astype({"first_touch_at": UTC_TS})
+
+    def rejections(self, since: pd.Timestamp) -> pd.DataFrame:
+        """Status changes to a rejection status after `since`, from LeadHistory: CreatedById is who set it.
+
+        NewValue is anyType, which SOQL cannot filter on, so every Status change after `since` is read and the
+        rejections picked here. History stamps are whole seconds: `> since` cut to its second is exact.
+        """
+        soql = format_soql(
+            "SELECT LeadId, NewValue, CreatedById, CreatedDate FROM LeadHistory "
+            "WHERE Field = 'Status' AND CreatedDate > {:literal} ORDER BY CreatedDate, Id",
+            soql_datetime(since.isoformat()),
+        )
+        changes = self._query_frame(soql, ["LeadId", "NewValue", "CreatedById", "CreatedDate"])
+        rejected = changes[changes["NewValue"].isin(self.rejection_statuses)]
+        out = rejected.rename(
+            columns={"LeadId": "lead_id", "CreatedById": "owner_id", "CreatedDate": "rejected_at"}
+        )
+        out["rejected_at"] = pd.to_datetime(out["rejected_at"], utc=True, format="ISO8601").astype(UTC_TS)
+        return out[REJECTION_COLUMNS].reset_index(drop=True)
 
     def fetch_outcomes(self, lead_ids: Sequence[str]) -> pd.DataFrame:
         converted = pd.concat(

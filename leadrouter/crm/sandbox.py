@@ -12,11 +12,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from leadrouter.crm.base import ACCOUNT_COLUMNS, STAMP, WRITE_RESULT_COLUMNS, cursor_of, parse_cursor
+from leadrouter.crm.base import (
+    ACCOUNT_COLUMNS,
+    REJECTION_COLUMNS,
+    STAMP,
+    WRITE_RESULT_COLUMNS,
+    cursor_of,
+    parse_cursor,
+)
 from leadrouter.crm.sandbox_data import generate_accounts, generate_contacts, generate_leads
 from leadrouter.schema import LEAD_COLUMNS, UTC_TS, conform
 
 SCHEMA = Path(__file__).with_name("sandbox.sql")
+# tables added after the first release: a sandbox made by an older version gains them when opened
+LATER_TABLES = SCHEMA.read_text()[SCHEMA.read_text().index("-- added later") :]
+REJECTED = "Rejected - Wrong Owner"  # the lead status a rep sets to hand a lead back
 
 # the sales team the example roster (config/roster.yaml) routes to
 USERS = pd.DataFrame(
@@ -61,6 +71,8 @@ class SandboxCRM:
         self.latency_s = latency_s
         if not self.path.exists():
             raise FileNotFoundError(f"no sandbox CRM at {self.path}: run `leadrouter init` first")
+        with self._db() as db:
+            db.executescript(LATER_TABLES)
 
     @classmethod
     def create(
@@ -218,6 +230,17 @@ class SandboxCRM:
         out["first_touch_at"] = pd.to_datetime(out["first_touch_at"], utc=True, format=STAMP).astype(UTC_TS)
         return out
 
+    def rejections(self, since: pd.Timestamp) -> pd.DataFrame:
+        with self._db() as db:
+            found = pd.read_sql_query(
+                "SELECT lead_id, changed_by AS owner_id, changed_at AS rejected_at FROM status_changes "
+                "WHERE status = ? AND changed_at > ? ORDER BY changed_at, id",
+                db,
+                params=(REJECTED, stamp(since.tz_convert("UTC"))),
+            )
+        found["rejected_at"] = pd.to_datetime(found["rejected_at"], utc=True, format=STAMP).astype(UTC_TS)
+        return found[REJECTION_COLUMNS]
+
     def fetch_outcomes(self, lead_ids: Sequence[str]) -> pd.DataFrame:
         with self._db() as db:
             deals = pd.read_sql_query(
@@ -258,6 +281,21 @@ class SandboxCRM:
             table.to_sql("leads", db, if_exists="append", index=False)
             labels.to_sql("lead_labels", db, if_exists="append", index=False)
         return leads
+
+    def reject(self, lead_ids: Sequence[str], at: pd.Timestamp | pd.Series) -> None:
+        """Each lead's owner hands it back at `at` (one time, or one per lead): status "Rejected - Wrong Owner",
+        recorded in the status history."""
+        when = stamp(pd.Series(at if isinstance(at, pd.Series) else [at] * len(lead_ids)))
+        with self._db() as db:
+            db.executemany(
+                "INSERT INTO status_changes (lead_id, status, changed_by, changed_at) "
+                "SELECT id, ?, owner_id, ? FROM leads WHERE id = ?",
+                [(REJECTED, t, lid) for t, lid in zip(when, lead_ids, strict=True)],
+            )
+            db.executemany(
+                "UPDATE leads SET status = ?, modified_at = ? WHERE id = ?",
+                [(REJECTED, stamp(pd.Timestamp.now(tz="UTC")), lid) for lid in lead_ids],
+            )
 
     def owner_write_counts(self) -> pd.Series:
         """How many times each lead's owner was written (an audit: routing must write each lead once)."""

@@ -31,3 +31,15 @@ CREATE TABLE deals (
 -- every owner write, like a CRM's field history: the audit that shows no lead was assigned twice
 CREATE TABLE owner_writes (id INTEGER PRIMARY KEY, lead_id TEXT, owner_id TEXT, written_at TEXT);
 CREATE TABLE sandbox_state (key TEXT PRIMARY KEY, value TEXT);
+-- added later (IF NOT EXISTS: an older sandbox gains them when opened)
+-- every lead status a rep set, like a CRM's field history: "Rejected - Wrong Owner" is read as a rejection
+CREATE TABLE IF NOT EXISTS status_changes (
+    id INTEGER PRIMARY KEY, lead_id TEXT, status TEXT, changed_by TEXT, changed_at TEXT
+);
+CREATE INDEX IF NOT EXISTS status_changes_at ON status_changes (changed_at);
+-- the traffic simulator's ground truth, kept apart from the CRM's fields: what each rep will do with each lead
+-- it was given (answer in time, answer late, reject) and when
+CREATE TABLE IF NOT EXISTS sim_fates (
+    lead_id TEXT, owner_id TEXT, tier TEXT, seen_at TEXT, fate TEXT, act_at TEXT,
+    done INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (lead_id, owner_id)
+);

@@ -16,7 +16,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from commands.assign import explain, reject, simulate
+from commands.backtest import backtest
 from commands.model import model_app
+from commands.report import report
 from commands.review import review_app
 from commands.rules import rules_app
 from leadrouter.config import PROJECT_ROOT, Settings
@@ -27,6 +29,8 @@ app.add_typer(model_app, name="model")
 app.command()(explain)
 app.command()(simulate)
 app.command()(reject)
+app.command()(backtest)
+app.command()(report)
 console = Console()
 
 

@@ -34,51 +34,47 @@ def model_train(
     min_labels: Annotated[int, typer.Option(help="Refuse to train on fewer routed leads")] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
 ) -> None:
-    """Retrain from what rules and reviewers decided (leads re-read from the CRM) plus synthetic history;
-    keeps the new model only if it is at least as accurate on held-out routed leads."""
+    """Retrain from what rules and reviewers decided, corrected by what the deals became once the outcome loop
+    has run (leads re-read from the CRM), plus synthetic history; keeps the new model only if it is at least
+    as accurate on held-out routed leads."""
+    from commands.report import stored_outcomes
     from flows.settings import load_crm
     from leadrouter.classify.history import labelled_history
-    from leadrouter.classify.local import default_model, trained_path
-    from leadrouter.classify.training import decided_labels, labelled_leads, retrain
+    from leadrouter.classify.training import TooFewLabels, retrain_from_outcomes
     from leadrouter.enrich import accounts_for_matching
     from leadrouter.enrich.territory import load_territories
     from leadrouter.router import open_crm, open_provider
-    from leadrouter.store import open_store
+    from leadrouter.store import ledger, open_store
 
     settings = Settings()
+    source = source or settings.crm
     store = open_store(settings.store_url)
     try:
-        labels = decided_labels(store, source or settings.crm)
+        outcomes, _ = stored_outcomes(store, source, compute_if_missing=False)
+        crm = load_crm(settings) or open_crm(settings)
+        territories = load_territories(settings.territories_path)
+        generated = labelled_history(seed=1, leads=synthetic, territories=territories) if synthetic else None
+        summary = retrain_from_outcomes(
+            store, source, outcomes, crm, territories, settings.model_dir, open_provider(settings),
+            accounts_for_matching(crm), generated, min_labels, settings.routing_clock or ledger.now(),
+        )  # fmt: skip
+    except TooFewLabels as exc:
+        console.print(escape(str(exc)))
+        raise typer.Exit(1) from None
     finally:
         store.dispose()
-    if len(labels) < min_labels:
-        console.print(
-            f"only {len(labels)} routed leads with a rule's or a reviewer's tier: need {min_labels}"
-        )
-        raise typer.Exit(1)
-    crm = load_crm(settings) or open_crm(settings)
-    territories = load_territories(settings.territories_path)
-    history = labelled_leads(labels, crm, territories, open_provider(settings), accounts_for_matching(crm))
-    generated = labelled_history(seed=1, leads=synthetic, territories=territories) if synthetic else None
-    current = default_model(settings.model_dir)
-    result = retrain(history, generated, current, f"store-{source or settings.crm}-{len(history)}")
-    kept = not result.holdout_accuracy < result.baseline_accuracy  # nan (too few to hold out) keeps it
-    if kept:
-        result.model.save(trained_path(settings.model_dir))
-    summary = {
-        "model": result.model.name, "labels": result.labels, "synthetic": result.synthetic,
-        "holdout_accuracy": round(result.holdout_accuracy, 4),
-        "previous_accuracy": round(result.baseline_accuracy, 4), "kept": kept,
-    }  # fmt: skip
     if as_json:
         print(json.dumps(summary))
         return
     verdict = (
-        "saved: the router uses it from the next run" if kept else "not saved: the current model is better"
+        "saved: the router uses it from the next run"
+        if summary["kept"]
+        else "not saved: the current model is better"
     )
     console.print(
-        f"trained on {result.labels} routed + {result.synthetic} synthetic leads; held-out tier accuracy "
-        f"{result.holdout_accuracy:.1%} (current model {result.baseline_accuracy:.1%}); {verdict}"
+        f"trained on {summary['labels']} routed ({summary['outcome_labels']} labelled by their outcome) + "
+        f"{summary['synthetic']} synthetic leads; held-out tier accuracy {summary['holdout_accuracy']:.1%} "
+        f"(current model {summary['previous_accuracy']:.1%}); {verdict}"
     )
 
 

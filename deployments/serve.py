@@ -6,6 +6,7 @@ from prefect import serve
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 
 from flows.daily_report import daily_report
+from flows.outcome_loop import outcome_loop
 from flows.route_inbound import route_inbound
 from flows.sandbox_traffic import sandbox_traffic
 from flows.sla_watch import sla_watch
@@ -24,6 +25,7 @@ def main() -> None:
         sandbox_traffic.to_deployment(name="sandbox", interval=15, concurrency_limit=ONE_AT_A_TIME),
         sla_watch.to_deployment(name="sandbox", interval=60, concurrency_limit=ONE_AT_A_TIME),
         daily_report.to_deployment(name="sandbox", cron="5 0 * * *"),
+        outcome_loop.to_deployment(name="sandbox", cron="20 0 * * *", concurrency_limit=ONE_AT_A_TIME),
     )
 
 

@@ -1,18 +1,22 @@
-"""Retraining the local model from routed history: what rules and people decided, with the leads re-read from
-the CRM (the ledger keeps decisions, not lead text). The outcome loop adds what the deals became."""
+"""Retraining the local model from routed history: what rules and people decided, corrected by what the deals
+became (leadrouter.feedback.outcome_labels), with the leads re-read from the CRM (the ledger keeps decisions,
+not lead text). A retrained model replaces the current one only if it is at least as accurate on held-out
+routed leads."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import or_, select
 
-from leadrouter.classify.local import LocalModel
+from leadrouter.classify.local import LocalModel, default_model, trained_path
 from leadrouter.crm.base import CRM, chunks
 from leadrouter.enrich import enrich_leads
 from leadrouter.enrich.firmographics import Provider
 from leadrouter.enrich.territory import Territories
+from leadrouter.feedback import outcome_labels
 from leadrouter.store import Store
 from leadrouter.store.tables import decisions
 from leadrouter.validate import validate_leads
@@ -80,3 +84,50 @@ def retrain(
     return Retrained(
         final, len(history), 0 if synthetic is None else len(synthetic), accuracy, baseline_accuracy
     )
+
+
+class TooFewLabels(ValueError):
+    """Fewer labelled routed leads than the caller asked to train on."""
+
+    def __init__(self, found: int, needed: int) -> None:
+        super().__init__(f"only {found} labelled routed leads (rule, reviewer or outcome): need {needed}")
+        self.found, self.needed = found, needed
+
+
+def keep_if_better(result: Retrained, path: Path) -> bool:
+    """Save the retrained model at path unless the current one is more accurate on the held-out leads (too few
+    leads to hold out: nan, and the new model is kept)."""
+    kept = not result.holdout_accuracy < result.baseline_accuracy
+    if kept:
+        result.model.save(path)
+    return kept
+
+
+def retrain_from_outcomes(
+    store: Store,
+    source: str,
+    outcomes: pd.DataFrame,
+    crm: CRM,
+    territories: Territories | None,
+    model_dir: Path | str,
+    provider: Provider | None = None,
+    accounts: pd.DataFrame | None = None,
+    synthetic: pd.DataFrame | None = None,
+    min_labels: int = 100,
+    as_of: pd.Timestamp | None = None,
+) -> dict:
+    """Retrain from rule and reviewer labels corrected by conclusive outcomes (`outcomes`: the source's
+    LEAD_OUTCOME_COLUMNS frame; empty before the outcome loop first ran), keep the model only if it beats the
+    current one, and say what happened. Raises TooFewLabels below min_labels."""
+    labels = outcome_labels(outcomes, decided_labels(store, source), as_of)
+    if len(labels) < min_labels:
+        raise TooFewLabels(len(labels), min_labels)
+    history = labelled_leads(labels, crm, territories, provider, accounts)
+    result = retrain(history, synthetic, default_model(model_dir), f"store-{source}-{len(history)}")
+    kept = keep_if_better(result, trained_path(model_dir))
+    return {
+        "model": result.model.name, "labels": result.labels, "synthetic": result.synthetic,
+        "outcome_labels": int((labels["label_source"] == "outcome").sum()),
+        "holdout_accuracy": round(result.holdout_accuracy, 4),
+        "previous_accuracy": round(result.baseline_accuracy, 4), "kept": kept,
+    }  # fmt: skip

@@ -6,6 +6,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     Index,
@@ -156,4 +157,71 @@ notifications = Table(
     Column("created_at", TS, nullable=False),
     Column("sent_at", TS),
     Column("message", JSON, nullable=False),
+)
+
+# the 90-day outcome loop: the deal each routed lead became, as the CRM last reported it (leadrouter.outcomes)
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("source", String(32), primary_key=True),
+    Column("lead_id", String(64), primary_key=True),
+    Column("deal_id", String(64)),
+    Column("stage", String(80)),
+    Column("is_closed", Boolean, nullable=False, default=False),
+    Column("is_won", Boolean, nullable=False, default=False),
+    Column("amount", Float),
+    Column("close_date", Date),
+    Column("first_seen_at", TS, nullable=False),  # when the loop first saw a deal for the lead
+    Column("updated_at", TS, nullable=False),
+)
+
+# what analysts query (docs/outcome-tables.md): one row per routed lead, replaced per source on every run
+outcome_leads = Table(
+    "outcome_leads",
+    metadata,
+    Column("source", String(32), primary_key=True),
+    Column("lead_id", String(64), primary_key=True),
+    Column("tier", String(16)),
+    Column("decided_by", String(80)),
+    Column("decided_kind", String(8)),
+    Column("rule", String(80)),
+    Column("owner_id", String(64)),
+    Column("week", Date, nullable=False),
+    Column("lead_created_at", TS),
+    Column("decided_at", TS, nullable=False),
+    Column("first_touch_at", TS),
+    Column("speed_to_lead_min", Float),
+    Column("sla_breached", Boolean, nullable=False),
+    Column("reassigned", Boolean, nullable=False),
+    Column("wrong_assignment", Boolean, nullable=False),
+    Column("manual_triage", Boolean, nullable=False),
+    Column("accepted", Boolean, nullable=False),
+    Column("meeting", Boolean, nullable=False),
+    Column("opportunity", Boolean, nullable=False),
+    Column("won", Boolean, nullable=False),
+    Column("pipeline", Float, nullable=False),
+    Column("revenue", Float, nullable=False),
+    Column("closed", Boolean, nullable=False),
+    Column("days_to_opportunity", Float),
+    Column("hindsight_tier", String(16), nullable=False),
+    Column("computed_at", TS, nullable=False),
+    Index("ix_outcome_leads_week", "source", "week"),
+)
+
+# the analyst tables in long form: one figure per (dimension, value, metric), beside its threshold if it has one
+outcome_metrics = Table(
+    "outcome_metrics",
+    metadata,
+    Column("source", String(32), primary_key=True),
+    Column(
+        "dimension", String(16), primary_key=True
+    ),  # tier | rule | decided_kind | owner_id | source | week | all
+    Column("value", String(96), primary_key=True),
+    Column("metric", String(32), primary_key=True),
+    Column("figure", Float),
+    Column("op", String(1)),  # "<" or ">": the figure passes below or above the threshold
+    Column("threshold", Float),
+    Column("target", String(40)),
+    Column("passes", Boolean),
+    Column("computed_at", TS, nullable=False),
 )

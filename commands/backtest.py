@@ -1,0 +1,173 @@
+"""`leadrouter backtest`: replay a CRM export through one or two rulebooks, writing nothing, and compare."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from leadrouter.config import PROJECT_ROOT, ConfigError, Settings
+
+console = Console()
+SHOWN_REJECTS = 15  # rejected rows printed; --out has them all
+SIDE_BY_SIDE = ["leads", "opportunities", "conversion", "win_rate", "pipeline"]  # printed; --out: all
+
+
+def backtest(
+    leads: Annotated[Path, typer.Option(help="The leads export (CSV)")],
+    map_path: Annotated[
+        Path, typer.Option("--map", help="The column map (see config/backtest-map.yaml)")
+    ] = PROJECT_ROOT / "config" / "backtest-map.yaml",
+    deals: Annotated[Path | None, typer.Option(help="The deals export (CSV): what the leads became")] = None,
+    rulebook: Annotated[
+        list[Path] | None,
+        typer.Option(help="A rulebook to replay; twice for side by side (default: configured)"),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write every table as CSV and a summary.json here")] = None,
+) -> None:
+    """Replay a CRM export through the rulebook(s), the local model and the roster, writing nothing: rows it
+    could not use and why, predicted tier against outcome, owner changes, and two rulebooks side by side."""
+    from leadrouter.backtest import run_backtest
+
+    settings = Settings()
+    books = rulebook or [settings.rulebook_path]
+    if len(books) > 2:
+        _fail("give at most two rulebooks (--rulebook A.yaml --rulebook B.yaml)")
+    try:
+        result = run_backtest(leads, map_path, books, settings, deals)
+    except ConfigError as exc:
+        _fail(str(exc))
+    _print_import(result)
+    for replay in result.replays:
+        _print_replay(replay)
+    if (comparison := result.comparison) is not None:
+        _print_comparison(comparison)
+    if out is not None:
+        write_tables(result, out)
+        console.print(f"tables and summary.json written to {escape(str(out))}")
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error[/red] {escape(message)}")
+    raise typer.Exit(2)
+
+
+def _print_import(result) -> None:
+    summary = result.imported.summary()
+    console.print(
+        f"[bold]import[/bold] {summary['rows']} rows: {summary['usable']} usable ({summary['clean']} clean, "
+        f"{summary['cleaned']} cleaned), {summary['rejected']} not usable"
+    )
+    rejected = result.imported.rejected
+    fixes = rejected.drop_duplicates("reason").set_index("reason")["fix"]
+    reasons = [(r, n, fixes.get(r, "")) for r, n in summary["rejected_by_reason"].items()]
+    _table("rows not usable, by reason", ["reason", "rows", "fix"], reasons)
+    rows = rejected.head(SHOWN_REJECTS)[["row", "lead_id", "reason", "field", "value"]]
+    _table(
+        f"first {len(rows)} of {len(rejected)} rows not usable",
+        list(rows.columns),
+        rows.itertuples(index=False),
+    )
+    _table("cleaned cells", ["field: change", "cells"], summary["cleaned_by_change"].items())
+    if result.deals is not None:
+        d = result.deals
+        console.print(
+            f"[bold]deals[/bold] {d.rows} rows: {len(d.deals)} leads with a deal, {len(d.rejected)} deals name no "
+            f"usable lead, {d.extra} later deals of a lead ignored (its earliest counts)"
+        )
+
+
+def _print_replay(replay) -> None:
+    console.print(f"\n[bold]rulebook {escape(replay.name)}[/bold] (version {replay.version})")
+    tiers = replay.tiers
+    _table("predicted tier against outcome", list(tiers.columns), tiers.itertuples(index=False))
+    confusion = replay.confusion.reset_index()
+    _table(
+        "predicted (rows) against tier in hindsight",
+        list(confusion.columns),
+        confusion.itertuples(index=False),
+    )
+    owners = replay.owners
+    _table("owner against the historical owner", list(owners.columns), owners.itertuples(index=False))
+
+
+def _print_comparison(comparison) -> None:
+    a, b = comparison.names
+    console.print(
+        f"\n[bold]{escape(a)} (a) against {escape(b)} (b)[/bold]: {len(comparison.changed)} leads change tier"
+    )
+    tiers = comparison.tiers[["tier", *(f"{c}{s}" for c in SIDE_BY_SIDE for s in ("_a", "_b"))]]
+    _table("per tier under each (changed in yellow)", list(tiers.columns), tiers.itertuples(index=False),
+           highlight=_differs(tiers))  # fmt: skip
+    moved = comparison.changed.groupby(["tier_a", "tier_b"], dropna=False).size().reset_index(name="leads")
+    _table("tier changes", ["tier_a", "tier_b", "leads"], moved.itertuples(index=False))
+
+
+def _differs(tiers: pd.DataFrame) -> pd.Series:
+    """Tiers whose lead count differs between the two rulebooks."""
+    return tiers["leads_a"].fillna(0).ne(tiers["leads_b"].fillna(0))
+
+
+def _table(title: str, columns: list[str], rows, highlight: pd.Series | None = None) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(escape(str(column)), overflow="fold")
+    for i, row in enumerate(rows):
+        style = "bold yellow" if highlight is not None and bool(highlight.iat[i]) else None
+        table.add_row(*(escape(_cell(v)) for v in row), style=style)
+    console.print(table)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        if pd.isna(value):
+            return "-"
+        return f"{value:,.0f}" if value.is_integer() or abs(value) >= 10 else f"{value:.3f}"
+    return "-" if value is None or value is pd.NA else str(value)
+
+
+def write_tables(result, out: Path) -> None:
+    """Every table as CSV, one folder per rulebook, and summary.json with the import's and replays' figures."""
+    out.mkdir(parents=True, exist_ok=True)
+    result.imported.rejected.to_csv(out / "rejected.csv", index=False)
+    result.imported.changes.to_csv(out / "cleaned.csv", index=False)
+    summary: dict = {"import": result.imported.summary(), "rulebooks": []}
+    if result.deals is not None:
+        result.deals.rejected.to_csv(out / "deals_rejected.csv", index=False)
+        summary["deals"] = {"rows": result.deals.rows, "linked": len(result.deals.deals),
+                            "rejected": len(result.deals.rejected), "extra": result.deals.extra}  # fmt: skip
+    for replay in result.replays:
+        folder = out / replay.name.replace(":", "-").replace("/", "-")
+        folder.mkdir(exist_ok=True)
+        replay.leads.to_csv(folder / "leads.csv", index=False)
+        replay.tiers.to_csv(folder / "tiers.csv", index=False)
+        replay.confusion.to_csv(folder / "confusion.csv")
+        replay.owners.to_csv(folder / "owners.csv", index=False)
+        for dimension, table in replay.tables.items():
+            table.to_csv(folder / f"by_{dimension}.csv", index=False)
+        summary["rulebooks"].append(
+            {
+                "name": replay.name,
+                "version": replay.version,
+                "tiers": _records(replay.tiers),
+                "owners": _records(replay.owners),
+            }
+        )
+    if (comparison := result.comparison) is not None:
+        comparison.changed.to_csv(out / "tier_changes.csv", index=False)
+        comparison.tiers.to_csv(out / "tiers_side_by_side.csv", index=False)
+        summary["comparison"] = {
+            "names": list(comparison.names),
+            "leads_changing_tier": len(comparison.changed),
+        }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return json.loads(frame.to_json(orient="records"))

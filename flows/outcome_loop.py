@@ -1,0 +1,66 @@
+"""outcome-loop: every day, the deal each recent routing decision became, joined into the analyst tables."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from prefect import flow, get_run_logger
+
+from flows.settings import load_crm, load_settings
+from leadrouter import outcome_tables, outcomes
+from leadrouter.crm.base import chunks
+from leadrouter.router import open_crm
+from leadrouter.store import ledger, open_store
+from leadrouter.store import outcomes as outcome_store
+from tasks.outcomes import (
+    build_lead_outcomes,
+    fetch_outcomes,
+    publish_outcome_report,
+    publish_outcome_tables,
+    retrain_model,
+    save_analyst_tables,
+    save_outcomes,
+)
+
+
+@flow(name="outcome-loop")
+def outcome_loop(
+    days: int = outcomes.HORIZON_DAYS,
+    grace_days: int = 7,
+    chunk: int = 2000,
+    retrain: bool = True,
+    settings_block: str | None = None,
+) -> dict:
+    """Decisions of the last `days` (+ `grace_days` to close them out) → their deals from the CRM, chunk by
+    chunk → outcomes upserted → the per-lead frame of every decision → analyst tables → artifacts → the local
+    model retrained from what the outcomes taught (kept only if better)."""
+    settings = load_settings(settings_block)
+    crm = load_crm(settings) or open_crm(settings)
+    store = open_store(settings.store_url)
+    now = settings.routing_clock or ledger.now()
+    try:
+        due = outcome_store.due_lead_ids(store, crm.name, now - timedelta(days=days + grace_days))
+        deals = 0
+        for part in chunks(due, chunk):
+            deals += save_outcomes(store, crm.name, fetch_outcomes(crm, part), now)
+        frame = build_lead_outcomes(store, crm.name)
+        tables = outcomes.analyst_tables(frame)
+        headline = outcomes.headline(frame, as_of=now)
+        save_analyst_tables(store, crm.name, frame, tables, headline, now)
+        publish_outcome_tables(outcome_tables.tables_markdown(tables, headline))
+        publish_outcome_report(tables, frame, now)
+        model = retrain_model(store, crm.name, frame, crm, settings, now) if retrain else {"kept": False}
+    finally:
+        store.dispose()
+    summary = {
+        "checked": len(due),
+        "deals": deals,
+        "leads": len(frame),
+        "model_kept": bool(model.get("kept")),
+        **headline,
+    }
+    get_run_logger().info(
+        "%(checked)s recent decisions checked, %(deals)s with a deal; %(leads)s leads in the outcome tables",
+        summary,
+    )
+    return summary

@@ -1,0 +1,196 @@
+"""Cleaning a CRM export's cells, column by column: placeholders to missing, trimming and casing, value maps,
+fuzzy correction to the known vocabulary, numbers and dates written in many ways.
+
+Each function returns the cleaned column and, per row, what it changed (<NA>: nothing), so the import can
+count and show every cleaned cell. Per-value work (fuzzy matching, country lookups) runs on distinct values.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+import pycountry
+from rapidfuzz import fuzz, process, utils
+
+from leadrouter.enrich.geo import country_code
+from leadrouter.schema import UTC_TS
+
+# cells that mean "nothing here", compared trimmed and case-folded
+PLACEHOLDERS = frozenset(
+    [
+        "select",
+        "--select--",
+        "n/a",
+        "#n/a",
+        "-",
+        "--",
+        "---",
+        "none",
+        "--none--",
+        "null",
+        "nil",
+        "?",
+        "undefined",
+    ]
+)
+FUZZY_CUTOFF = 85.0  # rapidfuzz WRatio (0-100): below it a value is kept as written, not guessed
+PLAIN_NUMBER = r"-?\d+(?:\.\d+)?"
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # day 0 of spreadsheet serials (after Lotus's leap-year bug)
+EXCEL_MAX_SERIAL = 2_958_465  # 9999-12-31
+ISO_OFFSET = r".*(?:Z|[+-]\d\d:?\d\d)$"
+# every spelling pycountry has for a country: written like this, a country needs no cleaning
+EXACT_COUNTRIES = frozenset(
+    value
+    for c in pycountry.countries
+    for value in (getattr(c, a, None) for a in ("alpha_2", "alpha_3", "name", "common_name", "official_name"))
+    if value
+)
+Changed = tuple[pd.Series, pd.Series]  # (cleaned values, what was changed per row or <NA>)
+
+
+def no_change(index: pd.Index) -> pd.Series:
+    return pd.Series(pd.NA, index=index, dtype="string")
+
+
+def trim_and_blank(raw: pd.Series, extra_placeholders: Iterable[str] = ()) -> Changed:
+    """Trimmed text; blanks and placeholders ("N/A", "Select", "-") missing. A blank cell is no change."""
+    tokens = PLACEHOLDERS | {t.strip().casefold() for t in extra_placeholders}
+    text = raw.astype("string").str.strip()
+    placeholder = text.str.casefold().isin(tokens) & (text != "")
+    change = no_change(raw.index)
+    change[(text != raw.astype("string")) & (text != "")] = "trimmed"
+    change[placeholder] = "placeholder read as missing"
+    return text.mask(placeholder | (text == "")), change
+
+
+def map_values(text: pd.Series, mapping: Mapping[str, str]) -> Changed:
+    """The map's meaning of each value written as one of its keys (trimmed, any case)."""
+    if not mapping:
+        return text, no_change(text.index)
+    folded = {k.strip().casefold(): v for k, v in mapping.items()}
+    mapped = text.str.casefold().map(folded).astype("string")
+    hit = mapped.notna() & (mapped != text)
+    return text.mask(hit, mapped), pd.Series(pd.NA, index=text.index, dtype="string").mask(hit, "value map")
+
+
+def to_vocabulary(text: pd.Series, vocabulary: list[str]) -> Changed:
+    """Values corrected to the vocabulary: any casing or spacing, or a typo within FUZZY_CUTOFF; a value
+    nothing is close to is kept as written."""
+    if not vocabulary:
+        return text, no_change(text.index)
+    codes, distinct = pd.factorize(text)
+    exact = set(vocabulary)
+    best = [
+        value
+        if value in exact
+        else (found[0] if (found := _closest(value, vocabulary)) is not None else value)
+        for value in distinct
+    ]
+    corrected = pd.Series(np.append(np.asarray(best, dtype=object), pd.NA)[codes], index=text.index)
+    corrected = corrected.astype("string")
+    hit = corrected.notna() & (corrected != text)
+    return corrected, no_change(text.index).mask(hit, "corrected to a known value")
+
+
+def _closest(value: str, vocabulary: list[str]) -> tuple | None:
+    if len(value) > 200:  # untrusted text: no known value is this long
+        return None
+    return process.extractOne(
+        value, vocabulary, scorer=fuzz.WRatio, processor=utils.default_process, score_cutoff=FUZZY_CUTOFF
+    )
+
+
+def countries(text: pd.Series) -> Changed:
+    """ISO codes for the countries pycountry and our aliases know (abbreviations, native names, typos); a
+    value written as pycountry writes it is no change, one we cannot place is kept for validation to flag."""
+    code = country_code(text)
+    known = code.notna()
+    change = no_change(text.index).mask(known & ~text.isin(EXACT_COUNTRIES), "country standardised")
+    return text.mask(known, code), change
+
+
+def recase_email(text: pd.Series) -> Changed:
+    lower = text.str.lower()
+    return lower, no_change(text.index).mask((lower != text).fillna(False), "recased")
+
+
+def recase_name(text: pd.Series) -> Changed:
+    """NAMES IN CAPITALS and names in lower case as Title Case; mixed case (de Jong, McDonald) is kept."""
+    one_case = (text.str.isupper() | text.str.islower()) & text.str.contains(r"[^\W\d_]{2}", regex=True)
+    fixed = text.mask(one_case.fillna(False), text.str.title())
+    return fixed, no_change(text.index).mask((fixed != text).fillna(False), "recased")
+
+
+def numbers(text: pd.Series) -> Changed:
+    """Numbers written with thousands separators or currency signs ("$1,200,000") read as numbers; text that
+    is no number becomes missing (the lead still routes)."""
+    plain = text.str.fullmatch(PLAIN_NUMBER).fillna(False)
+    stripped = text.str.replace(r"[\s,$€£]", "", regex=True)
+    value = pd.to_numeric(stripped, errors="coerce").astype("Float64")
+    change = no_change(text.index)
+    change[text.notna() & ~plain & value.notna()] = "number reformatted"
+    change[text.notna() & value.isna()] = "not a number: read as missing"
+    return value, change
+
+
+def parse_dates(text: pd.Series, formats: list[str], timezone: str) -> tuple[pd.Series, pd.Series]:
+    """UTC stamps from cells in any of `formats`, tried in order on the rows still unparsed; stamps without
+    an offset are in `timezone`. Returns (stamps, index of the format each row matched, -1 for none)."""
+    stamps = pd.Series(pd.NaT, index=text.index, dtype=UTC_TS)
+    which = pd.Series(-1, index=text.index, dtype="int64")
+    zone = zoneinfo.ZoneInfo(timezone)
+    for i, fmt in enumerate(formats):
+        todo = text.notna() & (which < 0)
+        if not todo.any():
+            break
+        parsed = _parse(text[todo].astype(str), fmt, zone)
+        hit = parsed.index[parsed.notna()]
+        stamps[hit], which[hit] = parsed[hit], i
+    return stamps, which
+
+
+def _parse(text: pd.Series, fmt: str, zone: zoneinfo.ZoneInfo) -> pd.Series:
+    if fmt == "excel":
+        serial = pd.to_numeric(text.where(text.str.fullmatch(PLAIN_NUMBER)), errors="coerce")
+        serial = serial.where((serial >= 1) & (serial <= EXCEL_MAX_SERIAL))
+        naive = (EXCEL_EPOCH + pd.to_timedelta(serial, unit="D")).dt.round("s")
+        return _localise(naive, zone)
+    if fmt == "iso":
+        aware = text.str.fullmatch(ISO_OFFSET)
+        out = pd.Series(pd.NaT, index=text.index, dtype=UTC_TS)
+        out[aware] = pd.to_datetime(text[aware], format="ISO8601", utc=True, errors="coerce")
+        naive = pd.to_datetime(text[~aware], format="ISO8601", errors="coerce")
+        out[~aware] = _localise(naive, zone)
+        return out
+    parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+    if getattr(parsed.dt, "tz", None) is not None:
+        return parsed.dt.tz_convert("UTC").astype(UTC_TS)
+    return _localise(parsed, zone)
+
+
+def _localise(naive: pd.Series, zone: zoneinfo.ZoneInfo) -> pd.Series:
+    """Wall-clock stamps in zone as UTC; a stamp in a DST gap moves forward, an ambiguous one is missing."""
+    naive = pd.to_datetime(naive, errors="coerce")
+    local = naive.dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward")
+    return local.dt.tz_convert("UTC").astype(UTC_TS)
+
+
+def yes_no(text: pd.Series) -> pd.Series:
+    """True/False from the ways exports write a flag (TRUE, yes, 1, x, won); <NA> when unreadable."""
+    folded = text.str.strip().str.casefold()
+    truthy = folded.isin(["true", "yes", "y", "1", "x", "won", "closed won"])
+    falsy = folded.isin(["false", "no", "n", "0", "lost", "closed lost"])
+    return pd.Series(np.where(truthy, True, np.where(falsy, False, None)), index=text.index, dtype="boolean")
+
+
+def first_copy_rows(keys: pd.Series) -> pd.Series:
+    """For each row, the position of the first row with the same key (itself when it is the first)."""
+    first = (
+        pd.Series(np.arange(len(keys)), index=keys.index)
+        .groupby(keys.to_numpy(), sort=False)
+        .transform("min")
+    )
+    return first.where(keys.notna())

@@ -1,0 +1,92 @@
+"""The outcome loop's stages: fetch each lead's deal from the CRM, store it, build and publish the tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from leadrouter import enrich, outcome_tables, outcomes, report
+from leadrouter.classify import training
+from leadrouter.config import Settings
+from leadrouter.crm.base import CRM
+from leadrouter.enrich.territory import load_territories
+from leadrouter.router import open_provider
+from leadrouter.store import Store
+from leadrouter.store import outcomes as outcome_store
+
+PROBLEMS_LOGGED = 20  # a CRM with thousands of bad amounts logs the first ones and the count
+
+
+@task(name="fetch-outcomes", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE, tags=["crm"])
+def fetch_outcomes(crm: CRM, lead_ids: list[str]) -> pd.DataFrame:
+    """The deal each lead became (leads without one are absent), from the CRM."""
+    return crm.fetch_outcomes(lead_ids)
+
+
+@task(name="save-outcomes", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
+def save_outcomes(store: Store, source: str, fetched: pd.DataFrame, at: datetime) -> int:
+    """Upsert the deals; values the CRM sent that cannot be used are logged with the fix, never fatal."""
+    deals, problems = outcome_store.clean_outcomes(fetched)
+    logger = get_run_logger()
+    for problem in problems[:PROBLEMS_LOGGED]:
+        logger.warning(problem)
+    if len(problems) > PROBLEMS_LOGGED:
+        logger.warning("%d more unusable outcome values", len(problems) - PROBLEMS_LOGGED)
+    return outcome_store.upsert_outcomes(store, source, deals, at)
+
+
+@task(name="build-lead-outcomes", cache_policy=NO_CACHE)
+def build_lead_outcomes(store: Store, source: str) -> pd.DataFrame:
+    """Every routed lead of the source joined to its SLA history and its deal."""
+    return outcomes.lead_outcomes(**outcome_store.read_inputs(store, source))
+
+
+@task(name="save-analyst-tables", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
+def save_analyst_tables(
+    store: Store,
+    source: str,
+    frame: pd.DataFrame,
+    tables: dict[str, pd.DataFrame],
+    headline: dict[str, float | None],
+    at: datetime,
+) -> None:
+    leads = frame.assign(hindsight_tier=outcomes.hindsight_tier(frame))
+    metrics = outcome_tables.long_metrics(tables, headline)
+    outcome_store.replace_analyst_tables(store, source, leads, metrics, at)
+
+
+@task(name="publish-outcome-tables", cache_policy=NO_CACHE)
+def publish_outcome_tables(markdown: str) -> None:
+    create_markdown_artifact(
+        markdown, key="outcome-tables", description="Routing outcomes by tier beside the operating thresholds"
+    )
+
+
+@task(name="publish-outcome-report", cache_policy=NO_CACHE)
+def publish_outcome_report(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, as_of: datetime) -> None:
+    """The full report (leadrouter.report): charts, VIP precision and recall, Nurture turned hot, rules to re-tier."""
+    create_markdown_artifact(
+        report.report_markdown(tables, frame, as_of=pd.Timestamp(as_of)),
+        key="outcome-report",
+        description="Conversion by tier, speed to lead, rules to re-tier",
+    )
+
+
+@task(name="retrain-model", cache_policy=NO_CACHE, tags=["crm"])
+def retrain_model(
+    store: Store, source: str, frame: pd.DataFrame, crm: CRM, settings: Settings, at: datetime
+) -> dict:
+    """The local model retrained on rule and reviewer labels corrected by conclusive outcomes; the router uses it
+    only if it beats the current model on held-out routed leads."""
+    try:
+        return training.retrain_from_outcomes(
+            store, source, frame, crm, load_territories(settings.territories_path), settings.model_dir,
+            open_provider(settings), enrich.accounts_for_matching(crm), as_of=pd.Timestamp(at),
+        )  # fmt: skip
+    except training.TooFewLabels as exc:
+        get_run_logger().info("model not retrained: %s", exc)
+        return {"kept": False, "skipped": str(exc)}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
@@ -13,6 +13,10 @@ from rich.table import Table
 
 from commands.leads import enriched_lead, read_lead
 from leadrouter.config import Settings
+
+if TYPE_CHECKING:  # imported when used: the CLI starts fast
+    from leadrouter.assign.roster import Roster
+    from leadrouter.store import Store
 
 console = Console()
 
@@ -176,14 +180,28 @@ def reject(
     try:
         at = settings.routing_clock or ledger.now()
         moved = reroute(store, source or settings.crm, [lead_id], "reject", roster, sla, at, note=reason)
+        if moved.empty:
+            console.print(f"[red]error[/red] lead {escape(lead_id)} has no routed decision to reject")
+            raise typer.Exit(1)
+        _tell_owners(settings, store, source or settings.crm, moved, roster)
     finally:
         store.dispose()
-    if moved.empty:
-        console.print(f"[red]error[/red] lead {escape(lead_id)} has no routed decision to reject")
-        raise typer.Exit(1)
     row = moved.iloc[0]
     names = {r.key: r.name for r in roster.reps} | roster.queues
     console.print(
         f"{escape(lead_id)}: {escape(str(row['old_owner_id']))} rejected it → {escape(str(row['owner_id']))} "
         f"({escape(names.get(row['owner_id'], ''))}, pool {escape(str(row['pool']))}); the next run writes it"
     )
+
+
+def _tell_owners(settings: Settings, store: Store, source: str, moved: pd.DataFrame, roster: Roster) -> None:
+    """New owner and old owner (and the manager, when due) hear of the re-route on the configured channels."""
+    from flows.settings import load_channels, load_crm
+    from leadrouter import notify
+    from leadrouter.router import open_crm
+
+    channels = load_channels(settings)
+    if channels:
+        leads = (load_crm(settings) or open_crm(settings)).fetch_leads(moved["lead_id"].tolist())
+        messages = notify.reroute_messages(moved, leads, roster, settings.crm_link_template)
+        notify.deliver(store, source, messages, channels)

@@ -196,3 +196,60 @@ def test_an_off_hours_lead_is_acknowledged_with_when_its_owner_starts(tmp_path: 
         in mail.get_payload(decode=True).decode()
     )
     store.dispose()
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_a_rejection_from_the_cli_tells_the_new_owner_and_the_old(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from commands.main import app
+
+    url = f"sqlite:///{tmp_path}/ledger.db"
+    monkeypatch.setenv("LEADROUTER_STORE_URL", url)
+    monkeypatch.setenv("LEADROUTER_SANDBOX_PATH", str(tmp_path / "sandbox.db"))
+    crm = SandboxCRM.create(tmp_path / "sandbox.db", seed=11, leads=3)
+    lead = crm.leads()["id"].iloc[0]
+    store = open_store(url)
+    first = routed_to_a_rep(store, lead)
+    hook = SlackWebhook()
+    with LocalServer(hook.app) as server:
+        SlackIncomingWebhook(url=server.url + HOOK_PATH).save("reject-slack", overwrite=True)
+        monkeypatch.setenv("LEADROUTER_NOTIFY_SLACK_BLOCK", "reject-slack")
+        out = CliRunner().invoke(app, ["reject", lead, "--reason", "not my territory"])
+    assert out.exit_code == 0, out.output
+    with store.engine.connect() as conn:
+        new = conn.execute(select(decisions.c.owner_id)).scalar()
+    store.dispose()
+    texts = [p["text"] for p in hook.posts]
+    assert new != first
+    assert any("re-routed to you" in t and "you rejected" not in t for t in texts)  # the new owner
+    assert any(f"Lead {lead} re-routed: you rejected it" in t for t in texts)  # the old owner
+
+
+def routed_to_a_rep(store, lead_id: str) -> str:
+    """A Standard lead routed to a New York AE at the tests' moment, and written to the CRM; returns the owner."""
+    from leadrouter.record import BatchContext, record_batch
+
+    lead = pd.DataFrame(
+        {
+            "lead_id": [lead_id],
+            "tier": pd.array(["Standard"], dtype="string"),
+            "category": "sales",
+            "priority": pd.array([2], dtype="Int64"),
+            "decided_by": "rule:standard-fit",
+            "confidence": 1.0,
+            "pool": pd.array([pd.NA], dtype="string"),
+            "region": pd.array(["NA"], dtype="string"),
+            "created_at": pd.to_datetime(["2026-11-25T16:00:00Z"]),
+        }
+    )
+    quarantine = pd.DataFrame({"lead_id": pd.Series([], dtype="string"), "reason": [], "reasons": []})
+    roster = load_roster(Path(__file__).parents[1] / "config" / "roster.yaml")
+    [owner] = record_batch(store, BatchContext("sandbox", "r", "v1", at=WORKDAY), lead, quarantine, roster)[
+        "owner_id"
+    ]
+    with store.transaction() as conn:
+        conn.execute(decisions.update().values(status="written"))
+    return owner

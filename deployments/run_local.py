@@ -1,6 +1,6 @@
-"""`make run`: a local Prefect server on 127.0.0.1:4200, then every flow served on its schedule.
+"""`make run`: a local Prefect server on 127.0.0.1:4200, every flow served on its schedule, the webhook receiver.
 
-Ctrl-C stops both, in order: the children run in their own sessions so the terminal's SIGINT reaches
+Ctrl-C stops them all, in order: the children run in their own sessions so the terminal's SIGINT reaches
 only this process, which stops the flow server before the API server it talks to. PREFECT_HOME (set by the Makefile) keeps the server's database inside the project.
 """
 
@@ -80,6 +80,14 @@ def main() -> None:
         children.append(
             subprocess.Popen(
                 [sys.executable, "-m", "deployments.serve"], start_new_session=True, preexec_fn=default_sigint
+            )
+        )
+        # CRM webhooks → events → route-inbound at once (LEADROUTER_WEBHOOK_PORT, 8787 by default)
+        children.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "deployments.webhooks"],
+                start_new_session=True,
+                preexec_fn=default_sigint,
             )
         )
         while all(child.poll() is None for child in children):

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     crm: Literal["sandbox", "salesforce", "hubspot"] = "sandbox"
     crm_block: str | None = None  # the SalesforceConnection / HubSpotConnection block holding the credentials
     sandbox_path: Path = Path("var/sandbox.db")
+    sandbox_latency_s: float = 0.0  # a delay per sandbox call, to imitate a remote CRM API (benchmarks)
     rulebook_path: Path = PROJECT_ROOT / "config" / "rulebook.yaml"
     roster_path: Path = PROJECT_ROOT / "config" / "roster.yaml"
     territories_path: Path = PROJECT_ROOT / "config" / "territories.yaml"

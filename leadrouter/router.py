@@ -44,7 +44,7 @@ def open_crm(settings: Settings) -> CRM:
             f"crm {settings.crm!r} is built from its connection block: set crm_block "
             "(LEADROUTER_CRM_BLOCK) to the block's name and run through the flow"
         )
-    return SandboxCRM(settings.sandbox_path)
+    return SandboxCRM(settings.sandbox_path, latency_s=settings.sandbox_latency_s)
 
 
 def open_router(

@@ -231,25 +231,11 @@ def test_a_rejection_from_the_cli_tells_the_new_owner_and_the_old(
 def routed_to_a_rep(store, lead_id: str) -> str:
     """A Standard lead routed to a New York AE at the tests' moment, and written to the CRM; returns the owner."""
     from leadrouter.record import BatchContext, record_batch
+    from tests.test_sla import NO_QUARANTINE, ROSTER, leads
 
-    lead = pd.DataFrame(
-        {
-            "lead_id": [lead_id],
-            "tier": pd.array(["Standard"], dtype="string"),
-            "category": "sales",
-            "priority": pd.array([2], dtype="Int64"),
-            "decided_by": "rule:standard-fit",
-            "confidence": 1.0,
-            "pool": pd.array([pd.NA], dtype="string"),
-            "region": pd.array(["NA"], dtype="string"),
-            "created_at": pd.to_datetime(["2026-11-25T16:00:00Z"]),
-        }
-    )
-    quarantine = pd.DataFrame({"lead_id": pd.Series([], dtype="string"), "reason": [], "reasons": []})
-    roster = load_roster(Path(__file__).parents[1] / "config" / "roster.yaml")
-    [owner] = record_batch(store, BatchContext("sandbox", "r", "v1", at=WORKDAY), lead, quarantine, roster)[
-        "owner_id"
-    ]
+    lead = leads(1, "Standard").assign(lead_id=[lead_id])
+    ctx = BatchContext("sandbox", "r", "v1", at=WORKDAY)
+    [owner] = record_batch(store, ctx, lead, NO_QUARANTINE, load_roster(ROSTER))["owner_id"]
     with store.transaction() as conn:
         conn.execute(decisions.update().values(status="written"))
     return owner

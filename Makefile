@@ -6,6 +6,8 @@ export PREFECT_HOME := $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 # a run killed mid-flight frees its deployment concurrency slot after this lease, not after 5 minutes
 export PREFECT_SERVER_CONCURRENCY_INITIAL_DEPLOYMENT_LEASE_DURATION := 60
+# route-inbound queues a run that finds another routing (ENQUEUE): retry it every second, not every 30
+export PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS := 1
 export PREFECT_API_URL ?= http://127.0.0.1:4200/api
 export LEADROUTER_STORE_URL ?= sqlite:///$(CURDIR)/var/leadrouter.db
 export LEADROUTER_SANDBOX_PATH ?= $(CURDIR)/var/sandbox.db

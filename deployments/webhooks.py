@@ -54,9 +54,9 @@ def lead_created_trigger(window_s: float) -> DeploymentEventTrigger:
     Reactive with threshold 1 fires on the first event, then ignores that CRM's events for `window_s`:
     a burst makes one run, not one per lead. The receiver sends no more than one event per window and
     merges what came in meanwhile into one trailing event just after it (leadrouter/webhooks/coalesce.py),
-    so a lead announced after a run began still gets a run of its own. The deployment's ONE_AT_A_TIME
-    (CANCEL_NEW) drops a triggered run that finds one running, so runs never pile up; a lead that run
-    misses waits for the next event or the next scheduled poll, which stays the safety net.
+    so a lead announced after a run began still gets a run of its own. The deployment runs one at a time
+    and queues a triggered run that finds one routing (ENQUEUE): at most a window's worth of runs wait, and
+    the scheduled poll stays the safety net.
     """
     return DeploymentEventTrigger(
         name="route-inbound on lead created",

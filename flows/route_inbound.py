@@ -36,17 +36,21 @@ def route_inbound(
         accounts = load_accounts(router)
         for batch in range(max_batches):
             leads, cursor = pull_new_leads(router, source, batch_size, first=batch == 0)
-            checked = validate_leads(leads)
-            enriched = enrich_leads(checked.valid, router, accounts)
-            deduped = find_duplicates(router, enriched)
-            classified = classify_leads(deduped, router)
-            recorded = record_decisions(router, classified, checked.quarantined, run_id, shadow)
-            if not shadow:
-                written = write_assignments(router, claim=run_id)  # also finishes what a crashed run recorded
-                notify_owners(router, recorded, written, channels, ack)
+            # a later page of only decided leads (our own owner writes re-surface them) has nothing to route
+            if batch == 0 or not leads.empty:
+                checked = validate_leads(leads)
+                enriched = enrich_leads(checked.valid, router, accounts)
+                deduped = find_duplicates(router, enriched)
+                classified = classify_leads(deduped, router)
+                recorded = record_decisions(router, classified, checked.quarantined, run_id, shadow)
+                if not shadow:
+                    written = write_assignments(
+                        router, claim=run_id
+                    )  # also finishes what a crashed run recorded
+                    notify_owners(router, recorded, written, channels, ack)
+                quarantined.append(checked.quarantined)
+                reports.append(checked.report)
             advance_watermark(router, source, cursor)
-            quarantined.append(checked.quarantined)
-            reports.append(checked.report)
             if cursor is None:
                 break
         escalate_late_reviews(router, source, channels)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from leadrouter.assign.roster import Roster, load_roster
@@ -17,16 +16,24 @@ from leadrouter.enrich.territory import Territories, load_territories
 from leadrouter.store import Store, open_store
 
 
-@dataclass
 class Router:
-    settings: Settings
-    store: Store
-    crm: CRM
-    rulebook: Rulebook
-    roster: Roster
-    territories: Territories
-    provider: Provider | None = None
-    chain: ModelChain | None = None
+    """A plain class, not a dataclass: Prefect walks dataclass and pydantic task arguments field by field, and the
+    rulebook and roster made that thousands of visits on every task call."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        crm: CRM,
+        rulebook: Rulebook,
+        roster: Roster,
+        territories: Territories,
+        provider: Provider | None = None,
+        chain: ModelChain | None = None,
+    ) -> None:
+        self.settings, self.store, self.crm = settings, store, crm
+        self.rulebook, self.roster, self.territories = rulebook, roster, territories
+        self.provider, self.chain = provider, chain
 
     @property
     def source(self) -> str:

@@ -11,7 +11,7 @@ from leadrouter.router import Router
 from leadrouter.store import ledger
 
 
-@task(name="pull-new-leads", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE, tags=["crm"])
+@task(name="pull-new-leads", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
 def pull_new_leads(
     router: Router, ledger_source: str, limit: int, first: bool = False
 ) -> tuple[pd.DataFrame, str | None]:
@@ -22,19 +22,17 @@ def pull_new_leads(
     )
 
 
-@task(name="load-accounts", cache_policy=NO_CACHE, tags=["crm"])
+@task(name="load-accounts", cache_policy=NO_CACHE)
 def load_accounts(router: Router) -> pd.DataFrame:
     return enrich.accounts_for_matching(router.crm)
 
 
-@task(name="find-duplicates", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE, tags=["crm"])
+@task(name="find-duplicates", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
 def find_duplicates(router: Router, leads: pd.DataFrame) -> pd.DataFrame:
     return dedupe.find_duplicates(router.crm, leads, router.roster)
 
 
-@task(
-    name="write-assignments", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE, tags=["crm"]
-)
+@task(name="write-assignments", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
 def write_assignments(router: Router, claim: str) -> pd.DataFrame:
     """Write every recorded owner to the CRM; per-lead results."""
     return writeback.write_back(router.store, router.crm, router.source, claim)

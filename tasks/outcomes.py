@@ -21,7 +21,7 @@ from leadrouter.store import outcomes as outcome_store
 PROBLEMS_LOGGED = 20  # a CRM with thousands of bad amounts logs the first ones and the count
 
 
-@task(name="fetch-outcomes", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE, tags=["crm"])
+@task(name="fetch-outcomes", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
 def fetch_outcomes(crm: CRM, lead_ids: list[str]) -> pd.DataFrame:
     """The deal each lead became (leads without one are absent), from the CRM."""
     return crm.fetch_outcomes(lead_ids)
@@ -76,7 +76,7 @@ def publish_outcome_report(tables: dict[str, pd.DataFrame], frame: pd.DataFrame,
     )
 
 
-@task(name="retrain-model", cache_policy=NO_CACHE, tags=["crm"])
+@task(name="retrain-model", cache_policy=NO_CACHE)
 def retrain_model(
     store: Store, source: str, frame: pd.DataFrame, crm: CRM, settings: Settings, at: datetime
 ) -> dict:

@@ -17,7 +17,7 @@ FIRST_LOOKBACK = pd.Timedelta(days=1)  # how far back the very first watch looks
 OVERLAP = pd.Timedelta(minutes=10)
 
 
-@task(name="first-touches", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE, tags=["crm"])
+@task(name="first-touches", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
 def first_touches(router: Router, clocks: pd.DataFrame) -> pd.DataFrame:
     """When each owner first acted on each open lead, from the CRM."""
     if clocks.empty:
@@ -37,7 +37,7 @@ def reroute_breaches(router: Router, lead_ids: list[str], at: datetime) -> pd.Da
     )
 
 
-@task(name="read-rejections", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE, tags=["crm"])
+@task(name="read-rejections", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
 def read_rejections(router: Router, now: datetime) -> dict[str, str]:
     """lead -> rep, for leads their owner set to "Rejected - Wrong Owner" in the CRM and we have not moved yet."""
     key = f"{router.source}:rejections"

@@ -246,7 +246,7 @@ def test_prefect_yaml_declares_the_same_trigger_as_serve() -> None:
     assert [t.model_dump(exclude={"description"}) for t in declared] == [
         in_code.model_dump(exclude={"description"})
     ]
-    assert route["concurrency_limit"]["collision_strategy"] == "CANCEL_NEW"
+    assert route["concurrency_limit"]["collision_strategy"] == "ENQUEUE"
 
 
 @pytest.mark.usefixtures("prefect_server")
@@ -260,7 +260,7 @@ def test_webhooks_start_route_inbound_runs_and_a_burst_coalesces() -> None:
 
     window = 2.0
     # as deployments/serve.py builds it (importing serve would import every flow)
-    one_at_a_time = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
+    one_at_a_time = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
     deployment = route_inbound.to_deployment(
         name="webhook-test", concurrency_limit=one_at_a_time, triggers=[lead_created_trigger(window)]
     )

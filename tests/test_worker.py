@@ -1,0 +1,70 @@
+"""The warm worker (deployments/worker.py) runs a process pool's flow runs in its own process, and route-inbound's
+queued concurrency makes a run triggered while another routes wait its turn instead of being dropped."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from leadrouter.crm.sandbox import SandboxCRM
+from leadrouter.store import open_store
+from leadrouter.store.ledger import status_counts
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+POOL = "warm-test"
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SandboxCRM:
+    monkeypatch.setenv("LEADROUTER_STORE_URL", f"sqlite:///{tmp_path / 'ledger.db'}")
+    monkeypatch.setenv("LEADROUTER_SANDBOX_PATH", str(tmp_path / "sandbox.db"))
+    monkeypatch.setenv("LEADROUTER_CRM", "sandbox")
+    return SandboxCRM.create(tmp_path / "sandbox.db", seed=5, leads=200)
+
+
+async def route_two_runs_at_once() -> list:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    from deployments.serve import ONE_AT_A_TIME_QUEUED, apply
+    from deployments.worker import WarmWorker
+    from flows.route_inbound import route_inbound
+
+    deployment = await route_inbound.to_deployment(name="warm-test", concurrency_limit=ONE_AT_A_TIME_QUEUED)
+    await apply([deployment], pool=POOL)
+    async with get_client() as client:
+        deployment_id = (await client.read_deployment_by_name("route-inbound/warm-test")).id
+        for _ in range(2):
+            await client.create_flow_run_from_deployment(deployment_id)
+        ours = DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id]))
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            # one poll, then wait for what it started; the queued run comes back after the slot wait (1 s)
+            await WarmWorker(work_pool_name=POOL, prefetch_seconds=0).start(
+                run_once=True, printer=lambda *_: None
+            )
+            runs = await client.read_flow_runs(deployment_filter=ours)
+            if all(run.state.is_final() for run in runs):
+                return runs
+            await asyncio.sleep(1)
+        raise AssertionError(f"runs not finished: {[(r.name, r.state_name) for r in runs]}")
+
+
+def test_the_warm_worker_runs_queued_route_inbound_runs_in_its_own_process(sandbox: SandboxCRM) -> None:
+    runs = sorted(asyncio.run(route_two_runs_at_once()), key=lambda run: run.start_time)
+
+    assert [run.state_name for run in runs] == ["Completed", "Completed"]  # the second waited, not cancelled
+    assert runs[1].start_time >= runs[0].end_time  # one at a time
+    assert {run.infrastructure_pid for run in runs} == {str(os.getpid())}  # in the worker's process
+    store = open_store(os.environ["LEADROUTER_STORE_URL"])
+    try:
+        decided = [status_counts(store, "sandbox", str(run.id)) for run in runs]
+    finally:
+        store.dispose()
+    assert sum(decided[0].values()) == 200 and decided[1] == {}  # the first routed all, the second found none
+    assert (sandbox.owner_write_counts() == 1).sum() == decided[0]["written"] > 0

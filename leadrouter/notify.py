@@ -16,9 +16,11 @@ from typing import Protocol
 from urllib.parse import quote
 
 import pandas as pd
+from pydantic import SecretStr
 
 from leadrouter.assign.availability import rep_calendar
 from leadrouter.assign.roster import Roster
+from leadrouter.redact import hide_in_logs
 from leadrouter.store import Store, ledger
 from leadrouter.store.tables import notifications
 
@@ -128,6 +130,7 @@ def deliver(
 ) -> pd.DataFrame:
     """Send every message on every channel, retrying; record each outcome. Never raises: a failed notification
     is a row with its error, not a stopped run."""
+    hide_in_logs(*(secret for channel in channels.values() for secret in channel_secrets(channel)))
     rows = []
     failures_in_a_row = dict.fromkeys(channels, 0)
     for message in messages:
@@ -173,6 +176,12 @@ def deliver(
     return pd.DataFrame(
         rows, columns=["lead_id", "kind", "recipient", "channel", "status", "attempts", "error"]
     )
+
+
+def channel_secrets(channel: Channel) -> list[str]:
+    """A channel's SecretStr fields (a Slack webhook's URL, an SMTP password): never to be logged."""
+    fields = getattr(channel, "__dict__", {})
+    return [value.get_secret_value() for value in fields.values() if isinstance(value, SecretStr)]
 
 
 def _text(value: object) -> str:

@@ -35,6 +35,10 @@ class Router:
         self.rulebook, self.roster, self.territories = rulebook, roster, territories
         self.provider, self.chain = provider, chain
 
+    def replace(self, **changes: object) -> Router:
+        """A copy with some parts swapped (a simulated day moves the clock, a test swaps the rulebook)."""
+        return Router(**{**vars(self), **changes})
+
     @property
     def source(self) -> str:
         return self.crm.name

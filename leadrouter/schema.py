@@ -115,12 +115,28 @@ def empty_leads() -> pd.DataFrame:
     return conform(pd.DataFrame(columns=list(LEAD_COLUMNS)))
 
 
+# just inside int64: a CRM's absurd count (2**63 - 1 read back as a float) still reaches validation's range check
+INT64_LIMIT = 9.2e18
+
+
+def whole_numbers(values: pd.Series) -> pd.Series:
+    """values as Int64. One a CRM sent beyond int64 (or with a fraction) must not fail the whole pull: it is
+    clipped and rounded, and validation quarantines it by its range."""
+    try:
+        return values.astype("Int64")
+    except (TypeError, ValueError, OverflowError):
+        numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+        return numbers.clip(-INT64_LIMIT, INT64_LIMIT).round().astype("Int64")
+
+
 def conform(frame: pd.DataFrame, columns: dict[str, str] = LEAD_COLUMNS) -> pd.DataFrame:
     """Return frame with exactly `columns` (missing ones added as nulls) cast to their dtypes."""
     out = frame.reindex(columns=list(columns))
     for name, dtype in columns.items():
         if dtype == UTC_TS:
             out[name] = pd.to_datetime(out[name], utc=True, errors="coerce", format="mixed").astype(UTC_TS)
+        elif dtype == "Int64":
+            out[name] = whole_numbers(out[name])
         else:
             out[name] = out[name].astype(dtype)
     return out.reset_index(drop=True)

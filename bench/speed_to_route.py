@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from prefect_server import free_port, load_average, local_server
+from prefect_server import free_port, load_average, local_postgres, local_server
 
 ROOT = Path(__file__).resolve().parents[1]
 CRM_LATENCY_S = 0.2
@@ -269,9 +269,8 @@ def measure(mode: str, server_env: dict[str, str], seed: int = 17) -> dict:
 
 
 def main(modes: list[str]) -> dict:
-    with local_server(
-        extra_env={"PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS": str(SLOT_WAIT_S)}
-    ) as env:
+    slot_wait = {"PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS": str(SLOT_WAIT_S)}
+    with local_postgres() as database, local_server(database_url=database, extra_env=slot_wait) as env:
         results = {mode: measure(mode, env) for mode in modes}
         # the served processes and their flow-run subprocesses, all waited for; not the server, still running
         peak_mb = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)

@@ -44,17 +44,44 @@ def _write_chunk(
     claimed = ledger.claim_for_write(store, source, claim, lease, limit)
     if claimed.empty:
         return pd.DataFrame(columns=WRITE_RESULT_COLUMNS).astype({"ok": bool, "retry": bool})
-    claimed["routing_reason"] = claimed["explanation"].map(lambda e: (e or {}).get("summary"))
-    claimed["reopen"] = claimed["explanation"].map(lambda e: bool((e or {}).get("reopen"))).astype(bool)
+    landed = _landed_in_crm(crm, claimed)
+    found = claimed.loc[landed, ["id", "lead_id"]].assign(ok=True, retry=False, error=None)
+    claimed = claimed[~landed].assign(
+        routing_reason=lambda f: f["explanation"].map(lambda e: (e or {}).get("summary")),
+        reopen=lambda f: f["explanation"].map(lambda e: bool((e or {}).get("reopen"))).astype(bool),
+    )
     try:
-        results = crm.write_assignments(claimed[["lead_id", "owner_id", "tier", "routing_reason", "reopen"]])
+        results = _write(crm, claimed[["lead_id", "owner_id", "tier", "routing_reason", "reopen"]])
     except Exception as exc:
         failed = claimed[["id"]].assign(ok=False, retry=True, error=f"{type(exc).__name__}: {exc}"[:500])
-        ledger.finish_writes(store, claim, failed)
+        ledger.finish_writes(
+            store, claim, pd.concat([f for f in (found, failed) if len(f)], ignore_index=True)
+        )
         raise
     results = claimed[["id", "lead_id"]].merge(results, on="lead_id", how="left")
     missing = results["ok"].isna()  # an adapter that skipped a lead: retry it, never lose it
     results.loc[missing, ["ok", "retry", "error"]] = [False, True, "no result returned for this lead"]
+    results = pd.concat([f for f in (found, results) if len(f)], ignore_index=True)
     results = results.astype({"ok": bool, "retry": bool})
     ledger.finish_writes(store, claim, results)
     return results[WRITE_RESULT_COLUMNS]
+
+
+def _landed_in_crm(crm: CRM, claimed: pd.DataFrame) -> pd.Series:
+    """The writes taken over from an expired claim that the CRM already holds (the lead has the decided owner).
+
+    Their router died after the CRM took the write and before the ledger recorded it; writing them again
+    would assign the lead a second time. Only retaken leads are read back, so a normal pass costs no call."""
+    retaken = claimed[claimed["retaken"]]
+    if retaken.empty:
+        return pd.Series(False, index=claimed.index)
+    owners = crm.fetch_leads(retaken["lead_id"].tolist()).set_index("lead_id")["crm_owner_id"]
+    held = retaken["lead_id"].map(owners.to_dict()).eq(retaken["owner_id"])
+    return held.reindex(claimed.index, fill_value=False).fillna(False).astype(bool)
+
+
+def _write(crm: CRM, frame: pd.DataFrame) -> pd.DataFrame:
+    """The adapter's batch write; nothing left to write (all retaken leads had landed) needs no call."""
+    if frame.empty:
+        return pd.DataFrame(columns=WRITE_RESULT_COLUMNS)
+    return crm.write_assignments(frame)

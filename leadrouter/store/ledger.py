@@ -148,7 +148,10 @@ def owner_load(
 
 
 def claim_for_write(store: Store, source: str, claim: str, lease: timedelta, limit: int) -> pd.DataFrame:
-    """Claim recorded decisions (and writes whose claim expired) so no two routers write the same lead."""
+    """Claim recorded decisions (and writes whose claim expired) so no two routers write the same lead.
+
+    `retaken` marks the writes taken over from an expired claim: that router may have died after the CRM
+    took its write, so the caller checks the CRM before writing them again."""
     stale = now() - lease
     claimable = or_(
         decisions.c.status == Status.RECORDED.value,
@@ -156,13 +159,17 @@ def claim_for_write(store: Store, source: str, claim: str, lease: timedelta, lim
     )
     with store.transaction() as conn:
         ids = (
-            select(decisions.c.id)
+            select(decisions.c.id, decisions.c.status)
             .where(decisions.c.source == source, claimable)
             .order_by(decisions.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        picked = [r[0] for r in conn.execute(ids)]
+        picked, retaken = [], set()
+        for id_, status in conn.execute(ids):
+            picked.append(id_)
+            if status == Status.WRITING.value:
+                retaken.add(id_)
         claimed = []
         for part in chunks(picked, CHUNK):
             claimed += (
@@ -182,7 +189,8 @@ def claim_for_write(store: Store, source: str, claim: str, lease: timedelta, lim
                 .mappings()
                 .all()
             )
-    return pd.DataFrame(claimed, columns=["id", "lead_id", "owner_id", "tier", "decided_by", "explanation"])
+    frame = pd.DataFrame(claimed, columns=["id", "lead_id", "owner_id", "tier", "decided_by", "explanation"])
+    return frame.assign(retaken=frame["id"].isin(retaken).astype(bool))
 
 
 def finish_writes(store: Store, claim: str, results: pd.DataFrame) -> None:

@@ -40,14 +40,29 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture
 def pg_store_url(postgres_url: str) -> str:
     """A fresh database on the session's server for one test."""
+    return create_database(postgres_url)  # the whole server goes at session end
+
+
+def create_database(server_url: str) -> str:
+    """A new, empty database on the server at server_url; its URL."""
     import uuid
 
     import psycopg
 
     name = f"t_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
+    with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    return _with_database(postgres_url, name)  # the whole server goes at session end
+    return _with_database(server_url, name)
+
+
+def sandbox_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, leads: int):
+    """A sandbox CRM with `leads` new leads and an empty SQLite ledger in tmp_path, wired through LEADROUTER_*."""
+    from leadrouter.crm.sandbox import SandboxCRM
+
+    monkeypatch.setenv("LEADROUTER_STORE_URL", f"sqlite:///{tmp_path / 'ledger.db'}")
+    monkeypatch.setenv("LEADROUTER_SANDBOX_PATH", str(tmp_path / "sandbox.db"))
+    monkeypatch.setenv("LEADROUTER_CRM", "sandbox")
+    return SandboxCRM.create(tmp_path / "sandbox.db", seed=seed, leads=leads)
 
 
 def _with_database(uri: str, name: str) -> str:

@@ -42,6 +42,7 @@ from localapi.harness import Harness, open_harness
 from localapi.server import Faults
 from tasks.crm import advance_watermark, find_duplicates, load_accounts, pull_new_leads, write_assignments
 from tasks.stages import classify_leads, enrich_leads, record_decisions, validate_leads
+from tests.conftest import sandbox_env
 from tests.test_route_inbound import assert_ledger_matches_crm
 
 BATCH = 250  # small pages, so a kill lands inside a page far more often than between two
@@ -78,11 +79,9 @@ class Kill:
 @pytest.fixture
 def backlog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SandboxCRM:
     """A sandbox with 5,000 new leads and an empty SQLite ledger, wired through LEADROUTER_* variables."""
-    monkeypatch.setenv("LEADROUTER_STORE_URL", f"sqlite:///{tmp_path}/ledger.db")
-    monkeypatch.setenv("LEADROUTER_SANDBOX_PATH", str(tmp_path / "sandbox.db"))
     # the backlog's leads share one modification stamp: a lookback would re-read all of it on every restart
     monkeypatch.setenv("LEADROUTER_LOOKBACK_S", "0")
-    return SandboxCRM.create(tmp_path / "sandbox.db", seed=9, leads=5000)
+    return sandbox_env(tmp_path, monkeypatch, seed=9, leads=5000)
 
 
 def route_pages(router: Router, accounts: pd.DataFrame, run_id: str, mark: Mark, pages: int = 10_000) -> None:

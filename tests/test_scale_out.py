@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import psycopg
 import pytest
 import yaml
 from PIL import Image
@@ -27,7 +26,7 @@ from bench.prefect_server import local_server
 from blocks.router_settings import RouterSettings
 from leadrouter.crm.sandbox import SandboxCRM
 from leadrouter.store import open_store
-from tests.conftest import _with_database
+from tests.conftest import create_database
 from tests.test_route_inbound import assert_ledger_matches_crm
 
 ROOT = Path(__file__).parents[1]
@@ -55,13 +54,6 @@ class Cluster:
     runs: list  # the routed flow runs as the API reports them once finished
     worker_of: dict[str, str]  # flow run id → the worker that ran it
     artifacts: dict[str, uuid.UUID]  # flow run id → its routing-summary artifact
-
-
-def create_database(server_url: str) -> str:
-    name = f"t_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return _with_database(server_url, name)
 
 
 def start_prefect(args: list[str], env: dict[str, str], log_name: str) -> subprocess.Popen:

@@ -13,6 +13,7 @@ import pytest
 from leadrouter.crm.sandbox import SandboxCRM
 from leadrouter.store import open_store
 from leadrouter.store.ledger import status_counts
+from tests.conftest import sandbox_env
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -21,10 +22,7 @@ POOL = "warm-test"
 
 @pytest.fixture
 def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SandboxCRM:
-    monkeypatch.setenv("LEADROUTER_STORE_URL", f"sqlite:///{tmp_path / 'ledger.db'}")
-    monkeypatch.setenv("LEADROUTER_SANDBOX_PATH", str(tmp_path / "sandbox.db"))
-    monkeypatch.setenv("LEADROUTER_CRM", "sandbox")
-    return SandboxCRM.create(tmp_path / "sandbox.db", seed=5, leads=200)
+    return sandbox_env(tmp_path, monkeypatch, seed=5, leads=200)
 
 
 async def route_two_runs_at_once() -> list:

@@ -54,7 +54,9 @@ def explain(
         store.dispose()
     if not rows:
         where = f" in {escape(source)}" if source else ""
-        console.print(f"[red]error[/red] no decision for lead {escape(lead_id)}{where}: not routed yet?")
+        console.print(
+            f"[red]error[/red] no decision for lead {escape(lead_id)}{where}: not routed yet?", soft_wrap=True
+        )
         raise typer.Exit(1)
     for row in rows:
         explanation = row.explanation or {}
@@ -181,7 +183,9 @@ def reject(
         at = settings.routing_clock or ledger.now()
         moved = reroute(store, source or settings.crm, [lead_id], "reject", roster, sla, at, note=reason)
         if moved.empty:
-            console.print(f"[red]error[/red] lead {escape(lead_id)} has no routed decision to reject")
+            console.print(
+                f"[red]error[/red] lead {escape(lead_id)} has no routed decision to reject", soft_wrap=True
+            )
             raise typer.Exit(1)
         _tell_owners(settings, store, source or settings.crm, moved, roster)
     finally:

@@ -54,7 +54,7 @@ def backtest(
 
 
 def _fail(message: str) -> None:
-    console.print(f"[red]error[/red] {escape(message)}")
+    console.print(f"[red]error[/red] {escape(message)}", soft_wrap=True)
     raise typer.Exit(2)
 
 

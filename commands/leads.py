@@ -22,13 +22,13 @@ def read_lead(lead: str, settings: Settings) -> pd.DataFrame:
         try:
             return pd.DataFrame([json.loads(text)])
         except json.JSONDecodeError as exc:
-            console.print(f"[red]error[/red] the lead is not valid JSON: {escape(str(exc))}")
+            console.print(f"[red]error[/red] the lead is not valid JSON: {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(1) from exc
     from leadrouter.router import open_crm
 
     found = open_crm(settings).fetch_leads([lead])
     if found.empty:
-        console.print(f"[red]error[/red] no lead {escape(lead)} in the {settings.crm} CRM")
+        console.print(f"[red]error[/red] no lead {escape(lead)} in the {settings.crm} CRM", soft_wrap=True)
         raise typer.Exit(1)
     return found
 

@@ -37,7 +37,7 @@ def rules_check(
         check_rule_pools(book, load_roster(settings.roster_path), path)
         territories = load_territories(settings.territories_path)
     except ConfigError as exc:
-        console.print(f"[red]error[/red] {escape(str(exc))}")
+        console.print(f"[red]error[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(1) from exc
     sample = None
     if probe:

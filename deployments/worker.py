@@ -96,9 +96,12 @@ class WarmWorker(ProcessWorker):
         return self._flows[entrypoint]
 
     async def _preload(self) -> None:
-        """Import the flow of every deployment of the pool now, so no run waits for it."""
+        """Import the flow of every deployment of the pool, and Great Expectations, now: no run waits for them."""
         from prefect.client.schemas.filters import WorkPoolFilter, WorkPoolFilterName
 
+        from leadrouter.validate import warm_up
+
+        await anyio.to_thread.run_sync(warm_up)
         pool = WorkPoolFilter(name=WorkPoolFilterName(any_=[self._work_pool_name]))
         for deployment in await self.client.read_deployments(work_pool_filter=pool):
             try:

@@ -19,14 +19,19 @@ from tasks.stages import classify_leads, enrich_leads, record_decisions, validat
 
 @flow(name="route-inbound")
 def route_inbound(
-    batch_size: int = 5000, max_batches: int = 20, shadow: bool = False, settings_block: str | None = None
+    batch_size: int | None = None,
+    max_batches: int = 20,
+    shadow: bool = False,
+    settings_block: str | None = None,
 ) -> dict:
     """Route every lead that arrived since the last run, batch by batch.
 
+    batch_size: leads per batch (default: the settings' batch_size, LEADROUTER_BATCH_SIZE).
     shadow: decide and record, but write nothing to the CRM (compare against current routing first).
     """
     logger = get_run_logger()
     settings = load_settings(settings_block)
+    batch_size = batch_size or settings.batch_size
     router = open_router(settings, crm=load_crm(settings), remote_model=load_remote_model(settings))
     run_id = flow_run.id or uuid.uuid4().hex
     source = router.ledger_source(shadow)

@@ -13,13 +13,11 @@ def owner_names(roster: Roster) -> dict[str, str]:
 
 
 def summarize_run(decided: pd.DataFrame, roster: Roster) -> dict:
-    """Counts by status, tier and owner (by name) of a run's decisions."""
+    """Counts by status, tier and owner (by name) of a run's decisions (ledger.run_decisions)."""
     status = decided["status"].value_counts()
     routed = decided[decided["owner_id"].notna()]
     names = owner_names(roster)
-    explanation = decided.get("explanation", pd.Series(dtype=object)).map(lambda e: e or {})
-    enrichment = explanation.map(lambda e: e.get("enrichment") or {})
-    routed_explanation = explanation[decided["owner_id"].notna()]
+    routed_excluded = routed["excluded"].dropna()
     return {
         "leads": len(decided),
         "written": int(status.get(Status.WRITTEN, 0)),
@@ -28,14 +26,12 @@ def summarize_run(decided: pd.DataFrame, roster: Roster) -> dict:
         "write_failed": int(status.get(Status.WRITE_FAILED, 0)),
         "shadow": int(status.get(Status.SHADOW, 0)),
         "pending": int(status.get(Status.RECORDED, 0) + status.get(Status.WRITING, 0)),
-        "enrichment_failed": int(enrichment.map(lambda f: bool(f.get("enrichment_failed"))).sum()),
-        "matched_accounts": int(enrichment.map(lambda f: f.get("account_id") is not None).sum()),
+        "enrichment_failed": int(decided["enrichment_failed"].astype("boolean").fillna(False).sum()),
+        "matched_accounts": int(decided["account_id"].notna().sum()),
         "by_tier": {str(k): int(v) for k, v in routed["tier"].value_counts().sort_index().items()},
         "by_decider": deciders(decided),
-        "by_method": _counts(routed_explanation.map(lambda e: e.get("method"))),
-        "passed_over": _counts(
-            routed_explanation.map(lambda e: list((e.get("excluded") or {}).values())).explode()
-        ),
+        "by_method": _counts(routed["method"]),
+        "passed_over": _counts(routed_excluded.map(lambda e: list(e.values())).explode()),
         "model_cost_usd": round(
             float(pd.to_numeric(decided.get("model_cost_usd"), errors="coerce").sum()), 6
         ),

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from leadrouter.checks import PLACEHOLDER_FULL_NAMES
-from leadrouter.validate_gx import Check, Outcome, Severity, run_checks
+from leadrouter.validate_gx import Check, Outcome, Severity, prepare, run_checks
 from leadrouter.validate_prepare import (
     CONTACT_COLUMNS,
     COUNTRY_CODES,
@@ -145,6 +145,12 @@ def excerpt(value: Any, limit: int = EXCERPT_LIMIT) -> str:
         out.append(piece)
         size += len(piece)
     return quote + "".join(out) + "…"
+
+
+def warm_up() -> None:
+    """Load Great Expectations and build the suite, so a long-lived worker's first batch routes as fast as
+    the rest."""
+    prepare(tuple(SUITE))
 
 
 def validate_leads(frame: pd.DataFrame) -> ValidationResult:

@@ -80,6 +80,13 @@ def _suite(checks: tuple[Check, ...]) -> tuple[Any, dict[str, str]]:
     return suite, broken
 
 
+def prepare(checks: tuple[Check, ...]) -> None:
+    """Build the GX context and the suite now: seconds, once per process, that no batch should wait for."""
+    with _LOCK:
+        _batch_definition()
+        _suite(checks)
+
+
 def _exception(result: Any) -> str | None:
     """The error message GX caught while evaluating one expectation, if any."""
     info = result.exception_info or {}

@@ -46,10 +46,7 @@ def _write_chunk(
         return pd.DataFrame(columns=WRITE_RESULT_COLUMNS).astype({"ok": bool, "retry": bool})
     landed = _landed_in_crm(crm, claimed)
     found = claimed.loc[landed, ["id", "lead_id"]].assign(ok=True, retry=False, error=None)
-    claimed = claimed[~landed].assign(
-        routing_reason=lambda f: f["explanation"].map(lambda e: (e or {}).get("summary")),
-        reopen=lambda f: f["explanation"].map(lambda e: bool((e or {}).get("reopen"))).astype(bool),
-    )
+    claimed = claimed[~landed]
     try:
         results = _write(crm, claimed[["lead_id", "owner_id", "tier", "routing_reason", "reopen"]])
     except Exception as exc:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -48,13 +50,30 @@ def open_store(url: str, migrate: bool = True) -> Store:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 60} if url.startswith("sqlite") else {})
+    engine = create_engine(
+        url,
+        connect_args={"timeout": 60} if url.startswith("sqlite") else {},
+        # every decision carries its explanation as JSON: orjson reads and writes it several times faster
+        json_serializer=json_text,
+        json_deserializer=orjson.loads,
+    )
     if engine.dialect.name == "sqlite":
         _sqlite_begin_immediate(engine)
     store = Store(engine)
     if migrate:
         store.migrate()
     return store
+
+
+# a \u0000 escape (not an escaped backslash followed by "u0000"): PostgreSQL refuses it when it reads a JSON value
+# as text (->>), so one NUL in a lead's text would break every query reading that decision's explanation
+_NUL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def json_text(value: object) -> str:
+    """JSON for the store's JSON columns; a NUL in any string is kept as U+FFFD."""
+    text = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
+    return _NUL_ESCAPE.sub(r"\1\\ufffd", text) if "\\u0000" in text else text
 
 
 def _switch_to_wal(dbapi_conn) -> None:

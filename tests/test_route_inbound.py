@@ -76,6 +76,16 @@ def test_repeated_runs_decide_and_write_nothing_twice(env: SandboxCRM) -> None:
     assert len(assert_ledger_matches_crm(env)) == 340
 
 
+def test_batch_size_comes_from_the_settings(env: SandboxCRM, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEADROUTER_BATCH_SIZE", "120")
+    first = route(max_batches=1)["leads"]
+    assert first == 120  # one batch of LEADROUTER_BATCH_SIZE leads
+    # a run's own batch_size wins (its page may re-read leads just written, which are not decided again)
+    second = route(max_batches=1, batch_size=50)["leads"]
+    assert 0 < second <= 50
+    assert first + second + route()["leads"] == 300
+
+
 def test_two_runs_at_once_never_decide_or_write_a_lead_twice(env: SandboxCRM) -> None:
     summaries: list[dict] = []
     threads = [threading.Thread(target=lambda: summaries.append(route(batch_size=60))) for _ in range(2)]

@@ -40,11 +40,12 @@ import numpy as np
 import pandas as pd
 from prefect_server import free_port, load_average, local_postgres, local_server
 
+from deployments import worker
+
 ROOT = Path(__file__).resolve().parents[1]
 CRM_LATENCY_S = 0.2
 POLL_INTERVAL_S = 10
 SAFETY_NET_S = 30  # the event mode's polling schedule, as in deployments/serve.py
-WORKER_QUERY_S = 1  # how often the worker looks for runs to start, as in deployments/worker.py
 SLOT_WAIT_S = 1  # a queued run retries for the concurrency slot this often, as the Makefile sets it
 TRAFFIC_S = 180.0  # leads are created during this long, per mode
 MEAN_GAP_S = 3.0  # mean time between two created leads (exponential gaps): ~60 leads per mode
@@ -289,7 +290,7 @@ def main(modes: list[str]) -> dict:
     out["speed_to_route"] = {
         **results,
         "crm_latency_s": CRM_LATENCY_S,
-        "worker_query_s": WORKER_QUERY_S,
+        "worker_query_s": worker.QUERY_S,  # how often the warm worker looks for runs to start
         "slot_wait_s": SLOT_WAIT_S,
         "event_safety_net_interval_s": SAFETY_NET_S,
         "traffic_s": TRAFFIC_S,

@@ -113,14 +113,14 @@ class Condition:
             raise ExpressionError(f"{ast.unparse(node)!r}: the second argument must be a string")
         if name == "contains":
             return lambda f: _arrow_mask(
-                pc.match_substring(_arrow(column(f), f), pattern, ignore_case=True), f
+                pc.match_substring(_arrow(_series(column(f), f)), pattern, ignore_case=True), f.index
             )
         if any(ch in pattern for ch in "\b\f\v"):
             raise ExpressionError(
                 f'{ast.unparse(node)!r}: write regular expressions as r"..." so \\b means a word boundary'
             )
         _check_re2(pattern)
-        return lambda f: _arrow_mask(pc.match_substring_regex(_arrow(column(f), f), pattern), f)
+        return lambda f: re2_matches(_series(column(f), f), pattern)
 
     def _column(self, name: str) -> Evaluator:
         if name in self._named:  # a condition the rulebook defined once and named
@@ -174,15 +174,18 @@ def _check_re2(pattern: str) -> None:
         ) from exc
 
 
-def _arrow(value: object, frame: pd.DataFrame) -> pa.ChunkedArray | pa.Array:
+def _arrow(text: pd.Series) -> pa.ChunkedArray | pa.Array:
     """A column as Arrow strings (zero-copy when the frame already holds Arrow-backed strings)."""
-    return pa.array(_series(value, frame).astype("string[pyarrow]").array)
+    return pa.array(text.astype("string[pyarrow]").array)
 
 
-def _arrow_mask(result: pa.ChunkedArray | pa.Array, frame: pd.DataFrame) -> pd.Series:
-    return pd.Series(
-        pc.fill_null(result, False).to_numpy(zero_copy_only=False), index=frame.index, dtype=bool
-    )
+def re2_matches(text: pd.Series, pattern: str) -> pd.Series:
+    """Which values hold a match of pattern, read by RE2 in linear time (null never matches)."""
+    return _arrow_mask(pc.match_substring_regex(_arrow(text), pattern), text.index)
+
+
+def _arrow_mask(result: pa.ChunkedArray | pa.Array, index: pd.Index) -> pd.Series:
+    return pd.Series(pc.fill_null(result, False).to_numpy(zero_copy_only=False), index=index, dtype=bool)
 
 
 def _mask(value: object, frame: pd.DataFrame) -> pd.Series:

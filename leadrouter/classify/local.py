@@ -135,14 +135,15 @@ class LocalModel:
         if leads.empty:
             return out
         features = model_features(leads)
-        tier_p = self.tier.predict_proba(features)
+        encoded = sparse.csr_matrix(self.tier.named_steps["features"].transform(features))
+        tier_p = self.tier.named_steps["model"].predict_proba(encoded)
         tier_classes = self.tier.classes_
         best = tier_p.argmax(axis=1)
         out["tier"] = pd.array(tier_classes[best], dtype="string")
         out["confidence"] = pd.array(tier_p.max(axis=1).round(4), dtype="Float64")
         out["category"] = self._category(features, out["tier"])
         out["urgency"] = urgency(column(leads, "message"))
-        out["rationale"] = self._rationale(features, best)
+        out["rationale"] = self._rationale(encoded, best).set_axis(leads.index)
         out["brief"] = brief(leads, out)
         out[["input_tokens", "output_tokens"]] = 0
         out["cost_usd"] = 0.0
@@ -159,22 +160,29 @@ class LocalModel:
         )
         return pd.Series(picked, index=features.index, dtype="string")
 
-    def _rationale(self, features: pd.DataFrame, best: np.ndarray) -> pd.Series:
-        """The three features that pushed hardest toward the chosen tier (averaged over the calibration folds)."""
-        transform = self.tier.named_steps["features"]
-        names = transform.get_feature_names_out()
+    def _rationale(self, encoded: sparse.csr_matrix, best: np.ndarray) -> pd.Series:
+        """The three features that pushed hardest toward the chosen tier (averaged over the calibration folds).
+
+        encoded: the tier pipeline's features (CSR, one row per lead); best: each lead's chosen tier."""
         coef = np.mean(
             [c.estimator.coef_ for c in self.tier.named_steps["model"].calibrated_classifiers_], axis=0
         )
-        # a small vocabulary can make the transform dense: the per-row walk below needs CSR
-        contributions = sparse.csr_matrix(transform.transform(features)).multiply(coef[best]).tocsr()
-        top = []
-        for row in range(contributions.shape[0]):  # only model-bound leads: a small share of a batch
-            start, end = contributions.indptr[row], contributions.indptr[row + 1]
-            values, cols = contributions.data[start:end], contributions.indices[start:end]
-            picked = cols[np.argsort(-values)[:3]][values[np.argsort(-values)[:3]] > 0]
-            top.append("; ".join(_readable(names[c]) for c in picked) or "no strong signal")
-        return pd.Series(top, index=features.index, dtype="string")
+        # each stored feature's push toward its row's tier, over the nonzeros only (never a dense row x feature)
+        rows = np.repeat(np.arange(encoded.shape[0]), np.diff(encoded.indptr))
+        push = encoded.data * coef[best[rows], encoded.indices]
+        keep = push > 0
+        rows, cols, push = rows[keep], encoded.indices[keep], push[keep]
+        order = np.lexsort((-push, rows))  # by row, strongest first
+        rows, cols = rows[order], cols[order]
+        rank = np.arange(len(rows)) - np.searchsorted(rows, rows)  # 0 for a row's strongest feature
+        top3 = rank < 3
+        names = self.tier.named_steps["features"].get_feature_names_out()
+        used, which = np.unique(cols[top3], return_inverse=True)
+        slots = np.full((3, encoded.shape[0]), "", dtype=object)  # a row's first, second and third reasons
+        slots[rank[top3], rows[top3]] = np.array([_readable(names[c]) for c in used], dtype=object)[which]
+        first, second, third = slots
+        said = first + np.where(second != "", "; " + second, "") + np.where(third != "", "; " + third, "")
+        return pd.Series(np.where(first != "", said, "no strong signal"), dtype="string")
 
 
 def _readable(feature: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from leadrouter.assign.roster import Roster
@@ -12,51 +14,49 @@ def owner_names(roster: Roster) -> dict[str, str]:
     return {r.key: r.name for r in roster.reps} | roster.queues
 
 
-def summarize_run(decided: pd.DataFrame, roster: Roster) -> dict:
-    """Counts by status, tier and owner (by name) of a run's decisions (ledger.run_decisions)."""
-    status = decided["status"].value_counts()
-    routed = decided[decided["owner_id"].notna()]
+def summarize_run(tally: pd.DataFrame, roster: Roster) -> dict:
+    """Counts by status, tier and owner (by name) of a run's decisions, from ledger.run_tally: one row per
+    distinct combination of facts, `leads` of them."""
+    status = tally.groupby("status")["leads"].sum()
+    routed = tally[tally["owner_id"].notna()]
     names = owner_names(roster)
-    routed_excluded = routed["excluded"].dropna()
+    failed = tally["enrichment_failed"].astype("boolean").fillna(False).astype(bool)
+    # the distinct sets of reps passed over, not every lead's: parsing them here is cheap
+    reasons = routed["excluded"].map(lambda text: list(json.loads(text).values()) if text else [])
+    passed_over = routed.assign(excluded=reasons).explode("excluded")
     return {
-        "leads": len(decided),
+        "leads": int(tally["leads"].sum()),
         "written": int(status.get(Status.WRITTEN, 0)),
         "quarantined": int(status.get(Status.QUARANTINED, 0)),
         "review": int(status.get(Status.REVIEW, 0)),
         "write_failed": int(status.get(Status.WRITE_FAILED, 0)),
         "shadow": int(status.get(Status.SHADOW, 0)),
         "pending": int(status.get(Status.RECORDED, 0) + status.get(Status.WRITING, 0)),
-        "enrichment_failed": int(decided["enrichment_failed"].astype("boolean").fillna(False).sum()),
-        "matched_accounts": int(decided["account_id"].notna().sum()),
-        "by_tier": {str(k): int(v) for k, v in routed["tier"].value_counts().sort_index().items()},
-        "by_decider": deciders(decided),
-        "by_method": _counts(routed["method"]),
-        "passed_over": _counts(routed_excluded.map(lambda e: list(e.values())).explode()),
-        "model_cost_usd": round(
-            float(pd.to_numeric(decided.get("model_cost_usd"), errors="coerce").sum()), 6
-        ),
-        "by_owner": {
-            names.get(k, k): int(v) for k, v in routed["owner_id"].value_counts().sort_index().items()
-        },
+        "enrichment_failed": int(tally.loc[failed, "leads"].sum()),
+        "matched_accounts": int(tally.loc[tally["matched"].astype(bool), "leads"].sum()),
+        "by_tier": dict(sorted(_counts(routed, "tier").items())),
+        "by_decider": deciders(tally),
+        "by_method": _counts(routed, "method"),
+        "passed_over": _counts(passed_over, "excluded"),
+        "model_cost_usd": round(float(pd.to_numeric(tally["model_cost_usd"], errors="coerce").sum()), 6),
+        "by_owner": {names.get(k, k): n for k, n in sorted(_counts(routed, "owner_id").items())},
     }
 
 
-def _counts(values: pd.Series) -> dict[str, int]:
-    return {str(k): int(v) for k, v in values.dropna().value_counts().items()}
+def _counts(tally: pd.DataFrame, by: str) -> dict[str, int]:
+    """Leads per value of `by` (null left out), most first."""
+    counts = tally.groupby(tally[by].astype("string"))["leads"].sum()
+    return {str(k): int(n) for k, n in counts.sort_values(ascending=False, kind="stable").items()}
 
 
-def deciders(decided: pd.DataFrame) -> dict[str, int]:
+def deciders(tally: pd.DataFrame) -> dict[str, int]:
     """Leads per decider: each rule, each model, and the review queue (leads no one could decide yet);
     quarantined leads are not decided by anyone and are left out."""
-    if "decided_by" not in decided:
-        return {}
-    who = decided["decided_by"].astype("string")
-    who = who.mask(decided["status"] == Status.REVIEW.value, "review queue")
-    who = who[decided["status"] != Status.QUARANTINED.value].dropna()
-    counts = who.value_counts()
+    who = tally["decided_by"].astype("string").mask(tally["status"] == Status.REVIEW.value, "review queue")
+    counts = _counts(tally.assign(who=who)[tally["status"] != Status.QUARANTINED.value], "who")
     rank = {"rule": 0, "model": 1}  # rules first, then models, then the queue; most leads first within each
-    order = sorted(counts.index, key=lambda k: (rank.get(k.partition(":")[0], 2), -counts[k], k))
-    return {str(k): int(counts[k]) for k in order}
+    order = sorted(counts, key=lambda k: (rank.get(k.partition(":")[0], 2), -counts[k], k))
+    return {k: counts[k] for k in order}
 
 
 def summary_markdown(summary: dict) -> str:

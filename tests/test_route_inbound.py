@@ -6,14 +6,17 @@ import os
 import subprocess
 import sys
 import threading
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import select
 
 from leadrouter.crm.sandbox import DEFAULT_QUEUE, SandboxCRM
 from leadrouter.store import ledger, open_store
+from leadrouter.store.tables import decisions
 
 ROOT = Path(__file__).parents[1]
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -65,6 +68,22 @@ def test_every_lead_ends_written_quarantined_or_review(env: SandboxCRM) -> None:
     assert sum(summary["by_tier"].values()) == summary["written"] == sum(summary["by_owner"].values())
     decided = assert_ledger_matches_crm(env)
     assert (decided["status"] == "quarantined").sum() == summary["quarantined"]
+
+
+def test_the_summary_counts_what_each_decision_explains(env: SandboxCRM) -> None:
+    summary = route()  # counted in SQL; counted here again from every decision's own explanation
+    store = open_store(os.environ["LEADROUTER_STORE_URL"])
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(decisions.c.owner_id, decisions.c.explanation, decisions.c.model_cost_usd)
+        ).all()
+    routed = [why for owner, why, _ in rows if owner is not None]
+    facts = [why["enrichment"] for _, why, _ in rows]
+    assert summary["by_method"] == Counter(why["method"] for why in routed) and summary["by_method"]
+    assert summary["passed_over"] == Counter(code for why in routed for code in why["excluded"].values())
+    assert summary["matched_accounts"] == sum(f["account_id"] is not None for f in facts) > 0
+    assert summary["enrichment_failed"] == sum(bool(f["enrichment_failed"]) for f in facts)
+    assert summary["model_cost_usd"] == pytest.approx(sum(cost or 0 for *_, cost in rows))
 
 
 def test_repeated_runs_decide_and_write_nothing_twice(env: SandboxCRM) -> None:

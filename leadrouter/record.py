@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete
 
@@ -16,7 +17,7 @@ from leadrouter.assign.availability import day_starts
 from leadrouter.assign.owners import Moment, assign_owners, response_windows
 from leadrouter.assign.roster import Roster
 from leadrouter.classify.rules import DEFAULT_SLA, ResponseSla
-from leadrouter.schema import MODEL_COLUMNS, Status, Tier
+from leadrouter.schema import Status, Tier
 from leadrouter.sla import due_times
 from leadrouter.store import Store, ledger
 from leadrouter.store.tables import decisions, quarantine, review_queue
@@ -97,6 +98,53 @@ def _decision_rows(
     return pd.concat(frames, ignore_index=True)
 
 
+DECISION_TEXT = [
+    "lead_id", "status", "tier", "category", "decided_by", "owner_id", "pool", "duplicate_of", "urgency",
+]  # fmt: skip
+DECISION_COUNTS = ["priority", "model_input_tokens", "model_output_tokens"]
+DECISION_TIMES = {"lead_created_at": "created_at", "sla_due_at": "sla_due_at", "assigned_at": "assigned_at"}
+
+
+def _values(frame: pd.DataFrame, name: str, dtype: str) -> list:
+    """A column as Python values (None for missing) the database driver takes."""
+    values = frame[name] if name in frame else pd.Series(None, index=frame.index, dtype=object)
+    if dtype != "object":
+        values = pd.to_numeric(values, errors="coerce").astype(dtype)
+    return values.to_numpy(dtype=object, na_value=None).tolist()
+
+
+def _times(frame: pd.DataFrame, name: str) -> list:
+    if name not in frame:
+        return [None] * len(frame)
+    times = pd.to_datetime(frame[name], utc=True)
+    return np.where(times.notna(), times.dt.to_pydatetime(), None).tolist()
+
+
+# the explanation's first keys, from the decision's columns
+ROUTE_FACTS = {
+    "decided_by": "rule", "region": "region", "pool": "pool", "assign_method": "method",
+    "duplicate_of": "duplicate_of", "routing_reason": "summary", "excluded": "excluded",
+}  # fmt: skip
+
+
+def _explanations(recorded: pd.DataFrame) -> list[dict]:
+    """Each decision's explanation: the rule, the path to the owner, what enrichment and the model said."""
+    facts = recorded.reindex(columns=[*ROUTE_FACTS, *ENRICHMENT_FACTS, *MODEL_FACTS]).astype(object)
+    facts = facts.where(facts.notna(), None)
+    route = facts[list(ROUTE_FACTS)].rename(columns=ROUTE_FACTS).to_dict(orient="records")
+    enrichment = facts[ENRICHMENT_FACTS].to_dict(orient="records")
+    model = facts[MODEL_FACTS].to_dict(orient="records")
+    return [
+        {
+            **path,
+            "excluded": path["excluded"] or {},
+            "enrichment": enriched,
+            "model": answer if answer["model"] else None,
+        }
+        for path, enriched, answer in zip(route, enrichment, model, strict=True)
+    ]
+
+
 def _insert(
     conn: Connection,
     ctx: BatchContext,
@@ -107,70 +155,24 @@ def _insert(
     if recorded.empty:
         return
     stamp = ledger.now()
-    cols = recorded.reindex(
-        columns=[
-            "lead_id",
-            "status",
-            "tier",
-            "category",
-            "priority",
-            "decided_by",
-            "confidence",
-            "owner_id",
-            "pool",
-            "assign_method",
-            "region",
-            "routing_reason",
-            "excluded",
-            "created_at",
-            "sla_due_at",
-            "assigned_at",
-            "duplicate_of",
-            *ENRICHMENT_FACTS,
-            *MODEL_COLUMNS,
-        ]
-    )
-    cols = cols.astype(object).where(cols.notna(), None)
-    rows = [
+    n = len(recorded)
+    ledger.insert_columns(
+        conn,
+        decisions,
         {
-            "source": ctx.source,
-            "lead_id": r.lead_id,
-            "run_id": ctx.run_id,
-            "status": r.status,
-            "tier": r.tier,
-            "category": r.category,
-            "priority": None if r.priority is None else int(r.priority),
-            "decided_by": r.decided_by,
-            "confidence": None if r.confidence is None else float(r.confidence),
-            "owner_id": r.owner_id,
-            "pool": r.pool,
-            "explanation": {
-                "rule": r.decided_by,
-                "region": r.region,
-                "pool": r.pool,
-                "method": r.assign_method,
-                "duplicate_of": r.duplicate_of,
-                "summary": r.routing_reason,
-                "excluded": r.excluded or {},
-                "enrichment": {fact: getattr(r, fact) for fact in ENRICHMENT_FACTS},
-                "model": {fact: getattr(r, fact) for fact in MODEL_FACTS} if r.model else None,
-            },
-            "rulebook_version": ctx.rulebook_version,
-            "shadow": ctx.shadow,
-            "lead_created_at": None if r.created_at is None else r.created_at.to_pydatetime(),
-            "decided_at": stamp,
-            "assigned_at": r.assigned_at,
-            "sla_due_at": None if r.sla_due_at is None else r.sla_due_at.to_pydatetime(),
-            "write_attempts": 0,
-            "duplicate_of": r.duplicate_of,
-            "urgency": r.urgency,
-            "model_input_tokens": None if r.model_input_tokens is None else int(r.model_input_tokens),
-            "model_output_tokens": None if r.model_output_tokens is None else int(r.model_output_tokens),
-            "model_cost_usd": None if r.model_cost_usd is None else float(r.model_cost_usd),
-        }
-        for r in cols.itertuples(index=False)
-    ]
-    conn.execute(decisions.insert(), rows)
+            "source": [ctx.source] * n,
+            "run_id": [ctx.run_id] * n,
+            "rulebook_version": [ctx.rulebook_version] * n,
+            "shadow": [ctx.shadow] * n,
+            "decided_at": [stamp] * n,
+            "write_attempts": [0] * n,
+            "explanation": _explanations(recorded),
+            **{c: _values(recorded, c, "object") for c in DECISION_TEXT},
+            **{c: _values(recorded, c, "Int64") for c in DECISION_COUNTS},
+            **{c: _values(recorded, c, "Float64") for c in ("confidence", "model_cost_usd")},
+            **{c: _times(recorded, frame_column) for c, frame_column in DECISION_TIMES.items()},
+        },
+    )
     if len(review):
         queued = review.reindex(columns=["lead_id", "review_reason", "suggested_tier", "confidence"])
         queued = queued.astype(object).where(queued.notna(), None)

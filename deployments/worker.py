@@ -54,6 +54,10 @@ class WarmWorker(ProcessWorker):
         return "leadrouter-warm"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Prefetching starts a run up to N s before its scheduled time, to hide a fresh process's start-up.
+        # This worker has none to hide, and early starts made a polling schedule uneven: leads waited up to
+        # interval + prefetch instead of interval.
+        kwargs.setdefault("prefetch_seconds", 0)
         super().__init__(*args, **kwargs)
         self._flows: dict[str, Flow] = {}
 

@@ -43,9 +43,7 @@ async def route_two_runs_at_once() -> list:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
             # one poll, then wait for what it started; the queued run comes back after the slot wait (1 s)
-            await WarmWorker(work_pool_name=POOL, prefetch_seconds=0).start(
-                run_once=True, printer=lambda *_: None
-            )
+            await WarmWorker(work_pool_name=POOL).start(run_once=True, printer=lambda *_: None)
             runs = await client.read_flow_runs(deployment_filter=ours)
             if all(run.state.is_final() for run in runs):
                 return runs
@@ -66,3 +64,42 @@ def test_the_warm_worker_runs_queued_route_inbound_runs_in_its_own_process(sandb
         store.dispose()
     assert sum(decided[0].values()) == 200 and decided[1] == {}  # the first routed all, the second found none
     assert (sandbox.owner_write_counts() == 1).sum() == decided[0]["written"] > 0
+
+
+async def run_scheduled_ahead(seconds: float) -> tuple:
+    """A route-inbound run scheduled `seconds` ahead: its state right after a worker poll, and once it ran."""
+    from datetime import UTC, datetime, timedelta
+
+    from prefect.client.orchestration import get_client
+    from prefect.states import Scheduled
+
+    from deployments.serve import ONE_AT_A_TIME_QUEUED, apply
+    from deployments.worker import WarmWorker
+    from flows.route_inbound import route_inbound
+
+    deployment = await route_inbound.to_deployment(name="warm-ahead", concurrency_limit=ONE_AT_A_TIME_QUEUED)
+    await apply([deployment], pool=POOL)
+    async with get_client() as client:
+        deployment_id = (await client.read_deployment_by_name("route-inbound/warm-ahead")).id
+        due = datetime.now(UTC) + timedelta(seconds=seconds)
+        run = await client.create_flow_run_from_deployment(deployment_id, state=Scheduled(scheduled_time=due))
+        await WarmWorker(work_pool_name=POOL).start(run_once=True, printer=lambda *_: None)
+        before_due = await client.read_flow_run(run.id)
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            await asyncio.sleep(1)
+            await WarmWorker(work_pool_name=POOL).start(run_once=True, printer=lambda *_: None)
+            ran = await client.read_flow_run(run.id)
+            if ran.state.is_final():
+                return before_due, ran
+        raise AssertionError(f"run not finished: {ran.state_name}")
+
+
+def test_the_warm_worker_starts_a_scheduled_run_when_it_is_due_not_before(sandbox: SandboxCRM) -> None:
+    # a stock worker starts runs up to 10 s early (prefetch) to hide its process start; on a polling
+    # schedule that spaced runs unevenly, and a lead could wait the interval plus the prefetch
+    before_due, ran = asyncio.run(run_scheduled_ahead(8))
+
+    assert before_due.state.is_scheduled()
+    assert ran.state_name == "Completed"
+    assert ran.start_time >= ran.expected_start_time

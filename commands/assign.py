@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from commands.console import console, fail
 from commands.leads import enriched_lead, read_lead
 from leadrouter.config import Settings
 
@@ -18,7 +18,6 @@ if TYPE_CHECKING:  # imported when used: the CLI starts fast
     from leadrouter.assign.roster import Roster
     from leadrouter.store import Store
 
-console = Console()
 
 MEANING = {
     "INACTIVE": "switched off in the roster",
@@ -53,11 +52,8 @@ def explain(
     finally:
         store.dispose()
     if not rows:
-        where = f" in {escape(source)}" if source else ""
-        console.print(
-            f"[red]error[/red] no decision for lead {escape(lead_id)}{where}: not routed yet?", soft_wrap=True
-        )
-        raise typer.Exit(1)
+        where = f" in {source}" if source else ""
+        fail(f"no decision for lead {lead_id}{where}: not routed yet?")
     for row in rows:
         explanation = row.explanation or {}
         console.print(
@@ -183,10 +179,7 @@ def reject(
         at = settings.routing_clock or ledger.now()
         moved = reroute(store, source or settings.crm, [lead_id], "reject", roster, sla, at, note=reason)
         if moved.empty:
-            console.print(
-                f"[red]error[/red] lead {escape(lead_id)} has no routed decision to reject", soft_wrap=True
-            )
-            raise typer.Exit(1)
+            fail(f"lead {lead_id} has no routed decision to reject")
         _tell_owners(settings, store, source or settings.crm, moved, roster)
     finally:
         store.dispose()

@@ -8,13 +8,12 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from commands.console import console, fail
 from leadrouter.config import PROJECT_ROOT, ConfigError, Settings
 
-console = Console()
 SHOWN_REJECTS = 15  # rejected rows printed; --out has them all
 SIDE_BY_SIDE = ["leads", "opportunities", "conversion", "win_rate", "pipeline"]  # printed; --out: all
 
@@ -38,11 +37,11 @@ def backtest(
     settings = Settings()
     books = rulebook or [settings.rulebook_path]
     if len(books) > 2:
-        _fail("give at most two rulebooks (--rulebook A.yaml --rulebook B.yaml)")
+        fail("give at most two rulebooks (--rulebook A.yaml --rulebook B.yaml)", code=2)
     try:
         result = run_backtest(leads, map_path, books, settings, deals)
     except ConfigError as exc:
-        _fail(str(exc))
+        fail(str(exc), code=2)
     _print_import(result)
     for replay in result.replays:
         _print_replay(replay)
@@ -51,11 +50,6 @@ def backtest(
     if out is not None:
         write_tables(result, out)
         console.print(f"tables and summary.json written to {escape(str(out))}")
-
-
-def _fail(message: str) -> None:
-    console.print(f"[red]error[/red] {escape(message)}", soft_wrap=True)
-    raise typer.Exit(2)
 
 
 def _print_import(result) -> None:

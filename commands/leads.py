@@ -6,13 +6,10 @@ import json
 from pathlib import Path
 
 import pandas as pd
-import typer
-from rich.console import Console
 from rich.markup import escape
 
+from commands.console import console, fail
 from leadrouter.config import Settings
-
-console = Console()
 
 
 def read_lead(lead: str, settings: Settings) -> pd.DataFrame:
@@ -22,14 +19,12 @@ def read_lead(lead: str, settings: Settings) -> pd.DataFrame:
         try:
             return pd.DataFrame([json.loads(text)])
         except json.JSONDecodeError as exc:
-            console.print(f"[red]error[/red] the lead is not valid JSON: {escape(str(exc))}", soft_wrap=True)
-            raise typer.Exit(1) from exc
+            fail(f"the lead is not valid JSON: {exc}")
     from leadrouter.router import open_crm
 
     found = open_crm(settings).fetch_leads([lead])
     if found.empty:
-        console.print(f"[red]error[/red] no lead {escape(lead)} in the {settings.crm} CRM", soft_wrap=True)
-        raise typer.Exit(1)
+        fail(f"no lead {lead} in the {settings.crm} CRM")
     return found
 
 

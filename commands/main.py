@@ -11,12 +11,12 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from commands.assign import explain, reject, simulate
 from commands.backtest import backtest
+from commands.console import console, fail
 from commands.model import model_app
 from commands.report import report
 from commands.review import review_app
@@ -31,7 +31,6 @@ app.command()(simulate)
 app.command()(reject)
 app.command()(backtest)
 app.command()(report)
-console = Console()
 
 
 def _prefect_env() -> None:
@@ -147,8 +146,7 @@ def quarantine_release(
     finally:
         store.dispose()
     if not released:
-        console.print(f"{escape(lead_id)} is not in the quarantine of {escape(source or settings.crm)}")
-        raise typer.Exit(1)
+        fail(f"{lead_id} is not in the quarantine of {source or settings.crm}")
     console.print(f"released {escape(lead_id)}: the next route-inbound run fetches and routes it")
 
 

@@ -6,13 +6,12 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
+from commands.console import console, fail
 from leadrouter.config import Settings
 
 model_app = typer.Typer(help="The local model: see which one routes, retrain it from routed history.")
-console = Console()
 
 
 @model_app.command("info")
@@ -59,8 +58,7 @@ def model_train(
             accounts_for_matching(crm), generated, min_labels, settings.routing_clock or ledger.now(),
         )  # fmt: skip
     except TooFewLabels as exc:
-        console.print(escape(str(exc)))
-        raise typer.Exit(1) from None
+        fail(str(exc))
     finally:
         store.dispose()
     if as_json:

@@ -8,15 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.markup import escape
 
+from commands.console import console, fail
 from leadrouter.config import Settings
 
 if TYPE_CHECKING:
     from leadrouter.store import Store
-
-console = Console()
 
 
 def stored_outcomes(store: Store, source: str, compute_if_missing: bool = True) -> tuple[pd.DataFrame, str]:
@@ -58,8 +56,7 @@ def report(
     settings = Settings()
     now = pd.Timestamp(settings.routing_clock or ledger.now())
     if since is not None and since <= 0:
-        console.print(f"--since must be a positive number of days, not {since}")
-        raise typer.Exit(2)
+        fail(f"--since must be a positive number of days, not {since}", code=2)
     store = open_store(settings.store_url)
     try:
         frame, origin = stored_outcomes(store, source or settings.crm)
@@ -69,7 +66,6 @@ def report(
         frame = frame[(frame["decided_at"] >= now - timedelta(days=since)).to_numpy()].reset_index(drop=True)
     if frame.empty:
         window = f" in the last {since} days" if since is not None else ""
-        console.print(f"no routed leads from {escape(source or settings.crm)}{window}: nothing to report")
-        raise typer.Exit(1)
+        fail(f"no routed leads from {source or settings.crm}{window}: nothing to report")
     page = write_report(analyst_tables(frame), frame, out, as_of=now)
     console.print(f"wrote {escape(str(page))}: {len(frame):,} leads, from {escape(origin)}")

@@ -8,14 +8,13 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from commands.console import console, fail
 from leadrouter.config import Settings
 
 review_app = typer.Typer(help="Leads the model was unsure of: list them, pick their tier or their owner.")
-console = Console()
 
 SourceOption = Annotated[str | None, typer.Option(help="Their source (default: the configured CRM)")]
 ByOption = Annotated[str | None, typer.Option(help="Who decides (default: $USER, else cli)")]
@@ -104,8 +103,7 @@ def _resolve(resolve: Callable[..., dict[str, Any]], lead_id: str, choice: str, 
             done = resolve(store, source, lead_id, choice, roster, **kw)
         except ReviewError as exc:
             hint = f": the reps and queues are listed in {settings.roster_path}"
-            console.print(escape(f"{exc}{hint if isinstance(exc, UnknownOwner) else ''}"))
-            raise typer.Exit(1) from exc
+            fail(f"{exc}{hint if isinstance(exc, UnknownOwner) else ''}")
     pool = f" from pool {done['pool']}" if done["pool"] else ""
     then = "the next route-inbound run writes it to the CRM"
     if done["status"] == "shadow":

@@ -7,15 +7,14 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from commands.console import console, fail
 from commands.leads import enriched_lead, read_lead
 from leadrouter.config import ConfigError, Settings
 
 rules_app = typer.Typer(help="Check a rulebook; explain which rule decides a lead and why.")
-console = Console()
 
 
 @rules_app.command("check")
@@ -37,8 +36,7 @@ def rules_check(
         check_rule_pools(book, load_roster(settings.roster_path), path)
         territories = load_territories(settings.territories_path)
     except ConfigError as exc:
-        console.print(f"[red]error[/red] {escape(str(exc))}", soft_wrap=True)
-        raise typer.Exit(1) from exc
+        fail(str(exc))
     sample = None
     if probe:
         from leadrouter.classify.history import labelled_history

@@ -25,30 +25,47 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SandboxCRM:
     return sandbox_env(tmp_path, monkeypatch, seed=5, leads=200)
 
 
-async def route_two_runs_at_once() -> list:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
-
+async def deploy_route_inbound(client, name: str):
+    """route-inbound deployed to the test pool, one run at a time with later runs queued: its id."""
     from deployments.serve import ONE_AT_A_TIME_QUEUED, apply
-    from deployments.worker import WarmWorker
     from flows.route_inbound import route_inbound
 
-    deployment = await route_inbound.to_deployment(name="warm-test", concurrency_limit=ONE_AT_A_TIME_QUEUED)
+    deployment = await route_inbound.to_deployment(name=name, concurrency_limit=ONE_AT_A_TIME_QUEUED)
     await apply([deployment], pool=POOL)
+    return (await client.read_deployment_by_name(f"route-inbound/{name}")).id
+
+
+async def poll_once() -> None:
+    """One warm-worker poll of the test pool, waiting for what it started."""
+    from deployments.worker import WarmWorker
+
+    await WarmWorker(work_pool_name=POOL).start(run_once=True, printer=lambda *_: None)
+
+
+async def poll_until_final(client, deployment_id, timeout_s: float = 240) -> list:
+    """Poll, a second apart, until every run of the deployment is final (a queued run comes back after the
+    slot wait, 1 s): the runs."""
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    ours = DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id]))
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        await poll_once()
+        runs = await client.read_flow_runs(deployment_filter=ours)
+        if all(run.state.is_final() for run in runs):
+            return runs
+        await asyncio.sleep(1)
+    raise AssertionError(f"runs not finished: {[(r.name, r.state_name) for r in runs]}")
+
+
+async def route_two_runs_at_once() -> list:
+    from prefect.client.orchestration import get_client
+
     async with get_client() as client:
-        deployment_id = (await client.read_deployment_by_name("route-inbound/warm-test")).id
+        deployment_id = await deploy_route_inbound(client, "warm-test")
         for _ in range(2):
             await client.create_flow_run_from_deployment(deployment_id)
-        ours = DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id]))
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            # one poll, then wait for what it started; the queued run comes back after the slot wait (1 s)
-            await WarmWorker(work_pool_name=POOL).start(run_once=True, printer=lambda *_: None)
-            runs = await client.read_flow_runs(deployment_filter=ours)
-            if all(run.state.is_final() for run in runs):
-                return runs
-            await asyncio.sleep(1)
-        raise AssertionError(f"runs not finished: {[(r.name, r.state_name) for r in runs]}")
+        return await poll_until_final(client, deployment_id)
 
 
 def test_the_warm_worker_runs_queued_route_inbound_runs_in_its_own_process(sandbox: SandboxCRM) -> None:
@@ -73,26 +90,14 @@ async def run_scheduled_ahead(seconds: float) -> tuple:
     from prefect.client.orchestration import get_client
     from prefect.states import Scheduled
 
-    from deployments.serve import ONE_AT_A_TIME_QUEUED, apply
-    from deployments.worker import WarmWorker
-    from flows.route_inbound import route_inbound
-
-    deployment = await route_inbound.to_deployment(name="warm-ahead", concurrency_limit=ONE_AT_A_TIME_QUEUED)
-    await apply([deployment], pool=POOL)
     async with get_client() as client:
-        deployment_id = (await client.read_deployment_by_name("route-inbound/warm-ahead")).id
+        deployment_id = await deploy_route_inbound(client, "warm-ahead")
         due = datetime.now(UTC) + timedelta(seconds=seconds)
         run = await client.create_flow_run_from_deployment(deployment_id, state=Scheduled(scheduled_time=due))
-        await WarmWorker(work_pool_name=POOL).start(run_once=True, printer=lambda *_: None)
+        await poll_once()
         before_due = await client.read_flow_run(run.id)
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            await asyncio.sleep(1)
-            await WarmWorker(work_pool_name=POOL).start(run_once=True, printer=lambda *_: None)
-            ran = await client.read_flow_run(run.id)
-            if ran.state.is_final():
-                return before_due, ran
-        raise AssertionError(f"run not finished: {ran.state_name}")
+        [ran] = await poll_until_final(client, deployment_id)
+        return before_due, ran
 
 
 def test_the_warm_worker_starts_a_scheduled_run_when_it_is_due_not_before(sandbox: SandboxCRM) -> None:

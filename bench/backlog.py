@@ -32,7 +32,7 @@ MAX_RUNS = 5  # a backlog still not written after this many runs is reported as 
 def route_backlog(leads: int) -> dict:
     """Create the backlog, then run route-inbound until every lead is decided; wall time and audit."""
     from leadrouter.config import Settings
-    from leadrouter.crm.sandbox import SandboxCRM
+    from leadrouter.sandbox.crm import SandboxCRM
 
     with tempfile.TemporaryDirectory(prefix="leadrouter-bench-backlog-") as tmp:
         crm = SandboxCRM.create(Path(tmp) / "sandbox.db", seed=SEED, leads=leads)
@@ -42,7 +42,7 @@ def route_backlog(leads: int) -> dict:
             LEADROUTER_CRM="sandbox",
         )
         from flows.route_inbound import route_inbound
-        from leadrouter.validate import warm_up
+        from leadrouter.validate.suite import warm_up
 
         warm_up()  # GX's import and context: paid once per worker process (deployments/worker.py), not per run
 

@@ -99,7 +99,7 @@ def peak_rss_mb() -> float:
 
 
 def main(n: int = 1_000_000, m: int = 200_000, runs: int = 3) -> dict:
-    from leadrouter.outcomes import analyst_tables, lead_outcomes
+    from leadrouter.outcomes.join import analyst_tables, lead_outcomes
 
     rng = np.random.default_rng(8)
     decisions = decisions_frame(n, rng)

@@ -27,9 +27,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect_server import load_average, peak_rss_mb  # bench/, the script's own directory
 
-from leadrouter import classify, dedupe, enrich, record, validate, writeback
+from leadrouter import classify, dedupe, enrich, record, writeback
 from leadrouter.config import Settings
 from leadrouter.router import Router, open_router
+from leadrouter.validate import suite as validate
 
 SEED = 7
 WORKERS = 4
@@ -78,7 +79,7 @@ def route_per_lead(limit: int) -> dict:
 
 
 def main(backlog: int = 10_000, sample: int = SAMPLE) -> dict:
-    from leadrouter.crm.sandbox import SandboxCRM
+    from leadrouter.sandbox.crm import SandboxCRM
 
     with tempfile.TemporaryDirectory(prefix="leadrouter-bench-per-lead-") as tmp:
         crm = SandboxCRM.create(Path(tmp) / "sandbox.db", seed=SEED, leads=backlog)

@@ -204,7 +204,7 @@ def flow_runs(api: str, deployment: str) -> dict:
 
 def measure(mode: str, server_env: dict[str, str], seed: int = 17) -> dict:
     """One mode on a fresh sandbox and ledger: serve, warm up, create leads for TRAFFIC_S, drain, time."""
-    from leadrouter.crm.sandbox import SandboxCRM
+    from leadrouter.sandbox.crm import SandboxCRM
 
     with tempfile.TemporaryDirectory(prefix=f"leadrouter-bench-speed-{mode}-") as tmp:
         sandbox, ledger = Path(tmp) / "sandbox.db", Path(tmp) / "ledger.db"

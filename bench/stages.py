@@ -18,13 +18,13 @@ import pandas as pd
 
 
 def main(n: int = 100_000) -> dict:
-    from leadrouter.crm.sandbox import SandboxCRM
-    from leadrouter.crm.sandbox_data import generate_leads
     from leadrouter.enrich import enrich_leads
     from leadrouter.enrich.firmographics import TableProvider
     from leadrouter.enrich.territory import load_territories
+    from leadrouter.sandbox.crm import SandboxCRM
+    from leadrouter.sandbox.data import generate_leads
     from leadrouter.schema import LEAD_COLUMNS, conform
-    from leadrouter.validate import validate_leads
+    from leadrouter.validate.suite import validate_leads
 
     with tempfile.TemporaryDirectory() as tmp:
         crm = SandboxCRM.create(Path(tmp) / "sandbox.db", seed=7)

@@ -22,7 +22,7 @@ import pandas as pd
 
 
 def sandbox_leads(n: int) -> pd.DataFrame:
-    from leadrouter.crm.sandbox_data import generate_accounts, generate_contacts, generate_leads
+    from leadrouter.sandbox.data import generate_accounts, generate_contacts, generate_leads
     from leadrouter.schema import LEAD_COLUMNS, conform
 
     rng = np.random.default_rng(7)
@@ -33,7 +33,7 @@ def sandbox_leads(n: int) -> pd.DataFrame:
 
 
 def timed_runs(leads: pd.DataFrame, runs: int) -> dict:
-    from leadrouter.validate import validate_leads
+    from leadrouter.validate.suite import validate_leads
 
     walls, cpus, load = [], [], os.getloadavg()[0]
     for _ in range(runs):
@@ -54,8 +54,8 @@ def timed_runs(leads: pd.DataFrame, runs: int) -> dict:
 
 
 def main(n: int = 100_000, runs: int = 3) -> dict:
-    from leadrouter import checks
-    from leadrouter.validate import validate_leads
+    from leadrouter.validate import checks
+    from leadrouter.validate.suite import validate_leads
 
     leads = sandbox_leads(n)
     validate_leads(leads.head(100))  # imports GX, builds the context and the suite

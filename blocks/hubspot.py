@@ -9,7 +9,7 @@ from prefect.concurrency.sync import rate_limit
 from prefect.exceptions import ObjectNotFound
 from pydantic import Field, SecretStr
 
-from leadrouter.crm.hubspot import HubSpotCRM, make_client
+from leadrouter.crm.hubspot.client import HubSpotCRM, make_client
 
 
 class HubSpotConnection(Block):

@@ -9,7 +9,7 @@ from prefect.blocks.core import Block
 from pydantic import Field, SecretStr
 from simple_salesforce import Salesforce
 
-from leadrouter.crm.salesforce import API_VERSION, Backoff, SalesforceCRM, client_credentials_login
+from leadrouter.crm.salesforce.client import API_VERSION, Backoff, SalesforceCRM, client_credentials_login
 
 
 class SalesforceConnection(Block):

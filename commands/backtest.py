@@ -32,7 +32,7 @@ def backtest(
 ) -> None:
     """Replay a CRM export through the rulebook(s), the local model and the roster, writing nothing: rows it
     could not use and why, predicted tier against outcome, owner changes, and two rulebooks side by side."""
-    from leadrouter.backtest import run_backtest
+    from leadrouter.backtest.replay import run_backtest
 
     settings = Settings()
     books = rulebook or [settings.rulebook_path]

@@ -73,7 +73,7 @@ def demo(
         os.environ["LEADROUTER_SANDBOX_PATH"] = f"{tmp}/sandbox.db"
         os.environ["LEADROUTER_CRM"] = "sandbox"
         from flows.route_inbound import route_inbound
-        from leadrouter.crm.sandbox import SandboxCRM
+        from leadrouter.sandbox.crm import SandboxCRM
 
         crm = SandboxCRM.create(Path(tmp) / "sandbox.db", seed=seed, leads=leads)
         summary = route_inbound(batch_size=Settings().batch_size, return_state=False)

@@ -21,7 +21,7 @@ def stored_outcomes(store: Store, source: str, compute_if_missing: bool = True) 
     """The source's per-lead outcome frame (LEAD_OUTCOME_COLUMNS) as the outcome loop last saved it; before
     its first run, built from the ledger now (deals unknown yet) unless compute_if_missing is False (then
     empty). Also says which of the two it is."""
-    from leadrouter.outcomes import LEAD_OUTCOME_COLUMNS, lead_outcomes
+    from leadrouter.outcomes.join import LEAD_OUTCOME_COLUMNS, lead_outcomes
     from leadrouter.store.outcomes import read_analyst_table, read_inputs
 
     saved = read_analyst_table(store, source)
@@ -49,8 +49,8 @@ def report(
 ) -> None:
     """Write the outcome report: tiers against the operating thresholds, conversion and speed to lead,
     VIP precision and recall, Nurture leads that turned hot, rules to re-tier, reps and weeks."""
-    from leadrouter.outcomes import analyst_tables
-    from leadrouter.report import write_report
+    from leadrouter.outcomes.join import analyst_tables
+    from leadrouter.outcomes.report import write_report
     from leadrouter.store import ledger, open_store
 
     settings = Settings()

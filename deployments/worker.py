@@ -103,7 +103,7 @@ class WarmWorker(ProcessWorker):
         """Import the flow of every deployment of the pool, and Great Expectations, now: no run waits for them."""
         from prefect.client.schemas.filters import WorkPoolFilter, WorkPoolFilterName
 
-        from leadrouter.validate import warm_up
+        from leadrouter.validate.suite import warm_up
 
         await anyio.to_thread.run_sync(warm_up)
         pool = WorkPoolFilter(name=WorkPoolFilterName(any_=[self._work_pool_name]))

@@ -7,8 +7,9 @@ from datetime import timedelta
 from prefect import flow, get_run_logger
 
 from flows.settings import load_crm, load_settings
-from leadrouter import outcome_tables, outcomes
 from leadrouter.crm.base import chunks
+from leadrouter.outcomes import join as outcomes
+from leadrouter.outcomes import tables as outcome_tables
 from leadrouter.router import open_crm
 from leadrouter.store import ledger, open_store
 from leadrouter.store import outcomes as outcome_store

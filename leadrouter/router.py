@@ -10,9 +10,9 @@ from leadrouter.classify.model import Model, ModelChain
 from leadrouter.classify.rules import Rulebook, load_rulebook
 from leadrouter.config import ConfigError, Settings
 from leadrouter.crm.base import CRM
-from leadrouter.crm.sandbox import SandboxCRM
 from leadrouter.enrich.firmographics import HttpProvider, Provider, TableProvider
 from leadrouter.enrich.territory import Territories, load_territories
+from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.store import Store, open_store
 
 

@@ -15,8 +15,8 @@ import pandas as pd
 import requests
 
 from leadrouter.crm.base import CRM
-from leadrouter.crm.sandbox import SandboxCRM
-from leadrouter.crm.sandbox_traffic import simulate_traffic
+from leadrouter.sandbox.crm import SandboxCRM
+from leadrouter.sandbox.traffic import simulate_traffic
 from localapi.server import Faults, LocalServer
 from localapi.world import World
 
@@ -121,7 +121,7 @@ def open_harness(
         return Harness(kind, sandbox, sandbox)
     world = World.from_sandbox(sandbox.path)
     if kind == "salesforce":
-        from leadrouter.crm.salesforce import Backoff, SalesforceCRM, client_credentials_login
+        from leadrouter.crm.salesforce.client import Backoff, SalesforceCRM, client_credentials_login
         from localapi.salesforce import SalesforceAPI
 
         api = SalesforceAPI(world, faults, **api_options)
@@ -138,7 +138,7 @@ def open_harness(
             backoff=Backoff(attempts=8, base_s=0.01),
         )
         return Harness(kind, crm, sandbox, api, server, stamp_unit="s")
-    from leadrouter.crm.hubspot import HubSpotCRM, make_client
+    from leadrouter.crm.hubspot.client import HubSpotCRM, make_client
     from localapi.hubspot import HubSpotAPI
 
     api = HubSpotAPI(world, faults, retry_after_s=0, **api_options)

@@ -9,11 +9,14 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from leadrouter import enrich, outcome_tables, outcomes, report
+from leadrouter import enrich
 from leadrouter.classify import training
 from leadrouter.config import Settings
 from leadrouter.crm.base import CRM
 from leadrouter.enrich.territory import load_territories
+from leadrouter.outcomes import join as outcomes
+from leadrouter.outcomes import report
+from leadrouter.outcomes import tables as outcome_tables
 from leadrouter.router import open_provider
 from leadrouter.store import Store
 from leadrouter.store import outcomes as outcome_store
@@ -68,7 +71,7 @@ def publish_outcome_tables(markdown: str) -> None:
 
 @task(name="publish-outcome-report", cache_policy=NO_CACHE)
 def publish_outcome_report(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, as_of: datetime) -> None:
-    """The full report (leadrouter.report): charts, VIP precision and recall, Nurture turned hot, rules to re-tier."""
+    """The full report (leadrouter.outcomes.report): charts, VIP precision and recall, Nurture turned hot, rules to re-tier."""
     create_markdown_artifact(
         report.report_markdown(tables, frame, as_of=pd.Timestamp(as_of)),
         key="outcome-report",

@@ -7,8 +7,8 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from leadrouter.config import Settings
-from leadrouter.crm.sandbox import SandboxCRM
-from leadrouter.crm.sandbox_traffic import simulate_traffic
+from leadrouter.sandbox.crm import SandboxCRM
+from leadrouter.sandbox.traffic import simulate_traffic
 
 
 @task(name="simulate-traffic", cache_policy=NO_CACHE)

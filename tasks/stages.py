@@ -6,8 +6,9 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from leadrouter import classify, enrich, record, validate
+from leadrouter import classify, enrich, record
 from leadrouter.router import Router
+from leadrouter.validate import suite as validate
 
 
 @task(name="validate-leads", cache_policy=NO_CACHE)

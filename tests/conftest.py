@@ -12,7 +12,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.pop("PREFECT_API_URL", None)  # never talk to a server `make run` may have started
 
 from leadrouter.config import PROJECT_ROOT
-from tests.clock import WORKDAY
+from tests.helpers.clock import WORKDAY
 
 # the tests' own model cache: a model a developer retrained with `leadrouter model train` never leaks in
 os.environ["LEADROUTER_ROUTING_CLOCK"] = WORKDAY.isoformat()  # flows and the CLI route at the tests' moment
@@ -57,7 +57,7 @@ def create_database(server_url: str) -> str:
 
 def sandbox_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, leads: int):
     """A sandbox CRM with `leads` new leads and an empty SQLite ledger in tmp_path, wired through LEADROUTER_*."""
-    from leadrouter.crm.sandbox import SandboxCRM
+    from leadrouter.sandbox.crm import SandboxCRM
 
     monkeypatch.setenv("LEADROUTER_STORE_URL", f"sqlite:///{tmp_path / 'ledger.db'}")
     monkeypatch.setenv("LEADROUTER_SANDBOX_PATH", str(tmp_path / "sandbox.db"))

@@ -7,12 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from leadrouter.crm.sandbox_data import generate_accounts, generate_contacts, generate_leads
 from leadrouter.enrich import enrich_leads
 from leadrouter.enrich.firmographics import TableProvider
 from leadrouter.enrich.territory import Territories
+from leadrouter.sandbox.data import generate_accounts, generate_contacts, generate_leads
 from leadrouter.schema import LEAD_COLUMNS, conform
-from leadrouter.validate import validate_leads
+from leadrouter.validate.suite import validate_leads
 
 LABELS = ["label_tier", "label_category"]
 

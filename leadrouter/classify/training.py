@@ -1,5 +1,5 @@
 """Retraining the local model from routed history: what rules and people decided, corrected by what the deals
-became (leadrouter.feedback.outcome_labels), with the leads re-read from the CRM (the ledger keeps decisions,
+became (leadrouter.outcomes.feedback.outcome_labels), with the leads re-read from the CRM (the ledger keeps decisions,
 not lead text). A retrained model replaces the current one only if it is at least as accurate on held-out
 routed leads."""
 
@@ -16,10 +16,10 @@ from leadrouter.crm.base import CRM, chunks
 from leadrouter.enrich import enrich_leads
 from leadrouter.enrich.firmographics import Provider
 from leadrouter.enrich.territory import Territories
-from leadrouter.feedback import outcome_labels
+from leadrouter.outcomes.feedback import outcome_labels
 from leadrouter.store import Store
 from leadrouter.store.tables import decisions
-from leadrouter.validate import validate_leads
+from leadrouter.validate.suite import validate_leads
 
 FETCH_CHUNK = 500
 

@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import Connection, Insert, Select, Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from leadrouter.outcomes import COUNTED, INPUT_COLUMNS
+from leadrouter.outcomes.join import COUNTED, INPUT_COLUMNS
 from leadrouter.store.engine import Store
 from leadrouter.store.tables import (
     decisions,

@@ -159,7 +159,7 @@ notifications = Table(
     Column("message", JSON, nullable=False),
 )
 
-# the 90-day outcome loop: the deal each routed lead became, as the CRM last reported it (leadrouter.outcomes)
+# the 90-day outcome loop: the deal each routed lead became, as the CRM last reported it (leadrouter.outcomes.join)
 outcomes = Table(
     "outcomes",
     metadata,

@@ -1,0 +1,139 @@
+"""The column map of a CRM export (config/backtest-map.yaml): which column feeds each lead field, the historical
+owner, the deal columns, how dates are written, value fixes and extra placeholders. Loaded like the rulebook:
+every problem names the file and the line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from leadrouter.assign.roster import known_zone
+from leadrouter.config import ConfigError, line_of, load_yaml_model
+from leadrouter.sandbox import words as sandbox_words
+from leadrouter.schema import LEAD_COLUMNS
+
+# what a date cell may look like, tried in order: the first is the export's own format (a row that needs
+# another one counts as cleaned); "iso" is any ISO 8601 stamp, "excel" a spreadsheet's day serial
+DEFAULT_DATE_FORMATS = [
+    "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M", "%m/%d/%Y", "iso", "%d.%m.%Y %H:%M", "%d.%m.%Y", "excel",
+]  # fmt: skip
+# the values categorical fields are corrected to (fuzzy), unless the map names its own
+DEFAULT_VOCABULARY = {
+    "industry": list(sandbox_words.INDUSTRIES),
+    "lead_source": list(sandbox_words.LEAD_SOURCES),
+}
+VALUE_FIELDS = frozenset(c for c, dtype in LEAD_COLUMNS.items() if dtype == "string") | {"owner"}
+
+
+class LeadColumns(BaseModel):
+    """Export column header per canonical lead field (schema.LEAD_COLUMNS); owner: the historical owner."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lead_id: str
+    email: str
+    company: str
+    created_at: str
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    title: str | None = None
+    website: str | None = None
+    country: str | None = None
+    state: str | None = None
+    city: str | None = None
+    industry: str | None = None
+    employees: str | None = None
+    annual_revenue: str | None = None
+    lead_source: str | None = None
+    message: str | None = None
+    owner: str | None = None  # who owned the lead then: a rep's name, email or CRM id, or a queue
+
+
+class DealColumns(BaseModel):
+    """Export column header per deal field; a deal links to its lead by lead id, else by email."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lead_id: str | None = None
+    email: str | None = None
+    deal_id: str | None = None
+    amount: str | None = None
+    stage: str | None = None
+    won: str | None = None
+    close_date: str | None = None
+    created_at: str | None = None  # when the opportunity opened (days to opportunity)
+
+    @model_validator(mode="after")
+    def _linked(self) -> DealColumns:
+        if not (self.lead_id or self.email):
+            raise ValueError("name the column that links a deal to its lead: lead_id or email")
+        return self
+
+
+class Dates(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    formats: list[str] = Field(default_factory=lambda: list(DEFAULT_DATE_FORMATS), min_length=1)
+    timezone: str = "UTC"  # the wall clock of stamps written without an offset
+
+    _zone = field_validator("timezone")(lambda v: known_zone(v))
+
+    @field_validator("formats")
+    @classmethod
+    def _formats(cls, formats: list[str]) -> list[str]:
+        for fmt in formats:
+            if fmt not in ("iso", "excel") and "%" not in fmt:
+                raise ValueError(f"{fmt!r} is not a date format: use strftime codes (%d.%m.%Y), iso or excel")
+        return formats
+
+
+class ExportMap(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    leads: LeadColumns
+    deals: DealColumns | None = None
+    dates: Dates = Field(default_factory=Dates)
+    values: dict[str, dict[str, str]] = {}  # field -> {as written: what it means}, case-insensitive
+    placeholders: list[str] = []  # more values that mean "nothing here" (besides N/A, Select, -, ...)
+    vocabulary: dict[str, list[str]] = {}  # field -> known values that typos are corrected to
+    _root: yaml.Node | None = PrivateAttr(default=None)
+
+    def problems(self) -> list[tuple[tuple, str]]:
+        out = []
+        for field in [*self.values, *self.vocabulary]:
+            if field not in VALUE_FIELDS:
+                out.append(((field,), f"{field!r} is not a text field of a lead: use one of leads' fields"))
+        return out
+
+    def known_values(self, field: str) -> list[str]:
+        return self.vocabulary.get(field, DEFAULT_VOCABULARY.get(field, []))
+
+    def line(self, *loc: str | int) -> int | None:
+        """The line of a key of the map file, for errors about what it names (a column the CSV lacks)."""
+        return line_of(self._root, loc)
+
+
+def load_export_map(path: Path | str) -> ExportMap:
+    """Load and check a column map; errors name the file and line (ConfigError)."""
+    loaded = load_yaml_model(path, ExportMap)
+    loaded._root = yaml.compose(Path(path).read_text(encoding="utf-8"))
+    return loaded
+
+
+def require_columns(
+    header: list[str],
+    columns: BaseModel,
+    section: str,
+    export_map: ExportMap,
+    map_path: Path | str,
+    csv: Path,
+) -> None:
+    """Every column the map names must be in the CSV's header: else a ConfigError at the map's line."""
+    for field, name in columns.model_dump().items():
+        if name is not None and name not in header:
+            shown = ", ".join(repr(h) for h in header[:30])
+            message = f"column {name!r} is not in {csv.name} (its columns: {shown})"
+            raise ConfigError(map_path, export_map.line(section, field), f"{section}.{field}", message)

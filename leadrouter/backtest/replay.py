@@ -1,0 +1,213 @@
+"""Backtest rulebooks on history: replay an imported CRM export through the router's stages (enrichment,
+rules then the local model, assignment with the roster) writing nothing anywhere, and set the predicted tiers
+and owners beside what happened: the deals the leads became and the owners they had.
+
+No CRM, no store, no network: the export is the only input (no account matching, no CRM duplicate lookup;
+repeats within the export follow their first copy). Leads are assigned as of their arrival hour
+(leadrouter.backtest.arrival).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from leadrouter.assign.roster import Roster, load_roster
+from leadrouter.backtest.arrival import assign_at_arrival
+from leadrouter.backtest.column_map import load_export_map
+from leadrouter.backtest.importer import DealImport, ImportResult, import_deals, import_leads
+from leadrouter.classify import classify_leads
+from leadrouter.classify.model import ModelChain
+from leadrouter.classify.rules import Rulebook, load_rulebook
+from leadrouter.config import Settings
+from leadrouter.dedupe import mark_duplicates
+from leadrouter.enrich import enrich_leads
+from leadrouter.enrich.territory import Territories, load_territories
+from leadrouter.outcomes.join import analyst_tables, hindsight_tier, lead_outcomes
+from leadrouter.router import check_rule_pools, open_chain
+from leadrouter.schema import Status
+
+REVIEW = "(review)"  # the tier of a lead no rule or model decided: it waits for a person
+DEAL_COLUMNS = ["lead_id", "deal_id", "is_closed", "is_won", "amount", "close_date", "first_seen_at"]
+TIER_COLUMNS = ["tier", "leads", "opportunities", "won", "conversion", "win_rate", "pipeline", "revenue"]
+
+
+@dataclass
+class Replay:
+    """One rulebook's replay. leads: the outcome frame (leadrouter.outcomes.join.LEAD_OUTCOME_COLUMNS) plus row,
+    historical_owner (as exported), historical_owner_id (on the roster, else <NA>), hindsight_tier."""
+
+    name: str
+    version: str
+    leads: pd.DataFrame
+    tables: dict[str, pd.DataFrame]  # analyst_tables of the replay
+
+    @property
+    def tiers(self) -> pd.DataFrame:
+        """Per predicted tier: leads, opportunities, won, conversion (opportunities / leads), win rate, money."""
+        table = self.tables["tier"].replace({"tier": {"(none)": REVIEW}})
+        return table.assign(conversion=table["opportunities"] / table["leads"])[TIER_COLUMNS]
+
+    @property
+    def confusion(self) -> pd.DataFrame:
+        """Predicted tier (rows) against the tier in hindsight (columns): lead counts."""
+        predicted = self.leads["tier"].fillna(REVIEW).rename("predicted")
+        return pd.crosstab(predicted, self.leads["hindsight_tier"].rename("hindsight"))
+
+    @property
+    def owners(self) -> pd.DataFrame:
+        """Per predicted tier: leads with a historical owner on the roster, and how many would change owner
+        (leads left for review have no owner until a person decides: they are not in it)."""
+        frame = self.leads[self.leads["tier"].notna()]
+        known = frame["historical_owner_id"].notna()
+        changed = known & frame["owner_id"].ne(frame["historical_owner_id"]).fillna(True)
+        table = pd.DataFrame({"tier": frame["tier"], "leads": 1, "with_history": known, "changed": changed})
+        table = table.groupby("tier", sort=True).sum().reset_index()
+        return table.assign(
+            share_changed=table["changed"] / table["with_history"].where(table["with_history"] > 0)
+        )
+
+
+@dataclass
+class Comparison:
+    """Two replays side by side: leads whose tier differs, and each tier's figures under both."""
+
+    names: tuple[str, str]
+    changed: (
+        pd.DataFrame
+    )  # lead_id, row, tier_a, tier_b, decided_by_a, decided_by_b, opportunity, won, pipeline
+    tiers: pd.DataFrame  # tier, then TIER_COLUMNS figures suffixed _a and _b
+
+
+@dataclass
+class Backtest:
+    imported: ImportResult
+    deals: DealImport | None
+    replays: list[Replay]
+
+    @property
+    def comparison(self) -> Comparison | None:
+        return compare(*self.replays[:2]) if len(self.replays) >= 2 else None
+
+
+def run_backtest(
+    leads_csv: Path, map_path: Path, rulebooks: list[Path], settings: Settings, deals_csv: Path | None = None
+) -> Backtest:
+    """Load the map, rulebooks and roster (a bad one fails first, with its file and line), import the export,
+    replay it under each rulebook."""
+    export_map = load_export_map(map_path)
+    books = [load_rulebook(path) for path in rulebooks]
+    roster = load_roster(settings.roster_path)
+    for book, path in zip(books, rulebooks, strict=True):
+        check_rule_pools(book, roster, path)
+    territories = load_territories(settings.territories_path)
+    imported = import_leads(leads_csv, export_map, map_path)
+    deals = import_deals(deals_csv, export_map, map_path, imported.leads) if deals_csv else None
+    prepared = prepare(imported.leads, territories)
+    replays = [
+        replay(prepared, deals, book, roster, open_chain(settings, book), name)
+        for book, name in zip(books, _names(rulebooks), strict=True)
+    ]
+    return Backtest(imported, deals, replays)
+
+
+def _names(paths: list[Path]) -> list[str]:
+    names = [p.name for p in paths]
+    return names if len(set(names)) == len(names) else [f"{i + 1}:{n}" for i, n in enumerate(names)]
+
+
+def prepare(leads: pd.DataFrame, territories: Territories) -> pd.DataFrame:
+    """Validated leads enriched as route-inbound enriches them (no accounts, no provider: nothing leaves the
+    machine), repeats within the export marked: the same for every rulebook, so done once."""
+    enriched = enrich_leads(leads, None, None, territories)
+    return mark_duplicates(enriched, pd.DataFrame(), set())
+
+
+def replay(
+    prepared: pd.DataFrame,
+    deals: DealImport | None,
+    rulebook: Rulebook,
+    roster: Roster,
+    chain: ModelChain | None,
+    name: str,
+) -> Replay:
+    """Classify and assign prepared leads as route-inbound would (writing nothing), join each to its deal."""
+    classified = classify_leads(prepared, rulebook, chain)
+    named = frozenset(roster.rep_id(r.owner) for r in rulebook.rules if r.owner)
+    routed = assign_at_arrival(classified[classified["tier"].notna()], roster, rulebook.sla, named)
+    review = classified[classified["tier"].isna()]
+    frame = _outcome_frame(routed, review, deals, name)
+    by_id = prepared.set_index("lead_id")
+    frame["row"] = frame["lead_id"].map(by_id["row"]).astype("Int64")
+    frame["historical_owner"] = frame["lead_id"].map(by_id["historical_owner"]).astype("string")
+    frame["historical_owner_id"] = resolve_owners(frame["historical_owner"], roster)
+    frame["hindsight_tier"] = hindsight_tier(frame)
+    return Replay(name, rulebook.version, frame, analyst_tables(frame))
+
+
+def _outcome_frame(
+    routed: pd.DataFrame, review: pd.DataFrame, deals: DealImport | None, source: str
+) -> pd.DataFrame:
+    """The replay's decisions in the store's shapes, through leadrouter.outcomes.join.lead_outcomes: decided (and
+    arrived) when the lead was created, never touched (an export has no activity history)."""
+    decided = pd.concat(
+        [routed.assign(status=Status.RECORDED.value), review.assign(status=Status.REVIEW.value)],
+        ignore_index=True,
+    )
+    decisions = pd.DataFrame(
+        {
+            "source": source,
+            "lead_id": decided["lead_id"],
+            "status": decided["status"],
+            "tier": decided["tier"],
+            "decided_by": decided["decided_by"],
+            "owner_id": decided.get("owner_id", pd.Series(pd.NA, index=decided.index)),
+            "lead_created_at": decided["created_at"],
+            "decided_at": decided["created_at"],
+            "first_touch_at": pd.NaT,
+        }
+    )
+    outcomes = (deals.deals if deals is not None else pd.DataFrame(columns=DEAL_COLUMNS)).assign(
+        source=source
+    )
+    events = pd.DataFrame(columns=["source", "lead_id", "kind", "owner_id", "at"])
+    queued = pd.DataFrame({"source": source, "lead_id": review["lead_id"]})
+    return lead_outcomes(decisions, outcomes, events, queued)
+
+
+def resolve_owners(owners: pd.Series, roster: Roster) -> pd.Series:
+    """The roster id of each historical owner, written as a rep's id, email or name, or a queue's id or
+    description (any case); <NA> for an owner not on the roster."""
+    names: dict[str, str] = {}
+    for rep in roster.reps:
+        for alias in (rep.key, rep.email, rep.name):
+            names[alias.strip().casefold()] = rep.key
+    for queue, description in roster.queues.items():
+        names[queue.casefold()] = queue
+        names[description.strip().casefold()] = queue
+    return owners.astype("string").str.strip().str.casefold().map(names).astype("string")
+
+
+def compare(a: Replay, b: Replay) -> Comparison:
+    """Where b decides differently from a: each lead whose tier changes, and every tier's figures under both."""
+    keep = ["lead_id", "row", "tier", "decided_by", "owner_id", "opportunity", "won", "pipeline"]
+    both = a.leads[keep].merge(
+        b.leads[["lead_id", "tier", "decided_by", "owner_id"]], on="lead_id", suffixes=("_a", "_b")
+    )
+    moved = both["tier_a"].fillna(REVIEW) != both["tier_b"].fillna(REVIEW)
+    columns = [
+        "lead_id",
+        "row",
+        "tier_a",
+        "tier_b",
+        "decided_by_a",
+        "decided_by_b",
+        "opportunity",
+        "won",
+        "pipeline",
+    ]
+    changed = both.loc[moved, columns].sort_values("row").reset_index(drop=True)
+    tiers = a.tiers.merge(b.tiers, on="tier", how="outer", suffixes=("_a", "_b"))
+    return Comparison((a.name, b.name), changed, tiers)

@@ -1,0 +1,306 @@
+"""The outcome report: the analyst tables beside the seed's thresholds, VIP precision and recall, Nurture leads
+that came back hot, and the rules to re-tier, as markdown (the Prefect artifact) and as an HTML folder with PNG
+charts and CSVs (`leadrouter report`). Ids, rule names and any lead text are escaped in both."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import numpy as np
+import pandas as pd
+
+from leadrouter.outcomes import charts
+from leadrouter.outcomes.feedback import MIN_RULE_LEADS, retier_candidates, rule_report
+from leadrouter.outcomes.join import (
+    THRESHOLDS,
+    against_thresholds,
+    metrics_by,
+    nurture_turned_hot,
+    vip_precision_recall,
+)
+from leadrouter.outcomes.tables import md_escape
+from leadrouter.schema import TIERS
+
+HOT_ROWS = 20  # Nurture leads that turned hot listed in the artifact (the CSV has them all)
+RULE_ROWS = 30
+MARKS = {True: "✅", False: "❌"}
+EMPTY = "–"
+
+
+@dataclass
+class Section:
+    title: str
+    note: str = ""
+    table: pd.DataFrame | None = None  # display strings, already formatted
+    charts: list[str] = field(default_factory=list)  # PNG file names
+    csv: list[str] = field(default_factory=list)
+
+
+def pct(value: float) -> str:
+    return EMPTY if pd.isna(value) else f"{value:.1%}"
+
+
+def amount(value: float) -> str:
+    return EMPTY if pd.isna(value) else f"{value:,.0f}"
+
+
+def minutes(value: float) -> str:
+    return EMPTY if pd.isna(value) else f"{value:.1f} min"
+
+
+def in_tier_order(table: pd.DataFrame) -> pd.DataFrame:
+    """A table by tier in business order (VIP first), anything else (e.g. "(none)") after, by name."""
+    rank = table["tier"].map(lambda t: TIERS.index(t) if t in TIERS else len(TIERS))
+    return (
+        table.assign(_rank=rank).sort_values(["_rank", "tier"]).drop(columns="_rank").reset_index(drop=True)
+    )
+
+
+def tier_threshold_table(tables: dict[str, pd.DataFrame], frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per tier and one for all leads: volume and conversion, then every thresholded metric marked
+    pass or fail (the column header names the threshold)."""
+    total = metrics_by(frame, "all").rename(columns={"all": "tier"})
+    table = pd.concat([in_tier_order(tables["tier"]), total], ignore_index=True)
+    shown = pd.DataFrame(
+        {
+            "tier": table["tier"].astype(str),
+            "leads": table["leads"].map("{:,}".format),
+            "opportunities": table["opportunities"].map("{:,}".format),
+            "conversion": (table["opportunities"] / table["leads"].replace(0, np.nan)).map(pct),
+            "win rate": table["win_rate"].map(pct),
+            "pipeline": table["pipeline"].map(amount),
+        }
+    )
+    for metric, threshold in THRESHOLDS.items():
+        figure = table[metric].astype("float64")
+        text = figure.map(minutes if metric.endswith("_min") else pct)
+        mark = threshold.passes(figure).map(lambda ok: MARKS[bool(ok)] if pd.notna(ok) else "")
+        shown[threshold.label] = (text.astype("string") + " " + mark.astype("string")).str.strip()
+    return shown
+
+
+def rule_table(report: pd.DataFrame) -> pd.DataFrame:
+    shown = report.head(RULE_ROWS)
+    return pd.DataFrame(
+        {
+            "rule": shown["rule"].astype(str),
+            "tier": shown["tier"].astype(str),
+            "leads": shown["leads"].map("{:,}".format),
+            "conversion (95 % interval)": [
+                f"{pct(c)} ({pct(lo)}–{pct(hi)})"
+                for c, lo, hi in zip(
+                    shown["conversion"], shown["conversion_low"], shown["conversion_high"], strict=True
+                )
+            ],
+            "tier average": shown["tier_conversion"].map(pct),
+            "× tier": shown["ratio"].map(lambda r: EMPTY if pd.isna(r) else f"{r:.1f}×"),
+            "p (adjusted)": shown["p_value"].map(lambda p: EMPTY if pd.isna(p) else f"{p:.2g}"),
+            "suggested tier": shown["suggested_tier"].fillna("").astype(str),
+        }
+    )
+
+
+def hot_table(hot: pd.DataFrame) -> pd.DataFrame:
+    shown = hot.head(HOT_ROWS)
+    columns = {"lead": shown["lead_id"].astype(str)}
+    if "company" in shown:  # present when the caller joined the leads' companies
+        columns["company"] = shown["company"].fillna("").astype(str)
+    columns |= {
+        "owner": shown["owner_id"].fillna("").astype(str),
+        "decided by": shown["decided_by"].fillna("").astype(str),
+        "days to opportunity": shown["days_to_opportunity"].map(lambda d: f"{d:.0f}"),
+        "pipeline": shown["pipeline"].map(amount),
+    }
+    return pd.DataFrame(columns)
+
+
+def metric_table(table: pd.DataFrame) -> pd.DataFrame:
+    """An analyst table (reps, sources, weeks, decider kinds) in display strings."""
+    rates = [c for c in table.columns if c.endswith("_rate")]
+    shown = table.astype({table.columns[0]: str}).copy()
+    for column in table.columns[1:]:
+        if column in rates:
+            shown[column] = table[column].map(pct)
+        elif column.endswith("_min"):
+            shown[column] = table[column].map(minutes)
+        elif column in ("pipeline", "revenue"):
+            shown[column] = table[column].map(amount)
+        else:
+            shown[column] = table[column].map("{:,}".format)
+    return shown.rename(columns=lambda c: c.replace("_", " "))
+
+
+def vip_note(vip: dict) -> str:
+    return (
+        f"Of {vip['routed_vip']:,} leads routed as VIP, {vip['true_positives']:,} were VIPs in hindsight "
+        f"(precision {pct(vip['precision'] if vip['precision'] is not None else np.nan)}); of the "
+        f"{vip['hindsight_vip']:,} VIPs in hindsight, the router called {vip['true_positives']:,} VIP (recall "
+        f"{pct(vip['recall'] if vip['recall'] is not None else np.nan)}). Over {vip['leads']:,} leads."
+    )
+
+
+def speed_note(frame: pd.DataFrame) -> str:
+    speed = frame["speed_to_lead_min"].dropna()
+    if speed.empty:
+        return "No lead has been touched yet."
+    limit = charts.FIRST_RESPONSE_MIN
+    return (
+        f"{(speed < limit).mean():.0%} of the {len(speed):,} touched leads were first touched within {limit:g} "
+        f"minutes; median {speed.median():.1f} min, p90 {speed.quantile(0.9):.1f} min."
+    )
+
+
+def sections(
+    tables: dict[str, pd.DataFrame], frame: pd.DataFrame, as_of: pd.Timestamp | None
+) -> list[Section]:
+    """The report's parts, shared by the markdown artifact and the HTML page."""
+    rules = rule_report(frame)
+    candidates = retier_candidates(rules)
+    hot = nurture_turned_hot(frame)
+    rules_note = (
+        f"{len(candidates)} rule{'s' if len(candidates) > 1 else ''} convert{'' if len(candidates) > 1 else 's'} "
+        "significantly unlike the tier and nearer another tier's average: candidates to re-tier."
+        if len(candidates)
+        else f"No rule converts significantly unlike its tier (rules with at least {MIN_RULE_LEADS} leads tested)."
+    )
+    return [
+        Section("Tiers against the operating thresholds", table=tier_threshold_table(tables, frame),
+                csv=["by_tier.csv", "thresholds.csv"]),
+        Section("Conversion by tier", charts=["conversion_by_tier.png"]),
+        Section("Speed to lead", speed_note(frame), charts=["speed_to_lead.png"]),
+        Section("VIP precision and recall", vip_note(vip_precision_recall(frame, as_of))),
+        Section("Nurture leads that turned hot", f"{len(hot):,} Nurture leads became opportunities within 90 days.",
+                table=hot_table(hot), csv=["nurture_turned_hot.csv"]),
+        Section("Rules to re-tier", rules_note, table=rule_table(rules), csv=["rule_report.csv"]),
+        Section("Pipeline and win rate by week", table=metric_table(tables["week"]), charts=["by_week.png"],
+                csv=["by_week.csv"]),
+        Section("Reps", table=metric_table(tables["owner_id"]), charts=["reps.png"], csv=["by_owner_id.csv"]),
+        Section("By decider", table=metric_table(tables["decided_kind"]), csv=["by_decided_kind.csv"]),
+        Section("By source", table=metric_table(tables["source"]), csv=["by_source.csv"]),
+    ]  # fmt: skip
+
+
+def heading(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "No routed leads in this period."
+    first, last = frame["decided_at"].min(), frame["decided_at"].max()
+    return f"{len(frame):,} routed leads decided from {first:%Y-%m-%d} to {last:%Y-%m-%d} (UTC)."
+
+
+def markdown_table(table: pd.DataFrame) -> list[str]:
+    if table.empty:
+        return []
+    header = "| " + " | ".join(md_escape(c) for c in table.columns) + " |"
+    rule = "|" + "|".join("---" if i == 0 else "---:" for i in range(len(table.columns))) + "|"
+    rows = ["| " + " | ".join(md_escape(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    return [header, rule, *rows, ""]
+
+
+def text_charts(tables: dict[str, pd.DataFrame], frame: pd.DataFrame) -> dict[str, str]:
+    """The charts as Unicode bars in code blocks: they render in any markdown viewer."""
+    tier = in_tier_order(tables["tier"])
+    rate = (tier["opportunities"] / tier["leads"].replace(0, np.nan)).fillna(0)
+    labels = [str(t).replace("`", "'") for t in tier["tier"]]
+    notes = [f"{r:.1%} of {n:,}" for r, n in zip(rate, tier["leads"], strict=True)]
+    bins = charts.speed_bins(frame["speed_to_lead_min"])
+    return {
+        "conversion_by_tier.png": charts.text_bars(labels, rate.tolist(), notes),
+        "speed_to_lead.png": charts.text_bars(list(bins.index), bins.astype(float).tolist(),
+                                              [f"{n:,}" for n in bins]),
+    }  # fmt: skip
+
+
+def report_markdown(
+    tables: dict[str, pd.DataFrame],
+    frame: pd.DataFrame,
+    as_of: pd.Timestamp | None = None,
+    embed_png: bool = False,
+) -> str:
+    """The outcome-report artifact: tables, Unicode bar charts for conversion and speed to lead, and with
+    embed_png the PNG charts as data: URIs too (Prefect's UI renders data:image/ sources)."""
+    bars = text_charts(tables, frame)
+    pngs = png_charts(tables, frame) if embed_png else {}
+    lines = ["# Outcome report", "", heading(frame), ""]
+    for section in sections(tables, frame, as_of):
+        lines += [f"## {section.title}", ""]
+        lines += [md_escape(section.note), ""] if section.note else []
+        for name in section.charts:
+            lines += ["```text", bars[name], "```", ""] if name in bars else []
+            lines += [f"![{section.title}](data:image/png;base64,{base64.b64encode(pngs[name]).decode()})", ""] if name in pngs else []  # fmt: skip
+        lines += markdown_table(section.table) if section.table is not None else []
+    return "\n".join(lines)
+
+
+def png_charts(tables: dict[str, pd.DataFrame], frame: pd.DataFrame) -> dict[str, bytes]:
+    return {
+        "conversion_by_tier.png": charts.png_bytes(charts.conversion_chart(in_tier_order(tables["tier"]))),
+        "speed_to_lead.png": charts.png_bytes(charts.speed_chart(frame["speed_to_lead_min"])),
+        "by_week.png": charts.png_bytes(charts.weekly_chart(tables["week"])),
+        "reps.png": charts.png_bytes(charts.reps_chart(tables["owner_id"])),
+    }
+
+
+def safe_csv(table: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula (=, +, -, @) are prefixed with a quote."""
+    text = table.select_dtypes(include=["object", "string"]).columns
+    return table.assign(
+        **{c: table[c].astype("string").str.replace(r"^([=+\-@\t\r])", r"'\1", regex=True) for c in text}
+    )
+
+
+def write_report(
+    tables: dict[str, pd.DataFrame],
+    frame: pd.DataFrame,
+    out_dir: Path | str,
+    as_of: pd.Timestamp | None = None,
+) -> Path:
+    """index.html with PNG charts and every table as CSV in out_dir; the same data gives the same bytes."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, png in png_charts(tables, frame).items():
+        (out / name).write_bytes(png)
+    csvs = {f"by_{name}.csv": table for name, table in tables.items()}
+    csvs |= {
+        "thresholds.csv": against_thresholds(tables["tier"]),
+        "rule_report.csv": rule_report(frame),
+        "nurture_turned_hot.csv": nurture_turned_hot(frame),
+    }
+    for name, table in csvs.items():
+        safe_csv(table).to_csv(out / name, index=False, lineterminator="\n")
+    page = TEMPLATE.render(heading=heading(frame), sections=sections(tables, frame, as_of))
+    (out / "index.html").write_text(page, encoding="utf-8")
+    return out / "index.html"
+
+
+TEMPLATE = jinja2.Environment(
+    autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True
+).from_string(
+    """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>leadrouter outcome report</title>
+<style>
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+table { border-collapse: collapse; margin: .5em 0 1em; }
+th, td { border-bottom: 1px solid #ddd; padding: .25em .6em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+img { max-width: 100%; display: block; margin: .5em 0; }
+.csv { font-size: 12px; color: #555; }
+</style></head><body>
+<h1>Outcome report</h1>
+<p>{{ heading }}</p>
+{% for section in sections %}
+<h2>{{ section.title }}</h2>
+{% if section.note %}<p>{{ section.note }}</p>{% endif %}
+{% for chart in section.charts %}<img src="{{ chart }}" alt="{{ section.title }}">{% endfor %}
+{% if section.table is not none and not section.table.empty %}
+<table><thead><tr>{% for column in section.table.columns %}<th>{{ column }}</th>{% endfor %}</tr></thead>
+<tbody>{% for row in section.table.itertuples(index=False) %}<tr>{% for cell in row %}<td>{{ cell }}</td>{% endfor %}</tr>
+{% endfor %}</tbody></table>
+{% endif %}
+{% if section.csv %}<p class="csv">CSV: {% for name in section.csv %}<a href="{{ name }}">{{ name }}</a> {% endfor %}</p>{% endif %}
+{% endfor %}
+</body></html>
+"""
+)

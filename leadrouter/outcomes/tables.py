@@ -1,0 +1,213 @@
+"""The analyst tables: the per-lead outcome frame (leadrouter.outcomes.join) grouped by tier, rule, decider kind,
+rep, source and week, each figure beside the seed's operating threshold; docs/outcome-tables.md defines them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+NONE_LABEL = "(none)"  # a dimension's missing value in the tables (e.g. the rule of a model decision)
+
+DIMENSIONS = ("tier", "rule", "decided_kind", "owner_id", "source", "week")
+METRIC_COLUMNS = [
+    "leads", "accepted", "meetings", "opportunities", "won", "win_rate", "pipeline", "revenue",
+    "speed_median_min", "speed_p90_min", "breach_rate", "wrong_assignment_rate", "reassignment_rate",
+    "manual_triage_rate", "acceptance_rate",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Threshold:
+    metric: str
+    op: str  # "<": passes below the limit; ">": passes above it
+    limit: float
+    label: str  # the seed's words
+
+    def passes(self, figure: pd.Series) -> pd.Series:
+        """True/False per figure; <NA> where there is nothing to judge (no touched lead, no leads)."""
+        ok = figure < self.limit if self.op == "<" else figure > self.limit
+        return pd.Series(ok, index=figure.index, dtype="boolean").mask(figure.isna())
+
+
+# the seed's operating thresholds
+THRESHOLDS: dict[str, Threshold] = {
+    t.metric: t
+    for t in (
+        Threshold("speed_median_min", "<", 5.0, "first response < 5 min"),
+        Threshold("wrong_assignment_rate", "<", 0.05, "wrong assignment < 5 %"),
+        Threshold("manual_triage_rate", "<", 0.20, "manual triage < 20 %"),
+        Threshold("acceptance_rate", ">", 0.60, "acceptance > 60 %"),
+        Threshold("breach_rate", "<", 0.10, "SLA breach < 10 %"),
+    )
+}
+
+
+def analyst_tables(frame: pd.DataFrame, by: Sequence[str] = DIMENSIONS) -> dict[str, pd.DataFrame]:
+    """Per dimension, one row per value (missing values as "(none)"): the dimension column then METRIC_COLUMNS."""
+    return {dimension: metrics_by(frame, dimension) for dimension in by}
+
+
+def metrics_by(frame: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    """The METRIC_COLUMNS of frame's leads grouped by one column (or all of them, for dimension "all")."""
+    if dimension == "all":
+        values = pd.Series("all", index=frame.index, dtype="string")
+    elif dimension == "week":
+        values = frame["week"]
+    else:
+        values = frame[dimension].astype("string").fillna(NONE_LABEL)
+    flags = pd.DataFrame(
+        {
+            "leads": 1,
+            "accepted": frame["accepted"],
+            "meetings": frame["meeting"],
+            "opportunities": frame["opportunity"],
+            "won": frame["won"],
+            "closed_deals": frame["opportunity"] & frame["closed"],
+            "pipeline": frame["pipeline"],
+            "revenue": frame["revenue"],
+            "breached": frame["sla_breached"],
+            "wrong": frame["wrong_assignment"],
+            "reassigned": frame["reassigned"],
+            "triaged": frame["manual_triage"],
+        },
+        index=frame.index,
+    )
+    # the values sorted once; every sum and quantile then groups by small integers
+    groups, labels = pd.factorize(values, sort=True)
+    sums = flags.groupby(groups).sum()
+    speed = frame["speed_to_lead_min"].groupby(groups)
+    leads = sums["leads"]
+    table = pd.DataFrame(
+        {
+            "leads": leads.astype("int64"),
+            "accepted": sums["accepted"].astype("int64"),
+            "meetings": sums["meetings"].astype("int64"),
+            "opportunities": sums["opportunities"].astype("int64"),
+            "won": sums["won"].astype("int64"),
+            "win_rate": sums["won"] / sums["closed_deals"].replace(0, np.nan),
+            "pipeline": sums["pipeline"].astype("float64"),
+            "revenue": sums["revenue"].astype("float64"),
+            "speed_median_min": speed.median().reindex(sums.index),
+            "speed_p90_min": speed.quantile(0.9).reindex(sums.index),
+            "breach_rate": sums["breached"] / leads,
+            "wrong_assignment_rate": sums["wrong"] / leads,
+            "reassignment_rate": sums["reassigned"] / leads,
+            "manual_triage_rate": sums["triaged"] / leads,
+            "acceptance_rate": sums["accepted"] / leads,
+        }
+    )
+    table.insert(0, dimension, labels)
+    return table.reset_index(drop=True)
+
+
+def against_thresholds(table: pd.DataFrame) -> pd.DataFrame:
+    """Each thresholded metric of an analyst table beside its threshold: the dimension column, then metric,
+    figure, op, threshold, target (the seed's words) and passes (<NA>: nothing to judge)."""
+    dimension = table.columns[0]
+    parts = [
+        pd.DataFrame(
+            {
+                dimension: table[dimension],
+                "metric": t.metric,
+                "figure": table[t.metric].astype("float64"),
+                "op": t.op,
+                "threshold": t.limit,
+                "target": t.label,
+                "passes": t.passes(table[t.metric].astype("float64")),
+            }
+        )
+        for t in THRESHOLDS.values()
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+LONG_COLUMNS = ["dimension", "value", "metric", "figure", "op", "threshold", "target", "passes"]
+
+
+def long_metrics(tables: Mapping[str, pd.DataFrame], headline: Mapping[str, float | None]) -> pd.DataFrame:
+    """Every table as one row per (dimension, value, metric), thresholds beside the figures they judge; the
+    headline figures (VIP precision and recall, Nurture turned hot) under dimension and value "all"."""
+    parts = []
+    for dimension, table in tables.items():
+        long = table.melt(
+            id_vars=[dimension], value_vars=METRIC_COLUMNS, var_name="metric", value_name="figure"
+        )
+        values = long[dimension]
+        long["value"] = values.map(str) if dimension == "week" else values.astype("string")
+        parts.append(long.drop(columns=dimension).assign(dimension=dimension))
+    parts.append(
+        pd.DataFrame(
+            {"dimension": "all", "value": "all", "metric": list(headline), "figure": list(headline.values())}
+        )
+    )
+    out = pd.concat(parts, ignore_index=True)
+    out["figure"] = pd.to_numeric(out["figure"], errors="coerce").astype("float64")
+    rule = out["metric"].map(THRESHOLDS)
+    out["op"] = rule.map(lambda t: t.op if isinstance(t, Threshold) else None)
+    out["threshold"] = rule.map(lambda t: t.limit if isinstance(t, Threshold) else np.nan).astype("float64")
+    out["target"] = rule.map(lambda t: t.label if isinstance(t, Threshold) else None)
+    below, above = out["figure"] < out["threshold"], out["figure"] > out["threshold"]
+    judged = out["op"].notna() & out["figure"].notna()
+    out["passes"] = pd.Series(np.where(out["op"] == "<", below, above), dtype="boolean").where(judged)
+    return out[LONG_COLUMNS]
+
+
+def md_escape(text: object) -> str:
+    """A value safe inside a markdown table cell: no markup, no HTML, no column break."""
+    out = str(text)
+    for char in "\\`*_[]<>|#!~":
+        out = out.replace(char, "\\" + char)
+    return out.replace("\n", " ").replace("\r", " ")
+
+
+FIGURE_FORMATS = {
+    "win_rate": "{:.1%}", "pipeline": "{:,.0f}", "revenue": "{:,.0f}", "speed_median_min": "{:.1f}",
+    "speed_p90_min": "{:.1f}", "breach_rate": "{:.1%}", "wrong_assignment_rate": "{:.1%}",
+    "reassignment_rate": "{:.1%}", "manual_triage_rate": "{:.1%}", "acceptance_rate": "{:.1%}",
+}  # fmt: skip
+
+
+def thresholds_markdown(table: pd.DataFrame) -> str:
+    """An analyst table as markdown, each thresholded figure marked against its threshold (named in the header)."""
+    dimension = table.columns[0]
+    headers = [dimension, *(f"{m} ({THRESHOLDS[m].op} {THRESHOLDS[m].limit:g})" if m in THRESHOLDS else m
+                            for m in METRIC_COLUMNS)]  # fmt: skip
+    lines = ["| " + " | ".join(headers) + " |", "|---" + "|---:" * len(METRIC_COLUMNS) + "|"]
+    marks = {m: THRESHOLDS[m].passes(table[m].astype("float64")) for m in THRESHOLDS}
+    for i in range(len(table)):  # one line per value of the dimension: a handful of rows, not leads
+        cells = [md_escape(table[dimension].iloc[i])]
+        for metric in METRIC_COLUMNS:
+            figure = table[metric].iloc[i]
+            text = "–" if pd.isna(figure) else FIGURE_FORMATS.get(metric, "{:,}").format(figure)
+            mark = marks[metric].iloc[i] if metric in marks else pd.NA
+            cells.append(text if pd.isna(mark) else f"{text} {'✅' if mark else '❌'}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def tables_markdown(tables: Mapping[str, pd.DataFrame], headline: Mapping[str, float | None]) -> str:
+    """The outcome artifact: the tier table beside the thresholds, and the seed's two questions answered."""
+
+    def share(value: float | None) -> str:
+        return "–" if value is None else f"{value:.1%}"
+
+    return "\n".join(
+        [
+            "# Outcomes by tier",
+            "",
+            thresholds_markdown(tables["tier"]),
+            "",
+            f"**VIP precision** {share(headline['vip_precision'])}, **recall** {share(headline['vip_recall'])} "
+            f"over {headline['vip_matured_leads']} leads past their 90 days (VIP in hindsight: an opportunity "
+            "worth at least 50,000 within 90 days).",
+            "",
+            f"**Nurture leads that came back hot** (an opportunity within 90 days): {headline['nurture_turned_hot']} "
+            f"of {headline['nurture_leads']} ({share(headline['nurture_turned_hot_rate'])}).",
+            "",
+            "Speeds in minutes from the lead's creation to its first touch; rates over the group's leads. "
+            "The full tables (rule, decider, rep, source, week) are in `outcome_metrics`.",
+        ]
+    )

@@ -1,0 +1,318 @@
+"""The built-in sandbox CRM: a SQLite file shaped like a CRM (users, accounts, contacts, leads, activities,
+deals) behind the same protocol as Salesforce and HubSpot, and a traffic simulator that keeps it alive."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from leadrouter.crm.base import (
+    ACCOUNT_COLUMNS,
+    REJECTION_COLUMNS,
+    STAMP,
+    WRITE_RESULT_COLUMNS,
+    cursor_of,
+    parse_cursor,
+)
+from leadrouter.sandbox.data import generate_accounts, generate_contacts, generate_leads
+from leadrouter.schema import LEAD_COLUMNS, UTC_TS, conform
+
+SCHEMA = Path(__file__).with_name("crm.sql")
+# tables added after the first release: a sandbox made by an older version gains them when opened
+LATER_TABLES = SCHEMA.read_text()[SCHEMA.read_text().index("-- added later") :]
+REJECTED = "Rejected - Wrong Owner"  # the lead status a rep sets to hand a lead back
+
+# the sales team the example roster (config/roster.yaml) routes to
+USERS = pd.DataFrame(
+    [
+        ("005000000000001", "Maya Chen", "senior_ae", "NA"),
+        ("005000000000002", "Diego Ramirez", "senior_ae", "NA"),
+        ("005000000000003", "Priya Nair", "senior_ae", "EMEA"),
+        ("005000000000004", "Lukas Weber", "senior_ae", "EMEA"),
+        ("005000000000005", "Hana Sato", "senior_ae", "APAC"),
+        ("005000000000006", "Mateo Silva", "senior_ae", "LATAM"),
+        ("005000000000007", "Jordan Blake", "ae", "NA"),
+        ("005000000000008", "Aisha Okafor", "ae", "NA"),
+        ("005000000000009", "Tom Becker", "ae", "NA"),
+        ("005000000000010", "Sofia Rossi", "ae", "EMEA"),
+        ("005000000000011", "Oliver Smith", "ae", "EMEA"),
+        ("005000000000012", "Wei Zhang", "ae", "APAC"),
+        ("005000000000013", "Camila Souza", "ae", "LATAM"),
+        ("005000000000014", "Rachel Adams", "vp_sales", "NA"),
+        ("00G000000000001", "Nurture Sequence", "queue", ""),
+        ("00G000000000002", "Support Queue", "queue", ""),
+        ("00G000000000003", "Partnerships Queue", "queue", ""),
+        ("00G000000000004", "Inbound Triage", "queue", ""),
+    ],
+    columns=["id", "name", "role", "region"],
+)
+USERS["email"] = USERS["name"].str.lower().str.replace(" ", ".") + "@sandbox-sales.example"
+USERS["active"] = 1
+DEFAULT_QUEUE = "00G000000000004"  # where web-to-lead puts new leads before routing
+
+
+def stamp(ts: pd.Series | pd.Timestamp) -> pd.Series | str:
+    return ts.dt.strftime(STAMP) if isinstance(ts, pd.Series) else ts.strftime(STAMP)
+
+
+class SandboxCRM:
+    """A CRM in a SQLite file. `latency_s` adds a delay to every call, to imitate a remote API."""
+
+    name = "sandbox"
+
+    def __init__(self, path: Path | str, latency_s: float = 0.0) -> None:
+        self.path = Path(path)
+        self.latency_s = latency_s
+        if not self.path.exists():
+            raise FileNotFoundError(f"no sandbox CRM at {self.path}: run `leadrouter init` first")
+        with self._db() as db:
+            db.executescript(LATER_TABLES)
+
+    @classmethod
+    def create(
+        cls, path: Path | str, seed: int = 7, leads: int = 0, now: pd.Timestamp | None = None
+    ) -> SandboxCRM:
+        """A fresh sandbox with the sales team, accounts, contacts and `leads` new leads from the last hour."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        rng = np.random.default_rng(seed)
+        now = now or pd.Timestamp.now(tz="UTC")
+        accounts = generate_accounts(rng, 400)
+        owners = USERS.loc[USERS["role"].isin(["senior_ae", "ae"]), "id"].to_numpy()
+        accounts["owner_id"] = rng.choice(owners, len(accounts))
+        contacts = generate_contacts(rng, accounts, 1500)
+        contacts = contacts.merge(accounts[["account_id", "owner_id"]], on="account_id")
+        with sqlite3.connect(path) as db:
+            db.executescript(SCHEMA.read_text())
+            USERS.to_sql("users", db, if_exists="append", index=False)
+            accounts.rename(columns={"account_id": "id"}).drop(columns="region").to_sql(
+                "accounts", db, if_exists="append", index=False
+            )
+            contacts.rename(columns={"contact_id": "id"}).to_sql(
+                "contacts", db, if_exists="append", index=False
+            )
+        crm = cls(path)
+        crm._state_set("seed", str(seed))
+        if leads:
+            crm.add_leads(leads, rng, now - pd.Timedelta(hours=1), now)
+        return crm
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        if self.latency_s:
+            time.sleep(self.latency_s)
+        db = sqlite3.connect(self.path, timeout=60)
+        db.execute("PRAGMA journal_mode=WAL")
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    # --- the CRM protocol -------------------------------------------------------------------------------
+
+    def fetch_new_leads(self, since: str | None, limit: int) -> tuple[pd.DataFrame, str | None]:
+        after_stamp, after_id = parse_cursor(since)
+        query = """
+            SELECT * FROM leads
+            WHERE is_deleted = 0 AND converted_opportunity_id IS NULL
+              AND (modified_at > ? OR (modified_at = ? AND id > ?))
+            ORDER BY modified_at, id LIMIT ?
+        """
+        with self._db() as db:
+            rows = pd.read_sql_query(query, db, params=(after_stamp, after_stamp, after_id, limit))
+        if rows.empty:
+            return conform(pd.DataFrame()), since
+        frame = conform(rows.rename(columns={"id": "lead_id", "owner_id": "crm_owner_id"}), LEAD_COLUMNS)
+        last = frame.iloc[-1]
+        return frame, cursor_of(last["modified_at"], last["lead_id"])
+
+    def fetch_leads(self, lead_ids: Sequence[str]) -> pd.DataFrame:
+        with self._db() as db:
+            db.execute("CREATE TEMP TABLE q_ids (v TEXT PRIMARY KEY)")
+            db.executemany("INSERT OR IGNORE INTO q_ids VALUES (?)", [(i,) for i in lead_ids])
+            rows = pd.read_sql_query(
+                "SELECT * FROM leads WHERE is_deleted = 0 AND id IN (SELECT v FROM q_ids) ORDER BY id", db
+            )
+        return conform(rows.rename(columns={"id": "lead_id", "owner_id": "crm_owner_id"}), LEAD_COLUMNS)
+
+    def fetch_accounts(self) -> pd.DataFrame:
+        with self._db() as db:
+            accounts = pd.read_sql_query(
+                """
+                SELECT a.id AS account_id, a.name, a.website, a.owner_id, u.active AS owner_active,
+                       MAX(d.created_at) AS last_activity_at, a.employees, a.industry, a.annual_revenue
+                FROM accounts a LEFT JOIN users u ON u.id = a.owner_id LEFT JOIN deals d ON d.account_id = a.id
+                GROUP BY a.id ORDER BY a.id
+                """,
+                db,
+            )
+        return conform(accounts.assign(owner_active=accounts["owner_active"].eq(1)), ACCOUNT_COLUMNS)
+
+    def fetch_owners(self) -> pd.DataFrame:
+        with self._db() as db:
+            users = pd.read_sql_query("SELECT id AS owner_id, name, email, role, active FROM users", db)
+        return users[users["active"] == 1].assign(active=True).reset_index(drop=True)
+
+    def find_existing(self, emails: Sequence[str], domains: Sequence[str]) -> pd.DataFrame:
+        emails = sorted({e.strip().lower() for e in emails if e})
+        domains = sorted({d.strip().lower() for d in domains if d})
+        with self._db() as db:
+            db.execute("CREATE TEMP TABLE q_emails (v TEXT PRIMARY KEY)")
+            db.execute("CREATE TEMP TABLE q_domains (v TEXT PRIMARY KEY)")
+            db.executemany("INSERT INTO q_emails VALUES (?)", [(e,) for e in emails])
+            db.executemany("INSERT INTO q_domains VALUES (?)", [(d,) for d in domains])
+            found = pd.read_sql_query(
+                """
+                SELECT 'lead' AS kind, id AS record_id, lower(email) AS email, NULL AS domain, owner_id
+                  FROM leads WHERE is_deleted = 0 AND lower(email) IN (SELECT v FROM q_emails)
+                UNION ALL
+                SELECT 'contact', id, lower(email), NULL, owner_id
+                  FROM contacts WHERE lower(email) IN (SELECT v FROM q_emails)
+                UNION ALL
+                SELECT 'account', id, NULL, domain, owner_id
+                  FROM accounts WHERE domain IN (SELECT v FROM q_domains)
+                """,
+                db,
+            )
+        return found
+
+    def write_assignments(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Set owner, tier and routing reason on each lead, as one batch."""
+        written_at = stamp(pd.Timestamp.now(tz="UTC"))
+        rows = list(
+            zip(
+                frame["owner_id"],
+                frame["tier"],
+                frame["routing_reason"],
+                [written_at] * len(frame),
+                frame["lead_id"],
+                strict=True,
+            )
+        )
+        with self._db() as db:
+            db.executemany(
+                "UPDATE leads SET owner_id = ?, lead_tier = ?, routing_reason = ?, modified_at = ?, "
+                "status = 'Assigned' WHERE id = ? AND is_deleted = 0",
+                rows,
+            )
+            live = pd.read_sql_query(
+                "SELECT id FROM leads WHERE is_deleted = 0 AND modified_at = ?", db, params=(written_at,)
+            )["id"]
+            ok = frame["lead_id"].isin(set(live))
+            db.executemany(
+                "INSERT INTO owner_writes (lead_id, owner_id, written_at) VALUES (?, ?, ?)",
+                [
+                    (lid, own, written_at)
+                    for lid, own in zip(frame["lead_id"][ok], frame["owner_id"][ok], strict=True)
+                ],
+            )
+        result = pd.DataFrame({"lead_id": frame["lead_id"].to_numpy(), "ok": ok.to_numpy()})
+        result["retry"] = False
+        result["error"] = pd.Series(
+            np.where(ok, None, "ENTITY_IS_DELETED: the lead no longer exists"), dtype="string"
+        )
+        return result[WRITE_RESULT_COLUMNS]
+
+    def first_touch(self, lead_ids: Sequence[str]) -> pd.DataFrame:
+        with self._db() as db:
+            touches = pd.read_sql_query(
+                "SELECT lead_id, MIN(created_at) AS first_touch_at FROM activities GROUP BY lead_id", db
+            )
+        out = pd.DataFrame({"lead_id": list(lead_ids)}).merge(touches, on="lead_id", how="left")
+        out["first_touch_at"] = pd.to_datetime(out["first_touch_at"], utc=True, format=STAMP).astype(UTC_TS)
+        return out
+
+    def rejections(self, since: pd.Timestamp) -> pd.DataFrame:
+        with self._db() as db:
+            found = pd.read_sql_query(
+                "SELECT lead_id, changed_by AS owner_id, changed_at AS rejected_at FROM status_changes "
+                "WHERE status = ? AND changed_at > ? ORDER BY changed_at, id",
+                db,
+                params=(REJECTED, stamp(since.tz_convert("UTC"))),
+            )
+        found["rejected_at"] = pd.to_datetime(found["rejected_at"], utc=True, format=STAMP).astype(UTC_TS)
+        return found[REJECTION_COLUMNS]
+
+    def fetch_outcomes(self, lead_ids: Sequence[str]) -> pd.DataFrame:
+        with self._db() as db:
+            deals = pd.read_sql_query(
+                """
+                SELECT l.id AS lead_id, d.id AS deal_id, d.stage, d.is_closed, d.is_won, d.amount, d.close_date
+                FROM leads l JOIN deals d ON d.id = l.converted_opportunity_id
+                """,
+                db,
+            )
+        deals = deals[deals["lead_id"].isin(set(lead_ids))].reset_index(drop=True)
+        return deals.astype({"is_closed": bool, "is_won": bool})
+
+    # --- sandbox only: seeding, traffic and audit ---------------------------------------------------------
+
+    def add_leads(
+        self, n: int, rng: np.random.Generator, start: pd.Timestamp, end: pd.Timestamp
+    ) -> pd.DataFrame:
+        """Insert n new leads created between start and end; returns them with their generator labels."""
+        with self._db() as db:
+            accounts = pd.read_sql_query("SELECT id AS account_id, * FROM accounts", db)
+            contacts = pd.read_sql_query("SELECT id AS contact_id, * FROM contacts", db)
+            next_id = db.execute(
+                "SELECT COALESCE(MAX(CAST(substr(id, 4) AS INTEGER)), 0) + 1 FROM leads"
+            ).fetchone()[0]
+        accounts["region"] = ""
+        leads = generate_leads(rng, n, accounts, contacts, start, end, id_start=next_id)
+        table = leads.drop(columns=["label_category", "label_tier", "label_kind"]).rename(
+            columns={"lead_id": "id"}
+        )
+        table["created_at"] = stamp(table["created_at"])
+        # stamped when inserted, as a CRM's SystemModstamp is: a lead created earlier but saved now must
+        # sort after every change already pulled, or the watermark would pass it by
+        table["modified_at"] = stamp(pd.Timestamp.now(tz="UTC"))
+        table["owner_id"] = DEFAULT_QUEUE
+        table["status"] = "New"
+        labels = leads[["lead_id", "label_category", "label_tier", "label_kind"]]
+        with self._db() as db:
+            table.to_sql("leads", db, if_exists="append", index=False)
+            labels.to_sql("lead_labels", db, if_exists="append", index=False)
+        return leads
+
+    def reject(self, lead_ids: Sequence[str], at: pd.Timestamp | pd.Series) -> None:
+        """Each lead's owner hands it back at `at` (one time, or one per lead): status "Rejected - Wrong Owner",
+        recorded in the status history."""
+        when = stamp(pd.Series(at if isinstance(at, pd.Series) else [at] * len(lead_ids)))
+        with self._db() as db:
+            db.executemany(
+                "INSERT INTO status_changes (lead_id, status, changed_by, changed_at) "
+                "SELECT id, ?, owner_id, ? FROM leads WHERE id = ?",
+                [(REJECTED, t, lid) for t, lid in zip(when, lead_ids, strict=True)],
+            )
+            db.executemany(
+                "UPDATE leads SET status = ?, modified_at = ? WHERE id = ?",
+                [(REJECTED, stamp(pd.Timestamp.now(tz="UTC")), lid) for lid in lead_ids],
+            )
+
+    def owner_write_counts(self) -> pd.Series:
+        """How many times each lead's owner was written (an audit: routing must write each lead once)."""
+        with self._db() as db:
+            return pd.read_sql_query(
+                "SELECT lead_id, COUNT(*) AS n FROM owner_writes GROUP BY lead_id", db
+            ).set_index("lead_id")["n"]
+
+    def leads(self) -> pd.DataFrame:
+        with self._db() as db:
+            return pd.read_sql_query("SELECT * FROM leads", db)
+
+    def _state_get(self, key: str) -> str | None:
+        with self._db() as db:
+            row = db.execute("SELECT value FROM sandbox_state WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _state_set(self, key: str, value: str) -> None:
+        with self._db() as db:
+            db.execute("INSERT OR REPLACE INTO sandbox_state (key, value) VALUES (?, ?)", (key, value))

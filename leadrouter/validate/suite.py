@@ -1,0 +1,291 @@
+"""Batch validation of the lead frame with Great Expectations: split rows into valid and quarantined.
+
+The suite lives here as code, versioned with the project. `validate_prepare` first builds the checked copy
+(normalised and derived columns: email verdicts, E.164 phones, ISO countries, lengths, junk flags); GX then
+runs one expectation per check on it, so every failure is in the GX results and from there in the report and
+the quarantine reasons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from leadrouter.validate.checks import PLACEHOLDER_FULL_NAMES
+from leadrouter.validate.gx import Check, Outcome, Severity, prepare, run_checks
+from leadrouter.validate.prepare import (
+    CONTACT_COLUMNS,
+    COUNTRY_CODES,
+    DISPOSABLE_DOMAINS,
+    EMPLOYEES_MAX,
+    REVENUE_MAX,
+    ROLE_MAILBOXES,
+    SYSTEM_MAILBOXES,
+    TEXT_LIMITS,
+    PreparedLeads,
+)
+
+EXCERPT_LIMIT = 60
+REPORT_COLUMNS = ["check", "column", "severity", "evaluated", "passed", "failed", "sample_failures", "error"]
+SAMPLE_SIZE = 5
+
+
+def _present(name: str, column: str, fix: str, severity: Severity = "blocking") -> Check:
+    """A not-null check; blanks are null in the checked copy."""
+    return Check(name, column, severity, fix, "ExpectColumnValuesToNotBeNull", problem="is missing")
+
+
+def _holds(name: str, column: str, target: str, severity: Severity, fix: str, problem: str) -> Check:
+    """A check on a verdict that prepare_leads worked out per value (True: fine) into `target`."""
+    params = (("value_set", (True,)),)
+    return Check(name, column, severity, fix, "ExpectColumnValuesToBeInSet", params, problem, target)
+
+
+def _none_of(
+    name: str, column: str, target: str, values: frozenset[str], severity: Severity, fix: str, problem: str
+) -> Check:
+    params = (("value_set", tuple(sorted(values))),)
+    return Check(name, column, severity, fix, "ExpectColumnValuesToNotBeInSet", params, problem, target)
+
+
+def _range(name: str, column: str, high: float, fix: str, problem: str) -> Check:
+    params = (("min_value", 0), ("max_value", high))
+    return Check(name, column, "blocking", fix, "ExpectColumnValuesToBeBetween", params, problem)
+
+
+def _length(column: str) -> Check:
+    """Over-long text: the lead routes, its text cut to the limit in the valid frame (the CRM keeps it all)."""
+    limit = TEXT_LIMITS[column]
+    fix = f"none needed: the lead routes with {column} cut to {limit:,} characters (the CRM keeps it all)"
+    params = (("max_value", limit),)
+    problem = f"is over {limit:,} characters"
+    name = f"{column}_length"
+    return Check(name, column, "warning", fix, "ExpectColumnValuesToBeBetween", params, problem, target=name)
+
+
+_JUNK_FIX = "check the lead is real: correct it in the CRM, or delete it if it is a test"
+_JUNK = "looks like test, placeholder or keyboard-mash input"
+SUITE: list[Check] = [
+    _present("lead_id_present", "lead_id", "fix the CRM adapter: every lead needs its CRM id"),
+    Check(
+        "lead_id_unique", "lead_id", "blocking", "remove the duplicate rows or fix the CRM adapter",
+        "ExpectColumnValuesToBeUnique", problem="appears more than once in the batch",
+    ),
+    _present("email_present", "email", "set an email address on the lead in the CRM"),
+    _holds("email_format", "email", "email_valid", "blocking", "set a valid email address on the lead in the CRM",
+           "is not a valid email address"),
+    _none_of("email_not_disposable", "email", "email_domain", DISPOSABLE_DOMAINS, "blocking",
+             "ask the lead for an address they keep: this inbox is thrown away", "is at a disposable mail domain"),
+    _none_of("email_not_system_mailbox", "email", "email_mailbox", SYSTEM_MAILBOXES, "blocking",
+             "ask the lead for their own address: nobody reads this mailbox", "is a no-reply or system mailbox"),
+    _present("company_present", "company", "set the company on the lead in the CRM"),
+    _present("created_at_present", "created_at", "fix the CRM adapter: leads need a creation time"),
+    _holds("first_name_plausible", "first_name", "first_name_plausible", "blocking", _JUNK_FIX, _JUNK),
+    _holds("last_name_plausible", "last_name", "last_name_plausible", "blocking", _JUNK_FIX, _JUNK),
+    _none_of("full_name_plausible", "full_name", "full_name", PLACEHOLDER_FULL_NAMES, "blocking", _JUNK_FIX,
+             "is a placeholder person"),
+    _holds("company_plausible", "company", "company_plausible", "blocking", _JUNK_FIX, _JUNK),
+    _range("employees_in_range", "employees", EMPLOYEES_MAX, "correct the employee count in the CRM",
+           f"is not a head count from 0 to {EMPLOYEES_MAX:,}"),
+    _range("annual_revenue_in_range", "annual_revenue", REVENUE_MAX, "correct the annual revenue in the CRM",
+           f"is not an amount from 0 to {REVENUE_MAX:,.0f}"),
+    _none_of("email_not_role_mailbox", "email", "email_mailbox", ROLE_MAILBOXES, "warning",
+             "none needed, the lead routes: ask for the person behind the shared inbox", "is a shared team mailbox"),
+    _holds("phone_valid", "phone", "phone_valid", "warning",
+           "correct the number in the CRM, best with its +country code",
+           "is not a valid phone number for the lead's country"),
+    Check(
+        "country_known", "country", "warning", "set the country by name or ISO code in the CRM",
+        "ExpectColumnValuesToBeInSet", (("value_set", tuple(COUNTRY_CODES)),), "is not a country we know",
+        target="country_iso",
+    ),
+    *(_length(column) for column in TEXT_LIMITS),
+    _present("title_present", "title", "add the job title on the lead in the CRM", severity="warning"),
+]  # fmt: skip
+
+
+@dataclass
+class ValidationResult:
+    """valid: rows that may route, + phone_e164 and "warnings"; quarantined: one row per blocked lead;
+    report: one row per check (REPORT_COLUMNS)."""
+
+    valid: pd.DataFrame
+    quarantined: pd.DataFrame
+    report: pd.DataFrame
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """Checks that could not be evaluated (their rows were not quarantined): check name -> error."""
+        failed = self.report[self.report["error"].notna()]
+        return dict(zip(failed["check"], failed["error"], strict=True))
+
+
+# angle brackets as escapes too: an excerpt shown in the Prefect UI, a report or Slack can open no HTML tag
+# and no Slack mention (<!channel>)
+_MARKUP = {"<": "\\x3c", ">": "\\x3e"}
+
+
+def excerpt(value: Any, limit: int = EXCERPT_LIMIT) -> str:
+    """A printable excerpt of an untrusted value: control chars and angle brackets escaped, at most `limit`
+    chars."""
+    if value is None or (np.ndim(value) == 0 and pd.isna(value)):
+        return "<NA>"
+    text, quote = (value, "'") if isinstance(value, str) else (str(value), "")
+    # escape per char (repr-style) so a cut can never split an escape sequence
+    pieces = [_MARKUP.get(ch) or repr(ch)[1:-1] for ch in text[: limit + 1]]
+    if len(text) <= limit and sum(map(len, pieces)) + 2 * len(quote) <= limit:
+        return quote + "".join(pieces) + quote
+    out, size = [], len(quote) + 1  # room for the opening quote and the ellipsis
+    for piece in pieces:
+        if size + len(piece) > limit:
+            break
+        out.append(piece)
+        size += len(piece)
+    return quote + "".join(out) + "…"
+
+
+def warm_up() -> None:
+    """Load Great Expectations and build the suite, so a long-lived worker's first batch routes as fast as
+    the rest."""
+    prepare(tuple(SUITE))
+
+
+def validate_leads(frame: pd.DataFrame) -> ValidationResult:
+    """Run SUITE on a lead frame; rows failing a blocking check are quarantined, the rest may route.
+
+    Nothing a lead contains fails the batch: every row ends up in exactly one of valid and quarantined.
+    """
+    checks = tuple(SUITE)
+    if len(frame):
+        prepared = PreparedLeads(frame)
+        # while worker processes check emails and phones, GX checks everything else
+        early = (
+            tuple(c for c in checks if c.checked_column not in CONTACT_COLUMNS) if prepared.in_workers else ()
+        )
+        outcomes = run_checks(_columns(prepared.early, early), early) if early else {}
+        checked = prepared.complete()
+        late = tuple(c for c in checks if c not in early)
+        outcomes |= run_checks(_columns(checked, late), late)
+    else:  # nothing to check: skip the slow GX import
+        checked, outcomes = pd.DataFrame(index=pd.RangeIndex(0)), {c.name: Outcome() for c in checks}
+    failing = {name: np.asarray(outcome.rows, dtype=np.int64) for name, outcome in outcomes.items()}
+    blocked = np.zeros(len(frame), dtype=bool)
+    for check in checks:
+        if check.severity == "blocking":
+            blocked[failing[check.name]] = True
+    quote = _Quoter(frame, checked)
+    return ValidationResult(
+        valid=_valid_rows(frame, checked, checks, failing, ~blocked),
+        quarantined=_quarantined_rows(frame, checks, failing, blocked, quote),
+        report=_report(frame, checks, outcomes, quote),
+    )
+
+
+def _columns(checked: pd.DataFrame, checks: tuple[Check, ...]) -> pd.DataFrame:
+    """Only the columns the checks test: GX copies every column each time it filters rows."""
+    return checked[list(dict.fromkeys(c.checked_column for c in checks if c.checked_column in checked))]
+
+
+class _Quoter:
+    """Excerpts of the values reasons and samples quote, from the lead frame (or the checked copy for a derived
+    column such as full_name), each made once."""
+
+    def __init__(self, frame: pd.DataFrame, checked: pd.DataFrame) -> None:
+        self.frame, self.checked = frame, checked
+        self.columns: dict[str, np.ndarray] = {}
+        self.made: dict[tuple[str, int], str] = {}
+
+    def __call__(self, column: str, pos: int) -> str:
+        if (column, pos) not in self.made:
+            self.made[column, pos] = excerpt(self._values(column)[pos])
+        return self.made[column, pos]
+
+    def _values(self, column: str) -> np.ndarray:
+        if column not in self.columns:
+            source = self.frame if column in self.frame.columns else self.checked
+            values = source[column] if column in source.columns else pd.Series(None, index=source.index)
+            self.columns[column] = values.to_numpy(dtype=object)
+        return self.columns[column]
+
+
+def _ids(frame: pd.DataFrame) -> pd.Series:
+    return frame["lead_id"] if "lead_id" in frame else pd.Series(pd.NA, index=frame.index, dtype="string")
+
+
+def _id_text(value: Any) -> str | None:
+    """A lead id as text, whatever type the adapter gave it."""
+    if value is None or (np.ndim(value) == 0 and pd.isna(value)):
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _valid_rows(
+    frame: pd.DataFrame, checked: pd.DataFrame, checks: tuple[Check, ...], failing: dict, keep: np.ndarray
+) -> pd.DataFrame:
+    """The rows that may route, with phone_e164, over-long text cut to its limit, and the warnings they carry."""
+    valid = frame[keep].reset_index(drop=True)
+    e164 = checked["phone_e164"] if "phone_e164" in checked else pd.Series(pd.NA, index=checked.index)
+    valid["phone_e164"] = pd.array(e164[keep], dtype="string")
+    for column, limit in TEXT_LIMITS.items():
+        lengths = checked.get(f"{column}_length")
+        if lengths is not None and (over := (lengths[keep] > limit).to_numpy()).any():
+            cut = [v[:limit] if isinstance(v, str) else v for v in valid.loc[over, column]]
+            valid.loc[over, column] = pd.Series(cut, index=valid.index[over], dtype=valid[column].dtype)
+    names: dict[int, list[str]] = {}
+    at = np.cumsum(keep) - 1  # position in valid of each kept row
+    for check in checks:
+        for pos in failing[check.name][keep[failing[check.name]]]:
+            names.setdefault(int(at[pos]), []).append(check.name)
+    warned = [pd.NA] * len(valid)
+    for pos, found in names.items():
+        warned[pos] = "; ".join(found)
+    valid["warnings"] = pd.array(warned, dtype="string")
+    return valid
+
+
+def _quarantined_rows(
+    frame: pd.DataFrame, checks: tuple[Check, ...], failing: dict, blocked: np.ndarray, quote: _Quoter
+) -> pd.DataFrame:
+    """One row per blocked lead: its id, every check it failed (warnings too) and a readable summary."""
+    found: dict[int, list[Check]] = {int(pos): [] for pos in np.flatnonzero(blocked)}
+    for check in checks:
+        for pos in failing[check.name][blocked[failing[check.name]]]:
+            found[int(pos)].append(check)
+    reasons = [[_reason(c, quote(c.column, pos)) for c in cs] for pos, cs in found.items()]
+    summaries = ["; ".join(_summary(r, c) for r, c in zip(rs, found[pos], strict=True)) for pos, rs in
+                 zip(found, reasons, strict=True)]  # fmt: skip
+    return pd.DataFrame(
+        {
+            "lead_id": pd.array([_id_text(v) for v in _ids(frame).to_numpy()[list(found)]], dtype="string"),
+            "reasons": pd.Series(reasons, dtype=object),
+            "reason": pd.array(summaries, dtype="string"),
+        }
+    )
+
+
+def _report(frame: pd.DataFrame, checks: tuple[Check, ...], outcomes: dict, quote: _Quoter) -> pd.DataFrame:
+    """One row per check: how many rows it saw, passed and failed, and a few failures to look at."""
+    ids, rows = _ids(frame), []
+    for check in checks:
+        outcome = outcomes[check.name]
+        samples = [
+            {"lead_id": _id_text(ids.iat[p]), "value": quote(check.column, p)}
+            for p in outcome.rows[:SAMPLE_SIZE]
+        ]
+        n, failed = outcome.evaluated, len(outcome.rows)
+        rows.append((check.name, check.column, check.severity, n, n - failed, failed, samples, outcome.error))
+    report = pd.DataFrame(rows, columns=REPORT_COLUMNS)
+    report["error"] = report["error"].astype("string")
+    return report
+
+
+def _reason(check: Check, value: str) -> dict[str, str]:
+    return dict(check=check.name, column=check.column, value=value, fix=check.fix, severity=check.severity)
+
+
+def _summary(reason: dict[str, str], check: Check) -> str:
+    label = check.name if check.severity == "blocking" else f"{check.name} (warning)"
+    return f"{label}: {check.column}={reason['value']} {check.problem} — fix: {check.fix}"

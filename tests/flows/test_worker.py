@@ -1,0 +1,110 @@
+"""The warm worker (deployments/worker.py) runs a process pool's flow runs in its own process, and route-inbound's
+queued concurrency makes a run triggered while another routes wait its turn instead of being dropped."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from leadrouter.sandbox.crm import SandboxCRM
+from leadrouter.store import open_store
+from leadrouter.store.ledger import status_counts
+from tests.conftest import sandbox_env
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+POOL = "warm-test"
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SandboxCRM:
+    return sandbox_env(tmp_path, monkeypatch, seed=5, leads=200)
+
+
+async def deploy_route_inbound(client, name: str):
+    """route-inbound deployed to the test pool, one run at a time with later runs queued: its id."""
+    from deployments.serve import ONE_AT_A_TIME_QUEUED, apply
+    from flows.route_inbound import route_inbound
+
+    deployment = await route_inbound.to_deployment(name=name, concurrency_limit=ONE_AT_A_TIME_QUEUED)
+    await apply([deployment], pool=POOL)
+    return (await client.read_deployment_by_name(f"route-inbound/{name}")).id
+
+
+async def poll_once() -> None:
+    """One warm-worker poll of the test pool, waiting for what it started."""
+    from deployments.worker import WarmWorker
+
+    await WarmWorker(work_pool_name=POOL).start(run_once=True, printer=lambda *_: None)
+
+
+async def poll_until_final(client, deployment_id, timeout_s: float = 240) -> list:
+    """Poll, a second apart, until every run of the deployment is final (a queued run comes back after the
+    slot wait, 1 s): the runs."""
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    ours = DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id]))
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        await poll_once()
+        runs = await client.read_flow_runs(deployment_filter=ours)
+        if all(run.state.is_final() for run in runs):
+            return runs
+        await asyncio.sleep(1)
+    raise AssertionError(f"runs not finished: {[(r.name, r.state_name) for r in runs]}")
+
+
+async def route_two_runs_at_once() -> list:
+    from prefect.client.orchestration import get_client
+
+    async with get_client() as client:
+        deployment_id = await deploy_route_inbound(client, "warm-test")
+        for _ in range(2):
+            await client.create_flow_run_from_deployment(deployment_id)
+        return await poll_until_final(client, deployment_id)
+
+
+def test_the_warm_worker_runs_queued_route_inbound_runs_in_its_own_process(sandbox: SandboxCRM) -> None:
+    runs = sorted(asyncio.run(route_two_runs_at_once()), key=lambda run: run.start_time)
+
+    assert [run.state_name for run in runs] == ["Completed", "Completed"]  # the second waited, not cancelled
+    assert runs[1].start_time >= runs[0].end_time  # one at a time
+    assert {run.infrastructure_pid for run in runs} == {str(os.getpid())}  # in the worker's process
+    store = open_store(os.environ["LEADROUTER_STORE_URL"])
+    try:
+        decided = [status_counts(store, "sandbox", str(run.id)) for run in runs]
+    finally:
+        store.dispose()
+    assert sum(decided[0].values()) == 200 and decided[1] == {}  # the first routed all, the second found none
+    assert (sandbox.owner_write_counts() == 1).sum() == decided[0]["written"] > 0
+
+
+async def run_scheduled_ahead(seconds: float) -> tuple:
+    """A route-inbound run scheduled `seconds` ahead: its state right after a worker poll, and once it ran."""
+    from datetime import UTC, datetime, timedelta
+
+    from prefect.client.orchestration import get_client
+    from prefect.states import Scheduled
+
+    async with get_client() as client:
+        deployment_id = await deploy_route_inbound(client, "warm-ahead")
+        due = datetime.now(UTC) + timedelta(seconds=seconds)
+        run = await client.create_flow_run_from_deployment(deployment_id, state=Scheduled(scheduled_time=due))
+        await poll_once()
+        before_due = await client.read_flow_run(run.id)
+        [ran] = await poll_until_final(client, deployment_id)
+        return before_due, ran
+
+
+def test_the_warm_worker_starts_a_scheduled_run_when_it_is_due_not_before(sandbox: SandboxCRM) -> None:
+    # a stock worker starts runs up to 10 s early (prefetch) to hide its process start; on a polling
+    # schedule that spaced runs unevenly, and a lead could wait the interval plus the prefetch
+    before_due, ran = asyncio.run(run_scheduled_ahead(8))
+
+    assert before_due.state.is_scheduled()
+    assert ran.state_name == "Completed"
+    assert ran.start_time >= ran.expected_start_time

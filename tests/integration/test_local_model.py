@@ -1,0 +1,110 @@
+"""The local model: answers, persistence, and retraining from routed history."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from leadrouter.assign.roster import load_roster
+from leadrouter.classify import classify_leads
+from leadrouter.classify.history import labelled_history
+from leadrouter.classify.local import LocalModel, default_model, trained_path
+from leadrouter.classify.model import ANSWER_COLUMNS, ModelChain
+from leadrouter.classify.rules import load_rulebook
+from leadrouter.classify.training import decided_labels, labelled_leads, retrain
+from leadrouter.config import PROJECT_ROOT
+from leadrouter.enrich import enrich_leads
+from leadrouter.enrich.territory import load_territories
+from leadrouter.record import BatchContext, record_batch
+from leadrouter.sandbox.crm import SandboxCRM
+from leadrouter.store import open_store
+from leadrouter.validate.suite import validate_leads
+from tests.helpers.clock import WORKDAY
+from tests.integration.test_cli import run
+
+LEAD = {
+    "lead_id": ["a", "b"],
+    "first_name": ["Ana", "Bo"],
+    "last_name": ["Lima", "Berg"],
+    "title": ["VP of Sales", "Student"],
+    "company": ["Northwind Software", None],
+    "employees": pd.array([800, None], dtype="Int64"),
+    "lead_source": ["contact_form", "chat"],
+    "message": ["We'd like a demo for 200 reps. Please call me ASAP.", "just curious, no rush"],
+}
+
+
+def test_answers_have_every_column_a_brief_and_an_urgency(local_model: LocalModel) -> None:
+    out = local_model.classify(pd.DataFrame(LEAD))
+    assert list(out.columns) == list(ANSWER_COLUMNS)
+    assert set(out["tier"]) <= {"VIP", "Standard", "Nurture", "Other"}
+    assert out["urgency"].tolist() == ["high", "low"]
+    assert out["brief"][0].startswith(
+        'Ana Lima, VP of Sales at Northwind Software (800 employees) wrote: "We'
+    )
+    assert out["rationale"].str.len().gt(5).all() and (out["cost_usd"] == 0).all()
+
+
+def test_a_saved_model_loads_and_a_foreign_file_is_refused(local_model: LocalModel, tmp_path: Path) -> None:
+    local_model.save(tmp_path / "m.joblib")
+    again = LocalModel.load(tmp_path / "m.joblib")
+    frame = pd.DataFrame(LEAD)
+    pd.testing.assert_frame_equal(again.classify(frame), local_model.classify(frame))
+    import joblib
+
+    joblib.dump({"not": "a model"}, tmp_path / "other.joblib")
+    with pytest.raises(ValueError, match="is not a local-1 model"):
+        LocalModel.load(tmp_path / "other.joblib")
+
+
+@pytest.fixture
+def routed_sandbox(tmp_path: Path, local_model: LocalModel) -> dict[str, str]:
+    """A sandbox whose leads went through the core pipeline (no Prefect) into a ledger."""
+    crm = SandboxCRM.create(tmp_path / "sandbox.db", seed=9, leads=600)
+    leads, _ = crm.fetch_new_leads(None, 10_000)
+    checked = validate_leads(leads)
+    enriched = enrich_leads(checked.valid, crm.fetch_accounts(), None, load_territories())
+    book = load_rulebook(PROJECT_ROOT / "config" / "rulebook.yaml")
+    classified = classify_leads(enriched, book, ModelChain([local_model], 0.7))
+    store = open_store(f"sqlite:///{tmp_path}/ledger.db")
+    record_batch(store, BatchContext("sandbox", "r1", book.version, at=WORKDAY), classified, checked.quarantined,
+                 load_roster(PROJECT_ROOT / "config" / "roster.yaml"))  # fmt: skip
+    store.dispose()
+    return {
+        "LEADROUTER_STORE_URL": f"sqlite:///{tmp_path}/ledger.db",
+        "LEADROUTER_SANDBOX_PATH": str(crm.path),
+    }
+
+
+def test_retraining_learns_from_rule_decisions_never_from_the_model(routed_sandbox, local_model) -> None:
+    store = open_store(routed_sandbox["LEADROUTER_STORE_URL"])
+    labels = decided_labels(store, "sandbox")
+    assert len(labels) > 300 and labels["decided_by"].str.startswith("rule:").all()
+    crm = SandboxCRM(routed_sandbox["LEADROUTER_SANDBOX_PATH"])
+    history = labelled_leads(labels, crm, load_territories())
+    assert len(history) == len(labels) and history["label_tier"].notna().all()
+    result = retrain(history, None, local_model, "store-test")
+    assert result.labels == len(history) and result.model.name == "local-1:store-test"
+    assert result.holdout_accuracy > 0.8  # rule decisions are learnable: the model agrees on held-out leads
+
+
+def test_model_train_command_replaces_a_worse_model(routed_sandbox, tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    history = labelled_history(4, 400, load_territories())
+    shuffled = history["label_tier"].sample(frac=1, random_state=0).to_numpy()  # a model that learnt noise
+    noise = LocalModel.train(
+        history, pd.Series(shuffled, index=history.index), history["label_category"], "noise"
+    )
+    noise.save(trained_path(models))
+    env = routed_sandbox | {"LEADROUTER_MODEL_DIR": str(models)}
+    out = run("model", "train", "--synthetic", "0", "--min-labels", "100", "--json", env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    summary = json.loads(out.stdout)
+    assert summary["labels"] > 300 and summary["kept"] is True
+    assert summary["holdout_accuracy"] > summary["previous_accuracy"] + 0.2
+    assert default_model(models).name.startswith("local-1:store-sandbox-")
+    refused = run("model", "train", "--min-labels", "100000", env=env)
+    assert refused.returncode == 1 and "need 100000" in refused.stdout

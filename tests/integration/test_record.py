@@ -1,0 +1,224 @@
+"""The ledger under record_batch and write_back, on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from leadrouter.assign.roster import load_roster
+from leadrouter.record import BatchContext, record_batch
+from leadrouter.schema import Status
+from leadrouter.store import ledger, open_store
+from leadrouter.store.tables import decisions, rep_state
+from tests.helpers.clock import WORKDAY
+
+ROSTER = Path(__file__).parents[2] / "config" / "roster.yaml"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/ledger.db"
+    return request.getfixturevalue("pg_store_url")
+
+
+def classified(n: int, start: int = 0, tier: str | None = "Standard") -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "lead_id": [f"L{i:06d}" for i in range(start, start + n)],
+            "tier": pd.array([tier] * n, dtype="string"),
+            "category": "sales",
+            "priority": pd.array([2] * n, dtype="Int64"),
+            "decided_by": "rule:test",
+            "confidence": 1.0,
+            "pool": pd.array([pd.NA] * n, dtype="string"),
+            "region": pd.array(["NA"] * n, dtype="string"),
+            "created_at": pd.date_range("2026-11-01", periods=n, freq="s", tz="UTC"),
+        }
+    )
+
+
+NO_QUARANTINE = pd.DataFrame({"lead_id": pd.Series([], dtype="string"), "reason": [], "reasons": []})
+
+
+def test_a_lead_is_decided_once_however_often_it_is_recorded(store_url: str) -> None:
+    store = open_store(store_url)
+    roster = load_roster(ROSTER)
+    ctx = BatchContext("sandbox", "run-1", "v1", at=WORKDAY)
+    first = record_batch(store, ctx, classified(100), NO_QUARANTINE, roster)
+    again = record_batch(
+        store, BatchContext("sandbox", "run-2", "v1", at=WORKDAY), classified(150), NO_QUARANTINE, roster
+    )
+    assert len(first) == 100 and len(again) == 50
+    with store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(decisions)).scalar() == 150
+        assigned = conn.execute(select(func.sum(rep_state.c.assigned))).scalar()
+    assert assigned == 150  # round-robin turns count only leads really decided
+
+
+def test_two_routers_at_once_decide_each_lead_once_and_stay_fair(store_url: str) -> None:
+    # no caps, hours or regions in this roster: the round robin alone decides
+    roster = load_roster(ROSTER)
+    roster = roster.model_copy(
+        update={"reps": [r.model_copy(update={"max_per_day": None}) for r in roster.reps]}
+    )
+    batch = classified(3000)
+    results: list[pd.DataFrame] = []
+    errors: list[BaseException] = []
+
+    def route(name: str, part: pd.DataFrame) -> None:
+        try:
+            store = open_store(store_url)
+            for chunk in range(0, len(part), 250):
+                results.append(
+                    record_batch(
+                        store,
+                        BatchContext("sandbox", name, "v1", at=WORKDAY),
+                        part[chunk : chunk + 250],
+                        NO_QUARANTINE,
+                        roster,
+                    )
+                )
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    # both routers see overlapping batches, as two pollers of one CRM would
+    threads = [
+        threading.Thread(target=route, args=("a", batch.iloc[:2000])),
+        threading.Thread(target=route, args=("b", batch.iloc[1000:])),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    decided = pd.concat(results)
+    assert decided["lead_id"].is_unique and len(decided) == 3000
+    shares = decided["owner_id"].value_counts()
+    weights = roster.weights(roster.pool("standard-na"))
+    expected = 3000 * weights / weights.sum()
+    assert (shares.reindex(weights.index) - expected).abs().max() <= 2  # exact up to batch boundaries
+
+
+def test_repeated_and_missing_ids_in_a_batch_never_block_the_ledger(store_url: str) -> None:
+    store = open_store(store_url)
+    batch = pd.concat([classified(3), classified(1)], ignore_index=True)  # L000000 twice
+    quarantined = pd.DataFrame(
+        {"lead_id": ["Q1", "Q1", None], "reason": ["r", "r", "r"], "reasons": [[], [], []]}
+    )
+    out = record_batch(
+        store, BatchContext("sandbox", "r", "v1", at=WORKDAY), batch, quarantined, load_roster(ROSTER)
+    )
+    assert sorted(out["lead_id"]) == ["L000000", "L000001", "L000002", "Q1"]
+
+
+def test_review_and_quarantine_are_recorded_with_reasons(store_url: str) -> None:
+    store = open_store(store_url)
+    quarantined = pd.DataFrame(
+        {
+            "lead_id": ["Q1"],
+            "reason": ["email_format: email='x@' is not valid"],
+            "reasons": [[{"check": "email_format"}]],
+        }
+    )
+    out = record_batch(
+        store,
+        BatchContext("sandbox", "r", "v1", at=WORKDAY),
+        classified(2, tier=None),
+        quarantined,
+        load_roster(ROSTER),
+    )
+    assert sorted(out["status"]) == [Status.QUARANTINED, Status.REVIEW, Status.REVIEW]
+    assert ledger.status_counts(store, "sandbox") == {"quarantined": 1, "review": 2}
+
+
+class FlakyCRM:
+    """A CRM whose write fails for some leads, retryably or for good, to check per-lead outcomes."""
+
+    name = "sandbox"
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def write_assignments(self, frame: pd.DataFrame) -> pd.DataFrame:
+        self.calls.append(list(frame["lead_id"]))
+        out = frame[["lead_id"]].copy()
+        out["ok"] = ~frame["lead_id"].isin(["L000001", "L000002"])
+        out["retry"] = frame["lead_id"] == "L000002"
+        out["error"] = out["ok"].map({True: None, False: "UNABLE_TO_LOCK_ROW"})
+        return out
+
+
+def test_write_back_claims_each_lead_once_and_records_each_outcome(store_url: str) -> None:
+    from leadrouter.writeback import write_back
+
+    store = open_store(store_url)
+    record_batch(
+        store,
+        BatchContext("sandbox", "r", "v1", at=WORKDAY),
+        classified(5),
+        NO_QUARANTINE,
+        load_roster(ROSTER),
+    )
+    crm = FlakyCRM()
+    results = write_back(store, crm, "sandbox", claim="c1")
+    assert len(results) == 5 and results["ok"].sum() == 3
+    assert write_back(store, crm, "sandbox", claim="c2")["lead_id"].tolist() == [
+        "L000002"
+    ]  # only the retryable one
+    counts = ledger.status_counts(store, "sandbox")
+    assert counts == {"written": 3, "write_failed": 1, "recorded": 1}
+
+
+class CountingCRM:
+    """Writes everything; remembers the size of each write call."""
+
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def write_assignments(self, frame: pd.DataFrame) -> pd.DataFrame:
+        self.calls.append(len(frame))
+        return pd.DataFrame({"lead_id": frame["lead_id"], "ok": True, "retry": False, "error": None})
+
+
+def test_write_back_claims_in_chunks_so_each_lease_covers_its_writes(store_url: str) -> None:
+    from leadrouter.writeback import write_back
+
+    store = open_store(store_url)
+    record_batch(
+        store,
+        BatchContext("sandbox", "r", "v1", at=WORKDAY),
+        classified(230),
+        NO_QUARANTINE,
+        load_roster(ROSTER),
+    )
+    crm = CountingCRM()
+    results = write_back(store, crm, "sandbox", claim="c1", chunk=100)
+    assert crm.calls == [100, 100, 30]
+    assert results["lead_id"].is_unique and len(results) == 230
+    assert ledger.status_counts(store, "sandbox") == {"written": 230}
+
+
+def test_a_chunk_with_retries_ends_the_pass(store_url: str) -> None:
+    from leadrouter.writeback import write_back
+
+    store = open_store(store_url)
+    record_batch(
+        store,
+        BatchContext("sandbox", "r", "v1", at=WORKDAY),
+        classified(5),
+        NO_QUARANTINE,
+        load_roster(ROSTER),
+    )
+    crm = FlakyCRM()
+    results = write_back(store, crm, "sandbox", claim="c1", chunk=2)
+    # L000002 asked for a retry in the second chunk: L000004 waits for the next run
+    assert crm.calls == [["L000000", "L000001"], ["L000002", "L000003"]]
+    assert results["lead_id"].tolist() == ["L000000", "L000001", "L000002", "L000003"]
+    assert ledger.status_counts(store, "sandbox") == {"written": 2, "write_failed": 1, "recorded": 2}

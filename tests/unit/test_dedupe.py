@@ -1,0 +1,87 @@
+"""Deduplication: existing CRM records keep their owner, batch repeats follow their first copy, no turn taken."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from leadrouter.assign.roster import load_roster
+from leadrouter.dedupe import mark_duplicates, normalize_email
+from leadrouter.record import BatchContext, record_batch
+from leadrouter.store import open_store
+from leadrouter.store.tables import decisions, rep_state
+from tests.helpers.clock import WORKDAY
+from tests.integration.test_record import NO_QUARANTINE, classified
+
+ROSTER = Path(__file__).parents[2] / "config" / "roster.yaml"
+REP, OTHER_REP, QUEUE = "005000000000007", "005000000000010", "00G000000000004"
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        (" Ana.Lima+promo@Gmail.com ", "analima@gmail.com"),
+        ("ana+x@outlook.com", "ana@outlook.com"),
+        ("ana+x@acme.com", "ana+x@acme.com"),  # a company domain: the tag may be a different mailbox
+        ("ana.lima@acme.com", "ana.lima@acme.com"),
+        ("not an email", "not an email"),
+    ],
+)
+def test_normalize_email(raw: str, key: str) -> None:
+    assert normalize_email(pd.Series([raw])).iloc[0] == key
+
+
+def leads(emails: list[str]) -> pd.DataFrame:
+    """Classified leads L0, L1, … with these emails."""
+    n = len(emails)
+    return classified(n).assign(lead_id=[f"L{i}" for i in range(n)], email=pd.array(emails, dtype="string"))
+
+
+EXISTING = pd.DataFrame(
+    {
+        "kind": ["lead", "contact", "lead", "lead"],
+        "record_id": ["00Q9", "0031", "00Q8", "L0"],
+        "email": ["ana@acme.com", "ana@acme.com", "bo@acme.com", "cy@acme.com"],
+        "domain": None,
+        "owner_id": [OTHER_REP, REP, QUEUE, OTHER_REP],
+    }
+)
+
+
+def test_mark_duplicates_prefers_contacts_ignores_queues_and_the_lead_itself() -> None:
+    marked = mark_duplicates(
+        leads(["ANA@acme.com", "bo@acme.com", "cy@acme.com", "dee+1@gmail.com", "dee@gmail.com"]),
+        EXISTING,
+        {REP, OTHER_REP},
+    ).set_index("lead_id")
+    assert marked.loc["L0", "duplicate_of"] == "contact:0031" and marked.loc["L0", "existing_owner_id"] == REP
+    assert pd.isna(marked.loc["L1", "duplicate_of"])  # its only match sits in a triage queue
+    assert pd.isna(marked.loc["L2", "duplicate_of"])  # the CRM record it matched is this lead itself
+    assert pd.isna(marked.loc["L3", "duplicate_of"])
+    assert marked.loc["L4", "duplicate_of"] == "batch:L3" and pd.isna(marked.loc["L4", "existing_owner_id"])
+
+
+def test_duplicates_keep_or_follow_their_owner_without_a_round_robin_turn(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path}/ledger.db")
+    batch = mark_duplicates(
+        leads(["ana@acme.com", "new@acme.com", "new+2@acme.com", "NEW@acme.com"]), EXISTING, {REP}
+    )
+    recorded = record_batch(
+        store, BatchContext("sandbox", "r1", "v1", at=WORKDAY), batch, NO_QUARANTINE, load_roster(ROSTER)
+    )
+    owners = recorded.set_index("lead_id")["owner_id"]
+    assert owners["L0"] == REP
+    assert owners["L3"] == owners["L1"]  # the same mailbox, later in the batch
+    with store.engine.connect() as conn:
+        rows = pd.DataFrame(
+            conn.execute(select(decisions.c.lead_id, decisions.c.duplicate_of)).mappings().all()
+        )
+    assert rows.set_index("lead_id")["duplicate_of"].fillna("-").to_dict() == {
+        "L0": "contact:0031", "L1": "-", "L2": "-", "L3": "batch:L1",
+    }  # fmt: skip
+    with store.engine.connect() as conn:
+        turns = conn.execute(select(func.sum(rep_state.c.assigned))).scalar()
+    assert turns == 2  # L1 and L2 (a tagged company address is its own lead); L0 and L3 took no turn

@@ -59,9 +59,8 @@ def route_one_lead(router: Router, accounts: pd.DataFrame, lead_id: str, run_id:
 
 @flow(name="route-per-lead", task_runner=ThreadPoolTaskRunner(max_workers=WORKERS))
 def route_per_lead(limit: int) -> dict:
-    router = open_router(Settings())
     run_id = uuid.uuid4().hex
-    try:
+    with open_router(Settings()) as router:
         waiting, _ = router.crm.fetch_new_leads(None, limit)
         accounts = enrich.accounts_for_matching(router.crm)
         futures = route_one_lead.map(
@@ -69,8 +68,6 @@ def route_per_lead(limit: int) -> dict:
         )
         written = sum(f.result() for f in futures)
         swept = writeback.write_back(router.store, router.crm, router.source, f"{run_id}:sweep")
-    finally:
-        router.store.dispose()
     return {
         "tasks": len(waiting),
         "written": written + int(swept["ok"].sum()),

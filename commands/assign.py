@@ -42,15 +42,11 @@ def explain(
 
     settings = Settings()
     roster = load_roster(settings.roster_path)
-    store = open_store(settings.store_url)
-    try:
-        with store.engine.connect() as conn:
-            query = select(decisions).where(decisions.c.lead_id == lead_id)
-            if source:
-                query = query.where(decisions.c.source == source)
-            rows = conn.execute(query.order_by(decisions.c.id)).all()
-    finally:
-        store.dispose()
+    with open_store(settings.store_url) as store, store.engine.connect() as conn:
+        query = select(decisions).where(decisions.c.lead_id == lead_id)
+        if source:
+            query = query.where(decisions.c.source == source)
+        rows = conn.execute(query.order_by(decisions.c.id)).all()
     if not rows:
         where = f" in {source}" if source else ""
         fail(f"no decision for lead {lead_id}{where}: not routed yet?")
@@ -107,14 +103,10 @@ def simulate(
         return
     moment_at = at or settings.routing_clock or datetime.now().astimezone()
     ctx = BatchContext(source or settings.crm, "simulate", book.version, sla=book.sla)
-    store = open_store(settings.store_url)
-    try:
-        with store.engine.connect() as conn:
-            state = ledger.own_pool_state(ledger.read_rep_state(conn), shadow=False)
-            moment = current_moment(conn, ctx, roster, moment_at)
-            conn.rollback()
-    finally:
-        store.dispose()
+    with open_store(settings.store_url) as store, store.engine.connect() as conn:
+        state = ledger.own_pool_state(ledger.read_rep_state(conn), shadow=False)
+        moment = current_moment(conn, ctx, roster, moment_at)
+        conn.rollback()
     assigned, _ = assign_owners(classified, roster, state, moment)
     out = assigned.iloc[0]
     console.print(f"[bold]simulated[/bold] at {moment.at:%Y-%m-%d %H:%M %Z} (nothing written)")
@@ -174,15 +166,12 @@ def reject(
 
         roster = with_crm_ids(roster, open_crm(settings), settings.roster_path)
     sla = load_rulebook(settings.rulebook_path).sla
-    store = open_store(settings.store_url)
-    try:
+    with open_store(settings.store_url) as store:
         at = settings.routing_clock or ledger.now()
         moved = reroute(store, source or settings.crm, [lead_id], "reject", roster, sla, at, note=reason)
         if moved.empty:
             fail(f"lead {lead_id} has no routed decision to reject")
         _tell_owners(settings, store, source or settings.crm, moved, roster)
-    finally:
-        store.dispose()
     row = moved.iloc[0]
     names = {r.key: r.name for r in roster.reps} | roster.queues
     console.print(

@@ -116,11 +116,8 @@ def quarantine_list(
     from leadrouter.store.quarantine import quarantined
 
     settings = Settings()
-    store = open_store(settings.store_url)
-    try:
+    with open_store(settings.store_url) as store:
         rows = quarantined(store, source or settings.crm, include_released=all_)
-    finally:
-        store.dispose()
     table = Table(title=f"quarantine ({len(rows)})")
     for column in ("lead", "since", "released", "reason"):
         table.add_column(column, overflow="fold")
@@ -140,11 +137,8 @@ def quarantine_release(
     from leadrouter.store.quarantine import release
 
     settings = Settings()
-    store = open_store(settings.store_url)
-    try:
+    with open_store(settings.store_url) as store:
         released = release(store, source or settings.crm, lead_id)
-    finally:
-        store.dispose()
     if not released:
         fail(f"{lead_id} is not in the quarantine of {source or settings.crm}")
     console.print(f"released {escape(lead_id)}: the next route-inbound run fetches and routes it")

@@ -47,20 +47,20 @@ def model_train(
 
     settings = Settings()
     source = source or settings.crm
-    store = open_store(settings.store_url)
-    try:
-        outcomes, _ = stored_outcomes(store, source, compute_if_missing=False)
-        crm = load_crm(settings) or open_crm(settings)
-        territories = load_territories(settings.territories_path)
-        generated = labelled_history(seed=1, leads=synthetic, territories=territories) if synthetic else None
-        summary = retrain_from_outcomes(
-            store, source, outcomes, crm, territories, settings.model_dir, open_provider(settings),
-            accounts_for_matching(crm), generated, min_labels, settings.routing_clock or ledger.now(),
-        )  # fmt: skip
-    except TooFewLabels as exc:
-        fail(str(exc))
-    finally:
-        store.dispose()
+    with open_store(settings.store_url) as store:
+        try:
+            outcomes, _ = stored_outcomes(store, source, compute_if_missing=False)
+            crm = load_crm(settings) or open_crm(settings)
+            territories = load_territories(settings.territories_path)
+            generated = (
+                labelled_history(seed=1, leads=synthetic, territories=territories) if synthetic else None
+            )
+            summary = retrain_from_outcomes(
+                store, source, outcomes, crm, territories, settings.model_dir, open_provider(settings),
+                accounts_for_matching(crm), generated, min_labels, settings.routing_clock or ledger.now(),
+            )  # fmt: skip
+        except TooFewLabels as exc:
+            fail(str(exc))
     if as_json:
         print(json.dumps(summary))
         return

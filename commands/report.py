@@ -57,11 +57,8 @@ def report(
     now = pd.Timestamp(settings.routing_clock or ledger.now())
     if since is not None and since <= 0:
         fail(f"--since must be a positive number of days, not {since}", code=2)
-    store = open_store(settings.store_url)
-    try:
+    with open_store(settings.store_url) as store:
         frame, origin = stored_outcomes(store, source or settings.crm)
-    finally:
-        store.dispose()
     if since is not None:
         frame = frame[(frame["decided_at"] >= now - timedelta(days=since)).to_numpy()].reset_index(drop=True)
     if frame.empty:

@@ -115,11 +115,8 @@ def _resolve(resolve: Callable[..., dict[str, Any]], lead_id: str, choice: str, 
 def _store(settings: Settings) -> Iterator[Any]:
     from leadrouter.store import open_store
 
-    store = open_store(settings.store_url)
-    try:
+    with open_store(settings.store_url) as store:
         yield store
-    finally:
-        store.dispose()
 
 
 def _stamp(value: pd.Timestamp) -> str:

@@ -23,8 +23,7 @@ def daily_report(day: date | None = None, settings_block: str | None = None) -> 
     now = settings.routing_clock or ledger.now()
     day = day or (now.date() - timedelta(days=1))
     until = datetime.combine(day + timedelta(days=1), time(), tzinfo=now.tzinfo)
-    store = open_store(settings.store_url)
-    try:
+    with open_store(settings.store_url) as store:
         frame = monitor.ledger_days(store, settings.crm, until)
         events = monitor.sla_event_frame(
             store, settings.crm, until - timedelta(days=monitor.BASELINE_DAYS + 1)
@@ -44,8 +43,6 @@ def daily_report(day: date | None = None, settings_block: str | None = None) -> 
                 lines,
             )
             notify.deliver(store, settings.crm, [message] if message else [], channels)
-    finally:
-        store.dispose()
     for anomaly in found:
         get_run_logger().warning("anomaly %s on %s: %s", anomaly.metric, day, anomaly.detail)
     return {"fires": fires, "anomalies": [a.metric for a in found]}

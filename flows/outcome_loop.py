@@ -37,9 +37,8 @@ def outcome_loop(
     model retrained from what the outcomes taught (kept only if better)."""
     settings = load_settings(settings_block)
     crm = load_crm(settings) or open_crm(settings)
-    store = open_store(settings.store_url)
     now = settings.routing_clock or ledger.now()
-    try:
+    with open_store(settings.store_url) as store:
         due = outcome_store.due_lead_ids(store, crm.name, now - timedelta(days=days + grace_days))
         deals = 0
         for part in chunks(due, chunk):
@@ -51,8 +50,6 @@ def outcome_loop(
         publish_outcome_tables(outcome_tables.tables_markdown(tables, headline))
         publish_outcome_report(tables, frame, now)
         model = retrain_model(store, crm.name, frame, crm, settings, now) if retrain else {"kept": False}
-    finally:
-        store.dispose()
     summary = {
         "checked": len(due),
         "deals": deals,

@@ -32,12 +32,11 @@ def route_inbound(
     logger = get_run_logger()
     settings = load_settings(settings_block)
     batch_size = batch_size or settings.batch_size
-    router = open_router(settings, crm=load_crm(settings), remote_model=load_remote_model(settings))
     run_id = flow_run.id or uuid.uuid4().hex
-    source = router.ledger_source(shadow)
     channels, ack = load_channels(settings), load_ack_channel(settings)
     quarantined, reports = [], []
-    try:
+    with open_router(settings, crm=load_crm(settings), remote_model=load_remote_model(settings)) as router:
+        source = router.ledger_source(shadow)
         accounts = load_accounts(router)
         for batch in range(max_batches):
             leads, cursor = pull_new_leads(router, source, batch_size, first=batch == 0)
@@ -62,8 +61,6 @@ def route_inbound(
         publish_quarantine(pd.concat(quarantined, ignore_index=True))
         publish_validation(reports)
         summary = publish_routing_summary(router, source, run_id)
-    finally:
-        router.store.dispose()
     logger.info(
         "routed %(leads)s leads: %(written)s written, %(quarantined)s quarantined, %(review)s to review",
         summary,

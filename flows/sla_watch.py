@@ -29,9 +29,8 @@ def sla_watch(settings_block: str | None = None) -> dict:
     """Rejections → re-route; open clocks → first touches from the CRM → breaches → re-route; write the new
     owners → notify."""
     settings = load_settings(settings_block)
-    router = open_router(settings, crm=load_crm(settings))
     now = settings.routing_clock or ledger.now()
-    try:
+    with open_router(settings, crm=load_crm(settings)) as router:
         rejected = reroute_rejections(router, read_rejections(router, now), now)
         clocks = sla.open_clocks(router.store, router.source)
         touched = stop_touched_clocks(router, clocks, first_touches(router, clocks))
@@ -40,8 +39,6 @@ def sla_watch(settings_block: str | None = None) -> dict:
         if len(moved):
             write_assignments(router, claim=flow_run.id or uuid.uuid4().hex)
         sent = notify_reroutes(router, moved, load_channels(settings))
-    finally:
-        router.store.dispose()
     summary = {
         "open": len(clocks),
         "touched": len(touched),

@@ -35,6 +35,12 @@ class Router:
         self.rulebook, self.roster, self.territories = rulebook, roster, territories
         self.provider, self.chain = provider, chain
 
+    def __enter__(self) -> Router:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.store.dispose()
+
     def replace(self, **changes: object) -> Router:
         """A copy with some parts swapped (a simulated day moves the clock, a test swaps the rulebook)."""
         return Router(**{**vars(self), **changes})
@@ -125,7 +131,7 @@ def check_rule_pools(rulebook: Rulebook, roster: Roster, path: Path) -> None:
 
 def init_sandbox(settings: Settings, seed: int = 7, leads: int = 200, force: bool = False) -> bool:
     """Create the store and a seeded sandbox CRM at the configured paths; False if the sandbox already existed."""
-    open_store(settings.store_url).dispose()
+    open_store(settings.store_url).dispose()  # creates and migrates the ledger
     if Path(settings.sandbox_path).exists() and not force:
         return False
     SandboxCRM.create(settings.sandbox_path, seed=seed, leads=leads)

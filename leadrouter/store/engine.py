@@ -19,7 +19,9 @@ MIGRATION_LOCK = 0x1EAD_0001  # advisory lock id held while migrating
 
 
 class Store:
-    """A ledger database. `transaction()` serialises writers: BEGIN IMMEDIATE on SQLite, row locks on PostgreSQL."""
+    """A ledger database. `transaction()` serialises writers: BEGIN IMMEDIATE on SQLite, row locks on PostgreSQL.
+
+    A context manager: `with open_store(url) as store:` closes its connections on the way out."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -42,6 +44,12 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.dispose()
 
 
 def open_store(url: str, migrate: bool = True) -> Store:

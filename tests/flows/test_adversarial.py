@@ -104,15 +104,11 @@ def make_hostile(crm: SandboxCRM, lead_ids: list[str], seed: int) -> pd.Series:
 
 def ledger(url: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """decisions, quarantine and review_queue of a store."""
-    store = open_store(url)
-    try:
-        with store.engine.connect() as conn:
-            return tuple(
-                pd.DataFrame(conn.execute(select(t)).mappings().all(), columns=list(t.columns.keys()))
-                for t in (decisions, quarantine, review_queue)
-            )
-    finally:
-        store.dispose()
+    with open_store(url) as store, store.engine.connect() as conn:
+        return tuple(
+            pd.DataFrame(conn.execute(select(t)).mappings().all(), columns=list(t.columns.keys()))
+            for t in (decisions, quarantine, review_queue)
+        )
 
 
 def assert_every_lead_ends_with_a_reason(url: str, lead_ids: pd.Index, kinds: pd.Series) -> pd.DataFrame:

@@ -36,12 +36,8 @@ def crm(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def decisions() -> pd.DataFrame:
-    store = open_store(os.environ["LEADROUTER_STORE_URL"])
-    try:
-        with store.engine.connect() as conn:
-            return pd.read_sql("SELECT source, lead_id, status, owner_id FROM decisions", conn)
-    finally:
-        store.dispose()
+    with open_store(os.environ["LEADROUTER_STORE_URL"]) as store, store.engine.connect() as conn:
+        return pd.read_sql("SELECT source, lead_id, status, owner_id FROM decisions", conn)
 
 
 def route(**params: object) -> dict:

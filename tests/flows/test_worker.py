@@ -74,11 +74,8 @@ def test_the_warm_worker_runs_queued_route_inbound_runs_in_its_own_process(sandb
     assert [run.state_name for run in runs] == ["Completed", "Completed"]  # the second waited, not cancelled
     assert runs[1].start_time >= runs[0].end_time  # one at a time
     assert {run.infrastructure_pid for run in runs} == {str(os.getpid())}  # in the worker's process
-    store = open_store(os.environ["LEADROUTER_STORE_URL"])
-    try:
+    with open_store(os.environ["LEADROUTER_STORE_URL"]) as store:
         decided = [status_counts(store, "sandbox", str(run.id)) for run in runs]
-    finally:
-        store.dispose()
     assert sum(decided[0].values()) == 200 and decided[1] == {}  # the first routed all, the second found none
     assert (sandbox.owner_write_counts() == 1).sum() == decided[0]["written"] > 0
 

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from commands.console import console, fail
 from commands.leads import enriched_lead, read_lead
+from leadrouter import clock
 from leadrouter.config import Settings
 
 if TYPE_CHECKING:  # imported when used: the CLI starts fast
@@ -101,7 +102,7 @@ def simulate(
         reason = row.get("review_reason")
         console.print(f"no tier: the lead would wait in the review queue ({escape(str(reason))})")
         return
-    moment_at = at or settings.routing_clock or datetime.now().astimezone()
+    moment_at = at or clock.routing_now(settings)
     ctx = BatchContext(source or settings.crm, "simulate", book.version, sla=book.sla)
     with open_store(settings.store_url) as store, store.engine.connect() as conn:
         state = ledger.own_pool_state(ledger.read_rep_state(conn), shadow=False)
@@ -157,7 +158,7 @@ def reject(
     from leadrouter.assign.roster import load_roster
     from leadrouter.classify.rules import load_rulebook
     from leadrouter.reroute import reroute
-    from leadrouter.store import ledger, open_store
+    from leadrouter.store import open_store
 
     settings = Settings()
     roster = load_roster(settings.roster_path)
@@ -167,7 +168,7 @@ def reject(
         roster = with_crm_ids(roster, open_crm(settings), settings.roster_path)
     sla = load_rulebook(settings.rulebook_path).sla
     with open_store(settings.store_url) as store:
-        at = settings.routing_clock or ledger.now()
+        at = clock.routing_now(settings)
         moved = reroute(store, source or settings.crm, [lead_id], "reject", roster, sla, at, note=reason)
         if moved.empty:
             fail(f"lead {lead_id} has no routed decision to reject")

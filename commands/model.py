@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from commands.console import console, fail
+from leadrouter import clock
 from leadrouter.config import Settings
 
 model_app = typer.Typer(help="The local model: see which one routes, retrain it from routed history.")
@@ -43,7 +44,7 @@ def model_train(
     from leadrouter.enrich import accounts_for_matching
     from leadrouter.enrich.territory import load_territories
     from leadrouter.router import open_crm, open_provider
-    from leadrouter.store import ledger, open_store
+    from leadrouter.store import open_store
 
     settings = Settings()
     source = source or settings.crm
@@ -57,7 +58,7 @@ def model_train(
             )
             summary = retrain_from_outcomes(
                 store, source, outcomes, crm, territories, settings.model_dir, open_provider(settings),
-                accounts_for_matching(crm), generated, min_labels, settings.routing_clock or ledger.now(),
+                accounts_for_matching(crm), generated, min_labels, clock.routing_now(settings),
             )  # fmt: skip
         except TooFewLabels as exc:
             fail(str(exc))

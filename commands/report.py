@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 
 from commands.console import console, fail
+from leadrouter import clock
 from leadrouter.config import Settings
 
 if TYPE_CHECKING:
@@ -51,10 +52,10 @@ def report(
     VIP precision and recall, Nurture leads that turned hot, rules to re-tier, reps and weeks."""
     from leadrouter.outcomes.join import analyst_tables
     from leadrouter.outcomes.report import write_report
-    from leadrouter.store import ledger, open_store
+    from leadrouter.store import open_store
 
     settings = Settings()
-    now = pd.Timestamp(settings.routing_clock or ledger.now())
+    now = pd.Timestamp(clock.routing_now(settings))
     if since is not None and since <= 0:
         fail(f"--since must be a positive number of days, not {since}", code=2)
     with open_store(settings.store_url) as store:

@@ -8,9 +8,9 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from flows.settings import load_channels, load_settings
-from leadrouter import monitor, notify
+from leadrouter import clock, monitor, notify
 from leadrouter.assign.roster import load_roster
-from leadrouter.store import ledger, open_store
+from leadrouter.store import open_store
 
 
 @flow(name="daily-report")
@@ -20,7 +20,7 @@ def daily_report(day: date | None = None, settings_block: str | None = None) -> 
     manager on the configured channels."""
     settings = load_settings(settings_block)
     roster = load_roster(settings.roster_path)
-    now = settings.routing_clock or ledger.now()
+    now = clock.routing_now(settings)
     day = day or (now.date() - timedelta(days=1))
     until = datetime.combine(day + timedelta(days=1), time(), tzinfo=now.tzinfo)
     with open_store(settings.store_url) as store:

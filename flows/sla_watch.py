@@ -10,9 +10,8 @@ from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
 from flows.settings import load_channels, load_crm, load_settings
-from leadrouter import sla
+from leadrouter import clock, sla
 from leadrouter.router import open_router
-from leadrouter.store import ledger
 from tasks.crm import write_assignments
 from tasks.notify import notify_reroutes
 from tasks.sla import (
@@ -29,7 +28,7 @@ def sla_watch(settings_block: str | None = None) -> dict:
     """Rejections → re-route; open clocks → first touches from the CRM → breaches → re-route; write the new
     owners → notify."""
     settings = load_settings(settings_block)
-    now = settings.routing_clock or ledger.now()
+    now = clock.routing_now(settings)
     with open_router(settings, crm=load_crm(settings)) as router:
         rejected = reroute_rejections(router, read_rejections(router, now), now)
         clocks = sla.open_clocks(router.store, router.source)

@@ -18,10 +18,11 @@ from urllib.parse import quote
 import pandas as pd
 from pydantic import SecretStr
 
+from leadrouter import clock
 from leadrouter.assign.availability import rep_calendar
 from leadrouter.assign.roster import Roster
 from leadrouter.redact import hide_in_logs
-from leadrouter.store import Store, ledger
+from leadrouter.store import Store
 from leadrouter.store.tables import notifications
 
 log = logging.getLogger(__name__)
@@ -150,7 +151,7 @@ def deliver(
                     if tries < attempts:
                         time.sleep(backoff_s * 2 ** (tries - 1))
             failures_in_a_row[name] = failures_in_a_row[name] + 1 if error else 0
-            stamp = ledger.now()
+            stamp = clock.now()
             rows.append(
                 {
                     "source": source,

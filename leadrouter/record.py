@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete
 
+from leadrouter import clock
 from leadrouter.assign.availability import day_starts
 from leadrouter.assign.owners import Moment, assign_owners, response_windows
 from leadrouter.assign.roster import Roster
@@ -78,7 +79,7 @@ def record_batch(
 def current_moment(conn: Connection, ctx: BatchContext, roster: Roster, at: datetime | None = None) -> Moment:
     """The moment of assignment: now (or ctx.at), the tiers' response windows, and every owner's load read
     under the caller's locks."""
-    at = at or ctx.at or ledger.now()
+    at = at or ctx.at or clock.now()
     load = ledger.owner_load(conn, ctx.source, ctx.shadow, day_starts(roster, at), at)
     return Moment(at, response_windows(ctx.sla), load)
 
@@ -154,7 +155,7 @@ def _insert(
 ) -> None:
     if recorded.empty:
         return
-    stamp = ledger.now()
+    stamp = clock.now()
     n = len(recorded)
     ledger.insert_columns(
         conn,

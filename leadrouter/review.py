@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Row, select, update
 
+from leadrouter import clock
 from leadrouter.assign.owners import assign_owners
 from leadrouter.assign.roster import Roster
 from leadrouter.classify.rules import DEFAULT_SLA, ResponseSla
@@ -53,7 +54,7 @@ def open_items(
     now: datetime | None = None,
 ) -> pd.DataFrame:
     """The review queue, oldest first (LIST_COLUMNS + late: open and past its due time)."""
-    now = now or ledger.now()
+    now = now or clock.now()
     query = select(*(review_queue.c[c] for c in LIST_COLUMNS)).order_by(
         review_queue.c.created_at, review_queue.c.id
     )
@@ -127,7 +128,7 @@ def escalate_overdue(store: Store, source: str, roster: Roster, now: datetime | 
     listed by `review list --late`) until one is named."""
     if roster.escalation is None:
         return pd.DataFrame(columns=ESCALATED_COLUMNS)
-    now = now or ledger.now()
+    now = now or clock.now()
     with store.transaction() as conn:
         rows = conn.execute(
             update(review_queue)
@@ -203,7 +204,7 @@ def _resolve(
     by: str,
 ) -> dict[str, Any]:
     """Turn the review decision into an ordinary one and close the review row, inside the caller's lock."""
-    stamp = ledger.now()
+    stamp = clock.now()
     at = stamp.isoformat()
     decided_by = f"review:{by}"
     explanation = (decision.explanation or {}) | {

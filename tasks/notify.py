@@ -7,9 +7,8 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from leadrouter import notify
+from leadrouter import clock, notify
 from leadrouter.router import Router
-from leadrouter.store import ledger
 
 
 @task(name="notify-owners", cache_policy=NO_CACHE)
@@ -24,7 +23,7 @@ def notify_owners(
     messages = notify.assignment_messages(done, router.roster, "assigned", router.settings.crm_link_template)
     sent = notify.deliver(router.store, router.source, messages, channels) if channels else pd.DataFrame()
     if ack:
-        at = router.settings.routing_clock or ledger.now()
+        at = clock.routing_now(router.settings)
         notify.deliver(router.store, router.source, notify.acknowledgements(done, router.roster, at), ack)
     return sent
 

@@ -23,9 +23,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from leadrouter import clock
 from leadrouter.classify.model import ANSWER_COLUMNS, ANSWER_SCHEMA, Answer, empty_answers, lead_documents
 from leadrouter.store.engine import Store
-from leadrouter.store.ledger import insert_ignoring_duplicates, now
+from leadrouter.store.ledger import insert_ignoring_duplicates
 from leadrouter.store.tables import model_answers
 
 log = logging.getLogger(__name__)
@@ -299,7 +300,7 @@ class ClaudeModel:
             "input_tokens": outcome.input_tokens or 0,
             "output_tokens": outcome.output_tokens or 0,
             "cost_usd": outcome.cost_usd or 0.0,
-            "created_at": now(),
+            "created_at": clock.now(),
         }
         try:
             with self.store.transaction() as conn:

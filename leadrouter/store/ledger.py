@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import Connection, Insert, Table, Text, and_, bindparam, cast, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from leadrouter import clock
 from leadrouter.crm.base import chunks
 from leadrouter.schema import Status
 from leadrouter.store.engine import Store
 from leadrouter.store.tables import decisions, rep_state, watermarks
 
 CHUNK = 10_000  # bound on bound parameters per statement (SQLite allows 32766)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def get_watermark(store: Store, source: str) -> str | None:
@@ -33,7 +30,7 @@ def advance_watermark(store: Store, source: str, cursor: str | None) -> None:
     with store.transaction() as conn:
         conn.execute(
             insert_ignoring_duplicates(store, watermarks),
-            {"source": source, "cursor": "", "updated_at": now()},
+            {"source": source, "cursor": "", "updated_at": clock.now()},
         )
         current = conn.execute(
             select(watermarks.c.cursor).where(watermarks.c.source == source).with_for_update()
@@ -42,7 +39,7 @@ def advance_watermark(store: Store, source: str, cursor: str | None) -> None:
             conn.execute(
                 update(watermarks)
                 .where(watermarks.c.source == source)
-                .values(cursor=cursor, updated_at=now())
+                .values(cursor=cursor, updated_at=clock.now())
             )
 
 
@@ -86,7 +83,7 @@ def ensure_rep_rows(store: Store, pairs: list[tuple[str, str]], shadow: bool = F
         return
     prefix = SHADOW_PREFIX if shadow else ""
     rows = [
-        {"pool": prefix + p, "rep_id": r, "pass_value": None, "assigned": 0, "updated_at": now()}
+        {"pool": prefix + p, "rep_id": r, "pass_value": None, "assigned": 0, "updated_at": clock.now()}
         for p, r in pairs
     ]
     with store.transaction() as conn:
@@ -132,7 +129,9 @@ def save_rep_state(conn: Connection, state: pd.DataFrame) -> None:
         stmt = (
             update(rep_state)
             .where(rep_state.c.pool == bindparam("p"), rep_state.c.rep_id == bindparam("r"))
-            .values(pass_value=bindparam("pass_value"), assigned=bindparam("assigned"), updated_at=now())
+            .values(
+                pass_value=bindparam("pass_value"), assigned=bindparam("assigned"), updated_at=clock.now()
+            )
         )
         conn.execute(stmt, rows)
 
@@ -171,7 +170,7 @@ def claim_for_write(store: Store, source: str, claim: str, lease: timedelta, lim
 
     `retaken` marks the writes taken over from an expired claim: that router may have died after the CRM
     took its write, so the caller checks the CRM before writing them again."""
-    stale = now() - lease
+    stale = clock.now() - lease
     claimable = or_(
         decisions.c.status == Status.RECORDED.value,
         and_(decisions.c.status == Status.WRITING.value, decisions.c.claimed_at < stale),
@@ -195,7 +194,7 @@ def claim_for_write(store: Store, source: str, claim: str, lease: timedelta, lim
                 conn.execute(
                     update(decisions)
                     .where(decisions.c.id.in_(part))
-                    .values(status=Status.WRITING.value, claim=claim, claimed_at=now())
+                    .values(status=Status.WRITING.value, claim=claim, claimed_at=clock.now())
                     .returning(
                         decisions.c.id,
                         decisions.c.lead_id,
@@ -224,7 +223,7 @@ def finish_writes(store: Store, claim: str, results: pd.DataFrame) -> None:
     status = pd.Series(Status.WRITE_FAILED.value, index=results.index)
     status[~ok & results["retry"].to_numpy(dtype=bool)] = Status.RECORDED.value
     failed = results[~ok].assign(status=status[~ok])
-    stamp = now()
+    stamp = clock.now()
     finished = {"write_attempts": decisions.c.write_attempts + 1, "claim": None}
     with store.transaction() as conn:
         # nearly every write lands: those in a few statements, not one per lead

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import and_, delete, exists, select, update
 
+from leadrouter import clock
 from leadrouter.schema import Status
 from leadrouter.store.engine import Store
-from leadrouter.store.ledger import now
 from leadrouter.store.tables import decisions, quarantine
 
 LIST_COLUMNS = ["source", "lead_id", "created_at", "released_at", "reason"]
@@ -36,7 +36,7 @@ def release(store: Store, source: str, lead_id: str) -> bool:
                 quarantine.c.lead_id == lead_id,
                 quarantine.c.released_at.is_(None),
             )
-            .values(released_at=now())
+            .values(released_at=clock.now())
         ).rowcount
         conn.execute(
             delete(decisions).where(

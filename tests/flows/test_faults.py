@@ -29,7 +29,7 @@ import pytest
 import sqlalchemy as sa
 
 from flows.settings import load_settings
-from leadrouter import writeback
+from leadrouter import clock, writeback
 from leadrouter.crm.base import CRM
 from leadrouter.crm.hubspot.client import HubSpotCRM, make_client
 from leadrouter.crm.salesforce.client import Backoff
@@ -174,7 +174,7 @@ def expire_claims(router: Router) -> int:
         aged = conn.execute(
             sa.update(decisions)
             .where(decisions.c.status == Status.WRITING.value)
-            .values(claimed_at=ledger.now() - timedelta(hours=1))
+            .values(claimed_at=clock.now() - timedelta(hours=1))
         )
     return aged.rowcount
 

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
+from leadrouter import clock
 from leadrouter.assign.roster import Roster, load_roster
 from leadrouter.config import ConfigError
 from leadrouter.record import BatchContext, record_batch
@@ -237,7 +238,7 @@ def test_escalation_takes_late_open_items_once(store: Store, roster: Roster) -> 
     queue(store, roster, "LATE1", "LATE2", "DONE")
     queue(store, roster, "FRESH", sla=timedelta(days=1))
     set_tier(store, "sandbox", "DONE", "VIP", roster, at=WORKDAY)
-    later = ledger.now() + timedelta(hours=2)
+    later = clock.now() + timedelta(hours=2)
     assert open_items(store, "sandbox", late_only=True, now=later)["lead_id"].tolist() == ["LATE1", "LATE2"]
     escalated = escalate_overdue(store, "sandbox", roster, now=later)
     assert escalated["lead_id"].tolist() == ["LATE1", "LATE2"]

@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 from leadrouter.assign.roster import known_zone
 from leadrouter.config import ConfigError, line_of, load_yaml_model
-from leadrouter.sandbox import words as sandbox_words
 from leadrouter.schema import LEAD_COLUMNS
+from leadrouter.validate import vocabularies
 
 # what a date cell may look like, tried in order: the first is the export's own format (a row that needs
 # another one counts as cleaned); "iso" is any ISO 8601 stamp, "excel" a spreadsheet's day serial
@@ -21,8 +21,8 @@ DEFAULT_DATE_FORMATS = [
 ]  # fmt: skip
 # the values categorical fields are corrected to (fuzzy), unless the map names its own
 DEFAULT_VOCABULARY = {
-    "industry": list(sandbox_words.INDUSTRIES),
-    "lead_source": list(sandbox_words.LEAD_SOURCES),
+    "industry": list(vocabularies.INDUSTRIES),
+    "lead_source": list(vocabularies.LEAD_SOURCES),
 }
 VALUE_FIELDS = frozenset(c for c, dtype in LEAD_COLUMNS.items() if dtype == "string") | {"owner"}
 

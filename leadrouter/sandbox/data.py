@@ -2,7 +2,7 @@
 leads with ground-truth labels (category, tier, kind) kept apart from the CRM fields.
 
 Same generator state in, same frames out. Every step works on whole columns: loops run over templates or
-word lists, never over rows. The word lists and mix tables live in `sandbox_words`.
+word lists, never over rows. The word lists and mix tables live in `sandbox.words`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pandas as pd
 
 from leadrouter.sandbox import words as W
 from leadrouter.schema import CATEGORIES, LEAD_COLUMNS, Tier
+from leadrouter.validate import vocabularies
 
 LEAD_OUTPUT = [c for c in LEAD_COLUMNS if c not in ("crm_owner_id", "modified_at")]
 LABEL_COLUMNS = ["label_category", "label_tier", "label_kind"]
@@ -27,7 +28,9 @@ P_MALFORMED, P_DUPLICATE, P_INTENT, P_NO_TITLE, P_NO_PHONE = 0.03, 0.05, 0.65, 0
 SENIOR_RE = r"(?i)\b(?:chief|c[eftrmoi]o|founder|owner|president|vp|svp|evp|head|managing director)\b"
 JUNIOR_RE = r"(?i)\b(?:intern|student|assistant|associate|coordinator|junior|candidate)\b"
 if set(W.CATEGORY_SHARE) != set(CATEGORIES):  # labels must stay within the schema's categories
-    raise RuntimeError("sandbox_words.CATEGORY_SHARE drifted from leadrouter.schema.Category")
+    raise RuntimeError("sandbox words' CATEGORY_SHARE drifted from leadrouter.schema.Category")
+if set(W.INDUSTRIES) != set(vocabularies.INDUSTRIES):  # generated industries must be ones an import knows
+    raise RuntimeError("sandbox words' INDUSTRIES drifted from leadrouter.validate.vocabularies.INDUSTRIES")
 
 
 def _lines(text: str) -> list[list[str]]:

@@ -1,10 +1,12 @@
 """Word lists and mix tables behind the sandbox data generator: countries, cities, names, company words,
 titles, messages, and the shares that decide how often each kind of lead appears.
 
-Plain data only; `sandbox_data` turns it into arrays once at import.
+Plain data only; `sandbox.data` turns it into arrays once at import.
 """
 
 from __future__ import annotations
+
+from leadrouter.validate import vocabularies
 
 REGION_SHARE = {"NA": 0.45, "EMEA": 0.30, "APAC": 0.15, "LATAM": 0.10}
 
@@ -21,7 +23,7 @@ CATEGORY_SHARE = {
 DUPLICATE_SHARE = {"sales": 60, "support": 35, "partnership": 5}  # what known contacts write in about
 MALFORMED_SHARE = [35, 25, 25, 15]  # bad email, missing company, junk person, negative headcount
 ACCOUNT_SHARE = {"sales": 0.30, "support": 0.85, "jobs": 0.05, "partnership": 0.15, "spam": 0.02}
-LEAD_SOURCES = "demo_request contact_form chat ebook webinar event pricing_page free_trial".split()
+LEAD_SOURCES = list(vocabularies.LEAD_SOURCES)
 # per message group: free-mail share, then weights over LEAD_SOURCES
 GROUP_MIX = {
     "sales_intent": (0.11, [30, 15, 10, 0, 0, 5, 20, 20]),

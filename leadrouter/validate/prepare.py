@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pycountry
 
 from leadrouter.enrich.geo import country_code
 from leadrouter.validate.checks import ContactChecks, fold_text, is_junk_company, is_junk_name
@@ -24,34 +23,6 @@ from leadrouter.validate.checks import ContactChecks, fold_text, is_junk_company
 EMPLOYEES_MAX = 10_000_000
 REVENUE_MAX = 1e13  # ten trillion: above any company on earth
 TEXT_LIMITS = {"first_name": 100, "last_name": 100, "company": 255, "title": 255, "message": 32_000}
-COUNTRY_CODES = sorted(c.alpha_2 for c in pycountry.countries)
-# throwaway inboxes: nobody reads them after the download, so the lead cannot be worked
-DISPOSABLE_DOMAINS = frozenset(
-    """
-    mailinator.com mailinator.net mailinator2.com sogetthis.com mailin8r.com notmailinator.com
-    guerrillamail.com guerrillamail.net guerrillamail.org guerrillamail.biz guerrillamail.de guerrillamail.info
-    guerrillamailblock.com sharklasers.com grr.la pokemail.net spam4.me 10minutemail.com 10minutemail.net
-    10minutemail.co.uk 20minutemail.com tempmail.com tempmail.net temp-mail.org temp-mail.io tempmailo.com
-    tempail.com tempr.email tempinbox.com tempemail.net throwawaymail.com trashmail.com trashmail.de
-    trashmail.net trash-mail.com yopmail.com yopmail.fr yopmail.net getnada.com nada.email dispostable.com
-    maildrop.cc mailnesia.com mailcatch.com mintemail.com mohmal.com moakt.com mytemp.email emailondeck.com
-    fakeinbox.com spambox.us spamgourmet.com mailexpire.com discard.email discardmail.com burnermail.io
-    harakirimail.com inboxkitten.com mail.tm dropmail.me getairmail.com jetable.org mailnull.com anonbox.net
-    emailfake.com armyspy.com cuvox.de dayrep.com einrot.com fleckens.hu gustr.com jourrapide.com rhyta.com
-    superrito.com teleworm.us example.com example.net example.org
-    """.split()
-)  # the last three are reserved (RFC 2606): no one receives mail there
-# mailboxes no person answers: mail to them bounces or vanishes
-SYSTEM_MAILBOXES = frozenset(
-    """
-    noreply no-reply no_reply no.reply donotreply do-not-reply do_not_reply do.not.reply postmaster abuse
-    mailer-daemon mailerdaemon hostmaster bounce bounces
-    """.split()
-)
-# shared team inboxes: a real company, but no named person to route to
-ROLE_MAILBOXES = frozenset(
-    "info sales admin support contact hello office enquiries inquiries team help".split()
-)
 CONTACT_COLUMNS = ("email_valid", "phone_e164", "phone_valid")  # the columns PreparedLeads.complete() adds
 _TEXT_COLUMNS = "lead_id first_name last_name email phone title company country message".split()
 _JUNK_TESTS = {"first_name": is_junk_name, "last_name": is_junk_name, "company": is_junk_company}

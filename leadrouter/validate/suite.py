@@ -18,14 +18,16 @@ from leadrouter.validate.checks import PLACEHOLDER_FULL_NAMES
 from leadrouter.validate.gx import Check, Outcome, Severity, prepare, run_checks
 from leadrouter.validate.prepare import (
     CONTACT_COLUMNS,
-    COUNTRY_CODES,
-    DISPOSABLE_DOMAINS,
     EMPLOYEES_MAX,
     REVENUE_MAX,
-    ROLE_MAILBOXES,
-    SYSTEM_MAILBOXES,
     TEXT_LIMITS,
     PreparedLeads,
+)
+from leadrouter.validate.vocabularies import (
+    COUNTRY_CODES,
+    DISPOSABLE_DOMAINS,
+    ROLE_MAILBOXES,
+    SYSTEM_MAILBOXES,
 )
 
 EXCERPT_LIMIT = 60

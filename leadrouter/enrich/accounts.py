@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import re
-from functools import cache
-
 import numpy as np
 import pandas as pd
-import tldextract
 from rapidfuzz import fuzz, process
 
-from leadrouter.enrich.email import FREE_MAIL_DOMAINS, email_domain
+from leadrouter.enrich.company_names import (
+    DESCRIPTIVE_WORDS,
+    NOISE_WORDS,
+    comparison_key,
+    normalize_company,
+)
+from leadrouter.enrich.domains import company_domains, ends_in, hosts, registrable, registrable_domain
+from leadrouter.enrich.email import email_domain
 
 # Chosen on tests/data/account_matches.csv (test_threshold_sits_in_the_gap keeps it honest): right name
 # matches score 90-100 (a typo in a 6+ letter name: "Tescos" 91, "Inittech" 93; a unique prefix: 90), while
@@ -21,90 +24,6 @@ NAME_MATCH_THRESHOLD = 88.0
 # likely that account, but less sure than a typo-level match: it scores just above the threshold
 PREFIX_SCORE = 90.0
 SHORT_NAME_LENGTH = 3  # "sap", "ubs", "arm" sit one edit from unrelated names: only exact matches count
-MAX_NAME_LENGTH = 256  # no company name is longer; bounds the regexes and the fuzzy scoring on hostile input
-
-LEGAL_SUFFIXES = tuple(
-    form.replace("_", " ")
-    for form in """
-    inc incorporated llc llp lp ltd limited gmbh mbh ag kg kgaa ohg se sa sas sasu sarl sl slu sab spa srl
-    ltda bv nv pty pte pvt private plc co corp corporation company cie kk kabushiki_kaisha oy oyj ab publ as
-    asa aps ou bhd sdn_bhd sa_de_cv sab_de_cv s_de_rl_de_cv de_cv the and
-    """.split()
-)
-_LEGAL_FORMS = "|".join(sorted(LEGAL_SUFFIXES, key=len, reverse=True))
-# a trailing run of legal forms: "Henkel AG & Co. KGaA" -> "henkel"; "and"/"the" only go along with them
-_LEGAL_TAIL = re.compile(rf"(?:^|\s)(?:{_LEGAL_FORMS})(?:\s(?:{_LEGAL_FORMS}))*$")
-_LEGAL_ENDINGS = tuple(" " + form for form in LEGAL_SUFFIXES)
-ABBREVIATIONS = {
-    "intl": "international", "natl": "national", "mfg": "manufacturing", "bros": "brothers",
-    "svcs": "services", "grp": "group", "hldgs": "holdings", "mgmt": "management",
-}  # fmt: skip
-_LETTER_FOLDS = {"ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ł": "l", "ı": "i", "þ": "th"}  # NFKD keeps them
-_FOLDED_LETTER = f"[{''.join(_LETTER_FOLDS)}]"
-# words that qualify a name rather than name a company: left out when comparing ("UBS Group" is "UBS")
-NOISE_WORDS = frozenset(
-    "group groupe grupo gruppe holding holdings international global worldwide and of the com net org io "
-    "uk us usa eu emea apac latam europe deutschland".split()
-)
-# words that describe a business: they count when comparing, but a name made only of them never matches
-DESCRIPTIVE_WORDS = frozenset(
-    "solutions services systems technologies technology tech partners consulting consultants industries "
-    "enterprises platforms platform digital software networks labs ventures capital management associates "
-    "brothers manufacturing logistics media marketing".split()
-)
-# social and review sites: a website there with a path is a profile page, not the company's own domain
-PROFILE_SITES = frozenset(
-    "facebook.com linkedin.com instagram.com twitter.com x.com youtube.com tiktok.com yelp.com google.com "
-    "crunchbase.com".split()
-)
-# an optional scheme, an optional user-info or email local part, then the host
-_HOST = r"^(?:[a-z][a-z0-9+.-]*://)?(?:[^/?#]*@)?([^/?#:\s\\]+)"
-_WITH_PATH = r"^(?:[a-z][\w+.-]*://)?[^/]+/[^/?#\s]"
-
-
-@cache
-def _suffix_extractor() -> tldextract.TLDExtract:
-    # the bundled public-suffix snapshot only: no download, no disk cache; private suffixes on, so that
-    # shops on myshopify.com or blogs on blogspot.com are not all one company
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
-
-
-def registrable_domain(hosts_or_emails: pd.Series) -> pd.Series:
-    """The registrable domain of each email, host or URL (jo@eu.acme.co.uk -> acme.co.uk), or <NA>."""
-    codes, uniques = pd.factorize(hosts_or_emails.astype("string"))
-    domains = _registrable(_hosts(pd.Series(uniques, dtype="string"))).array
-    return pd.Series(domains.take(codes, allow_fill=True), index=hosts_or_emails.index, name="domain")
-
-
-def _hosts(texts: pd.Series) -> pd.Series:
-    return texts.str.strip().str.lower().str.extract(_HOST, expand=False).str.strip(".")
-
-
-def _registrable(hosts: pd.Series) -> pd.Series:
-    extract = _suffix_extractor()  # once per distinct host: tldextract is the slow step
-    domain_of = {
-        host: extract(host).top_domain_under_public_suffix or None for host in hosts.dropna().unique()
-    }
-    return hosts.map(domain_of).astype("string")
-
-
-def normalize_company(names: pd.Series) -> pd.Series:
-    """Lowercased, no accents, punctuation, legal suffix or leading "the"; <NA> when nothing is left."""
-    codes, uniques = pd.factorize(names.astype("string"))  # each distinct spelling once
-    text = pd.Series(uniques, dtype="string").str.slice(0, MAX_NAME_LENGTH).str.casefold()
-    accented = ~text.str.isascii().fillna(True).astype(bool)  # folding is slow, and only these need it
-    folded = text[accented].str.normalize("NFKD").str.replace(r"[\u0300-\u036f]", "", regex=True)
-    text[accented] = folded.str.replace(_FOLDED_LETTER, lambda m: _LETTER_FOLDS[m[0]], regex=True)
-    text = text.str.replace(r"\([^)]*\)", " ", regex=True)  # "(EMEA)", "(publ)" qualify, they don't name
-    text = text.str.replace("&", " and ", regex=False)
-    text = text.str.replace(r"[./](?<=\b\w[./])", "", regex=True)  # acronyms keep their letters: S.A., A/S
-    text = text.str.replace(r"['’‘`´]", "", regex=True)  # L'Oréal -> loreal, Bella's -> bellas
-    text = text.str.replace(r"[\W_]+", " ", regex=True).str.strip()
-    legal = (" " + text).str.endswith(_LEGAL_ENDINGS).fillna(False).astype(bool)
-    text[legal] = text[legal].str.replace(_LEGAL_TAIL, "", regex=True)  # a slow regex: only where it bites
-    text = text.str.removeprefix("the ").str.strip()
-    normalized = pd.array(text.where(text != ""), dtype="string")
-    return pd.Series(normalized.take(codes, allow_fill=True), index=names.index, name="company_normalized")
 
 
 def match_accounts(
@@ -122,7 +41,7 @@ def match_accounts(
     email_at = _account_domain_positions(email_domain(lead["email"]), domains, are_hosts=True)
     website_at = _account_domain_positions(lead["website"], domains)
     no_domain = (email_at < 0) & (website_at < 0)  # only these need their company name compared
-    key_at, keys = pd.factorize(_comparison_key(normalize_company(lead["company"][no_domain])))
+    key_at, keys = pd.factorize(comparison_key(normalize_company(lead["company"][no_domain])))
     by_name = _name_outcomes(pd.Series(keys, dtype="string"), ranked, threshold)
 
     # every lead points at one outcome row: its email domain's, else its website domain's, else its name's
@@ -143,35 +62,19 @@ def match_accounts(
     )
 
 
-def _company_domains(domains: pd.Series, websites: pd.Series) -> pd.Series:
-    """Domains that can identify a company: never free mail, never a profile page on a social site."""
-    profile_page = domains.isin(PROFILE_SITES) & websites.str.contains(_WITH_PATH).fillna(False).astype(bool)
-    return domains.where(~domains.isin(FREE_MAIL_DOMAINS) & ~profile_page)
-
-
 def _account_domain_positions(values: pd.Series, domains: pd.Index, *, are_hosts: bool = False) -> np.ndarray:
     """Position in `domains` of each email host's or website's registrable domain, or -1."""
     codes, uniques = pd.factorize(values)
     texts = pd.Series(uniques, dtype="string")
-    hosts = texts if are_hosts else _hosts(texts)
+    host_names = texts if are_hosts else hosts(texts)
     # a registrable domain is a dot-suffix of its host, so only hosts ending in an account domain can match:
     # tldextract runs on those few rather than on every distinct host
     account_domains = set(domains)
-    could_match = hosts.map(lambda host: _ends_in(host, account_domains), na_action="ignore")
+    could_match = host_names.map(lambda host: ends_in(host, account_domains), na_action="ignore")
     could_match = could_match.fillna(False).astype(bool)
-    found = pd.Series(pd.NA, index=hosts.index, dtype="string")
-    found[could_match] = _company_domains(_registrable(hosts[could_match]), texts[could_match].str.lower())
+    found = pd.Series(pd.NA, index=host_names.index, dtype="string")
+    found[could_match] = company_domains(registrable(host_names[could_match]), texts[could_match].str.lower())
     return np.append(domains.get_indexer(found.fillna("")), -1)[codes]  # code -1, a missing value: -1
-
-
-def _ends_in(host: str, domains: set[str]) -> bool:
-    """Whether the host is one of `domains` or a subdomain of one."""
-    while True:
-        if host in domains:
-            return True
-        _, dot, host = host.partition(".")
-        if not dot:
-            return False
 
 
 def _ranked_accounts(accounts: pd.DataFrame) -> pd.DataFrame:
@@ -191,22 +94,10 @@ def _ranked_accounts(accounts: pd.DataFrame) -> pd.DataFrame:
     ranked = ranked.sort_values(
         ["owner_active", "last_activity_at", "account_id"], ascending=[False, False, True], na_position="last"
     ).reset_index(drop=True)
-    ranked["domain"] = _company_domains(registrable_domain(ranked["website"]), ranked["website"])
-    ranked["key"] = _comparison_key(normalize_company(ranked["name"]))
+    ranked["domain"] = company_domains(registrable_domain(ranked["website"]), ranked["website"])
+    ranked["key"] = comparison_key(normalize_company(ranked["name"]))
     ranked["label"] = ranked["name"] + " (" + ranked["account_id"].fillna("no id") + ")"
     return ranked
-
-
-def _comparison_key(normalized: pd.Series) -> pd.Series:
-    codes, uniques = pd.factorize(normalized)
-    keys = pd.Series(uniques, dtype="string").map(_without_noise).array  # loops over distinct names only
-    return pd.Series(keys.take(codes, allow_fill=True), index=normalized.index, dtype="string")
-
-
-def _without_noise(name: str) -> str:
-    """Abbreviations spelt out, noise words dropped; a name made only of noise ("Global Group") stays."""
-    words = [ABBREVIATIONS.get(word, word) for word in name.split()]
-    return " ".join(word for word in words if word not in NOISE_WORDS) or " ".join(words)
 
 
 def _lost_tie_because(ranked: pd.DataFrame, winner: np.ndarray, runner: np.ndarray) -> np.ndarray:

@@ -10,13 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadrouter.enrich import accounts as account_matching
-from leadrouter.enrich.accounts import (
-    NAME_MATCH_THRESHOLD,
-    match_accounts,
-    normalize_company,
-    registrable_domain,
-)
+from leadrouter.enrich import domains as domain_matching
+from leadrouter.enrich.accounts import NAME_MATCH_THRESHOLD, match_accounts
+from leadrouter.enrich.company_names import normalize_company
+from leadrouter.enrich.domains import registrable_domain
 from leadrouter.enrich.email import FREE_MAIL_DOMAINS
 
 DATA = Path(__file__).parents[1] / "data"
@@ -240,7 +237,7 @@ def test_registrable_domain_works_offline(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    account_matching._suffix_extractor.cache_clear()  # build the extractor and load its suffix list right here
+    domain_matching._suffix_extractor.cache_clear()  # build the extractor and load its suffix list right here
     domains = registrable_domain(pd.Series(["jo@eu.acme.co.uk", "https://shop.acme.com.au/en", "x@y.z"]))
     assert domains.tolist() == ["acme.co.uk", "acme.com.au", pd.NA]
     assert attempts == []

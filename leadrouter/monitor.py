@@ -9,13 +9,11 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
 
 from leadrouter.assign.availability import is_off
 from leadrouter.assign.roster import WEEKDAYS, Roster
 from leadrouter.schema import Status
-from leadrouter.store import Store
-from leadrouter.store.tables import decisions, sla_events
+from leadrouter.store import Store, history, sla_events
 
 BASELINE_DAYS = 14
 MIN_LEADS = 20  # a day with fewer leads is too small to call anything an anomaly
@@ -36,14 +34,7 @@ def ledger_days(store: Store, source: str, until: datetime, days: int = BASELINE
     """Decisions of the last `days` days before `until` (one row each: day, status, tier, decided_by, owner)."""
     columns = ["lead_id", "status", "tier", "decided_by", "owner_id", "pool", "decided_at", "assigned_at",
                "first_touch_at", "sla_due_at"]  # fmt: skip
-    since = until - timedelta(days=days)
-    query = select(*(decisions.c[c] for c in columns)).where(
-        decisions.c.source == source, decisions.c.decided_at >= since, decisions.c.decided_at < until
-    )
-    with store.engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).all(), columns=columns)
-    for column in ("decided_at", "assigned_at", "first_touch_at", "sla_due_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True)
+    frame = history.decisions_between(store, source, until - timedelta(days=days), until, columns)
     frame["day"] = frame["decided_at"].dt.date
     return frame
 
@@ -113,13 +104,8 @@ def fallback_fires(frame: pd.DataFrame, events: pd.DataFrame, day: date, now: da
 
 
 def sla_event_frame(store: Store, source: str, since: datetime) -> pd.DataFrame:
-    query = select(sla_events.c.lead_id, sla_events.c.kind, sla_events.c.at).where(
-        sla_events.c.source == source, sla_events.c.at >= since
-    )
-    with store.engine.connect() as conn:
-        events = pd.DataFrame(conn.execute(query).all(), columns=["lead_id", "kind", "at"])
-    events["at"] = pd.to_datetime(events["at"], utc=True)
-    return events
+    """The SLA events (lead_id, kind, at) since `since`: fallback_fires' `events`."""
+    return sla_events.events_since(store, source, since)
 
 
 def anomalies(frame: pd.DataFrame, day: date, roster: Roster) -> list[Anomaly]:

@@ -23,7 +23,7 @@ from leadrouter.assign.availability import rep_calendar
 from leadrouter.assign.roster import Roster
 from leadrouter.redact import hide_in_logs
 from leadrouter.store import Store
-from leadrouter.store.tables import notifications
+from leadrouter.store.notifications import record_notifications
 
 log = logging.getLogger(__name__)
 
@@ -171,9 +171,7 @@ def deliver(
                 log.warning(
                     "notification %s to %s on %s failed: %s", message.kind, message.recipient, name, error
                 )
-    if rows:
-        with store.transaction() as conn:
-            conn.execute(notifications.insert(), rows)
+    record_notifications(store, rows)
     return pd.DataFrame(
         rows, columns=["lead_id", "kind", "recipient", "channel", "status", "attempts", "error"]
     )

@@ -10,14 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import bindparam, func, select, update
 
 from leadrouter.assign.availability import working_intervals
 from leadrouter.assign.roster import Rep, Roster
 from leadrouter.classify.rules import ResponseSla
 from leadrouter.schema import Status, Tier
-from leadrouter.store import Store
-from leadrouter.store.tables import decisions, sla_events
+from leadrouter.store import Store, sla_events
 
 
 def due_times(
@@ -51,24 +49,11 @@ def due_at(rep: Rep | None, sla: ResponseSla | None, start: datetime) -> datetim
     return None  # no working time within the lookahead: the rep is away for weeks; no clock to breach
 
 
-OPEN_COLUMNS = ["lead_id", "owner_id", "tier", "sla_due_at", "assigned_at"]
-
-
 def open_clocks(store: Store, source: str) -> pd.DataFrame:
     """Routed leads whose clock runs: written to their owner in the CRM (a lead still waiting for its write
-    cannot be the owner's fault), due, not yet touched."""
-    live = [Status.WRITTEN.value]
-    query = select(*(decisions.c[c] for c in OPEN_COLUMNS)).where(
-        decisions.c.source == source,
-        decisions.c.status.in_(live),
-        decisions.c.sla_due_at.is_not(None),
-        decisions.c.first_touch_at.is_(None),
-    )
-    with store.engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).all(), columns=OPEN_COLUMNS)
-    for column in ("sla_due_at", "assigned_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True)
-    return frame
+    cannot be the owner's fault), due, not yet touched. Columns: lead_id, owner_id, tier, sla_due_at,
+    assigned_at."""
+    return sla_events.running_clocks(store, source, [Status.WRITTEN.value])
 
 
 def record_touches(store: Store, source: str, clocks: pd.DataFrame, touches: pd.DataFrame) -> pd.DataFrame:
@@ -78,36 +63,7 @@ def record_touches(store: Store, source: str, clocks: pd.DataFrame, touches: pd.
     seen = seen[seen["first_touch_at"] >= seen["assigned_at"].fillna(seen["first_touch_at"])]
     if seen.empty:
         return seen
-    rows = [
-        {"l": lid, "t": at.to_pydatetime()}
-        for lid, at in zip(seen["lead_id"], seen["first_touch_at"], strict=True)
-    ]
-    with store.transaction() as conn:
-        conn.execute(
-            update(decisions)
-            .where(
-                decisions.c.source == source,
-                decisions.c.lead_id == bindparam("l"),
-                decisions.c.first_touch_at.is_(None),
-            )
-            .values(first_touch_at=bindparam("t")),
-            rows,
-        )
-        conn.execute(
-            sla_events.insert(),
-            [
-                {
-                    "source": source,
-                    "lead_id": r.lead_id,
-                    "kind": "touch",
-                    "tier": r.tier,
-                    "owner_id": r.owner_id,
-                    "at": r.first_touch_at.to_pydatetime(),
-                    "detail": {"late": bool(r.first_touch_at > r.sla_due_at)},
-                }
-                for r in seen.itertuples(index=False)
-            ],
-        )
+    sla_events.stop_clocks(store, source, seen.assign(late=seen["first_touch_at"] > seen["sla_due_at"]))
     return seen
 
 
@@ -124,20 +80,7 @@ def fresh_rejections(store: Store, source: str, found: pd.DataFrame) -> dict[str
     if found.empty:
         return {}
     ids = found["lead_id"].astype(str).unique().tolist()
-    owned = select(
-        decisions.c.lead_id,
-        decisions.c.owner_id,
-        func.coalesce(decisions.c.assigned_at, decisions.c.decided_at),
-    ).where(
-        decisions.c.source == source, decisions.c.status == Status.WRITTEN.value, decisions.c.lead_id.in_(ids)
-    )
-    acted = select(sla_events.c.lead_id, sla_events.c.owner_id).where(
-        sla_events.c.source == source, sla_events.c.kind == "reject", sla_events.c.lead_id.in_(ids)
-    )
-    with store.engine.connect() as conn:
-        current = pd.DataFrame(conn.execute(owned).all(), columns=["lead_id", "owner_id", "since"])
-        done = pd.DataFrame(conn.execute(acted).all(), columns=["lead_id", "owner_id"])
-    current["since"] = pd.to_datetime(current["since"], utc=True)
+    current, done = sla_events.owners_and_rejections(store, source, ids)
     found = found.astype({"lead_id": str, "owner_id": str}).merge(current, on=["lead_id", "owner_id"])
     found = found[found["rejected_at"] >= found["since"]]
     found = found.merge(done.assign(acted=True), on=["lead_id", "owner_id"], how="left")

@@ -17,6 +17,7 @@ from leadrouter.enrich.territory import load_territories
 from leadrouter.outcomes import join as outcomes
 from leadrouter.outcomes import report
 from leadrouter.outcomes import tables as outcome_tables
+from leadrouter.outcomes.deals import clean_outcomes
 from leadrouter.router import open_provider
 from leadrouter.store import Store
 from leadrouter.store import outcomes as outcome_store
@@ -33,7 +34,7 @@ def fetch_outcomes(crm: CRM, lead_ids: list[str]) -> pd.DataFrame:
 @task(name="save-outcomes", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def save_outcomes(store: Store, source: str, fetched: pd.DataFrame, at: datetime) -> int:
     """Upsert the deals; values the CRM sent that cannot be used are logged with the fix, never fatal."""
-    deals, problems = outcome_store.clean_outcomes(fetched)
+    deals, problems = clean_outcomes(fetched)
     logger = get_run_logger()
     for problem in problems[:PROBLEMS_LOGGED]:
         logger.warning(problem)

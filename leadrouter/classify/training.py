@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import or_, select
 
 from leadrouter.classify.local import LocalModel, default_model, trained_path
 from leadrouter.crm.base import CRM, chunks
@@ -18,24 +17,10 @@ from leadrouter.enrich.firmographics import Provider
 from leadrouter.enrich.territory import Territories
 from leadrouter.outcomes.feedback import outcome_labels
 from leadrouter.store import Store
-from leadrouter.store.tables import decisions
+from leadrouter.store.history import decided_labels
 from leadrouter.validate.suite import validate_leads
 
 FETCH_CHUNK = 500
-
-
-def decided_labels(store: Store, source: str) -> pd.DataFrame:
-    """lead_id, tier, category, decided_by of every lead a rule or a person decided (model decisions are not
-    labels: a model must not learn from itself)."""
-    query = select(decisions.c.lead_id, decisions.c.tier, decisions.c.category, decisions.c.decided_by).where(
-        decisions.c.source == source,
-        decisions.c.tier.is_not(None),
-        or_(decisions.c.decided_by.like("rule:%"), decisions.c.decided_by.like("review:%")),
-    )
-    with store.engine.connect() as conn:
-        return pd.DataFrame(
-            conn.execute(query).mappings().all(), columns=["lead_id", "tier", "category", "decided_by"]
-        )
 
 
 def labelled_leads(

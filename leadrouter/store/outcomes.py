@@ -1,5 +1,6 @@
 """The outcome loop's reads and writes: decisions, SLA events and review rows as frames; the CRM's deals
-upserted into `outcomes`; the analyst tables (`outcome_leads`, `outcome_metrics`) replaced per source."""
+(cleaned by leadrouter.outcomes.deals) upserted into `outcomes`; the analyst tables (`outcome_leads`,
+`outcome_metrics`) replaced per source."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pandas as pd
 from sqlalchemy import Connection, Insert, Select, Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from leadrouter.outcomes.deals import OUTCOME_FIELDS
 from leadrouter.outcomes.join import COUNTED, INPUT_COLUMNS
 from leadrouter.store.engine import Store
 from leadrouter.store.tables import (
@@ -24,7 +26,6 @@ from leadrouter.store.tables import (
 
 ROWS_PER_STATEMENT = 20_000  # bounds the memory of one executemany's parameter list
 EVENT_KINDS = ["touch", "breach", "reroute", "reject"]
-OUTCOME_FIELDS = ["deal_id", "stage", "is_closed", "is_won", "amount", "close_date"]  # the CRM protocol's
 
 
 def due_lead_ids(store: Store, source: str, since: datetime) -> list[str]:
@@ -63,46 +64,8 @@ def _frame(conn: Connection, query: Select) -> pd.DataFrame:
     return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 
-def clean_outcomes(fetched: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """The CRM's deals ready to store (one per lead), and a message per value that could not be used: a row
-    without a lead id is skipped; an amount or close date that does not parse is stored empty. A lead with
-    several deals (a HubSpot contact can have many) keeps its won deal, else its largest."""
-    frame = fetched.reindex(columns=["lead_id", *OUTCOME_FIELDS]).reset_index(drop=True)
-    amount = pd.to_numeric(frame["amount"], errors="coerce")
-    close = pd.to_datetime(frame["close_date"], errors="coerce", format="mixed", utc=True)
-    no_lead = ~_given(frame["lead_id"])
-    problems = [
-        *_problems(frame, no_lead, "lead_id", "the row is skipped: link the deal to its lead in the CRM"),
-        *_problems(
-            frame, amount.isna() & _given(frame["amount"]), "amount", "stored empty: make it a number"
-        ),
-        *_problems(
-            frame, close.isna() & _given(frame["close_date"]), "close_date", "stored empty: make it a date"
-        ),
-    ]
-    frame["amount"] = amount.astype("float64")
-    frame["close_date"] = pd.Series(close.dt.date, dtype=object).where(close.notna(), None)
-    for flag in ("is_closed", "is_won"):
-        frame[flag] = frame[flag].fillna(False).astype(bool)
-    frame = frame[~no_lead].sort_values(["lead_id", "is_won", "amount"], ascending=[True, False, False])
-    return frame.drop_duplicates("lead_id").reset_index(drop=True), problems
-
-
-def _given(values: pd.Series) -> pd.Series:
-    return values.astype("string").str.strip().fillna("").ne("")
-
-
-def _problems(frame: pd.DataFrame, bad: pd.Series, column: str, fix: str) -> list[str]:
-    """One message per bad row (a handful: the CRM's own fields are typed), naming row, deal, lead and fix."""
-    return [
-        f"outcome row {i} (deal {frame.at[i, 'deal_id']!r}, lead {frame.at[i, 'lead_id']!r}): "
-        f"{column} {str(frame.at[i, column])[:40]!r} is unusable; {fix} in the CRM"
-        for i in frame.index[bad.to_numpy()]
-    ]
-
-
 def upsert_outcomes(store: Store, source: str, deals: pd.DataFrame, at: datetime) -> int:
-    """Insert or update each lead's deal (clean_outcomes' frame); first_seen_at is kept from the first sight."""
+    """Insert or update each lead's deal (leadrouter.outcomes.deals.clean_outcomes' frame); first_seen_at is kept from the first sight."""
     if deals.empty:
         return 0
     rows = deals.assign(source=source, first_seen_at=at, updated_at=at)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from leadrouter.crm.base import chunks
 from leadrouter.outcomes import join as outcomes
+from leadrouter.outcomes.deals import clean_outcomes
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.store import Store, open_store
 from leadrouter.store import outcomes as outcome_store
@@ -421,7 +422,7 @@ def test_unusable_crm_values_are_reported_and_the_rest_stored(tmp_path: Path) ->
             "close_date": ["2026-10-01", None, "someday", "2026-09-30", "2026-09-29"],
         }
     )
-    deals, problems = outcome_store.clean_outcomes(fetched)
+    deals, problems = clean_outcomes(fetched)
     assert len(problems) == 3
     assert "row 1" in problems[0] and "lead_id" in problems[0] and "D2" in problems[0]
     assert "row 2" in problems[1] and "amount 'a lot'" in problems[1] and "number" in problems[1]

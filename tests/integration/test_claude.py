@@ -18,9 +18,10 @@ import pytest
 from sqlalchemy import func, select
 
 from leadrouter.classify import classify_leads
-from leadrouter.classify.claude import TAG, TOOL_NAME, ClaudeModel, Prices, user_turn
+from leadrouter.classify.claude import ClaudeModel, Prices
 from leadrouter.classify.local import LocalModel
 from leadrouter.classify.model import ANSWER_COLUMNS, ModelChain, lead_documents
+from leadrouter.classify.prompt import TAG, TOOL_NAME, user_turn
 from leadrouter.classify.rules import load_rulebook
 from leadrouter.config import PROJECT_ROOT
 from leadrouter.schema import ENRICHED_COLUMNS, LEAD_COLUMNS, TIERS, conform

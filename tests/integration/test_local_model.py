@@ -14,13 +14,14 @@ from leadrouter.classify.history import labelled_history
 from leadrouter.classify.local import LocalModel, default_model, trained_path
 from leadrouter.classify.model import ANSWER_COLUMNS, ModelChain
 from leadrouter.classify.rules import load_rulebook
-from leadrouter.classify.training import decided_labels, labelled_leads, retrain
+from leadrouter.classify.training import labelled_leads, retrain
 from leadrouter.config import PROJECT_ROOT
 from leadrouter.enrich import enrich_leads
 from leadrouter.enrich.territory import load_territories
 from leadrouter.record import BatchContext, record_batch
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.store import open_store
+from leadrouter.store.history import decided_labels
 from leadrouter.validate.suite import validate_leads
 from tests.helpers.clock import WORKDAY
 from tests.integration.test_cli import run

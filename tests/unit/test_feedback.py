@@ -14,7 +14,7 @@ from leadrouter.classify.history import labelled_history
 from leadrouter.classify.local import LocalModel, trained_path
 from leadrouter.classify.model import ModelChain
 from leadrouter.classify.rules import load_rulebook
-from leadrouter.classify.training import TooFewLabels, decided_labels, retrain_from_outcomes
+from leadrouter.classify.training import TooFewLabels, retrain_from_outcomes
 from leadrouter.config import PROJECT_ROOT
 from leadrouter.enrich import enrich_leads
 from leadrouter.enrich.territory import load_territories
@@ -23,6 +23,7 @@ from leadrouter.outcomes.join import lead_outcomes
 from leadrouter.record import BatchContext, record_batch
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.store import open_store
+from leadrouter.store.history import decided_labels
 from leadrouter.store.outcomes import read_inputs
 from leadrouter.validate.suite import validate_leads
 from tests.helpers.clock import WORKDAY

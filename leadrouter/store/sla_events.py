@@ -1,0 +1,100 @@
+"""SLA clocks: the decisions' clock columns (sla_due_at, first_touch_at) and the sla_events rows.
+
+Re-routing after a breach or a rejection writes its own events inside the routing transaction
+(leadrouter.reroute)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import bindparam, func, select, update
+
+from leadrouter.schema import Status
+from leadrouter.store.engine import Store
+from leadrouter.store.tables import decisions, sla_events
+
+CLOCK_COLUMNS = ["lead_id", "owner_id", "tier", "sla_due_at", "assigned_at"]
+
+
+def running_clocks(store: Store, source: str, statuses: list[str]) -> pd.DataFrame:
+    """CLOCK_COLUMNS of the source's leads in `statuses` that have a due time and no first touch yet."""
+    query = select(*(decisions.c[c] for c in CLOCK_COLUMNS)).where(
+        decisions.c.source == source,
+        decisions.c.status.in_(statuses),
+        decisions.c.sla_due_at.is_not(None),
+        decisions.c.first_touch_at.is_(None),
+    )
+    with store.engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).all(), columns=CLOCK_COLUMNS)
+    for column in ("sla_due_at", "assigned_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+def stop_clocks(store: Store, source: str, touched: pd.DataFrame) -> None:
+    """In one transaction: first_touch_at on each lead not touched before, and a touch event per lead.
+    touched: lead_id, tier, owner_id, first_touch_at, late."""
+    stamps = [
+        {"l": lid, "t": at.to_pydatetime()}
+        for lid, at in zip(touched["lead_id"], touched["first_touch_at"], strict=True)
+    ]
+    events = [
+        {
+            "source": source,
+            "lead_id": r.lead_id,
+            "kind": "touch",
+            "tier": r.tier,
+            "owner_id": r.owner_id,
+            "at": r.first_touch_at.to_pydatetime(),
+            "detail": {"late": bool(r.late)},
+        }
+        for r in touched.itertuples(index=False)
+    ]
+    with store.transaction() as conn:
+        conn.execute(
+            update(decisions)
+            .where(
+                decisions.c.source == source,
+                decisions.c.lead_id == bindparam("l"),
+                decisions.c.first_touch_at.is_(None),
+            )
+            .values(first_touch_at=bindparam("t")),
+            stamps,
+        )
+        conn.execute(sla_events.insert(), events)
+
+
+def owners_and_rejections(
+    store: Store, source: str, lead_ids: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """For these leads, read together: each written lead's owner and since when they have it (lead_id, owner_id,
+    since), and the rejections already acted on (lead_id, owner_id)."""
+    owned = select(
+        decisions.c.lead_id,
+        decisions.c.owner_id,
+        func.coalesce(decisions.c.assigned_at, decisions.c.decided_at),
+    ).where(
+        decisions.c.source == source,
+        decisions.c.status == Status.WRITTEN.value,
+        decisions.c.lead_id.in_(lead_ids),
+    )
+    acted = select(sla_events.c.lead_id, sla_events.c.owner_id).where(
+        sla_events.c.source == source, sla_events.c.kind == "reject", sla_events.c.lead_id.in_(lead_ids)
+    )
+    with store.engine.connect() as conn:
+        current = pd.DataFrame(conn.execute(owned).all(), columns=["lead_id", "owner_id", "since"])
+        done = pd.DataFrame(conn.execute(acted).all(), columns=["lead_id", "owner_id"])
+    current["since"] = pd.to_datetime(current["since"], utc=True)
+    return current, done
+
+
+def events_since(store: Store, source: str, since: datetime) -> pd.DataFrame:
+    """The source's SLA events (lead_id, kind, at) from `since` on."""
+    query = select(sla_events.c.lead_id, sla_events.c.kind, sla_events.c.at).where(
+        sla_events.c.source == source, sla_events.c.at >= since
+    )
+    with store.engine.connect() as conn:
+        events = pd.DataFrame(conn.execute(query).all(), columns=["lead_id", "kind", "at"])
+    events["at"] = pd.to_datetime(events["at"], utc=True)
+    return events

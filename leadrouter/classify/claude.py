@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from leadrouter import clock
 from leadrouter.classify.model import ANSWER_COLUMNS, ANSWER_SCHEMA, Answer, empty_answers, lead_documents
 from leadrouter.store.engine import Store
-from leadrouter.store.ledger import insert_ignoring_duplicates
+from leadrouter.store.statements import insert_ignoring_duplicates
 from leadrouter.store.tables import model_answers
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from leadrouter.assign.availability import Excluded, day_starts, rep_calendar
-from leadrouter.assign.owners import STATE_COLUMNS, Moment, assign_owners, response_windows
+from leadrouter.assign.batch import STATE_COLUMNS
+from leadrouter.assign.owners import Moment, assign_owners, response_windows
 from leadrouter.assign.roster import Roster, load_roster
 from leadrouter.classify.rules import DEFAULT_SLA
 from leadrouter.config import ConfigError

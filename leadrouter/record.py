@@ -168,24 +168,29 @@ def _insert(
         queued = review.assign(reason=[r or NO_RULE for r in reasons.where(reasons.notna(), None)])
         enqueue(conn, ctx.source, queued, stamp, ctx.review_sla)
     if len(quarantined):
-        # undecided leads: any row they still have is a released one, replaced by this verdict
-        conn.execute(
-            delete(quarantine).where(
-                quarantine.c.source == ctx.source, quarantine.c.lead_id.in_(quarantined["lead_id"].tolist())
+        _quarantine(conn, ctx.source, quarantined, stamp)
+
+
+def _quarantine(conn: Connection, source: str, quarantined: pd.DataFrame, stamp: datetime) -> None:
+    """Record the quarantine verdicts of the batch."""
+    # undecided leads: any row they still have is a released one, replaced by this verdict
+    conn.execute(
+        delete(quarantine).where(
+            quarantine.c.source == source, quarantine.c.lead_id.in_(quarantined["lead_id"].tolist())
+        )
+    )
+    conn.execute(
+        quarantine.insert(),
+        [
+            {
+                "source": source,
+                "lead_id": lid,
+                "reason": reason,
+                "reasons": reasons,
+                "created_at": stamp,
+            }
+            for lid, reason, reasons in zip(
+                quarantined["lead_id"], quarantined["reason"], quarantined["reasons"], strict=True
             )
-        )
-        conn.execute(
-            quarantine.insert(),
-            [
-                {
-                    "source": ctx.source,
-                    "lead_id": lid,
-                    "reason": reason,
-                    "reasons": reasons,
-                    "created_at": stamp,
-                }
-                for lid, reason, reasons in zip(
-                    quarantined["lead_id"], quarantined["reason"], quarantined["reasons"], strict=True
-                )
-            ],
-        )
+        ],
+    )

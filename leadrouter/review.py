@@ -107,8 +107,8 @@ def set_tier(
 
 def escalate_overdue(store: Store, source: str, roster: Roster, now: datetime | None = None) -> pd.DataFrame:
     """Escalate every open item past its due time that was not escalated yet to the roster's escalation
-    manager; returns review_queue.ESCALATED_COLUMNS. Without a manager nothing is marked: late items stay late (and
-    listed by `review list --late`) until one is named."""
+    manager; returns review_queue.ESCALATED_COLUMNS. Without a manager nothing is marked: late items stay
+    late (and listed by `review list --late`) until one is named."""
     if roster.escalation is None:
         return pd.DataFrame(columns=review_queue.ESCALATED_COLUMNS)
     escalated = review_queue.escalate_overdue(store, source, roster.escalation, now or clock.now())

@@ -14,7 +14,7 @@ STATE_COLUMNS = ["pool", "rep_id", "pass_value", "assigned"]
 
 
 class BatchState:
-    """The batch's moving parts: who is unavailable per tier, capacity left, round-robin passes and turns taken."""
+    """The batch's moving parts: who is unavailable per tier, capacity left, round-robin passes, turns taken."""
 
     def __init__(self, roster: Roster, reasons: dict[str, pd.Series], left: pd.Series, state: pd.DataFrame):
         self.roster = roster

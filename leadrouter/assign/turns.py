@@ -62,13 +62,15 @@ class Turns:
     def assign(self, frame: pd.DataFrame, roster: Roster | None = None) -> pd.DataFrame:
         """Owners for the frame's leads (see assign_owners); roster: the pools' roster narrowed for these
         leads (e.g. without the reps who let them go)."""
-        assigned, self.state = assign_owners(frame, roster or self.roster, self.state, self.moment)
+        assigned, self.state = assign_owners(
+            frame, self.roster if roster is None else roster, self.state, self.moment
+        )
         self.taken = True
         return assigned
 
 
 def open_pools(store: Store, roster: Roster, shadow: bool = False) -> None:
-    """Create the roster's missing round-robin rows, in a transaction of their own before the turns are taken."""
+    """Create the roster's missing round-robin rows, in a transaction of their own before turns are taken."""
     ensure_rep_rows(store, [(p.name, rep) for p in roster.pools for rep in roster.members(p)], shadow)
 
 
@@ -98,7 +100,7 @@ def preview_turns(
     sla: Mapping[Tier, ResponseSla],
     at: datetime,
 ) -> tuple[pd.DataFrame, Moment]:
-    """The owners routing would give the frame's leads at `at`, from the live pools' state read without locking
-    (a simulation never holds up routing); nothing is saved."""
+    """The owners routing would give the frame's leads at `at`, from the live pools' state read without
+    locking (a simulation never holds up routing); nothing is saved."""
     turns = Turns(conn, roster, source, False, sla, at, own_pool_state(read_rep_state(conn), shadow=False))
     return turns.assign(frame), turns.moment

@@ -103,8 +103,8 @@ def lock_routed(
 
 
 def reassign(conn: Connection, source: str, owners: list[dict[str, Any]], at: datetime) -> None:
-    """Give leads new owners as of `at` (owners: lead_id, owner_id, pool, explanation, sla_due_at each), recorded
-    again so the next write-back writes them; the new owner's clock has no touch yet."""
+    """Give leads new owners as of `at` (owners: lead_id, owner_id, pool, explanation, sla_due_at each),
+    recorded again so the next write-back writes them; the new owner's clock has no touch yet."""
     conn.execute(
         update(decisions)
         .where(decisions.c.source == source, decisions.c.lead_id == bindparam("l"))

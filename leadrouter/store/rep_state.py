@@ -1,4 +1,4 @@
-"""Round-robin state: each rep's pass value and turns taken per pool. Live and shadow runs keep pools apart."""
+"""Round-robin state: each rep's pass value and turns taken per pool; live and shadow runs keep apart."""
 
 from __future__ import annotations
 

@@ -175,7 +175,8 @@ def busy_load(roster, seed: int = 5) -> pd.DataFrame:
 
 
 def measure(leads: pd.DataFrame, roster, runs: int = 5) -> dict:
-    from leadrouter.assign.owners import STATE_COLUMNS, Moment, assign_owners, response_windows
+    from leadrouter.assign.batch import STATE_COLUMNS
+    from leadrouter.assign.owners import Moment, assign_owners, response_windows
     from leadrouter.classify.rules import DEFAULT_SLA
 
     moment = Moment(AT, response_windows(DEFAULT_SLA), busy_load(roster))

@@ -35,19 +35,14 @@ def explain(
     source: Annotated[str | None, typer.Option(help="Its source (default: the configured CRM)")] = None,
 ) -> None:
     """Where a lead went and why: the rule or model, the path to its owner, every rep passed over and why."""
-    from sqlalchemy import select
-
     from leadrouter.assign.roster import load_roster
     from leadrouter.store import open_store
-    from leadrouter.store.tables import decisions
+    from leadrouter.store.decisions import lead_decisions
 
     settings = Settings()
     roster = load_roster(settings.roster_path)
-    with open_store(settings.store_url) as store, store.engine.connect() as conn:
-        query = select(decisions).where(decisions.c.lead_id == lead_id)
-        if source:
-            query = query.where(decisions.c.source == source)
-        rows = conn.execute(query.order_by(decisions.c.id)).all()
+    with open_store(settings.store_url) as store:
+        rows = lead_decisions(store, lead_id, source)
     if not rows:
         where = f" in {source}" if source else ""
         fail(f"no decision for lead {lead_id}{where}: not routed yet?")
@@ -82,13 +77,12 @@ def simulate(
 ) -> None:
     """Where this lead would go now: the same rules, model, roster and round-robin state as routing, writing
     nothing (no turn is taken, no decision recorded). CRM duplicates are not looked up."""
-    from leadrouter.assign.owners import assign_owners
     from leadrouter.assign.roster import load_roster
+    from leadrouter.assign.turns import preview_turns
     from leadrouter.classify import classify_leads
     from leadrouter.classify.rules import load_rulebook
-    from leadrouter.record import BatchContext, current_moment
     from leadrouter.router import open_chain
-    from leadrouter.store import ledger, open_store
+    from leadrouter.store import open_store
 
     settings = Settings()
     book = load_rulebook(settings.rulebook_path)
@@ -103,12 +97,11 @@ def simulate(
         console.print(f"no tier: the lead would wait in the review queue ({escape(str(reason))})")
         return
     moment_at = at or clock.routing_now(settings)
-    ctx = BatchContext(source or settings.crm, "simulate", book.version, sla=book.sla)
     with open_store(settings.store_url) as store, store.engine.connect() as conn:
-        state = ledger.own_pool_state(ledger.read_rep_state(conn), shadow=False)
-        moment = current_moment(conn, ctx, roster, moment_at)
+        assigned, moment = preview_turns(
+            conn, classified, roster, source or settings.crm, book.sla, moment_at
+        )
         conn.rollback()
-    assigned, _ = assign_owners(classified, roster, state, moment)
     out = assigned.iloc[0]
     console.print(f"[bold]simulated[/bold] at {moment.at:%Y-%m-%d %H:%M %Z} (nothing written)")
     path = str(out["decided_by"]) + str(out["routing_path"])

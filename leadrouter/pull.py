@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from leadrouter.crm.base import CRM, rewind
-from leadrouter.store import Store, ledger
+from leadrouter.store import Store, watermarks
+from leadrouter.store.decisions import undecided
 from leadrouter.store.quarantine import released_undecided
 
 
@@ -19,7 +20,7 @@ def pull_new_leads(
     Leads re-read that way, and leads our own owner write re-surfaced, are already decided: dropped.
     with_released adds the leads released from quarantine since (see leadrouter.store.quarantine).
     """
-    since = rewind(ledger.get_watermark(store, source), lookback_s)
+    since = rewind(watermarks.get_watermark(store, source), lookback_s)
     leads, cursor = crm.fetch_new_leads(since, limit)
     if with_released and (released := released_undecided(store, source)):
         # released from quarantine after a fix in the CRM: fetched by id, the watermark may be long past them
@@ -29,4 +30,4 @@ def pull_new_leads(
             if len(leads)
             else again
         )
-    return ledger.undecided(store, source, leads), (cursor if len(leads) else None)
+    return undecided(store, source, leads), (cursor if len(leads) else None)

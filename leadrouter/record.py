@@ -14,14 +14,15 @@ import pandas as pd
 from sqlalchemy import Connection, delete
 
 from leadrouter import clock
-from leadrouter.assign.availability import day_starts
-from leadrouter.assign.owners import Moment, assign_owners, response_windows
 from leadrouter.assign.roster import Roster
+from leadrouter.assign.turns import open_pools, take_turns
 from leadrouter.classify.rules import DEFAULT_SLA, ResponseSla
 from leadrouter.schema import Status, Tier
 from leadrouter.sla import due_times
-from leadrouter.store import Store, ledger
-from leadrouter.store.tables import decisions, quarantine, review_queue
+from leadrouter.store import Store
+from leadrouter.store.decisions import decided_ids, insert_decisions
+from leadrouter.store.review_queue import enqueue
+from leadrouter.store.tables import quarantine
 
 # what enrichment learned, kept with each decision so it can be explained later
 ENRICHMENT_FACTS = [
@@ -54,34 +55,23 @@ def record_batch(
     # one decision per lead id: a CRM page can repeat an id, and a row without one cannot be written back
     classified = classified.dropna(subset=["lead_id"]).drop_duplicates("lead_id")
     quarantined = quarantined.dropna(subset=["lead_id"]).drop_duplicates("lead_id")
-    ledger.ensure_rep_rows(
-        store, [(p.name, rep) for p in roster.pools for rep in roster.members(p)], ctx.shadow
-    )
-    with store.transaction() as conn:
-        state = ledger.lock_rep_state(conn)
-        seen = ledger.decided_ids(conn, ctx.source, [*classified["lead_id"], *quarantined["lead_id"]])
+    open_pools(store, roster, ctx.shadow)
+    with (
+        store.transaction() as conn,
+        take_turns(conn, roster, ctx.source, ctx.sla, ctx.shadow, ctx.at) as turns,
+    ):
+        seen = decided_ids(conn, ctx.source, [*classified["lead_id"], *quarantined["lead_id"]])
         classified = classified[~classified["lead_id"].isin(seen)]
         quarantined = quarantined[~quarantined["lead_id"].isin(seen)]
         resolved = classified[classified["tier"].notna()]
         review = classified[classified["tier"].isna()]
-        moment = current_moment(conn, ctx, roster)
-        assigned, new_state = assign_owners(
-            resolved, roster, ledger.own_pool_state(state, ctx.shadow), moment
-        )
-        assigned["assigned_at"] = moment.at  # the routing clock's moment, which the SLA clock starts from
-        assigned["sla_due_at"] = due_times(assigned["owner_id"], assigned["tier"], moment.at, roster, ctx.sla)
+        assigned = turns.assign(resolved)
+        at = turns.moment.at  # the routing clock's moment, which the SLA clock starts from
+        assigned["assigned_at"] = at
+        assigned["sla_due_at"] = due_times(assigned["owner_id"], assigned["tier"], at, roster, ctx.sla)
         recorded = _decision_rows(ctx, assigned, review, quarantined)
         _insert(conn, ctx, recorded, review, quarantined)
-        ledger.save_own_pool_state(conn, new_state, ctx.shadow)
     return recorded
-
-
-def current_moment(conn: Connection, ctx: BatchContext, roster: Roster, at: datetime | None = None) -> Moment:
-    """The moment of assignment: now (or ctx.at), the tiers' response windows, and every owner's load read
-    under the caller's locks."""
-    at = at or ctx.at or clock.now()
-    load = ledger.owner_load(conn, ctx.source, ctx.shadow, day_starts(roster, at), at)
-    return Moment(at, response_windows(ctx.sla), load)
 
 
 def _decision_rows(
@@ -157,9 +147,8 @@ def _insert(
         return
     stamp = clock.now()
     n = len(recorded)
-    ledger.insert_columns(
+    insert_decisions(
         conn,
-        decisions,
         {
             "source": [ctx.source] * n,
             "run_id": [ctx.run_id] * n,
@@ -175,42 +164,33 @@ def _insert(
         },
     )
     if len(review):
-        queued = review.reindex(columns=["lead_id", "review_reason", "suggested_tier", "confidence"])
-        queued = queued.astype(object).where(queued.notna(), None)
-        conn.execute(
-            review_queue.insert(),
-            [
-                {
-                    "source": ctx.source,
-                    "lead_id": r.lead_id,
-                    "reason": r.review_reason or NO_RULE,
-                    "created_at": stamp,
-                    "due_at": stamp + ctx.review_sla,
-                    "suggested_tier": r.suggested_tier,
-                    "confidence": None if r.confidence is None else float(r.confidence),
-                }
-                for r in queued.itertuples(index=False)
-            ],
-        )
+        reasons = review.reindex(columns=["review_reason"])["review_reason"].astype(object)
+        queued = review.assign(reason=[r or NO_RULE for r in reasons.where(reasons.notna(), None)])
+        enqueue(conn, ctx.source, queued, stamp, ctx.review_sla)
     if len(quarantined):
-        # undecided leads: any row they still have is a released one, replaced by this verdict
-        conn.execute(
-            delete(quarantine).where(
-                quarantine.c.source == ctx.source, quarantine.c.lead_id.in_(quarantined["lead_id"].tolist())
+        _quarantine(conn, ctx.source, quarantined, stamp)
+
+
+def _quarantine(conn: Connection, source: str, quarantined: pd.DataFrame, stamp: datetime) -> None:
+    """Record the quarantine verdicts of the batch."""
+    # undecided leads: any row they still have is a released one, replaced by this verdict
+    conn.execute(
+        delete(quarantine).where(
+            quarantine.c.source == source, quarantine.c.lead_id.in_(quarantined["lead_id"].tolist())
+        )
+    )
+    conn.execute(
+        quarantine.insert(),
+        [
+            {
+                "source": source,
+                "lead_id": lid,
+                "reason": reason,
+                "reasons": reasons,
+                "created_at": stamp,
+            }
+            for lid, reason, reasons in zip(
+                quarantined["lead_id"], quarantined["reason"], quarantined["reasons"], strict=True
             )
-        )
-        conn.execute(
-            quarantine.insert(),
-            [
-                {
-                    "source": ctx.source,
-                    "lead_id": lid,
-                    "reason": reason,
-                    "reasons": reasons,
-                    "created_at": stamp,
-                }
-                for lid, reason, reasons in zip(
-                    quarantined["lead_id"], quarantined["reason"], quarantined["reasons"], strict=True
-                )
-            ],
-        )
+        ],
+    )

@@ -10,16 +10,16 @@ from collections.abc import Mapping
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, Row, select
 
-from leadrouter.assign.owners import assign_owners
 from leadrouter.assign.roster import Roster
+from leadrouter.assign.turns import take_turns
 from leadrouter.classify.rules import ResponseSla
-from leadrouter.record import BatchContext, current_moment
-from leadrouter.schema import Status, Tier
+from leadrouter.schema import Tier
 from leadrouter.sla import due_times
-from leadrouter.store import Store, ledger
-from leadrouter.store.tables import decisions, sla_events
+from leadrouter.store import Store
+from leadrouter.store.decisions import lock_routed, reassign, stop_clocks
+from leadrouter.store.tables import sla_events
 
 LET_GO = ("breach", "reject")  # events after which a rep never gets the same lead back
 REROUTE_COLUMNS = [
@@ -52,9 +52,8 @@ def reroute(
     Returns REROUTE_COLUMNS per lead re-routed; a lead no longer routed (or touched meanwhile) is skipped."""
     if not lead_ids:
         return pd.DataFrame(columns=REROUTE_COLUMNS)
-    with store.transaction() as conn:
-        state = ledger.own_pool_state(ledger.lock_rep_state(conn), shadow=False)
-        leads = _lock_routed(conn, source, lead_ids, why, at)
+    with store.transaction() as conn, take_turns(conn, roster, source, sla, at=at) as turns:
+        leads = _routed(lock_routed(conn, source, lead_ids, breached_at=at if why == "breach" else None))
         if rejected_by is not None:  # checked under the lock: a rejection read twice moves the lead once
             leads = leads[leads["old_owner_id"].eq(leads["lead_id"].map(rejected_by)).fillna(False)]
         if leads.empty:
@@ -65,12 +64,9 @@ def reroute(
             lid: let_go.get(lid, frozenset()) | {old}
             for lid, old in zip(leads["lead_id"], leads["old_owner_id"], strict=True)
         }
-        moment = current_moment(conn, BatchContext(source, "reroute", "", sla=sla), roster, at)
         groups = []
         for avoid, group in leads.groupby(leads["lead_id"].map(avoid_of), sort=False):
-            assigned, state = assign_owners(
-                group.drop(columns="old_owner_id"), roster.without(set(avoid)), state, moment
-            )
+            assigned = turns.assign(group.drop(columns="old_owner_id"), roster.without(set(avoid)))
             assigned["old_owner_id"] = (
                 group.set_index("lead_id")["old_owner_id"].reindex(assigned["lead_id"]).to_numpy()
             )
@@ -94,34 +90,11 @@ def reroute(
         moved["sla_due_at"] = due_times(moved["owner_id"], moved["tier"], at, roster, sla)
         _record(conn, source, moved[~moved["stuck"]], at, note)
         _stop_clocks(conn, source, moved[moved["stuck"]], at, note)
-        ledger.save_own_pool_state(conn, state, shadow=False)
     return moved[~moved["stuck"]].reindex(columns=REROUTE_COLUMNS)
 
 
-def _lock_routed(conn: Connection, source: str, lead_ids: list[str], why: str, at: datetime) -> pd.DataFrame:
-    """The leads' routed decisions, locked: what assignment needs to route them again. A breach is checked
-    again under the lock (written, untouched, past due), so a stale list never moves a lead twice."""
-    live = [Status.RECORDED.value, Status.WRITING.value, Status.WRITTEN.value, Status.WRITE_FAILED.value]
-    breach = [Status.WRITTEN.value]
-    rows = conn.execute(
-        select(
-            decisions.c.lead_id,
-            decisions.c.tier,
-            decisions.c.owner_id,
-            decisions.c.pool,
-            decisions.c.explanation,
-            decisions.c.lead_created_at,
-        )
-        .where(
-            decisions.c.source == source,
-            decisions.c.lead_id.in_(lead_ids),
-            decisions.c.status.in_(breach if why == "breach" else live),
-            decisions.c.tier.is_not(None),
-            *([decisions.c.first_touch_at.is_(None), decisions.c.sla_due_at < at] if why == "breach" else []),
-        )
-        .order_by(decisions.c.id)
-        .with_for_update()
-    ).all()
+def _routed(rows: list[Row]) -> pd.DataFrame:
+    """The locked decisions as what assignment needs to route them again."""
     explanation = [r.explanation or {} for r in rows]
     enrichment = [e.get("enrichment") or {} for e in explanation]
     return pd.DataFrame(
@@ -161,11 +134,7 @@ def _stop_clocks(conn: Connection, source: str, stuck: pd.DataFrame, at: datetim
     """Leads nobody new can take keep their owner; their clock stops and the manager is told."""
     if stuck.empty:
         return
-    conn.execute(
-        update(decisions)
-        .where(decisions.c.source == source, decisions.c.lead_id.in_(stuck["lead_id"].tolist()))
-        .values(sla_due_at=None)
-    )
+    stop_clocks(conn, source, stuck["lead_id"].tolist())
     events = []
     for r in stuck.itertuples(index=False):
         events.append(_event(source, r, r.why, r.old_owner_id, None, at, {"note": note} if note else None))
@@ -190,7 +159,7 @@ def _record(conn: Connection, source: str, moved: pd.DataFrame, at: datetime, no
         }
         updates.append(
             {
-                "l": r.lead_id,
+                "lead_id": r.lead_id,
                 "owner_id": r.owner_id,
                 "pool": r.pool,
                 "explanation": explanation,
@@ -206,21 +175,7 @@ def _record(conn: Connection, source: str, moved: pd.DataFrame, at: datetime, no
             events.append(
                 _event(source, r, "escalation", r.old_owner_id, r.escalate_to, at, {"lapses": int(r.lapses)})
             )
-    conn.execute(
-        update(decisions)
-        .where(decisions.c.source == source, decisions.c.lead_id == bindparam("l"))
-        .values(
-            owner_id=bindparam("owner_id"),
-            pool=bindparam("pool"),
-            explanation=bindparam("explanation"),
-            sla_due_at=bindparam("sla_due_at"),
-            status=Status.RECORDED.value,
-            assigned_at=at,
-            first_touch_at=None,
-            claim=None,
-        ),
-        updates,
-    )
+    reassign(conn, source, updates, at)
     conn.execute(sla_events.insert(), events)
 
 

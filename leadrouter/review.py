@@ -13,22 +13,15 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row
 
 from leadrouter import clock
-from leadrouter.assign.owners import assign_owners
 from leadrouter.assign.roster import Roster
+from leadrouter.assign.turns import Turns, open_pools, take_turns
 from leadrouter.classify.rules import DEFAULT_SLA, ResponseSla
-from leadrouter.record import BatchContext, current_moment
 from leadrouter.schema import CATEGORIES, TIER_PRIORITY, TIERS, Category, Status, Tier
-from leadrouter.store import Store, ledger
-from leadrouter.store.tables import decisions, review_queue
-
-LIST_COLUMNS = [
-    "source", "lead_id", "created_at", "due_at", "escalated_at", "escalated_to", "resolved_at", "reason",
-    "suggested_tier", "confidence",
-]  # fmt: skip
-ESCALATED_COLUMNS = ["lead_id", "due_at", "escalated_to"]
+from leadrouter.store import Store, review_queue
+from leadrouter.store.decisions import is_shadow, lock_decision, set_decision
 
 
 @dataclass(frozen=True)
@@ -53,19 +46,9 @@ def open_items(
     late_only: bool = False,
     now: datetime | None = None,
 ) -> pd.DataFrame:
-    """The review queue, oldest first (LIST_COLUMNS + late: open and past its due time)."""
+    """The review queue, oldest first (review_queue.LIST_COLUMNS + late: open and past its due time)."""
     now = now or clock.now()
-    query = select(*(review_queue.c[c] for c in LIST_COLUMNS)).order_by(
-        review_queue.c.created_at, review_queue.c.id
-    )
-    if source:
-        query = query.where(review_queue.c.source == source)
-    if not include_resolved or late_only:
-        query = query.where(review_queue.c.resolved_at.is_(None))
-    if late_only:
-        query = query.where(review_queue.c.due_at < now)
-    with store.engine.connect() as conn:
-        items = pd.DataFrame(conn.execute(query).all(), columns=LIST_COLUMNS)
+    items = review_queue.list_items(store, source, include_resolved, now if late_only else None)
     for column in ("created_at", "due_at", "escalated_at", "resolved_at"):
         items[column] = pd.to_datetime(items[column], utc=True)  # SQLite hands back naive UTC stamps
     items["late"] = items["resolved_at"].isna() & (items["due_at"] < pd.Timestamp(now))
@@ -113,46 +96,29 @@ def set_tier(
     chosen = _tier(tier, lead_id)
     chosen_category = _category(chosen, category)
     # a decision's shadow flag never changes, so it can pick the pools' rows before the locking transaction
-    shadow = _is_shadow(store, source, lead_id)
-    ledger.ensure_rep_rows(store, [(p.name, rep) for p in roster.pools for rep in roster.members(p)], shadow)
+    shadow = is_shadow(store, source, lead_id)
+    open_pools(store, roster, shadow)
     with store.transaction() as conn:
         item, decision = _lock_item(conn, source, lead_id)
-        ctx = BatchContext(source, "review", "", shadow, sla=sla or dict(DEFAULT_SLA), at=at)
-        owner = _round_robin_owner(conn, ctx, decision, chosen, roster)
+        with take_turns(conn, roster, source, sla or dict(DEFAULT_SLA), shadow, at) as turns:
+            owner = _round_robin_owner(turns, decision, chosen)
         return _resolve(conn, item, decision, chosen, chosen_category, owner, _reviewer(by))
 
 
 def escalate_overdue(store: Store, source: str, roster: Roster, now: datetime | None = None) -> pd.DataFrame:
     """Escalate every open item past its due time that was not escalated yet to the roster's escalation
-    manager; returns ESCALATED_COLUMNS. Without a manager nothing is marked: late items stay late (and
-    listed by `review list --late`) until one is named."""
+    manager; returns review_queue.ESCALATED_COLUMNS. Without a manager nothing is marked: late items stay
+    late (and listed by `review list --late`) until one is named."""
     if roster.escalation is None:
-        return pd.DataFrame(columns=ESCALATED_COLUMNS)
-    now = now or clock.now()
-    with store.transaction() as conn:
-        rows = conn.execute(
-            update(review_queue)
-            .where(
-                review_queue.c.source == source,
-                review_queue.c.resolved_at.is_(None),
-                review_queue.c.escalated_at.is_(None),
-                review_queue.c.due_at < now,
-            )
-            .values(escalated_at=now, escalated_to=roster.escalation)
-            .returning(*(review_queue.c[c] for c in ESCALATED_COLUMNS))
-        ).all()
-    escalated = pd.DataFrame(rows, columns=ESCALATED_COLUMNS)
+        return pd.DataFrame(columns=review_queue.ESCALATED_COLUMNS)
+    escalated = review_queue.escalate_overdue(store, source, roster.escalation, now or clock.now())
     escalated["due_at"] = pd.to_datetime(escalated["due_at"], utc=True)
     return escalated.sort_values(["due_at", "lead_id"], ignore_index=True)
 
 
 def _lock_item(conn: Connection, source: str, lead_id: str) -> tuple[Row, Row]:
     """The open review row and its decision, locked until the transaction ends."""
-    item = conn.execute(
-        select(review_queue)
-        .where(review_queue.c.source == source, review_queue.c.lead_id == lead_id)
-        .with_for_update()
-    ).first()
+    item = review_queue.lock_item(conn, source, lead_id)
     if item is None:
         raise ReviewError(f"lead {lead_id!r} is not in the review queue of {source!r}")
     if item.resolved_at is not None:
@@ -160,22 +126,15 @@ def _lock_item(conn: Connection, source: str, lead_id: str) -> tuple[Row, Row]:
         raise ReviewError(
             f"lead {lead_id!r} was already resolved by {by} at {item.resolved_at:%Y-%m-%d %H:%M}"
         )
-    decision = conn.execute(
-        select(decisions)
-        .where(decisions.c.source == source, decisions.c.lead_id == lead_id)
-        .with_for_update()
-    ).first()
+    decision = lock_decision(conn, source, lead_id)
     if decision is None or decision.status != Status.REVIEW.value:
         status = "none" if decision is None else decision.status
         raise ReviewError(f"lead {lead_id!r} has no decision waiting for review (its status: {status})")
     return item, decision
 
 
-def _round_robin_owner(
-    conn: Connection, ctx: BatchContext, decision: Row, tier: str, roster: Roster
-) -> Owner:
+def _round_robin_owner(turns: Turns, decision: Row, tier: str) -> Owner:
     """The owner record_batch would give the lead at this tier: its pool by region, then a round-robin turn."""
-    mine = ledger.own_pool_state(ledger.lock_rep_state(conn), ctx.shadow)
     explanation = decision.explanation or {}
     # pool <NA>: chosen by tier and region, as for a routed lead without a rule's pool
     lead = pd.DataFrame(
@@ -188,9 +147,7 @@ def _round_robin_owner(
             "pool": pd.array([pd.NA], dtype="string"),
         }
     )
-    assigned, new_state = assign_owners(lead, roster, mine, current_moment(conn, ctx, roster))
-    ledger.save_own_pool_state(conn, new_state, ctx.shadow)
-    row = assigned.iloc[0]
+    row = turns.assign(lead).iloc[0]
     return Owner(row["owner_id"], None if pd.isna(row["pool"]) else row["pool"], row["assign_method"])
 
 
@@ -215,36 +172,26 @@ def _resolve(
         "review": {"by": by, "at": at, "tier": tier, "owner": owner.owner_id, "previous_reason": item.reason},
     }  # fmt: skip
     status = (Status.SHADOW if decision.shadow else Status.RECORDED).value  # shadow leads are never written
-    conn.execute(
-        update(decisions)
-        .where(decisions.c.id == decision.id)
-        .values(
-            status=status,
-            tier=tier,
-            category=category,
-            priority=TIER_PRIORITY[tier],
-            decided_by=decided_by,
-            owner_id=owner.owner_id,
-            pool=owner.pool,
-            explanation=explanation,
-            decided_at=stamp,  # the owner's response clock starts now, not when the lead was queued
-        )
+    set_decision(
+        conn,
+        decision.id,
+        {
+            "status": status,
+            "tier": tier,
+            "category": category,
+            "priority": TIER_PRIORITY[tier],
+            "decided_by": decided_by,
+            "owner_id": owner.owner_id,
+            "pool": owner.pool,
+            "explanation": explanation,
+            "decided_at": stamp,  # the owner's response clock starts now, not when the lead was queued
+        },
     )
     resolution = {
         "tier": tier, "category": category, "owner_id": owner.owner_id, "by": by, "at": at, "method": owner.method,
     }  # fmt: skip
-    conn.execute(
-        update(review_queue)
-        .where(review_queue.c.id == item.id)
-        .values(resolved_at=stamp, resolution=resolution)
-    )
+    review_queue.close_item(conn, item.id, stamp, resolution)
     return {"lead_id": decision.lead_id, "status": status, "pool": owner.pool, **resolution}
-
-
-def _is_shadow(store: Store, source: str, lead_id: str) -> bool:
-    with store.engine.connect() as conn:
-        query = select(decisions.c.shadow).where(decisions.c.source == source, decisions.c.lead_id == lead_id)
-        return bool(conn.execute(query).scalar())
 
 
 def _tier(tier: str | None, lead_id: str) -> str:

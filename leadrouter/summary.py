@@ -15,7 +15,7 @@ def owner_names(roster: Roster) -> dict[str, str]:
 
 
 def summarize_run(tally: pd.DataFrame, roster: Roster) -> dict:
-    """Counts by status, tier and owner (by name) of a run's decisions, from ledger.run_tally: one row per
+    """Counts by status, tier and owner (by name) of a run's decisions, from store.decisions.run_tally: one row per
     distinct combination of facts, `leads` of them."""
     status = tally.groupby("status")["leads"].sum()
     routed = tally[tally["owner_id"].notna()]

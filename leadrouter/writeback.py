@@ -7,7 +7,7 @@ from datetime import timedelta
 import pandas as pd
 
 from leadrouter.crm.base import CRM, WRITE_RESULT_COLUMNS
-from leadrouter.store import Store, ledger
+from leadrouter.store import Store, write_claims
 
 
 def write_back(
@@ -41,7 +41,7 @@ def _write_chunk(
 
     A transport failure of the whole call puts the claimed leads back to recorded for the next try, then raises.
     """
-    claimed = ledger.claim_for_write(store, source, claim, lease, limit)
+    claimed = write_claims.claim_for_write(store, source, claim, lease, limit)
     if claimed.empty:
         return pd.DataFrame(columns=WRITE_RESULT_COLUMNS).astype({"ok": bool, "retry": bool})
     landed = _landed_in_crm(crm, claimed)
@@ -51,7 +51,7 @@ def _write_chunk(
         results = _write(crm, claimed[["lead_id", "owner_id", "tier", "routing_reason", "reopen"]])
     except Exception as exc:
         failed = claimed[["id"]].assign(ok=False, retry=True, error=f"{type(exc).__name__}: {exc}"[:500])
-        ledger.finish_writes(
+        write_claims.finish_writes(
             store, claim, pd.concat([f for f in (found, failed) if len(f)], ignore_index=True)
         )
         raise
@@ -60,7 +60,7 @@ def _write_chunk(
     results.loc[missing, ["ok", "retry", "error"]] = [False, True, "no result returned for this lead"]
     results = pd.concat([f for f in (found, results) if len(f)], ignore_index=True)
     results = results.astype({"ok": bool, "retry": bool})
-    ledger.finish_writes(store, claim, results)
+    write_claims.finish_writes(store, claim, results)
     return results[WRITE_RESULT_COLUMNS]
 
 

@@ -8,13 +8,13 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from leadrouter.router import Router
-from leadrouter.store import ledger
+from leadrouter.store.decisions import run_tally
 from leadrouter.summary import summarize_run, summary_markdown, validation_table
 
 
 @task(name="publish-routing-summary", cache_policy=NO_CACHE)
 def publish_routing_summary(router: Router, ledger_source: str, run_id: str) -> dict:
-    summary = summarize_run(ledger.run_tally(router.store, ledger_source, run_id), router.roster)
+    summary = summarize_run(run_tally(router.store, ledger_source, run_id), router.roster)
     create_markdown_artifact(
         key="routing-summary", markdown=summary_markdown(summary), description="Leads routed by this run"
     )

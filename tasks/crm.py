@@ -8,7 +8,7 @@ from prefect.cache_policies import NO_CACHE
 
 from leadrouter import dedupe, enrich, pull, writeback
 from leadrouter.router import Router
-from leadrouter.store import ledger
+from leadrouter.store import watermarks
 
 
 @task(name="pull-new-leads", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
@@ -40,4 +40,4 @@ def write_assignments(router: Router, claim: str) -> pd.DataFrame:
 
 @task(name="advance-watermark", cache_policy=NO_CACHE)
 def advance_watermark(router: Router, ledger_source: str, cursor: str | None) -> None:
-    ledger.advance_watermark(router.store, ledger_source, cursor)
+    watermarks.advance_watermark(router.store, ledger_source, cursor)

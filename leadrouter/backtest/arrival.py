@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from leadrouter.assign.availability import is_off
-from leadrouter.assign.owners import STATE_COLUMNS, Moment, assign_owners, response_windows
+from leadrouter.assign.batch import STATE_COLUMNS
+from leadrouter.assign.owners import Moment, assign_owners, response_windows
 from leadrouter.assign.roster import WEEKDAYS, Rep, Roster
 from leadrouter.classify.rules import ResponseSla
 from leadrouter.schema import Tier

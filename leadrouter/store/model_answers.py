@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from leadrouter import clock
 from leadrouter.store.engine import Store
-from leadrouter.store.ledger import insert_ignoring_duplicates
+from leadrouter.store.statements import insert_ignoring_duplicates
 from leadrouter.store.tables import model_answers
 
 LOOKUP_CHUNK = 5_000  # keys per query (SQLite binds at most 32766 parameters)

@@ -36,7 +36,8 @@ from leadrouter.crm.salesforce.client import Backoff
 from leadrouter.router import Router, open_router
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.schema import Status
-from leadrouter.store import ledger
+from leadrouter.store import write_claims
+from leadrouter.store.decisions import status_counts
 from leadrouter.store.tables import decisions
 from localapi.harness import Harness, open_harness
 from localapi.server import Faults
@@ -197,7 +198,7 @@ def test_kill_9_at_20_random_moments_then_resume_loses_and_doubles_nothing(backl
         )
         kills.append(kill)
         page_s += kill.page_times()
-        counts = ledger.status_counts(router.store, router.source)
+        counts = status_counts(router.store, router.source)
         decided.append(sum(counts.values()))
         unwritten.append(counts.get(Status.RECORDED.value, 0) + counts.get(Status.WRITING.value, 0))
     landed = Counter(stage for stage, _ in (k.landed for k in kills))
@@ -232,18 +233,18 @@ def test_a_router_killed_between_the_crm_write_and_the_ledger_commit_is_not_writ
     accounts = load_accounts.fn(router)
 
     def crash_after_the_crm_write(mark: Mark) -> None:
-        ledger.finish_writes = die  # in the forked router only: this process keeps the real one
+        write_claims.finish_writes = die  # in the forked router only: this process keeps the real one
         route_pages(router, accounts, "crashed", mark)
 
     pid, read = fork_router(router, crash_after_the_crm_write)
     assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 137
     os.close(read)
-    in_flight = ledger.status_counts(router.store, router.source)[Status.WRITING.value]
+    in_flight = status_counts(router.store, router.source)[Status.WRITING.value]
     writes = crm.owner_write_counts()  # the CRM took every claimed write, once
     assert in_flight > 100 and set(writes) == {1} and writes.sum() == in_flight
 
     route_pages(router, accounts, "within-the-lease", lambda _: None)
-    assert ledger.status_counts(router.store, router.source)[Status.WRITING.value] == in_flight
+    assert status_counts(router.store, router.source)[Status.WRITING.value] == in_flight
     assert expire_claims(router) == in_flight
     route_pages(router, accounts, "after-the-lease", lambda _: None)
     assert len(assert_ledger_matches_crm(crm)) == 200

@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from leadrouter.sandbox.crm import DEFAULT_QUEUE, SandboxCRM
-from leadrouter.store import ledger, open_store
+from leadrouter.store import open_store, watermarks
+from leadrouter.store.decisions import status_counts
 from leadrouter.store.tables import decisions
 
 ROOT = Path(__file__).parents[2]
@@ -130,11 +131,11 @@ def test_a_crash_then_a_rerun_loses_nothing_and_doubles_nothing(env: SandboxCRM,
     )
     assert crash.returncode == 137, crash.stderr[-2000:]
     store = open_store(os.environ["LEADROUTER_STORE_URL"])
-    counts = ledger.status_counts(store, "sandbox")
+    counts = status_counts(store, "sandbox")
     if point == "after_record":
         assert counts.get("recorded", 0) > 0 and "written" not in counts
     else:
-        assert counts.get("written", 0) > 0 and ledger.get_watermark(store, "sandbox") is None
+        assert counts.get("written", 0) > 0 and watermarks.get_watermark(store, "sandbox") is None
     route()
     decided = assert_ledger_matches_crm(env)
     assert len(decided) == 300

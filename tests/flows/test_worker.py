@@ -12,7 +12,7 @@ import pytest
 
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.store import open_store
-from leadrouter.store.ledger import status_counts
+from leadrouter.store.decisions import status_counts
 from tests.conftest import sandbox_env
 
 pytestmark = pytest.mark.usefixtures("prefect_server")

@@ -6,7 +6,7 @@ Used by the crash tests: `python tests/helpers/crash_run.py after_record|after_w
 import os
 import sys
 
-import leadrouter.store.ledger
+import leadrouter.store.watermarks
 import leadrouter.writeback
 from flows.route_inbound import route_inbound
 
@@ -19,7 +19,7 @@ point = sys.argv[1]
 if point == "after_record":  # decisions committed, nothing written to the CRM
     leadrouter.writeback.write_back = die
 elif point == "after_write":  # owners written and recorded, watermark not moved
-    leadrouter.store.ledger.advance_watermark = die
+    leadrouter.store.watermarks.advance_watermark = die
 else:
     sys.exit(f"unknown crash point {point!r}")
 route_inbound()

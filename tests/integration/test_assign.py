@@ -21,8 +21,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from leadrouter.assign.availability import Excluded, day_starts, rep_calendar
-from leadrouter.assign.owners import STATE_COLUMNS, Moment, assign_owners, response_windows
+from leadrouter.assign.batch import STATE_COLUMNS
+from leadrouter.assign.owners import Moment, assign_owners, response_windows
 from leadrouter.assign.roster import Roster, load_roster
+from leadrouter.assign.turns import open_pools, preview_turns, take_turns
 from leadrouter.classify.rules import DEFAULT_SLA
 from leadrouter.config import ConfigError
 from leadrouter.record import BatchContext, record_batch
@@ -1003,6 +1005,43 @@ def test_roster_edits_between_restarts_start_newcomers_level_and_keep_history(tm
             conn.execute(select(decisions.c.owner_id, func.count()).group_by(decisions.c.owner_id)).all()
         )
     assert final.xs("standard")["assigned"].to_dict() == owners  # every turn is a lead really decided
+
+
+def test_turns_taken_in_one_unit_continue_each_other_and_are_saved_with_the_transaction(
+    tmp_path: Path,
+) -> None:
+    store = open_store(f"sqlite:///{tmp_path}/ledger.db")
+    roster = make_roster([rep("a"), rep("b", weight=2), rep("c", weight=0.5)])
+    whole, whole_state = route(leads(90), roster)
+    open_pools(store, roster)
+    with store.transaction() as conn, take_turns(conn, roster, "sandbox", DEFAULT_SLA, at=AT) as turns:
+        first = turns.assign(leads(40))
+        second = turns.assign(leads(50, start=40))  # continues from the turns the first call took
+        assert turns.moment.at == AT
+    assert [*first["owner_id"], *second["owner_id"]] == whole["owner_id"].tolist()
+    saved = ledger_state(store).xs("standard")
+    assert saved["assigned"].to_dict() == counts(whole)
+    assert (
+        saved["pass_value"].to_dict() == sorted_state(whole_state).set_index("rep_id")["pass_value"].to_dict()
+    )
+
+
+def test_turns_are_not_saved_when_the_block_fails_or_takes_none(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path}/ledger.db")
+    roster = make_roster([rep("a"), rep("b")])
+    open_pools(store, roster)
+    before = ledger_state(store)
+    with store.transaction() as conn:
+        with pytest.raises(RuntimeError), take_turns(conn, roster, "sandbox", DEFAULT_SLA, at=AT) as turns:
+            turns.assign(leads(10))
+            raise RuntimeError("the caller failed after assigning")
+        with take_turns(conn, roster, "sandbox", DEFAULT_SLA, at=AT):
+            pass  # no lead to route: the pools' rows are left alone
+    assert ledger_state(store).equals(before)
+    with store.engine.connect() as conn:
+        previewed, moment = preview_turns(conn, leads(10), roster, "sandbox", DEFAULT_SLA, AT)
+    assert moment.at == AT and counts(previewed) == {"a": 5, "b": 5}
+    assert ledger_state(store).equals(before)  # a preview takes no turn
 
 
 # --------------------------------------------------------------------- 10. two routers on PostgreSQL

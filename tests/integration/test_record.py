@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from leadrouter.assign.roster import load_roster
 from leadrouter.record import BatchContext, record_batch
 from leadrouter.schema import Status
-from leadrouter.store import ledger, open_store
+from leadrouter.store import open_store
+from leadrouter.store.decisions import status_counts
 from leadrouter.store.tables import decisions, rep_state
 from tests.helpers.clock import WORKDAY
 
@@ -133,7 +134,7 @@ def test_review_and_quarantine_are_recorded_with_reasons(store_url: str) -> None
         load_roster(ROSTER),
     )
     assert sorted(out["status"]) == [Status.QUARANTINED, Status.REVIEW, Status.REVIEW]
-    assert ledger.status_counts(store, "sandbox") == {"quarantined": 1, "review": 2}
+    assert status_counts(store, "sandbox") == {"quarantined": 1, "review": 2}
 
 
 class FlakyCRM:
@@ -170,7 +171,7 @@ def test_write_back_claims_each_lead_once_and_records_each_outcome(store_url: st
     assert write_back(store, crm, "sandbox", claim="c2")["lead_id"].tolist() == [
         "L000002"
     ]  # only the retryable one
-    counts = ledger.status_counts(store, "sandbox")
+    counts = status_counts(store, "sandbox")
     assert counts == {"written": 3, "write_failed": 1, "recorded": 1}
 
 
@@ -202,7 +203,7 @@ def test_write_back_claims_in_chunks_so_each_lease_covers_its_writes(store_url: 
     results = write_back(store, crm, "sandbox", claim="c1", chunk=100)
     assert crm.calls == [100, 100, 30]
     assert results["lead_id"].is_unique and len(results) == 230
-    assert ledger.status_counts(store, "sandbox") == {"written": 230}
+    assert status_counts(store, "sandbox") == {"written": 230}
 
 
 def test_a_chunk_with_retries_ends_the_pass(store_url: str) -> None:
@@ -221,4 +222,4 @@ def test_a_chunk_with_retries_ends_the_pass(store_url: str) -> None:
     # L000002 asked for a retry in the second chunk: L000004 waits for the next run
     assert crm.calls == [["L000000", "L000001"], ["L000002", "L000003"]]
     assert results["lead_id"].tolist() == ["L000000", "L000001", "L000002", "L000003"]
-    assert ledger.status_counts(store, "sandbox") == {"written": 2, "write_failed": 1, "recorded": 2}
+    assert status_counts(store, "sandbox") == {"written": 2, "write_failed": 1, "recorded": 2}

@@ -19,8 +19,9 @@ from leadrouter.assign.roster import Roster, load_roster
 from leadrouter.config import ConfigError
 from leadrouter.record import BatchContext, record_batch
 from leadrouter.review import ReviewError, UnknownOwner, assign_owner, escalate_overdue, open_items, set_tier
-from leadrouter.store import Store, ledger, open_store
+from leadrouter.store import Store, open_store
 from leadrouter.store.tables import decisions, rep_state, review_queue
+from leadrouter.store.write_claims import claim_for_write
 from leadrouter.writeback import write_back
 from tests.helpers.clock import WORKDAY
 
@@ -231,7 +232,7 @@ def test_shadow_items_resolve_to_shadow_decisions_with_their_own_turns(store: St
     assert done["status"] == "shadow" and done["owner_id"] == VIP_NA[0]
     assert decision(store, "R1", "sandbox:shadow")["status"] == "shadow"
     assert assigned_turns(store) == {("shadow:vip-na", VIP_NA[0]): 1}  # live pools keep their turns
-    assert ledger.claim_for_write(store, "sandbox:shadow", "c", timedelta(minutes=5), 10).empty
+    assert claim_for_write(store, "sandbox:shadow", "c", timedelta(minutes=5), 10).empty
 
 
 def test_escalation_takes_late_open_items_once(store: Store, roster: Roster) -> None:

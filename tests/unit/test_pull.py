@@ -9,7 +9,7 @@ import pandas as pd
 
 from leadrouter.pull import pull_new_leads
 from leadrouter.sandbox.crm import SandboxCRM, stamp
-from leadrouter.store import ledger, open_store
+from leadrouter.store import open_store, watermarks
 
 
 def test_a_late_commit_before_the_watermark_is_found_by_the_look_back(tmp_path: Path) -> None:
@@ -17,7 +17,7 @@ def test_a_late_commit_before_the_watermark_is_found_by_the_look_back(tmp_path: 
     store = open_store(f"sqlite:///{tmp_path}/ledger.db")
     first, cursor = pull_new_leads(store, crm, "sandbox", 1000)
     assert len(first) == 40
-    ledger.advance_watermark(store, "sandbox", cursor)
+    watermarks.advance_watermark(store, "sandbox", cursor)
     now = pd.Timestamp.now(tz="UTC")
     late = crm.add_leads(1, np.random.default_rng(3), now, now)["lead_id"].iloc[0]
     saved_at = first["modified_at"].max() - pd.Timedelta(

@@ -1,0 +1,93 @@
+"""The moving parts of one assignment pass over a batch, shared by the existing-owner and the pool paths."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from leadrouter.assign.roster import Pool, Roster
+from leadrouter.schema import column
+
+STATE_COLUMNS = ["pool", "rep_id", "pass_value", "assigned"]
+
+
+class BatchState:
+    """The batch's moving parts: who is unavailable per tier, capacity left, round-robin passes, turns taken."""
+
+    def __init__(self, roster: Roster, reasons: dict[str, pd.Series], left: pd.Series, state: pd.DataFrame):
+        self.roster = roster
+        self.reasons = reasons
+        state = state.reindex(columns=STATE_COLUMNS)
+        self.passes = {
+            str(pool): group.set_index("rep_id")["pass_value"].astype(float)
+            for pool, group in state.groupby("pool", sort=False)
+        }
+        self.old_state = state
+        self.assigned: dict[tuple[str, str], int] = {}
+        self.left_by_rep = left.to_dict()
+        self._members: dict[str, list[str]] = {}
+        self._weights: dict[str, pd.Series] = {}
+
+    def members(self, pool: Pool) -> list[str]:
+        if pool.name not in self._members:
+            self._members[pool.name] = self.roster.members(pool)
+        return self._members[pool.name]
+
+    def weights(self, pool: Pool) -> pd.Series:
+        if pool.name not in self._weights:
+            self._weights[pool.name] = self.roster.weights(pool)
+        return self._weights[pool.name]
+
+    def capacity(self, reps) -> np.ndarray:
+        return np.array([self.left_by_rep.get(r, np.inf) for r in reps], dtype=float)
+
+    def start_outputs(self, out: pd.DataFrame) -> None:
+        """Per-position output arrays the groups write into (O(group) per write), flushed once at the end."""
+        self.out_pool = out["pool"].to_numpy(dtype=object, na_value=None)
+        self.out_owner = out["owner_id"].to_numpy(dtype=object, na_value=None)
+        self.out_method = out["assign_method"].to_numpy(dtype=object, na_value=None)
+        self.out_path = out["routing_path"].to_numpy(dtype=object, na_value="")
+        self.out_excluded = out["excluded"].to_numpy(dtype=object).copy()
+        self.carries = np.array([isinstance(e, dict) for e in self.out_excluded], dtype=bool)
+        # what decides eligibility, per position: read once, not per group
+        self.tier = column(out, "tier").to_numpy(dtype=object, na_value="")
+        self.region = column(out, "region").to_numpy(dtype=object, na_value="")
+        self.territory = column(out, "territory").to_numpy(dtype=object, na_value="")
+        self.industry = column(out, "industry").str.strip().str.lower().to_numpy(dtype=object, na_value="")
+
+    def flush_outputs(self, out: pd.DataFrame) -> None:
+        out["pool"] = pd.array(self.out_pool, dtype="string")
+        out["owner_id"] = pd.array(self.out_owner, dtype="string")
+        out["assign_method"] = pd.array(self.out_method, dtype="string")
+        out["routing_path"] = pd.array(self.out_path, dtype="string")
+        out["excluded"] = pd.Series(self.out_excluded, index=out.index, dtype=object)
+
+    def why_not(self, owner: str, tier: str) -> str | None:
+        """Why owner cannot take a lead of this tier now, or None. Queues and CRM users off the roster always
+        can (leadrouter does not know their calendar); capacity does not bind an existing owner."""
+        reason = self.reasons[tier].get(owner, pd.NA)
+        return None if pd.isna(reason) else str(reason)
+
+    def take(self, owners: np.ndarray) -> Counter:
+        counts = Counter(owners.tolist())
+        for rep, count in counts.items():
+            if rep in self.left_by_rep:
+                self.left_by_rep[rep] = max(self.left_by_rep[rep] - count, 0.0)
+        return counts
+
+    def new_state(self) -> pd.DataFrame:
+        if not self.assigned and not self.passes:
+            return self.old_state
+        rows = [
+            (pool, rep, float(value), self.assigned.get((pool, rep), 0))
+            for pool, passes in self.passes.items()
+            for rep, value in passes.items()
+            if not pd.isna(value)
+        ]
+        new = pd.DataFrame(rows, columns=STATE_COLUMNS).set_index(["pool", "rep_id"])
+        old = self.old_state.set_index(["pool", "rep_id"])
+        new["assigned"] += old["assigned"].reindex(new.index, fill_value=0).fillna(0).astype(int)
+        merged = pd.concat([old.drop(new.index, errors="ignore"), new])
+        return merged.reset_index()

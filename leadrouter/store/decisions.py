@@ -1,0 +1,197 @@
+"""Decisions: one row per lead, from routing through review and re-routing to the CRM write.
+
+Functions taking a Connection run inside the caller's transaction; those taking a Store open their own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Row, Text, and_, bindparam, cast, func, select, update
+
+from leadrouter.crm.base import chunks
+from leadrouter.schema import Status
+from leadrouter.store.engine import Store
+from leadrouter.store.statements import CHUNK, insert_columns
+from leadrouter.store.tables import decisions
+
+
+def decided_ids(conn: Connection, source: str, lead_ids: Iterable[str]) -> set[str]:
+    """The lead ids that already have a decision in the source."""
+    found: set[str] = set()
+    for part in chunks(list(lead_ids), CHUNK):
+        rows = conn.execute(
+            select(decisions.c.lead_id).where(decisions.c.source == source, decisions.c.lead_id.in_(part))
+        )
+        found.update(r[0] for r in rows)
+    return found
+
+
+def undecided(store: Store, source: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of frame whose lead has no decision yet (re-pulled leads, e.g. after our own owner write)."""
+    with store.engine.connect() as conn:
+        seen = decided_ids(conn, source, frame["lead_id"].dropna())
+    return frame[~frame["lead_id"].isin(seen)].reset_index(drop=True)
+
+
+def insert_decisions(conn: Connection, columns: dict[str, list]) -> None:
+    """Insert new decisions given column by column (see insert_columns)."""
+    insert_columns(conn, decisions, columns)
+
+
+def lead_decisions(store: Store, lead_id: str, source: str | None = None) -> list[Row]:
+    """Every decision on the lead (one per source it came from, or the given source's), oldest first."""
+    query = select(decisions).where(decisions.c.lead_id == lead_id)
+    if source:
+        query = query.where(decisions.c.source == source)
+    with store.engine.connect() as conn:
+        return list(conn.execute(query.order_by(decisions.c.id)).all())
+
+
+def is_shadow(store: Store, source: str, lead_id: str) -> bool:
+    """Whether the lead was decided by a shadow run (a decision's shadow flag never changes)."""
+    with store.engine.connect() as conn:
+        query = select(decisions.c.shadow).where(decisions.c.source == source, decisions.c.lead_id == lead_id)
+        return bool(conn.execute(query).scalar())
+
+
+def lock_decision(conn: Connection, source: str, lead_id: str) -> Row | None:
+    """The lead's decision, locked until the transaction ends; None if it has none."""
+    return conn.execute(
+        select(decisions)
+        .where(decisions.c.source == source, decisions.c.lead_id == lead_id)
+        .with_for_update()
+    ).first()
+
+
+def set_decision(conn: Connection, decision_id: int, values: dict[str, Any]) -> None:
+    """Overwrite columns of one decision (a review's resolution)."""
+    conn.execute(update(decisions).where(decisions.c.id == decision_id).values(**values))
+
+
+REROUTABLE = [Status.RECORDED.value, Status.WRITING.value, Status.WRITTEN.value, Status.WRITE_FAILED.value]
+
+
+def lock_routed(
+    conn: Connection, source: str, lead_ids: list[str], breached_at: datetime | None = None
+) -> list[Row]:
+    """The leads' routed decisions with a tier, locked, in decision order. With breached_at, only those whose
+    SLA lapsed by then (written, untouched, past due): checked under the lock, so a stale list never moves a
+    lead twice."""
+    breach = breached_at is not None
+    return conn.execute(
+        select(
+            decisions.c.lead_id,
+            decisions.c.tier,
+            decisions.c.owner_id,
+            decisions.c.pool,
+            decisions.c.explanation,
+            decisions.c.lead_created_at,
+        )
+        .where(
+            decisions.c.source == source,
+            decisions.c.lead_id.in_(lead_ids),
+            decisions.c.status.in_([Status.WRITTEN.value] if breach else REROUTABLE),
+            decisions.c.tier.is_not(None),
+            *([decisions.c.first_touch_at.is_(None), decisions.c.sla_due_at < breached_at] if breach else []),
+        )
+        .order_by(decisions.c.id)
+        .with_for_update()
+    ).all()
+
+
+def reassign(conn: Connection, source: str, owners: list[dict[str, Any]], at: datetime) -> None:
+    """Give leads new owners as of `at` (owners: lead_id, owner_id, pool, explanation, sla_due_at each),
+    recorded again so the next write-back writes them; the new owner's clock has no touch yet."""
+    conn.execute(
+        update(decisions)
+        .where(decisions.c.source == source, decisions.c.lead_id == bindparam("l"))
+        .values(
+            owner_id=bindparam("owner_id"),
+            pool=bindparam("pool"),
+            explanation=bindparam("explanation"),
+            sla_due_at=bindparam("sla_due_at"),
+            status=Status.RECORDED.value,
+            assigned_at=at,
+            first_touch_at=None,
+            claim=None,
+        ),
+        [{"l": o["lead_id"], **{k: v for k, v in o.items() if k != "lead_id"}} for o in owners],
+    )
+
+
+def stop_clocks(conn: Connection, source: str, lead_ids: list[str]) -> None:
+    """The leads keep their owner but have no SLA due time any more."""
+    conn.execute(
+        update(decisions)
+        .where(decisions.c.source == source, decisions.c.lead_id.in_(lead_ids))
+        .values(sla_due_at=None)
+    )
+
+
+OPEN_DAYS = 30  # an untouched lead older than this no longer counts against its owner's open-lead cap
+LIVE_ROUTED = [Status.RECORDED.value, Status.WRITING.value, Status.WRITTEN.value]
+
+
+def owner_load(
+    conn: Connection, source: str, shadow: bool, day_starts: pd.Series, at: datetime
+) -> pd.DataFrame:
+    """Per owner id: assigned_today (since their local midnight, day_starts: owner id -> UTC instant) and
+    open (routed to them, no first touch yet, within OPEN_DAYS). Read inside the routing transaction, after
+    the round-robin locks, so a concurrent router's committed leads count."""
+    statuses = [Status.SHADOW.value] if shadow else LIVE_ROUTED
+    routed = and_(decisions.c.source == source, decisions.c.status.in_(statuses))
+    count = select(decisions.c.owner_id, func.count()).where(routed).group_by(decisions.c.owner_id)
+    today: dict[str, int] = {}
+    for start, owners in day_starts.groupby(day_starts).groups.items():
+        since = count.where(
+            decisions.c.decided_at >= start.to_pydatetime(), decisions.c.owner_id.in_(list(owners))
+        )
+        today.update(conn.execute(since).all())
+    untouched = count.where(
+        decisions.c.first_touch_at.is_(None), decisions.c.decided_at >= at - timedelta(days=OPEN_DAYS)
+    )
+    open_ = dict(conn.execute(untouched).all())
+    frame = pd.DataFrame(
+        {"assigned_today": pd.Series(today, dtype=float), "open": pd.Series(open_, dtype=float)}
+    )
+    return frame.fillna(0)
+
+
+def status_counts(store: Store, source: str, run_id: str | None = None) -> dict[str, int]:
+    """Decisions per status, of the source (or of one run)."""
+    query = select(decisions.c.status, func.count()).where(decisions.c.source == source)
+    if run_id:
+        query = query.where(decisions.c.run_id == run_id)
+    with store.engine.connect() as conn:
+        return dict(conn.execute(query.group_by(decisions.c.status)).all())
+
+
+def run_tally(store: Store, source: str, run_id: str) -> pd.DataFrame:
+    """A run's decisions counted in the database by the facts its summary reports: one row per distinct status,
+    tier, owner, decider, method, reps passed over (JSON text), enrichment failure and account match, with
+    `leads` (how many) and `model_cost_usd` (their sum). Fetching 100,000 decisions to count them took seconds."""
+    why = decisions.c.explanation
+    facts = [
+        decisions.c.status,
+        decisions.c.tier,
+        decisions.c.owner_id,
+        decisions.c.decided_by,
+        why["method"].as_string().label("method"),
+        cast(why["excluded"], Text).label("excluded"),  # PostgreSQL's json has no equality: group its text
+        why[("enrichment", "enrichment_failed")].as_boolean().label("enrichment_failed"),
+        why[("enrichment", "account_id")].as_string().is_not(None).label("matched"),
+    ]
+    query = (
+        select(
+            *facts, func.count().label("leads"), func.sum(decisions.c.model_cost_usd).label("model_cost_usd")
+        )
+        .where(decisions.c.source == source, decisions.c.run_id == run_id)
+        .group_by(*facts)
+    )
+    with store.engine.connect() as conn:
+        return pd.DataFrame(
+            conn.execute(query).all(), columns=[*(f.name for f in facts), "leads", "model_cost_usd"]
+        )

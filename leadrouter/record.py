@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection
 
 from leadrouter import clock
 from leadrouter.assign.roster import Roster
@@ -21,8 +21,8 @@ from leadrouter.schema import Status, Tier
 from leadrouter.sla import due_times
 from leadrouter.store import Store
 from leadrouter.store.decisions import decided_ids, insert_decisions
+from leadrouter.store.quarantine import record_verdicts
 from leadrouter.store.review_queue import enqueue
-from leadrouter.store.tables import quarantine
 
 # what enrichment learned, kept with each decision so it can be explained later
 ENRICHMENT_FACTS = [
@@ -168,29 +168,4 @@ def _insert(
         queued = review.assign(reason=[r or NO_RULE for r in reasons.where(reasons.notna(), None)])
         enqueue(conn, ctx.source, queued, stamp, ctx.review_sla)
     if len(quarantined):
-        _quarantine(conn, ctx.source, quarantined, stamp)
-
-
-def _quarantine(conn: Connection, source: str, quarantined: pd.DataFrame, stamp: datetime) -> None:
-    """Record the quarantine verdicts of the batch."""
-    # undecided leads: any row they still have is a released one, replaced by this verdict
-    conn.execute(
-        delete(quarantine).where(
-            quarantine.c.source == source, quarantine.c.lead_id.in_(quarantined["lead_id"].tolist())
-        )
-    )
-    conn.execute(
-        quarantine.insert(),
-        [
-            {
-                "source": source,
-                "lead_id": lid,
-                "reason": reason,
-                "reasons": reasons,
-                "created_at": stamp,
-            }
-            for lid, reason, reasons in zip(
-                quarantined["lead_id"], quarantined["reason"], quarantined["reasons"], strict=True
-            )
-        ],
-    )
+        record_verdicts(conn, ctx.source, quarantined, stamp)

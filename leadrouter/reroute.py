@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row
 
 from leadrouter.assign.roster import Roster
 from leadrouter.assign.turns import take_turns
@@ -18,8 +18,8 @@ from leadrouter.classify.rules import ResponseSla
 from leadrouter.schema import Tier
 from leadrouter.sla import due_times
 from leadrouter.store import Store
-from leadrouter.store.decisions import lock_routed, reassign, stop_clocks
-from leadrouter.store.tables import sla_events
+from leadrouter.store.decisions import clear_due_times, lock_routed, reassign
+from leadrouter.store.sla_events import insert_events, lead_events
 
 LET_GO = ("breach", "reject")  # events after which a rep never gets the same lead back
 REROUTE_COLUMNS = [
@@ -117,11 +117,7 @@ def _let_go(
     conn: Connection, source: str, lead_ids: list[str]
 ) -> tuple[dict[str, frozenset[str]], dict[str, int]]:
     """Per lead: the reps who already breached or rejected it, and how many breaches it had."""
-    rows = conn.execute(
-        select(sla_events.c.lead_id, sla_events.c.owner_id, sla_events.c.kind).where(
-            sla_events.c.source == source, sla_events.c.lead_id.in_(lead_ids), sla_events.c.kind.in_(LET_GO)
-        )
-    ).all()
+    rows = lead_events(conn, source, lead_ids, list(LET_GO))
     owners: dict[str, set[str]] = {}
     breaches: dict[str, int] = {}
     for lead_id, owner, kind in rows:
@@ -134,14 +130,14 @@ def _stop_clocks(conn: Connection, source: str, stuck: pd.DataFrame, at: datetim
     """Leads nobody new can take keep their owner; their clock stops and the manager is told."""
     if stuck.empty:
         return
-    stop_clocks(conn, source, stuck["lead_id"].tolist())
+    clear_due_times(conn, source, stuck["lead_id"].tolist())
     events = []
     for r in stuck.itertuples(index=False):
         events.append(_event(source, r, r.why, r.old_owner_id, None, at, {"note": note} if note else None))
         if isinstance(r.escalate_to, str):
             detail = {"lapses": int(r.lapses), "nobody_else": True}
             events.append(_event(source, r, "escalation", r.old_owner_id, r.escalate_to, at, detail))
-    conn.execute(sla_events.insert(), events)
+    insert_events(conn, events)
 
 
 def _record(conn: Connection, source: str, moved: pd.DataFrame, at: datetime, note: str | None) -> None:
@@ -176,7 +172,7 @@ def _record(conn: Connection, source: str, moved: pd.DataFrame, at: datetime, no
                 _event(source, r, "escalation", r.old_owner_id, r.escalate_to, at, {"lapses": int(r.lapses)})
             )
     reassign(conn, source, updates, at)
-    conn.execute(sla_events.insert(), events)
+    insert_events(conn, events)
 
 
 def _event(

@@ -63,7 +63,9 @@ def record_touches(store: Store, source: str, clocks: pd.DataFrame, touches: pd.
     seen = seen[seen["first_touch_at"] >= seen["assigned_at"].fillna(seen["first_touch_at"])]
     if seen.empty:
         return seen
-    sla_events.stop_clocks(store, source, seen.assign(late=seen["first_touch_at"] > seen["sla_due_at"]))
+    sla_events.record_first_touches(
+        store, source, seen.assign(late=seen["first_touch_at"] > seen["sla_due_at"])
+    )
     return seen
 
 

@@ -122,7 +122,7 @@ def reassign(conn: Connection, source: str, owners: list[dict[str, Any]], at: da
     )
 
 
-def stop_clocks(conn: Connection, source: str, lead_ids: list[str]) -> None:
+def clear_due_times(conn: Connection, source: str, lead_ids: list[str]) -> None:
     """The leads keep their owner but have no SLA due time any more."""
     conn.execute(
         update(decisions)

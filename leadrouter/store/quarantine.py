@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
-from sqlalchemy import and_, delete, exists, select, update
+from sqlalchemy import Connection, and_, delete, exists, select, update
 
 from leadrouter import clock
 from leadrouter.schema import Status
@@ -58,3 +60,28 @@ def released_undecided(store: Store, source: str) -> list[str]:
     )
     with store.engine.connect() as conn:
         return [row[0] for row in conn.execute(query)]
+
+
+def record_verdicts(conn: Connection, source: str, quarantined: pd.DataFrame, stamp: datetime) -> None:
+    """A batch's quarantine verdicts (lead_id, reason, reasons), in the caller's transaction."""
+    # undecided leads: any row they still have is a released one, replaced by this verdict
+    conn.execute(
+        delete(quarantine).where(
+            quarantine.c.source == source, quarantine.c.lead_id.in_(quarantined["lead_id"].tolist())
+        )
+    )
+    conn.execute(
+        quarantine.insert(),
+        [
+            {
+                "source": source,
+                "lead_id": lid,
+                "reason": reason,
+                "reasons": reasons,
+                "created_at": stamp,
+            }
+            for lid, reason, reasons in zip(
+                quarantined["lead_id"], quarantined["reason"], quarantined["reasons"], strict=True
+            )
+        ],
+    )

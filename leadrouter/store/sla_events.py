@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Connection, Row, bindparam, func, select, update
 
 from leadrouter.schema import Status
 from leadrouter.store.engine import Store
@@ -32,7 +32,7 @@ def running_clocks(store: Store, source: str, statuses: list[str]) -> pd.DataFra
     return frame
 
 
-def stop_clocks(store: Store, source: str, touched: pd.DataFrame) -> None:
+def record_first_touches(store: Store, source: str, touched: pd.DataFrame) -> None:
     """In one transaction: first_touch_at on each lead not touched before, and a touch event per lead.
     touched: lead_id, tier, owner_id, first_touch_at, late."""
     stamps = [
@@ -98,3 +98,17 @@ def events_since(store: Store, source: str, since: datetime) -> pd.DataFrame:
         events = pd.DataFrame(conn.execute(query).all(), columns=["lead_id", "kind", "at"])
     events["at"] = pd.to_datetime(events["at"], utc=True)
     return events
+
+
+def insert_events(conn: Connection, events: list[dict]) -> None:
+    """SLA events (breach, reject, reroute, escalation, …) in the caller's transaction."""
+    if events:
+        conn.execute(sla_events.insert(), events)
+
+
+def lead_events(conn: Connection, source: str, lead_ids: list[str], kinds: list[str]) -> list[Row]:
+    """(lead_id, owner_id, kind) of the leads' events of these kinds."""
+    query = select(sla_events.c.lead_id, sla_events.c.owner_id, sla_events.c.kind).where(
+        sla_events.c.source == source, sla_events.c.lead_id.in_(lead_ids), sla_events.c.kind.in_(kinds)
+    )
+    return list(conn.execute(query).all())

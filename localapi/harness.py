@@ -121,7 +121,8 @@ def open_harness(
         return Harness(kind, sandbox, sandbox)
     world = World.from_sandbox(sandbox.path)
     if kind == "salesforce":
-        from leadrouter.crm.salesforce.client import Backoff, SalesforceCRM, client_credentials_login
+        from leadrouter.crm.salesforce.client import SalesforceCRM, client_credentials_login
+        from leadrouter.retry import RetryPolicy
         from localapi.salesforce import SalesforceAPI
 
         api = SalesforceAPI(world, faults, **api_options)
@@ -135,7 +136,7 @@ def open_harness(
                 api.client_secret,
                 session=tls_session(server),
             ),
-            backoff=Backoff(attempts=8, base_s=0.01),
+            retry=RetryPolicy(attempts=8, first_delay_s=0.01),
         )
         return Harness(kind, crm, sandbox, api, server, stamp_unit="s")
     from leadrouter.crm.hubspot.client import HubSpotCRM, make_client

@@ -263,7 +263,7 @@ def one_try(h: Harness) -> CRM:
     """The harness's adapter on the same real client and server, without client retries: every fault surfaces."""
     if h.kind == "salesforce":
         return with_attrs(h.crm, retry=RetryPolicy(attempts=1))
-    return HubSpotCRM(make_client(h.api.token, host=h.server.url, retries=0))
+    return HubSpotCRM(make_client(h.api.token, host=h.server.url, retry=RetryPolicy(attempts=1)))
 
 
 def with_attrs(obj: object, **values: object) -> object:

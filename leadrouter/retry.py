@@ -1,11 +1,11 @@
 """One retry policy for every call to an outside service: the CRM adapters and the notification channels.
 
-Who retries a failed call: the adapter, through this policy, and nobody else. A call to a CRM or a notification
-channel is tried again here, inside leadrouter, where the failure is understood (a 429 and its Retry-After, a
-5xx, a timeout, a dropped connection, a locked row); the Prefect tasks that make such calls never retry them
-(`retries=0`), since a task retry on top multiplies the tries (6 adapter tries under 3 task tries made 18) and
-re-runs the task's work already done. Each adapter says what is transient for it with a predicate; everything
-else fails at once. A task may still retry its own work on the ledger.
+Who retries a failed call to an outside service (a CRM, a notification channel): the adapter in leadrouter,
+under a RetryPolicy, and nobody else. The adapter runs the call through `RetryPolicy.run` with its own predicate
+for what is transient (a 429 and its Retry-After, a 5xx, a timeout, a dropped connection, a locked row), or
+hands the same numbers to its vendor client (`as_urllib3`). The Prefect tasks that make such calls never retry
+them (`retries=0`): a task retry on top multiplies the tries (6 adapter tries under 3 task tries made 18) and
+re-runs the task's work already done. A task may still retry its own work on the ledger.
 """
 
 from __future__ import annotations
@@ -94,7 +94,8 @@ class RetryPolicy:
 
     def as_urllib3(self, **overrides: Any) -> Retry:
         """The same numbers as urllib3's Retry, for a client that retries 429 (after Retry-After) and 5xx itself,
-        on every method, POST included; the last failed response is handed back rather than raised."""
+        on every method, POST included; the last failed response is handed back rather than raised. urllib3
+        knows no deadline: there the attempts alone bound the call."""
         from urllib3.util import Retry
 
         options: dict[str, Any] = {

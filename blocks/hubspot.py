@@ -10,6 +10,7 @@ from prefect.exceptions import ObjectNotFound
 from pydantic import Field, SecretStr
 
 from leadrouter.crm.hubspot.client import HubSpotCRM, make_client
+from leadrouter.retry import RetryPolicy
 
 
 class HubSpotConnection(Block):
@@ -58,7 +59,8 @@ class HubSpotConnection(Block):
 
     def get_crm(self) -> HubSpotCRM:
         self.ensure_rate_limit()
-        client = make_client(self.access_token.get_secret_value(), self.host, self.retries, self.backoff_s)
+        retry = RetryPolicy(attempts=self.retries + 1, first_delay_s=self.backoff_s)
+        client = make_client(self.access_token.get_secret_value(), self.host, retry)
         name = self.rate_limit_name
         return HubSpotCRM(
             client,

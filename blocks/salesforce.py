@@ -9,7 +9,8 @@ from prefect.blocks.core import Block
 from pydantic import Field, SecretStr
 from simple_salesforce import Salesforce
 
-from leadrouter.crm.salesforce.client import API_VERSION, Backoff, SalesforceCRM, client_credentials_login
+from leadrouter.crm.salesforce.client import API_VERSION, SalesforceCRM, client_credentials_login
+from leadrouter.retry import RetryPolicy
 
 
 class SalesforceConnection(Block):
@@ -60,5 +61,5 @@ class SalesforceConnection(Block):
                 timeout_s=self.timeout_s,
             )
 
-        backoff = Backoff(attempts=self.retries + 1, base_s=self.backoff_s)
-        return SalesforceCRM(connect, self.lead_fields, self.write_fields, backoff, self.timeout_s)
+        retry = RetryPolicy(attempts=self.retries + 1, first_delay_s=self.backoff_s)
+        return SalesforceCRM(connect, self.lead_fields, self.write_fields, retry, self.timeout_s)

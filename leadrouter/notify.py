@@ -8,7 +8,6 @@ subject line with a line break in it.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -22,6 +21,7 @@ from leadrouter import clock
 from leadrouter.assign.availability import rep_calendar
 from leadrouter.assign.roster import Roster
 from leadrouter.redact import hide_in_logs
+from leadrouter.retry import RetryPolicy
 from leadrouter.store import Store
 from leadrouter.store.notifications import record_notifications
 
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL_DOWN_AFTER = 3  # messages failing in a row before a channel is skipped for the rest of the run
 KINDS = ("assigned", "reassigned", "taken_away", "escalation", "anomaly", "ack")
+SEND_RETRY = RetryPolicy(attempts=3, first_delay_s=0.5)  # any channel failure is worth another try
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,7 @@ def deliver(
     source: str,
     messages: list[Message],
     channels: Mapping[str, Channel],
-    attempts: int = 3,
-    backoff_s: float = 0.5,
+    retry: RetryPolicy = SEND_RETRY,
 ) -> pd.DataFrame:
     """Send every message on every channel, retrying; record each outcome. Never raises: a failed notification
     is a row with its error, not a stopped run."""
@@ -141,15 +141,8 @@ def deliver(
             error, tries = None, 0
             if failures_in_a_row[name] >= CHANNEL_DOWN_AFTER:  # a dead channel must not hold routing up
                 error = f"skipped: the last {CHANNEL_DOWN_AFTER} messages on {name} failed"
-            for tries in range(1, attempts + 1 if error is None else 1):
-                try:
-                    channel.send(message)
-                    error = None
-                    break
-                except Exception as exc:  # any channel failure is recorded and retried, never raised
-                    error = f"{type(exc).__name__}: {one_line(exc, 300)}"
-                    if tries < attempts:
-                        time.sleep(backoff_s * 2 ** (tries - 1))
+            else:
+                tries, error = send_retrying(channel, message, retry)
             failures_in_a_row[name] = failures_in_a_row[name] + 1 if error else 0
             stamp = clock.now()
             rows.append(
@@ -175,6 +168,22 @@ def deliver(
     return pd.DataFrame(
         rows, columns=["lead_id", "kind", "recipient", "channel", "status", "attempts", "error"]
     )
+
+
+def send_retrying(channel: Channel, message: Message, retry: RetryPolicy) -> tuple[int, str | None]:
+    """Send one message under the retry policy: the tries made, and the last error (None once sent)."""
+    tries = 0
+
+    def attempt() -> None:
+        nonlocal tries
+        tries += 1
+        channel.send(message)
+
+    try:
+        retry.run(attempt)
+    except Exception as exc:  # any channel failure is recorded and retried, never raised
+        return tries, f"{type(exc).__name__}: {one_line(exc, 300)}"
+    return tries, None
 
 
 def channel_secrets(channel: Channel) -> list[str]:

@@ -15,6 +15,7 @@ import pandas as pd
 import requests
 
 from leadrouter.crm.base import CRM
+from leadrouter.retry import RetryPolicy
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.sandbox.traffic import simulate_traffic
 from localapi.server import Faults, LocalServer
@@ -121,7 +122,7 @@ def open_harness(
         return Harness(kind, sandbox, sandbox)
     world = World.from_sandbox(sandbox.path)
     if kind == "salesforce":
-        from leadrouter.crm.salesforce.client import Backoff, SalesforceCRM, client_credentials_login
+        from leadrouter.crm.salesforce.client import SalesforceCRM, client_credentials_login
         from localapi.salesforce import SalesforceAPI
 
         api = SalesforceAPI(world, faults, **api_options)
@@ -135,7 +136,7 @@ def open_harness(
                 api.client_secret,
                 session=tls_session(server),
             ),
-            backoff=Backoff(attempts=8, base_s=0.01),
+            retry=RetryPolicy(attempts=8, first_delay_s=0.01),
         )
         return Harness(kind, crm, sandbox, api, server, stamp_unit="s")
     from leadrouter.crm.hubspot.client import HubSpotCRM, make_client
@@ -143,7 +144,8 @@ def open_harness(
 
     api = HubSpotAPI(world, faults, retry_after_s=0, **api_options)
     server = LocalServer(api.app).start()
-    crm = HubSpotCRM(make_client(api.token, host=server.url, retries=8, backoff_s=0.01))
+    policy = RetryPolicy(attempts=9, first_delay_s=0.01)  # the client's 8 retries of a 429 or 5xx
+    crm = HubSpotCRM(make_client(api.token, host=server.url, retry=policy))
     return Harness(kind, crm, sandbox, api, server, stamp_unit="ms")
 
 

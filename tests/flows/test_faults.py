@@ -32,7 +32,7 @@ from flows.settings import load_settings
 from leadrouter import clock, writeback
 from leadrouter.crm.base import CRM
 from leadrouter.crm.hubspot.client import HubSpotCRM, make_client
-from leadrouter.crm.salesforce.client import Backoff
+from leadrouter.retry import RetryPolicy
 from leadrouter.router import Router, open_router
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.schema import Status
@@ -263,8 +263,8 @@ class CountedFaults(Faults):
 def one_try(h: Harness) -> CRM:
     """The harness's adapter on the same real client and server, without client retries: every fault surfaces."""
     if h.kind == "salesforce":
-        return with_attrs(h.crm, backoff=Backoff(attempts=1))
-    return HubSpotCRM(make_client(h.api.token, host=h.server.url, retries=0))
+        return with_attrs(h.crm, retry=RetryPolicy(attempts=1))
+    return HubSpotCRM(make_client(h.api.token, host=h.server.url, retry=RetryPolicy(attempts=1)))
 
 
 def with_attrs(obj: object, **values: object) -> object:

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from blocks.notify import SlackIncomingWebhook, SmtpEmail
 from leadrouter.assign.roster import load_roster
 from leadrouter.notify import acknowledgements, assignment_messages, deliver
+from leadrouter.retry import RetryPolicy
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.store import open_store
 from leadrouter.store.tables import decisions, notifications, sla_events
@@ -78,7 +79,9 @@ def test_an_owner_hears_of_a_lead_on_slack_and_by_email_with_its_context(tmp_pat
         messages = assignment_messages(
             lead_frame(), load_roster(ROSTER), link_template="https://crm.example/{lead_id}"
         )
-        sent = deliver(store, "sandbox", messages, channels, backoff_s=0.01)
+        sent = deliver(
+            store, "sandbox", messages, channels, retry=RetryPolicy(attempts=3, first_delay_s=0.01)
+        )
     assert sent["status"].tolist() == ["sent", "sent"] and sent["attempts"].tolist() == [2, 1]
     text = hook.posts[0]["text"]
     for field in (
@@ -107,7 +110,11 @@ def test_a_failing_channel_is_recorded_and_never_raises(tmp_path: Path) -> None:
         secret_url = server.url + "/services/T9/B9/wrong-secret-token"
         channels = {"slack": SlackIncomingWebhook(url=secret_url)}
         sent = deliver(
-            store, "sandbox", assignment_messages(lead_frame(), load_roster(ROSTER)), channels, backoff_s=0.01
+            store,
+            "sandbox",
+            assignment_messages(lead_frame(), load_roster(ROSTER)),
+            channels,
+            retry=RetryPolicy(attempts=3, first_delay_s=0.01),
         )
     assert sent["status"].tolist() == ["failed"] and sent["attempts"].tolist() == [3]
     assert (

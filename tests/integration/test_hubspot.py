@@ -1,5 +1,5 @@
 """The HubSpot adapter through hubspot-api-client over HTTP, against the local HubSpot API seeded from a
-sandbox; and its payload mapping on replies shaped as HubSpot documents them."""
+sandbox. Its payload mapping is tested on recorded replies in tests/unit/test_hubspot_mapping.py."""
 
 from __future__ import annotations
 
@@ -9,21 +9,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
-from hubspot.crm.contacts import ApiClient, ApiException, PublicObjectSearchRequest
+from hubspot.crm.contacts import ApiException, PublicObjectSearchRequest
 
 from leadrouter.crm.base import WRITE_RESULT_COLUMNS, parse_cursor
-from leadrouter.crm.hubspot.client import (
-    HubSpotCRM,
-    batch_outcome,
-    first_touches,
-    leading_integer,
-    make_client,
-)
+from leadrouter.crm.hubspot.client import HubSpotCRM, make_client
+from leadrouter.retry import RetryPolicy
 from leadrouter.sandbox.crm import USERS, SandboxCRM
 from leadrouter.sandbox.traffic import simulate_traffic
 from leadrouter.schema import UTC_TS
@@ -75,7 +69,8 @@ def serve(
 
 
 def adapter(api: HubSpotAPI, url: str, retries: int = 6, **kwargs: object) -> HubSpotCRM:
-    return HubSpotCRM(make_client(api.token, host=url, retries=retries, backoff_s=0.01), **kwargs)
+    policy = RetryPolicy(attempts=retries + 1, first_delay_s=0.01)
+    return HubSpotCRM(make_client(api.token, host=url, retry=policy), **kwargs)
 
 
 def assignments(api: HubSpotAPI, world_ids: list[str], owner: str) -> pd.DataFrame:
@@ -234,7 +229,9 @@ def test_a_timeout_is_tried_again_after_a_pause(world: World) -> None:
     with serve(world) as (api, url):
         api.stalls = [0.5, 0.5]  # the first two requests outlast the read timeout
         crm = HubSpotCRM(
-            make_client(api.token, host=url, retries=0), timeout=(1, 0.2), timeout_backoff_s=0.01
+            make_client(api.token, host=url, retry=RetryPolicy(attempts=1)),
+            timeout=(1, 0.2),
+            retry=RetryPolicy(attempts=3, first_delay_s=0.01),
         )
         owners = crm.fetch_owners()
         assert len(owners) and api.calls["owners"] == 3
@@ -244,9 +241,10 @@ def test_writes_timing_out_past_their_tries_are_marked_for_retry(world: World) -
     lead_ids = world.leads["id"].iloc[:5].tolist()
     with serve(world) as (api, url):
         crm = HubSpotCRM(
-            make_client(api.token, host=url, retries=0), timeout=(1, 0.2), timeout_backoff_s=0.01,
-            timeout_attempts=2,
-        )  # fmt: skip
+            make_client(api.token, host=url, retry=RetryPolicy(attempts=1)),
+            timeout=(1, 0.2),
+            retry=RetryPolicy(attempts=2, first_delay_s=0.01),
+        )
         crm.write_assignments(assignments(api, lead_ids[:1], OTHER_REP))  # reads the property list
         api.stalls = [0.5, 0.5]
         results = crm.write_assignments(assignments(api, lead_ids, REP))
@@ -358,7 +356,9 @@ def test_an_assignment_without_owner_is_not_sent(world: World) -> None:
 
 def test_a_bad_token_fails_the_write_for_retry_and_raises_on_reads(world: World) -> None:
     with serve(world) as (api, url):
-        crm = HubSpotCRM(make_client("wrong-token", host=url, backoff_s=0.01))
+        crm = HubSpotCRM(
+            make_client("wrong-token", host=url, retry=RetryPolicy(attempts=7, first_delay_s=0.01))
+        )
         results = crm.write_assignments(assignments(api, world.leads["id"].iloc[:2].tolist(), OTHER_REP))
         assert not results["ok"].any() and results["retry"].all()
         assert results["error"].str.startswith("INVALID_AUTHENTICATION").all()
@@ -455,72 +455,3 @@ def test_search_answers_400_past_the_10000th_result(world: World) -> None:
         assert (
             refused.value.status == 400 and json.loads(refused.value.body)["category"] == "VALIDATION_ERROR"
         )
-
-
-# --- payload -> frame mapping, on payloads shaped as HubSpot documents them ---------------------------------
-
-
-def deserialize(payload: dict, model: str) -> object:
-    return ApiClient().deserialize(SimpleNamespace(data=json.dumps(payload)), model)
-
-
-STAMP = "2026-11-22T10:00:00.123Z"
-
-
-def test_batch_outcome_of_a_207_reply() -> None:
-    reply = deserialize(
-        {
-            "status": "COMPLETE", "startedAt": STAMP, "completedAt": STAMP, "numErrors": 1,
-            "results": [{"id": "1", "properties": {}, "createdAt": STAMP, "updatedAt": STAMP}],
-            "errors": [{"status": "error", "category": "OBJECT_NOT_FOUND", "message": "Could not get some "
-                        "CONTACT objects", "context": {"ids": ["2"]}, "errors": [], "links": {}}],
-        },
-        "BatchResponseSimplePublicObjectWithErrors",
-    )  # fmt: skip
-    out = batch_outcome(["1", "2", "3"], reply)
-    assert out["ok"].tolist() == [True, False, False] and out["retry"].tolist() == [False, False, True]
-    assert out["error"].iloc[1] == "OBJECT_NOT_FOUND: Could not get some CONTACT objects"
-
-
-def test_first_touch_is_the_earliest_engagement_or_worked_status() -> None:
-    def contact(
-        i: str, engaged: str | None, history: list[tuple[str, str]], contacted: str | None = None
-    ) -> dict:
-        props = {"hs_sa_first_engagement_date": engaged, "notes_last_contacted": contacted}
-        statuses = [{"value": v, "timestamp": t, "sourceType": "CRM_UI"} for v, t in history]
-        return {"id": i, "properties": props, "createdAt": STAMP, "updatedAt": STAMP,
-                "propertiesWithHistory": {"hs_lead_status": statuses}}  # fmt: skip
-
-    reply = deserialize(
-        {
-            "status": "COMPLETE", "startedAt": STAMP, "completedAt": STAMP,
-            "results": [
-                contact("1", "2026-11-22T10:05Z", [("NEW", STAMP), ("IN_PROGRESS", "2026-11-22T10:01Z")]),
-                contact("2", None, [("OPEN", "2026-11-22T10:02Z"), ("NEW", STAMP)]),  # assigned, never worked
-                contact("3", None, [], contacted="2026-11-22T11:00:00.000Z"),
-            ],
-        },
-        "BatchResponseSimplePublicObject",
-    )  # fmt: skip
-    touches = first_touches(reply.results).set_index("lead_id")["first_touch_at"]
-    assert touches["1"] == pd.Timestamp("2026-11-22T10:01:00Z")
-    assert pd.isna(touches["2"])
-    assert touches["3"] == pd.Timestamp("2026-11-22T11:00:00Z")
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("237", 237),
-        ("237.0", 237),
-        ("25-50", 25),
-        ("1000+", 1000),
-        ("1,000", 1000),
-        ("-70", -70),
-        ("", None),
-        (None, None),
-    ],
-)
-def test_employee_counts_read_as_their_leading_integer(text: str | None, expected: int | None) -> None:
-    value = leading_integer(pd.Series([text], dtype=object)).iloc[0]
-    assert (pd.isna(value) and expected is None) or value == expected

@@ -1,19 +1,17 @@
-"""Rejections beyond the contract: HubSpot's payload mapping (owner at the moment, latest change, fallback),
-HubSpot's history batch limit and status options, Salesforce's configurable statuses and exact SOQL, and a
-sandbox from before the status history. The contract itself is in test_crm_contract.py."""
+"""Rejections beyond the contract: HubSpot's history batch limit and status options, Salesforce's configurable
+statuses and exact SOQL, and a sandbox from before the status history. The contract itself is in
+test_crm_contract.py; HubSpot's payload mapping (owner at the moment, latest change, fallback) in
+tests/unit/test_hubspot_mapping.py."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 from hubspot.crm.contacts import (
-    ApiClient,
     ApiException,
     BatchInputSimplePublicObjectBatchInput,
     BatchReadInputSimplePublicObjectId,
@@ -21,9 +19,9 @@ from hubspot.crm.contacts import (
     SimplePublicObjectId,
 )
 
-from leadrouter.crm.base import REJECTION_COLUMNS
-from leadrouter.crm.hubspot.client import HubSpotCRM, make_client, rejections_frame
+from leadrouter.crm.hubspot.client import HubSpotCRM, make_client
 from leadrouter.crm.salesforce.client import SalesforceCRM, client_credentials_login
+from leadrouter.retry import RetryPolicy
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.schema import UTC_TS
 from localapi.harness import Harness, open_harness, tls_session
@@ -32,52 +30,7 @@ from localapi.salesforce import SalesforceAPI
 from localapi.server import LocalServer
 from localapi.world import World
 
-STAMP = "2026-11-22T10:00:00.000Z"
-SINCE = pd.Timestamp("2026-11-22T10:10:00Z")
 REJECTED = "REJECTED_WRONG_OWNER"
-
-
-def at(minute: int) -> str:
-    return f"2026-11-22T10:{minute:02d}:00.250Z"
-
-
-def contact(
-    i: str, owner: str | None, statuses: list[tuple[str, str]], owners: list[tuple[str, str]]
-) -> dict:
-    def entries(values: list[tuple[str, str]]) -> list[dict]:
-        return [{"value": v, "timestamp": t, "sourceType": "CRM_UI"} for v, t in values]
-
-    history = {"hs_lead_status": entries(statuses), "hubspot_owner_id": entries(owners)}
-    return {"id": i, "properties": {"hubspot_owner_id": owner}, "createdAt": STAMP, "updatedAt": STAMP,
-            "propertiesWithHistory": history}  # fmt: skip
-
-
-def hubspot_results(contacts: list[dict]) -> list:
-    reply = {"status": "COMPLETE", "startedAt": STAMP, "completedAt": STAMP, "results": contacts}
-    data = SimpleNamespace(data=json.dumps(reply))
-    return ApiClient().deserialize(data, "BatchResponseSimplePublicObject").results
-
-
-def test_hubspot_rejection_is_the_latest_change_credited_to_the_owner_then() -> None:
-    results = hubspot_results(
-        [
-            # rejected by A, then handed to B: still A's
-            contact("7", "005B", [("NEW", STAMP), (REJECTED, at(20))], [("005A", STAMP), ("005B", at(30))]),
-            # rejected before `since`, reopened, rejected again after it; no owner history: the current owner
-            contact("12", "005C", [(REJECTED, at(5)), ("OPEN", at(8)), (REJECTED, at(15))], []),
-            contact("3", "005D", [(REJECTED, at(9))], [("005D", STAMP)]),  # before `since`
-            contact("4", "005E", [("UNQUALIFIED", at(25))], [("005E", STAMP)]),  # another status
-        ]
-    )
-    found = rejections_frame(results, REJECTED, SINCE)
-    assert list(found.columns) == REJECTION_COLUMNS and str(found["rejected_at"].dtype) == UTC_TS
-    assert found.values.tolist() == [
-        ["12", "005C", pd.Timestamp(at(15))],
-        ["7", "005A", pd.Timestamp(at(20))],
-    ]
-    none = rejections_frame([], REJECTED, SINCE)
-    assert none.empty and list(none.columns) == REJECTION_COLUMNS
-    assert str(none["rejected_at"].dtype) == UTC_TS
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +43,7 @@ def test_hubspot_reads_histories_fifty_at_a_time_and_keeps_its_status_options(wo
     api = HubSpotAPI(world)
     ids = [api.crm_id(i) for i in world.leads["id"]]
     with LocalServer(api.app) as server:
-        client = make_client(api.token, host=server.url, retries=0)
+        client = make_client(api.token, host=server.url, retry=RetryPolicy(attempts=1))
         batch = client.crm.contacts.batch_api
         with pytest.raises(ApiException) as refused:
             batch.read(

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from leadrouter.crm.base import rewind
-from leadrouter.crm.salesforce.client import Backoff, SalesforceCRM, client_credentials_login
+from leadrouter.crm.salesforce.client import SalesforceCRM, client_credentials_login
+from leadrouter.retry import RetryPolicy
 from localapi.harness import Harness, open_harness, tls_session
 from localapi.server import Faults
 
@@ -65,7 +66,7 @@ def test_bad_credentials_fail_clearly_without_the_secret(sf: Harness) -> None:
         lambda: client_credentials_login(
             sf.server.url, "local-client-id", "wrong-secret-123", session=tls_session(sf.server)
         ),
-        backoff=Backoff(attempts=2, base_s=0.01),
+        retry=RetryPolicy(attempts=2, first_delay_s=0.01),
     )
     with pytest.raises(PermissionError, match="invalid_client") as failure:
         crm.fetch_owners()

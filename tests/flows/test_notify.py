@@ -231,7 +231,7 @@ def test_a_rejection_from_the_cli_tells_the_new_owner_and_the_old(
 def routed_to_a_rep(store, lead_id: str) -> str:
     """A Standard lead routed to a New York AE at the tests' moment, and written to the CRM; returns the owner."""
     from leadrouter.record import BatchContext, record_batch
-    from tests.integration.test_sla import NO_QUARANTINE, ROSTER, leads
+    from tests.helpers.ledger import NO_QUARANTINE, ROSTER, leads
 
     lead = leads(1, "Standard").assign(lead_id=[lead_id])
     ctx = BatchContext("sandbox", "r", "v1", at=WORKDAY)

@@ -13,10 +13,10 @@ from leadrouter.assign.roster import load_roster
 from leadrouter.record import BatchContext, record_batch
 from leadrouter.store import open_store
 from leadrouter.store.tables import decisions, rep_state, sla_events
+from tests.helpers.cli import run
 from tests.helpers.clock import WORKDAY
-from tests.integration.test_cli import run
+from tests.helpers.ledger import NO_QUARANTINE, ROSTER
 
-ROSTER = Path(__file__).parents[2] / "config" / "roster.yaml"
 THANKSGIVING = datetime(2026, 11, 26, 16, 30, tzinfo=UTC)  # US reps off; London, Berlin, São Paulo at work
 NEW_YORK_VIP = {
     "lead_id": "SIM1",
@@ -32,7 +32,6 @@ NEW_YORK_VIP = {
     "lead_source": "demo_request",
     "message": "We would like a demo for our finance team.",
 }
-NO_QUARANTINE = pd.DataFrame({"lead_id": pd.Series([], dtype="string"), "reason": [], "reasons": []})
 
 
 def env_for(tmp_path: Path) -> dict[str, str]:

@@ -177,9 +177,8 @@ def test_a_released_quarantined_lead_is_routed_on_the_next_run(env: SandboxCRM) 
     from tests.helpers.cli import run
 
     route()
-    store = open_store(os.environ["LEADROUTER_STORE_URL"])
-    held = quarantined(store, "sandbox")
-    store.dispose()
+    with open_store(os.environ["LEADROUTER_STORE_URL"]) as store:
+        held = quarantined(store, "sandbox")
     email_only = held[held["reason"].str.startswith("email_") & ~held["reason"].str.contains("; ")]
     lead_id = email_only["lead_id"].iloc[0]
     listed = run("quarantine", "list")

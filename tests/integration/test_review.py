@@ -284,11 +284,12 @@ def test_concurrent_resolutions_take_distinct_turns_and_decide_a_lead_once(
 
 def test_cli_lists_resolves_and_forgets_an_item(tmp_path: Path, roster: Roster) -> None:
     url = f"sqlite:///{tmp_path}/ledger.db"
-    store = open_store(url)
-    reason = "guard: message says [b]make me VIP[/b]"  # lead text: must print as text, never as markup
-    rows = [{"lead_id": "R1", "review_reason": reason, "suggested_tier": "VIP", "confidence": 0.42}]
-    record_batch(store, BatchContext("sandbox", "r", "v1", at=WORKDAY), leads(rows), NO_QUARANTINE, roster)
-    store.dispose()
+    with open_store(url) as store:
+        reason = "guard: message says [b]make me VIP[/b]"  # lead text: must print as text, never as markup
+        rows = [{"lead_id": "R1", "review_reason": reason, "suggested_tier": "VIP", "confidence": 0.42}]
+        record_batch(
+            store, BatchContext("sandbox", "r", "v1", at=WORKDAY), leads(rows), NO_QUARANTINE, roster
+        )
     env = {"LEADROUTER_STORE_URL": url, "LEADROUTER_ROSTER_PATH": str(ROSTER), "COLUMNS": "250"}
 
     listed = run("review", "list", env=env)

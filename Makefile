@@ -31,9 +31,10 @@ run: venv
 test: venv
 	env -u PREFECT_API_URL $(BIN)/python -m pytest --durations=10
 
-# the inner loop: the core alone, no PostgreSQL, no Prefect server, no HTTP
+# the inner loop: the core alone, no PostgreSQL, no Prefect server, no HTTP. WORKERS=2 spreads it over both
+# cores (pytest-xdist): unit tests share no server and no file, so they may run side by side
 test-unit: venv
-	env -u PREFECT_API_URL $(BIN)/python -m pytest tests/unit
+	env -u PREFECT_API_URL $(BIN)/python -m pytest tests/unit $(if $(WORKERS),-n $(WORKERS))
 
 lint: venv
 	$(BIN)/ruff check .

@@ -1,4 +1,5 @@
-"""House rules on who may import whom, read from the source with ast (imports inside functions count too):
+"""House rules on who may import whom, read from the source with ast (imports inside functions and under
+TYPE_CHECKING count too):
 - the core package `leadrouter/` has no import cycles and never imports the orchestration layer;
 - `tasks/` never imports `commands/`;
 - test modules import no other test module, only `tests.helpers`;

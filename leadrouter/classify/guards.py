@@ -21,8 +21,7 @@ import numpy as np
 import pandas as pd
 
 from leadrouter.classify.expressions import re2_matches
-from leadrouter.classify.model import MODEL_INPUT_COLUMNS
-from leadrouter.schema import Category, Tier, column
+from leadrouter.schema import MODEL_INPUT_COLUMNS, Category, Tier, column
 
 TIER_RANK = {Tier.OTHER.value: 0, Tier.NURTURE.value: 1, Tier.STANDARD.value: 2, Tier.VIP.value: 3}
 SENIOR = ("C-level", "VP", "Head")

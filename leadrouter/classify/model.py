@@ -16,7 +16,8 @@ from typing import Literal, Protocol
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from leadrouter.schema import Category, Tier
+from leadrouter.classify.guards import apply_guards
+from leadrouter.schema import MODEL_INPUT_COLUMNS, Category, Tier
 
 Urgency = Literal["high", "normal", "low"]
 
@@ -51,11 +52,6 @@ ANSWER_COLUMNS: dict[str, str] = {
     "error": "string",
 }
 
-# the lead fields a model reads; all of them are data from the lead, never instructions
-MODEL_INPUT_COLUMNS = [
-    "first_name", "last_name", "title", "seniority", "company", "industry", "employees", "country",
-    "region", "lead_source", "is_free_mail", "email_domain", "message",
-]  # fmt: skip
 MAX_MESSAGE_CHARS = 4000  # a model reads the start of a pasted essay, never a megabyte
 
 
@@ -100,8 +96,6 @@ class ModelChain:
 
     def classify(self, leads: pd.DataFrame) -> pd.DataFrame:
         """ANSWER_COLUMNS plus `review_reason` (<NA> when the answer may route the lead)."""
-        from leadrouter.classify.guards import apply_guards
-
         answers = empty_answers(leads.index, "none", "no model is configured")
         open_ = pd.Series(True, index=leads.index)
         for model in self.models:

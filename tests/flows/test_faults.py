@@ -43,8 +43,7 @@ from localapi.harness import Harness, open_harness
 from localapi.server import Faults
 from tasks.crm import advance_watermark, find_duplicates, load_accounts, pull_new_leads, write_assignments
 from tasks.stages import classify_leads, enrich_leads, record_decisions, validate_leads
-from tests.conftest import sandbox_env
-from tests.flows.test_route_inbound import assert_ledger_matches_crm
+from tests.helpers.sandbox import assert_ledger_matches_crm, sandbox_env
 
 BATCH = 250  # small pages, so a kill lands inside a page far more often than between two
 KILLS = 20

@@ -66,63 +66,61 @@ def lead_frame() -> pd.DataFrame:
 
 
 def test_an_owner_hears_of_a_lead_on_slack_and_by_email_with_its_context(tmp_path: Path, smtp: Inbox) -> None:
-    store = open_store(f"sqlite:///{tmp_path}/ledger.db")
-    hook = SlackWebhook()
-    hook.fail_next = 1  # the first post fails: the retry delivers it
-    with LocalServer(hook.app) as server:
-        channels = {
-            "slack": SlackIncomingWebhook(url=server.url + HOOK_PATH),
-            "email": SmtpEmail(
-                host="127.0.0.1", port=smtp.port, sender="router@example.com", security="none"
-            ),
-        }
-        messages = assignment_messages(
-            lead_frame(), load_roster(ROSTER), link_template="https://crm.example/{lead_id}"
-        )
-        sent = deliver(
-            store, "sandbox", messages, channels, retry=RetryPolicy(attempts=3, first_delay_s=0.01)
-        )
-    assert sent["status"].tolist() == ["sent", "sent"] and sent["attempts"].tolist() == [2, 1]
-    text = hook.posts[0]["text"]
-    for field in (
-        "Ann &lt;!channel&gt; Lee",
-        "VIP",
-        "Why you: rule:vip-senior-buyer",
-        "Brief: Wants a demo",
-        "First touch due: 2026-11-25 16:35 UTC",
-        "<https://crm.example/00Q1|Open the CRM record>",
-    ):
-        assert field in text
-    assert "<!channel>" not in text  # lead text cannot ping the channel
-    [mail] = smtp.messages
-    assert mail["To"] == "maya.chen@sandbox-sales.example" and mail["Bcc"] is None  # no header injection
-    subject = " ".join(mail["Subject"].split())  # long subjects are folded; the break is no new header
-    assert "(Harbor Bcc: victim@example.com), VIP" in subject and len(mail.get_all("Subject")) == 1
-    assert "CRM record: https://crm.example/00Q1" in mail.get_payload(decode=True).decode()
-    with store.engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(notifications)).scalar() == 2
-    store.dispose()
+    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
+        hook = SlackWebhook()
+        hook.fail_next = 1  # the first post fails: the retry delivers it
+        with LocalServer(hook.app) as server:
+            channels = {
+                "slack": SlackIncomingWebhook(url=server.url + HOOK_PATH),
+                "email": SmtpEmail(
+                    host="127.0.0.1", port=smtp.port, sender="router@example.com", security="none"
+                ),
+            }
+            messages = assignment_messages(
+                lead_frame(), load_roster(ROSTER), link_template="https://crm.example/{lead_id}"
+            )
+            sent = deliver(
+                store, "sandbox", messages, channels, retry=RetryPolicy(attempts=3, first_delay_s=0.01)
+            )
+        assert sent["status"].tolist() == ["sent", "sent"] and sent["attempts"].tolist() == [2, 1]
+        text = hook.posts[0]["text"]
+        for field in (
+            "Ann &lt;!channel&gt; Lee",
+            "VIP",
+            "Why you: rule:vip-senior-buyer",
+            "Brief: Wants a demo",
+            "First touch due: 2026-11-25 16:35 UTC",
+            "<https://crm.example/00Q1|Open the CRM record>",
+        ):
+            assert field in text
+        assert "<!channel>" not in text  # lead text cannot ping the channel
+        [mail] = smtp.messages
+        assert mail["To"] == "maya.chen@sandbox-sales.example" and mail["Bcc"] is None  # no header injection
+        subject = " ".join(mail["Subject"].split())  # long subjects are folded; the break is no new header
+        assert "(Harbor Bcc: victim@example.com), VIP" in subject and len(mail.get_all("Subject")) == 1
+        assert "CRM record: https://crm.example/00Q1" in mail.get_payload(decode=True).decode()
+        with store.engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(notifications)).scalar() == 2
 
 
 def test_a_failing_channel_is_recorded_and_never_raises(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path}/ledger.db")
-    with LocalServer(SlackWebhook().app) as server:
-        secret_url = server.url + "/services/T9/B9/wrong-secret-token"
-        channels = {"slack": SlackIncomingWebhook(url=secret_url)}
-        sent = deliver(
-            store,
-            "sandbox",
-            assignment_messages(lead_frame(), load_roster(ROSTER)),
-            channels,
-            retry=RetryPolicy(attempts=3, first_delay_s=0.01),
+    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
+        with LocalServer(SlackWebhook().app) as server:
+            secret_url = server.url + "/services/T9/B9/wrong-secret-token"
+            channels = {"slack": SlackIncomingWebhook(url=secret_url)}
+            sent = deliver(
+                store,
+                "sandbox",
+                assignment_messages(lead_frame(), load_roster(ROSTER)),
+                channels,
+                retry=RetryPolicy(attempts=3, first_delay_s=0.01),
+            )
+        assert sent["status"].tolist() == ["failed"] and sent["attempts"].tolist() == [3]
+        assert (
+            "404" in sent["error"][0]
+            and "no_service" in sent["error"][0]
+            and "wrong-secret-token" not in sent["error"][0]
         )
-    assert sent["status"].tolist() == ["failed"] and sent["attempts"].tolist() == [3]
-    assert (
-        "404" in sent["error"][0]
-        and "no_service" in sent["error"][0]
-        and "wrong-secret-token" not in sent["error"][0]
-    )
-    store.dispose()
 
 
 @pytest.mark.usefixtures("prefect_server")
@@ -138,71 +136,75 @@ def test_sla_watch_reroutes_every_untouched_lead_and_notifies(
     crm = SandboxCRM.create(tmp_path / "sandbox.db", seed=11, leads=150)
     hook = SlackWebhook()
     reps = {r.key for r in load_roster(ROSTER).reps}
-    store = open_store(url)
-    with LocalServer(hook.app) as server:
-        SlackIncomingWebhook(url=server.url + HOOK_PATH).save("test-slack", overwrite=True)
-        monkeypatch.setenv("LEADROUTER_NOTIFY_SLACK_BLOCK", "test-slack")
-        route_inbound()
+    with open_store(url) as store:
+        with LocalServer(hook.app) as server:
+            SlackIncomingWebhook(url=server.url + HOOK_PATH).save("test-slack", overwrite=True)
+            monkeypatch.setenv("LEADROUTER_NOTIFY_SLACK_BLOCK", "test-slack")
+            route_inbound()
+            with store.engine.connect() as conn:
+                due = conn.execute(
+                    select(decisions.c.lead_id, decisions.c.owner_id).where(
+                        decisions.c.sla_due_at.is_not(None)
+                    )
+                ).all()
+                to_reps = conn.execute(
+                    select(func.count()).where(
+                        decisions.c.status == "written", decisions.c.owner_id.in_(reps)
+                    )
+                ).scalar()
+            # every rep who got a lead heard of it; queues are not notified
+            assigned = [p["text"] for p in hook.posts if "New lead for you" in p["text"]]
+            assert to_reps and len(assigned) == to_reps
+            assert all("Why you: " in t and "Tier: " in t for t in assigned)
+            # two hours later nobody has touched anything (no traffic ran): every clock has run out
+            monkeypatch.setenv("LEADROUTER_ROUTING_CLOCK", (WORKDAY + timedelta(hours=2)).isoformat())
+            summary = sla_watch()
+        assert summary["breached"] == len(due) and summary["rerouted"] == len(due) and summary["touched"] == 0
         with store.engine.connect() as conn:
-            due = conn.execute(
-                select(decisions.c.lead_id, decisions.c.owner_id).where(decisions.c.sla_due_at.is_not(None))
-            ).all()
-            to_reps = conn.execute(
-                select(func.count()).where(decisions.c.status == "written", decisions.c.owner_id.in_(reps))
-            ).scalar()
-        # every rep who got a lead heard of it; queues are not notified
-        assigned = [p["text"] for p in hook.posts if "New lead for you" in p["text"]]
-        assert to_reps and len(assigned) == to_reps
-        assert all("Why you: " in t and "Tier: " in t for t in assigned)
-        # two hours later nobody has touched anything (no traffic ran): every clock has run out
-        monkeypatch.setenv("LEADROUTER_ROUTING_CLOCK", (WORKDAY + timedelta(hours=2)).isoformat())
-        summary = sla_watch()
-    assert summary["breached"] == len(due) and summary["rerouted"] == len(due) and summary["touched"] == 0
-    with store.engine.connect() as conn:
-        moved = dict(
-            conn.execute(
-                select(sla_events.c.lead_id, sla_events.c.new_owner_id).where(sla_events.c.kind == "reroute")
-            ).all()
-        )
-        written = dict(
-            conn.execute(
-                select(decisions.c.lead_id, decisions.c.owner_id).where(decisions.c.status == "written")
-            ).all()
-        )
-    assert set(moved) == {lead for lead, _ in due}
-    crm_owners = crm.fetch_leads(list(moved)).set_index("lead_id")["crm_owner_id"]
-    assert all(
-        crm_owners[lead] == moved[lead] == written[lead] for lead in moved
-    )  # the new owner is in the CRM
-    assert all(new != old for (lead, old) in due for new in [moved[lead]] if old in reps)
-    # the new owners heard of it on Slack with the lead's context
-    reassigned = [p["text"] for p in hook.posts if "re-routed to you" in p["text"]]
-    assert len(reassigned) == sum(moved[lead] in reps for lead in moved)
-    assert all("Why you: re-routed after breach by" in t and "First touch due" in t for t in reassigned), (
-        reassigned[:2]
-    )
-    store.dispose()
+            moved = dict(
+                conn.execute(
+                    select(sla_events.c.lead_id, sla_events.c.new_owner_id).where(
+                        sla_events.c.kind == "reroute"
+                    )
+                ).all()
+            )
+            written = dict(
+                conn.execute(
+                    select(decisions.c.lead_id, decisions.c.owner_id).where(decisions.c.status == "written")
+                ).all()
+            )
+        assert set(moved) == {lead for lead, _ in due}
+        crm_owners = crm.fetch_leads(list(moved)).set_index("lead_id")["crm_owner_id"]
+        assert all(
+            crm_owners[lead] == moved[lead] == written[lead] for lead in moved
+        )  # the new owner is in the CRM
+        assert all(new != old for (lead, old) in due for new in [moved[lead]] if old in reps)
+        # the new owners heard of it on Slack with the lead's context
+        reassigned = [p["text"] for p in hook.posts if "re-routed to you" in p["text"]]
+        assert len(reassigned) == sum(moved[lead] in reps for lead in moved)
+        assert all(
+            "Why you: re-routed after breach by" in t and "First touch due" in t for t in reassigned
+        ), reassigned[:2]
 
 
 def test_an_off_hours_lead_is_acknowledged_with_when_its_owner_starts(tmp_path: Path, smtp: Inbox) -> None:
-    store = open_store(f"sqlite:///{tmp_path}/ledger.db")
-    roster = load_roster(ROSTER)
-    lead = lead_frame().assign(email=["ann.lee@harborbank.example"])
-    assert acknowledgements(lead, roster, WORKDAY) == []  # Maya is at work: no acknowledgement
-    evening = WORKDAY + timedelta(hours=7)  # 18:30 in New York on the eve of Thanksgiving
-    [ack] = acknowledgements(lead, roster, evening)
-    ack_channel = {
-        "email": SmtpEmail(host="127.0.0.1", port=smtp.port, sender="hello@example.com", security="none")
-    }
-    sent = deliver(store, "sandbox", [ack], ack_channel)
-    assert sent["status"].tolist() == ["sent"]
-    [mail] = smtp.messages
-    assert mail["To"] == "ann.lee@harborbank.example"
-    assert (
-        "Maya will reach out on Friday from 08:00 (America/New_York)"
-        in mail.get_payload(decode=True).decode()
-    )
-    store.dispose()
+    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
+        roster = load_roster(ROSTER)
+        lead = lead_frame().assign(email=["ann.lee@harborbank.example"])
+        assert acknowledgements(lead, roster, WORKDAY) == []  # Maya is at work: no acknowledgement
+        evening = WORKDAY + timedelta(hours=7)  # 18:30 in New York on the eve of Thanksgiving
+        [ack] = acknowledgements(lead, roster, evening)
+        ack_channel = {
+            "email": SmtpEmail(host="127.0.0.1", port=smtp.port, sender="hello@example.com", security="none")
+        }
+        sent = deliver(store, "sandbox", [ack], ack_channel)
+        assert sent["status"].tolist() == ["sent"]
+        [mail] = smtp.messages
+        assert mail["To"] == "ann.lee@harborbank.example"
+        assert (
+            "Maya will reach out on Friday from 08:00 (America/New_York)"
+            in mail.get_payload(decode=True).decode()
+        )
 
 
 @pytest.mark.usefixtures("prefect_server")
@@ -218,17 +220,16 @@ def test_a_rejection_from_the_cli_tells_the_new_owner_and_the_old(
     monkeypatch.setenv("LEADROUTER_SANDBOX_PATH", str(tmp_path / "sandbox.db"))
     crm = SandboxCRM.create(tmp_path / "sandbox.db", seed=11, leads=3)
     lead = crm.leads()["id"].iloc[0]
-    store = open_store(url)
-    first = routed_to_a_rep(store, lead)
-    hook = SlackWebhook()
-    with LocalServer(hook.app) as server:
-        SlackIncomingWebhook(url=server.url + HOOK_PATH).save("reject-slack", overwrite=True)
-        monkeypatch.setenv("LEADROUTER_NOTIFY_SLACK_BLOCK", "reject-slack")
-        out = CliRunner().invoke(app, ["reject", lead, "--reason", "not my territory"])
-    assert out.exit_code == 0, out.output
-    with store.engine.connect() as conn:
-        new = conn.execute(select(decisions.c.owner_id)).scalar()
-    store.dispose()
+    with open_store(url) as store:
+        first = routed_to_a_rep(store, lead)
+        hook = SlackWebhook()
+        with LocalServer(hook.app) as server:
+            SlackIncomingWebhook(url=server.url + HOOK_PATH).save("reject-slack", overwrite=True)
+            monkeypatch.setenv("LEADROUTER_NOTIFY_SLACK_BLOCK", "reject-slack")
+            out = CliRunner().invoke(app, ["reject", lead, "--reason", "not my territory"])
+        assert out.exit_code == 0, out.output
+        with store.engine.connect() as conn:
+            new = conn.execute(select(decisions.c.owner_id)).scalar()
     texts = [p["text"] for p in hook.posts]
     assert new != first
     assert any("re-routed to you" in t and "you rejected" not in t for t in texts)  # the new owner
@@ -238,7 +239,7 @@ def test_a_rejection_from_the_cli_tells_the_new_owner_and_the_old(
 def routed_to_a_rep(store, lead_id: str) -> str:
     """A Standard lead routed to a New York AE at the tests' moment, and written to the CRM; returns the owner."""
     from leadrouter.record import BatchContext, record_batch
-    from tests.integration.test_sla import NO_QUARANTINE, ROSTER, leads
+    from tests.helpers.ledger import NO_QUARANTINE, ROSTER, leads
 
     lead = leads(1, "Standard").assign(lead_id=[lead_id])
     ctx = BatchContext("sandbox", "r", "v1", at=WORKDAY)

@@ -396,18 +396,19 @@ def check_outcomes_table(store: Store, leads: list[dict]) -> None:
 
 
 def test_outcome_tables_match_an_independent_count(store_url: str, tmp_path: Path) -> None:
-    store = open_store(store_url)
-    crm = SandboxCRM.create(tmp_path / "sandbox.db", seed=4)
-    leads = history_in(store, crm)
-    run_loop(store, crm, NOW)
-    change_crm_between_runs(crm, leads)
-    run_loop(store, crm, LATER)  # upserts: closes deals, adds first deals, keeps first sightings
-    settle_truth(leads)
-    check_outcomes_table(store, leads)
-    check_tables(store, leads, LATER)
-    assert sum(1 for lead in leads if lead.get("new_at_second_run")) == 8  # the history exercised each case
-    assert any(lead["breach"] for lead in leads) and any(lead["reject"] for lead in leads)
-    store.dispose()
+    with open_store(store_url) as store:
+        crm = SandboxCRM.create(tmp_path / "sandbox.db", seed=4)
+        leads = history_in(store, crm)
+        run_loop(store, crm, NOW)
+        change_crm_between_runs(crm, leads)
+        run_loop(store, crm, LATER)  # upserts: closes deals, adds first deals, keeps first sightings
+        settle_truth(leads)
+        check_outcomes_table(store, leads)
+        check_tables(store, leads, LATER)
+        assert (
+            sum(1 for lead in leads if lead.get("new_at_second_run")) == 8
+        )  # the history exercised each case
+        assert any(lead["breach"] for lead in leads) and any(lead["reject"] for lead in leads)
 
 
 def test_unusable_crm_values_are_reported_and_the_rest_stored(tmp_path: Path) -> None:
@@ -432,9 +433,8 @@ def test_unusable_crm_values_are_reported_and_the_rest_stored(tmp_path: Path) ->
     assert by_lead.loc["L4", "deal_id"] == "D5"  # two deals for one lead: the won one counts
     assert pd.isna(by_lead.loc["L3", "amount"]) and by_lead.loc["L3", "close_date"] is None
     assert by_lead.loc["L1", "amount"] == 12000.0 and by_lead.loc["L1", "close_date"] == date(2026, 10, 1)
-    store = open_store(f"sqlite:///{tmp_path}/ledger.db")
-    assert outcome_store.upsert_outcomes(store, "sandbox", deals, NOW) == 3
-    store.dispose()
+    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
+        assert outcome_store.upsert_outcomes(store, "sandbox", deals, NOW) == 3
 
 
 def test_a_frame_without_a_needed_column_is_named() -> None:
@@ -453,11 +453,10 @@ def test_the_migration_creates_the_tables_as_declared(tmp_path: Path) -> None:
 
     from leadrouter.store.tables import metadata
 
-    store = open_store(f"sqlite:///{tmp_path}/ledger.db")
-    with store.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
-    assert [d for d in diff if "outcome" in repr(d)] == []
-    store.dispose()
+    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
+        with store.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        assert [d for d in diff if "outcome" in repr(d)] == []
 
 
 @pytest.mark.usefixtures("prefect_server")
@@ -471,22 +470,21 @@ def test_the_outcome_loop_flow_publishes_the_tables(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("LEADROUTER_STORE_URL", url)
     monkeypatch.setenv("LEADROUTER_SANDBOX_PATH", str(tmp_path / "sandbox.db"))
     monkeypatch.setenv("LEADROUTER_ROUTING_CLOCK", NOW.isoformat())
-    store = open_store(url)
-    crm = SandboxCRM.create(tmp_path / "sandbox.db", seed=4)
-    leads = history_in(store, crm, n=200)
-    summary = outcome_loop(chunk=100)
-    settle_truth(leads)
-    due = [lead for lead in leads if in_window(lead, NOW)]
-    assert summary["checked"] == len(due)
-    assert summary["deals"] == sum(1 for lead in due if lead["crm_deal"])
-    assert summary["leads"] == sum(1 for lead in leads if counted(lead))
-    check_tables(store, leads, NOW)
-    with get_client(sync_client=True) as client:
-        published = {
-            key: client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])))
-            for key in ("outcome-tables", "outcome-report")
-        }
-    tables = published["outcome-tables"][0].data
-    assert "| VIP |" in tables and "acceptance_rate (> 0.6)" in tables and "VIP precision" in tables
-    assert "Outcome report" in published["outcome-report"][0].data
-    store.dispose()
+    with open_store(url) as store:
+        crm = SandboxCRM.create(tmp_path / "sandbox.db", seed=4)
+        leads = history_in(store, crm, n=200)
+        summary = outcome_loop(chunk=100)
+        settle_truth(leads)
+        due = [lead for lead in leads if in_window(lead, NOW)]
+        assert summary["checked"] == len(due)
+        assert summary["deals"] == sum(1 for lead in due if lead["crm_deal"])
+        assert summary["leads"] == sum(1 for lead in leads if counted(lead))
+        check_tables(store, leads, NOW)
+        with get_client(sync_client=True) as client:
+            published = {
+                key: client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])))
+                for key in ("outcome-tables", "outcome-report")
+            }
+        tables = published["outcome-tables"][0].data
+        assert "| VIP |" in tables and "acceptance_rate (> 0.6)" in tables and "VIP precision" in tables
+        assert "Outcome report" in published["outcome-report"][0].data

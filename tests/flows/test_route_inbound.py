@@ -18,6 +18,7 @@ from leadrouter.sandbox.crm import DEFAULT_QUEUE, SandboxCRM
 from leadrouter.store import open_store, watermarks
 from leadrouter.store.decisions import status_counts
 from leadrouter.store.tables import decisions
+from tests.helpers.sandbox import assert_ledger_matches_crm
 
 ROOT = Path(__file__).parents[2]
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -40,25 +41,6 @@ def route(**params: object) -> dict:
     from flows.route_inbound import route_inbound
 
     return route_inbound(**params)
-
-
-def assert_ledger_matches_crm(crm: SandboxCRM) -> pd.DataFrame:
-    """Every lead: exactly one decision; written ones carry their owner in the CRM, written exactly once."""
-    store = open_store(os.environ["LEADROUTER_STORE_URL"])
-    with store.engine.connect() as conn:
-        decided = pd.read_sql("SELECT lead_id, status, owner_id FROM decisions", conn)
-    leads = crm.leads().set_index("id")
-    assert decided["lead_id"].is_unique
-    assert set(decided["lead_id"]) == set(leads.index)
-    assert set(decided["status"]) <= {"written", "quarantined", "review"}
-    written = decided[decided["status"] == "written"].set_index("lead_id")
-    assert (leads.loc[written.index, "owner_id"] == written["owner_id"]).all()
-    assert (
-        leads.loc[decided.loc[decided["status"] != "written", "lead_id"], "owner_id"] == DEFAULT_QUEUE
-    ).all()
-    writes = crm.owner_write_counts()
-    assert set(writes.index) == set(written.index) and (writes == 1).all()
-    return decided
 
 
 def test_every_lead_ends_written_quarantined_or_review(env: SandboxCRM) -> None:
@@ -193,12 +175,11 @@ def summary_quarantined(by_key: dict) -> int:
 
 def test_a_released_quarantined_lead_is_routed_on_the_next_run(env: SandboxCRM) -> None:
     from leadrouter.store.quarantine import quarantined
-    from tests.integration.test_cli import run
+    from tests.helpers.cli import run
 
     route()
-    store = open_store(os.environ["LEADROUTER_STORE_URL"])
-    held = quarantined(store, "sandbox")
-    store.dispose()
+    with open_store(os.environ["LEADROUTER_STORE_URL"]) as store:
+        held = quarantined(store, "sandbox")
     email_only = held[held["reason"].str.startswith("email_") & ~held["reason"].str.contains("; ")]
     lead_id = email_only["lead_id"].iloc[0]
     listed = run("quarantine", "list")

@@ -19,7 +19,7 @@ from leadrouter.sandbox.traffic import Answering, fates, simulate_traffic
 from leadrouter.schema import Tier
 from leadrouter.sla import breached, open_clocks
 from leadrouter.store.tables import decisions, sla_events
-from tasks.crm import advance_watermark, find_duplicates, load_accounts, pull_new_leads, write_assignments
+from tasks.crm import load_accounts, write_assignments
 from tasks.sla import (
     first_touches,
     read_rejections,
@@ -27,8 +27,8 @@ from tasks.sla import (
     reroute_rejections,
     stop_touched_clocks,
 )
-from tasks.stages import classify_leads, enrich_leads, record_decisions, validate_leads
 from tests.helpers.clock import WORKDAY
+from tests.helpers.stages import route
 
 # the simulated reps answer on the wall clock, so the day's SLAs do too: the truth needs no calendar
 SLA = {
@@ -41,17 +41,6 @@ ANSWERING = {
     "005000000000007": Answering(late=0.0, reject=0.5),  # an AE who rejects half of what they get
 }
 ARRIVALS_MIN, LEADS_PER_MIN, ROUTE_EVERY_MIN, MAX_DAY_MIN = 30, 8.0, 5, 400
-
-
-def route(router: Router, accounts: pd.DataFrame, run_id: str) -> None:
-    """route-inbound's stages for one page."""
-    leads, cursor = pull_new_leads.fn(router, router.source, 5000, first=True)
-    checked = validate_leads.fn(leads)
-    enriched = enrich_leads.fn(checked.valid, router, accounts)
-    classified = classify_leads.fn(find_duplicates.fn(router, enriched), router)
-    record_decisions.fn(router, classified, checked.quarantined, run_id, False)
-    write_assignments.fn(router, claim=run_id)
-    advance_watermark.fn(router, router.source, cursor)
 
 
 def watch(router: Router, now: pd.Timestamp, run_id: str) -> None:

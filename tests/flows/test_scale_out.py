@@ -26,8 +26,8 @@ from bench.prefect_server import local_server
 from blocks.router_settings import RouterSettings
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.store import open_store
-from tests.conftest import create_database
-from tests.flows.test_route_inbound import assert_ledger_matches_crm
+from tests.helpers.postgres import create_database
+from tests.helpers.sandbox import assert_ledger_matches_crm
 
 ROOT = Path(__file__).parents[2]
 BIN = Path(sys.executable).parent

@@ -13,7 +13,7 @@ import pytest
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.store import open_store
 from leadrouter.store.decisions import status_counts
-from tests.conftest import sandbox_env
+from tests.helpers.sandbox import sandbox_env
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 

@@ -13,10 +13,10 @@ from leadrouter.assign.roster import load_roster
 from leadrouter.record import BatchContext, record_batch
 from leadrouter.store import open_store
 from leadrouter.store.tables import decisions, rep_state, sla_events
+from tests.helpers.cli import run
 from tests.helpers.clock import WORKDAY
-from tests.integration.test_cli import run
+from tests.helpers.ledger import NO_QUARANTINE, ROSTER
 
-ROSTER = Path(__file__).parents[2] / "config" / "roster.yaml"
 THANKSGIVING = datetime(2026, 11, 26, 16, 30, tzinfo=UTC)  # US reps off; London, Berlin, São Paulo at work
 NEW_YORK_VIP = {
     "lead_id": "SIM1",
@@ -32,7 +32,6 @@ NEW_YORK_VIP = {
     "lead_source": "demo_request",
     "message": "We would like a demo for our finance team.",
 }
-NO_QUARANTINE = pd.DataFrame({"lead_id": pd.Series([], dtype="string"), "reason": [], "reasons": []})
 
 
 def env_for(tmp_path: Path) -> dict[str, str]:
@@ -45,24 +44,27 @@ def env_for(tmp_path: Path) -> dict[str, str]:
 
 
 def test_explain_prints_the_path_and_every_rep_passed_over(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path}/ledger.db")
-    lead = pd.DataFrame(
-        {
-            "lead_id": ["00Q1"],
-            "tier": pd.array(["VIP"], dtype="string"),
-            "category": "sales",
-            "priority": pd.array([1], dtype="Int64"),
-            "decided_by": "rule:vip-senior-buyer",
-            "confidence": 1.0,
-            "pool": pd.array([pd.NA], dtype="string"),
-            "region": pd.array(["NA"], dtype="string"),
-            "created_at": pd.to_datetime(["2026-11-26T16:00:00Z"]),
-        }
-    )
-    record_batch(
-        store, BatchContext("sandbox", "r", "v1", at=THANKSGIVING), lead, NO_QUARANTINE, load_roster(ROSTER)
-    )
-    store.dispose()
+    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
+        lead = pd.DataFrame(
+            {
+                "lead_id": ["00Q1"],
+                "tier": pd.array(["VIP"], dtype="string"),
+                "category": "sales",
+                "priority": pd.array([1], dtype="Int64"),
+                "decided_by": "rule:vip-senior-buyer",
+                "confidence": 1.0,
+                "pool": pd.array([pd.NA], dtype="string"),
+                "region": pd.array(["NA"], dtype="string"),
+                "created_at": pd.to_datetime(["2026-11-26T16:00:00Z"]),
+            }
+        )
+        record_batch(
+            store,
+            BatchContext("sandbox", "r", "v1", at=THANKSGIVING),
+            lead,
+            NO_QUARANTINE,
+            load_roster(ROSTER),
+        )
     out = run("explain", "00Q1", env=env_for(tmp_path))
     assert out.returncode == 0, out.stderr[-2000:]
     text = out.stdout
@@ -89,38 +91,35 @@ def test_simulate_shows_where_a_lead_would_go_and_writes_nothing(tmp_path: Path)
     assert "005000000000001 (Maya Chen)" not in holiday.stdout.split("path")[0]
     assert "OUT_OF_OFFICE" in holiday.stdout and "pool vip-global" in holiday.stdout
 
-    store = open_store(env["LEADROUTER_STORE_URL"])
-    with store.engine.connect() as conn:
+    with open_store(env["LEADROUTER_STORE_URL"]) as store, store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(decisions)).scalar() == 0
         assert not conn.execute(select(func.sum(rep_state.c.assigned))).scalar()
-    store.dispose()
 
 
 def test_reject_hands_the_lead_to_someone_else_and_counts_it(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path}/ledger.db")
-    lead = pd.DataFrame(
-        {
-            "lead_id": ["00Q7"],
-            "tier": pd.array(["Standard"], dtype="string"),
-            "category": "sales",
-            "priority": pd.array([2], dtype="Int64"),
-            "decided_by": "rule:standard-fit",
-            "confidence": 1.0,
-            "pool": pd.array([pd.NA], dtype="string"),
-            "region": pd.array(["NA"], dtype="string"),
-            "created_at": pd.to_datetime(["2026-11-25T16:00:00Z"]),
-        }
-    )
-    [first] = record_batch(
-        store, BatchContext("sandbox", "r", "v1", at=WORKDAY), lead, NO_QUARANTINE, load_roster(ROSTER)
-    )["owner_id"]
-    out = run("reject", "00Q7", "--reason", "wrong territory <b>", env=env_for(tmp_path))
-    assert out.returncode == 0, out.stderr[-2000:]
-    with store.engine.connect() as conn:
-        owner, status = conn.execute(select(decisions.c.owner_id, decisions.c.status)).one()
-        events = conn.execute(select(sla_events.c.kind, sla_events.c.owner_id, sla_events.c.detail)).all()
-    assert owner != first and status == "recorded" and f"{first} rejected it → {owner}" in out.stdout
-    assert ("reject", first, {"note": "wrong territory <b>"}) in [tuple(e) for e in events]
-    again = run("reject", "00Q404", "--reason", "x", env=env_for(tmp_path))
-    assert again.returncode == 1 and "no routed decision" in again.stdout
-    store.dispose()
+    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
+        lead = pd.DataFrame(
+            {
+                "lead_id": ["00Q7"],
+                "tier": pd.array(["Standard"], dtype="string"),
+                "category": "sales",
+                "priority": pd.array([2], dtype="Int64"),
+                "decided_by": "rule:standard-fit",
+                "confidence": 1.0,
+                "pool": pd.array([pd.NA], dtype="string"),
+                "region": pd.array(["NA"], dtype="string"),
+                "created_at": pd.to_datetime(["2026-11-25T16:00:00Z"]),
+            }
+        )
+        [first] = record_batch(
+            store, BatchContext("sandbox", "r", "v1", at=WORKDAY), lead, NO_QUARANTINE, load_roster(ROSTER)
+        )["owner_id"]
+        out = run("reject", "00Q7", "--reason", "wrong territory <b>", env=env_for(tmp_path))
+        assert out.returncode == 0, out.stderr[-2000:]
+        with store.engine.connect() as conn:
+            owner, status = conn.execute(select(decisions.c.owner_id, decisions.c.status)).one()
+            events = conn.execute(select(sla_events.c.kind, sla_events.c.owner_id, sla_events.c.detail)).all()
+        assert owner != first and status == "recorded" and f"{first} rejected it → {owner}" in out.stdout
+        assert ("reject", first, {"note": "wrong territory <b>"}) in [tuple(e) for e in events]
+        again = run("reject", "00Q404", "--reason", "x", env=env_for(tmp_path))
+        assert again.returncode == 1 and "no routed decision" in again.stdout

@@ -16,8 +16,7 @@ from leadrouter.store import open_store
 from leadrouter.store.decisions import status_counts
 from leadrouter.store.tables import decisions, rep_state
 from tests.helpers.clock import WORKDAY
-
-ROSTER = Path(__file__).parents[2] / "config" / "roster.yaml"
+from tests.helpers.ledger import NO_QUARANTINE, ROSTER, classified
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -25,25 +24,6 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/ledger.db"
     return request.getfixturevalue("pg_store_url")
-
-
-def classified(n: int, start: int = 0, tier: str | None = "Standard") -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "lead_id": [f"L{i:06d}" for i in range(start, start + n)],
-            "tier": pd.array([tier] * n, dtype="string"),
-            "category": "sales",
-            "priority": pd.array([2] * n, dtype="Int64"),
-            "decided_by": "rule:test",
-            "confidence": 1.0,
-            "pool": pd.array([pd.NA] * n, dtype="string"),
-            "region": pd.array(["NA"] * n, dtype="string"),
-            "created_at": pd.date_range("2026-11-01", periods=n, freq="s", tz="UTC"),
-        }
-    )
-
-
-NO_QUARANTINE = pd.DataFrame({"lead_id": pd.Series([], dtype="string"), "reason": [], "reasons": []})
 
 
 def test_a_lead_is_decided_once_however_often_it_is_recorded(store_url: str) -> None:

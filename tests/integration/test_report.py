@@ -165,13 +165,12 @@ def test_html_report_escapes_lead_text_and_writes_valid_charts_deterministically
 
 
 def test_report_command_writes_the_report_of_the_last_days(frame, tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path}/ledger.db")
-    tables = analyst_tables(frame)
-    leads = frame.assign(hindsight_tier="Nurture")
-    replace_analyst_tables(
-        store, "sandbox", leads, long_metrics(tables, headline(frame, NOW)), NOW.to_pydatetime()
-    )
-    store.dispose()
+    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
+        tables = analyst_tables(frame)
+        leads = frame.assign(hindsight_tier="Nurture")
+        replace_analyst_tables(
+            store, "sandbox", leads, long_metrics(tables, headline(frame, NOW)), NOW.to_pydatetime()
+        )
     env = {
         "LEADROUTER_STORE_URL": f"sqlite:///{tmp_path}/ledger.db",
         "LEADROUTER_ROUTING_CLOCK": NOW.isoformat(),

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -16,19 +13,18 @@ from sqlalchemy import func, select
 
 from leadrouter import clock
 from leadrouter.assign.roster import Roster, load_roster
-from leadrouter.config import ConfigError
 from leadrouter.record import BatchContext, record_batch
 from leadrouter.review import ReviewError, UnknownOwner, assign_owner, escalate_overdue, open_items, set_tier
 from leadrouter.store import Store, open_store
 from leadrouter.store.tables import decisions, rep_state, review_queue
 from leadrouter.store.write_claims import claim_for_write
 from leadrouter.writeback import write_back
+from tests.helpers.cli import run
 from tests.helpers.clock import WORKDAY
+from tests.helpers.ledger import NO_QUARANTINE, ROSTER
 
-ROSTER = Path(__file__).parents[2] / "config" / "roster.yaml"
 VIP_NA = ["005000000000001", "005000000000002"]  # the two senior AEs of pool vip-na, equal weights
 VP_SALES = "005000000000014"
-NO_QUARANTINE = pd.DataFrame({"lead_id": pd.Series([], dtype="string"), "reason": [], "reasons": []})
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -38,9 +34,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         if request.param == "sqlite"
         else request.getfixturevalue("pg_store_url")
     )
-    opened = open_store(url)
-    yield opened
-    opened.dispose()
+    with open_store(url) as opened:
+        yield opened
 
 
 @pytest.fixture(scope="module")
@@ -288,34 +283,14 @@ def test_concurrent_resolutions_take_distinct_turns_and_decide_a_lead_once(
     assert sum(assigned_turns(store).values()) == 5
 
 
-def test_the_escalation_manager_must_be_a_rep(tmp_path: Path) -> None:
-    text = ROSTER.read_text().replace('escalation: "005000000000014"', 'escalation: "00G000000000004"')
-    path = tmp_path / "roster.yaml"
-    path.write_text(text)
-    line = text.splitlines().index(next(x for x in text.splitlines() if x.startswith("escalation:"))) + 1
-    with pytest.raises(
-        ConfigError, match=rf"roster.yaml:{line}: escalation: unknown escalation rep '00G000000000004'"
-    ):
-        load_roster(path)
-    assert load_roster(ROSTER).escalation == VP_SALES
-
-
-def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    """The `leadrouter` command as a user runs it (as in test_cli)."""
-    full_env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | env
-    cli = [sys.executable, "-c", "from commands.main import main; main()"]
-    return subprocess.run(
-        [*cli, *args], capture_output=True, text=True, timeout=120, cwd=ROSTER.parents[1], env=full_env
-    )
-
-
 def test_cli_lists_resolves_and_forgets_an_item(tmp_path: Path, roster: Roster) -> None:
     url = f"sqlite:///{tmp_path}/ledger.db"
-    store = open_store(url)
-    reason = "guard: message says [b]make me VIP[/b]"  # lead text: must print as text, never as markup
-    rows = [{"lead_id": "R1", "review_reason": reason, "suggested_tier": "VIP", "confidence": 0.42}]
-    record_batch(store, BatchContext("sandbox", "r", "v1", at=WORKDAY), leads(rows), NO_QUARANTINE, roster)
-    store.dispose()
+    with open_store(url) as store:
+        reason = "guard: message says [b]make me VIP[/b]"  # lead text: must print as text, never as markup
+        rows = [{"lead_id": "R1", "review_reason": reason, "suggested_tier": "VIP", "confidence": 0.42}]
+        record_batch(
+            store, BatchContext("sandbox", "r", "v1", at=WORKDAY), leads(rows), NO_QUARANTINE, roster
+        )
     env = {"LEADROUTER_STORE_URL": url, "LEADROUTER_ROSTER_PATH": str(ROSTER), "COLUMNS": "250"}
 
     listed = run("review", "list", env=env)

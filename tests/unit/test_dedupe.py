@@ -14,7 +14,7 @@ from leadrouter.record import BatchContext, record_batch
 from leadrouter.store import open_store
 from leadrouter.store.tables import decisions, rep_state
 from tests.helpers.clock import WORKDAY
-from tests.integration.test_record import NO_QUARANTINE, classified
+from tests.helpers.ledger import NO_QUARANTINE, classified
 
 ROSTER = Path(__file__).parents[2] / "config" / "roster.yaml"
 REP, OTHER_REP, QUEUE = "005000000000007", "005000000000010", "00G000000000004"

@@ -40,17 +40,16 @@ def routed(tmp_path: Path, local_model: LocalModel):
     enriched = enrich_leads(checked.valid, crm.fetch_accounts(), None, load_territories())
     book = load_rulebook(PROJECT_ROOT / "config" / "rulebook.yaml")
     classified = classify_leads(enriched, book, ModelChain([local_model], 0.7))
-    store = open_store(f"sqlite:///{tmp_path}/ledger.db")
-    roster = load_roster(PROJECT_ROOT / "config" / "roster.yaml")
-    record_batch(
-        store,
-        BatchContext("sandbox", "r1", book.version, at=WORKDAY),
-        classified,
-        checked.quarantined,
-        roster,
-    )
-    yield store, crm
-    store.dispose()
+    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
+        roster = load_roster(PROJECT_ROOT / "config" / "roster.yaml")
+        record_batch(
+            store,
+            BatchContext("sandbox", "r1", book.version, at=WORKDAY),
+            classified,
+            checked.quarantined,
+            roster,
+        )
+        yield store, crm
 
 
 def with_deals(frame: pd.DataFrame, lead_ids: pd.Index, pipeline: float) -> pd.DataFrame:

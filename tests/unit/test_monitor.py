@@ -56,43 +56,46 @@ def history(store, quarantine_today: float, starve: str | None = None, seed: int
 
 
 def test_the_fallback_fire_report_matches_an_independent_count(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path}/ledger.db")
-    history(store, quarantine_today=0.05)
-    now = datetime(2026, 11, 26, 12, tzinfo=UTC)
-    frame = monitor.ledger_days(store, "sandbox", now)
-    events = monitor.sla_event_frame(store, "sandbox", now - timedelta(days=2))
-    fires = monitor.fallback_fires(frame, events, DAY, now)
-    # independently: today's routed VIP leads are i % 10 in (0, 1) and i >= 5 (the first 5 are quarantined)
-    vip = [i for i in range(5, 100) if i % 10 < 2]
-    touch = {i: (i % 7) * 2 for i in vip if i % 5}
-    late = [i for i in vip if i % 5 == 0 or touch[i] > 5]
-    assert fires["by_tier"]["VIP"]["leads"] == len(vip)
-    assert fires["by_tier"]["VIP"]["breach_rate"] == pytest.approx(len(late) / len(vip), abs=1e-4)
-    assert fires["by_tier"]["VIP"]["median_touch_min"] == pytest.approx(
-        float(np.median(list(touch.values())))
-    )
-    assert fires["by_tier"]["VIP"]["p90_touch_min"] == pytest.approx(
-        float(np.quantile(list(touch.values()), 0.9))
-    )
-    clocked = [i for i in range(5, 100) if i % 10 < 7]
-    assert fires["untouched"] == sum(1 for i in clocked if i % 5 == 0)
-    assert fires["untouched_past_twice_sla"] == fires["untouched"]  # a day later, all long overdue
-    assert monitor.anomalies(frame, DAY, load_roster(ROSTER)) == []  # an ordinary day
-    store.dispose()
+    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
+        history(store, quarantine_today=0.05)
+        now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+        frame = monitor.ledger_days(store, "sandbox", now)
+        events = monitor.sla_event_frame(store, "sandbox", now - timedelta(days=2))
+        fires = monitor.fallback_fires(frame, events, DAY, now)
+        # independently: today's routed VIP leads are i % 10 in (0, 1) and i >= 5 (the first 5 are quarantined)
+        vip = [i for i in range(5, 100) if i % 10 < 2]
+        touch = {i: (i % 7) * 2 for i in vip if i % 5}
+        late = [i for i in vip if i % 5 == 0 or touch[i] > 5]
+        assert fires["by_tier"]["VIP"]["leads"] == len(vip)
+        assert fires["by_tier"]["VIP"]["breach_rate"] == pytest.approx(len(late) / len(vip), abs=1e-4)
+        assert fires["by_tier"]["VIP"]["median_touch_min"] == pytest.approx(
+            float(np.median(list(touch.values())))
+        )
+        assert fires["by_tier"]["VIP"]["p90_touch_min"] == pytest.approx(
+            float(np.quantile(list(touch.values()), 0.9))
+        )
+        clocked = [i for i in range(5, 100) if i % 10 < 7]
+        assert fires["untouched"] == sum(1 for i in clocked if i % 5 == 0)
+        assert fires["untouched_past_twice_sla"] == fires["untouched"]  # a day later, all long overdue
+        assert monitor.anomalies(frame, DAY, load_roster(ROSTER)) == []  # an ordinary day
 
 
 def test_a_quarantine_jump_and_a_starved_rep_are_flagged(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path}/ledger.db")
-    history(store, quarantine_today=0.30, starve="005000000000008")
-    frame = monitor.ledger_days(store, "sandbox", datetime(2026, 11, 26, tzinfo=UTC))
-    found = {a.metric: a for a in monitor.anomalies(frame, DAY, load_roster(ROSTER))}
-    assert set(found) == {"quarantine_rate", "rep_starved"}
-    assert found["quarantine_rate"].value == pytest.approx(0.30) and found["quarantine_rate"].baseline < 0.06
-    assert "Aisha Okafor" in found["rep_starved"].detail
-    assert "quarantine_rate" in monitor.report_markdown(
-        monitor.fallback_fires(
-            frame, pd.DataFrame(columns=["lead_id", "kind", "at"]), DAY, datetime(2026, 11, 26, tzinfo=UTC)
-        ),
-        list(found.values()),
-    )
-    store.dispose()
+    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
+        history(store, quarantine_today=0.30, starve="005000000000008")
+        frame = monitor.ledger_days(store, "sandbox", datetime(2026, 11, 26, tzinfo=UTC))
+        found = {a.metric: a for a in monitor.anomalies(frame, DAY, load_roster(ROSTER))}
+        assert set(found) == {"quarantine_rate", "rep_starved"}
+        assert (
+            found["quarantine_rate"].value == pytest.approx(0.30) and found["quarantine_rate"].baseline < 0.06
+        )
+        assert "Aisha Okafor" in found["rep_starved"].detail
+        assert "quarantine_rate" in monitor.report_markdown(
+            monitor.fallback_fires(
+                frame,
+                pd.DataFrame(columns=["lead_id", "kind", "at"]),
+                DAY,
+                datetime(2026, 11, 26, tzinfo=UTC),
+            ),
+            list(found.values()),
+        )

@@ -1,4 +1,4 @@
-"""The local model: answers, persistence, and retraining from routed history."""
+"""Retraining the local model from routed history: in the core, and through `leadrouter model train`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from leadrouter.assign.roster import load_roster
 from leadrouter.classify import classify_leads
 from leadrouter.classify.history import labelled_history
 from leadrouter.classify.local import LocalModel, default_model, trained_path
-from leadrouter.classify.model import ANSWER_COLUMNS, ModelChain
+from leadrouter.classify.model import ModelChain
 from leadrouter.classify.rules import load_rulebook
 from leadrouter.classify.training import labelled_leads, retrain
 from leadrouter.config import PROJECT_ROOT
@@ -23,42 +23,8 @@ from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.store import open_store
 from leadrouter.store.history import decided_labels
 from leadrouter.validate.suite import validate_leads
+from tests.helpers.cli import run
 from tests.helpers.clock import WORKDAY
-from tests.integration.test_cli import run
-
-LEAD = {
-    "lead_id": ["a", "b"],
-    "first_name": ["Ana", "Bo"],
-    "last_name": ["Lima", "Berg"],
-    "title": ["VP of Sales", "Student"],
-    "company": ["Northwind Software", None],
-    "employees": pd.array([800, None], dtype="Int64"),
-    "lead_source": ["contact_form", "chat"],
-    "message": ["We'd like a demo for 200 reps. Please call me ASAP.", "just curious, no rush"],
-}
-
-
-def test_answers_have_every_column_a_brief_and_an_urgency(local_model: LocalModel) -> None:
-    out = local_model.classify(pd.DataFrame(LEAD))
-    assert list(out.columns) == list(ANSWER_COLUMNS)
-    assert set(out["tier"]) <= {"VIP", "Standard", "Nurture", "Other"}
-    assert out["urgency"].tolist() == ["high", "low"]
-    assert out["brief"][0].startswith(
-        'Ana Lima, VP of Sales at Northwind Software (800 employees) wrote: "We'
-    )
-    assert out["rationale"].str.len().gt(5).all() and (out["cost_usd"] == 0).all()
-
-
-def test_a_saved_model_loads_and_a_foreign_file_is_refused(local_model: LocalModel, tmp_path: Path) -> None:
-    local_model.save(tmp_path / "m.joblib")
-    again = LocalModel.load(tmp_path / "m.joblib")
-    frame = pd.DataFrame(LEAD)
-    pd.testing.assert_frame_equal(again.classify(frame), local_model.classify(frame))
-    import joblib
-
-    joblib.dump({"not": "a model"}, tmp_path / "other.joblib")
-    with pytest.raises(ValueError, match="is not a local-1 model"):
-        LocalModel.load(tmp_path / "other.joblib")
 
 
 @pytest.fixture
@@ -70,10 +36,10 @@ def routed_sandbox(tmp_path: Path, local_model: LocalModel) -> dict[str, str]:
     enriched = enrich_leads(checked.valid, crm.fetch_accounts(), None, load_territories())
     book = load_rulebook(PROJECT_ROOT / "config" / "rulebook.yaml")
     classified = classify_leads(enriched, book, ModelChain([local_model], 0.7))
-    store = open_store(f"sqlite:///{tmp_path}/ledger.db")
-    record_batch(store, BatchContext("sandbox", "r1", book.version, at=WORKDAY), classified, checked.quarantined,
-                 load_roster(PROJECT_ROOT / "config" / "roster.yaml"))  # fmt: skip
-    store.dispose()
+    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
+        ctx = BatchContext("sandbox", "r1", book.version, at=WORKDAY)
+        roster = load_roster(PROJECT_ROOT / "config" / "roster.yaml")
+        record_batch(store, ctx, classified, checked.quarantined, roster)
     return {
         "LEADROUTER_STORE_URL": f"sqlite:///{tmp_path}/ledger.db",
         "LEADROUTER_SANDBOX_PATH": str(crm.path),

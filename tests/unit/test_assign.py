@@ -1,13 +1,12 @@
 """Assignment: availability (time zones, hours, SLA windows, time off, holidays), capacity, specialists,
 regions, existing owners and backups, fallback pools, roster errors, round-robin fairness over restarts and
-roster edits, and two routers at once on PostgreSQL.
+roster edits (two routers at once on PostgreSQL: integration/test_assign_postgres).
 
 Expectations are derived in the tests themselves (local clocks, known public holidays, weight shares), never
 copied from a run of the code under test."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -27,18 +26,26 @@ from leadrouter.assign.roster import Roster, load_roster
 from leadrouter.assign.turns import open_pools, preview_turns, take_turns
 from leadrouter.classify.rules import DEFAULT_SLA
 from leadrouter.config import ConfigError
-from leadrouter.record import BatchContext, record_batch
+from leadrouter.record import record_batch
 from leadrouter.store import open_store
-from leadrouter.store.tables import decisions, rep_state
-from tests.helpers.clock import WORKDAY
+from leadrouter.store.tables import decisions
+from tests.helpers.assignment import (
+    AT,
+    FALLBACK,
+    classified,
+    context,
+    counts,
+    leads,
+    ledger_state,
+    make_roster,
+    rep,
+)
+from tests.helpers.ledger import NO_QUARANTINE
 
-AT = WORKDAY  # Wed 25 Nov 2026 16:30 UTC: New York 11:30 Wed, Berlin 17:30 Wed, Tokyo 01:30 Thu
-TIERS = ["VIP", "Standard", "Nurture", "Other"]
 # the windows as the issue states them, written out rather than taken from response_windows
 WINDOWS = {"VIP": timedelta(0), "Standard": timedelta(minutes=30), "Nurture": None, "Other": None}
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
 ALL_DAYS = [*WEEKDAYS, "sat", "sun"]
-FALLBACK = "Q"  # the queue every test pool falls back to unless the test says otherwise
 EMPTY_STATE = pd.DataFrame(columns=STATE_COLUMNS)
 
 INACTIVE = Excluded.INACTIVE.value
@@ -50,64 +57,6 @@ NO_SPECIALISATION = Excluded.NO_SPECIALISATION.value
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-
-
-def rep(rid: str, **fields: object) -> dict:
-    return {"id": rid, "name": rid.title(), "email": f"{rid}@example.com", **fields}
-
-
-def make_roster(
-    reps: list[dict], pools: list[dict] | None = None, *, schedule: dict | None = None, **extra: object
-) -> Roster:
-    """A valid roster: the given pools (default: one pool per tier with every rep, named after the tier),
-    plus a queue-only pool for each tier they leave out, so the roster passes the loader's checks too."""
-    ids = [r["id"] for r in reps]
-    pools = pools or [{"name": t.lower(), "tier": t, "reps": ids, "fallback": FALLBACK} for t in TIERS]
-    covered = {p["tier"] for p in pools}
-    pools = pools + [
-        {"name": f"{t.lower()}-queue", "tier": t, "reps": [FALLBACK], "fallback": FALLBACK}
-        for t in TIERS
-        if t not in covered
-    ]
-    roster = Roster.model_validate(
-        {
-            "schedule": schedule or {"timezone": "UTC"},  # 09:00-17:30 Mon-Fri: AT is within it
-            "reps": reps,
-            "pools": pools,
-            "queues": {FALLBACK: "triage queue"},
-            **extra,
-        }
-    )
-    assert not roster.problems()
-    return roster
-
-
-def leads(
-    n: int = 1,
-    *,
-    tier: str = "Standard",
-    region: str | None = "NA",
-    territory: str | None = None,
-    industry: str | None = None,
-    start: int = 0,
-    **extra: object,
-) -> pd.DataFrame:
-    """n leads arriving one second apart (lead ids and arrival follow `start`, so frames can be joined)."""
-    ids = list(range(start, start + n))
-    frame = pd.DataFrame(
-        {
-            "lead_id": [f"L{i:06d}" for i in ids],
-            "created_at": pd.Timestamp("2026-11-25", tz="UTC") + pd.to_timedelta(ids, unit="s"),
-            "tier": pd.array([tier] * n, dtype="string"),
-            "pool": pd.array([pd.NA] * n, dtype="string"),
-            "region": pd.array([region] * n, dtype="string"),
-            "territory": pd.array([territory] * n, dtype="string"),
-            "industry": pd.array([industry] * n, dtype="string"),
-        }
-    )
-    for name, value in extra.items():
-        frame[name] = pd.array(value if isinstance(value, list) else [value] * n, dtype="string")
-    return frame
 
 
 def route(
@@ -125,10 +74,6 @@ def route(
 
 def by_lead(out: pd.DataFrame) -> pd.DataFrame:
     return out.set_index("lead_id")
-
-
-def counts(out: pd.DataFrame) -> dict[str, int]:
-    return {str(k): int(v) for k, v in out["owner_id"].value_counts().items()}
 
 
 def sorted_state(state: pd.DataFrame) -> pd.DataFrame:
@@ -958,26 +903,6 @@ def test_a_restart_between_batches_changes_no_owner() -> None:
     assert owners == whole["owner_id"].tolist()
 
 
-NO_QUARANTINE = pd.DataFrame({"lead_id": pd.Series([], dtype="string"), "reason": [], "reasons": []})
-
-
-def classified(n: int, start: int = 0) -> pd.DataFrame:
-    frame = leads(n, start=start)
-    return frame.assign(category="sales", priority=2, decided_by="rule:test", confidence=1.0)
-
-
-def context(run_id: str) -> BatchContext:
-    return BatchContext("sandbox", run_id, "v1", at=AT)
-
-
-def ledger_state(store) -> pd.DataFrame:
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            select(rep_state.c.pool, rep_state.c.rep_id, rep_state.c.pass_value, rep_state.c.assigned)
-        )
-        return pd.DataFrame(rows.mappings().all()).set_index(["pool", "rep_id"])
-
-
 def test_roster_edits_between_restarts_start_newcomers_level_and_keep_history(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/ledger.db"
     one = make_roster([rep("a"), rep("b"), rep("c")])
@@ -1042,50 +967,3 @@ def test_turns_are_not_saved_when_the_block_fails_or_takes_none(tmp_path: Path) 
         previewed, moment = preview_turns(conn, leads(10), roster, "sandbox", DEFAULT_SLA, AT)
     assert moment.at == AT and counts(previewed) == {"a": 5, "b": 5}
     assert ledger_state(store).equals(before)  # a preview takes no turn
-
-
-# --------------------------------------------------------------------- 10. two routers on PostgreSQL
-
-
-def test_two_routers_on_postgresql_decide_each_lead_once_respect_caps_and_weights(pg_store_url: str) -> None:
-    weights = {"a": 1.0, "capped": 1.0, "c": 2.0, "d": 0.5}
-    cap = 150  # far below its fair share of 6,000 leads: it fills up early
-    roster = make_roster(
-        [rep(r, weight=w, max_per_day=cap if r == "capped" else None) for r, w in weights.items()]
-    )
-    batch = classified(6000)
-    results: list[pd.DataFrame] = []
-    errors: list[BaseException] = []
-
-    def router(name: str, part: pd.DataFrame) -> None:
-        try:
-            store = open_store(pg_store_url)
-            for lo in range(0, len(part), 500):
-                results.append(record_batch(store, context(name), part[lo : lo + 500], NO_QUARANTINE, roster))
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-
-    # overlapping halves, as two pollers of one CRM would see them: 4,000 leads each, 2,000 in common
-    threads = [
-        threading.Thread(target=router, args=("one", batch.iloc[:4000])),
-        threading.Thread(target=router, args=("two", batch.iloc[2000:])),
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
-
-    decided = pd.concat(results, ignore_index=True)
-    assert decided["lead_id"].is_unique and len(decided) == 6000
-    assert set(decided["assign_method"]) == {"round_robin"}
-    got = counts(decided)
-    assert got["capped"] == cap
-    store = open_store(pg_store_url)
-    with store.engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(decisions)).scalar() == 6000
-    turns = ledger_state(store).xs("standard")["assigned"]
-    assert turns.sum() == 6000 and turns.to_dict() == got
-    rest = pd.Series({r: got[r] for r in ("a", "c", "d")})
-    expected = pd.Series({r: weights[r] for r in ("a", "c", "d")})
-    assert ((rest / rest.sum()) - expected / expected.sum()).abs().max() <= 0.02

@@ -11,25 +11,7 @@ from leadrouter.classify.rules import classify_by_rules, load_rulebook
 from leadrouter.classify.rules_check import check_rulebook, explain_lead
 from leadrouter.config import ConfigError
 from tests.helpers.clock import WORKDAY
-from tests.integration.test_cli import run
-
-BOOK = """define:
-  big: employees >= 1000
-  big_senior: big and seniority in ("C-level", "VP")
-rules:
-  - {id: big-any, when: big, tier: VIP}
-  - {id: big-vp, when: 'big and seniority == "VP"', tier: VIP}
-  - {id: huge, when: employees >= 2000000, tier: Standard}
-  - {id: dach, when: 'territory in ("DACH", "Narnia")', tier: Standard}
-  - {id: mid, when: employees >= 500, tier: Nurture}
-  - {id: mid-big, when: employees >= 1500, tier: Nurture}
-"""
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "rulebook.yaml"
-    path.write_text(text)
-    return path
+from tests.helpers.rulebooks import BOOK, write
 
 
 @pytest.fixture
@@ -94,16 +76,6 @@ def test_explain_shows_why_each_earlier_rule_passed_the_lead_by(tmp_path: Path, 
     assert steps[0].why == "✗ big (employees=700)"
     assert steps[3].why == "✗ territory in ('DACH', 'Narnia') (territory='UKI')"
     assert steps[-1].why == "matched: employees=700"
-
-
-def test_rules_commands(tmp_path: Path) -> None:
-    checked = run("rules", "check", str(write(tmp_path, BOOK)), "--probe", "500")
-    assert checked.returncode == 1, checked.stderr[-2000:]
-    assert "rulebook.yaml:6: error rule 'big-vp'" in checked.stdout.replace("\n", " ")
-    lead = '{"lead_id": "x", "title": "VP Sales", "employees": 1500, "lead_source": "demo_request"}'
-    explained = run("rules", "explain", lead)
-    assert explained.returncode == 0, explained.stderr[-2000:]
-    assert "vip-senior-buyer" in explained.stdout and "fired" in explained.stdout
 
 
 def test_a_rule_can_name_its_owner_and_a_stranger_fails_at_load(tmp_path: Path) -> None:

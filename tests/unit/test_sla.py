@@ -1,0 +1,155 @@
+"""SLA clocks, breaches, re-routing and escalation, on a SQLite ledger (PostgreSQL: integration/test_sla_reroute)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import select
+
+from leadrouter.assign.roster import load_roster
+from leadrouter.classify.rules import DEFAULT_SLA, ResponseSla
+from leadrouter.record import BatchContext, record_batch
+from leadrouter.reroute import reroute
+from leadrouter.schema import Tier
+from leadrouter.sla import breached, due_at, open_clocks, record_touches
+from leadrouter.store import open_store
+from leadrouter.store.tables import decisions, sla_events
+from tests.helpers.clock import WORKDAY
+from tests.helpers.ledger import NO_QUARANTINE, ROSTER, leads, written
+
+
+def test_the_clock_counts_the_owners_working_time_only() -> None:
+    roster = load_roster(ROSTER)
+    maya = roster.by_id["005000000000001"]  # New York, 08:00-18:00, US holidays
+    vip, standard = DEFAULT_SLA[Tier.VIP], DEFAULT_SLA[Tier.STANDARD]
+    # 11:30 New York: due 5 minutes later
+    assert due_at(maya, vip, WORKDAY) == WORKDAY + timedelta(minutes=5)
+    # Wed 17:50 New York with 30 minutes: 10 today, then Thursday is Thanksgiving, so 20 on Friday from 08:00
+    evening = datetime(2026, 11, 25, 22, 50, tzinfo=UTC)
+    assert due_at(maya, standard, evening) == datetime(2026, 11, 27, 13, 20, tzinfo=UTC)
+    # around the clock, and a queue, run on the wall clock
+    assert due_at(maya, ResponseSla(minutes=30, around_the_clock=True), evening) == evening + timedelta(
+        minutes=30
+    )
+    assert due_at(None, standard, evening) == evening + timedelta(minutes=30)
+
+
+def test_a_vip_breach_tells_the_manager_at_once(tmp_path: Path) -> None:
+    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
+        roster = load_roster(ROSTER)
+        record_batch(
+            store, BatchContext("sandbox", "r1", "v1", at=WORKDAY), leads(2, "VIP"), NO_QUARANTINE, roster
+        )
+        written(store)
+        clocks = open_clocks(store, "sandbox")
+        assert (clocks["sla_due_at"] == WORKDAY + timedelta(minutes=5)).all()
+        at = WORKDAY + timedelta(minutes=6)
+        moved = reroute(
+            store, "sandbox", breached(clocks, clocks.iloc[0:0], at), "breach", roster, dict(DEFAULT_SLA), at
+        )
+        assert (moved["escalate_to"] == "005000000000014").all() and (
+            moved["owner_id"] != moved["old_owner_id"]
+        ).all()
+
+
+SLOW = {"005000000000007", "005000000000010"}  # never answer
+ANSWER_AFTER = timedelta(minutes=10)  # everyone else touches a lead ten minutes after getting it
+
+
+def test_a_simulated_day_matches_its_ground_truth(tmp_path: Path) -> None:
+    """60 Standard leads over three hours; two reps never answer, the rest answer in ten minutes. The watch
+    runs every minute. Ground truth: every assignment to a slow rep breaches once its SLA runs out and is
+    re-routed, no fast rep ever breaches, and no lead waits untouched past twice its SLA."""
+    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
+        roster = load_roster(ROSTER)
+        sla = dict(DEFAULT_SLA)
+        arrivals = {WORKDAY + timedelta(minutes=3 * i): i for i in range(60)}
+        assignments: list[
+            tuple[str, str, pd.Timestamp]
+        ] = []  # (lead, owner, assigned_at): the simulation's truth
+        end = WORKDAY + timedelta(hours=5)
+        now = WORKDAY
+        while now <= end:
+            if now in arrivals:
+                batch = leads(1, "Standard", start=arrivals[now]).assign(created_at=pd.Timestamp(now))
+                got = record_batch(
+                    store, BatchContext("sandbox", "sim", "v1", at=now), batch, NO_QUARANTINE, roster
+                )
+                assignments += [(r.lead_id, r.owner_id, pd.Timestamp(now)) for r in got.itertuples()]
+            written(store)
+            clocks = open_clocks(store, "sandbox")
+            answered = clocks[
+                ~clocks["owner_id"].isin(SLOW) & (clocks["assigned_at"] + ANSWER_AFTER <= pd.Timestamp(now))
+            ]
+            touched = record_touches(
+                store,
+                "sandbox",
+                clocks,
+                answered.assign(first_touch_at=answered["assigned_at"] + ANSWER_AFTER)[
+                    ["lead_id", "first_touch_at"]
+                ],
+            )
+            moved = reroute(store, "sandbox", breached(clocks, touched, now), "breach", roster, sla, now)
+            assignments += [(r.lead_id, r.owner_id, pd.Timestamp(now)) for r in moved.itertuples()]
+            written(store)
+            waiting = open_clocks(store, "sandbox")
+            assert not (
+                waiting["sla_due_at"] + sla[Tier.STANDARD].window < pd.Timestamp(now)
+            ).any()  # never 2× SLA
+            now += timedelta(minutes=1)
+        truth = pd.DataFrame(assignments, columns=["lead_id", "owner_id", "assigned_at"])
+        with store.engine.connect() as conn:
+            events = pd.DataFrame(
+                conn.execute(
+                    select(sla_events.c.kind, sla_events.c.lead_id, sla_events.c.owner_id, sla_events.c.at)
+                ).all(),
+                columns=["kind", "lead_id", "owner_id", "at"],
+            )
+            final = pd.DataFrame(
+                conn.execute(
+                    select(decisions.c.lead_id, decisions.c.owner_id, decisions.c.first_touch_at)
+                ).all(),
+                columns=["lead_id", "owner_id", "first_touch_at"],
+            )
+        breaches = events[events["kind"] == "breach"]
+        expected = truth[truth["owner_id"].isin(SLOW)]  # every assignment to a slow rep, and only those
+        assert len(expected) > 0 and len(breaches) == len(expected) == (events["kind"] == "reroute").sum()
+        assert sorted(zip(breaches["lead_id"], breaches["owner_id"], strict=True)) == sorted(
+            zip(expected["lead_id"], expected["owner_id"], strict=True)
+        )
+        assert (events.loc[events["kind"] == "touch", "owner_id"].isin(SLOW)).sum() == 0
+        # in the end every lead is with a rep who answered, and was touched
+        assert final["first_touch_at"].notna().all() and not final["owner_id"].isin(SLOW).any()
+
+
+def test_a_queue_has_no_clock_and_a_stale_breach_list_moves_nothing(tmp_path: Path) -> None:
+    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
+        roster = load_roster(ROSTER)
+        saturday = datetime(
+            2026, 11, 28, 12, tzinfo=UTC
+        )  # no AE at work: Standard leads end in the triage queue
+        got = record_batch(
+            store,
+            BatchContext("sandbox", "r", "v1", at=saturday),
+            leads(2, "Standard"),
+            NO_QUARANTINE,
+            roster,
+        )
+        assert set(got["owner_id"]) == {"00G000000000004"} and got["sla_due_at"].isna().all()
+        record_batch(
+            store,
+            BatchContext("sandbox", "r", "v1", at=WORKDAY),
+            leads(2, "Standard", start=10),
+            NO_QUARANTINE,
+            roster,
+        )
+        written(store)
+        at = WORKDAY + timedelta(minutes=31)
+        late = breached(open_clocks(store, "sandbox"), pd.DataFrame(columns=["lead_id"]), at)
+        assert len(late) == 2
+        assert len(reroute(store, "sandbox", late, "breach", roster, dict(DEFAULT_SLA), at)) == 2
+        written(store)
+        # the same list again (a retried task, a second watcher): the leads' new clocks have not run out
+        assert reroute(store, "sandbox", late, "breach", roster, dict(DEFAULT_SLA), at).empty

@@ -1,4 +1,5 @@
-"""The ledger: decisions, quarantine, review queue, round-robin state and watermarks."""
+"""The ledger, and all of its SQL: one module per table family (decisions, write claims, watermarks, rep state,
+review queue, quarantine, SLA events, notifications, model answers, outcomes)."""
 
 from leadrouter.store.engine import Store, open_store
 

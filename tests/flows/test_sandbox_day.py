@@ -11,23 +11,24 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import select
 
-from flows.settings import load_settings
+from blocks.load import load_settings
 from leadrouter.classify.rules import ResponseSla
+from leadrouter.pipeline import classify_batch
 from leadrouter.router import Router, open_router
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.sandbox.traffic import Answering, fates, simulate_traffic
 from leadrouter.schema import Tier
 from leadrouter.sla import breached, open_clocks
 from leadrouter.store.tables import decisions, sla_events
-from tasks.crm import advance_watermark, find_duplicates, load_accounts, pull_new_leads, write_assignments
-from tasks.sla import (
+from tasks.route_inbound import advance_watermark, load_accounts, pull_new_leads, record_decisions
+from tasks.shared import write_assignments
+from tasks.sla_watch import (
     first_touches,
     read_rejections,
     reroute_breaches,
     reroute_rejections,
     stop_touched_clocks,
 )
-from tasks.stages import classify_leads, enrich_leads, record_decisions, validate_leads
 from tests.helpers.clock import WORKDAY
 
 # the simulated reps answer on the wall clock, so the day's SLAs do too: the truth needs no calendar
@@ -46,10 +47,8 @@ ARRIVALS_MIN, LEADS_PER_MIN, ROUTE_EVERY_MIN, MAX_DAY_MIN = 30, 8.0, 5, 400
 def route(router: Router, accounts: pd.DataFrame, run_id: str) -> None:
     """route-inbound's stages for one page."""
     leads, cursor = pull_new_leads.fn(router, router.source, 5000, first=True)
-    checked = validate_leads.fn(leads)
-    enriched = enrich_leads.fn(checked.valid, router, accounts)
-    classified = classify_leads.fn(find_duplicates.fn(router, enriched), router)
-    record_decisions.fn(router, classified, checked.quarantined, run_id, False)
+    batch = classify_batch(router, leads, accounts)
+    record_decisions.fn(router, batch.leads, batch.quarantined, run_id, False)
     write_assignments.fn(router, claim=run_id)
     advance_watermark.fn(router, router.source, cursor)
 

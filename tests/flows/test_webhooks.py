@@ -316,7 +316,7 @@ def test_webhooks_start_route_inbound_runs_and_a_burst_coalesces() -> None:
 
             events = wait_for_events(1)
             assert [e["payload"]["lead_ids"] for e in events] == [["1001"]]
-            assert events[0]["resource"]["prefect.resource.id"] == "leadrouter.crm.hubspot.client"
+            assert events[0]["resource"]["prefect.resource.id"] == "leadrouter.crm.hubspot"
 
             time.sleep(window)  # the first event's window ends
             answers = [post([2000 + i]).json()["event"] for i in range(20)]

@@ -27,10 +27,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect_server import load_average, peak_rss_mb  # bench/, the script's own directory
 
-from leadrouter import classify, dedupe, enrich, record, writeback
+from leadrouter import enrich, record, writeback
 from leadrouter.config import Settings
+from leadrouter.pipeline import classify_batch
 from leadrouter.router import Router, open_router
-from leadrouter.validate import suite as validate
 
 SEED = 7
 WORKERS = 4
@@ -41,14 +41,10 @@ SAMPLE = 200
 @task(name="route-one-lead", cache_policy=NO_CACHE)
 def route_one_lead(router: Router, accounts: pd.DataFrame, lead_id: str, run_id: str) -> int:
     """Pull, validate, enrich, dedupe, classify, assign, record and write one lead; the leads written."""
-    lead = router.crm.fetch_leads([lead_id])
-    checked = validate.validate_leads(lead)
-    enriched = enrich.enrich_leads(checked.valid, accounts, router.provider, router.territories)
-    deduped = dedupe.find_duplicates(router.crm, enriched, router.roster)
-    classified = classify.classify_leads(deduped, router.rulebook, router.chain)
+    batch = classify_batch(router, router.crm.fetch_leads([lead_id]), accounts)
     book = router.rulebook
     ctx = record.BatchContext(router.source, run_id, book.version, False, book.review.sla, book.sla)
-    record.record_batch(router.store, ctx, classified, checked.quarantined, router.roster)
+    record.record_batch(router.store, ctx, batch.leads, batch.quarantined, router.roster)
     # the ledger claims recorded decisions oldest first, so a task may write a sibling's lead; the sweep
     # at the end of the flow writes any one left behind
     written = writeback.write_back(

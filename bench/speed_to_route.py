@@ -8,7 +8,7 @@ created_at → owner_writes.written_at.
 - poll: the deployment runs every POLL_INTERVAL_S. Target: p95 ≤ interval + 5 s.
 - event: each created lead is announced to the webhook receiver (deployments/webhooks.py, a Salesforce Flow
   callout) which posts a Prefect event; the deployment's trigger starts a run at once; the 30 s polling
-  schedule of deployments/serve.py stays as the safety net. Target: p95 ≤ 10 s.
+  schedule of prefect.yaml stays as the safety net. Target: p95 ≤ 10 s.
 
 The first lead of each mode is routed before the clock starts (the worker's first run builds the GX context).
 
@@ -45,7 +45,7 @@ from deployments import worker
 ROOT = Path(__file__).resolve().parents[1]
 CRM_LATENCY_S = 0.2
 POLL_INTERVAL_S = 10
-SAFETY_NET_S = 30  # the event mode's polling schedule, as in deployments/serve.py
+SAFETY_NET_S = 30  # the event mode's polling schedule, as prefect.yaml declares it
 SLOT_WAIT_S = 1  # a queued run retries for the concurrency slot this often, as the Makefile sets it
 TRAFFIC_S = 180.0  # leads are created during this long, per mode
 MEAN_GAP_S = 3.0  # mean time between two created leads (exponential gaps): ~60 leads per mode
@@ -56,7 +56,8 @@ DRAIN_S = 90.0  # after the traffic stops, how long the last leads may take befo
 async def serve_route_inbound(mode: str) -> None:
     """The deployment under test on a pool of its own, run by a warm worker in this process until it is
     stopped (child of measure())."""
-    from deployments.serve import ONE_AT_A_TIME_QUEUED, apply
+    from deployments.serve import apply
+    from deployments.spec import declared_as
     from deployments.webhooks import lead_created_trigger
     from deployments.worker import start
     from flows.route_inbound import route_inbound
@@ -67,7 +68,7 @@ async def serve_route_inbound(mode: str) -> None:
     else:
         options = {"interval": SAFETY_NET_S, "triggers": [lead_created_trigger(WebhookSettings().coalesce_s)]}
     deployment = await route_inbound.to_deployment(
-        name=f"bench-{mode}", concurrency_limit=ONE_AT_A_TIME_QUEUED, **options
+        name=f"bench-{mode}", concurrency_limit=declared_as("route-inbound").concurrency_limit, **options
     )
     await apply([deployment], pool=f"bench-{mode}")
     await start(f"bench-{mode}")

@@ -11,9 +11,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from commands.console import console, fail
-from commands.leads import enriched_lead, read_lead
+from commands.leads import configured_crm, read_lead, simulated_lead
 from leadrouter import clock
 from leadrouter.config import Settings
+from leadrouter.schema import Status
 
 if TYPE_CHECKING:  # imported when used: the CLI starts fast
     from leadrouter.assign.roster import Roster
@@ -75,51 +76,31 @@ def simulate(
         str | None, typer.Option(help="Whose round-robin state (default: the configured CRM)")
     ] = None,
 ) -> None:
-    """Where this lead would go now: the same rules, model, roster and round-robin state as routing, writing
-    nothing (no turn is taken, no decision recorded). CRM duplicates are not looked up."""
-    from leadrouter.assign.roster import load_roster
-    from leadrouter.assign.turns import preview_turns
-    from leadrouter.classify import classify_leads
-    from leadrouter.classify.rules import load_rulebook
-    from leadrouter.router import open_chain
-    from leadrouter.store import open_store
+    """Where this lead would go now: the same validation, enrichment, CRM duplicates, rules, model, roster and
+    round-robin state as routing, writing nothing (no turn is taken, no decision recorded)."""
+    from leadrouter.enrich import accounts_for_matching
+    from leadrouter.pipeline import decide
+    from leadrouter.router import open_router
 
     settings = Settings()
-    book = load_rulebook(settings.rulebook_path)
-    roster = load_roster(settings.roster_path)
-    frame = enriched_lead(read_lead(lead, settings), settings, _accounts(settings))
-    frame = frame.assign(lead_id=frame["lead_id"].fillna("simulated"))
-    frame["created_at"] = frame["created_at"].fillna(pd.Timestamp.now(tz="UTC"))
-    classified = classify_leads(frame, book, open_chain(settings, book))
-    row = classified.iloc[0]
-    if pd.isna(row["tier"]):
-        reason = row.get("review_reason")
+    moment = at or clock.routing_now(settings)
+    crm = configured_crm(settings)
+    frame = simulated_lead(read_lead(lead, settings, crm), moment)
+    with open_router(settings, crm=crm) as router:
+        out = decide(router, frame, moment, accounts_for_matching(crm), source).iloc[0]
+        roster = router.roster
+    if out["status"] == Status.QUARANTINED:
+        console.print(f"quarantined: the lead would not route ({escape(str(out['reason']))})")
+        return
+    if out["status"] == Status.REVIEW:
+        reason = out.get("review_reason")
         console.print(f"no tier: the lead would wait in the review queue ({escape(str(reason))})")
         return
-    moment_at = at or clock.routing_now(settings)
-    with open_store(settings.store_url) as store, store.engine.connect() as conn:
-        assigned, moment = preview_turns(
-            conn, classified, roster, source or settings.crm, book.sla, moment_at
-        )
-        conn.rollback()
-    out = assigned.iloc[0]
-    console.print(f"[bold]simulated[/bold] at {moment.at:%Y-%m-%d %H:%M %Z} (nothing written)")
+    console.print(f"[bold]simulated[/bold] at {moment:%Y-%m-%d %H:%M %Z} (nothing written)")
     path = str(out["decided_by"]) + str(out["routing_path"])
     _print_route(
         roster, out["tier"], out["decided_by"], out["owner_id"], out["assign_method"], path, out["excluded"]
     )
-
-
-def _accounts(settings: Settings) -> pd.DataFrame | None:
-    """The CRM's accounts, so the account owner counts as in routing; none when the CRM needs a block."""
-    from leadrouter.enrich import accounts_for_matching
-    from leadrouter.router import open_crm
-
-    try:
-        return accounts_for_matching(open_crm(settings))
-    except (ValueError, FileNotFoundError) as exc:
-        console.print(f"[yellow]accounts not matched[/yellow]: {escape(str(exc))}")
-        return None
 
 
 def _print_route(
@@ -156,9 +137,9 @@ def reject(
     settings = Settings()
     roster = load_roster(settings.roster_path)
     if any(rep.id is None for rep in roster.reps):  # reps listed by email: their CRM ids first
-        from leadrouter.router import open_crm, with_crm_ids
+        from leadrouter.router import with_crm_ids
 
-        roster = with_crm_ids(roster, open_crm(settings), settings.roster_path)
+        roster = with_crm_ids(roster, configured_crm(settings), settings.roster_path)
     sla = load_rulebook(settings.rulebook_path).sla
     with open_store(settings.store_url) as store:
         at = clock.routing_now(settings)
@@ -176,12 +157,11 @@ def reject(
 
 def _tell_owners(settings: Settings, store: Store, source: str, moved: pd.DataFrame, roster: Roster) -> None:
     """New owner and old owner (and the manager, when due) hear of the re-route on the configured channels."""
-    from flows.settings import load_channels, load_crm
+    from blocks.load import load_channels
     from leadrouter import notify
-    from leadrouter.router import open_crm
 
     channels = load_channels(settings)
     if channels:
-        leads = (load_crm(settings) or open_crm(settings)).fetch_leads(moved["lead_id"].tolist())
+        leads = configured_crm(settings).fetch_leads(moved["lead_id"].tolist())
         messages = notify.reroute_messages(moved, leads, roster, settings.crm_link_template)
         notify.deliver(store, source, messages, channels)

@@ -37,13 +37,13 @@ def model_train(
     """Retrain from what rules and reviewers decided, corrected by what the deals became once the outcome loop
     has run (leads re-read from the CRM), plus synthetic history; keeps the new model only if it is at least
     as accurate on held-out routed leads."""
+    from blocks.load import load_crm
     from commands.report import stored_outcomes
-    from flows.settings import load_crm
     from leadrouter.classify.history import labelled_history
     from leadrouter.classify.training import TooFewLabels, retrain_from_outcomes
     from leadrouter.enrich import accounts_for_matching
     from leadrouter.enrich.territory import load_territories
-    from leadrouter.router import open_crm, open_provider
+    from leadrouter.router import open_provider
     from leadrouter.store import open_store
 
     settings = Settings()
@@ -51,7 +51,7 @@ def model_train(
     with open_store(settings.store_url) as store:
         try:
             outcomes, _ = stored_outcomes(store, source, compute_if_missing=False)
-            crm = load_crm(settings) or open_crm(settings)
+            crm = load_crm(settings)
             territories = load_territories(settings.territories_path)
             generated = (
                 labelled_history(seed=1, leads=synthetic, territories=territories) if synthetic else None

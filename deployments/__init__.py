@@ -1,1 +1,2 @@
-"""How the flows run: `serve.py` for one process (make run), prefect.yaml for work pools."""
+"""How the flows run: prefect.yaml declares the deployments (read through `spec.py`); `serve.py` serves them for
+make run, `worker.py` is the warm worker, `webhooks.py` the receiver that triggers route-inbound."""

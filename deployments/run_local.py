@@ -1,4 +1,5 @@
-"""`make run`: a local Prefect server on 127.0.0.1:4200, every flow served on its schedule, the webhook receiver.
+"""`make run`: a local Prefect server on 127.0.0.1:4200, prefect.yaml's deployments served on their schedules, the
+webhook receiver.
 
 Ctrl-C stops them all, in order: the children run in their own sessions so the terminal's SIGINT reaches
 only this process, which stops the flow server before the API server it talks to. PREFECT_HOME (set by the Makefile) keeps the server's database inside the project.

@@ -19,13 +19,13 @@ from datetime import timedelta
 
 from prefect.client.orchestration import get_client
 from prefect.events import DeploymentEventTrigger, Event
-from prefect.events.schemas.automations import Posture
 from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from deployments.spec import declared_as
 from leadrouter.webhooks import (
     OUTBOUND_MESSAGE_ACK,
     Coalescer,
@@ -49,7 +49,8 @@ logger = logging.getLogger("leadrouter.webhooks")
 
 
 def lead_created_trigger(window_s: float) -> DeploymentEventTrigger:
-    """route-inbound's trigger: the first lead.created event of a CRM starts a run at once.
+    """route-inbound's trigger as prefect.yaml declares it, over a window of `window_s`: the first
+    lead.created event of a CRM starts a run at once.
 
     Reactive with threshold 1 fires on the first event, then ignores that CRM's events for `window_s`:
     a burst makes one run, not one per lead. The receiver sends no more than one event per window and
@@ -58,16 +59,8 @@ def lead_created_trigger(window_s: float) -> DeploymentEventTrigger:
     and queues a triggered run that finds one routing (ENQUEUE): at most a window's worth of runs wait, and
     the scheduled poll stays the safety net.
     """
-    return DeploymentEventTrigger(
-        name="route-inbound on lead created",
-        description="Route at once when a CRM webhook announces new leads (deployments/webhooks.py).",
-        expect={EVENT},
-        match={"prefect.resource.id": f"{RESOURCE_PREFIX}*"},
-        for_each={"prefect.resource.id"},
-        posture=Posture.Reactive,
-        threshold=1,
-        within=timedelta(seconds=window_s),
-    )
+    [trigger] = declared_as("route-inbound").triggers
+    return trigger.model_copy(update={"within": timedelta(seconds=window_s)})
 
 
 def lead_created_event(crm: str, lead_ids: list[str]) -> Event:

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
-from flows.settings import load_channels, load_settings
+from blocks.load import load_channels, load_settings
 from leadrouter import clock, monitor, notify
 from leadrouter.assign.roster import load_roster
 from leadrouter.store import open_store

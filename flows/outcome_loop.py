@@ -6,15 +6,14 @@ from datetime import timedelta
 
 from prefect import flow, get_run_logger
 
-from flows.settings import load_crm, load_settings
+from blocks.load import load_crm, load_settings
 from leadrouter import clock
 from leadrouter.crm.base import chunks
 from leadrouter.outcomes import join as outcomes
 from leadrouter.outcomes import tables as outcome_tables
-from leadrouter.router import open_crm
 from leadrouter.store import open_store
 from leadrouter.store import outcomes as outcome_store
-from tasks.outcomes import (
+from tasks.outcome_loop import (
     build_lead_outcomes,
     fetch_outcomes,
     publish_outcome_report,
@@ -37,7 +36,7 @@ def outcome_loop(
     chunk → outcomes upserted → the per-lead frame of every decision → analyst tables → artifacts → the local
     model retrained from what the outcomes taught (kept only if better)."""
     settings = load_settings(settings_block)
-    crm = load_crm(settings) or open_crm(settings)
+    crm = load_crm(settings)
     now = clock.routing_now(settings)
     with open_store(settings.store_url) as store:
         due = outcome_store.due_lead_ids(store, crm.name, now - timedelta(days=days + grace_days))

@@ -8,13 +8,24 @@ import pandas as pd
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
-from flows.settings import load_ack_channel, load_channels, load_crm, load_remote_model, load_settings
+from blocks.load import load_ack_channel, load_channels, load_crm, load_remote_model, load_settings
 from leadrouter.router import open_router
-from tasks.artifacts import publish_quarantine, publish_routing_summary, publish_validation
-from tasks.crm import advance_watermark, find_duplicates, load_accounts, pull_new_leads, write_assignments
-from tasks.notify import notify_owners
-from tasks.review import escalate_late_reviews
-from tasks.stages import classify_leads, enrich_leads, record_decisions, validate_leads
+from tasks.route_inbound import (
+    advance_watermark,
+    classify_leads,
+    enrich_leads,
+    escalate_late_reviews,
+    find_duplicates,
+    load_accounts,
+    notify_owners,
+    publish_quarantine,
+    publish_routing_summary,
+    publish_validation,
+    pull_new_leads,
+    record_decisions,
+    validate_leads,
+)
+from tasks.shared import write_assignments
 
 
 @flow(name="route-inbound")
@@ -48,9 +59,8 @@ def route_inbound(
                 classified = classify_leads(deduped, router)
                 recorded = record_decisions(router, classified, checked.quarantined, run_id, shadow)
                 if not shadow:
-                    written = write_assignments(
-                        router, claim=run_id
-                    )  # also finishes what a crashed run recorded
+                    # the write also finishes what a crashed run recorded
+                    written = write_assignments(router, claim=run_id)
                     notify_owners(router, recorded, written, channels, ack)
                 quarantined.append(checked.quarantined)
                 reports.append(checked.report)

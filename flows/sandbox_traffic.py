@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.settings import load_settings
-from tasks.sandbox import simulate_sandbox_traffic
+from blocks.load import load_settings
+from tasks.sandbox_traffic import simulate_sandbox_traffic
 
 
 @flow(name="sandbox-traffic")

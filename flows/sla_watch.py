@@ -9,13 +9,13 @@ import pandas as pd
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
-from flows.settings import load_channels, load_crm, load_settings
+from blocks.load import load_channels, load_crm, load_settings
 from leadrouter import clock, sla
 from leadrouter.router import open_router
-from tasks.crm import write_assignments
-from tasks.notify import notify_reroutes
-from tasks.sla import (
+from tasks.shared import write_assignments
+from tasks.sla_watch import (
     first_touches,
+    notify_reroutes,
     read_rejections,
     reroute_breaches,
     reroute_rejections,

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from flows.settings import load_settings
+from blocks.load import load_settings
 from leadrouter.classify.model import ModelChain
 from leadrouter.router import open_router
 from leadrouter.sandbox.crm import SandboxCRM
@@ -33,7 +33,7 @@ from localapi.harness import Harness, open_harness
 from localapi.server import Faults, LocalServer
 from localapi.soql import tokens, translate, unescape
 from localapi.world import World
-from tasks.crm import load_accounts
+from tasks.route_inbound import load_accounts
 from tests.helpers.connectors import connect
 from tests.helpers.stages import route as route_stages
 

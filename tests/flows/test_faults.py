@@ -6,7 +6,8 @@ faults reach the ledger, and the rate the servers injected is measured.
 
 The kill test forks its routers from this process, which has imported and warmed everything once (a fresh Python
 costs ~7 s of imports). Prefect's engine deadlocks in a forked process, so the routers run route-inbound's stages
-through the tasks' own functions (`task.fn`), in the flow's order, as tests/flows/test_sandbox_day.py does.
+through the tasks' own functions (`task.fn`) and the core's stage chain (leadrouter.pipeline), in the flow's
+order, as tests/flows/test_sandbox_day.py does.
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from flows.settings import load_settings
+from blocks.load import load_settings
 from leadrouter import clock, writeback
 from leadrouter.crm.base import CRM
 from leadrouter.crm.hubspot.client import HubSpotCRM, make_client
+from leadrouter.pipeline import classify_batch
 from leadrouter.retry import RetryPolicy
 from leadrouter.router import Router, open_router
 from leadrouter.sandbox.crm import SandboxCRM
@@ -41,8 +43,8 @@ from leadrouter.store.decisions import status_counts
 from leadrouter.store.tables import decisions
 from localapi.harness import Harness, open_harness
 from localapi.server import Faults
-from tasks.crm import advance_watermark, find_duplicates, load_accounts, pull_new_leads, write_assignments
-from tasks.stages import classify_leads, enrich_leads, record_decisions, validate_leads
+from tasks.route_inbound import advance_watermark, load_accounts, pull_new_leads, record_decisions
+from tasks.shared import write_assignments
 from tests.helpers.sandbox import assert_ledger_matches_crm, sandbox_env
 
 BATCH = 250  # small pages, so a kill lands inside a page far more often than between two
@@ -90,19 +92,13 @@ def route_pages(router: Router, accounts: pd.DataFrame, run_id: str, mark: Mark,
     for page in range(pages):
         mark("pull -1")
         leads, cursor = pull_new_leads.fn(router, router.source, BATCH, first=page == 0)
-        mark(f"validate {len(leads)}")
-        checked = validate_leads.fn(leads)
-        mark(f"enrich {len(leads)}")
-        enriched = enrich_leads.fn(checked.valid, router, accounts)
-        mark(f"dedupe {len(leads)}")
-        deduped = find_duplicates.fn(router, enriched)
-        mark(f"classify {len(leads)}")
-        classified = classify_leads.fn(deduped, router)
-        mark(f"record {len(leads)}")
-        record_decisions.fn(router, classified, checked.quarantined, run_id, False)
-        mark(f"write {len(leads)}")
+        size = len(leads)
+        batch = classify_batch(router, leads, accounts, on_stage=lambda stage, n=size: mark(f"{stage} {n}"))
+        mark(f"record {size}")
+        record_decisions.fn(router, batch.leads, batch.quarantined, run_id, False)
+        mark(f"write {size}")
         write_assignments.fn(router, claim=run_id)
-        mark(f"watermark {len(leads)}")
+        mark(f"watermark {size}")
         advance_watermark.fn(router, router.source, cursor)
         if cursor is None:
             return
@@ -292,10 +288,8 @@ def test_crm_failing_30_percent_of_calls_loses_doubles_and_hides_nothing(
     try:
         router = open_router(load_settings(None), crm=h.crm)
         leads, _ = pull_new_leads.fn(router, router.source, 5000, first=True)
-        checked = validate_leads.fn(leads)
-        enriched = enrich_leads.fn(checked.valid, router, load_accounts.fn(router))
-        classified = classify_leads.fn(find_duplicates.fn(router, enriched), router)
-        record_decisions.fn(router, classified, checked.quarantined, "faulty", False)
+        batch = classify_batch(router, leads, load_accounts.fn(router))
+        record_decisions.fn(router, batch.leads, batch.quarantined, "faulty", False)
         to_write = int((decision_rows(router)["status"] == Status.RECORDED.value).sum())
 
         writer, passes = one_try(h), []

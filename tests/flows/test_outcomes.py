@@ -319,7 +319,7 @@ def run_loop(store: Store, crm: SandboxCRM, at: datetime) -> None:
     """The flow's stages through the tasks' own functions (the Prefect test runs the flow itself)."""
     from prefect.logging import disable_run_logger
 
-    from tasks.outcomes import build_lead_outcomes, fetch_outcomes, save_analyst_tables, save_outcomes
+    from tasks.outcome_loop import build_lead_outcomes, fetch_outcomes, save_analyst_tables, save_outcomes
 
     with disable_run_logger():
         due = outcome_store.due_lead_ids(store, "sandbox", at - WINDOW)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import select
 
-from flows.settings import load_settings
+from blocks.load import load_settings
 from leadrouter.classify.rules import ResponseSla
 from leadrouter.router import Router, open_router
 from leadrouter.sandbox.crm import SandboxCRM
@@ -19,8 +19,9 @@ from leadrouter.sandbox.traffic import Answering, fates, simulate_traffic
 from leadrouter.schema import Tier
 from leadrouter.sla import breached, open_clocks
 from leadrouter.store.tables import decisions, sla_events
-from tasks.crm import load_accounts, write_assignments
-from tasks.sla import (
+from tasks.route_inbound import load_accounts
+from tasks.shared import write_assignments
+from tasks.sla_watch import (
     first_touches,
     read_rejections,
     reroute_breaches,

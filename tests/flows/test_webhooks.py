@@ -19,7 +19,7 @@ import yaml
 from pydantic import SecretStr
 from starlette.testclient import TestClient
 
-from deployments.webhooks import EVENT, SECRET_HEADER, create_app, lead_created_trigger
+from deployments.webhooks import EVENT, SECRET_HEADER, create_app, lead_created_event, lead_created_trigger
 from leadrouter.webhooks import Coalescer, WebhookSettings, hubspot_signature_v3
 
 HUBSPOT_SECRET = "hs-client-secret-5a1f0c"
@@ -235,17 +235,25 @@ def test_a_burst_makes_one_event_now_and_one_trailing_event_with_the_rest() -> N
     assert sent[1][0] - sent[0][0] >= 0.4  # the trailing event is outside the trigger's window
 
 
-def test_prefect_yaml_declares_the_same_trigger_as_serve() -> None:
+def test_prefect_yaml_trigger_fires_on_the_receivers_events() -> None:
+    """prefect.yaml is the one declaration of route-inbound's trigger (make run and the receiver read it through
+    deployments/spec.py): it fires on the events the receiver posts, once a CRM and coalescing window, and the
+    deployment queues a run that finds another one routing."""
     from prefect.events import DeploymentTriggerTypes
+    from prefect.events.schemas.automations import Posture
     from pydantic import TypeAdapter
 
     spec = yaml.safe_load((Path(__file__).parents[2] / "prefect.yaml").read_text())
     route = next(d for d in spec["deployments"] if d["name"] == "route-inbound")
-    declared = TypeAdapter(list[DeploymentTriggerTypes]).validate_python(route["triggers"])
-    in_code = lead_created_trigger(WebhookSettings().coalesce_s)
-    assert [t.model_dump(exclude={"description"}) for t in declared] == [
-        in_code.model_dump(exclude={"description"})
-    ]
+    [declared] = TypeAdapter(list[DeploymentTriggerTypes]).validate_python(route["triggers"])
+    event = lead_created_event("hubspot", ["1001"])
+    assert declared.expect == {event.event} and declared.match.matches(event.resource)
+    assert declared.for_each == {"prefect.resource.id"}  # a window of its own for each CRM
+    assert (declared.posture, declared.threshold) == (Posture.Reactive, 1)
+    assert declared.within.total_seconds() == WebhookSettings.model_fields["coalesce_s"].default
+    in_code = lead_created_trigger(2.0)
+    assert in_code.within.total_seconds() == 2.0
+    assert in_code.model_dump(exclude={"within"}) == declared.model_dump(exclude={"within"})
     assert route["concurrency_limit"]["collision_strategy"] == "ENQUEUE"
 
 
@@ -253,14 +261,14 @@ def test_prefect_yaml_declares_the_same_trigger_as_serve() -> None:
 def test_webhooks_start_route_inbound_runs_and_a_burst_coalesces() -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
-    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 
+    from deployments.spec import declared_as
     from flows.route_inbound import route_inbound
     from localapi.server import LocalServer
 
     window = 2.0
-    # as deployments/serve.py builds it (importing serve would import every flow)
-    one_at_a_time = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
+    # as prefect.yaml declares it, over a shorter window
+    one_at_a_time = declared_as("route-inbound").concurrency_limit
     deployment = route_inbound.to_deployment(
         name="webhook-test", concurrency_limit=one_at_a_time, triggers=[lead_created_trigger(window)]
     )
@@ -308,7 +316,7 @@ def test_webhooks_start_route_inbound_runs_and_a_burst_coalesces() -> None:
 
             events = wait_for_events(1)
             assert [e["payload"]["lead_ids"] for e in events] == [["1001"]]
-            assert events[0]["resource"]["prefect.resource.id"] == "leadrouter.crm.hubspot.client"
+            assert events[0]["resource"]["prefect.resource.id"] == "leadrouter.crm.hubspot"
 
             time.sleep(window)  # the first event's window ends
             answers = [post([2000 + i]).json()["event"] for i in range(20)]

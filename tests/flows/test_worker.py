@@ -27,10 +27,12 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SandboxCRM:
 
 async def deploy_route_inbound(client, name: str):
     """route-inbound deployed to the test pool, one run at a time with later runs queued: its id."""
-    from deployments.serve import ONE_AT_A_TIME_QUEUED, apply
+    from deployments.serve import apply
+    from deployments.spec import declared_as
     from flows.route_inbound import route_inbound
 
-    deployment = await route_inbound.to_deployment(name=name, concurrency_limit=ONE_AT_A_TIME_QUEUED)
+    limit = declared_as("route-inbound").concurrency_limit  # one at a time, later runs queued
+    deployment = await route_inbound.to_deployment(name=name, concurrency_limit=limit)
     await apply([deployment], pool=POOL)
     return (await client.read_deployment_by_name(f"route-inbound/{name}")).id
 

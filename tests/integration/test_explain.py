@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from leadrouter.assign.roster import load_roster
 from leadrouter.record import BatchContext, record_batch
+from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.store import open_store
 from leadrouter.store.tables import decisions, rep_state, sla_events
 from tests.helpers.cli import run
@@ -81,6 +82,11 @@ def test_explain_prints_the_path_and_every_rep_passed_over(tmp_path: Path) -> No
 def test_simulate_shows_where_a_lead_would_go_and_writes_nothing(tmp_path: Path) -> None:
     env = env_for(tmp_path)
     lead = json.dumps(NEW_YORK_VIP)
+    # simulate runs routing's pipeline, which looks duplicates up in the CRM: no CRM, no simulation
+    nowhere = run("simulate", lead, "--at", WORKDAY.isoformat(), env=env)
+    assert nowhere.returncode == 1 and "leadrouter init" in nowhere.stdout
+    SandboxCRM.create(tmp_path / "sandbox.db", seed=7)
+    env["LEADROUTER_SANDBOX_PATH"] = str(tmp_path / "sandbox.db")
     workday = run("simulate", lead, "--at", WORKDAY.isoformat(), env=env)
     assert workday.returncode == 0, workday.stderr[-2000:]
     # a financial-services VIP on a working day: the pool's financial-services specialist
@@ -90,6 +96,11 @@ def test_simulate_shows_where_a_lead_would_go_and_writes_nothing(tmp_path: Path)
     assert holiday.returncode == 0, holiday.stderr[-2000:]
     assert "005000000000001 (Maya Chen)" not in holiday.stdout.split("path")[0]
     assert "OUT_OF_OFFICE" in holiday.stdout and "pool vip-global" in holiday.stdout
+
+    # validation runs first, as in routing: a lead it stops says so, with the reason and the fix
+    bad = run("simulate", json.dumps({**NEW_YORK_VIP, "email": "ann.lee"}), env=env)
+    assert bad.returncode == 0, bad.stderr[-2000:]
+    assert "quarantined: the lead would not route (email_format" in bad.stdout and "review" not in bad.stdout
 
     with open_store(env["LEADROUTER_STORE_URL"]) as store, store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(decisions)).scalar() == 0

@@ -1,4 +1,5 @@
-"""Settings for a flow run: a RouterSettings block when named, else LEADROUTER_* environment variables."""
+"""The one place blocks are loaded: settings, the CRM, Claude and the notification channels, for flows and
+commands alike. Settings come from a RouterSettings block when one is named, else LEADROUTER_* variables."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from leadrouter.classify.model import Model
 from leadrouter.config import Settings
 from leadrouter.crm.base import CRM
 from leadrouter.notify import Channel
+from leadrouter.router import open_crm
 from leadrouter.store import Store
 
 
@@ -16,10 +18,10 @@ def load_settings(block_name: str | None) -> Settings:
     return RouterSettings.load(block_name).get_settings() if block_name else Settings()
 
 
-def load_crm(settings: Settings) -> CRM | None:
-    """The CRM adapter from its connection block; None for the sandbox, which needs no credentials."""
+def load_crm(settings: Settings) -> CRM:
+    """The configured CRM: Salesforce or HubSpot from its connection block, else the sandbox."""
     if settings.crm == "sandbox":
-        return None
+        return open_crm(settings)
     if not settings.crm_block:
         raise ValueError(f"crm is {settings.crm!r}: set crm_block to the name of its connection block")
     if settings.crm == "salesforce":

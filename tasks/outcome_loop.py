@@ -1,4 +1,5 @@
-"""The outcome loop's stages: fetch each lead's deal from the CRM, store it, build and publish the tables."""
+"""outcome-loop's tasks in stage order: fetch each lead's deal from the CRM, save it, build the per-lead frame,
+save and publish the tables, retrain the local model."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from datetime import datetime
 import pandas as pd
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 
 from leadrouter import enrich
 from leadrouter.classify import training
@@ -21,17 +21,18 @@ from leadrouter.outcomes.deals import clean_outcomes
 from leadrouter.router import open_provider
 from leadrouter.store import Store
 from leadrouter.store import outcomes as outcome_store
+from tasks.options import LEDGER, ONCE
 
 PROBLEMS_LOGGED = 20  # a CRM with thousands of bad amounts logs the first ones and the count
 
 
-@task(name="fetch-outcomes", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
+@task(name="fetch-outcomes", **ONCE)
 def fetch_outcomes(crm: CRM, lead_ids: list[str]) -> pd.DataFrame:
     """The deal each lead became (leads without one are absent), from the CRM."""
     return crm.fetch_outcomes(lead_ids)
 
 
-@task(name="save-outcomes", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
+@task(name="save-outcomes", **LEDGER)
 def save_outcomes(store: Store, source: str, fetched: pd.DataFrame, at: datetime) -> int:
     """Upsert the deals; values the CRM sent that cannot be used are logged with the fix, never fatal."""
     deals, problems = clean_outcomes(fetched)
@@ -43,13 +44,13 @@ def save_outcomes(store: Store, source: str, fetched: pd.DataFrame, at: datetime
     return outcome_store.upsert_outcomes(store, source, deals, at)
 
 
-@task(name="build-lead-outcomes", cache_policy=NO_CACHE)
+@task(name="build-lead-outcomes", **ONCE)
 def build_lead_outcomes(store: Store, source: str) -> pd.DataFrame:
     """Every routed lead of the source joined to its SLA history and its deal."""
     return outcomes.lead_outcomes(**outcome_store.read_inputs(store, source))
 
 
-@task(name="save-analyst-tables", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
+@task(name="save-analyst-tables", **LEDGER)
 def save_analyst_tables(
     store: Store,
     source: str,
@@ -63,14 +64,14 @@ def save_analyst_tables(
     outcome_store.replace_analyst_tables(store, source, leads, metrics, at)
 
 
-@task(name="publish-outcome-tables", cache_policy=NO_CACHE)
+@task(name="publish-outcome-tables", **ONCE)
 def publish_outcome_tables(markdown: str) -> None:
     create_markdown_artifact(
         markdown, key="outcome-tables", description="Routing outcomes by tier beside the operating thresholds"
     )
 
 
-@task(name="publish-outcome-report", cache_policy=NO_CACHE)
+@task(name="publish-outcome-report", **ONCE)
 def publish_outcome_report(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, as_of: datetime) -> None:
     """The full report (leadrouter.outcomes.report): charts, VIP precision and recall, Nurture turned hot, rules to re-tier."""
     create_markdown_artifact(
@@ -80,7 +81,7 @@ def publish_outcome_report(tables: dict[str, pd.DataFrame], frame: pd.DataFrame,
     )
 
 
-@task(name="retrain-model", cache_policy=NO_CACHE)
+@task(name="retrain-model", **ONCE)
 def retrain_model(
     store: Store, source: str, frame: pd.DataFrame, crm: CRM, settings: Settings, at: datetime
 ) -> dict:

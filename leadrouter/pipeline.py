@@ -1,0 +1,82 @@
+"""The routing pipeline's decision chain, written once: validate → enrich → dedupe → classify → assign.
+
+route-inbound runs these stages as Prefect tasks, one a stage, and assigns inside the ledger transaction that
+records the batch (record.record_batch). What else routes leads calls this module: `leadrouter simulate`
+(`decide`, which assigns without taking a turn), bench/per_lead and the flow tests (`classify_batch`, then
+record_batch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+
+from leadrouter import classify, dedupe, enrich
+from leadrouter.assign.turns import preview_turns
+from leadrouter.router import Router
+from leadrouter.schema import Status
+from leadrouter.validate import suite as validate
+
+ROUTED = "routed"  # decide's status for a lead that would get an owner
+
+
+@dataclass(frozen=True)
+class Classified:
+    """A batch through the stages before assignment."""
+
+    leads: pd.DataFrame  # the valid leads: enriched, duplicates marked, tier (<NA>: the review queue)
+    quarantined: pd.DataFrame  # lead_id, reason, reasons: the rows validation stopped
+    report: pd.DataFrame  # validation's report, one row a check
+
+
+def classify_batch(
+    router: Router,
+    leads: pd.DataFrame,
+    accounts: pd.DataFrame | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> Classified:
+    """validate → enrich → dedupe (in the CRM and within the batch) → classify, as route-inbound does.
+
+    accounts: the CRM's accounts for matching (enrich.accounts_for_matching), loaded once per run.
+    on_stage: told each stage's name (validate, enrich, dedupe, classify) as it starts.
+    """
+    tell = on_stage or (lambda _stage: None)
+    tell("validate")
+    checked = validate.validate_leads(leads)
+    tell("enrich")
+    enriched = enrich.enrich_leads(checked.valid, accounts, router.provider, router.territories)
+    tell("dedupe")
+    deduped = dedupe.find_duplicates(router.crm, enriched, router.roster)
+    tell("classify")
+    classified = classify.classify_leads(deduped, router.rulebook, router.chain)
+    return Classified(classified, checked.quarantined, checked.report)
+
+
+def decide(
+    router: Router,
+    leads: pd.DataFrame,
+    at: datetime,
+    accounts: pd.DataFrame | None = None,
+    source: str | None = None,
+) -> pd.DataFrame:
+    """The whole chain on a batch, writing nothing: classify_batch, then each resolved lead's owner as of `at`,
+    from the round-robin state and the reps' loads in `source`'s ledger (default: the router's CRM), taking
+    no turn. One row a lead, with `status`: routed (owner, pool, assign_method, routing_path, excluded),
+    review (review_reason) or quarantined (reason)."""
+    batch = classify_batch(router, leads, accounts)
+    resolved = batch.leads[batch.leads["tier"].notna()]
+    with router.store.engine.connect() as conn:  # read without locks: a simulation never holds up routing
+        assigned, _ = preview_turns(
+            conn, resolved, router.roster, source or router.source, router.rulebook.sla, at
+        )
+        conn.rollback()
+    parts = [
+        assigned.assign(status=ROUTED),
+        batch.leads[batch.leads["tier"].isna()].assign(status=Status.REVIEW.value),
+        batch.quarantined.assign(status=Status.QUARANTINED.value),
+    ]
+    frames = [part for part in parts if len(part)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["lead_id", "status"])

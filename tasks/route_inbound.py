@@ -1,0 +1,144 @@
+"""route-inbound's tasks in stage order: load accounts, pull, validate, enrich, find duplicates, classify,
+record, notify owners (the write is tasks.shared), advance the watermark, escalate late reviews, publish."""
+
+from __future__ import annotations
+
+import pandas as pd
+from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from leadrouter import classify, clock, dedupe, enrich, notify, pull, record, review
+from leadrouter.router import Router
+from leadrouter.store import watermarks
+from leadrouter.store.decisions import run_tally
+from leadrouter.summary import summarize_run, summary_markdown, validation_table
+from leadrouter.validate import suite as validate
+from tasks.options import LEDGER, ONCE
+
+
+@task(name="load-accounts", **ONCE)
+def load_accounts(router: Router) -> pd.DataFrame:
+    return enrich.accounts_for_matching(router.crm)
+
+
+@task(name="pull-new-leads", **ONCE)
+def pull_new_leads(
+    router: Router, ledger_source: str, limit: int, first: bool = False
+) -> tuple[pd.DataFrame, str | None]:
+    """The next page; a run's first page also looks back for late commits and brings released leads."""
+    lookback_s = router.settings.lookback_s if first else 0.0
+    return pull.pull_new_leads(
+        router.store, router.crm, ledger_source, limit, lookback_s, with_released=first
+    )
+
+
+@task(name="validate-leads", **ONCE)
+def validate_leads(leads: pd.DataFrame) -> validate.ValidationResult:
+    return validate.validate_leads(leads)
+
+
+@task(name="enrich-leads", **ONCE)
+def enrich_leads(leads: pd.DataFrame, router: Router, accounts: pd.DataFrame) -> pd.DataFrame:
+    return enrich.enrich_leads(leads, accounts, router.provider, router.territories)
+
+
+@task(name="find-duplicates", **ONCE)
+def find_duplicates(router: Router, leads: pd.DataFrame) -> pd.DataFrame:
+    return dedupe.find_duplicates(router.crm, leads, router.roster)
+
+
+@task(name="classify-leads", **ONCE)
+def classify_leads(leads: pd.DataFrame, router: Router) -> pd.DataFrame:
+    return classify.classify_leads(leads, router.rulebook, router.chain)
+
+
+@task(name="record-decisions", **LEDGER)
+def record_decisions(
+    router: Router, classified: pd.DataFrame, quarantined: pd.DataFrame, run_id: str, shadow: bool
+) -> pd.DataFrame:
+    """Assign owners and commit the decisions; a retry after a lost commit re-decides nothing already decided."""
+    book = router.rulebook
+    source, at = router.ledger_source(shadow), router.settings.routing_clock
+    ctx = record.BatchContext(source, run_id, book.version, shadow, book.review.sla, book.sla, at)
+    return record.record_batch(router.store, ctx, classified, quarantined, router.roster)
+
+
+@task(name="notify-owners", **ONCE)
+def notify_owners(
+    router: Router, recorded: pd.DataFrame, written: pd.DataFrame, channels: dict, ack: dict
+) -> pd.DataFrame:
+    """Each rep whose new lead was written to the CRM hears of it, with its context; with the acknowledgement
+    hook on, a lead whose owner is off work gets a note saying who will reach out and when. Failures are
+    recorded, never raised: a broken channel never stops routing."""
+    if recorded.empty or written.empty or not (channels or ack):
+        return pd.DataFrame()
+    done = recorded[recorded["lead_id"].isin(written.loc[written["ok"].astype(bool), "lead_id"])]
+    messages = notify.assignment_messages(done, router.roster, "assigned", router.settings.crm_link_template)
+    sent = notify.deliver(router.store, router.source, messages, channels) if channels else pd.DataFrame()
+    if ack:
+        at = clock.routing_now(router.settings)
+        notify.deliver(router.store, router.source, notify.acknowledgements(done, router.roster, at), ack)
+    return sent
+
+
+@task(name="advance-watermark", **LEDGER)
+def advance_watermark(router: Router, ledger_source: str, cursor: str | None) -> None:
+    watermarks.advance_watermark(router.store, ledger_source, cursor)
+
+
+@task(name="escalate-late-reviews", **LEDGER)
+def escalate_late_reviews(router: Router, source: str, channels: dict | None = None) -> int:
+    """Review items past their due time go to the roster's escalation manager, who is told on the configured
+    channels; the run's log says how many."""
+    escalated = review.escalate_overdue(router.store, source, router.roster)
+    if len(escalated) and channels and router.roster.escalation:
+        lines = [f"{row.lead_id}: was due {row.due_at:%Y-%m-%d %H:%M} UTC" for row in escalated.itertuples()]
+        message = notify.event_message(
+            "escalation",
+            None,
+            router.roster.escalation,
+            router.roster,
+            f"{len(escalated)} review items are past their due time",
+            lines[:50],
+        )
+        notify.deliver(router.store, source, [message] if message else [], channels)
+    if len(escalated):
+        get_run_logger().warning(
+            "%d review items are late and escalated to %s",
+            len(escalated),
+            router.roster.escalation or "nobody",
+        )
+    return len(escalated)
+
+
+@task(name="publish-quarantine", **ONCE)
+def publish_quarantine(quarantined: pd.DataFrame) -> None:
+    """The quarantined rows and why; reasons carry escaped, truncated excerpts, never raw lead text."""
+    if quarantined.empty:
+        return
+    table = quarantined[["lead_id", "reason"]].astype(str).to_dict(orient="records")
+    create_table_artifact(
+        key="quarantined-leads", table=table, description="Rows validation stopped, with reasons"
+    )
+
+
+@task(name="publish-validation", **ONCE)
+def publish_validation(reports: list[pd.DataFrame]) -> list[dict]:
+    """Every expectation of the run with pass/fail counts and sample failures."""
+    table = validation_table(reports)
+    if table:
+        create_table_artifact(
+            key="validation-report",
+            table=table,
+            description="Each expectation: evaluated, passed, failed, samples",
+        )
+    return table
+
+
+@task(name="publish-routing-summary", **ONCE)
+def publish_routing_summary(router: Router, ledger_source: str, run_id: str) -> dict:
+    summary = summarize_run(run_tally(router.store, ledger_source, run_id), router.roster)
+    create_markdown_artifact(
+        key="routing-summary", markdown=summary_markdown(summary), description="Leads routed by this run"
+    )
+    return summary

@@ -1,0 +1,16 @@
+"""Tasks more than one flow runs."""
+
+from __future__ import annotations
+
+import pandas as pd
+from prefect import task
+
+from leadrouter import writeback
+from leadrouter.router import Router
+from tasks.options import ONCE
+
+
+@task(name="write-assignments", **ONCE)
+def write_assignments(router: Router, claim: str) -> pd.DataFrame:
+    """Write every recorded owner to the CRM; per-lead results."""
+    return writeback.write_back(router.store, router.crm, router.source, claim)

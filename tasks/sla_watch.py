@@ -1,0 +1,76 @@
+"""sla-watch's tasks in stage order: read rejections and re-route them, read first touches, stop the touched
+clocks, re-route the breaches (the write is tasks.shared), notify."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from prefect import task
+
+from leadrouter import notify, reroute, sla
+from leadrouter.crm.base import cursor_of, parse_cursor
+from leadrouter.router import Router
+from leadrouter.store import watermarks
+from tasks.options import LEDGER, ONCE
+
+FIRST_LOOKBACK = pd.Timedelta(days=1)  # how far back the very first watch looks for rejections
+OVERLAP = pd.Timedelta(minutes=10)
+
+
+@task(name="read-rejections", **ONCE)
+def read_rejections(router: Router, now: datetime) -> dict[str, str]:
+    """lead -> rep, for leads their owner set to "Rejected - Wrong Owner" in the CRM and we have not moved yet."""
+    key = f"{router.source}:rejections"
+    mark = watermarks.get_watermark(router.store, key)
+    # overlap the last read: a CRM may commit a change late; fresh_rejections makes reading twice harmless
+    since = (pd.Timestamp(parse_cursor(mark)[0]) if mark else pd.Timestamp(now) - FIRST_LOOKBACK) - OVERLAP
+    found = router.crm.rejections(since)
+    if len(found):
+        watermarks.advance_watermark(router.store, key, cursor_of(found["rejected_at"].max(), ""))
+    return sla.fresh_rejections(router.store, router.source, found)
+
+
+@task(name="reroute-rejections", **LEDGER)
+def reroute_rejections(router: Router, rejected: dict[str, str], at: datetime) -> pd.DataFrame:
+    return reroute.reroute(
+        router.store,
+        router.source,
+        list(rejected),
+        "reject",
+        router.roster,
+        router.rulebook.sla,
+        at,
+        note="rejected in the CRM",
+        rejected_by=rejected,
+    )
+
+
+@task(name="first-touches", **ONCE)
+def first_touches(router: Router, clocks: pd.DataFrame) -> pd.DataFrame:
+    """When each owner first acted on each open lead, from the CRM."""
+    if clocks.empty:
+        return pd.DataFrame(columns=["lead_id", "first_touch_at"])
+    return router.crm.first_touch(clocks["lead_id"].tolist())
+
+
+@task(name="stop-touched-clocks", **LEDGER)
+def stop_touched_clocks(router: Router, clocks: pd.DataFrame, touches: pd.DataFrame) -> pd.DataFrame:
+    return sla.record_touches(router.store, router.source, clocks, touches)
+
+
+@task(name="reroute-breaches", **LEDGER)
+def reroute_breaches(router: Router, lead_ids: list[str], at: datetime) -> pd.DataFrame:
+    return reroute.reroute(
+        router.store, router.source, lead_ids, "breach", router.roster, router.rulebook.sla, at
+    )
+
+
+@task(name="notify-reroutes", **ONCE)
+def notify_reroutes(router: Router, moved: pd.DataFrame, channels: dict) -> pd.DataFrame:
+    """New owner, old owner and manager hear of each re-route; failures are recorded, never raised."""
+    if moved.empty or not channels:
+        return pd.DataFrame()
+    leads = router.crm.fetch_leads(moved["lead_id"].tolist())
+    messages = notify.reroute_messages(moved, leads, router.roster, router.settings.crm_link_template)
+    return notify.deliver(router.store, router.source, messages, channels)

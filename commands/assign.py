@@ -162,6 +162,5 @@ def _tell_owners(settings: Settings, store: Store, source: str, moved: pd.DataFr
 
     channels = load_channels(settings)
     if channels:
-        leads = configured_crm(settings).fetch_leads(moved["lead_id"].tolist())
-        messages = notify.reroute_messages(moved, leads, roster, settings.crm_link_template)
-        notify.deliver(store, source, messages, channels)
+        crm = configured_crm(settings)
+        notify.tell_reroutes(store, crm, source, moved, roster, channels, settings.crm_link_template)

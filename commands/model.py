@@ -38,11 +38,11 @@ def model_train(
     has run (leads re-read from the CRM), plus synthetic history; keeps the new model only if it is at least
     as accurate on held-out routed leads."""
     from blocks.load import load_crm
-    from commands.report import stored_outcomes
     from leadrouter.classify.history import labelled_history
     from leadrouter.classify.training import TooFewLabels, retrain_from_outcomes
     from leadrouter.enrich import accounts_for_matching
     from leadrouter.enrich.territory import load_territories
+    from leadrouter.outcomes.stored import stored_outcomes
     from leadrouter.router import open_provider
     from leadrouter.store import open_store
 

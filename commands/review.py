@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from commands.console import console, fail
+from leadrouter import clock
 from leadrouter.config import Settings
 
 review_app = typer.Typer(help="Leads the model was unsure of: list them, pick their tier or their owner.")
@@ -86,7 +87,7 @@ def review_set_tier(
 
     settings = Settings()
     sla = load_rulebook(settings.rulebook_path).sla
-    at = settings.routing_clock
+    at = clock.routing_now(settings)
     _resolve(set_tier, lead_id, tier, by=by, category=category, source=source, sla=sla, at=at)
 
 

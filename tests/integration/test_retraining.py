@@ -8,49 +8,32 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from leadrouter.assign.roster import load_roster
-from leadrouter.classify import classify_leads
 from leadrouter.classify.history import labelled_history
 from leadrouter.classify.local import LocalModel, default_model, trained_path
-from leadrouter.classify.model import ModelChain
-from leadrouter.classify.rules import load_rulebook
 from leadrouter.classify.training import labelled_leads, retrain
-from leadrouter.config import PROJECT_ROOT
-from leadrouter.enrich import enrich_leads
 from leadrouter.enrich.territory import load_territories
-from leadrouter.record import BatchContext, record_batch
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.store import open_store
 from leadrouter.store.history import decided_labels
-from leadrouter.validate.suite import validate_leads
 from tests.helpers.cli import run
-from tests.helpers.clock import WORKDAY
+from tests.helpers.routed import routed_sandbox
 
 
 @pytest.fixture
-def routed_sandbox(tmp_path: Path, local_model: LocalModel) -> dict[str, str]:
+def routed_env(tmp_path: Path, local_model: LocalModel) -> dict[str, str]:
     """A sandbox whose leads went through the core pipeline (no Prefect) into a ledger."""
-    crm = SandboxCRM.create(tmp_path / "sandbox.db", seed=9, leads=600)
-    leads, _ = crm.fetch_new_leads(None, 10_000)
-    checked = validate_leads(leads)
-    enriched = enrich_leads(checked.valid, crm.fetch_accounts(), None, load_territories())
-    book = load_rulebook(PROJECT_ROOT / "config" / "rulebook.yaml")
-    classified = classify_leads(enriched, book, ModelChain([local_model], 0.7))
-    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
-        ctx = BatchContext("sandbox", "r1", book.version, at=WORKDAY)
-        roster = load_roster(PROJECT_ROOT / "config" / "roster.yaml")
-        record_batch(store, ctx, classified, checked.quarantined, roster)
+    crm, url = routed_sandbox(tmp_path, local_model, seed=9, leads=600)
     return {
-        "LEADROUTER_STORE_URL": f"sqlite:///{tmp_path}/ledger.db",
+        "LEADROUTER_STORE_URL": url,
         "LEADROUTER_SANDBOX_PATH": str(crm.path),
     }
 
 
-def test_retraining_learns_from_rule_decisions_never_from_the_model(routed_sandbox, local_model) -> None:
-    store = open_store(routed_sandbox["LEADROUTER_STORE_URL"])
+def test_retraining_learns_from_rule_decisions_never_from_the_model(routed_env, local_model) -> None:
+    store = open_store(routed_env["LEADROUTER_STORE_URL"])
     labels = decided_labels(store, "sandbox")
     assert len(labels) > 300 and labels["decided_by"].str.startswith("rule:").all()
-    crm = SandboxCRM(routed_sandbox["LEADROUTER_SANDBOX_PATH"])
+    crm = SandboxCRM(routed_env["LEADROUTER_SANDBOX_PATH"])
     history = labelled_leads(labels, crm, load_territories())
     assert len(history) == len(labels) and history["label_tier"].notna().all()
     result = retrain(history, None, local_model, "store-test")
@@ -58,7 +41,7 @@ def test_retraining_learns_from_rule_decisions_never_from_the_model(routed_sandb
     assert result.holdout_accuracy > 0.8  # rule decisions are learnable: the model agrees on held-out leads
 
 
-def test_model_train_command_replaces_a_worse_model(routed_sandbox, tmp_path: Path) -> None:
+def test_model_train_command_replaces_a_worse_model(routed_env, tmp_path: Path) -> None:
     models = tmp_path / "models"
     history = labelled_history(4, 400, load_territories())
     shuffled = history["label_tier"].sample(frac=1, random_state=0).to_numpy()  # a model that learnt noise
@@ -66,7 +49,7 @@ def test_model_train_command_replaces_a_worse_model(routed_sandbox, tmp_path: Pa
         history, pd.Series(shuffled, index=history.index), history["label_category"], "noise"
     )
     noise.save(trained_path(models))
-    env = routed_sandbox | {"LEADROUTER_MODEL_DIR": str(models)}
+    env = routed_env | {"LEADROUTER_MODEL_DIR": str(models)}
     out = run("model", "train", "--synthetic", "0", "--min-labels", "100", "--json", env=env)
     assert out.returncode == 0, out.stderr[-3000:]
     summary = json.loads(out.stdout)

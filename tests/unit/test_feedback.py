@@ -8,25 +8,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from leadrouter.assign.roster import load_roster
-from leadrouter.classify import classify_leads
 from leadrouter.classify.history import labelled_history
 from leadrouter.classify.local import LocalModel, trained_path
-from leadrouter.classify.model import ModelChain
-from leadrouter.classify.rules import load_rulebook
 from leadrouter.classify.training import TooFewLabels, retrain_from_outcomes
-from leadrouter.config import PROJECT_ROOT
-from leadrouter.enrich import enrich_leads
 from leadrouter.enrich.territory import load_territories
 from leadrouter.outcomes.feedback import outcome_labels
 from leadrouter.outcomes.join import lead_outcomes
-from leadrouter.record import BatchContext, record_batch
-from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.store import open_store
 from leadrouter.store.history import decided_labels
 from leadrouter.store.outcomes import read_inputs
-from leadrouter.validate.suite import validate_leads
 from tests.helpers.clock import WORKDAY
+from tests.helpers.routed import routed_sandbox
 
 AS_OF = pd.Timestamp(WORKDAY) + pd.Timedelta(days=1)  # a day after routing: only deals are conclusive yet
 
@@ -34,21 +26,8 @@ AS_OF = pd.Timestamp(WORKDAY) + pd.Timedelta(days=1)  # a day after routing: onl
 @pytest.fixture
 def routed(tmp_path: Path, local_model: LocalModel):
     """A small sandbox routed through the core pipeline into a SQLite ledger."""
-    crm = SandboxCRM.create(tmp_path / "sandbox.db", seed=5, leads=120)
-    leads, _ = crm.fetch_new_leads(None, 10_000)
-    checked = validate_leads(leads)
-    enriched = enrich_leads(checked.valid, crm.fetch_accounts(), None, load_territories())
-    book = load_rulebook(PROJECT_ROOT / "config" / "rulebook.yaml")
-    classified = classify_leads(enriched, book, ModelChain([local_model], 0.7))
-    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
-        roster = load_roster(PROJECT_ROOT / "config" / "roster.yaml")
-        record_batch(
-            store,
-            BatchContext("sandbox", "r1", book.version, at=WORKDAY),
-            classified,
-            checked.quarantined,
-            roster,
-        )
+    crm, url = routed_sandbox(tmp_path, local_model, seed=5, leads=120)
+    with open_store(url) as store:
         yield store, crm
 
 

@@ -51,6 +51,7 @@ def claim_for_write(store: Store, source: str, claim: str, lease: timedelta, lim
                         decisions.c.owner_id,
                         decisions.c.tier,
                         decisions.c.decided_by,
+                        decisions.c.decided_at,
                         # the two facts a write needs, not the whole explanation (parsing it dominated)
                         decisions.c.explanation["summary"].as_string().label("routing_reason"),
                         decisions.c.explanation["reopen"].as_boolean().label("reopen"),
@@ -59,9 +60,10 @@ def claim_for_write(store: Store, source: str, claim: str, lease: timedelta, lim
                 .mappings()
                 .all()
             )
-    columns = ["id", "lead_id", "owner_id", "tier", "decided_by", "routing_reason", "reopen"]
+    columns = ["id", "lead_id", "owner_id", "tier", "decided_by", "decided_at", "routing_reason", "reopen"]
     frame = pd.DataFrame(claimed, columns=columns)
     return frame.assign(
+        decided_at=pd.to_datetime(frame["decided_at"], utc=True),
         reopen=frame["reopen"].astype("boolean").fillna(False).astype(bool),
         retaken=frame["id"].isin(retaken).astype(bool),
     )

@@ -25,16 +25,17 @@ _INVISIBLE = re.compile(
     "\u2060-\u2064\u2066-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438"
     "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
 )
-_WEB_SCHEME = re.compile(r"\b(h)tt(ps?)(?=:)|\b(f)t(p)(?=:)", re.IGNORECASE)
+# no word boundary asked for: a renderer (the Prefect UI's) links "x3chttps://…" from inside a word
+_WEB_SCHEME = re.compile(r"(h)tt(ps?)(?=:)|(f)t(p)(?=:)", re.IGNORECASE)
 # schemes that run code or carry a payload: the colon is what a renderer or a click needs
-_CODE_SCHEME = re.compile(r"\b(javascript|vbscript|data(?=\s*:\s*[a-z]+/)|file)(\s*):", re.IGNORECASE)
+_CODE_SCHEME = re.compile(r"(javascript|vbscript|data(?=\s*:\s*[a-z]+/)|file)(\s*):", re.IGNORECASE)
 # a host name (labels, a dot, a letter-only or punycode top-level label) or an IPv4 address
 _HOST = re.compile(
-    r"(?<![\w.-])(?:(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+(?:[^\W\d_]{2,63}|xn--[a-z0-9-]{1,59})"
-    r"|\d{1,3}(?:\.\d{1,3}){3})(?![\w-])",
+    r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+(?:[^\W\d_]{2,63}|xn--[a-z0-9-]{1,59})|\d{1,3}(?:\.\d{1,3}){3}",
     re.IGNORECASE,
 )
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+!|~&^$=])")  # CommonMark reads any of these escaped as plain text
+# CommonMark reads any ASCII punctuation escaped as plain text; these are the ones that can start markup
+_MARKDOWN = str.maketrans({ch: "\\" + ch for ch in "\\`*_{}[]()<>#+!|~&^$="})
 _SLACK_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 # Slack's mrkdwn has no escape for its formatting characters: each becomes a look-alike that formats nothing
 _SLACK_FORMAT = str.maketrans({"*": "\u2217", "_": "\uff3f", "~": "\u223c", "`": "\u02cb"})
@@ -48,9 +49,10 @@ def _visible(match: re.Match[str]) -> str:
 
 def defang(text: str) -> str:
     """URLs and host names that no reader or renderer follows: hxxps://evil[.]example, javascript[:]…, 10[.]0[.]0[.]1."""
-    text = _WEB_SCHEME.sub(lambda m: f"{m[1]}xx{m[2]}" if m[1] else f"{m[3]}x{m[4]}", text)
-    text = _CODE_SCHEME.sub(r"\1\2[:]", text)
-    return _HOST.sub(lambda m: m.group().replace(".", "[.]"), text)
+    if ":" in text:  # most values have no scheme and no host: skip the regexes
+        text = _WEB_SCHEME.sub(lambda m: f"{m[1]}xx{m[2]}" if m[1] else f"{m[3]}x{m[4]}", text)
+        text = _CODE_SCHEME.sub(r"\1\2[:]", text)
+    return _HOST.sub(lambda m: m.group().replace(".", "[.]"), text) if "." in text else text
 
 
 def plain(value: object, limit: int = CELL_LIMIT, *, urls: bool = False) -> str:
@@ -59,7 +61,8 @@ def plain(value: object, limit: int = CELL_LIMIT, *, urls: bool = False) -> str:
     … at a cut. None and NA are ""."""
     if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
         return ""
-    text = _INVISIBLE.sub(_visible, " ".join(str(value).split()))
+    text = " ".join(str(value).split())
+    text = text if text.isprintable() else _INVISIBLE.sub(_visible, text)
     text = text if urls else defang(text)
     return text if len(text) <= limit else text[: limit - 1] + CUT
 
@@ -67,7 +70,7 @@ def plain(value: object, limit: int = CELL_LIMIT, *, urls: bool = False) -> str:
 def markdown(value: object, limit: int = CELL_LIMIT) -> str:
     """Lead text inside a markdown line or table cell (Prefect markdown and table artifacts): no link, image,
     HTML, emphasis, code or column break; the reader sees the text as it was, defanged and cut."""
-    return _MARKDOWN.sub(r"\\\1", plain(value, limit))
+    return plain(value, limit).translate(_MARKDOWN)
 
 
 def html(value: object, limit: int = CELL_LIMIT) -> markupsafe.Markup:

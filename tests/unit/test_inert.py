@@ -27,6 +27,7 @@ HOSTILE = {
     "rtl": "Invoice \u202egpj.exe and zero\u200bwidth",
     "rich markup": "[bold red]loud[/bold red] [link=https://evil.example]here[/link]",
     "newlines": "line one\n# heading\r\n- item\u2028sep",
+    "glued": "'\\x3chttps://evil.example/tel\\x3e x\\x3ewww.evil.example Xjavascript:alert(1)'",
     "ip and data": "http://10.0.0.1/x data:text/html;base64,PHNjcmlwdD4= vbscript:run",
 }
 CASES = list(HOSTILE.values())
@@ -88,6 +89,10 @@ def test_defanging_is_exact() -> None:
     )
     # prose, figures and versions are left alone
     assert inert.plain("e.g. 3.5% of v1.2, Acme Inc. Data: yes") == "e.g. 3.5% of v1.2, Acme Inc. Data: yes"
+    # glued to a word: the Prefect UI links a scheme anywhere in a word
+    assert inert.plain(HOSTILE["glued"]) == (
+        "'\\x3chxxps://evil[.]example/tel\\x3e x\\x3ewww[.]evil[.]example Xjavascript[:]alert(1)'"
+    )
     assert inert.plain("hxxp://evil[.]example") == "hxxp://evil[.]example"  # defanging twice changes nothing
 
 

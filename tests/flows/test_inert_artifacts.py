@@ -88,6 +88,7 @@ def hostile_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SandboxC
 def test_no_link_or_image_on_an_artifact_page_comes_from_lead_text(
     hostile_sandbox: SandboxCRM, tmp_path: Path
 ) -> None:
+    from prefect import flow
     from prefect.artifacts import create_table_artifact
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
@@ -98,8 +99,13 @@ def test_no_link_or_image_on_an_artifact_page_comes_from_lead_text(
     state = route_inbound(return_state=True)
     summary = state.result()
     assert summary["leads"] == LEADS and summary["quarantined"] >= 4
+
     # a control: the same kind of table with the raw value, as the router published it before, shows links
-    control = create_table_artifact([{"lead": "00Q0", "value": LINK}], key="raw-lead-text-control")
+    @flow(name="raw-lead-text-control")
+    def publish_raw() -> object:
+        return create_table_artifact([{"lead": "00Q0", "value": LINK}])
+
+    control = publish_raw()
     with get_client(sync_client=True) as client:
         found = client.read_artifacts(
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))

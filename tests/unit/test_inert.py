@@ -88,7 +88,9 @@ def test_defanging_is_exact() -> None:
         "mail jane[.]doe@acme[.]co[.]uk or münchen[.]de"
     )
     # prose, figures and versions are left alone
-    assert inert.plain("e.g. 3.5% of v1.2, Acme Inc. Data: yes") == "e.g. 3.5% of v1.2, Acme Inc. Data: yes"
+    prose = "e.g. 3.5% of v1.2, Acme Inc. Data: yes; Profile: VP"
+    assert inert.plain(prose) == prose
+    assert inert.plain("file:///etc/passwd") == "file[:]///etc/passwd"
     # glued to a word: the Prefect UI links a scheme anywhere in a word
     assert inert.plain(HOSTILE["glued"]) == (
         "'\\x3chxxps://evil[.]example/tel\\x3e x\\x3ewww[.]evil[.]example Xjavascript[:]alert(1)'"

@@ -28,7 +28,9 @@ _INVISIBLE = re.compile(
 # no word boundary asked for: a renderer (the Prefect UI's) links "x3chttps://…" from inside a word
 _WEB_SCHEME = re.compile(r"(h)tt(ps?)(?=:)|(f)t(p)(?=:)", re.IGNORECASE)
 # schemes that run code or carry a payload: the colon is what a renderer or a click needs
-_CODE_SCHEME = re.compile(r"(javascript|vbscript|data(?=\s*:\s*[a-z]+/)|file(?=\s*:\s*/))(\s*):", re.IGNORECASE)
+_CODE_SCHEME = re.compile(
+    r"(javascript|vbscript|data(?=\s*:\s*[a-z]+/)|file(?=\s*:\s*/))(\s*):", re.IGNORECASE
+)
 # a host name (labels, a dot, a letter-only or punycode top-level label) or an IPv4 address
 _HOST = re.compile(
     r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+(?:[^\W\d_]{2,63}|xn--[a-z0-9-]{1,59})|\d{1,3}(?:\.\d{1,3}){3}",

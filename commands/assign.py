@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from commands.console import console, fail
 from commands.leads import configured_crm, read_lead, simulated_lead
 from leadrouter import clock
 from leadrouter.config import Settings
+from leadrouter.inert import terminal
 from leadrouter.schema import Status
 
 if TYPE_CHECKING:  # imported when used: the CLI starts fast
@@ -50,7 +50,7 @@ def explain(
     for row in rows:
         explanation = row.explanation or {}
         console.print(
-            f"[bold]{escape(row.lead_id)}[/bold] ({escape(row.source)}, {row.status}, decided "
+            f"[bold]{terminal(row.lead_id)}[/bold] ({terminal(row.source)}, {row.status}, decided "
             f"{row.decided_at:%Y-%m-%d %H:%M} UTC, rulebook {row.rulebook_version or '-'})"
         )
         _print_route(
@@ -64,7 +64,7 @@ def explain(
         )
         model = explanation.get("model") or {}
         if model.get("brief"):
-            console.print(f"  brief      {escape(str(model['brief']))}")
+            console.print(f"  brief      {terminal(str(model['brief']))}")
 
 
 def simulate(
@@ -90,11 +90,11 @@ def simulate(
         out = decide(router, frame, moment, accounts_for_matching(crm), source).iloc[0]
         roster = router.roster
     if out["status"] == Status.QUARANTINED:
-        console.print(f"quarantined: the lead would not route ({escape(str(out['reason']))})")
+        console.print(f"quarantined: the lead would not route ({terminal(str(out['reason']))})")
         return
     if out["status"] == Status.REVIEW:
         reason = out.get("review_reason")
-        console.print(f"no tier: the lead would wait in the review queue ({escape(str(reason))})")
+        console.print(f"no tier: the lead would wait in the review queue ({terminal(str(reason))})")
         return
     console.print(f"[bold]simulated[/bold] at {moment:%Y-%m-%d %H:%M %Z} (nothing written)")
     path = str(out["decided_by"]) + str(out["routing_path"])
@@ -108,17 +108,17 @@ def _print_route(
 ) -> None:
     names = {r.key: r.name for r in roster.reps} | roster.queues
     owner = f"{owner_id} ({names.get(owner_id, 'not on the roster')})" if owner_id else "-"
-    console.print(f"  tier       {escape(str(tier))}  by {escape(str(decided_by))}")
-    console.print(f"  owner      {escape(owner)}  via {escape(str(method))}")
+    console.print(f"  tier       {terminal(str(tier))}  by {terminal(str(decided_by))}")
+    console.print(f"  owner      {terminal(owner)}  via {terminal(str(method))}")
     console.print("  path")
     for step in path.split(" → "):
-        console.print(f"    → {escape(step)}")
+        console.print(f"    → {terminal(step)}")
     if excluded:
         table = Table(title="passed over")
         for column in ("rep", "name", "reason", "meaning"):
             table.add_column(column, overflow="fold")
         for rep, code in sorted(excluded.items()):
-            table.add_row(escape(rep), escape(names.get(rep, "")), code, MEANING.get(code, ""))
+            table.add_row(terminal(rep), terminal(names.get(rep, "")), code, MEANING.get(code, ""))
         console.print(table)
 
 
@@ -150,8 +150,8 @@ def reject(
     row = moved.iloc[0]
     names = {r.key: r.name for r in roster.reps} | roster.queues
     console.print(
-        f"{escape(lead_id)}: {escape(str(row['old_owner_id']))} rejected it → {escape(str(row['owner_id']))} "
-        f"({escape(names.get(row['owner_id'], ''))}, pool {escape(str(row['pool']))}); the next run writes it"
+        f"{terminal(lead_id)}: {terminal(str(row['old_owner_id']))} rejected it → {terminal(str(row['owner_id']))} "
+        f"({terminal(names.get(row['owner_id'], ''))}, pool {terminal(str(row['pool']))}); the next run writes it"
     )
 
 

@@ -8,11 +8,11 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from commands.console import console, fail
 from leadrouter.config import PROJECT_ROOT, ConfigError, Settings
+from leadrouter.inert import terminal
 
 SHOWN_REJECTS = 15  # rejected rows printed; --out has them all
 SIDE_BY_SIDE = ["leads", "opportunities", "conversion", "win_rate", "pipeline"]  # printed; --out: all
@@ -49,7 +49,7 @@ def backtest(
         _print_comparison(comparison)
     if out is not None:
         write_tables(result, out)
-        console.print(f"tables and summary.json written to {escape(str(out))}")
+        console.print(f"tables and summary.json written to {terminal(str(out), urls=True)}")
 
 
 def _print_import(result) -> None:
@@ -78,7 +78,7 @@ def _print_import(result) -> None:
 
 
 def _print_replay(replay) -> None:
-    console.print(f"\n[bold]rulebook {escape(replay.name)}[/bold] (version {replay.version})")
+    console.print(f"\n[bold]rulebook {terminal(replay.name, urls=True)}[/bold] (version {replay.version})")
     tiers = replay.tiers
     _table("predicted tier against outcome", list(tiers.columns), tiers.itertuples(index=False))
     confusion = replay.confusion.reset_index()
@@ -94,7 +94,7 @@ def _print_replay(replay) -> None:
 def _print_comparison(comparison) -> None:
     a, b = comparison.names
     console.print(
-        f"\n[bold]{escape(a)} (a) against {escape(b)} (b)[/bold]: {len(comparison.changed)} leads change tier"
+        f"\n[bold]{terminal(a, urls=True)} (a) against {terminal(b, urls=True)} (b)[/bold]: {len(comparison.changed)} leads change tier"
     )
     tiers = comparison.tiers[["tier", *(f"{c}{s}" for c in SIDE_BY_SIDE for s in ("_a", "_b"))]]
     _table("per tier under each (changed in yellow)", list(tiers.columns), tiers.itertuples(index=False),
@@ -111,10 +111,10 @@ def _differs(tiers: pd.DataFrame) -> pd.Series:
 def _table(title: str, columns: list[str], rows, highlight: pd.Series | None = None) -> None:
     table = Table(title=title)
     for column in columns:
-        table.add_column(escape(str(column)), overflow="fold")
+        table.add_column(terminal(str(column)), overflow="fold")
     for i, row in enumerate(rows):
         style = "bold yellow" if highlight is not None and bool(highlight.iat[i]) else None
-        table.add_row(*(escape(_cell(v)) for v in row), style=style)
+        table.add_row(*(terminal(_cell(v)) for v in row), style=style)
     console.print(table)
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from rich.markup import escape
 
 from commands.console import console, fail
 from leadrouter.config import Settings
+from leadrouter.inert import terminal
 
 if TYPE_CHECKING:
     from leadrouter.crm.base import CRM
@@ -49,7 +49,7 @@ def lead_columns(lead: pd.DataFrame) -> pd.DataFrame:
     unknown = sorted(set(lead.columns) - set(LEAD_COLUMNS))
     if unknown:
         console.print(
-            f"[yellow]ignored[/yellow] fields that are not lead columns: {escape(', '.join(unknown))}"
+            f"[yellow]ignored[/yellow] fields that are not lead columns: {terminal(', '.join(unknown))}"
         )
     return conform(lead)
 

@@ -11,7 +11,6 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from commands.assign import explain, reject, simulate
@@ -22,6 +21,7 @@ from commands.report import report
 from commands.review import review_app
 from commands.rules import rules_app
 from leadrouter.config import PROJECT_ROOT, Settings
+from leadrouter.inert import terminal
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 app.add_typer(rules_app, name="rules")
@@ -97,7 +97,7 @@ def _print_summary(summary: dict) -> None:
         table.add_column(title)
         table.add_column("leads", justify="right")
         for name, n in counts.items():
-            table.add_row(name, str(n))
+            table.add_row(terminal(name), str(n))
         console.print(table)
 
 
@@ -123,7 +123,7 @@ def quarantine_list(
         table.add_column(column, overflow="fold")
     for row in rows.itertuples(index=False):
         released = "" if pd.isna(row.released_at) else str(row.released_at)[:19]
-        table.add_row(row.lead_id, str(row.created_at)[:19], released, escape(row.reason))
+        table.add_row(terminal(row.lead_id), str(row.created_at)[:19], released, terminal(row.reason))
     console.print(table)
 
 
@@ -141,7 +141,7 @@ def quarantine_release(
         released = release(store, source or settings.crm, lead_id)
     if not released:
         fail(f"{lead_id} is not in the quarantine of {source or settings.crm}")
-    console.print(f"released {escape(lead_id)}: the next route-inbound run fetches and routes it")
+    console.print(f"released {terminal(lead_id)}: the next route-inbound run fetches and routes it")
 
 
 def main() -> None:

@@ -6,11 +6,11 @@ import json
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from commands.console import console, fail
 from leadrouter import clock
 from leadrouter.config import Settings
+from leadrouter.inert import terminal
 
 model_app = typer.Typer(help="The local model: see which one routes, retrain it from routed history.")
 
@@ -24,7 +24,9 @@ def model_info() -> None:
     model = default_model(settings.model_dir)
     retrained = trained_path(settings.model_dir)
     origin = f"retrained ({retrained})" if retrained.exists() else "the shipped default (synthetic history)"
-    console.print(f"{escape(model.name)}: {escape(origin)}; threshold and review SLA are in the rulebook")
+    console.print(
+        f"{terminal(model.name)}: {terminal(origin, urls=True)}; threshold and review SLA are in the rulebook"
+    )
 
 
 @model_app.command("train")

@@ -7,11 +7,11 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.markup import escape
 
 from commands.console import console, fail
 from leadrouter import clock
 from leadrouter.config import Settings
+from leadrouter.inert import terminal
 
 
 def report(
@@ -42,4 +42,6 @@ def report(
         window = f" in the last {since} days" if since is not None else ""
         fail(f"no routed leads from {source or settings.crm}{window}: nothing to report")
     page = write_report(analyst_tables(frame), frame, out, as_of=now)
-    console.print(f"wrote {escape(str(page))}: {len(frame):,} leads, from {escape(origin)}")
+    console.print(
+        f"wrote {terminal(str(page), urls=True)}: {len(frame):,} leads, from {terminal(origin, urls=True)}"
+    )

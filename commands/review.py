@@ -8,12 +8,12 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from commands.console import console, fail
 from leadrouter import clock
 from leadrouter.config import Settings
+from leadrouter.inert import terminal
 
 review_app = typer.Typer(help="Leads the model was unsure of: list them, pick their tier or their owner.")
 
@@ -46,12 +46,12 @@ def review_list(
         if suggested and not pd.isna(row.confidence):
             suggested += f" ({row.confidence:.2f})"
         table.add_row(
-            escape(row.lead_id),
+            terminal(row.lead_id),
             _stamp(row.created_at),
             _stamp(row.due_at),
             _state(row),
-            escape(row.reason),
-            escape(suggested),
+            terminal(row.reason),
+            terminal(suggested),
         )
     console.print(table)
 
@@ -109,7 +109,9 @@ def _resolve(resolve: Callable[..., dict[str, Any]], lead_id: str, choice: str, 
     then = "the next route-inbound run writes it to the CRM"
     if done["status"] == "shadow":
         then = "a shadow decision: nothing is written to the CRM"
-    console.print(escape(f"{lead_id}: {done['tier']} → {done['owner_id']}{pool} ({done['method']}); {then}"))
+    console.print(
+        terminal(f"{lead_id}: {done['tier']} → {done['owner_id']}{pool} ({done['method']}); {then}")
+    )
 
 
 @contextmanager
@@ -129,5 +131,5 @@ def _state(row: Any) -> str:
         return f"resolved {_stamp(row.resolved_at)}"
     if not pd.isna(row.escalated_at):
         to = "nobody" if pd.isna(row.escalated_to) else row.escalated_to  # no escalation rep in the roster
-        return f"LATE, escalated to {escape(to)}"
+        return f"LATE, escalated to {terminal(to)}"
     return "LATE" if row.late else ""

@@ -7,12 +7,12 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from commands.console import console, fail
 from commands.leads import enriched_lead, read_lead
 from leadrouter.config import ConfigError, Settings
+from leadrouter.inert import terminal
 
 rules_app = typer.Typer(help="Check a rulebook; explain which rule decides a lead and why.")
 
@@ -50,7 +50,7 @@ def rules_check(
         colour = "red" if f.severity == "error" else "yellow"
         rule = f" rule {f.rule!r}" if f.rule else ""
         console.print(
-            f"{escape(where)}: [{colour}]{f.severity}[/{colour}]{escape(rule)}: {escape(f.message)}",
+            f"{terminal(where, urls=True)}: [{colour}]{f.severity}[/{colour}]{terminal(rule)}: {terminal(f.message)}",
             soft_wrap=True,
         )
     errors = sum(f.severity == "error" for f in findings)
@@ -79,7 +79,7 @@ def rules_explain(
     steps = explain_lead(book, frame)
     for step in steps:
         verdict = "[green]fired[/green]" if step.matched else "passed by"
-        table.add_row(step.rule, step.tier, verdict, escape(step.why))
+        table.add_row(step.rule, step.tier, verdict, terminal(step.why))
     console.print(table)
     if not any(s.matched for s in steps):
         _explain_model(frame, book, settings)
@@ -94,6 +94,6 @@ def _explain_model(frame: pd.DataFrame, book, settings: Settings) -> None:
         return
     answer = chain.classify(frame).iloc[0]
     remote = " (routing asks Claude first; explain never calls it)" if settings.model == "claude" else ""
-    console.print(f"no rule fired: the local model {escape(str(answer['model']))} answers{remote}")
+    console.print(f"no rule fired: the local model {terminal(str(answer['model']))} answers{remote}")
     for key in ("tier", "category", "confidence", "urgency", "rationale", "brief", "review_reason"):
-        console.print(f"  {key:<14} {escape(str(answer[key]))}")
+        console.print(f"  {key:<14} {terminal(str(answer[key]))}")

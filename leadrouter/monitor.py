@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from leadrouter import inert
 from leadrouter.assign.availability import is_off
 from leadrouter.assign.roster import WEEKDAYS, Roster
 from leadrouter.schema import Status
@@ -154,7 +155,7 @@ def report_markdown(fires: dict, found: list[Anomaly]) -> str:
         "| tier | leads with a clock | breach rate | median min to first touch | p90 |",
         "|---|---:|---:|---:|---:|",
         *[
-            f"| {tier} | {t['leads']} | {t['breach_rate']:.1%} | {t['median_touch_min']} | {t['p90_touch_min']} |"
+            f"| {inert.markdown(tier)} | {t['leads']} | {t['breach_rate']:.1%} | {t['median_touch_min']} | {t['p90_touch_min']} |"
             for tier, t in fires["by_tier"].items()
         ],
         "",
@@ -163,6 +164,6 @@ def report_markdown(fires: dict, found: list[Anomaly]) -> str:
         "",
         "## Anomalies against the trailing 14 days",
         "",
-        *([f"- **{a.metric}**: {a.detail}" for a in found] or ["None."]),
+        *([f"- **{a.metric}**: {inert.markdown(a.detail)}" for a in found] or ["None."]),
     ]
     return "\n".join(lines)

@@ -1,8 +1,9 @@
 """Owner notifications: who got which lead and why, with the context to act on it, sent through whatever
 channels are configured (Slack webhook, email), retried, recorded, and never blocking routing.
 
-Lead text is untrusted: it is escaped for Slack's mrkdwn, sent as plain text by email, and never reaches a
-subject line with a line break in it.
+Lead text is untrusted: each value is made one plain line when a message is built (defanged, cut), then inert
+for its channel (leadrouter.inert): escaped for Slack's mrkdwn, plain text by email, never a line break in a
+subject.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from urllib.parse import quote
 import pandas as pd
 from pydantic import SecretStr
 
-from leadrouter import clock
+from leadrouter import clock, inert
 from leadrouter.assign.availability import rep_calendar
 from leadrouter.assign.roster import Roster
 from leadrouter.crm.base import CRM
@@ -46,16 +47,16 @@ class Message:
 
     def text(self) -> str:
         """The plain-text body (email)."""
-        body = [self.subject, "", *self.lines]
+        body = [inert.email_text(self.subject), "", *(inert.email_text(line) for line in self.lines)]
         if self.link:
             body += ["", f"CRM record: {self.link}"]
         return "\n".join(body)
 
     def slack_text(self) -> str:
         """The body as Slack mrkdwn: every value escaped, so lead text cannot mention, link or format."""
-        body = [f"*{slack_escape(self.subject)}*", *(slack_escape(line) for line in self.lines)]
+        body = [f"*{inert.slack(self.subject)}*", *(inert.slack(line) for line in self.lines)]
         if self.link:
-            body.append(f"<{slack_escape(self.link)}|Open the CRM record>")
+            body.append(inert.slack_link(self.link, "Open the CRM record"))
         return "\n".join(body)
 
 
@@ -64,17 +65,6 @@ class Channel(Protocol):
 
     def send(self, message: Message) -> None:
         """Deliver or raise; the error's text must not contain a secret."""
-
-
-def slack_escape(text: str) -> str:
-    """Slack's three control characters (https://api.slack.com/reference/surfaces/formatting#escaping)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def one_line(text: object, limit: int = 200) -> str:
-    """A value as one short line: lead text cannot add lines (or headers) to a message."""
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def assignment_messages(
@@ -91,21 +81,25 @@ def assignment_messages(
         rep = people.get(owner)
         if rep is None:  # queues and CRM users off the roster: nobody to notify
             continue
-        name = one_line(f"{_text(lead.get('first_name'))} {_text(lead.get('last_name'))}".strip() or "A lead")
+        name = inert.plain(
+            f"{_text(lead.get('first_name'))} {_text(lead.get('last_name'))}".strip() or "A lead", 200
+        )
         company = _text(lead.get("company"))
         verb = "New lead for you" if kind == "assigned" else "Lead re-routed to you"
-        subject = one_line(f"{verb}: {name}" + (f" ({company})" if company else "") + f", {lead.get('tier')}")
+        subject = inert.plain(
+            f"{verb}: {name}" + (f" ({company})" if company else "") + f", {lead.get('tier')}", 200
+        )
         lines = [
-            f"Lead: {one_line(lead.get('lead_id'))}",
-            *([f"Title: {one_line(lead['title'])}"] if _text(lead.get("title")) else []),
-            *([f"Company: {one_line(company)}"] if company else []),
+            f"Lead: {inert.plain(lead.get('lead_id'), 200)}",
+            *([f"Title: {inert.plain(lead['title'], 200)}"] if _text(lead.get("title")) else []),
+            *([f"Company: {inert.plain(company, 200)}"] if company else []),
             f"Tier: {lead.get('tier')}",
             *(
-                [f"Why you: {one_line(lead['routing_reason'], 400)}"]
+                [f"Why you: {inert.plain(lead['routing_reason'], 400)}"]
                 if _text(lead.get("routing_reason"))
                 else []
             ),
-            *([f"Brief: {one_line(lead['brief'], 400)}"] if _text(lead.get("brief")) else []),
+            *([f"Brief: {inert.plain(lead['brief'], 400)}"] if _text(lead.get("brief")) else []),
             *([f"First touch due: {_stamp(lead['sla_due_at'])}"] if _text(lead.get("sla_due_at")) else []),
         ]
         link = link_template.format(lead_id=quote(str(lead["lead_id"]), safe="")) if link_template else None
@@ -120,7 +114,7 @@ def event_message(
     rep = roster.by_id.get(recipient)
     if rep is None:
         return None
-    return Message(kind, lead_id, recipient, rep.name, rep.email, one_line(subject), lines)
+    return Message(kind, lead_id, recipient, rep.name, rep.email, inert.plain(subject, 200), lines)
 
 
 def deliver(
@@ -183,7 +177,7 @@ def send_retrying(channel: Channel, message: Message, retry: RetryPolicy) -> tup
     try:
         retry.run(attempt)
     except Exception as exc:  # any channel failure is recorded and retried, never raised
-        return tries, f"{type(exc).__name__}: {one_line(exc, 300)}"
+        return tries, f"{type(exc).__name__}: {inert.plain(exc, 300)}"
     return tries, None
 
 

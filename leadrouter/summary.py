@@ -6,8 +6,11 @@ import json
 
 import pandas as pd
 
+from leadrouter import inert
 from leadrouter.assign.roster import Roster
 from leadrouter.schema import Status
+
+ID_LIMIT = 40  # CRM ids are 15 to 36 characters: a longer one is cut in a table
 
 
 def owner_names(roster: Roster) -> dict[str, str]:
@@ -60,7 +63,8 @@ def deciders(tally: pd.DataFrame) -> dict[str, int]:
 
 
 def summary_markdown(summary: dict) -> str:
-    """The routing-summary artifact. Only counts and roster names: no lead text reaches the UI from here."""
+    """The routing-summary artifact: counts by tier, decider, method and owner, each name an inert cell."""
+    md = inert.markdown
     lines = [
         "# Routing summary",
         "",
@@ -74,7 +78,7 @@ def summary_markdown(summary: dict) -> str:
         "",
         "| tier | leads |",
         "|---|---:|",
-        *[f"| {tier} | {n} |" for tier, n in summary["by_tier"].items()],
+        *[f"| {md(tier)} | {n} |" for tier, n in summary["by_tier"].items()],
         "",
         "## Decided by",
         "",
@@ -83,7 +87,7 @@ def summary_markdown(summary: dict) -> str:
         "",
         "| decided by | leads |",
         "|---|---:|",
-        *[f"| {who} | {n} |" for who, n in summary["by_decider"].items()],
+        *[f"| {md(who)} | {n} |" for who, n in summary["by_decider"].items()],
         "",
         "## How owners were chosen",
         "",
@@ -93,24 +97,25 @@ def summary_markdown(summary: dict) -> str:
         "",
         "| method | leads |",
         "|---|---:|",
-        *[f"| {method} | {n} |" for method, n in summary.get("by_method", {}).items()],
+        *[f"| {md(method)} | {n} |" for method, n in summary.get("by_method", {}).items()],
         "",
         "| passed over because | times |",
         "|---|---:|",
-        *[f"| {code} | {n} |" for code, n in summary.get("passed_over", {}).items()],
+        *[f"| {md(code)} | {n} |" for code, n in summary.get("passed_over", {}).items()],
         "",
         "## By owner",
         "",
         "| owner | leads |",
         "|---|---:|",
-        *[f"| {owner} | {n} |" for owner, n in summary["by_owner"].items()],
+        *[f"| {md(owner)} | {n} |" for owner, n in summary["by_owner"].items()],
     ]
     return "\n".join(lines)
 
 
 def validation_table(reports: list[pd.DataFrame]) -> list[dict]:
-    """One row per expectation over every batch of a run: evaluated, passed and failed counts and up to five
-    sample failures (lead id and an escaped excerpt of the value: never raw lead text)."""
+    """The validation-report table: one row per expectation over every batch of a run, with evaluated, passed
+    and failed counts and up to five sample failures (lead id and value excerpt as inert markdown, which is how
+    Prefect renders a table cell)."""
     if not reports:
         return []
     runs = pd.concat(reports, ignore_index=True)
@@ -121,10 +126,39 @@ def validation_table(reports: list[pd.DataFrame]) -> list[dict]:
     errors = runs.groupby(["check", "column", "severity"], sort=False)["error"].first()
     table = counts.assign(
         sample_failures=samples.map(
-            lambda found: "; ".join(f"{s['lead_id']}: {s['value']}" for s in found[:5])
+            lambda found: "; ".join(
+                f"{inert.markdown(s['lead_id'], ID_LIMIT)}: {inert.markdown(s['value'])}" for s in found[:5]
+            )
         ),
-        error=errors.fillna(""),
+        error=errors.map(inert.markdown),
     )
     return (
         table.reset_index().astype({"evaluated": int, "passed": int, "failed": int}).to_dict(orient="records")
     )
+
+
+VALUE_LIMIT = 80  # a quoted excerpt (validate.suite.excerpt, at most 60 characters) defanged
+
+QUARANTINE_COLUMNS = ["severity", "lead", "check", "field", "value", "fix"]
+
+
+def quarantine_table(quarantined: pd.DataFrame) -> list[dict]:
+    """The quarantined-leads table: one row per check each quarantined lead failed, blocking failures first and
+    warnings after, each by lead. Lead id and value are inert markdown (Prefect renders a cell as markdown)."""
+    rows = quarantined[["lead_id", "reasons"]].explode("reasons", ignore_index=True).dropna(subset="reasons")
+    if rows.empty:
+        return []
+    reasons = pd.DataFrame(rows["reasons"].tolist(), index=rows.index)
+    table = pd.DataFrame(
+        {
+            "severity": reasons["severity"],
+            "lead": rows["lead_id"].map(lambda v: inert.markdown(v, ID_LIMIT)),
+            "check": reasons["check"],
+            "field": reasons["column"],
+            "value": reasons["value"].map(lambda v: inert.markdown(v, VALUE_LIMIT)),
+            "fix": reasons["fix"],
+        }
+    )
+    warning_last = (table["severity"] != "blocking").astype(int)
+    order = pd.DataFrame({"w": warning_last, "lead": table["lead"]}).sort_values(["w", "lead"], kind="stable")
+    return table.loc[order.index, QUARANTINE_COLUMNS].to_dict(orient="records")

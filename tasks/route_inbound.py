@@ -11,7 +11,7 @@ from leadrouter import classify, clock, dedupe, enrich, notify, pull, record, re
 from leadrouter.router import Router
 from leadrouter.store import watermarks
 from leadrouter.store.decisions import run_tally
-from leadrouter.summary import summarize_run, summary_markdown, validation_table
+from leadrouter.summary import quarantine_table, summarize_run, summary_markdown, validation_table
 from leadrouter.validate import suite as validate
 from tasks.options import LEDGER, ONCE
 
@@ -106,13 +106,14 @@ def escalate_late_reviews(router: Router, source: str, channels: dict | None = N
 
 @task(name="publish-quarantine", **ONCE)
 def publish_quarantine(quarantined: pd.DataFrame) -> None:
-    """The quarantined rows and why; reasons carry escaped, truncated excerpts, never raw lead text."""
-    if quarantined.empty:
-        return
-    table = quarantined[["lead_id", "reason"]].astype(str).to_dict(orient="records")
-    create_table_artifact(
-        key="quarantined-leads", table=table, description="Rows validation stopped, with reasons"
-    )
+    """Each quarantined lead's failed checks, blocking first, then warnings: lead, check, field, value, fix."""
+    table = quarantine_table(quarantined)
+    if table:
+        create_table_artifact(
+            key="quarantined-leads",
+            table=table,
+            description="Leads validation stopped: blocking failures first, then the warnings they also carry",
+        )
 
 
 @task(name="publish-validation", **ONCE)

@@ -12,6 +12,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 
+from leadrouter import inert
 from leadrouter.outcomes import charts
 from leadrouter.outcomes.feedback import MIN_RULE_LEADS, retier_candidates, rule_report
 from leadrouter.outcomes.join import (
@@ -21,13 +22,13 @@ from leadrouter.outcomes.join import (
     nurture_turned_hot,
     vip_precision_recall,
 )
-from leadrouter.outcomes.tables import md_escape
 from leadrouter.schema import TIERS
 
 HOT_ROWS = 20  # Nurture leads that turned hot listed in the artifact (the CSV has them all)
 RULE_ROWS = 30
 MARKS = {True: "✅", False: "❌"}
 EMPTY = "–"
+NOTE_LIMIT = 2000  # a section's note is our own sentence: escaped, never cut
 
 
 @dataclass
@@ -193,9 +194,9 @@ def heading(frame: pd.DataFrame) -> str:
 def markdown_table(table: pd.DataFrame) -> list[str]:
     if table.empty:
         return []
-    header = "| " + " | ".join(md_escape(c) for c in table.columns) + " |"
+    header = "| " + " | ".join(inert.markdown(c) for c in table.columns) + " |"
     rule = "|" + "|".join("---" if i == 0 else "---:" for i in range(len(table.columns))) + "|"
-    rows = ["| " + " | ".join(md_escape(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    rows = ["| " + " | ".join(inert.markdown(v) for v in row) + " |" for row in table.itertuples(index=False)]
     return [header, rule, *rows, ""]
 
 
@@ -226,7 +227,7 @@ def report_markdown(
     lines = ["# Outcome report", "", heading(frame), ""]
     for section in sections(tables, frame, as_of):
         lines += [f"## {section.title}", ""]
-        lines += [md_escape(section.note), ""] if section.note else []
+        lines += [inert.markdown(section.note, NOTE_LIMIT), ""] if section.note else []
         for name in section.charts:
             lines += ["```text", bars[name], "```", ""] if name in bars else []
             lines += [f"![{section.title}](data:image/png;base64,{base64.b64encode(pngs[name]).decode()})", ""] if name in pngs else []  # fmt: skip
@@ -275,9 +276,11 @@ def write_report(
     return out / "index.html"
 
 
-TEMPLATE = jinja2.Environment(
+PAGE = jinja2.Environment(
     autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True
-).from_string(
+)
+PAGE.filters["inert"] = inert.html  # table cells carry lead text (companies, ids): defanged and cut as well
+TEMPLATE = PAGE.from_string(
     """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>leadrouter outcome report</title>
 <style>
@@ -296,7 +299,7 @@ img { max-width: 100%; display: block; margin: .5em 0; }
 {% for chart in section.charts %}<img src="{{ chart }}" alt="{{ section.title }}">{% endfor %}
 {% if section.table is not none and not section.table.empty %}
 <table><thead><tr>{% for column in section.table.columns %}<th>{{ column }}</th>{% endfor %}</tr></thead>
-<tbody>{% for row in section.table.itertuples(index=False) %}<tr>{% for cell in row %}<td>{{ cell }}</td>{% endfor %}</tr>
+<tbody>{% for row in section.table.itertuples(index=False) %}<tr>{% for cell in row %}<td>{{ cell|inert }}</td>{% endfor %}</tr>
 {% endfor %}</tbody></table>
 {% endif %}
 {% if section.csv %}<p class="csv">CSV: {% for name in section.csv %}<a href="{{ name }}">{{ name }}</a> {% endfor %}</p>{% endif %}

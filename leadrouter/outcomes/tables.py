@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from leadrouter import inert
+
 NONE_LABEL = "(none)"  # a dimension's missing value in the tables (e.g. the rule of a model decision)
 
 DIMENSIONS = ("tier", "rule", "decided_kind", "owner_id", "source", "week")
@@ -155,14 +157,6 @@ def long_metrics(tables: Mapping[str, pd.DataFrame], headline: Mapping[str, floa
     return out[LONG_COLUMNS]
 
 
-def md_escape(text: object) -> str:
-    """A value safe inside a markdown table cell: no markup, no HTML, no column break."""
-    out = str(text)
-    for char in "\\`*_[]<>|#!~":
-        out = out.replace(char, "\\" + char)
-    return out.replace("\n", " ").replace("\r", " ")
-
-
 FIGURE_FORMATS = {
     "win_rate": "{:.1%}", "pipeline": "{:,.0f}", "revenue": "{:,.0f}", "speed_median_min": "{:.1f}",
     "speed_p90_min": "{:.1f}", "breach_rate": "{:.1%}", "wrong_assignment_rate": "{:.1%}",
@@ -178,7 +172,7 @@ def thresholds_markdown(table: pd.DataFrame) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|---" + "|---:" * len(METRIC_COLUMNS) + "|"]
     marks = {m: THRESHOLDS[m].passes(table[m].astype("float64")) for m in THRESHOLDS}
     for i in range(len(table)):  # one line per value of the dimension: a handful of rows, not leads
-        cells = [md_escape(table[dimension].iloc[i])]
+        cells = [inert.markdown(table[dimension].iloc[i])]
         for metric in METRIC_COLUMNS:
             figure = table[metric].iloc[i]
             text = "–" if pd.isna(figure) else FIGURE_FORMATS.get(metric, "{:,}").format(figure)

@@ -97,7 +97,7 @@ def test_an_owner_hears_of_a_lead_on_slack_and_by_email_with_its_context(tmp_pat
         [mail] = smtp.messages
         assert mail["To"] == "maya.chen@sandbox-sales.example" and mail["Bcc"] is None  # no header injection
         subject = " ".join(mail["Subject"].split())  # long subjects are folded; the break is no new header
-        assert "(Harbor Bcc: victim@example.com), VIP" in subject and len(mail.get_all("Subject")) == 1
+        assert "(Harbor Bcc: victim@example[.]com), VIP" in subject and len(mail.get_all("Subject")) == 1
         assert "CRM record: https://crm.example/00Q1" in mail.get_payload(decode=True).decode()
         with store.engine.connect() as conn:
             assert conn.execute(select(func.count()).select_from(notifications)).scalar() == 2

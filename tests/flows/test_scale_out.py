@@ -16,16 +16,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from PIL import Image
 
 from bench.prefect_server import local_server
 from blocks.router_settings import RouterSettings
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.store import open_store
+from tests.helpers.browser import assert_real_screenshot, render
 from tests.helpers.postgres import create_database
 from tests.helpers.sandbox import assert_ledger_matches_crm
 
@@ -35,7 +34,6 @@ POOL = "leadrouter"
 WORKERS = ("router-a", "router-b")
 LEADS, RUNS, PER_WORKER = 2000, 3, 2  # a worker takes at most 2 runs at once, so both must take some
 ARTIFACTS = ROOT / "var" / "test-artifacts"  # git-ignored; CI may keep it
-WINDOW = (1400, 1000)
 # no scheduler: prefect.yaml's schedules (sandbox traffic every 15 s, …) would add leads and runs of their own;
 # the housekeeping loops only take CPU from the routers here. Events and task runs stay recorded for the UI.
 SERVICES_OFF = {
@@ -227,25 +225,6 @@ def test_two_workers_route_at_once_and_never_double_assign(
     decided = assert_ledger_matches_crm(cluster.crm)  # once each; CRM owner == ledger owner; one write each
     assert len(decided) == LEADS
     assert set(decisions_by_run(cluster.store_url).index) <= {str(run.id) for run in runs}
-
-
-def render(url: str, png: Path, profile: Path) -> str:
-    """Headless Chromium: the page after its scripts ran, as a screenshot and as the DOM it built."""
-    shown = subprocess.run(
-        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         f"--user-data-dir={profile}", f"--window-size={WINDOW[0]},{WINDOW[1]}", "--virtual-time-budget=8000",
-         f"--screenshot={png}", "--dump-dom", url],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert shown.returncode == 0, shown.stderr[-2000:]
-    return shown.stdout
-
-
-def assert_real_screenshot(png: Path) -> None:
-    with Image.open(png) as image:
-        assert (image.format, image.size) == ("PNG", WINDOW)
-        pixels = np.asarray(image.convert("L"), dtype=float)
-    assert pixels.std() > 10, "the screenshot is blank"  # a page that failed to render is one flat colour
 
 
 def test_the_run_and_its_routing_summary_render_in_the_prefect_ui(cluster: Cluster, tmp_path: Path) -> None:

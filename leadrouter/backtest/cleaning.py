@@ -42,9 +42,7 @@ PLACEHOLDERS = frozenset(
 # rapidfuzz ratio (0-100) of two whole vocabulary keys: one dropped or added letter in a word of six or more
 # passes, a word inside a longer value ("ebook" in "facebook") never does; below it a value is kept as written
 FUZZY_CUTOFF = 85.0
-SHORT_TOKEN = (
-    4  # keys this short (chat, Tech, SaaS) are matched exactly or by alias: one letter is a new word
-)
+SHORT_TOKEN = 4  # keys this short (chat, Tech, SaaS) match exactly or by alias: a letter more is a new word
 PLAIN_NUMBER = r"-?\d+(?:\.\d+)?"
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # day 0 of spreadsheet serials (after Lotus's leap-year bug)
 EXCEL_MAX_SERIAL = 2_958_465  # 9999-12-31

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from leadrouter.backtest.cleaning import FUZZY_CUTOFF
+from leadrouter.backtest.importer import CHANGE_COLUMNS
 from leadrouter.backtest.replay import REVIEW, Backtest, run_backtest
 from leadrouter.config import PROJECT_ROOT, ConfigError, Settings
 from leadrouter.validate.suite import excerpt
@@ -98,7 +99,7 @@ def test_messy_but_usable_rows_are_cleaned_to_what_the_generator_meant(
 # how the import lists each kind of mess the generator made ("U.S." is the map's alias of a country)
 LISTED_METHODS = {
     "whitespace": {"trim"}, "casing": {"case"}, "country": {"country", "alias", "trim+alias"},
-    "spelling": {"case", "fuzzy", "alias"}, "number": {"number format"}, "date_format": {"date format"},
+    "spelling": {"case", "format", "fuzzy", "alias"}, "number": {"number format"}, "date_format": {"date format"},
     "placeholder": {"placeholder"},
 }  # fmt: skip
 
@@ -189,7 +190,15 @@ def test_command_prints_the_report_and_writes_tables(
     assert "[bold red]x[/bold red]" in out.output  # shown as text, not taken as markup
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["import"]["rows"] == 400
-    assert summary["import"]["rejected"] == len(pd.read_csv(tmp_path / "out" / "rejected.csv"))
+    rejected = pd.read_csv(tmp_path / "out" / "rejected.csv")
+    assert summary["import"]["rejected"] == len(rejected)
+    cleaned = pd.read_csv(tmp_path / "out" / "cleaned.csv")  # every change listed, the usable rows' counted
+    assert list(cleaned.columns) == CHANGE_COLUMNS
+    listed = cleaned[~cleaned["row"].isin(rejected["row"])]
+    assert sum(summary["import"]["cleaned_by_change"].values()) == len(listed) > 0
+    outside = pd.read_csv(tmp_path / "out" / "outside_vocabulary.csv")
+    assert list(outside.columns) == ["field", "value", "rows"]
+    assert summary["import"]["outside_vocabulary"] == outside.groupby("field")["rows"].sum().to_dict()
     assert [r["name"] for r in summary["rulebooks"]] == ["rulebook.yaml", "moved.yaml"]
     assert (tmp_path / "out" / "tier_changes.csv").exists() and (
         tmp_path / "out" / "moved.yaml" / "by_tier.csv"

@@ -176,12 +176,18 @@ def _changes(
             "row": np.flatnonzero(at) + FIRST_ROW,
             "lead_id": lead_ids[at].to_numpy(),
             "field": name,
-            "raw": raw[at].map(excerpt).to_numpy(),
-            "new": new[at].map(excerpt, na_action=None).to_numpy(),
+            "raw": _excerpts(raw[at]),
+            "new": _excerpts(new[at]),
             "method": method[at].to_numpy(),
             "score": score[at].to_numpy(),
         }
     )
+
+
+def _excerpts(values: pd.Series) -> np.ndarray:
+    """excerpt of each value, made once per distinct value."""
+    codes, distinct = pd.factorize(values)
+    return np.array([*map(excerpt, distinct), excerpt(None)], dtype=object)[codes]
 
 
 def _outside(valid: pd.DataFrame, export_map: ExportMap) -> pd.DataFrame:
@@ -228,8 +234,9 @@ def _unusable(raw: pd.DataFrame, leads: pd.DataFrame, row: pd.Series, export_map
         "same id as row " + (first + FIRST_ROW).astype("Int64").astype("string"),
     )
     blank = clean.trim_and_blank(raw[created], export_map.placeholders)[0].isna()
-    mark(leads["created_at"].isna() & blank, "missing_created_at", "created_at", raw[created].map(excerpt))
-    mark(leads["created_at"].isna(), "bad_created_at", "created_at", raw[created].map(excerpt))
+    written = pd.Series(_excerpts(raw[created]), index=raw.index)
+    mark(leads["created_at"].isna() & blank, "missing_created_at", "created_at", written)
+    mark(leads["created_at"].isna(), "bad_created_at", "created_at", written)
     fixes = FIXES | {
         "bad_created_at": FIXES["bad_created_at"].format(formats=", ".join(export_map.dates.formats))
     }

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from leadrouter.backtest import cleaning as clean
+from leadrouter.backtest.changes import CHANGE_COLUMNS, OUTSIDE_COLUMNS, excerpts, listed, outside_values
 from leadrouter.backtest.column_map import ExportMap, require_columns
 from leadrouter.config import ConfigError
 from leadrouter.dedupe import normalize_email
@@ -22,8 +23,6 @@ from leadrouter.schema import column, conform
 from leadrouter.validate.suite import excerpt, validate_leads
 
 REJECTED_COLUMNS = ["row", "lead_id", "reason", "field", "value", "fix"]
-CHANGE_COLUMNS = ["row", "lead_id", "field", "raw", "new", "method", "score"]
-OUTSIDE_COLUMNS = ["field", "value", "rows"]
 FIRST_ROW = 2  # the header is the spreadsheet's row 1
 BROKEN_LINE = "\x00broken line"  # what a row with the wrong number of cells reads as
 TEXT_FIXES = {"email": clean.recase_email, "first_name": clean.recase_name, "last_name": clean.recase_name}
@@ -117,7 +116,7 @@ def import_leads(path: Path, export_map: ExportMap, map_path: Path) -> ImportRes
     valid = checked.valid.assign(historical_owner=checked.valid["row"].map(owners).astype("string"))
     warnings = checked.report[(checked.report["severity"] == "warning") & (checked.report["failed"] > 0)]
     rejected = pd.concat([rejected, invalid], ignore_index=True).sort_values("row", kind="stable")
-    outside = _outside(valid, export_map)
+    outside = outside_values(valid, export_map)
     return ImportResult(len(raw), valid, rejected.reset_index(drop=True), changes, warnings, outside)
 
 
@@ -126,6 +125,7 @@ def _clean_leads(raw: pd.DataFrame, export_map: ExportMap) -> tuple[pd.DataFrame
     columns = {f: c for f, c in export_map.leads.model_dump().items() if c is not None and f != "created_at"}
     out, changes = pd.DataFrame(index=raw.index), []
     lead_ids = raw[export_map.leads.lead_id].str.strip()
+    rows = np.arange(len(raw)) + FIRST_ROW
     for name, header in columns.items():
         text, method = clean.trim_and_blank(raw[header], export_map.placeholders)
         text, mapped = clean.map_values(text, export_map.values.get(name, {}))
@@ -136,7 +136,7 @@ def _clean_leads(raw: pd.DataFrame, export_map: ExportMap) -> tuple[pd.DataFrame
         if pd.api.types.is_string_dtype(text.dtype):  # steps that undo each other ("US" -> alias -> "US")
             method = method.mask(text.eq(raw[header]).fillna(False))
         out[name] = text
-        changes.append(_changes(method, score, name, raw[header], text, lead_ids))
+        changes.append(listed(name, method, score, raw[header], text, lead_ids, rows))
     stamps, which = clean.parse_dates(
         clean.trim_and_blank(raw[export_map.leads.created_at], export_map.placeholders)[0],
         export_map.dates.formats,
@@ -145,7 +145,9 @@ def _clean_leads(raw: pd.DataFrame, export_map: ExportMap) -> tuple[pd.DataFrame
     out["created_at"] = stamps
     other_format = (which > 0).map({True: "date format", False: pd.NA}).astype("string")
     created = raw[export_map.leads.created_at]
-    changes.append(_changes(other_format, clean.no_score(raw.index), "created_at", created, stamps, lead_ids))
+    changes.append(
+        listed("created_at", other_format, clean.no_score(raw.index), created, stamps, lead_ids, rows)
+    )
     return out, [c for c in changes if len(c)]
 
 
@@ -164,43 +166,6 @@ def _fixes_for(name: str, export_map: ExportMap) -> list:
 def _whole(values: pd.Series) -> clean.Changed:
     """Head counts as whole numbers (a export's 12.0 is 12)."""
     return values.round(0), clean.no_change(values.index)
-
-
-def _changes(
-    method: pd.Series, score: pd.Series, name: str, raw: pd.Series, new: pd.Series, lead_ids: pd.Series
-) -> pd.DataFrame:
-    """One row per changed cell of a field: its raw and new value (excerpts), the method and score."""
-    at = method.notna().to_numpy()
-    return pd.DataFrame(
-        {
-            "row": np.flatnonzero(at) + FIRST_ROW,
-            "lead_id": lead_ids[at].to_numpy(),
-            "field": name,
-            "raw": _excerpts(raw[at]),
-            "new": _excerpts(new[at]),
-            "method": method[at].to_numpy(),
-            "score": score[at].to_numpy(),
-        }
-    )
-
-
-def _excerpts(values: pd.Series) -> np.ndarray:
-    """excerpt of each value, made once per distinct value."""
-    codes, distinct = pd.factorize(values)
-    return np.array([*map(excerpt, distinct), excerpt(None)], dtype=object)[codes]
-
-
-def _outside(valid: pd.DataFrame, export_map: ExportMap) -> pd.DataFrame:
-    """Per field with a vocabulary, each value of the usable leads that is no word of it and its row count."""
-    parts = []
-    for name in [n for n in export_map.leads.model_dump() if n in valid and export_map.known_values(n)]:
-        text = valid[name].astype("string")
-        values = text[clean.outside_vocabulary(text, export_map.known_values(name))]
-        counts = values.value_counts(sort=True)
-        parts.append(
-            pd.DataFrame({"field": name, "value": counts.index.map(excerpt), "rows": counts.to_numpy()})
-        )
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=OUTSIDE_COLUMNS)
 
 
 def _unusable(raw: pd.DataFrame, leads: pd.DataFrame, row: pd.Series, export_map: ExportMap) -> pd.DataFrame:
@@ -234,7 +199,7 @@ def _unusable(raw: pd.DataFrame, leads: pd.DataFrame, row: pd.Series, export_map
         "same id as row " + (first + FIRST_ROW).astype("Int64").astype("string"),
     )
     blank = clean.trim_and_blank(raw[created], export_map.placeholders)[0].isna()
-    written = pd.Series(_excerpts(raw[created]), index=raw.index)
+    written = pd.Series(excerpts(raw[created]), index=raw.index)
     mark(leads["created_at"].isna() & blank, "missing_created_at", "created_at", written)
     mark(leads["created_at"].isna(), "bad_created_at", "created_at", written)
     fixes = FIXES | {

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from leadrouter.backtest.changes import CHANGE_COLUMNS
 from leadrouter.backtest.cleaning import FUZZY_CUTOFF
-from leadrouter.backtest.importer import CHANGE_COLUMNS
 from leadrouter.backtest.replay import REVIEW, Backtest, run_backtest
 from leadrouter.config import PROJECT_ROOT, ConfigError, Settings
 from leadrouter.validate.suite import excerpt

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from leadrouter.backtest.changes import CHANGE_COLUMNS
 from leadrouter.backtest.column_map import load_export_map
-from leadrouter.backtest.importer import CHANGE_COLUMNS, import_leads
+from leadrouter.backtest.importer import import_leads
 from leadrouter.classify import classify_leads
 from leadrouter.classify.rules import load_rulebook
 from leadrouter.config import PROJECT_ROOT

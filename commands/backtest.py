@@ -68,7 +68,12 @@ def _print_import(result) -> None:
         list(rows.columns),
         rows.itertuples(index=False),
     )
-    _table("cleaned cells", ["field: change", "cells"], summary["cleaned_by_change"].items())
+    _table("cleaned cells (each listed in --out's cleaned.csv)", ["field: method", "cells"],
+           summary["cleaned_by_change"].items())  # fmt: skip
+    outside = result.imported.outside
+    shown = outside.head(SHOWN_REJECTS)
+    _table(f"{len(shown)} of {len(outside)} values in no vocabulary, kept as written", list(outside.columns),
+           shown.itertuples(index=False))  # fmt: skip
     if result.deals is not None:
         d = result.deals
         console.print(
@@ -131,6 +136,7 @@ def write_tables(result, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     result.imported.rejected.to_csv(out / "rejected.csv", index=False)
     result.imported.changes.to_csv(out / "cleaned.csv", index=False)
+    result.imported.outside.to_csv(out / "outside_vocabulary.csv", index=False)
     summary: dict = {"import": result.imported.summary(), "rulebooks": []}
     if result.deals is not None:
         result.deals.rejected.to_csv(out / "deals_rejected.csv", index=False)

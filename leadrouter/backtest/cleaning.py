@@ -1,8 +1,10 @@
 """Cleaning a CRM export's cells, column by column: placeholders to missing, trimming and casing, value maps,
-fuzzy correction to the known vocabulary, numbers and dates written in many ways.
+correction to the known vocabulary, numbers and dates written in many ways.
 
-Each function returns the cleaned column and, per row, what it changed (<NA>: nothing), so the import can
-count and show every cleaned cell. Per-value work (fuzzy matching, country lookups) runs on distinct values.
+Each function returns the cleaned column and, per row, the method of what it changed (<NA>: nothing), so the
+import can list and count every cleaned cell. A correction never changes a value's meaning: a value is only
+matched to a vocabulary word as a whole, and one that matches none is kept as written. Per-value work (fuzzy
+matching, country lookups) runs on distinct values.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 import pycountry
-from rapidfuzz import fuzz, process, utils
+from rapidfuzz import fuzz, process
 
 from leadrouter.enrich.geo import country_code
 from leadrouter.schema import UTC_TS
+from leadrouter.validate.vocabularies import keyed, vocabulary_key
 
 # cells that mean "nothing here", compared trimmed and case-folded
 PLACEHOLDERS = frozenset(
@@ -36,7 +39,10 @@ PLACEHOLDERS = frozenset(
         "undefined",
     ]
 )
-FUZZY_CUTOFF = 85.0  # rapidfuzz WRatio (0-100): below it a value is kept as written, not guessed
+# rapidfuzz ratio (0-100) of two whole vocabulary keys: one dropped or added letter in a word of six or more
+# passes, a word inside a longer value ("ebook" in "facebook") never does; below it a value is kept as written
+FUZZY_CUTOFF = 85.0
+SHORT_TOKEN = 4  # keys this short (chat, Tech, SaaS) match exactly or by alias: a letter more is a new word
 PLAIN_NUMBER = r"-?\d+(?:\.\d+)?"
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # day 0 of spreadsheet serials (after Lotus's leap-year bug)
 EXCEL_MAX_SERIAL = 2_958_465  # 9999-12-31
@@ -48,11 +54,21 @@ EXACT_COUNTRIES = frozenset(
     for value in (getattr(c, a, None) for a in ("alpha_2", "alpha_3", "name", "common_name", "official_name"))
     if value
 )
-Changed = tuple[pd.Series, pd.Series]  # (cleaned values, what was changed per row or <NA>)
+Changed = tuple[pd.Series, pd.Series]  # (cleaned values, the method of the change per row or <NA>)
+Scored = tuple[pd.Series, pd.Series, pd.Series]  # Changed and the score (0-100) of each correction or <NA>
 
 
 def no_change(index: pd.Index) -> pd.Series:
     return pd.Series(pd.NA, index=index, dtype="string")
+
+
+def no_score(index: pd.Index) -> pd.Series:
+    return pd.Series(pd.NA, index=index, dtype="Float64")
+
+
+def then(first: pd.Series, later: pd.Series) -> pd.Series:
+    """Per row the methods of two cleaning steps joined with "+" ("trim+fuzzy"), or the one that changed."""
+    return first.str.cat(later, sep="+").fillna(later).fillna(first)
 
 
 def trim_and_blank(raw: pd.Series, extra_placeholders: Iterable[str] = ()) -> Changed:
@@ -61,46 +77,79 @@ def trim_and_blank(raw: pd.Series, extra_placeholders: Iterable[str] = ()) -> Ch
     text = raw.astype("string").str.strip()
     placeholder = text.str.casefold().isin(tokens) & (text != "")
     change = no_change(raw.index)
-    change[(text != raw.astype("string")) & (text != "")] = "trimmed"
-    change[placeholder] = "placeholder read as missing"
+    change[(text != raw.astype("string")) & (text != "")] = "trim"
+    change[placeholder] = "placeholder"
     return text.mask(placeholder | (text == "")), change
 
 
 def map_values(text: pd.Series, mapping: Mapping[str, str]) -> Changed:
-    """The map's meaning of each value written as one of its keys (trimmed, any case)."""
+    """The map's meaning of each value written as one of its keys, matched as vocabulary_key sees them (any
+    case, spaces or punctuation): "alias"."""
     if not mapping:
         return text, no_change(text.index)
-    folded = {k.strip().casefold(): v for k, v in mapping.items()}
-    mapped = text.str.casefold().map(folded).astype("string")
-    hit = mapped.notna() & (mapped != text)
-    return text.mask(hit, mapped), pd.Series(pd.NA, index=text.index, dtype="string").mask(hit, "value map")
-
-
-def to_vocabulary(text: pd.Series, vocabulary: list[str]) -> Changed:
-    """Values corrected to the vocabulary: any casing or spacing, or a typo within FUZZY_CUTOFF; a value
-    nothing is close to is kept as written."""
-    if not vocabulary:
-        return text, no_change(text.index)
+    folded = {_fold(k): v for k, v in mapping.items()}
     codes, distinct = pd.factorize(text)
-    exact = set(vocabulary)
-    best = [
-        value
-        if value in exact
-        else (found[0] if (found := _closest(value, vocabulary)) is not None else value)
-        for value in distinct
-    ]
-    corrected = pd.Series(np.append(np.asarray(best, dtype=object), pd.NA)[codes], index=text.index)
-    corrected = corrected.astype("string")
-    hit = corrected.notna() & (corrected != text)
-    return corrected, no_change(text.index).mask(hit, "corrected to a known value")
+    mapped = _per_row([folded.get(_fold(value)) for value in distinct], codes, text.index)
+    hit = mapped.notna() & (mapped != text)
+    return text.mask(hit, mapped), no_change(text.index).mask(hit, "alias")
 
 
-def _closest(value: str, vocabulary: list[str]) -> tuple | None:
-    if len(value) > 200:  # untrusted text: no known value is this long
-        return None
-    return process.extractOne(
-        value, vocabulary, scorer=fuzz.WRatio, processor=utils.default_process, score_cutoff=FUZZY_CUTOFF
-    )
+def _fold(value: str) -> str:
+    """vocabulary_key, or the case-folded value when it has no letter or digit (a map may name "?")."""
+    return vocabulary_key(value) or value.strip().casefold()
+
+
+def to_vocabulary(text: pd.Series, vocabulary: list[str]) -> Scored:
+    """Values written as the vocabulary writes them: the same word in another case ("case") or with other
+    spaces or punctuation ("format"), or a near-spelling of one word over the whole value ("fuzzy", scored
+    0-100; neither side a short token). A value that is none of these is kept as written: outside_vocabulary.
+    """
+    if not vocabulary:
+        return text, no_change(text.index), no_score(text.index)
+    codes, distinct = pd.factorize(text)
+    match = _Matcher(vocabulary)
+    found = [match(value) for value in distinct]
+    corrected = _per_row([f[0] if f else value for f, value in zip(found, distinct, strict=True)], codes,
+                         text.index)  # fmt: skip
+    method = _per_row([f[1] if f else None for f in found], codes, text.index)
+    score = _per_row([f[2] if f else None for f in found], codes, text.index, "Float64")
+    return corrected, method, score
+
+
+def outside_vocabulary(text: pd.Series, vocabulary: list[str]) -> pd.Series:
+    """Whether each value is present and not a word of the vocabulary."""
+    return (text.notna() & ~text.isin(vocabulary)).astype(bool)
+
+
+class _Matcher:
+    """A value's word in the vocabulary, how it was found and the score, or None: see to_vocabulary."""
+
+    def __init__(self, vocabulary: list[str]) -> None:
+        self.exact = set(vocabulary)
+        self.known = keyed(vocabulary)
+        self.long = [key for key in self.known if len(key) > SHORT_TOKEN]
+
+    def __call__(self, value: str) -> tuple[str, str, float] | None:
+        if value in self.exact:
+            return None
+        key = vocabulary_key(value)
+        if (word := self.known.get(key)) is not None:
+            return word, "case" if value.casefold() == word.casefold() else "format", 100.0
+        if len(key) <= SHORT_TOKEN or len(value) > 200:  # untrusted text: no known value is this long
+            return None
+        best = process.extract(key, self.long, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=2)
+        if not best or (
+            len(best) == 2 and best[1][1] == best[0][1]
+        ):  # a tie: which word was meant is unknown
+            return None
+        return self.known[best[0][0]], "fuzzy", round(float(best[0][1]), 1)
+
+
+def _per_row(per_value: list, codes: np.ndarray, index: pd.Index, dtype: str = "string") -> pd.Series:
+    """One value per row from one per distinct value; code -1 (a missing cell) is <NA>."""
+    table = np.empty(len(per_value) + 1, dtype=object)
+    table[:-1], table[-1] = per_value, None
+    return pd.Series(table[codes], index=index, dtype=object).astype(dtype)
 
 
 def countries(text: pd.Series) -> Changed:
@@ -108,20 +157,20 @@ def countries(text: pd.Series) -> Changed:
     value written as pycountry writes it is no change, one we cannot place is kept for validation to flag."""
     code = country_code(text)
     known = code.notna()
-    change = no_change(text.index).mask(known & ~text.isin(EXACT_COUNTRIES), "country standardised")
+    change = no_change(text.index).mask(known & ~text.isin(EXACT_COUNTRIES), "country")
     return text.mask(known, code), change
 
 
 def recase_email(text: pd.Series) -> Changed:
     lower = text.str.lower()
-    return lower, no_change(text.index).mask((lower != text).fillna(False), "recased")
+    return lower, no_change(text.index).mask((lower != text).fillna(False), "case")
 
 
 def recase_name(text: pd.Series) -> Changed:
     """NAMES IN CAPITALS and names in lower case as Title Case; mixed case (de Jong, McDonald) is kept."""
     one_case = (text.str.isupper() | text.str.islower()) & text.str.contains(r"[^\W\d_]{2}", regex=True)
     fixed = text.mask(one_case.fillna(False), text.str.title())
-    return fixed, no_change(text.index).mask((fixed != text).fillna(False), "recased")
+    return fixed, no_change(text.index).mask((fixed != text).fillna(False), "case")
 
 
 def numbers(text: pd.Series) -> Changed:
@@ -131,7 +180,7 @@ def numbers(text: pd.Series) -> Changed:
     stripped = text.str.replace(r"[\s,$€£]", "", regex=True)
     value = pd.to_numeric(stripped, errors="coerce").astype("Float64")
     change = no_change(text.index)
-    change[text.notna() & ~plain & value.notna()] = "number reformatted"
+    change[text.notna() & ~plain & value.notna()] = "number format"
     change[text.notna() & value.isna()] = "not a number: read as missing"
     return value, change
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from leadrouter.backtest import cleaning as clean
+from leadrouter.backtest.changes import CHANGE_COLUMNS, OUTSIDE_COLUMNS, excerpts, listed, outside_values
 from leadrouter.backtest.column_map import ExportMap, require_columns
 from leadrouter.config import ConfigError
 from leadrouter.dedupe import normalize_email
@@ -22,7 +23,6 @@ from leadrouter.schema import column, conform
 from leadrouter.validate.suite import excerpt, validate_leads
 
 REJECTED_COLUMNS = ["row", "lead_id", "reason", "field", "value", "fix"]
-CHANGE_COLUMNS = ["row", "lead_id", "field", "change", "value"]
 FIRST_ROW = 2  # the header is the spreadsheet's row 1
 BROKEN_LINE = "\x00broken line"  # what a row with the wrong number of cells reads as
 TEXT_FIXES = {"email": clean.recase_email, "first_name": clean.recase_name, "last_name": clean.recase_name}
@@ -31,7 +31,8 @@ FIXES = {
     "duplicate_row": "none needed: an exact copy of an earlier row, dropped",
     "missing_lead_id": "export the lead id column filled for every row",
     "duplicate_lead_id": "keep one row per lead in the export (the earliest row was used)",
-    "bad_created_at": "write the date in one of the map's dates.formats",
+    "missing_created_at": "the date is missing: fill it or drop the row",
+    "bad_created_at": "write it in one of the map's formats: {formats}",
     "no_lead": "none needed if the lead is not in the export: else check the deal's link column",
 }
 
@@ -39,13 +40,16 @@ FIXES = {
 @dataclass
 class ImportResult:
     """leads: validated canonical rows that may route (+ row, historical_owner); rejected: one row per unusable
-    CSV row (REJECTED_COLUMNS); changes: one row per cleaned cell (CHANGE_COLUMNS)."""
+    CSV row (REJECTED_COLUMNS); changes: one row per cleaned cell (CHANGE_COLUMNS: the raw and new value, the
+    method, the score of a fuzzy correction); outside: usable leads' values that are in no vocabulary of their
+    field, kept as written (OUTSIDE_COLUMNS)."""
 
     rows: int
     leads: pd.DataFrame
     rejected: pd.DataFrame
     changes: pd.DataFrame
     warnings: pd.DataFrame = field(default_factory=pd.DataFrame)  # validation's report of warnings
+    outside: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=OUTSIDE_COLUMNS))
 
     @property
     def cleaned_rows(self) -> pd.Index:
@@ -53,9 +57,14 @@ class ImportResult:
         return pd.Index(self.changes["row"].unique()).intersection(pd.Index(self.leads["row"]))
 
     def cleaned_by_change(self) -> dict[str, int]:
-        """Cleaned cells of usable leads per "field: change"."""
+        """Cleaned cells of usable leads per "field: method"."""
         kept = self.changes[self.changes["row"].isin(self.leads["row"])]
-        counts = (kept["field"] + ": " + kept["change"]).value_counts().sort_index()
+        counts = (kept["field"] + ": " + kept["method"]).value_counts().sort_index()
+        return {str(k): int(v) for k, v in counts.items()}
+
+    def outside_by_field(self) -> dict[str, int]:
+        """Usable leads per field whose value is in no vocabulary word, kept as written."""
+        counts = self.outside.groupby("field")["rows"].sum().sort_index()
         return {str(k): int(v) for k, v in counts.items()}
 
     def summary(self) -> dict:
@@ -68,6 +77,7 @@ class ImportResult:
             "rejected": len(self.rejected),
             "rejected_by_reason": {str(k): int(v) for k, v in reasons.items()},
             "cleaned_by_change": self.cleaned_by_change(),
+            "outside_vocabulary": self.outside_by_field(),
         }
 
 
@@ -106,7 +116,8 @@ def import_leads(path: Path, export_map: ExportMap, map_path: Path) -> ImportRes
     valid = checked.valid.assign(historical_owner=checked.valid["row"].map(owners).astype("string"))
     warnings = checked.report[(checked.report["severity"] == "warning") & (checked.report["failed"] > 0)]
     rejected = pd.concat([rejected, invalid], ignore_index=True).sort_values("row", kind="stable")
-    return ImportResult(len(raw), valid, rejected.reset_index(drop=True), changes, warnings)
+    outside = outside_values(valid, export_map)
+    return ImportResult(len(raw), valid, rejected.reset_index(drop=True), changes, warnings, outside)
 
 
 def _clean_leads(raw: pd.DataFrame, export_map: ExportMap) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
@@ -114,23 +125,29 @@ def _clean_leads(raw: pd.DataFrame, export_map: ExportMap) -> tuple[pd.DataFrame
     columns = {f: c for f, c in export_map.leads.model_dump().items() if c is not None and f != "created_at"}
     out, changes = pd.DataFrame(index=raw.index), []
     lead_ids = raw[export_map.leads.lead_id].str.strip()
+    rows = np.arange(len(raw)) + FIRST_ROW
     for name, header in columns.items():
-        text, change = clean.trim_and_blank(raw[header], export_map.placeholders)
+        text, method = clean.trim_and_blank(raw[header], export_map.placeholders)
         text, mapped = clean.map_values(text, export_map.values.get(name, {}))
-        change = mapped.fillna(change)
+        method, score = clean.then(method, mapped), clean.no_score(raw.index)
         for fix in _fixes_for(name, export_map):
-            text, fixed = fix(text)
-            change = fixed.fillna(change)
+            text, fixed, *scored = fix(text)
+            method, score = clean.then(method, fixed), scored[0].fillna(score) if scored else score
+        if pd.api.types.is_string_dtype(text.dtype):  # steps that undo each other ("US" -> alias -> "US")
+            method = method.mask(text.eq(raw[header]).fillna(False))
         out[name] = text
-        changes.append(_changes(change, name, raw[header], lead_ids))
+        changes.append(listed(name, method, score, raw[header], text, lead_ids, rows))
     stamps, which = clean.parse_dates(
         clean.trim_and_blank(raw[export_map.leads.created_at], export_map.placeholders)[0],
         export_map.dates.formats,
         export_map.dates.timezone,
     )
     out["created_at"] = stamps
-    other_format = (which > 0).map({True: "date in another format", False: pd.NA}).astype("string")
-    changes.append(_changes(other_format, "created_at", raw[export_map.leads.created_at], lead_ids))
+    other_format = (which > 0).map({True: "date format", False: pd.NA}).astype("string")
+    created = raw[export_map.leads.created_at]
+    changes.append(
+        listed("created_at", other_format, clean.no_score(raw.index), created, stamps, lead_ids, rows)
+    )
     return out, [c for c in changes if len(c)]
 
 
@@ -151,22 +168,9 @@ def _whole(values: pd.Series) -> clean.Changed:
     return values.round(0), clean.no_change(values.index)
 
 
-def _changes(change: pd.Series, name: str, raw: pd.Series, lead_ids: pd.Series) -> pd.DataFrame:
-    at = change.notna().to_numpy()
-    return pd.DataFrame(
-        {
-            "row": np.flatnonzero(at) + FIRST_ROW,
-            "lead_id": lead_ids[at].to_numpy(),
-            "field": name,
-            "change": change[at].to_numpy(),
-            "value": [excerpt(v) for v in raw[at]],
-        }
-    )
-
-
 def _unusable(raw: pd.DataFrame, leads: pd.DataFrame, row: pd.Series, export_map: ExportMap) -> pd.DataFrame:
     """One reason per unusable row, the first that applies: a broken line, an exact copy of an earlier row, no
-    lead id, a lead id an earlier row has, no readable creation date."""
+    lead id, a lead id an earlier row has, a blank creation date, an unreadable one."""
     reason = pd.Series(pd.NA, index=raw.index, dtype="string")
     column = pd.Series(pd.NA, index=raw.index, dtype="string")
     detail = pd.Series("", index=raw.index, dtype="string")
@@ -194,7 +198,13 @@ def _unusable(raw: pd.DataFrame, leads: pd.DataFrame, row: pd.Series, export_map
         "lead_id",
         "same id as row " + (first + FIRST_ROW).astype("Int64").astype("string"),
     )
-    mark(leads["created_at"].isna(), "bad_created_at", "created_at", raw[created].map(excerpt))
+    blank = clean.trim_and_blank(raw[created], export_map.placeholders)[0].isna()
+    written = pd.Series(excerpts(raw[created]), index=raw.index)
+    mark(leads["created_at"].isna() & blank, "missing_created_at", "created_at", written)
+    mark(leads["created_at"].isna(), "bad_created_at", "created_at", written)
+    fixes = FIXES | {
+        "bad_created_at": FIXES["bad_created_at"].format(formats=", ".join(export_map.dates.formats))
+    }
     bad = reason.notna()
     return pd.DataFrame(
         {
@@ -203,7 +213,7 @@ def _unusable(raw: pd.DataFrame, leads: pd.DataFrame, row: pd.Series, export_map
             "reason": reason[bad].to_numpy(),
             "field": column[bad].to_numpy(),
             "value": detail[bad].to_numpy(),
-            "fix": reason[bad].map(FIXES).to_numpy(),
+            "fix": reason[bad].map(fixes).to_numpy(),
         }
     )
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from leadrouter.enrich.geo import country_code
 from leadrouter.validate.checks import ContactChecks, fold_text, is_junk_company, is_junk_name
+from leadrouter.validate.vocabularies import VOCABULARIES, in_vocabulary
 
 EMPLOYEES_MAX = 10_000_000
 REVENUE_MAX = 1e13  # ten trillion: above any company on earth
@@ -94,6 +95,25 @@ class PreparedLeads:
 def prepare_leads(frame: pd.DataFrame) -> pd.DataFrame:
     """The checked copy of `frame` (left untouched); columns whose input is absent are left out."""
     return PreparedLeads(frame).complete()
+
+
+def in_vocabularies(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with each vocabulary field (industry, lead source) written as its vocabulary writes it where
+    only case, spaces or punctuation differ ("Demo Request" is demo_request); other values stay as written."""
+    out = frame
+    for name, vocabulary in VOCABULARIES.items():
+        if name not in frame:
+            continue
+        text = _distinct(frame[name])
+        spelled = in_vocabulary(text.values, vocabulary)
+        respelled = text.rows(
+            [s if s != v else None for s, v in zip(spelled, text.values, strict=True)], None
+        )
+        differs = pd.notna(respelled)
+        if differs.any():
+            out = out.copy() if out is frame else out
+            out.loc[differs, name] = respelled[differs]
+    return out
 
 
 def _early_columns(

@@ -22,6 +22,7 @@ from leadrouter.validate.prepare import (
     REVENUE_MAX,
     TEXT_LIMITS,
     PreparedLeads,
+    in_vocabularies,
 )
 from leadrouter.validate.vocabularies import (
     COUNTRY_CODES,
@@ -227,8 +228,9 @@ def _id_text(value: Any) -> str | None:
 def _valid_rows(
     frame: pd.DataFrame, checked: pd.DataFrame, checks: tuple[Check, ...], failing: dict, keep: np.ndarray
 ) -> pd.DataFrame:
-    """The rows that may route, with phone_e164, over-long text cut to its limit, and the warnings they carry."""
-    valid = frame[keep].reset_index(drop=True)
+    """The rows that may route, with phone_e164, vocabulary values in the vocabulary's spelling, over-long text
+    cut to its limit, and the warnings they carry."""
+    valid = in_vocabularies(frame[keep].reset_index(drop=True))
     e164 = checked["phone_e164"] if "phone_e164" in checked else pd.Series(pd.NA, index=checked.index)
     valid["phone_e164"] = pd.array(e164[keep], dtype="string")
     for column, limit in TEXT_LIMITS.items():

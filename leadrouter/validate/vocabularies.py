@@ -5,6 +5,9 @@ Real-world lists only: the sandbox's generator draws from these, never the other
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Iterable
+
 import pycountry
 
 # the canonical industries; an export's own spellings are corrected to these unless its map names its own
@@ -23,6 +26,8 @@ LEAD_SOURCES = (
     "pricing_page",
     "free_trial",
 )
+# the lead fields whose values are matched to a vocabulary, in live routing and in a backtest's import
+VOCABULARIES: dict[str, tuple[str, ...]] = {"industry": INDUSTRIES, "lead_source": LEAD_SOURCES}
 COUNTRY_CODES = sorted(c.alpha_2 for c in pycountry.countries)
 # throwaway inboxes: nobody reads them after the download, so the lead cannot be worked
 DISPOSABLE_DOMAINS = frozenset(
@@ -51,3 +56,25 @@ SYSTEM_MAILBOXES = frozenset(
 ROLE_MAILBOXES = frozenset(
     "info sales admin support contact hello office enquiries inquiries team help".split()
 )
+
+
+def vocabulary_key(value: str) -> str:
+    """How vocabulary matching sees a value: case-folded letters and digits only, so "Demo Request",
+    "demo-request" and "demo_request" are one value."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", value).casefold() if ch.isalnum())
+
+
+def keyed(vocabulary: Iterable[str]) -> dict[str, str]:
+    """Each vocabulary_key of the vocabulary and the word it stands for; a key two words share stands for
+    neither (which one was meant cannot be told)."""
+    words: dict[str, set[str]] = {}
+    for word in vocabulary:
+        words.setdefault(vocabulary_key(word), set()).add(word)
+    return {key: next(iter(found)) for key, found in words.items() if key and len(found) == 1}
+
+
+def in_vocabulary(values: Iterable[str], vocabulary: Iterable[str]) -> list[str | None]:
+    """Per value, the vocabulary's own spelling of it (same vocabulary_key), or None when it has none."""
+    words = list(vocabulary)
+    exact, known = set(words), keyed(words)
+    return [value if value in exact else known.get(vocabulary_key(value)) for value in values]

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from leadrouter.assign.roster import load_roster
+from leadrouter.backtest.cleaning import SHORT_TOKEN
 from leadrouter.backtest.column_map import load_export_map
 from leadrouter.config import PROJECT_ROOT
 from leadrouter.enrich.geo import country_code
@@ -32,9 +33,12 @@ REJECTED_KINDS = {
     "bad_date": "bad_created_at",
     "invalid": "invalid",
 }
+# a blank date is a different error from an unreadable one: the bad_date rows with a blank cell are missing_date
+REJECTED_REASONS = {**REJECTED_KINDS, "missing_date": "missing_created_at"}
 PLACEHOLDER_TOKENS = ["Select", "N/A", "n/a", "-", "--", "none", "null", "?", "--None--", "TBD"]
 PLACEHOLDER_FIELDS = ["title", "phone", "state", "city", "industry", "website"]
-BAD_DATES = ["", "N/A", "yesterday", "31/02/2025 10:00 AM", "2025-13-45", "soon"]
+BLANK_DATES = ["", "N/A"]
+BAD_DATES = [*BLANK_DATES, "yesterday", "31/02/2025 10:00 AM", "2025-13-45", "soon"]
 COUNTRY_VARIANTS = {
     "US": ["usa", "U.S.", "u.s.a.", "united states", "USA "],
     "GB": ["U.K.", "uk", "Great Britain", "england"],
@@ -183,6 +187,7 @@ def _mess_up(frame: pd.DataFrame, truth: pd.DataFrame, counts: dict, rng: np.ran
     frame.loc[at, "lead_id"] = np.array(["", "N/A", "-", "   "])[rng.integers(4, size=len(at))]
     at = take("bad_date")
     frame.loc[at, "created_at"] = np.array(BAD_DATES)[rng.integers(len(BAD_DATES), size=len(at))]
+    truth.loc[at[frame.loc[at, "created_at"].isin(BLANK_DATES).to_numpy()], "kind"] = "missing_date"
     truth.attrs["free"] = order[free[order]]  # clean rows left: the copies are made of them
 
 
@@ -194,11 +199,12 @@ def _country_variant(code: str, rng: np.random.Generator) -> str:
 
 
 def _misspelt(industry: str, rng: np.random.Generator) -> str:
-    """A way people mistype an industry: case, a dropped letter, or a value-map alias."""
+    """A way people mistype an industry: case, a dropped letter (leaving more than a short token), or a
+    value-map alias."""
     how = rng.integers(3)
     if how == 0:
         return industry.lower() if rng.random() < 0.5 else industry.upper()
-    if how == 1 and len(industry) > 4:
+    if how == 1 and len(industry) > SHORT_TOKEN + 1:
         cut = int(rng.integers(1, len(industry) - 1))
         return industry[:cut] + industry[cut + 1 :]
     return {"Financial Services": "Fin. Services", "Software": "SaaS", "Telecommunications": "Telco"}.get(
@@ -238,7 +244,7 @@ def _with_copies(
 def _deals(truth: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """Deals for the usable leads by their true tier, plus a few whose lead is not in the export."""
     usable = ~truth["kind"].isin(
-        ["missing_lead_id", "bad_date", "invalid", "duplicate_row", "duplicate_lead_id"]
+        ["missing_lead_id", "bad_date", "missing_date", "invalid", "duplicate_row", "duplicate_lead_id"]
     )
     leads = truth[usable]
     tier = leads["label_tier"].astype(str)

@@ -11,9 +11,18 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from leadrouter.backtest.changes import CHANGE_COLUMNS
+from leadrouter.backtest.cleaning import FUZZY_CUTOFF
 from leadrouter.backtest.replay import REVIEW, Backtest, run_backtest
 from leadrouter.config import PROJECT_ROOT, ConfigError, Settings
-from tests.helpers.messy_export import CLEANED_KINDS, MAP, REJECTED_KINDS, MessyExport, messy_export
+from leadrouter.validate.suite import excerpt
+from tests.helpers.messy_export import (
+    CLEANED_KINDS,
+    MAP,
+    REJECTED_REASONS,
+    MessyExport,
+    messy_export,
+)
 
 MOVED_RULE = "standard-mid-market"  # the second rulebook sends this rule's leads to Nurture
 
@@ -47,13 +56,13 @@ def test_rejection_report_matches_what_the_generator_broke(export: MessyExport, 
     rejected = imported.rejected
     reason = rejected["reason"].where(~rejected["reason"].str.startswith("invalid:"), "invalid")
     expected = {
-        REJECTED_KINDS[k]: int(n) for k, n in truth["kind"].value_counts().items() if k in REJECTED_KINDS
+        REJECTED_REASONS[k]: int(n) for k, n in truth["kind"].value_counts().items() if k in REJECTED_REASONS
     }
     assert reason.value_counts().to_dict() == expected
     assert rejected["row"].is_unique and rejected["fix"].notna().all()
     # the rows rejected for an id are the generator's: bad dates and invalid rows by row, copies by lead id
-    for kind in ("bad_date", "missing_lead_id", "invalid"):
-        assert set(rejected.loc[reason == REJECTED_KINDS[kind], "row"]) == set(
+    for kind in ("bad_date", "missing_date", "missing_lead_id", "invalid"):
+        assert set(rejected.loc[reason == REJECTED_REASONS[kind], "row"]) == set(
             truth.loc[truth["kind"] == kind, "row"]
         )
     for kind in ("duplicate_row", "duplicate_lead_id"):
@@ -69,7 +78,7 @@ def test_messy_but_usable_rows_are_cleaned_to_what_the_generator_meant(
     messy_rows = set(truth.index[truth["kind"].isin(CLEANED_KINDS)])
     assert cleaned == messy_rows  # every messy row counted, no tidy row touched
     usable = truth.loc[
-        ~truth["kind"].isin([*REJECTED_KINDS]), "lead_id"
+        ~truth["kind"].isin([*REJECTED_REASONS]), "lead_id"
     ]  # a copy may come before its original
     assert sorted(leads["lead_id"]) == sorted(usable)
     for kind in ("spelling", "whitespace", "casing", "country"):
@@ -85,6 +94,35 @@ def test_messy_but_usable_rows_are_cleaned_to_what_the_generator_meant(
         assert leads.loc[group.index, field].isna().all(), field
     late = (leads["created_at"] - truth.loc[leads.index, "created_at"]).abs()
     assert (late < pd.Timedelta(seconds=1)).all()  # every date format read to the same instant
+
+
+# how the import lists each kind of mess the generator made ("U.S." is the map's alias of a country)
+LISTED_METHODS = {
+    "whitespace": {"trim"}, "casing": {"case"}, "country": {"country", "alias", "trim+alias"},
+    "spelling": {"case", "format", "fuzzy", "alias"}, "number": {"number format"}, "date_format": {"date format"},
+    "placeholder": {"placeholder"},
+}  # fmt: skip
+
+
+def test_every_change_is_listed_with_its_raw_and_new_value(export: MessyExport, result: Backtest) -> None:
+    truth = export.truth.set_index("row")
+    changes = result.imported.changes
+    usable = changes[changes["row"].isin(result.imported.leads["row"])]
+    for kind, methods in LISTED_METHODS.items():
+        rows = truth.index[truth["kind"] == kind]
+        field = truth.loc[rows, "field"]
+        listed = usable.merge(pd.DataFrame({"row": rows, "field": field.to_numpy()}), on=["row", "field"])
+        assert sorted(listed["row"]) == sorted(rows), kind  # exactly one listing of the broken field per row
+        assert set(listed["method"]) <= methods, (kind, set(listed["method"]))
+        if kind in ("whitespace", "casing", "country", "spelling"):
+            expected = truth.loc[listed["row"], "expected"].map(excerpt).to_numpy()
+            assert (listed["new"].to_numpy() == expected).all(), kind
+    fuzzy = usable[usable["method"].str.endswith("fuzzy")]
+    assert len(fuzzy) > 0 and fuzzy["score"].between(FUZZY_CUTOFF, 100).all()
+    assert usable.loc[usable["method"].isin(["trim", "placeholder", "country"]), "score"].isna().all()
+    # the summary counts exactly the listed cells of usable leads
+    counts = (usable["field"] + ": " + usable["method"]).value_counts().to_dict()
+    assert result.imported.summary()["cleaned_by_change"] == dict(sorted(counts.items()))
 
 
 def test_every_usable_lead_is_routed_and_joined_to_its_deal(export: MessyExport, result: Backtest) -> None:
@@ -152,7 +190,15 @@ def test_command_prints_the_report_and_writes_tables(
     assert "[bold red]x[/bold red]" in out.output  # shown as text, not taken as markup
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["import"]["rows"] == 400
-    assert summary["import"]["rejected"] == len(pd.read_csv(tmp_path / "out" / "rejected.csv"))
+    rejected = pd.read_csv(tmp_path / "out" / "rejected.csv")
+    assert summary["import"]["rejected"] == len(rejected)
+    cleaned = pd.read_csv(tmp_path / "out" / "cleaned.csv")  # every change listed, the usable rows' counted
+    assert list(cleaned.columns) == CHANGE_COLUMNS
+    listed = cleaned[~cleaned["row"].isin(rejected["row"])]
+    assert sum(summary["import"]["cleaned_by_change"].values()) == len(listed) > 0
+    outside = pd.read_csv(tmp_path / "out" / "outside_vocabulary.csv")
+    assert list(outside.columns) == ["field", "value", "rows"]
+    assert summary["import"]["outside_vocabulary"] == outside.groupby("field")["rows"].sum().to_dict()
     assert [r["name"] for r in summary["rulebooks"]] == ["rulebook.yaml", "moved.yaml"]
     assert (tmp_path / "out" / "tier_changes.csv").exists() and (
         tmp_path / "out" / "moved.yaml" / "by_tier.csv"

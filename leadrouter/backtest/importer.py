@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from leadrouter.backtest import cleaning as clean
-from leadrouter.backtest.column_map import ExportMap, require_columns
+from leadrouter.backtest.column_map import DealColumns, ExportMap, require_columns
 from leadrouter.config import ConfigError
 from leadrouter.dedupe import normalize_email
+from leadrouter.outcomes.deals import deal_states, unknown_stages
 from leadrouter.schema import column, conform
 from leadrouter.validate.suite import excerpt, validate_leads
 
@@ -226,15 +227,45 @@ def _invalid_rows(quarantined: pd.DataFrame, candidates: pd.DataFrame) -> pd.Dat
     )
 
 
+DEAL_ISSUES = {
+    "unknown_stage": "kept as an opportunity without an outcome: add the stage to deals.stages (won, lost or open)",
+    "no_outcome": "kept as an opportunity without an outcome: fill its stage, or map a closed column (a deal "
+    "not won may be lost or still open)",
+    "bad_flag": "read as not given: write yes or no (TRUE/FALSE, 1/0)",
+    "bad_amount": "kept without an amount: make it a number",
+    "bad_date": "read as no date: write it in one of the map's dates.formats",
+    "undated": "kept, but days to opportunity and the 90-day figures leave it out: export created_at or close_date",
+}
+DEAL_ISSUE_COLUMNS = ["row", "deal_id", "lead_id", "issue", "field", "value", "fix"]
+
+
 @dataclass
 class DealImport:
     """deals: one row per lead with a deal, in the store's outcomes shape (lead_id, deal_id, is_closed, is_won,
-    amount, close_date, first_seen_at); rejected: deal rows that name no usable lead."""
+    amount, close_date, first_seen_at) plus state (won | lost | open | <NA>: nothing said) and dated; rejected:
+    deal rows that name no usable lead; issues: one row per kept deal row's doubtful value (DEAL_ISSUE_COLUMNS);
+    unknown_stages: each stage value that fits no list, with its deal count."""
 
     rows: int
     deals: pd.DataFrame
     rejected: pd.DataFrame
     extra: int  # further deals of a lead that has one already (the earliest is its outcome)
+    issues: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DEAL_ISSUE_COLUMNS))
+    unknown_stages: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        """Counts for the run's summary: linked deals by outcome, and deal rows by issue."""
+        states = self.deals["state"].fillna("unknown").value_counts()
+        issues = self.issues["issue"].value_counts().sort_index()
+        return {
+            "rows": self.rows,
+            "linked": len(self.deals),
+            "rejected": len(self.rejected),
+            "extra": self.extra,
+            "by_outcome": {s: int(states.get(s, 0)) for s in ("won", "lost", "open", "unknown")},
+            "issues": {str(k): int(v) for k, v in issues.items()},
+            "unknown_stages": self.unknown_stages,
+        }
 
 
 def import_deals(path: Path, export_map: ExportMap, map_path: Path, leads: pd.DataFrame) -> DealImport:
@@ -244,33 +275,21 @@ def import_deals(path: Path, export_map: ExportMap, map_path: Path, leads: pd.Da
     if spec is None:
         raise ConfigError(map_path, None, "deals", "the map has no deals section: add one to read deals")
     require_columns(list(raw.columns), spec, "deals", export_map, map_path, path)
-    cell = lambda name: (  # noqa: E731
-        clean.trim_and_blank(raw[getattr(spec, name)], export_map.placeholders)[0]
-        if getattr(spec, name)
+    cells = {
+        name: clean.trim_and_blank(raw[header], export_map.placeholders)[0]
+        if header
         else pd.Series(pd.NA, index=raw.index, dtype="string")
-    )
-    lead_id = cell("lead_id")
+        for name, header in spec.columns().items()
+    }
+    lead_id = cells["lead_id"]
     if spec.email:  # a deal without a lead id finds its lead by email
         by_email = leads.assign(key=normalize_email(leads["email"])).drop_duplicates("key").set_index("key")
-        lead_id = lead_id.fillna(normalize_email(cell("email")).map(by_email["lead_id"]))
+        lead_id = lead_id.fillna(normalize_email(cells["email"]).map(by_email["lead_id"]))
     known = lead_id.isin(leads["lead_id"]).fillna(False).astype(bool)
-    formats, zone = export_map.dates.formats, export_map.dates.timezone
-    stage = cell("stage")
-    won = clean.yes_no(cell("won")) if spec.won else clean.yes_no(stage)
-    out = pd.DataFrame(
-        {
-            "lead_id": lead_id,
-            "deal_id": cell("deal_id").fillna(
-                "row " + pd.Series(np.arange(len(raw)) + FIRST_ROW, index=raw.index).astype(str)
-            ),
-            "amount": clean.numbers(cell("amount"))[0].fillna(0.0).astype(float),
-            "is_won": won.fillna(False).astype(bool),
-            "close_date": clean.parse_dates(cell("close_date"), formats, zone)[0],
-            "first_seen_at": clean.parse_dates(cell("created_at"), formats, zone)[0],
-        }
-    )
-    closed = stage.str.contains(r"(?i)closed", regex=True).fillna(False) | out["is_won"]
-    out["is_closed"] = (closed if spec.stage else out["close_date"].notna()).astype(bool)
+    out, issues = _clean_deals(cells, spec, export_map)
+    out.insert(0, "lead_id", lead_id)
+    linked_issue = known.loc[issues.index].to_numpy()  # a deal naming no lead is rejected, not flagged
+    issues = issues[linked_issue].assign(lead_id=lead_id.loc[issues.index[linked_issue]].to_numpy())
     rejected = pd.DataFrame(
         {
             "row": np.flatnonzero(~known) + FIRST_ROW,
@@ -283,4 +302,71 @@ def import_deals(path: Path, export_map: ExportMap, map_path: Path, leads: pd.Da
     )
     linked = out[known].sort_values(["lead_id", "first_seen_at", "close_date"], kind="stable")
     first = linked.drop_duplicates("lead_id")
-    return DealImport(len(raw), first.reset_index(drop=True), rejected, len(linked) - len(first))
+    unknown = unknown_stages(cells["stage"][known], out.loc[known, "state"])
+    return DealImport(
+        len(raw),
+        first.reset_index(drop=True),
+        rejected,
+        len(linked) - len(first),
+        issues[DEAL_ISSUE_COLUMNS].sort_values("row", kind="stable").reset_index(drop=True),
+        unknown,
+    )
+
+
+def _clean_deals(
+    cells: dict[str, pd.Series], spec: DealColumns, export_map: ExportMap
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each deal row's outcome, amount (times the map's scale) and dates, and its issues (indexed by row)."""
+    index = cells["stage"].index
+    formats, zone = export_map.dates.formats, export_map.dates.timezone
+    flags = {name: clean.yes_no(cells[name]) if getattr(spec, name) else None for name in ("won", "closed")}
+    states = deal_states(cells["stage"], spec.stages, flags["won"], flags["closed"])
+    amount = clean.numbers(cells["amount"])[0].astype("float64") * spec.amount_scale
+    close = clean.parse_dates(cells["close_date"], formats, zone)[0]
+    opened = clean.parse_dates(cells["created_at"], formats, zone)[0]
+    row_label = "row " + pd.Series(np.arange(len(index)) + FIRST_ROW, index=index).astype(str)
+    out = pd.DataFrame(
+        {
+            "deal_id": cells["deal_id"].fillna(row_label),
+            "amount": amount,
+            "is_won": states["is_won"],
+            "is_closed": states["is_closed"],
+            "state": states["state"],
+            "close_date": close,
+            "first_seen_at": opened,
+            "dated": close.notna() | opened.notna(),
+        }
+    )
+    stage_given = cells["stage"].notna()
+    found = [
+        ("unknown_stage", "stage", states["state"].isna() & stage_given),
+        ("no_outcome", "stage", states["state"].isna() & ~stage_given),
+        *[
+            ("bad_flag", name, flag.isna() & cells[name].notna())
+            for name, flag in flags.items()
+            if flag is not None
+        ],
+        ("bad_amount", "amount", amount.isna() & cells["amount"].notna()),
+        ("bad_date", "close_date", close.isna() & cells["close_date"].notna()),
+        ("bad_date", "created_at", opened.isna() & cells["created_at"].notna()),
+        ("undated", "close_date", ~out["dated"]),
+    ]
+    issues = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "row": np.flatnonzero(hit.to_numpy()) + FIRST_ROW,
+                    "deal_id": out.loc[hit, "deal_id"].to_numpy(),
+                    "issue": issue,
+                    "field": name,
+                    "value": cells[name][hit].fillna("").map(excerpt).to_numpy(),
+                    "fix": DEAL_ISSUES[issue],
+                },
+                index=index[hit.to_numpy()],
+            )
+            for issue, name, hit in found
+            if hit.any()
+        ]
+        or [pd.DataFrame(columns=["row", "deal_id", "issue", "field", "value", "fix"])]
+    )
+    return out, issues

@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 
 from leadrouter.backtest import cleaning as clean
-from leadrouter.backtest.column_map import DealColumns, ExportMap, require_columns
+from leadrouter.backtest.column_map import ExportMap, require_columns
+from leadrouter.backtest.deal_cleaning import DEAL_ISSUE_COLUMNS, clean_deals
 from leadrouter.config import ConfigError
 from leadrouter.dedupe import normalize_email
-from leadrouter.outcomes.deals import deal_states, unknown_stages
+from leadrouter.outcomes.deals import unknown_stages
 from leadrouter.schema import column, conform
 from leadrouter.validate.suite import excerpt, validate_leads
 
@@ -227,18 +228,6 @@ def _invalid_rows(quarantined: pd.DataFrame, candidates: pd.DataFrame) -> pd.Dat
     )
 
 
-DEAL_ISSUES = {
-    "unknown_stage": "kept as an opportunity without an outcome: add the stage to deals.stages (won, lost or open)",
-    "no_outcome": "kept as an opportunity without an outcome: fill its stage, or map a closed column (a deal "
-    "not won may be lost or still open)",
-    "bad_flag": "read as not given: write yes or no (TRUE/FALSE, 1/0)",
-    "bad_amount": "kept without an amount: make it a number",
-    "bad_date": "read as no date: write it in one of the map's dates.formats",
-    "undated": "kept, but days to opportunity and the 90-day figures leave it out: export created_at or close_date",
-}
-DEAL_ISSUE_COLUMNS = ["row", "deal_id", "lead_id", "issue", "field", "value", "fix"]
-
-
 @dataclass
 class DealImport:
     """deals: one row per lead with a deal, in the store's outcomes shape (lead_id, deal_id, is_closed, is_won,
@@ -286,7 +275,9 @@ def import_deals(path: Path, export_map: ExportMap, map_path: Path, leads: pd.Da
         by_email = leads.assign(key=normalize_email(leads["email"])).drop_duplicates("key").set_index("key")
         lead_id = lead_id.fillna(normalize_email(cells["email"]).map(by_email["lead_id"]))
     known = lead_id.isin(leads["lead_id"]).fillna(False).astype(bool)
-    out, issues = _clean_deals(cells, spec, export_map)
+    out, issues = clean_deals(
+        cells, spec, export_map.dates, pd.Series(np.arange(len(raw)) + FIRST_ROW, index=raw.index)
+    )
     out.insert(0, "lead_id", lead_id)
     linked_issue = known.loc[issues.index].to_numpy()  # a deal naming no lead is rejected, not flagged
     issues = issues[linked_issue].assign(lead_id=lead_id.loc[issues.index[linked_issue]].to_numpy())
@@ -311,62 +302,3 @@ def import_deals(path: Path, export_map: ExportMap, map_path: Path, leads: pd.Da
         issues[DEAL_ISSUE_COLUMNS].sort_values("row", kind="stable").reset_index(drop=True),
         unknown,
     )
-
-
-def _clean_deals(
-    cells: dict[str, pd.Series], spec: DealColumns, export_map: ExportMap
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Each deal row's outcome, amount (times the map's scale) and dates, and its issues (indexed by row)."""
-    index = cells["stage"].index
-    formats, zone = export_map.dates.formats, export_map.dates.timezone
-    flags = {name: clean.yes_no(cells[name]) if getattr(spec, name) else None for name in ("won", "closed")}
-    states = deal_states(cells["stage"], spec.stages, flags["won"], flags["closed"])
-    amount = clean.numbers(cells["amount"])[0].astype("float64") * spec.amount_scale
-    close = clean.parse_dates(cells["close_date"], formats, zone)[0]
-    opened = clean.parse_dates(cells["created_at"], formats, zone)[0]
-    row_label = "row " + pd.Series(np.arange(len(index)) + FIRST_ROW, index=index).astype(str)
-    out = pd.DataFrame(
-        {
-            "deal_id": cells["deal_id"].fillna(row_label),
-            "amount": amount,
-            "is_won": states["is_won"],
-            "is_closed": states["is_closed"],
-            "state": states["state"],
-            "close_date": close,
-            "first_seen_at": opened,
-            "dated": close.notna() | opened.notna(),
-        }
-    )
-    stage_given = cells["stage"].notna()
-    found = [
-        ("unknown_stage", "stage", states["state"].isna() & stage_given),
-        ("no_outcome", "stage", states["state"].isna() & ~stage_given),
-        *[
-            ("bad_flag", name, flag.isna() & cells[name].notna())
-            for name, flag in flags.items()
-            if flag is not None
-        ],
-        ("bad_amount", "amount", amount.isna() & cells["amount"].notna()),
-        ("bad_date", "close_date", close.isna() & cells["close_date"].notna()),
-        ("bad_date", "created_at", opened.isna() & cells["created_at"].notna()),
-        ("undated", "close_date", ~out["dated"]),
-    ]
-    issues = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "row": np.flatnonzero(hit.to_numpy()) + FIRST_ROW,
-                    "deal_id": out.loc[hit, "deal_id"].to_numpy(),
-                    "issue": issue,
-                    "field": name,
-                    "value": cells[name][hit].fillna("").map(excerpt).to_numpy(),
-                    "fix": DEAL_ISSUES[issue],
-                },
-                index=index[hit.to_numpy()],
-            )
-            for issue, name, hit in found
-            if hit.any()
-        ]
-        or [pd.DataFrame(columns=["row", "deal_id", "issue", "field", "value", "fix"])]
-    )
-    return out, issues

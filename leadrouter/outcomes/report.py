@@ -178,7 +178,7 @@ def sections(
         if len(candidates)
         else f"No rule converts significantly unlike its tier (rules with at least {MIN_RULE_LEADS} leads tested)."
     )
-    undated = [Section("Deals without dates", undated_note(frame))] if undated_note(frame) else []
+    undated = [Section("Deals without dates", note)] if (note := undated_note(frame)) else []
     source = "By lead source" if tables["source"].columns[0] == "lead_source" else "By source"
     return [
         *undated,

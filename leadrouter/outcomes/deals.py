@@ -41,10 +41,10 @@ class DealStages(BaseModel):
         return {stage_key(name): state for state in STATES for name in getattr(self, state)}
 
     def merged(self, other: DealStages) -> DealStages:
-        """Both lists, other's meaning winning where the two name the same stage."""
-        mine = {k: v for k, v in self.lookup().items() if k not in other.lookup()}
-        names = {s: [n for n in getattr(self, s) if stage_key(n) in mine] + getattr(other, s) for s in STATES}
-        return DealStages(**names)
+        """Both lists; a stage the two give different meanings takes other's."""
+        theirs = other.lookup()
+        keep = {s: [n for n in getattr(self, s) if theirs.get(stage_key(n), s) == s] for s in STATES}
+        return DealStages(**{s: [*keep[s], *getattr(other, s)] for s in STATES})
 
 
 # the vendors' default pipelines: Salesforce's OpportunityStage picklist and HubSpot's default pipeline ids

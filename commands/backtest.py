@@ -80,6 +80,12 @@ def _print_import(result) -> None:
             f"[bold]deals[/bold] {d.rows} rows: {len(d.deals)} leads with a deal, {len(d.rejected)} deals name no "
             f"usable lead, {d.extra} later deals of a lead ignored (its earliest counts)"
         )
+        deal_summary = d.summary()
+        _table("deals by outcome", ["outcome", "deals"], deal_summary["by_outcome"].items())
+        fixes = d.issues.drop_duplicates("issue").set_index("issue")["fix"]
+        issues = [(i, n, fixes.get(i, "")) for i, n in deal_summary["issues"].items()]
+        _table("deal rows kept with an issue", ["issue", "rows", "fix"], issues)
+        _table("stages that fit no list", ["stage", "deals"], d.unknown_stages.items())
 
 
 def _print_replay(replay) -> None:
@@ -140,8 +146,8 @@ def write_tables(result, out: Path) -> None:
     summary: dict = {"import": result.imported.summary(), "rulebooks": []}
     if result.deals is not None:
         result.deals.rejected.to_csv(out / "deals_rejected.csv", index=False)
-        summary["deals"] = {"rows": result.deals.rows, "linked": len(result.deals.deals),
-                            "rejected": len(result.deals.rejected), "extra": result.deals.extra}  # fmt: skip
+        result.deals.issues.to_csv(out / "deals_issues.csv", index=False)
+        summary["deals"] = result.deals.summary()
     for replay in result.replays:
         folder = out / replay.name.replace(":", "-").replace("/", "-")
         folder.mkdir(exist_ok=True)
@@ -149,6 +155,7 @@ def write_tables(result, out: Path) -> None:
         replay.tiers.to_csv(folder / "tiers.csv", index=False)
         replay.confusion.to_csv(folder / "confusion.csv")
         replay.owners.to_csv(folder / "owners.csv", index=False)
+        replay.review.to_csv(folder / "review.csv", index=False)
         for dimension, table in replay.tables.items():
             table.to_csv(folder / f"by_{dimension}.csv", index=False)
         summary["rulebooks"].append(

@@ -18,13 +18,23 @@ def report(
     out: Annotated[
         Path, typer.Option("--out", help="Folder to write index.html, the PNG charts and CSVs to")
     ],
+    backtest: Annotated[
+        Path | None,
+        typer.Option(
+            help="Render this `leadrouter backtest --out` folder instead of the ledger", metavar="FOLDER"
+        ),
+    ] = None,
     since: Annotated[
         int | None, typer.Option(help="Only leads decided in the last DAYS days", metavar="DAYS")
     ] = None,
     source: Annotated[str | None, typer.Option(help="Ledger source (default: the configured CRM)")] = None,
 ) -> None:
     """Write the outcome report: tiers against the operating thresholds, conversion and speed to lead,
-    VIP precision and recall, Nurture leads that turned hot, rules to re-tier, reps and weeks."""
+    VIP precision and recall, Nurture leads that turned hot, rules to re-tier, reps and weeks; for a backtest
+    folder also outcomes by historical owner and the leads left for review, one report per rulebook."""
+    if backtest is not None:
+        _backtest_report(backtest, out)
+        return
     from leadrouter.outcomes.join import analyst_tables
     from leadrouter.outcomes.report import write_report
     from leadrouter.outcomes.stored import decided_since, stored_outcomes
@@ -45,3 +55,16 @@ def report(
     console.print(
         f"wrote {terminal(str(page), urls=True)}: {len(frame):,} leads, from {terminal(origin, urls=True)}"
     )
+
+
+def _backtest_report(folder: Path, out: Path) -> None:
+    from leadrouter.backtest.report import BacktestFolderError, write_backtest_report
+
+    try:
+        pages = write_backtest_report(folder, out)
+    except BacktestFolderError as exc:
+        fail(str(exc), code=2)
+    for page, leads in pages:
+        console.print(
+            f"wrote {terminal(str(page), urls=True)}: {leads:,} leads, from {terminal(str(folder), urls=True)}"
+        )

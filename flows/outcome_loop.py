@@ -11,6 +11,7 @@ from leadrouter import clock
 from leadrouter.crm.base import chunks
 from leadrouter.outcomes import join as outcomes
 from leadrouter.outcomes import tables as outcome_tables
+from leadrouter.outcomes.deals import configured_stages
 from leadrouter.store import open_store
 from leadrouter.store import outcomes as outcome_store
 from tasks.outcome_loop import (
@@ -40,9 +41,9 @@ def outcome_loop(
     now = clock.routing_now(settings)
     with open_store(settings.store_url) as store:
         due = outcome_store.due_lead_ids(store, crm.name, now - timedelta(days=days + grace_days))
-        deals = 0
+        deals, stages = 0, configured_stages(settings)
         for part in chunks(due, chunk):
-            deals += save_outcomes(store, crm.name, fetch_outcomes(crm, part), now)
+            deals += save_outcomes(store, crm.name, fetch_outcomes(crm, part), now, stages)
         frame = build_lead_outcomes(store, crm.name)
         tables = outcomes.analyst_tables(frame)
         headline = outcomes.headline(frame, as_of=now)

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     crm_link_template: str | None = (
         None  # e.g. https://acme.lightning.force.com/lightning/r/Lead/{lead_id}/view
     )
+    # deal stage names meaning won, lost and still open (the CRM's defaults when unset: leadrouter.outcomes.deals)
+    won_stages: list[str] | None = None
+    lost_stages: list[str] | None = None
+    open_stages: list[str] | None = None
     # assign as if it were this moment (reps' hours, time off, daily caps): for simulations and tests only
     routing_clock: AwareDatetime | None = None
 

@@ -17,7 +17,7 @@ from leadrouter.enrich.territory import load_territories
 from leadrouter.outcomes import join as outcomes
 from leadrouter.outcomes import report
 from leadrouter.outcomes import tables as outcome_tables
-from leadrouter.outcomes.deals import clean_outcomes
+from leadrouter.outcomes.deals import EXPORT_STAGES, VENDOR_STAGES, DealStages, clean_outcomes
 from leadrouter.router import open_provider
 from leadrouter.store import Store
 from leadrouter.store import outcomes as outcome_store
@@ -33,9 +33,12 @@ def fetch_outcomes(crm: CRM, lead_ids: list[str]) -> pd.DataFrame:
 
 
 @task(name="save-outcomes", **LEDGER)
-def save_outcomes(store: Store, source: str, fetched: pd.DataFrame, at: datetime) -> int:
-    """Upsert the deals; values the CRM sent that cannot be used are logged with the fix, never fatal."""
-    deals, problems = clean_outcomes(fetched)
+def save_outcomes(
+    store: Store, source: str, fetched: pd.DataFrame, at: datetime, stages: DealStages | None = None
+) -> int:
+    """Upsert the deals, won, lost or open by the CRM's flags, else `stages` (default: the CRM's defaults);
+    values the CRM sent that cannot be used are logged with the fix, never fatal."""
+    deals, problems = clean_outcomes(fetched, stages or VENDOR_STAGES.get(source, EXPORT_STAGES))
     logger = get_run_logger()
     for problem in problems[:PROBLEMS_LOGGED]:
         logger.warning(problem)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 from leadrouter.assign.roster import known_zone
 from leadrouter.config import ConfigError, line_of, load_yaml_model
+from leadrouter.outcomes.deals import EXPORT_STAGES, DealStages
 from leadrouter.schema import LEAD_COLUMNS
 from leadrouter.validate import vocabularies
 
@@ -24,6 +25,18 @@ DEFAULT_VOCABULARY = {
     "industry": list(vocabularies.INDUSTRIES),
     "lead_source": list(vocabularies.LEAD_SOURCES),
 }
+AMOUNT_SCALES = {"units": 1.0, "thousands": 1e3, "millions": 1e6, "billions": 1e9}
+COLUMN_FIELDS = (
+    "lead_id",
+    "email",
+    "deal_id",
+    "amount",
+    "stage",
+    "won",
+    "closed",
+    "close_date",
+    "created_at",
+)
 VALUE_FIELDS = frozenset(c for c, dtype in LEAD_COLUMNS.items() if dtype == "string") | {"owner"}
 
 
@@ -53,7 +66,9 @@ class LeadColumns(BaseModel):
 
 
 class DealColumns(BaseModel):
-    """Export column header per deal field; a deal links to its lead by lead id, else by email."""
+    """Export column header per deal field; a deal links to its lead by lead id, else by email. won and closed
+    are yes/no columns; stages says which stage names mean won, lost and open (a list given replaces that
+    default list); amount_scale what the amounts are counted in."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -63,14 +78,38 @@ class DealColumns(BaseModel):
     amount: str | None = None
     stage: str | None = None
     won: str | None = None
+    closed: str | None = None
     close_date: str | None = None
     created_at: str | None = None  # when the opportunity opened (days to opportunity)
+    amount_scale: float = Field(1.0, gt=0)  # "thousands", "millions" or a factor: an amount's worth in units
+    stages: DealStages = Field(default_factory=lambda: EXPORT_STAGES.model_copy())
+
+    @field_validator("amount_scale", mode="before")
+    @classmethod
+    def _scale(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip().replace(".", "", 1).isdigit():
+            if value.strip().casefold() not in AMOUNT_SCALES:
+                raise ValueError(
+                    f"{value!r} is not a scale: use one of {', '.join(AMOUNT_SCALES)} or a number"
+                )
+            return AMOUNT_SCALES[value.strip().casefold()]
+        return value
+
+    @field_validator("stages", mode="before")
+    @classmethod
+    def _stage_defaults(cls, value: object) -> object:
+        # a list left out keeps its default: naming the won stages must not forget the lost ones
+        return {**EXPORT_STAGES.model_dump(), **value} if isinstance(value, dict) else value
 
     @model_validator(mode="after")
     def _linked(self) -> DealColumns:
         if not (self.lead_id or self.email):
             raise ValueError("name the column that links a deal to its lead: lead_id or email")
         return self
+
+    def columns(self) -> dict[str, str | None]:
+        """Deal field -> export column header (the fields that name a column)."""
+        return {f: getattr(self, f) for f in COLUMN_FIELDS}
 
 
 class Dates(BaseModel):
@@ -133,7 +172,7 @@ def require_columns(
 ) -> None:
     """Every column the map names must be in the CSV's header: else a ConfigError at the map's line."""
     for field, name in columns.model_dump().items():
-        if name is not None and name not in header:
+        if isinstance(name, str) and name not in header:  # other keys (a deal's stages) name no column
             shown = ", ".join(repr(h) for h in header[:30])
             message = f"column {name!r} is not in {csv.name} (its columns: {shown})"
             raise ConfigError(map_path, export_map.line(section, field), f"{section}.{field}", message)

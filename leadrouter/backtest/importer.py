@@ -17,8 +17,10 @@ import pandas as pd
 from leadrouter.backtest import cleaning as clean
 from leadrouter.backtest.changes import CHANGE_COLUMNS, OUTSIDE_COLUMNS, excerpts, listed, outside_values
 from leadrouter.backtest.column_map import ExportMap, require_columns
+from leadrouter.backtest.deal_cleaning import DEAL_ISSUE_COLUMNS, clean_deals
 from leadrouter.config import ConfigError
 from leadrouter.dedupe import normalize_email
+from leadrouter.outcomes.deals import unknown_stages
 from leadrouter.schema import column, conform
 from leadrouter.validate.suite import excerpt, validate_leads
 
@@ -239,12 +241,30 @@ def _invalid_rows(quarantined: pd.DataFrame, candidates: pd.DataFrame) -> pd.Dat
 @dataclass
 class DealImport:
     """deals: one row per lead with a deal, in the store's outcomes shape (lead_id, deal_id, is_closed, is_won,
-    amount, close_date, first_seen_at); rejected: deal rows that name no usable lead."""
+    amount, close_date, first_seen_at) plus state (won | lost | open | <NA>: nothing said) and dated; rejected:
+    deal rows that name no usable lead; issues: one row per kept deal row's doubtful value (DEAL_ISSUE_COLUMNS);
+    unknown_stages: each stage value that fits no list, with its deal count."""
 
     rows: int
     deals: pd.DataFrame
     rejected: pd.DataFrame
     extra: int  # further deals of a lead that has one already (the earliest is its outcome)
+    issues: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DEAL_ISSUE_COLUMNS))
+    unknown_stages: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        """Counts for the run's summary: linked deals by outcome, and deal rows by issue."""
+        states = self.deals["state"].fillna("unknown").value_counts()
+        issues = self.issues["issue"].value_counts().sort_index()
+        return {
+            "rows": self.rows,
+            "linked": len(self.deals),
+            "rejected": len(self.rejected),
+            "extra": self.extra,
+            "by_outcome": {s: int(states.get(s, 0)) for s in ("won", "lost", "open", "unknown")},
+            "issues": {str(k): int(v) for k, v in issues.items()},
+            "unknown_stages": self.unknown_stages,
+        }
 
 
 def import_deals(path: Path, export_map: ExportMap, map_path: Path, leads: pd.DataFrame) -> DealImport:
@@ -254,33 +274,23 @@ def import_deals(path: Path, export_map: ExportMap, map_path: Path, leads: pd.Da
     if spec is None:
         raise ConfigError(map_path, None, "deals", "the map has no deals section: add one to read deals")
     require_columns(list(raw.columns), spec, "deals", export_map, map_path, path)
-    cell = lambda name: (  # noqa: E731
-        clean.trim_and_blank(raw[getattr(spec, name)], export_map.placeholders)[0]
-        if getattr(spec, name)
+    cells = {
+        name: clean.trim_and_blank(raw[header], export_map.placeholders)[0]
+        if header
         else pd.Series(pd.NA, index=raw.index, dtype="string")
-    )
-    lead_id = cell("lead_id")
+        for name, header in spec.columns().items()
+    }
+    lead_id = cells["lead_id"]
     if spec.email:  # a deal without a lead id finds its lead by email
         by_email = leads.assign(key=normalize_email(leads["email"])).drop_duplicates("key").set_index("key")
-        lead_id = lead_id.fillna(normalize_email(cell("email")).map(by_email["lead_id"]))
+        lead_id = lead_id.fillna(normalize_email(cells["email"]).map(by_email["lead_id"]))
     known = lead_id.isin(leads["lead_id"]).fillna(False).astype(bool)
-    formats, zone = export_map.dates.formats, export_map.dates.timezone
-    stage = cell("stage")
-    won = clean.yes_no(cell("won")) if spec.won else clean.yes_no(stage)
-    out = pd.DataFrame(
-        {
-            "lead_id": lead_id,
-            "deal_id": cell("deal_id").fillna(
-                "row " + pd.Series(np.arange(len(raw)) + FIRST_ROW, index=raw.index).astype(str)
-            ),
-            "amount": clean.numbers(cell("amount"))[0].fillna(0.0).astype(float),
-            "is_won": won.fillna(False).astype(bool),
-            "close_date": clean.parse_dates(cell("close_date"), formats, zone)[0],
-            "first_seen_at": clean.parse_dates(cell("created_at"), formats, zone)[0],
-        }
+    out, issues = clean_deals(
+        cells, spec, export_map.dates, pd.Series(np.arange(len(raw)) + FIRST_ROW, index=raw.index)
     )
-    closed = stage.str.contains(r"(?i)closed", regex=True).fillna(False) | out["is_won"]
-    out["is_closed"] = (closed if spec.stage else out["close_date"].notna()).astype(bool)
+    out.insert(0, "lead_id", lead_id)
+    linked_issue = known.loc[issues.index].to_numpy()  # a deal naming no lead is rejected, not flagged
+    issues = issues[linked_issue].assign(lead_id=lead_id.loc[issues.index[linked_issue]].to_numpy())
     rejected = pd.DataFrame(
         {
             "row": np.flatnonzero(~known) + FIRST_ROW,
@@ -293,4 +303,12 @@ def import_deals(path: Path, export_map: ExportMap, map_path: Path, leads: pd.Da
     )
     linked = out[known].sort_values(["lead_id", "first_seen_at", "close_date"], kind="stable")
     first = linked.drop_duplicates("lead_id")
-    return DealImport(len(raw), first.reset_index(drop=True), rejected, len(linked) - len(first))
+    unknown = unknown_stages(cells["stage"][known], out.loc[known, "state"])
+    return DealImport(
+        len(raw),
+        first.reset_index(drop=True),
+        rejected,
+        len(linked) - len(first),
+        issues[DEAL_ISSUE_COLUMNS].sort_values("row", kind="stable").reset_index(drop=True),
+        unknown,
+    )

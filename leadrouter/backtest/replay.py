@@ -25,19 +25,29 @@ from leadrouter.config import Settings
 from leadrouter.dedupe import mark_duplicates
 from leadrouter.enrich import enrich_leads
 from leadrouter.enrich.territory import Territories, load_territories
-from leadrouter.outcomes.join import analyst_tables, hindsight_tier, lead_outcomes
+from leadrouter.outcomes.join import DIMENSIONS, analyst_tables, hindsight_tier, lead_outcomes, metrics_by
 from leadrouter.router import check_rule_pools, open_chain
 from leadrouter.schema import Status
 
 REVIEW = "(review)"  # the tier of a lead no rule or model decided: it waits for a person
-DEAL_COLUMNS = ["lead_id", "deal_id", "is_closed", "is_won", "amount", "close_date", "first_seen_at"]
-TIER_COLUMNS = ["tier", "leads", "opportunities", "won", "conversion", "win_rate", "pipeline", "revenue"]
+DEAL_COLUMNS = ["lead_id", "deal_id", "is_closed", "is_won", "amount", "close_date", "first_seen_at", "state",
+                "dated"]  # fmt: skip
+TIER_COLUMNS = ["tier", "leads", "opportunities", "won", "conversion", "win_rate", "pipeline", "revenue",
+                "undated_deals"]  # fmt: skip
+UNDATED = "(undated deal)"  # the hindsight of a lead whose deal has no date: within 90 days or not is unknown
+REVIEW_COLUMNS = ["lead_id", "row", "lead_source", "suggested_tier", "confidence", "review_reason",
+                  "historical_owner", "opportunity", "won", "pipeline", "hindsight_tier"]  # fmt: skip
+# what the replay adds to the outcome frame, from the prepared and classified leads
+LEAD_EXTRAS = {"lead_source": "string", "suggested_tier": "string", "confidence": "Float64",
+               "review_reason": "string"}  # fmt: skip
 
 
 @dataclass
 class Replay:
     """One rulebook's replay. leads: the outcome frame (leadrouter.outcomes.join.LEAD_OUTCOME_COLUMNS) plus row,
-    historical_owner (as exported), historical_owner_id (on the roster, else <NA>), hindsight_tier."""
+    historical_owner (as exported), historical_owner_id (on the roster, else <NA>), hindsight_tier (<NA>: the
+    deal has no date), deal_state (won | lost | open, <NA>: not said), LEAD_EXTRAS (the model's suggestion and
+    confidence for a lead left for review)."""
 
     name: str
     version: str
@@ -48,13 +58,25 @@ class Replay:
     def tiers(self) -> pd.DataFrame:
         """Per predicted tier: leads, opportunities, won, conversion (opportunities / leads), win rate, money."""
         table = self.tables["tier"].replace({"tier": {"(none)": REVIEW}})
-        return table.assign(conversion=table["opportunities"] / table["leads"])[TIER_COLUMNS]
+        undated = self.leads["opportunity"] & self.leads["days_to_opportunity"].isna()
+        per_tier = undated.groupby(self.leads["tier"].fillna(REVIEW)).sum()
+        table = table.assign(
+            conversion=table["opportunities"] / table["leads"],
+            undated_deals=table["tier"].map(per_tier).fillna(0).astype("int64"),
+        )
+        return table[TIER_COLUMNS]
 
     @property
     def confusion(self) -> pd.DataFrame:
         """Predicted tier (rows) against the tier in hindsight (columns): lead counts."""
         predicted = self.leads["tier"].fillna(REVIEW).rename("predicted")
-        return pd.crosstab(predicted, self.leads["hindsight_tier"].rename("hindsight"))
+        return pd.crosstab(predicted, self.leads["hindsight_tier"].fillna(UNDATED).rename("hindsight"))
+
+    @property
+    def review(self) -> pd.DataFrame:
+        """Leads left for review (REVIEW_COLUMNS): the model's suggested tier and confidence, and the outcome."""
+        frame = self.leads[self.leads["tier"].isna()]
+        return frame[REVIEW_COLUMNS].sort_values("row").reset_index(drop=True)
 
     @property
     def owners(self) -> pd.DataFrame:
@@ -144,7 +166,32 @@ def replay(
     frame["historical_owner"] = frame["lead_id"].map(by_id["historical_owner"]).astype("string")
     frame["historical_owner_id"] = resolve_owners(frame["historical_owner"], roster)
     frame["hindsight_tier"] = hindsight_tier(frame)
-    return Replay(name, rulebook.version, frame, analyst_tables(frame))
+    frame["deal_state"] = frame["lead_id"].map(_deal_states(deals)).astype("string")
+    classified_by_id = classified.set_index("lead_id")
+    for column, dtype in LEAD_EXTRAS.items():
+        frame[column] = frame["lead_id"].map(classified_by_id[column]).astype(dtype)
+    return Replay(name, rulebook.version, frame, replay_tables(frame))
+
+
+def _deal_states(deals: DealImport | None) -> pd.Series:
+    if deals is None:
+        return pd.Series(dtype="string")
+    return deals.deals.set_index("lead_id")["state"]
+
+
+def replay_tables(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The analyst tables of a replay: by tier, rule, decider kind, predicted owner and week, source meaning
+    the lead source, and one by historical owner (on the roster or not: roster_id says which)."""
+    tables = analyst_tables(frame, [d for d in DIMENSIONS if d != "source"])
+    tables["source"] = metrics_by(frame, "lead_source")
+    by_owner = metrics_by(frame, "historical_owner")
+    roster_ids = frame.dropna(subset=["historical_owner"]).drop_duplicates("historical_owner")
+    roster_id = by_owner["historical_owner"].map(
+        roster_ids.set_index("historical_owner")["historical_owner_id"]
+    )
+    by_owner.insert(1, "roster_id", roster_id.astype("string"))
+    tables["historical_owner"] = by_owner
+    return tables
 
 
 def _outcome_frame(

@@ -243,24 +243,30 @@ def matured(frame: pd.DataFrame, as_of: datetime | pd.Timestamp | None) -> pd.Da
 
 def hindsight_tier(frame: pd.DataFrame, vip_pipeline: float = VIP_PIPELINE) -> pd.Series:
     """The tier each lead should have had knowing its outcome: VIP (an opportunity within 90 days worth at least
-    vip_pipeline), Standard (another opportunity within 90 days), Nurture (none)."""
+    vip_pipeline), Standard (another opportunity within 90 days), Nurture (none); <NA> for an opportunity with
+    no date (an export's undated deal): whether it came within 90 days is unknown."""
     in_time = frame["opportunity"] & (frame["days_to_opportunity"] <= HORIZON_DAYS)
     tier = np.where(
         in_time & (frame["pipeline"] >= vip_pipeline),
         Tier.VIP.value,
         np.where(in_time, Tier.STANDARD.value, Tier.NURTURE.value),
     )
-    return pd.Series(tier, index=frame.index, dtype="string", name="hindsight_tier")
+    undated = (frame["opportunity"] & frame["days_to_opportunity"].isna()).to_numpy()
+    return pd.Series(tier, index=frame.index, dtype="string", name="hindsight_tier").mask(undated)
 
 
 def vip_precision_recall(
     frame: pd.DataFrame, as_of: datetime | pd.Timestamp | None = None, vip_pipeline: float = VIP_PIPELINE
 ) -> dict:
     """Was the VIP correctly identified? precision: routed VIPs that were VIPs in hindsight; recall: hindsight
-    VIPs the router called VIP. Over leads matured at as_of (default: all); None where nothing to divide by."""
+    VIPs the router called VIP. Over leads matured at as_of (default: all) whose hindsight is known (undated:
+    those left out, their opportunity having no date); None where nothing to divide by."""
     leads = matured(frame, as_of)
+    hindsight = hindsight_tier(leads, vip_pipeline)
+    undated = int(hindsight.isna().sum())
+    leads, hindsight = leads[hindsight.notna()], hindsight.dropna()
     called = (leads["tier"] == Tier.VIP.value).fillna(False).to_numpy()
-    truly = (hindsight_tier(leads, vip_pipeline) == Tier.VIP.value).to_numpy()
+    truly = (hindsight == Tier.VIP.value).to_numpy()
     hits = int((called & truly).sum())
     return {
         "leads": len(leads),
@@ -269,6 +275,7 @@ def vip_precision_recall(
         "true_positives": hits,
         "precision": hits / int(called.sum()) if called.any() else None,
         "recall": hits / int(truly.sum()) if truly.any() else None,
+        "undated": undated,
     }
 
 

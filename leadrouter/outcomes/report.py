@@ -154,6 +154,18 @@ def speed_note(frame: pd.DataFrame) -> str:
     )
 
 
+def undated_note(frame: pd.DataFrame) -> str:
+    """Which figures leave out opportunities without a date (an export's undated deals), or "" if none."""
+    undated = int((frame["opportunity"] & frame["days_to_opportunity"].isna()).sum())
+    if not undated:
+        return ""
+    return (
+        f"{undated:,} of {int(frame['opportunity'].sum()):,} opportunities have no date. Days to opportunity, "
+        "whether it came within 90 days, the tier in hindsight, VIP precision and recall and Nurture leads that "
+        "turned hot cannot be given for them and leave them out; counts, pipeline and win rates include them."
+    )
+
+
 def sections(
     tables: dict[str, pd.DataFrame], frame: pd.DataFrame, as_of: pd.Timestamp | None
 ) -> list[Section]:
@@ -167,7 +179,10 @@ def sections(
         if len(candidates)
         else f"No rule converts significantly unlike its tier (rules with at least {MIN_RULE_LEADS} leads tested)."
     )
+    undated = [Section("Deals without dates", note)] if (note := undated_note(frame)) else []
+    source = "By lead source" if tables["source"].columns[0] == "lead_source" else "By source"
     return [
+        *undated,
         Section("Tiers against the operating thresholds", table=tier_threshold_table(tables, frame),
                 csv=["by_tier.csv", "thresholds.csv"]),
         Section("Conversion by tier", charts=["conversion_by_tier.png"]),
@@ -180,7 +195,7 @@ def sections(
                 csv=["by_week.csv"]),
         Section("Reps", table=metric_table(tables["owner_id"]), charts=["reps.png"], csv=["by_owner_id.csv"]),
         Section("By decider", table=metric_table(tables["decided_kind"]), csv=["by_decided_kind.csv"]),
-        Section("By source", table=metric_table(tables["source"]), csv=["by_source.csv"]),
+        Section(source, table=metric_table(tables["source"]), csv=["by_source.csv"]),
     ]  # fmt: skip
 
 
@@ -257,8 +272,11 @@ def write_report(
     frame: pd.DataFrame,
     out_dir: Path | str,
     as_of: pd.Timestamp | None = None,
+    title: str = "Outcome report",
+    extra: tuple[tuple[Section, pd.DataFrame | None], ...] = (),
 ) -> Path:
-    """index.html with PNG charts and every table as CSV in out_dir; the same data gives the same bytes."""
+    """index.html with PNG charts and every table as CSV in out_dir; the same data gives the same bytes.
+    extra: more sections after the standard ones, each with the frame its CSV (its first csv name) holds."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name, png in png_charts(tables, frame).items():
@@ -269,9 +287,11 @@ def write_report(
         "rule_report.csv": rule_report(frame),
         "nurture_turned_hot.csv": nurture_turned_hot(frame),
     }
+    csvs |= {section.csv[0]: table for section, table in extra if table is not None and section.csv}
     for name, table in csvs.items():
         safe_csv(table).to_csv(out / name, index=False, lineterminator="\n")
-    page = TEMPLATE.render(heading=heading(frame), sections=sections(tables, frame, as_of))
+    parts = [*sections(tables, frame, as_of), *(section for section, _ in extra)]
+    page = TEMPLATE.render(title=title, heading=heading(frame), sections=parts)
     (out / "index.html").write_text(page, encoding="utf-8")
     return out / "index.html"
 
@@ -282,7 +302,7 @@ PAGE = jinja2.Environment(
 PAGE.filters["inert"] = inert.html  # table cells carry lead text (companies, ids): defanged and cut as well
 TEMPLATE = PAGE.from_string(
     """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>leadrouter outcome report</title>
+<html lang="en"><head><meta charset="utf-8"><title>leadrouter: {{ title }}</title>
 <style>
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
 table { border-collapse: collapse; margin: .5em 0 1em; }
@@ -291,7 +311,7 @@ th:first-child, td:first-child { text-align: left; }
 img { max-width: 100%; display: block; margin: .5em 0; }
 .csv { font-size: 12px; color: #555; }
 </style></head><body>
-<h1>Outcome report</h1>
+<h1>{{ title }}</h1>
 <p>{{ heading }}</p>
 {% for section in sections %}
 <h2>{{ section.title }}</h2>

@@ -203,6 +203,17 @@ def test_command_prints_the_report_and_writes_tables(
     assert (tmp_path / "out" / "tier_changes.csv").exists() and (
         tmp_path / "out" / "moved.yaml" / "by_tier.csv"
     ).exists()
+    deals = summary["deals"]  # the generator's stages are Salesforce's: every linked deal has an outcome
+    assert deals["by_outcome"]["unknown"] == 0 and deals["unknown_stages"] == {}
+    assert sum(deals["by_outcome"].values()) == deals["linked"] > 0
+    # the output folder renders as a report, one page per rulebook
+    rendered = CliRunner().invoke(
+        app, ["report", "--backtest", str(tmp_path / "out"), "--out", str(tmp_path / "r")]
+    )
+    assert rendered.exit_code == 0, rendered.output
+    for name in ("rulebook.yaml", "moved.yaml"):
+        page = (tmp_path / "r" / name / "index.html").read_text(encoding="utf-8")
+        assert ">By historical owner<" in page and ">By lead source<" in page
 
 
 def test_bad_map_fails_with_file_and_line(tmp_path: Path) -> None:

@@ -87,7 +87,8 @@ def test_outcomes_follow_the_contacts_deal_associations() -> None:
     assert outcomes.fillna({"close_date": ""}).values.tolist() == [
         ["10000002", "40000001", "appointmentscheduled", False, False, 5900.0, ""],
         ["10000003", "40000002", "closedwon", True, True, 5700.0, "2026-12-01"],
-        ["10000005", "40000009", "closedlost", True, False, 15900.0, "2026-12-02"],  # stage says closed
+        # no flags sent: the outcome loop's stage lists decide (closedlost: closed, not won)
+        ["10000005", "40000009", "closedlost", pd.NA, pd.NA, 15900.0, "2026-12-02"],
     ]
 
 

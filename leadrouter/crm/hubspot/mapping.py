@@ -202,12 +202,13 @@ def deal_links(results: list) -> list[tuple[str, str]]:
 def outcomes_frame(pairs: pd.DataFrame, deals: list) -> pd.DataFrame:
     props = properties_frame(deals, DEAL_PROPERTIES).astype("string")
     stage = props["dealstage"]
-    closed = (props["hs_is_closed"].eq("true") | stage.isin(["closedwon", "closedlost"])).fillna(False)
-    won = (props["hs_is_closed_won"].eq("true") | stage.eq("closedwon")).fillna(False)
+    # a flag HubSpot did not send stays <NA>: the outcome loop's stage lists decide (outcomes.deals)
+    closed = props["hs_is_closed"].map({"true": True, "false": False}).astype("boolean")
+    won = props["hs_is_closed_won"].map({"true": True, "false": False}).astype("boolean")
     deal = pd.DataFrame(
         {
             "deal_id": props.index.to_numpy(), "stage": stage.to_numpy(object),
-            "is_closed": closed.to_numpy(bool), "is_won": won.to_numpy(bool),
+            "is_closed": closed.to_numpy(object), "is_won": won.to_numpy(object),
             "amount": pd.to_numeric(props["amount"], errors="coerce").astype(float).to_numpy(),
             "close_date": props["closedate"].str[:10].to_numpy(object),
         }

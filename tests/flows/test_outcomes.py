@@ -326,8 +326,7 @@ def run_loop(store: Store, crm: SandboxCRM, at: datetime) -> None:
         for part in chunks(due, 64):
             save_outcomes.fn(store, "sandbox", fetch_outcomes.fn(crm, part), at)
         frame = build_lead_outcomes.fn(store, "sandbox")
-        tables = outcomes.analyst_tables(frame)
-        save_analyst_tables.fn(store, "sandbox", frame, tables, outcomes.headline(frame, as_of=at), at)
+        save_analyst_tables.fn(store, "sandbox", frame, at)
 
 
 def stored_metrics(store: Store) -> dict[tuple[str, str, str], tuple]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-OUTCOME_FIELDS = ["deal_id", "stage", "is_closed", "is_won", "amount", "close_date"]  # the CRM protocol's
+from leadrouter.schema import OUTCOME_FIELDS
 
 
 def clean_outcomes(fetched: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

@@ -22,7 +22,7 @@ def main(n: int = 100_000) -> dict:
     from leadrouter.enrich.firmographics import TableProvider
     from leadrouter.enrich.territory import load_territories
     from leadrouter.sandbox.crm import SandboxCRM
-    from leadrouter.sandbox.data import generate_leads
+    from leadrouter.sandbox.leads import generate_leads
     from leadrouter.schema import LEAD_COLUMNS, conform
     from leadrouter.validate.suite import validate_leads
 

@@ -20,7 +20,8 @@ from leadrouter.crm.base import (
     cursor_of,
     parse_cursor,
 )
-from leadrouter.sandbox.data import generate_accounts, generate_contacts, generate_leads
+from leadrouter.sandbox.accounts import generate_accounts, generate_contacts
+from leadrouter.sandbox.leads import generate_leads
 from leadrouter.schema import LEAD_COLUMNS, UTC_TS, conform
 
 SCHEMA = Path(__file__).with_name("crm.sql")

@@ -29,6 +29,16 @@ MEANING = {
     "NO_SPECIALISATION": "a specialist in the lead's industry was available",
 }
 
+# decisions that stopped before an owner, why, and what a person does next
+STOPPED = {
+    Status.QUARANTINED.value: "quarantined by validation",
+    Status.REVIEW.value: "no tier: waiting in the review queue",
+}
+NEXT_STEP = {
+    Status.QUARANTINED.value: "fix the lead in the CRM, then `leadrouter quarantine release {lead}`",
+    Status.REVIEW.value: "`leadrouter review set-tier {lead} TIER` or `leadrouter review assign {lead} OWNER`",
+}
+
 
 def explain(
     lead_id: Annotated[str, typer.Argument(help="The CRM id of a routed lead")],
@@ -52,15 +62,20 @@ def explain(
             f"[bold]{escape(row.lead_id)}[/bold] ({escape(row.source)}, {row.status}, decided "
             f"{row.decided_at:%Y-%m-%d %H:%M} UTC, rulebook {row.rulebook_version or '-'})"
         )
-        _print_route(
-            roster,
-            row.tier,
-            row.decided_by,
-            row.owner_id,
-            explanation.get("method"),
-            explanation.get("summary") or "",
-            explanation.get("excluded") or {},
-        )
+        stopped = STOPPED.get(row.status)
+        if stopped:  # no tier, no owner: say why it stopped instead of an empty route
+            console.print(f"  stopped    {stopped}: {escape(explanation.get('summary') or '-')}")
+            console.print(f"  next       {NEXT_STEP[row.status].format(lead=escape(row.lead_id))}")
+        else:
+            _print_route(
+                roster,
+                row.tier,
+                row.decided_by,
+                row.owner_id,
+                explanation.get("method"),
+                explanation.get("summary") or "",
+                explanation.get("excluded") or {},
+            )
         model = explanation.get("model") or {}
         if model.get("brief"):
             console.print(f"  brief      {escape(str(model['brief']))}")
@@ -131,7 +146,7 @@ def reject(
     from blocks.load import load_channels
     from leadrouter import notify
     from leadrouter.classify.rules import load_rulebook
-    from leadrouter.reroute import reroute
+    from leadrouter.reroute import RejectError, reject_lead
     from leadrouter.router import routing_roster
     from leadrouter.store import open_store
 
@@ -142,9 +157,10 @@ def reject(
     sla = load_rulebook(settings.rulebook_path).sla
     with open_store(settings.store_url) as store:
         at = clock.routing_now(settings)
-        moved = reroute(store, source, [lead_id], "reject", roster, sla, at, note=reason)
-        if moved.empty:
-            fail(f"lead {lead_id} has no routed decision to reject")
+        try:
+            moved = reject_lead(store, source, lead_id, roster, sla, at, note=reason)
+        except RejectError as exc:
+            fail(str(exc))
         channels = load_channels(settings)
         if channels:
             notify.tell_reroutes(store, crm(), source, moved, roster, channels, settings.crm_link_template)

@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from sqlalchemy import select
 
 from leadrouter.assign.roster import load_roster
 from leadrouter.classify.rules import DEFAULT_SLA, ResponseSla
 from leadrouter.record import BatchContext, record_batch
-from leadrouter.reroute import reroute
+from leadrouter.reroute import RejectError, reject_lead, reroute
 from leadrouter.schema import Tier
 from leadrouter.sla import (
     FIRST_LOOKBACK,
@@ -101,6 +102,30 @@ def test_rejections_are_read_from_the_watermark_less_an_overlap_and_each_moves_o
         assert new_rejections(store, crm, "sandbox", now + timedelta(minutes=2)) == {}
         assert new_rejections(store, RejectingCRM([]), "sandbox", now) == {}
         assert get_watermark(store, "sandbox:rejections") == f"{at:%Y-%m-%dT%H:%M:%S.%fZ}|"
+
+
+def test_a_lead_nobody_else_can_take_stays_and_reject_says_why(tmp_path: Path) -> None:
+    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
+        roster = load_roster(ROSTER)
+        ctx = BatchContext("sandbox", "r1", "v1", at=WORKDAY)
+        [queue] = record_batch(store, ctx, leads(1, "Nurture"), NO_QUARANTINE, roster)["owner_id"]
+        at = WORKDAY + timedelta(minutes=1)
+        # re-routing a queue's lead (sla-watch's path) finds nobody new: it stays, the manager is told, no crash
+        assert reroute(store, "sandbox", ["S00000"], "reject", roster, dict(DEFAULT_SLA), at).empty
+        with store.engine.connect() as conn:
+            owner = conn.execute(select(decisions.c.owner_id).where(decisions.c.lead_id == "S00000")).scalar()
+            kinds = conn.execute(select(sla_events.c.kind, sla_events.c.owner_id)).all()
+        assert owner == queue == "00G000000000001"
+        assert kinds == [("reject", queue), ("escalation", queue)]
+        with pytest.raises(
+            RejectError, match=r"S00000 \(Nurture\) is with the queue 00G000000000001 \(.+\), not with a rep"
+        ):
+            reject_lead(store, "sandbox", "S00000", roster, dict(DEFAULT_SLA), at)
+        with pytest.raises(RejectError, match="lead NOPE has no routed decision to reject in sandbox"):
+            reject_lead(store, "sandbox", "NOPE", roster, dict(DEFAULT_SLA), at)
+        record_batch(store, ctx, leads(1, "Standard", start=1), NO_QUARANTINE, roster)
+        moved = reject_lead(store, "sandbox", "S00001", roster, dict(DEFAULT_SLA), at, note="wrong territory")
+        assert len(moved) == 1 and moved.iloc[0]["owner_id"] != moved.iloc[0]["old_owner_id"]
 
 
 SLOW = {"005000000000007", "005000000000010"}  # never answer

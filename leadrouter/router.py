@@ -11,7 +11,7 @@ from leadrouter.classify.model import Model, ModelChain
 from leadrouter.classify.rules import Rulebook, load_rulebook
 from leadrouter.config import ConfigError, Settings
 from leadrouter.crm.base import CRM
-from leadrouter.enrich.firmographics import HttpProvider, Provider, TableProvider
+from leadrouter.enrich.firmographics import HttpProvider, Provider
 from leadrouter.enrich.territory import Territories, load_territories
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.store import Store, open_store
@@ -112,7 +112,7 @@ def open_provider(settings: Settings) -> Provider | None:
         key = settings.enrichment_api_key.get_secret_value() if settings.enrichment_api_key else None
         return HttpProvider(settings.enrichment_url, api_key=key)
     if settings.crm == "sandbox" and Path(settings.sandbox_path).exists():
-        return TableProvider.from_sandbox(settings.sandbox_path)
+        return SandboxCRM(settings.sandbox_path).firmographics()
     return None
 
 

@@ -20,6 +20,7 @@ from leadrouter.crm.base import (
     cursor_of,
     parse_cursor,
 )
+from leadrouter.enrich.firmographics import TableProvider
 from leadrouter.sandbox.accounts import generate_accounts, generate_contacts
 from leadrouter.sandbox.leads import generate_leads
 from leadrouter.sandbox.team import DEFAULT_QUEUE, USERS
@@ -129,6 +130,14 @@ class SandboxCRM:
                 db,
             )
         return conform(accounts.assign(owner_active=accounts["owner_active"].eq(1)), ACCOUNT_COLUMNS)
+
+    def firmographics(self) -> TableProvider:
+        """The accounts' size, industry and revenue by domain: the provider routing enriches with on a sandbox."""
+        with self._db() as db:
+            accounts = pd.read_sql_query(
+                "SELECT domain, employees, industry, annual_revenue FROM accounts", db
+            )
+        return TableProvider(accounts)
 
     def fetch_owners(self) -> pd.DataFrame:
         with self._db() as db:

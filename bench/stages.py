@@ -19,16 +19,15 @@ import pandas as pd
 
 def main(n: int = 100_000) -> dict:
     from leadrouter.enrich import enrich_leads
-    from leadrouter.enrich.firmographics import TableProvider
     from leadrouter.enrich.territory import load_territories
     from leadrouter.sandbox.crm import SandboxCRM
-    from leadrouter.sandbox.data import generate_leads
+    from leadrouter.sandbox.leads import generate_leads
     from leadrouter.schema import LEAD_COLUMNS, conform
     from leadrouter.validate.suite import validate_leads
 
     with tempfile.TemporaryDirectory() as tmp:
         crm = SandboxCRM.create(Path(tmp) / "sandbox.db", seed=7)
-        accounts, provider = crm.fetch_accounts(), TableProvider.from_sandbox(crm.path)
+        accounts, provider = crm.fetch_accounts(), crm.firmographics()
         world_accounts = pd.read_sql_query(
             "SELECT id AS account_id, * FROM accounts", f"sqlite:///{crm.path}"
         )

@@ -22,7 +22,8 @@ import pandas as pd
 
 
 def sandbox_leads(n: int) -> pd.DataFrame:
-    from leadrouter.sandbox.data import generate_accounts, generate_contacts, generate_leads
+    from leadrouter.sandbox.accounts import generate_accounts, generate_contacts
+    from leadrouter.sandbox.leads import generate_leads
     from leadrouter.schema import LEAD_COLUMNS, conform
 
     rng = np.random.default_rng(7)

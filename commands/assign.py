@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.table import Table
 
 from commands.console import console, fail
-from commands.leads import configured_crm, read_lead, simulated_lead
+from commands.leads import configured_crm, read_lead
 from leadrouter import clock
 from leadrouter.config import Settings
 from leadrouter.inert import terminal
 from leadrouter.schema import Status
 
 if TYPE_CHECKING:  # imported when used: the CLI starts fast
-    from leadrouter.assign.roster import Roster
-    from leadrouter.store import Store
+    pass
 
 
 MEANING = {
@@ -28,6 +27,16 @@ MEANING = {
     "AT_CAPACITY": "daily or open-lead cap reached",
     "WRONG_REGION": "covers other regions or territories",
     "NO_SPECIALISATION": "a specialist in the lead's industry was available",
+}
+
+# decisions that stopped before an owner, why, and what a person does next
+STOPPED = {
+    Status.QUARANTINED.value: "quarantined by validation",
+    Status.REVIEW.value: "no tier: waiting in the review queue",
+}
+NEXT_STEP = {
+    Status.QUARANTINED.value: "fix the lead in the CRM, then `leadrouter quarantine release {lead}`",
+    Status.REVIEW.value: "`leadrouter review set-tier {lead} TIER` or `leadrouter review assign {lead} OWNER`",
 }
 
 
@@ -53,15 +62,20 @@ def explain(
             f"[bold]{terminal(row.lead_id)}[/bold] ({terminal(row.source)}, {row.status}, decided "
             f"{row.decided_at:%Y-%m-%d %H:%M} UTC, rulebook {row.rulebook_version or '-'})"
         )
-        _print_route(
-            roster,
-            row.tier,
-            row.decided_by,
-            row.owner_id,
-            explanation.get("method"),
-            explanation.get("summary") or "",
-            explanation.get("excluded") or {},
-        )
+        stopped = STOPPED.get(row.status)
+        if stopped:  # no tier, no owner: say why it stopped instead of an empty route
+            console.print(f"  stopped    {stopped}: {terminal(explanation.get('summary') or '-')}")
+            console.print(f"  next       {NEXT_STEP[row.status].format(lead=terminal(row.lead_id))}")
+        else:
+            _print_route(
+                roster,
+                row.tier,
+                row.decided_by,
+                row.owner_id,
+                explanation.get("method"),
+                explanation.get("summary") or "",
+                explanation.get("excluded") or {},
+            )
         model = explanation.get("model") or {}
         if model.get("brief"):
             console.print(f"  brief      {terminal(str(model['brief']))}")
@@ -79,7 +93,7 @@ def simulate(
     """Where this lead would go now: the same validation, enrichment, CRM duplicates, rules, model, roster and
     round-robin state as routing, writing nothing (no turn is taken, no decision recorded)."""
     from leadrouter.enrich import accounts_for_matching
-    from leadrouter.pipeline import decide
+    from leadrouter.pipeline import decide, simulated_lead
     from leadrouter.router import open_router
 
     settings = Settings()
@@ -129,38 +143,30 @@ def reject(
 ) -> None:
     """The owner rejects the lead: it goes at once to the next eligible rep (never back to them), counted as a
     wrong assignment; the next route-inbound or sla-watch run writes the new owner to the CRM."""
-    from leadrouter.assign.roster import load_roster
+    from blocks.load import load_channels
+    from leadrouter import notify
     from leadrouter.classify.rules import load_rulebook
-    from leadrouter.reroute import reroute
+    from leadrouter.reroute import RejectError, reject_lead
+    from leadrouter.router import routing_roster
     from leadrouter.store import open_store
 
     settings = Settings()
-    roster = load_roster(settings.roster_path)
-    if any(rep.id is None for rep in roster.reps):  # reps listed by email: their CRM ids first
-        from leadrouter.router import with_crm_ids
-
-        roster = with_crm_ids(roster, configured_crm(settings), settings.roster_path)
+    source = source or settings.crm
+    crm = cache(lambda: configured_crm(settings))  # built once, and only if the roster or a channel needs it
+    roster = routing_roster(settings, crm)
     sla = load_rulebook(settings.rulebook_path).sla
     with open_store(settings.store_url) as store:
         at = clock.routing_now(settings)
-        moved = reroute(store, source or settings.crm, [lead_id], "reject", roster, sla, at, note=reason)
-        if moved.empty:
-            fail(f"lead {lead_id} has no routed decision to reject")
-        _tell_owners(settings, store, source or settings.crm, moved, roster)
+        try:
+            moved = reject_lead(store, source, lead_id, roster, sla, at, note=reason)
+        except RejectError as exc:
+            fail(str(exc))
+        channels = load_channels(settings)
+        if channels:
+            notify.tell_reroutes(store, crm(), source, moved, roster, channels, settings.crm_link_template)
     row = moved.iloc[0]
     names = {r.key: r.name for r in roster.reps} | roster.queues
     console.print(
         f"{terminal(lead_id)}: {terminal(str(row['old_owner_id']))} rejected it → {terminal(str(row['owner_id']))} "
         f"({terminal(names.get(row['owner_id'], ''))}, pool {terminal(str(row['pool']))}); the next run writes it"
     )
-
-
-def _tell_owners(settings: Settings, store: Store, source: str, moved: pd.DataFrame, roster: Roster) -> None:
-    """New owner and old owner (and the manager, when due) hear of the re-route on the configured channels."""
-    from blocks.load import load_channels
-    from leadrouter import notify
-
-    channels = load_channels(settings)
-    if channels:
-        crm = configured_crm(settings)
-        notify.tell_reroutes(store, crm, source, moved, roster, channels, settings.crm_link_template)

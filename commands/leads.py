@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,17 +17,26 @@ if TYPE_CHECKING:
 
 
 def read_lead(lead: str, settings: Settings, crm: CRM | None = None) -> pd.DataFrame:
-    """The lead as JSON, else by its id from `crm` (default: the configured CRM, through its block)."""
+    """The lead as JSON, else by its id from `crm` (default: the configured CRM, through its block); fields
+    that are no lead column are named, as routing leaves them out."""
+    from leadrouter.pipeline import unknown_fields
+
     inline = lead.lstrip().startswith("{")  # checked first: a long JSON text is no file name
     text = lead if inline or not Path(lead).is_file() else Path(lead).read_text()
     if text.lstrip().startswith("{"):
         try:
-            return pd.DataFrame([json.loads(text)])
+            found = pd.DataFrame([json.loads(text)])
         except json.JSONDecodeError as exc:
             fail(f"the lead is not valid JSON: {exc}")
-    found = (crm or configured_crm(settings)).fetch_leads([lead])
-    if found.empty:
-        fail(f"no lead {lead} in the {settings.crm} CRM")
+    else:
+        found = (crm or configured_crm(settings)).fetch_leads([lead])
+        if found.empty:
+            fail(f"no lead {lead} in the {settings.crm} CRM")
+    unknown = unknown_fields(found)
+    if unknown:
+        console.print(
+            f"[yellow]ignored[/yellow] fields that are not lead columns: {terminal(', '.join(unknown))}"
+        )
     return found
 
 
@@ -40,36 +48,3 @@ def configured_crm(settings: Settings) -> CRM:
         return load_crm(settings)
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
-
-
-def lead_columns(lead: pd.DataFrame) -> pd.DataFrame:
-    """The lead in the schema's columns; fields that are none of them are named and left out."""
-    from leadrouter.schema import LEAD_COLUMNS, conform
-
-    unknown = sorted(set(lead.columns) - set(LEAD_COLUMNS))
-    if unknown:
-        console.print(
-            f"[yellow]ignored[/yellow] fields that are not lead columns: {terminal(', '.join(unknown))}"
-        )
-    return conform(lead)
-
-
-def simulated_lead(lead: pd.DataFrame, at: datetime) -> pd.DataFrame:
-    """The lead as a batch of one to route at `at`: a lead given without an id or a creation time gets them."""
-    frame = lead_columns(lead)
-    frame["lead_id"] = frame["lead_id"].fillna("simulated")
-    stamp = pd.Timestamp(at)
-    frame["created_at"] = frame["created_at"].fillna(stamp if stamp.tz else stamp.tz_localize("UTC"))
-    return frame
-
-
-def enriched_lead(
-    lead: pd.DataFrame, settings: Settings, accounts: pd.DataFrame | None = None
-) -> pd.DataFrame:
-    from leadrouter.enrich import enrich_leads
-    from leadrouter.enrich.territory import load_territories
-    from leadrouter.router import open_provider
-
-    return enrich_leads(
-        lead_columns(lead), accounts, open_provider(settings), load_territories(settings.territories_path)
-    )

@@ -39,28 +39,17 @@ def model_train(
     """Retrain from what rules and reviewers decided, corrected by what the deals became once the outcome loop
     has run (leads re-read from the CRM), plus synthetic history; keeps the new model only if it is at least
     as accurate on held-out routed leads."""
-    from blocks.load import load_crm
-    from leadrouter.classify.history import labelled_history
-    from leadrouter.classify.training import TooFewLabels, retrain_from_outcomes
-    from leadrouter.enrich import accounts_for_matching
-    from leadrouter.enrich.territory import load_territories
-    from leadrouter.outcomes.stored import stored_outcomes
-    from leadrouter.router import open_provider
+    from commands.leads import configured_crm
+    from leadrouter.classify.training import TooFewLabels, retrain_configured
     from leadrouter.store import open_store
 
     settings = Settings()
     source = source or settings.crm
     with open_store(settings.store_url) as store:
         try:
-            outcomes, _ = stored_outcomes(store, source, compute_if_missing=False)
-            crm = load_crm(settings)
-            territories = load_territories(settings.territories_path)
-            generated = (
-                labelled_history(seed=1, leads=synthetic, territories=territories) if synthetic else None
-            )
-            summary = retrain_from_outcomes(
-                store, source, outcomes, crm, territories, settings.model_dir, open_provider(settings),
-                accounts_for_matching(crm), generated, min_labels, clock.routing_now(settings),
+            summary = retrain_configured(
+                store, settings, configured_crm(settings), source, clock.routing_now(settings),
+                synthetic=synthetic, min_labels=min_labels,
             )  # fmt: skip
         except TooFewLabels as exc:
             fail(str(exc))

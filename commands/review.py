@@ -35,7 +35,8 @@ def review_list(
 
     settings = Settings()
     with _store(settings) as store:
-        rows = open_items(store, source or settings.crm, include_resolved=all_, late_only=late)
+        now = clock.routing_now(settings)
+        rows = open_items(store, source or settings.crm, now, include_resolved=all_, late_only=late)
     table = Table(title=f"review queue ({len(rows)}, times in UTC)")
     for column in ("lead", "waiting since", "due"):
         table.add_column(column, no_wrap=True)  # ids and stamps are read whole

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from commands.console import console, fail
-from commands.leads import enriched_lead, read_lead
+from commands.leads import read_lead
 from leadrouter.config import ConfigError, Settings
 from leadrouter.inert import terminal
 
@@ -69,6 +69,7 @@ def rules_explain(
     """Which rule decides this lead, and why each earlier rule did not (or what the model says)."""
     from leadrouter.classify.rules import load_rulebook
     from leadrouter.classify.rules_check import explain_lead
+    from leadrouter.pipeline import enriched_lead
 
     settings = Settings()
     book = load_rulebook(rulebook or settings.rulebook_path)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
-from prefect import flow, get_run_logger
-from prefect.artifacts import create_markdown_artifact
+from prefect import flow
 
 from blocks.load import load_channels, load_settings
-from leadrouter import clock, monitor, notify
+from leadrouter import clock
 from leadrouter.assign.roster import load_roster
 from leadrouter.store import open_store
+from tasks.daily_report import alert_anomalies, check_day, publish_fallback_fires
 
 
 @flow(name="daily-report")
@@ -22,20 +22,8 @@ def daily_report(day: date | None = None, settings_block: str | None = None) -> 
     roster = load_roster(settings.roster_path)
     now = clock.routing_now(settings)
     day = day or (now.date() - timedelta(days=1))
-    until = datetime.combine(day + timedelta(days=1), time(), tzinfo=now.tzinfo)
     with open_store(settings.store_url) as store:
-        frame = monitor.ledger_days(store, settings.crm, until)
-        events = monitor.sla_event_frame(
-            store, settings.crm, until - timedelta(days=monitor.BASELINE_DAYS + 1)
-        )
-        fires = monitor.fallback_fires(frame, events, day, now)
-        found = monitor.anomalies(frame, day, roster)
-        create_markdown_artifact(monitor.report_markdown(fires, found), key="fallback-fires")
-        channels = load_channels(settings)
-        if found:
-            lines = [f"{a.metric}: {a.detail}" for a in found]
-            subject = f"leadrouter: {len(found)} anomalies on {day}"
-            notify.tell_manager(store, settings.crm, roster, "anomaly", subject, lines, channels)
-    for anomaly in found:
-        get_run_logger().warning("anomaly %s on %s: %s", anomaly.metric, day, anomaly.detail)
-    return {"fires": fires, "anomalies": [a.metric for a in found]}
+        report = check_day(store, settings.crm, roster, day, now)
+        publish_fallback_fires(report)
+        alert_anomalies(store, settings.crm, roster, report, day, load_channels(settings))
+    return {"fires": report.fires, "anomalies": [a.metric for a in report.anomalies]}

@@ -10,7 +10,6 @@ from blocks.load import load_crm, load_settings
 from leadrouter import clock
 from leadrouter.crm.base import chunks
 from leadrouter.outcomes import join as outcomes
-from leadrouter.outcomes import tables as outcome_tables
 from leadrouter.outcomes.deals import configured_stages
 from leadrouter.store import open_store
 from leadrouter.store import outcomes as outcome_store
@@ -45,10 +44,8 @@ def outcome_loop(
         for part in chunks(due, chunk):
             deals += save_outcomes(store, crm.name, fetch_outcomes(crm, part), now, stages)
         frame = build_lead_outcomes(store, crm.name)
-        tables = outcomes.analyst_tables(frame)
-        headline = outcomes.headline(frame, as_of=now)
-        save_analyst_tables(store, crm.name, frame, tables, headline, now)
-        publish_outcome_tables(outcome_tables.tables_markdown(tables, headline))
+        tables, headline = save_analyst_tables(store, crm.name, frame, now)
+        publish_outcome_tables(tables, headline)
         publish_outcome_report(tables, frame, now)
         model = retrain_model(store, crm.name, frame, crm, settings, now) if retrain else {"kept": False}
     summary = {

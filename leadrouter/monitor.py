@@ -5,7 +5,7 @@ the failures that otherwise stay silent (seed 001)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,25 @@ class Anomaly:
     value: float
     baseline: float
     detail: str
+
+
+@dataclass(frozen=True)
+class DayReport:
+    fires: dict  # fallback_fires' report
+    anomalies: list[Anomaly]
+
+
+def day_report(store: Store, source: str, roster: Roster, day: date, now: datetime) -> DayReport:
+    """The fallback fires of `day` and what jumped that day against the trailing 14 days, from the ledger."""
+    until = datetime.combine(day + timedelta(days=1), time(), tzinfo=now.tzinfo)
+    frame = ledger_days(store, source, until)
+    events = sla_events.events_since(store, source, until - timedelta(days=BASELINE_DAYS + 1))
+    return DayReport(fallback_fires(frame, events, day, now), anomalies(frame, day, roster))
+
+
+def anomaly_alert(found: list[Anomaly], day: date) -> tuple[str, list[str]]:
+    """The subject and lines that tell the escalation manager what jumped on `day`."""
+    return f"leadrouter: {len(found)} anomalies on {day}", [f"{a.metric}: {a.detail}" for a in found]
 
 
 def ledger_days(store: Store, source: str, until: datetime, days: int = BASELINE_DAYS + 1) -> pd.DataFrame:
@@ -102,11 +121,6 @@ def fallback_fires(frame: pd.DataFrame, events: pd.DataFrame, day: date, now: da
         "untouched": int(today["first_touch_at"].isna().sum()),
         "untouched_past_twice_sla": int(overdue.sum()),
     }
-
-
-def sla_event_frame(store: Store, source: str, since: datetime) -> pd.DataFrame:
-    """The SLA events (lead_id, kind, at) since `since`: fallback_fires' `events`."""
-    return sla_events.events_since(store, source, since)
 
 
 def anomalies(frame: pd.DataFrame, day: date, roster: Roster) -> list[Anomaly]:

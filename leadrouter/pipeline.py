@@ -2,8 +2,8 @@
 
 route-inbound runs these stages as Prefect tasks, one a stage, and assigns inside the ledger transaction that
 records the batch (record.record_batch). What else routes leads calls this module: `leadrouter simulate`
-(`decide`, which assigns without taking a turn), bench/per_lead and the flow tests (`classify_batch`, then
-record_batch).
+(`simulated_lead`, then `decide`, which assigns without taking a turn), `leadrouter rules explain`
+(`enriched_lead`), bench/per_lead and the flow tests (`classify_batch`, then record_batch).
 """
 
 from __future__ import annotations
@@ -16,11 +16,37 @@ import pandas as pd
 
 from leadrouter import classify, dedupe, enrich
 from leadrouter.assign.turns import preview_turns
-from leadrouter.router import Router
-from leadrouter.schema import Status
+from leadrouter.config import Settings
+from leadrouter.enrich.territory import load_territories
+from leadrouter.router import Router, open_provider
+from leadrouter.schema import LEAD_COLUMNS, Status, conform
 from leadrouter.validate import suite as validate
 
 ROUTED = "routed"  # decide's status for a lead that would get an owner
+
+
+def unknown_fields(lead: pd.DataFrame) -> list[str]:
+    """The lead's fields that are none of the schema's columns: conform leaves them out."""
+    return sorted(set(lead.columns) - set(LEAD_COLUMNS))
+
+
+def simulated_lead(lead: pd.DataFrame, at: datetime) -> pd.DataFrame:
+    """The lead as a batch of one to route at `at`, in the schema's columns: a lead given without an id or a
+    creation time gets them."""
+    frame = conform(lead)
+    frame["lead_id"] = frame["lead_id"].fillna("simulated")
+    stamp = pd.Timestamp(at)
+    frame["created_at"] = frame["created_at"].fillna(stamp if stamp.tz else stamp.tz_localize("UTC"))
+    return frame
+
+
+def enriched_lead(
+    lead: pd.DataFrame, settings: Settings, accounts: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The lead in the schema's columns, enriched as routing enriches it (the configured provider and
+    territories), for following it through a rulebook: nothing is validated, deduplicated or classified."""
+    territories = load_territories(settings.territories_path)
+    return enrich.enrich_leads(conform(lead), accounts, open_provider(settings), territories)
 
 
 @dataclass(frozen=True)
@@ -68,11 +94,10 @@ def decide(
     review (review_reason) or quarantined (reason)."""
     batch = classify_batch(router, leads, accounts)
     resolved = batch.leads[batch.leads["tier"].notna()]
-    with router.store.engine.connect() as conn:  # read without locks: a simulation never holds up routing
+    with router.store.snapshot() as conn:  # read without locks: a simulation never holds up routing
         assigned, _ = preview_turns(
             conn, resolved, router.roster, source or router.source, router.rulebook.sla, at
         )
-        conn.rollback()
     parts = [
         assigned.assign(status=ROUTED),
         batch.leads[batch.leads["tier"].isna()].assign(status=Status.REVIEW.value),

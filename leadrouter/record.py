@@ -166,6 +166,7 @@ def _insert(
     if len(review):
         reasons = review.reindex(columns=["review_reason"])["review_reason"].astype(object)
         queued = review.assign(reason=[r or NO_RULE for r in reasons.where(reasons.notna(), None)])
-        enqueue(conn, ctx.source, queued, stamp, ctx.review_sla)
+        # queued and due on the routing clock, the one review lateness and escalation are judged on
+        enqueue(conn, ctx.source, queued, ctx.at or stamp, ctx.review_sla)
     if len(quarantined):
         record_verdicts(conn, ctx.source, quarantined, stamp)

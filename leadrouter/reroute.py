@@ -18,7 +18,7 @@ from leadrouter.classify.rules import ResponseSla
 from leadrouter.schema import Tier
 from leadrouter.sla import due_times
 from leadrouter.store import Store
-from leadrouter.store.decisions import clear_due_times, lock_routed, reassign
+from leadrouter.store.decisions import REROUTABLE, clear_due_times, lead_decisions, lock_routed, reassign
 from leadrouter.store.sla_events import insert_events, lead_events
 
 LET_GO = ("breach", "reject")  # events after which a rep never gets the same lead back
@@ -33,6 +33,42 @@ REROUTE_COLUMNS = [
     "escalate_to",
     "sla_due_at",
 ]
+
+
+class RejectError(ValueError):
+    """A rejection that moves nothing; the message says why and what happened instead."""
+
+
+def reject_lead(
+    store: Store,
+    source: str,
+    lead_id: str,
+    roster: Roster,
+    sla: dict[Tier, ResponseSla],
+    at: datetime,
+    note: str | None = None,
+) -> pd.DataFrame:
+    """The lead's owner rejects it: it goes at once to the next eligible rep (reroute, why "reject"); returns
+    reroute's row. Raises RejectError when nothing moves: the lead has no routed decision, a queue owns it (no
+    rep to reject it), or nobody else in its pool can take it (it stays with its owner, its clock stopped)."""
+    rows = lead_decisions(store, lead_id, source)
+    decision = rows[-1] if rows else None
+    if decision is None or decision.status not in REROUTABLE or decision.tier is None:
+        state = f"its decision is {decision.status}" if decision else "not routed yet?"
+        raise RejectError(f"lead {lead_id} has no routed decision to reject in {source} ({state})")
+    if decision.owner_id in roster.queues:
+        raise RejectError(
+            f"lead {lead_id} ({decision.tier}) is with the queue {decision.owner_id} "
+            f"({roster.queues[decision.owner_id]}), not with a rep: there is no owner to reject it, and nothing "
+            "changed. To hand it to a rep, set its owner in the CRM"
+        )
+    moved = reroute(store, source, [lead_id], "reject", roster, sla, at, note=note)
+    if moved.empty:
+        raise RejectError(
+            f"nobody else can take lead {lead_id} (pool {decision.pool or '-'}): it stays with "
+            f"{decision.owner_id}, its response clock stopped and the rejection recorded"
+        )
+    return moved
 
 
 def reroute(
@@ -143,6 +179,8 @@ def _stop_clocks(conn: Connection, source: str, stuck: pd.DataFrame, at: datetim
 def _record(conn: Connection, source: str, moved: pd.DataFrame, at: datetime, note: str | None) -> None:
     """The new owners (status recorded: the next write-back writes them) and the events, in the caller's
     transaction."""
+    if moved.empty:  # every lead stuck with its owner: nothing to reassign
+        return
     events, updates = [], []
     for r in moved.itertuples(index=False):
         step = f" → {r.why} by {r.old_owner_id} → re-routed{r.routing_path}"

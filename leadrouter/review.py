@@ -42,12 +42,12 @@ class UnknownOwner(ReviewError):
 def open_items(
     store: Store,
     source: str | None,
+    now: datetime,
     include_resolved: bool = False,
     late_only: bool = False,
-    now: datetime | None = None,
 ) -> pd.DataFrame:
-    """The review queue, oldest first (review_queue.LIST_COLUMNS + late: open and past its due time)."""
-    now = now or clock.now()
+    """The review queue, oldest first (review_queue.LIST_COLUMNS + late: open and past its due time at `now`,
+    the routing clock's moment)."""
     items = review_queue.list_items(store, source, include_resolved, now if late_only else None)
     for column in ("created_at", "due_at", "escalated_at", "resolved_at"):
         items[column] = pd.to_datetime(items[column], utc=True)  # SQLite hands back naive UTC stamps
@@ -105,13 +105,13 @@ def set_tier(
         return _resolve(conn, item, decision, chosen, chosen_category, owner, _reviewer(by))
 
 
-def escalate_overdue(store: Store, source: str, roster: Roster, now: datetime | None = None) -> pd.DataFrame:
-    """Escalate every open item past its due time that was not escalated yet to the roster's escalation
-    manager; returns review_queue.ESCALATED_COLUMNS. Without a manager nothing is marked: late items stay
-    late (and listed by `review list --late`) until one is named."""
+def escalate_overdue(store: Store, source: str, roster: Roster, now: datetime) -> pd.DataFrame:
+    """Escalate every open item past its due time at `now` (the routing clock's moment) that was not escalated
+    yet to the roster's escalation manager; returns review_queue.ESCALATED_COLUMNS. Without a manager nothing
+    is marked: late items stay late (and listed by `review list --late`) until one is named."""
     if roster.escalation is None:
         return pd.DataFrame(columns=review_queue.ESCALATED_COLUMNS)
-    escalated = review_queue.escalate_overdue(store, source, roster.escalation, now or clock.now())
+    escalated = review_queue.escalate_overdue(store, source, roster.escalation, now)
     escalated["due_at"] = pd.to_datetime(escalated["due_at"], utc=True)
     return escalated.sort_values(["due_at", "lead_id"], ignore_index=True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 from leadrouter.assign.roster import Roster, load_roster
@@ -10,7 +11,7 @@ from leadrouter.classify.model import Model, ModelChain
 from leadrouter.classify.rules import Rulebook, load_rulebook
 from leadrouter.config import ConfigError, Settings
 from leadrouter.crm.base import CRM
-from leadrouter.enrich.firmographics import HttpProvider, Provider, TableProvider
+from leadrouter.enrich.firmographics import HttpProvider, Provider
 from leadrouter.enrich.territory import Territories, load_territories
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.store import Store, open_store
@@ -72,21 +73,24 @@ def open_router(
     remote_model: builds Claude (from its Prefect block) on the store, which caches its answers; the local
     model always stands behind it."""
     rulebook = load_rulebook(settings.rulebook_path)
-    roster = load_roster(settings.roster_path)
+    routing_crm = cache(lambda: crm or open_crm(settings))
+    roster = routing_roster(settings, routing_crm, rulebook)
     territories = load_territories(settings.territories_path)
-    check_rule_pools(rulebook, roster, settings.rulebook_path)
-    crm = crm or open_crm(settings)
-    roster = with_crm_ids(roster, crm, settings.roster_path)
+    crm = routing_crm()
     store = open_store(settings.store_url)
     chain = open_chain(settings, rulebook, remote_model(store) if remote_model else None)
     return Router(settings, store, crm, rulebook, roster, territories, open_provider(settings), chain)
 
 
-def with_crm_ids(roster: Roster, crm: CRM, path: Path) -> Roster:
-    """The roster with the CRM ids of reps listed by email (one fetch_owners call, only when one is missing)."""
+def routing_roster(settings: Settings, crm: Callable[[], CRM], rulebook: Rulebook | None = None) -> Roster:
+    """The configured roster as routing uses it: checked against the rulebook's pools and owners when one is
+    given, then reps listed by email get their CRM ids (crm() is called, and fetch_owners, only then)."""
+    roster = load_roster(settings.roster_path)
+    if rulebook is not None:  # before the ids: a rule may name an owner by the email the roster lists
+        check_rule_pools(rulebook, roster, settings.rulebook_path)
     if all(rep.id is not None for rep in roster.reps):
         return roster
-    return roster.with_crm_ids(crm.fetch_owners(), path)
+    return roster.with_crm_ids(crm().fetch_owners(), settings.roster_path)
 
 
 def open_chain(
@@ -108,7 +112,7 @@ def open_provider(settings: Settings) -> Provider | None:
         key = settings.enrichment_api_key.get_secret_value() if settings.enrichment_api_key else None
         return HttpProvider(settings.enrichment_url, api_key=key)
     if settings.crm == "sandbox" and Path(settings.sandbox_path).exists():
-        return TableProvider.from_sandbox(settings.sandbox_path)
+        return SandboxCRM(settings.sandbox_path).firmographics()
     return None
 
 

@@ -145,3 +145,27 @@ def conform(frame: pd.DataFrame, columns: dict[str, str] = LEAD_COLUMNS) -> pd.D
         else:
             out[name] = out[name].astype(dtype)
     return out.reset_index(drop=True)
+
+
+# The outcome loop's contract, shared by its logic (leadrouter.outcomes) and its SQL (leadrouter.store.outcomes).
+OUTCOME_KEYS = ["source", "lead_id"]
+# decisions that routed a lead or put it before a person; quarantined and shadow ones routed nothing
+COUNTED = [
+    s.value for s in (Status.RECORDED, Status.WRITING, Status.WRITTEN, Status.WRITE_FAILED, Status.REVIEW)
+]
+OUTCOME_FIELDS = [
+    "deal_id",
+    "stage",
+    "is_closed",
+    "is_won",
+    "amount",
+    "close_date",
+]  # the CRM protocol's deal
+# what the per-lead outcome join reads from each of the store's tables
+OUTCOME_INPUTS = {
+    "decisions": [*OUTCOME_KEYS, "status", "tier", "decided_by", "owner_id", "lead_created_at", "decided_at",
+                  "first_touch_at"],
+    "outcomes": [*OUTCOME_KEYS, "deal_id", "is_closed", "is_won", "amount", "close_date", "first_seen_at"],
+    "events": [*OUTCOME_KEYS, "kind", "owner_id", "at"],
+    "review": OUTCOME_KEYS,
+}  # fmt: skip

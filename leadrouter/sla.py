@@ -14,8 +14,12 @@ import pandas as pd
 from leadrouter.assign.availability import working_intervals
 from leadrouter.assign.roster import Rep, Roster
 from leadrouter.classify.rules import ResponseSla
+from leadrouter.crm.base import CRM, cursor_of, parse_cursor
 from leadrouter.schema import Status, Tier
-from leadrouter.store import Store, sla_events
+from leadrouter.store import Store, sla_events, watermarks
+
+FIRST_LOOKBACK = pd.Timedelta(days=1)  # how far back the very first watch looks for rejections
+OVERLAP = pd.Timedelta(minutes=10)
 
 
 def due_times(
@@ -73,6 +77,19 @@ def breached(clocks: pd.DataFrame, touched: pd.DataFrame, now: datetime) -> list
     """Leads past their due time with no touch: their owner let the SLA lapse."""
     late = clocks[(clocks["sla_due_at"] < pd.Timestamp(now)) & ~clocks["lead_id"].isin(touched["lead_id"])]
     return late["lead_id"].tolist()
+
+
+def new_rejections(store: Store, crm: CRM, source: str, now: datetime) -> dict[str, str]:
+    """lead -> rep, for leads their owner set to "Rejected - Wrong Owner" in the CRM since the last read and
+    that we have not moved yet; the source's rejections watermark moves to the newest one read."""
+    key = f"{source}:rejections"
+    mark = watermarks.get_watermark(store, key)
+    # overlap the last read: a CRM may commit a change late; fresh_rejections makes reading twice harmless
+    since = (pd.Timestamp(parse_cursor(mark)[0]) if mark else pd.Timestamp(now) - FIRST_LOOKBACK) - OVERLAP
+    found = crm.rejections(since)
+    if len(found):
+        watermarks.advance_watermark(store, key, cursor_of(found["rejected_at"].max(), ""))
+    return fresh_rejections(store, source, found)
 
 
 def fresh_rejections(store: Store, source: str, found: pd.DataFrame) -> dict[str, str]:

@@ -9,16 +9,13 @@ import pandas as pd
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
-from leadrouter import enrich
 from leadrouter.classify import training
 from leadrouter.config import Settings
 from leadrouter.crm.base import CRM
-from leadrouter.enrich.territory import load_territories
 from leadrouter.outcomes import join as outcomes
-from leadrouter.outcomes import report
+from leadrouter.outcomes import report, stored
 from leadrouter.outcomes import tables as outcome_tables
 from leadrouter.outcomes.deals import EXPORT_STAGES, VENDOR_STAGES, DealStages, clean_outcomes
-from leadrouter.router import open_provider
 from leadrouter.store import Store
 from leadrouter.store import outcomes as outcome_store
 from tasks.options import LEDGER, ONCE
@@ -55,22 +52,18 @@ def build_lead_outcomes(store: Store, source: str) -> pd.DataFrame:
 
 @task(name="save-analyst-tables", **LEDGER)
 def save_analyst_tables(
-    store: Store,
-    source: str,
-    frame: pd.DataFrame,
-    tables: dict[str, pd.DataFrame],
-    headline: dict[str, float | None],
-    at: datetime,
-) -> None:
-    leads = frame.assign(hindsight_tier=outcomes.hindsight_tier(frame))
-    metrics = outcome_tables.long_metrics(tables, headline)
-    outcome_store.replace_analyst_tables(store, source, leads, metrics, at)
+    store: Store, source: str, frame: pd.DataFrame, at: datetime
+) -> tuple[dict[str, pd.DataFrame], dict[str, float | None]]:
+    """The analyst tables and headline figures of the per-lead frame, saved for the report and retraining."""
+    return stored.save_outcome_tables(store, source, frame, at)
 
 
 @task(name="publish-outcome-tables", **ONCE)
-def publish_outcome_tables(markdown: str) -> None:
+def publish_outcome_tables(tables: dict[str, pd.DataFrame], headline: dict[str, float | None]) -> None:
     create_markdown_artifact(
-        markdown, key="outcome-tables", description="Routing outcomes by tier beside the operating thresholds"
+        outcome_tables.tables_markdown(tables, headline),
+        key="outcome-tables",
+        description="Routing outcomes by tier beside the operating thresholds",
     )
 
 
@@ -91,10 +84,7 @@ def retrain_model(
     """The local model retrained on rule and reviewer labels corrected by conclusive outcomes; the router uses it
     only if it beats the current model on held-out routed leads."""
     try:
-        return training.retrain_from_outcomes(
-            store, source, frame, crm, load_territories(settings.territories_path), settings.model_dir,
-            open_provider(settings), enrich.accounts_for_matching(crm), as_of=pd.Timestamp(at),
-        )  # fmt: skip
+        return training.retrain_configured(store, settings, crm, source, at, outcomes=frame)
     except training.TooFewLabels as exc:
         get_run_logger().info("model not retrained: %s", exc)
         return {"kept": False, "skipped": str(exc)}

@@ -90,7 +90,9 @@ def advance_watermark(router: Router, ledger_source: str, cursor: str | None) ->
 def escalate_late_reviews(router: Router, source: str, channels: dict | None = None) -> int:
     """Review items past their due time go to the roster's escalation manager, who is told on the configured
     channels; the run's log says how many."""
-    escalated = review.escalate_overdue(router.store, source, router.roster)
+    escalated = review.escalate_overdue(
+        router.store, source, router.roster, clock.routing_now(router.settings)
+    )
     if len(escalated) and channels:
         lines = [f"{row.lead_id}: was due {row.due_at:%Y-%m-%d %H:%M} UTC" for row in escalated.itertuples()]
         subject = f"{len(escalated)} review items are past their due time"

@@ -9,26 +9,14 @@ import pandas as pd
 from prefect import task
 
 from leadrouter import notify, reroute, sla
-from leadrouter.crm.base import cursor_of, parse_cursor
 from leadrouter.router import Router
-from leadrouter.store import watermarks
 from tasks.options import LEDGER, ONCE
-
-FIRST_LOOKBACK = pd.Timedelta(days=1)  # how far back the very first watch looks for rejections
-OVERLAP = pd.Timedelta(minutes=10)
 
 
 @task(name="read-rejections", **ONCE)
 def read_rejections(router: Router, now: datetime) -> dict[str, str]:
     """lead -> rep, for leads their owner set to "Rejected - Wrong Owner" in the CRM and we have not moved yet."""
-    key = f"{router.source}:rejections"
-    mark = watermarks.get_watermark(router.store, key)
-    # overlap the last read: a CRM may commit a change late; fresh_rejections makes reading twice harmless
-    since = (pd.Timestamp(parse_cursor(mark)[0]) if mark else pd.Timestamp(now) - FIRST_LOOKBACK) - OVERLAP
-    found = router.crm.rejections(since)
-    if len(found):
-        watermarks.advance_watermark(router.store, key, cursor_of(found["rejected_at"].max(), ""))
-    return sla.fresh_rejections(router.store, router.source, found)
+    return sla.new_rejections(router.store, router.crm, router.source, now)
 
 
 @task(name="reroute-rejections", **LEDGER)

@@ -10,7 +10,8 @@ import pandas as pd
 from leadrouter.enrich import enrich_leads
 from leadrouter.enrich.firmographics import TableProvider
 from leadrouter.enrich.territory import Territories
-from leadrouter.sandbox.data import generate_accounts, generate_contacts, generate_leads
+from leadrouter.sandbox.accounts import generate_accounts, generate_contacts
+from leadrouter.sandbox.leads import generate_leads
 from leadrouter.schema import LEAD_COLUMNS, conform
 from leadrouter.validate.suite import validate_leads
 

@@ -6,16 +6,21 @@ routed leads."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 
+from leadrouter.classify.history import labelled_history
 from leadrouter.classify.local import LocalModel, default_model, trained_path
+from leadrouter.config import Settings
 from leadrouter.crm.base import CRM, chunks
-from leadrouter.enrich import enrich_leads
+from leadrouter.enrich import accounts_for_matching, enrich_leads
 from leadrouter.enrich.firmographics import Provider
-from leadrouter.enrich.territory import Territories
+from leadrouter.enrich.territory import Territories, load_territories
 from leadrouter.outcomes.feedback import outcome_labels
+from leadrouter.outcomes.stored import stored_outcomes
+from leadrouter.router import open_provider
 from leadrouter.store import Store
 from leadrouter.store.history import decided_labels
 from leadrouter.validate.suite import validate_leads
@@ -116,3 +121,27 @@ def retrain_from_outcomes(
         "holdout_accuracy": round(result.holdout_accuracy, 4),
         "previous_accuracy": round(result.baseline_accuracy, 4), "kept": kept,
     }  # fmt: skip
+
+
+def retrain_configured(
+    store: Store,
+    settings: Settings,
+    crm: CRM,
+    source: str,
+    at: datetime,
+    outcomes: pd.DataFrame | None = None,
+    synthetic: int = 0,
+    min_labels: int = 100,
+) -> dict:
+    """retrain_from_outcomes as `model train` and the outcome loop run it, everything else built from settings
+    (territories, model folder, firmographics provider) and the CRM (its accounts). outcomes: default, the
+    frame the outcome loop last saved (empty before its first run); synthetic: generated labelled leads mixed
+    in. Raises TooFewLabels below min_labels."""
+    if outcomes is None:
+        outcomes, _ = stored_outcomes(store, source, compute_if_missing=False)
+    territories = load_territories(settings.territories_path)
+    generated = labelled_history(seed=1, leads=synthetic, territories=territories) if synthetic else None
+    return retrain_from_outcomes(
+        store, source, outcomes, crm, territories, settings.model_dir, open_provider(settings),
+        accounts_for_matching(crm), generated, min_labels, pd.Timestamp(at),
+    )  # fmt: skip

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
@@ -43,16 +41,10 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 class TableProvider:
-    """Answers from a frame of accounts, e.g. the sandbox CRM's own accounts table (the default provider)."""
+    """Answers from a frame of accounts, e.g. the sandbox CRM's own accounts (SandboxCRM.firmographics)."""
 
     def __init__(self, accounts: pd.DataFrame) -> None:
         self.accounts = _typed(accounts).set_index("domain", drop=False)
-
-    @classmethod
-    def from_sandbox(cls, path: Path | str) -> TableProvider:
-        query = "SELECT domain, employees, industry, annual_revenue FROM accounts"
-        with sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True) as connection:
-            return cls(pd.read_sql_query(query, connection))
 
     def lookup(self, domains: Sequence[str]) -> pd.DataFrame:
         wanted = pd.Index(domains, dtype="string").str.lower()

@@ -7,8 +7,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from leadrouter.config import Settings
+from leadrouter.schema import OUTCOME_FIELDS
 
-OUTCOME_FIELDS = ["deal_id", "stage", "is_closed", "is_won", "amount", "close_date"]  # the CRM protocol's
 STATES = ("won", "lost", "open")
 
 

@@ -22,23 +22,34 @@ from leadrouter.outcomes.tables import (
     analyst_tables,
     metrics_by,
 )
-from leadrouter.schema import UTC_TS, Status, Tier
+from leadrouter.schema import COUNTED, OUTCOME_INPUTS, OUTCOME_KEYS, UTC_TS, Status, Tier
 
 # the contract's names live here; the tables are built in leadrouter.outcomes.tables
 __all__ = [
-    "COUNTED", "DIMENSIONS", "HORIZON_DAYS", "INPUT_COLUMNS", "LEAD_OUTCOME_COLUMNS", "METRIC_COLUMNS",
-    "NONE_LABEL", "THRESHOLDS", "VIP_PIPELINE", "OutcomeInputError", "Threshold", "against_thresholds",
-    "analyst_tables", "headline", "hindsight_tier", "lead_outcomes", "matured", "metrics_by",
-    "nurture_turned_hot", "vip_precision_recall",
+    "COUNTED",
+    "DIMENSIONS",
+    "HORIZON_DAYS",
+    "LEAD_OUTCOME_COLUMNS",
+    "METRIC_COLUMNS",
+    "NONE_LABEL",
+    "OUTCOME_INPUTS",
+    "THRESHOLDS",
+    "VIP_PIPELINE",
+    "OutcomeInputError",
+    "Threshold",
+    "against_thresholds",
+    "analyst_tables",
+    "headline",
+    "hindsight_tier",
+    "lead_outcomes",
+    "matured",
+    "metrics_by",
+    "nurture_turned_hot",
+    "vip_precision_recall",
 ]  # fmt: skip
 
 HORIZON_DAYS = 90  # how long after the decision an outcome still counts as the routing's
 VIP_PIPELINE = 50_000.0  # in hindsight a VIP is a lead whose opportunity is worth at least this
-KEYS = ["source", "lead_id"]
-# decisions that routed a lead or put it before a person; quarantined and shadow ones routed nothing
-COUNTED = [
-    s.value for s in (Status.RECORDED, Status.WRITING, Status.WRITTEN, Status.WRITE_FAILED, Status.REVIEW)
-]
 
 LEAD_OUTCOME_COLUMNS: dict[str, str] = {
     "source": "string",
@@ -66,14 +77,6 @@ LEAD_OUTCOME_COLUMNS: dict[str, str] = {
     "closed": "bool",
     "days_to_opportunity": "float64",
 }
-# what lead_outcomes reads from each of the store's tables
-INPUT_COLUMNS = {
-    "decisions": [*KEYS, "status", "tier", "decided_by", "owner_id", "lead_created_at", "decided_at",
-                  "first_touch_at"],
-    "outcomes": [*KEYS, "deal_id", "is_closed", "is_won", "amount", "close_date", "first_seen_at"],
-    "events": [*KEYS, "kind", "owner_id", "at"],
-    "review": KEYS,
-}  # fmt: skip
 
 
 class OutcomeInputError(ValueError):
@@ -91,7 +94,7 @@ def lead_outcomes(
         ("review", review),
     ):
         _require(name, frame)
-    counted = decisions.loc[decisions["status"].isin(COUNTED), INPUT_COLUMNS["decisions"]]
+    counted = decisions.loc[decisions["status"].isin(COUNTED), OUTCOME_INPUTS["decisions"]]
     # one integer per (source, lead_id) across the four frames: every join below is an array lookup
     keys = _lead_keys([counted, outcomes, events, review])
     first = (keys[0] >= 0) & ~pd.Series(keys[0]).duplicated().to_numpy()
@@ -100,9 +103,9 @@ def lead_outcomes(
     lookup[keys[0][first]] = np.arange(len(leads))
     _, deal_at, event_at, review_at = (np.where(k >= 0, lookup[np.maximum(k, 0)], -1) for k in keys)
     n = len(leads)
-    for column in KEYS:
+    for column in OUTCOME_KEYS:
         leads[column] = leads[column].astype("string")
-    out = leads[KEYS].copy()
+    out = leads[OUTCOME_KEYS].copy()
     out["tier"] = leads["tier"].astype("string")
     out["decided_by"] = leads["decided_by"].astype("string")
     kind, rule = decider_kind(out["decided_by"], leads["status"])
@@ -149,11 +152,11 @@ def earlier(a: pd.Series, b: pd.Series) -> pd.Series:
 
 
 def _require(name: str, frame: pd.DataFrame) -> None:
-    missing = [c for c in INPUT_COLUMNS[name] if c not in frame.columns]
+    missing = [c for c in OUTCOME_INPUTS[name] if c not in frame.columns]
     if missing:
         raise OutcomeInputError(
             f"{name} frame has no column {missing[0]!r}: read it with leadrouter.store.outcomes "
-            f"(it needs {', '.join(INPUT_COLUMNS[name])})"
+            f"(it needs {', '.join(OUTCOME_INPUTS[name])})"
         )
 
 
@@ -166,7 +169,7 @@ def _lead_keys(frames: list[pd.DataFrame]) -> list[np.ndarray]:
     """Per frame, an int64 per row naming its (source, lead_id), the same across frames; -1 where one is missing.
     Hashing every id once (no sorting) is what keeps a million decisions fast."""
     codes = []
-    for column in KEYS:
+    for column in OUTCOME_KEYS:
         values = np.concatenate([f[column].to_numpy(dtype=object, na_value=None) for f in frames])
         found, distinct = _factorize(values)
         codes.append((found.astype(np.int64), len(distinct)))

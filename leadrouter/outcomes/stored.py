@@ -1,4 +1,5 @@
-"""The per-lead outcome frame as the outcome loop last saved it, for the report and retraining."""
+"""The per-lead outcome frame and the analyst tables as the outcome loop saves them, read back for the report
+and retraining."""
 
 from __future__ import annotations
 
@@ -6,9 +7,30 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from leadrouter.outcomes.join import LEAD_OUTCOME_COLUMNS, lead_outcomes
+from leadrouter.outcomes.join import (
+    LEAD_OUTCOME_COLUMNS,
+    analyst_tables,
+    headline,
+    hindsight_tier,
+    lead_outcomes,
+)
+from leadrouter.outcomes.tables import long_metrics
 from leadrouter.store import Store
-from leadrouter.store.outcomes import read_analyst_table, read_inputs
+from leadrouter.store.outcomes import read_analyst_table, read_inputs, replace_analyst_tables
+
+Tables = dict[str, pd.DataFrame]
+Headline = dict[str, float | None]
+
+
+def save_outcome_tables(
+    store: Store, source: str, frame: pd.DataFrame, at: datetime
+) -> tuple[Tables, Headline]:
+    """The analyst tables and the headline figures of a per-lead outcome frame as of `at`, saved in place of the
+    source's last ones (each lead with its hindsight tier, the figures in long form); returned for publishing."""
+    tables, figures = analyst_tables(frame), headline(frame, as_of=at)
+    leads = frame.assign(hindsight_tier=hindsight_tier(frame))
+    replace_analyst_tables(store, source, leads, long_metrics(tables, figures), at)
+    return tables, figures
 
 
 def stored_outcomes(store: Store, source: str, compute_if_missing: bool = True) -> tuple[pd.DataFrame, str]:

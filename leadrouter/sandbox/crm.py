@@ -20,41 +20,16 @@ from leadrouter.crm.base import (
     cursor_of,
     parse_cursor,
 )
-from leadrouter.sandbox.data import generate_accounts, generate_contacts, generate_leads
+from leadrouter.enrich.firmographics import TableProvider
+from leadrouter.sandbox.accounts import generate_accounts, generate_contacts
+from leadrouter.sandbox.leads import generate_leads
+from leadrouter.sandbox.team import DEFAULT_QUEUE, USERS
 from leadrouter.schema import LEAD_COLUMNS, UTC_TS, conform
 
 SCHEMA = Path(__file__).with_name("crm.sql")
 # tables added after the first release: a sandbox made by an older version gains them when opened
 LATER_TABLES = SCHEMA.read_text()[SCHEMA.read_text().index("-- added later") :]
 REJECTED = "Rejected - Wrong Owner"  # the lead status a rep sets to hand a lead back
-
-# the sales team the example roster (config/roster.yaml) routes to
-USERS = pd.DataFrame(
-    [
-        ("005000000000001", "Maya Chen", "senior_ae", "NA"),
-        ("005000000000002", "Diego Ramirez", "senior_ae", "NA"),
-        ("005000000000003", "Priya Nair", "senior_ae", "EMEA"),
-        ("005000000000004", "Lukas Weber", "senior_ae", "EMEA"),
-        ("005000000000005", "Hana Sato", "senior_ae", "APAC"),
-        ("005000000000006", "Mateo Silva", "senior_ae", "LATAM"),
-        ("005000000000007", "Jordan Blake", "ae", "NA"),
-        ("005000000000008", "Aisha Okafor", "ae", "NA"),
-        ("005000000000009", "Tom Becker", "ae", "NA"),
-        ("005000000000010", "Sofia Rossi", "ae", "EMEA"),
-        ("005000000000011", "Oliver Smith", "ae", "EMEA"),
-        ("005000000000012", "Wei Zhang", "ae", "APAC"),
-        ("005000000000013", "Camila Souza", "ae", "LATAM"),
-        ("005000000000014", "Rachel Adams", "vp_sales", "NA"),
-        ("00G000000000001", "Nurture Sequence", "queue", ""),
-        ("00G000000000002", "Support Queue", "queue", ""),
-        ("00G000000000003", "Partnerships Queue", "queue", ""),
-        ("00G000000000004", "Inbound Triage", "queue", ""),
-    ],
-    columns=["id", "name", "role", "region"],
-)
-USERS["email"] = USERS["name"].str.lower().str.replace(" ", ".") + "@sandbox-sales.example"
-USERS["active"] = 1
-DEFAULT_QUEUE = "00G000000000004"  # where web-to-lead puts new leads before routing
 
 
 def stamp(ts: pd.Series | pd.Timestamp) -> pd.Series | str:
@@ -155,6 +130,14 @@ class SandboxCRM:
                 db,
             )
         return conform(accounts.assign(owner_active=accounts["owner_active"].eq(1)), ACCOUNT_COLUMNS)
+
+    def firmographics(self) -> TableProvider:
+        """The accounts' size, industry and revenue by domain: the provider routing enriches with on a sandbox."""
+        with self._db() as db:
+            accounts = pd.read_sql_query(
+                "SELECT domain, employees, industry, annual_revenue FROM accounts", db
+            )
+        return TableProvider(accounts)
 
     def fetch_owners(self) -> pd.DataFrame:
         with self._db() as db:

@@ -1,7 +1,7 @@
 """Word lists and mix tables behind the sandbox data generator: countries, cities, names, company words,
 titles, messages, and the shares that decide how often each kind of lead appears.
 
-Plain data only; `sandbox.data` turns it into arrays once at import.
+Plain data only; `sandbox.arrays` turns it into arrays once at import.
 """
 
 from __future__ import annotations

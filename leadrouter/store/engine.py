@@ -32,6 +32,15 @@ class Store:
         with self.engine.begin() as conn:
             yield conn
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A connection for reads that takes no write lock and is rolled back: a preview never holds up writers."""
+        with self.engine.connect() as conn:
+            try:
+                yield conn
+            finally:
+                conn.rollback()
+
     def migrate(self) -> None:
         """Bring the schema to the latest alembic revision."""
         cfg = Config()

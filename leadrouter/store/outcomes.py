@@ -12,8 +12,7 @@ import pandas as pd
 from sqlalchemy import Connection, Insert, Select, Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from leadrouter.outcomes.deals import OUTCOME_FIELDS
-from leadrouter.outcomes.join import COUNTED, INPUT_COLUMNS
+from leadrouter.schema import COUNTED, OUTCOME_FIELDS, OUTCOME_INPUTS
 from leadrouter.store.engine import Store
 from leadrouter.store.tables import (
     decisions,
@@ -42,16 +41,16 @@ def due_lead_ids(store: Store, source: str, since: datetime) -> list[str]:
 def read_inputs(store: Store, source: str) -> dict[str, pd.DataFrame]:
     """The source's decisions, outcomes, SLA events and review rows as frames: lead_outcomes' arguments."""
     queries = {
-        "decisions": select(*(decisions.c[c] for c in INPUT_COLUMNS["decisions"])).where(
+        "decisions": select(*(decisions.c[c] for c in OUTCOME_INPUTS["decisions"])).where(
             decisions.c.source == source, decisions.c.status.in_(COUNTED)
         ),
-        "outcomes": select(*(outcomes.c[c] for c in INPUT_COLUMNS["outcomes"])).where(
+        "outcomes": select(*(outcomes.c[c] for c in OUTCOME_INPUTS["outcomes"])).where(
             outcomes.c.source == source
         ),
-        "events": select(*(sla_events.c[c] for c in INPUT_COLUMNS["events"])).where(
+        "events": select(*(sla_events.c[c] for c in OUTCOME_INPUTS["events"])).where(
             sla_events.c.source == source, sla_events.c.kind.in_(EVENT_KINDS)
         ),
-        "review": select(*(review_queue.c[c] for c in INPUT_COLUMNS["review"])).where(
+        "review": select(*(review_queue.c[c] for c in OUTCOME_INPUTS["review"])).where(
             review_queue.c.source == source
         ),
     }

@@ -326,8 +326,7 @@ def run_loop(store: Store, crm: SandboxCRM, at: datetime) -> None:
         for part in chunks(due, 64):
             save_outcomes.fn(store, "sandbox", fetch_outcomes.fn(crm, part), at)
         frame = build_lead_outcomes.fn(store, "sandbox")
-        tables = outcomes.analyst_tables(frame)
-        save_analyst_tables.fn(store, "sandbox", frame, tables, outcomes.headline(frame, as_of=at), at)
+        save_analyst_tables.fn(store, "sandbox", frame, at)
 
 
 def stored_metrics(store: Store) -> dict[tuple[str, str, str], tuple]:
@@ -438,11 +437,11 @@ def test_unusable_crm_values_are_reported_and_the_rest_stored(tmp_path: Path) ->
 
 
 def test_a_frame_without_a_needed_column_is_named() -> None:
-    frames = {name: pd.DataFrame(columns=columns) for name, columns in outcomes.INPUT_COLUMNS.items()}
+    frames = {name: pd.DataFrame(columns=columns) for name, columns in outcomes.OUTCOME_INPUTS.items()}
     frames["events"] = frames["events"].drop(columns="kind")
     with pytest.raises(outcomes.OutcomeInputError, match="events frame has no column 'kind'"):
         outcomes.lead_outcomes(**frames)
-    empty = outcomes.lead_outcomes(**{n: pd.DataFrame(columns=c) for n, c in outcomes.INPUT_COLUMNS.items()})
+    empty = outcomes.lead_outcomes(**{n: pd.DataFrame(columns=c) for n, c in outcomes.OUTCOME_INPUTS.items()})
     assert list(empty.columns) == list(outcomes.LEAD_OUTCOME_COLUMNS) and empty.empty
     assert all(table.empty for table in outcomes.analyst_tables(empty).values())
 

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from leadrouter.sandbox.crm import DEFAULT_QUEUE, SandboxCRM
+from leadrouter.sandbox.crm import SandboxCRM
+from leadrouter.sandbox.team import DEFAULT_QUEUE
 from leadrouter.store import open_store, watermarks
 from leadrouter.store.decisions import status_counts
 from leadrouter.store.tables import decisions

@@ -19,7 +19,8 @@ from leadrouter.backtest.cleaning import SHORT_TOKEN
 from leadrouter.backtest.column_map import load_export_map
 from leadrouter.config import PROJECT_ROOT
 from leadrouter.enrich.geo import country_code
-from leadrouter.sandbox.data import generate_accounts, generate_contacts, generate_leads
+from leadrouter.sandbox.accounts import generate_accounts, generate_contacts
+from leadrouter.sandbox.leads import generate_leads
 from leadrouter.schema import conform
 from leadrouter.validate.suite import validate_leads
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from leadrouter.sandbox.crm import DEFAULT_QUEUE, SandboxCRM
+from leadrouter.sandbox.crm import SandboxCRM
+from leadrouter.sandbox.team import DEFAULT_QUEUE
 from leadrouter.store import open_store
 
 

@@ -134,3 +134,77 @@ def test_reject_hands_the_lead_to_someone_else_and_counts_it(tmp_path: Path) -> 
         assert ("reject", first, {"note": "wrong territory <b>"}) in [tuple(e) for e in events]
         again = run("reject", "00Q404", "--reason", "x", env=env_for(tmp_path))
         assert again.returncode == 1 and "no routed decision" in again.stdout
+
+
+def one_lead(lead_id: str, tier: str | None, **extra: object) -> pd.DataFrame:
+    """A classified NA lead decided by a rule (tier) or left for review (tier None)."""
+    return pd.DataFrame(
+        {
+            "lead_id": [lead_id],
+            "tier": pd.array([tier], dtype="string"),
+            "category": "sales",
+            "priority": pd.array([3 if tier else None], dtype="Int64"),
+            "decided_by": "rule:nurture" if tier else None,
+            "confidence": 1.0,
+            "pool": pd.array([pd.NA], dtype="string"),
+            "region": pd.array(["NA"], dtype="string"),
+            "created_at": pd.to_datetime(["2026-11-25T16:00:00Z"]),
+            **{k: [v] for k, v in extra.items()},
+        }
+    )
+
+
+def test_reject_of_a_lead_a_queue_owns_says_so_and_changes_nothing(tmp_path: Path) -> None:
+    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
+        [owner] = record_batch(
+            store, BatchContext("sandbox", "r", "v1", at=WORKDAY), one_lead("00Q123", "Nurture"),
+            NO_QUARANTINE, load_roster(ROSTER),
+        )["owner_id"]  # fmt: skip
+        assert owner == "00G000000000001"  # the sample roster's Nurture Sequence queue
+        out = run("reject", "00Q123", "--reason", "wrong territory", env=env_for(tmp_path))
+        assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr[-2000:]
+        assert "lead 00Q123 (Nurture) is with the queue 00G000000000001 (" in out.stdout
+        assert "not with a rep" in out.stdout and "nothing changed" in out.stdout
+        with store.engine.connect() as conn:
+            assert conn.execute(select(decisions.c.owner_id, decisions.c.status)).one() == (owner, "recorded")
+            assert conn.execute(select(func.count()).select_from(sla_events)).scalar() == 0
+
+
+def test_explain_says_why_a_quarantined_or_review_lead_stopped(tmp_path: Path) -> None:
+    reason = "email_format: email 'ann.lee' is not an address; fix: correct it in the CRM"
+    quarantined = pd.DataFrame(
+        {
+            "lead_id": pd.array(["00Q9"], dtype="string"),
+            "reason": [reason],
+            "reasons": [[{"check": "email_format"}]],
+        }
+    )
+    review = one_lead("00Q8", None, review_reason="model unsure (0.41) [b]VIP[/b]")
+    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
+        record_batch(
+            store, BatchContext("sandbox", "r", "v1", at=WORKDAY), review, quarantined, load_roster(ROSTER)
+        )
+    stopped = run("explain", "00Q9", env=env_for(tmp_path))
+    assert stopped.returncode == 0, stopped.stderr[-2000:]
+    assert f"stopped    quarantined by validation: {reason}" in stopped.stdout
+    assert "leadrouter quarantine release 00Q9" in stopped.stdout
+    waiting = run("explain", "00Q8", env=env_for(tmp_path))
+    assert waiting.returncode == 0, waiting.stderr[-2000:]
+    # lead text prints as text, never as markup
+    assert "stopped    no tier: waiting in the review queue: model unsure (0.41) [b]VIP[/b]" in waiting.stdout
+    assert "leadrouter review set-tier 00Q8 TIER" in waiting.stdout
+    for out in (stopped.stdout, waiting.stdout):
+        assert "None" not in out and "owner" not in out
+
+
+def test_the_example_lead_file_routes_as_the_readme_shows(tmp_path: Path) -> None:
+    env = env_for(tmp_path)
+    SandboxCRM.create(tmp_path / "sandbox.db", seed=7)
+    env["LEADROUTER_SANDBOX_PATH"] = str(tmp_path / "sandbox.db")
+    example = Path(__file__).parents[2] / "config" / "lead.example.json"
+    assert example.name in (Path(__file__).parents[2] / "README.md").read_text()
+    out = run("simulate", str(example), "--at", THANKSGIVING.isoformat(), env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "ignored" not in out.stdout  # every field of the example is a lead column
+    assert "tier       VIP  by rule:vip-senior-buyer" in out.stdout
+    assert "owner      005000000000003 (Priya Nair)  via round_robin" in out.stdout

@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from leadrouter.enrich.firmographics import HttpProvider, TableProvider, enrich_firmographics
+from leadrouter.sandbox.crm import SandboxCRM
 from localapi.server import LocalServer
 
 API_KEY = "sk-test-secret-123"
@@ -60,13 +61,12 @@ def test_table_provider_fills_gaps_and_lead_values_win() -> None:
 
 
 def test_table_provider_reads_the_sandbox(tmp_path) -> None:
-    path = tmp_path / "sandbox.db"
-    with sqlite3.connect(path) as db:
-        db.execute(
-            "CREATE TABLE accounts (domain TEXT, employees INTEGER, industry TEXT, annual_revenue REAL)"
-        )
-        db.execute("INSERT INTO accounts VALUES ('acme.com', 1200, 'Manufacturing', 3e8)")
-    found = TableProvider.from_sandbox(path).lookup(["ACME.com", "nope.com"])
+    crm = SandboxCRM.create(tmp_path / "sandbox.db", seed=3)
+    with sqlite3.connect(crm.path) as db:
+        db.execute("UPDATE accounts SET employees = 1200, industry = 'Manufacturing', annual_revenue = 3e8 "
+                   "WHERE id = '001000000000001'")  # fmt: skip
+        db.execute("UPDATE accounts SET domain = 'acme.com' WHERE id = '001000000000001'")
+    found = crm.firmographics().lookup(["ACME.com", "nope.com"])
     assert found.to_dict("records") == [
         {"domain": "acme.com", "employees": 1200, "industry": "Manufacturing", "annual_revenue": 3e8}
     ]

@@ -18,7 +18,8 @@ from hubspot.crm.contacts import ApiException, PublicObjectSearchRequest
 from leadrouter.crm.base import WRITE_RESULT_COLUMNS, parse_cursor
 from leadrouter.crm.hubspot.client import HubSpotCRM, make_client
 from leadrouter.retry import RetryPolicy
-from leadrouter.sandbox.crm import USERS, SandboxCRM
+from leadrouter.sandbox.crm import SandboxCRM
+from leadrouter.sandbox.team import USERS
 from leadrouter.sandbox.traffic import simulate_traffic
 from leadrouter.schema import UTC_TS
 from localapi.hubspot import HubSpotAPI, contacts_spec

@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from leadrouter import clock
 from leadrouter.assign.roster import Roster, load_roster
 from leadrouter.record import BatchContext, record_batch
 from leadrouter.review import ReviewError, UnknownOwner, assign_owner, escalate_overdue, open_items, set_tier
@@ -127,8 +126,8 @@ def test_set_tier_takes_round_robin_turns_shared_with_routing(store: Store, rost
     assert item["resolution"] | {"at": None} == {
         "tier": "VIP", "category": "sales", "owner_id": VIP_NA[1], "by": "alice", "at": None, "method": "round_robin",
     }  # fmt: skip
-    assert open_items(store, "sandbox").empty
-    assert open_items(store, "sandbox", include_resolved=True)["lead_id"].tolist() == ["R1", "R2"]
+    assert open_items(store, "sandbox", WORKDAY).empty
+    assert open_items(store, "sandbox", WORKDAY, include_resolved=True)["lead_id"].tolist() == ["R1", "R2"]
 
 
 def test_assign_takes_no_round_robin_turn(store: Store, roster: Roster) -> None:
@@ -234,7 +233,7 @@ def test_escalation_takes_late_open_items_once(store: Store, roster: Roster) -> 
     queue(store, roster, "LATE1", "LATE2", "DONE")
     queue(store, roster, "FRESH", sla=timedelta(days=1))
     set_tier(store, "sandbox", "DONE", "VIP", roster, at=WORKDAY)
-    later = clock.now() + timedelta(hours=2)
+    later = WORKDAY + timedelta(hours=2)  # the items were queued at WORKDAY, due an hour later
     assert open_items(store, "sandbox", late_only=True, now=later)["lead_id"].tolist() == ["LATE1", "LATE2"]
     escalated = escalate_overdue(store, "sandbox", roster, now=later)
     assert escalated["lead_id"].tolist() == ["LATE1", "LATE2"]
@@ -296,6 +295,12 @@ def test_cli_lists_resolves_and_forgets_an_item(tmp_path: Path, roster: Roster) 
     listed = run("review", "list", env=env)
     assert listed.returncode == 0, listed.stderr[-2000:]
     assert "R1" in listed.stdout and reason in listed.stdout and "VIP (0.42)" in listed.stdout
+    # lateness is judged on the routing clock (the tests' WORKDAY), not the wall clock
+    assert "LATE" not in listed.stdout
+    assert "R1" not in run("review", "list", "--late", env=env).stdout
+    later = {**env, "LEADROUTER_ROUTING_CLOCK": (WORKDAY + timedelta(days=2)).isoformat()}
+    late = run("review", "list", "--late", env=later)
+    assert late.returncode == 0 and "R1" in late.stdout and "LATE" in late.stdout, late.stdout[-2000:]
     resolved = run("review", "set-tier", "R1", "Standard", "--by", "dana", env=env)
     assert resolved.returncode == 0, resolved.stderr[-2000:]
     assert "R1: Standard → 005000000000007 from pool standard-na (round_robin)" in resolved.stdout

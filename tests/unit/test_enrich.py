@@ -8,7 +8,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leadrouter.enrich import enrich_leads
-from leadrouter.enrich.firmographics import TableProvider
 from leadrouter.enrich.territory import load_territories
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.schema import ENRICHED_COLUMNS, LEAD_COLUMNS, conform
@@ -23,9 +22,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> SandboxCRM:
 
 def test_sandbox_leads_are_enriched_and_matched(sandbox: SandboxCRM) -> None:
     leads, _ = sandbox.fetch_new_leads(None, 1000)
-    out = enrich_leads(
-        leads, sandbox.fetch_accounts(), TableProvider.from_sandbox(sandbox.path), load_territories()
-    )
+    out = enrich_leads(leads, sandbox.fetch_accounts(), sandbox.firmographics(), load_territories())
     assert len(out) == len(leads) and out["lead_id"].tolist() == leads["lead_id"].tolist()
     assert set(ENRICHED_COLUMNS) <= set(out.columns)
     assert out["seniority"].notna().mean() > 0.8
@@ -61,9 +58,7 @@ def test_nothing_a_lead_contains_fails_the_stage(sandbox: SandboxCRM, rows: list
     raw = pd.DataFrame(rows, dtype=object)
     raw["lead_id"] = [f"L{i}" for i in range(len(raw))]
     leads = conform(raw.astype(object).map(lambda v: v if v is None or isinstance(v, str) else repr(v)))
-    out = enrich_leads(
-        leads, sandbox.fetch_accounts(), TableProvider.from_sandbox(sandbox.path), load_territories()
-    )
+    out = enrich_leads(leads, sandbox.fetch_accounts(), sandbox.firmographics(), load_territories())
     assert out["lead_id"].tolist() == leads["lead_id"].tolist()
     assert (
         out["seniority"]

@@ -165,3 +165,14 @@ def test_only_the_store_touches_the_ledger_tables(folder: str) -> None:
     outside = [p for p in python_files(folder) if not p.is_relative_to(CORE / "store")]
     found = [ids(p) for p in outside if "leadrouter.store.tables" in set(imported(p))]
     assert not found, f"import leadrouter.store.tables: {found}"
+
+
+STORE_MAY_IMPORT = ("leadrouter.store", "leadrouter.schema", "leadrouter.clock", "leadrouter.crm.base")
+
+
+@pytest.mark.parametrize("module", python_files("leadrouter/store"), ids=ids)
+def test_the_store_imports_no_stage_logic(module: Path) -> None:
+    """The store holds SQL over the schema's contracts; the stages call it, never the other way round."""
+    ours = {m for m in imported(module) if m.split(".")[0] == "leadrouter" and m != "leadrouter"}
+    found = {m for m in ours if not m.startswith(STORE_MAY_IMPORT)}
+    assert not found, f"imports {sorted(found)}"

@@ -12,6 +12,7 @@ import pytest
 from leadrouter import monitor
 from leadrouter.assign.roster import load_roster
 from leadrouter.store import open_store
+from leadrouter.store.sla_events import events_since
 from leadrouter.store.tables import decisions, sla_events
 
 ROSTER = Path(__file__).parents[2] / "config" / "roster.yaml"
@@ -60,7 +61,7 @@ def test_the_fallback_fire_report_matches_an_independent_count(tmp_path: Path) -
         history(store, quarantine_today=0.05)
         now = datetime(2026, 11, 26, 12, tzinfo=UTC)
         frame = monitor.ledger_days(store, "sandbox", now)
-        events = monitor.sla_event_frame(store, "sandbox", now - timedelta(days=2))
+        events = events_since(store, "sandbox", now - timedelta(days=2))
         fires = monitor.fallback_fires(frame, events, DAY, now)
         # independently: today's routed VIP leads are i % 10 in (0, 1) and i >= 5 (the first 5 are quarantined)
         vip = [i for i in range(5, 100) if i % 10 < 2]
@@ -99,3 +100,20 @@ def test_a_quarantine_jump_and_a_starved_rep_are_flagged(tmp_path: Path) -> None
             ),
             list(found.values()),
         )
+
+
+def test_the_day_report_reads_the_day_and_its_baseline_from_the_ledger(tmp_path: Path) -> None:
+    now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
+        history(store, quarantine_today=0.30, starve="005000000000008")
+        report = monitor.day_report(store, "sandbox", load_roster(ROSTER), DAY, now)
+        frame = monitor.ledger_days(store, "sandbox", datetime(2026, 11, 26, tzinfo=UTC))
+        events = events_since(store, "sandbox", datetime(2026, 11, 11, tzinfo=UTC))
+    # the same figures as the report's parts, read over the day's window and the 14 days before it
+    assert report.fires == monitor.fallback_fires(frame, events, DAY, now)
+    assert report.fires["day"] == "2026-11-25"
+    assert [a.metric for a in report.anomalies] == ["quarantine_rate", "rep_starved"]
+    subject, lines = monitor.anomaly_alert(report.anomalies, DAY)
+    assert subject == "leadrouter: 2 anomalies on 2026-11-25"
+    assert lines == [f"{a.metric}: {a.detail}" for a in report.anomalies]
+    assert lines[1] == "rep_starved: Aisha Okafor got no lead"

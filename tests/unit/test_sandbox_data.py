@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadrouter.sandbox.data import generate_accounts, generate_contacts, generate_leads
+from leadrouter.sandbox.accounts import generate_accounts, generate_contacts
+from leadrouter.sandbox.leads import generate_leads
 from leadrouter.schema import CATEGORIES, TIERS
 
 NOW = pd.Timestamp("2025-03-03 12:00", tz="UTC")

@@ -6,16 +6,26 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from sqlalchemy import select
 
 from leadrouter.assign.roster import load_roster
 from leadrouter.classify.rules import DEFAULT_SLA, ResponseSla
 from leadrouter.record import BatchContext, record_batch
-from leadrouter.reroute import reroute
+from leadrouter.reroute import RejectError, reject_lead, reroute
 from leadrouter.schema import Tier
-from leadrouter.sla import breached, due_at, open_clocks, record_touches
+from leadrouter.sla import (
+    FIRST_LOOKBACK,
+    OVERLAP,
+    breached,
+    due_at,
+    new_rejections,
+    open_clocks,
+    record_touches,
+)
 from leadrouter.store import open_store
 from leadrouter.store.tables import decisions, sla_events
+from leadrouter.store.watermarks import get_watermark
 from tests.helpers.clock import WORKDAY
 from tests.helpers.ledger import NO_QUARANTINE, ROSTER, leads, written
 
@@ -52,6 +62,70 @@ def test_a_vip_breach_tells_the_manager_at_once(tmp_path: Path) -> None:
         assert (moved["escalate_to"] == "005000000000014").all() and (
             moved["owner_id"] != moved["old_owner_id"]
         ).all()
+
+
+class RejectingCRM:
+    """Answers rejections(since) from a list, noting each `since` it was asked for."""
+
+    def __init__(self, rejections: list[tuple[str, str, datetime]]) -> None:
+        self.rejections_list, self.asked = rejections, []
+
+    def rejections(self, since: pd.Timestamp) -> pd.DataFrame:
+        self.asked.append(since)
+        rows = [r for r in self.rejections_list if r[2] >= since]
+        frame = pd.DataFrame(rows, columns=["lead_id", "owner_id", "rejected_at"])
+        return frame.astype({"rejected_at": "datetime64[us, UTC]"})
+
+
+def test_rejections_are_read_from_the_watermark_less_an_overlap_and_each_moves_once(tmp_path: Path) -> None:
+    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
+        roster = load_roster(ROSTER)
+        record_batch(
+            store, BatchContext("sandbox", "r1", "v1", at=WORKDAY), leads(2, "VIP"), NO_QUARANTINE, roster
+        )
+        written(store)
+        owner = open_clocks(store, "sandbox").set_index("lead_id")["owner_id"]
+        at = WORKDAY + timedelta(minutes=3)
+        crm = RejectingCRM([("S00000", owner["S00000"], at), ("S00001", "someone-else", at)])
+        now = WORKDAY + timedelta(minutes=4)
+        # the first watch looks a day back; only the current owner's rejection counts
+        assert new_rejections(store, crm, "sandbox", now) == {"S00000": owner["S00000"]}
+        assert crm.asked == [pd.Timestamp(now) - FIRST_LOOKBACK - OVERLAP]
+        assert get_watermark(store, "sandbox:rejections") == f"{at:%Y-%m-%dT%H:%M:%S.%fZ}|"
+        # the next watch reads from the newest rejection less the overlap, and the same rejection again
+        assert new_rejections(store, crm, "sandbox", now + timedelta(minutes=1)) == {
+            "S00000": owner["S00000"]
+        }
+        assert crm.asked[1] == pd.Timestamp(at) - OVERLAP
+        reroute(store, "sandbox", ["S00000"], "reject", roster, dict(DEFAULT_SLA), now)
+        # once moved, reading it again moves nothing; nothing new leaves the watermark where it was
+        assert new_rejections(store, crm, "sandbox", now + timedelta(minutes=2)) == {}
+        assert new_rejections(store, RejectingCRM([]), "sandbox", now) == {}
+        assert get_watermark(store, "sandbox:rejections") == f"{at:%Y-%m-%dT%H:%M:%S.%fZ}|"
+
+
+def test_a_lead_nobody_else_can_take_stays_and_reject_says_why(tmp_path: Path) -> None:
+    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
+        roster = load_roster(ROSTER)
+        ctx = BatchContext("sandbox", "r1", "v1", at=WORKDAY)
+        [queue] = record_batch(store, ctx, leads(1, "Nurture"), NO_QUARANTINE, roster)["owner_id"]
+        at = WORKDAY + timedelta(minutes=1)
+        # re-routing a queue's lead (sla-watch's path) finds nobody new: it stays, the manager is told, no crash
+        assert reroute(store, "sandbox", ["S00000"], "reject", roster, dict(DEFAULT_SLA), at).empty
+        with store.engine.connect() as conn:
+            owner = conn.execute(select(decisions.c.owner_id).where(decisions.c.lead_id == "S00000")).scalar()
+            kinds = conn.execute(select(sla_events.c.kind, sla_events.c.owner_id)).all()
+        assert owner == queue == "00G000000000001"
+        assert kinds == [("reject", queue), ("escalation", queue)]
+        with pytest.raises(
+            RejectError, match=r"S00000 \(Nurture\) is with the queue 00G000000000001 \(.+\), not with a rep"
+        ):
+            reject_lead(store, "sandbox", "S00000", roster, dict(DEFAULT_SLA), at)
+        with pytest.raises(RejectError, match="lead NOPE has no routed decision to reject in sandbox"):
+            reject_lead(store, "sandbox", "NOPE", roster, dict(DEFAULT_SLA), at)
+        record_batch(store, ctx, leads(1, "Standard", start=1), NO_QUARANTINE, roster)
+        moved = reject_lead(store, "sandbox", "S00001", roster, dict(DEFAULT_SLA), at, note="wrong territory")
+        assert len(moved) == 1 and moved.iloc[0]["owner_id"] != moved.iloc[0]["old_owner_id"]
 
 
 SLOW = {"005000000000007", "005000000000010"}  # never answer

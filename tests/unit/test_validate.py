@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from leadrouter.config import PROJECT_ROOT
 from leadrouter.enrich.geo import country_code, region_of
-from leadrouter.sandbox.data import generate_accounts, generate_contacts, generate_leads
+from leadrouter.sandbox.accounts import generate_accounts, generate_contacts
+from leadrouter.sandbox.leads import generate_leads
 from leadrouter.schema import LEAD_COLUMNS, conform, empty_leads
 from leadrouter.validate import checks
 from leadrouter.validate import suite as v

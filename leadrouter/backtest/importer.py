@@ -7,7 +7,6 @@ an unusable row gets a reason (what, which field, the fix); a messy but usable o
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +15,8 @@ import pandas as pd
 
 from leadrouter.backtest import cleaning as clean
 from leadrouter.backtest.column_map import ExportMap, require_columns
+from leadrouter.backtest.files import BROKEN_LINE, CHUNK_ROWS, Export, FileShape, Progress
+from leadrouter.backtest.verdict import stop_message
 from leadrouter.config import ConfigError
 from leadrouter.dedupe import normalize_email
 from leadrouter.schema import column, conform
@@ -23,8 +24,6 @@ from leadrouter.validate.suite import excerpt, validate_leads
 
 REJECTED_COLUMNS = ["row", "lead_id", "reason", "field", "value", "fix"]
 CHANGE_COLUMNS = ["row", "lead_id", "field", "change", "value"]
-FIRST_ROW = 2  # the header is the spreadsheet's row 1
-BROKEN_LINE = "\x00broken line"  # what a row with the wrong number of cells reads as
 TEXT_FIXES = {"email": clean.recase_email, "first_name": clean.recase_name, "last_name": clean.recase_name}
 FIXES = {
     "broken_line": "re-export the file: this line has a different number of cells than the header",
@@ -34,6 +33,14 @@ FIXES = {
     "bad_created_at": "write the date in one of the map's dates.formats",
     "no_lead": "none needed if the lead is not in the export: else check the deal's link column",
 }
+
+
+class MostRowsRejected(Exception):
+    """The import stopped (leadrouter.backtest.verdict): result holds all it found, to show and write."""
+
+    def __init__(self, message: str, result: ImportResult) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 @dataclass
@@ -46,6 +53,7 @@ class ImportResult:
     rejected: pd.DataFrame
     changes: pd.DataFrame
     warnings: pd.DataFrame = field(default_factory=pd.DataFrame)  # validation's report of warnings
+    shape: FileShape | None = None  # what the file turned out to be, and the repairs to its header
 
     @property
     def cleaned_rows(self) -> pd.Index:
@@ -61,6 +69,8 @@ class ImportResult:
     def summary(self) -> dict:
         reasons = self.rejected["reason"].value_counts().sort_index()
         return {
+            "file": self.shape.describe() if self.shape else None,
+            "file_notes": self.shape.all_notes() if self.shape else [],
             "rows": self.rows,
             "usable": len(self.leads),
             "clean": len(self.leads) - len(self.cleaned_rows),
@@ -71,42 +81,52 @@ class ImportResult:
         }
 
 
-def read_csv(path: Path) -> pd.DataFrame:
-    """Every cell as text, nothing guessed; a line with too many or too few cells stays as a broken row."""
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            header = next(csv.reader(handle), [])
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, None, "", f"cannot read the export ({exc})") from exc
-    if not header:
-        raise ConfigError(path, 1, "", "the export is empty: it needs a header row")
-    broken = [BROKEN_LINE] * len(header)
-    frame = pd.read_csv(
-        path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig", engine="python",
-        on_bad_lines=lambda _cells: broken, index_col=False,
-    ).reindex(columns=header)  # fmt: skip
-    # with na_filter off an empty cell is "": a missing one is a line with too few cells
-    frame.loc[frame.isna().any(axis=1), frame.columns[0]] = BROKEN_LINE
-    return frame.fillna("")
-
-
-def import_leads(path: Path, export_map: ExportMap, map_path: Path) -> ImportResult:
-    """Read, clean, drop unusable rows (with reasons) and validate the leads of an export."""
-    raw = read_csv(path)
-    require_columns(list(raw.columns), export_map.leads, "leads", export_map, map_path, path)
-    row = pd.Series(np.arange(len(raw)) + FIRST_ROW, index=raw.index)
-    leads, changes = _clean_leads(raw, export_map)
-    rejected = _unusable(raw, leads, row, export_map)
-    usable = ~row.isin(rejected["row"])
+def import_leads(
+    path: Path,
+    export_map: ExportMap,
+    map_path: Path,
+    progress: Progress | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> ImportResult:
+    """Read the export in chunks, clean each, drop unusable rows (with reasons) and validate the leads; stop
+    (MostRowsRejected) if one reason rejects most rows or none is usable."""
+    export = Export(path, chunk_rows, progress)
+    require_columns(export.header, export_map.leads, "leads", export_map, map_path, path)
+    parts = [_read_chunk(chunk, export_map) for chunk in export.chunks()]
+    if not parts:
+        raise ConfigError(path, 1, "", "the export has a header but no rows")
+    leads = pd.concat([p[0] for p in parts], ignore_index=True)
+    keys = pd.concat([p[1] for p in parts], ignore_index=True)
+    changes = [c for p in parts for c in p[2]]
     changes = pd.concat(changes, ignore_index=True) if changes else pd.DataFrame(columns=CHANGE_COLUMNS)
-    candidates = leads[usable].assign(row=row[usable])
+    rejected = _unusable(keys, leads)
+    candidates = leads[~keys["row"].isin(rejected["row"])]
     checked = validate_leads(conform(candidates).assign(row=candidates["row"].to_numpy()))
     invalid = _invalid_rows(checked.quarantined, candidates)
     owners = column(candidates, "owner").set_axis(candidates["row"].to_numpy())
     valid = checked.valid.assign(historical_owner=checked.valid["row"].map(owners).astype("string"))
     warnings = checked.report[(checked.report["severity"] == "warning") & (checked.report["failed"] > 0)]
     rejected = pd.concat([rejected, invalid], ignore_index=True).sort_values("row", kind="stable")
-    return ImportResult(len(raw), valid, rejected.reset_index(drop=True), changes, warnings)
+    result = ImportResult(len(keys), valid, rejected.reset_index(drop=True), changes, warnings, export.shape)
+    if (message := stop_message(result.rows, result.rejected, len(valid))) is not None:
+        raise MostRowsRejected(message, result)
+    return result
+
+
+def _read_chunk(raw: pd.DataFrame, export_map: ExportMap) -> tuple[pd.DataFrame, pd.DataFrame, list]:
+    """A chunk's cleaned lead columns (+ row), what _unusable needs of its raw cells, and its changes."""
+    leads, changes = _clean_leads(raw, export_map)
+    cells = raw.drop(columns="row")
+    keys = pd.DataFrame(
+        {
+            "row": raw["row"],
+            "broken": cells.iloc[:, 0].eq(BROKEN_LINE),
+            "copy_key": pd.util.hash_pandas_object(cells, index=False),
+            "lead_id": raw[export_map.leads.lead_id],
+            "created_at": raw[export_map.leads.created_at],
+        }
+    )
+    return leads.assign(row=raw["row"]), keys, changes
 
 
 def _clean_leads(raw: pd.DataFrame, export_map: ExportMap) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
@@ -122,7 +142,7 @@ def _clean_leads(raw: pd.DataFrame, export_map: ExportMap) -> tuple[pd.DataFrame
             text, fixed = fix(text)
             change = fixed.fillna(change)
         out[name] = text
-        changes.append(_changes(change, name, raw[header], lead_ids))
+        changes.append(_changes(change, name, raw[header], lead_ids, raw["row"]))
     stamps, which = clean.parse_dates(
         clean.trim_and_blank(raw[export_map.leads.created_at], export_map.placeholders)[0],
         export_map.dates.formats,
@@ -130,7 +150,9 @@ def _clean_leads(raw: pd.DataFrame, export_map: ExportMap) -> tuple[pd.DataFrame
     )
     out["created_at"] = stamps
     other_format = (which > 0).map({True: "date in another format", False: pd.NA}).astype("string")
-    changes.append(_changes(other_format, "created_at", raw[export_map.leads.created_at], lead_ids))
+    changes.append(
+        _changes(other_format, "created_at", raw[export_map.leads.created_at], lead_ids, raw["row"])
+    )
     return out, [c for c in changes if len(c)]
 
 
@@ -151,11 +173,13 @@ def _whole(values: pd.Series) -> clean.Changed:
     return values.round(0), clean.no_change(values.index)
 
 
-def _changes(change: pd.Series, name: str, raw: pd.Series, lead_ids: pd.Series) -> pd.DataFrame:
+def _changes(
+    change: pd.Series, name: str, raw: pd.Series, lead_ids: pd.Series, row: pd.Series
+) -> pd.DataFrame:
     at = change.notna().to_numpy()
     return pd.DataFrame(
         {
-            "row": np.flatnonzero(at) + FIRST_ROW,
+            "row": row[at].to_numpy(),
             "lead_id": lead_ids[at].to_numpy(),
             "field": name,
             "change": change[at].to_numpy(),
@@ -164,48 +188,52 @@ def _changes(change: pd.Series, name: str, raw: pd.Series, lead_ids: pd.Series) 
     )
 
 
-def _unusable(raw: pd.DataFrame, leads: pd.DataFrame, row: pd.Series, export_map: ExportMap) -> pd.DataFrame:
+def _unusable(keys: pd.DataFrame, leads: pd.DataFrame) -> pd.DataFrame:
     """One reason per unusable row, the first that applies: a broken line, an exact copy of an earlier row, no
     lead id, a lead id an earlier row has, no readable creation date."""
-    reason = pd.Series(pd.NA, index=raw.index, dtype="string")
-    column = pd.Series(pd.NA, index=raw.index, dtype="string")
-    detail = pd.Series("", index=raw.index, dtype="string")
+    reason = pd.Series(pd.NA, index=keys.index, dtype="string")
+    column = pd.Series(pd.NA, index=keys.index, dtype="string")
+    detail = pd.Series("", index=keys.index, dtype="string")
+    row = keys["row"]
 
     def mark(hit: pd.Series, name: str, field_name: str, value: pd.Series) -> None:
         hit = hit.fillna(False).astype(bool) & reason.isna()
         reason[hit], column[hit], detail[hit] = name, field_name, value[hit]
 
-    created = export_map.leads.created_at
-    broken = raw.iloc[:, 0].eq(BROKEN_LINE)
-    mark(broken, "broken_line", "*", pd.Series("", index=raw.index))
-    copy_of = clean.first_copy_rows(pd.Series(pd.util.hash_pandas_object(raw, index=False), index=raw.index))
-    mark(
-        copy_of != np.arange(len(raw)),
-        "duplicate_row",
-        "*",
-        "copy of row " + (copy_of + FIRST_ROW).astype("Int64").astype("string"),
-    )
+    def excerpts(raw: pd.Series) -> pd.Series:
+        # only rows not yet rejected can be hit: excerpt those alone (a million-row export has few)
+        return raw.where(reason.isna()).dropna().map(excerpt).reindex(raw.index)
+
+    mark(keys["broken"], "broken_line", "*", pd.Series("", index=keys.index))
+    copy_of = clean.first_copy_rows(keys["copy_key"])
+    copied = copy_of != np.arange(len(keys))
+    mark(copied, "duplicate_row", "*", "copy of row " + _row_at(row, copy_of))
     ids = leads["lead_id"].where(reason.isna())
-    mark(ids.isna(), "missing_lead_id", "lead_id", raw[export_map.leads.lead_id].map(excerpt))
+    mark(ids.isna(), "missing_lead_id", "lead_id", excerpts(keys["lead_id"].where(ids.isna())))
     first = clean.first_copy_rows(ids)
     mark(
-        first != np.arange(len(raw)),
-        "duplicate_lead_id",
-        "lead_id",
-        "same id as row " + (first + FIRST_ROW).astype("Int64").astype("string"),
+        first != np.arange(len(keys)), "duplicate_lead_id", "lead_id", "same id as row " + _row_at(row, first)
     )
-    mark(leads["created_at"].isna(), "bad_created_at", "created_at", raw[created].map(excerpt))
+    no_date = leads["created_at"].isna() & reason.isna()
+    mark(no_date, "bad_created_at", "created_at", excerpts(keys["created_at"].where(no_date)))
     bad = reason.notna()
     return pd.DataFrame(
         {
             "row": row[bad].to_numpy(),
-            "lead_id": leads.loc[bad, "lead_id"].astype("string").mask(broken[bad]).to_numpy(),
+            "lead_id": leads.loc[bad, "lead_id"].astype("string").mask(keys.loc[bad, "broken"]).to_numpy(),
             "reason": reason[bad].to_numpy(),
             "field": column[bad].to_numpy(),
             "value": detail[bad].to_numpy(),
             "fix": reason[bad].map(FIXES).to_numpy(),
         }
     )
+
+
+def _row_at(row: pd.Series, position: pd.Series) -> pd.Series:
+    """The spreadsheet row number at each position (<NA> where there is none), as text."""
+    at = position.astype("Int64")
+    found = pd.Series(row.to_numpy()[at.fillna(0).to_numpy()], index=position.index).astype("Int64")
+    return found.mask(at.isna()).astype("string")
 
 
 def _invalid_rows(quarantined: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame:
@@ -239,7 +267,7 @@ class DealImport:
 
 def import_deals(path: Path, export_map: ExportMap, map_path: Path, leads: pd.DataFrame) -> DealImport:
     """Read and clean the deals, link each to its lead (by id, else by email) among the usable leads."""
-    raw = read_csv(path)
+    raw = Export(path).read()
     spec = export_map.deals
     if spec is None:
         raise ConfigError(map_path, None, "deals", "the map has no deals section: add one to read deals")
@@ -260,9 +288,7 @@ def import_deals(path: Path, export_map: ExportMap, map_path: Path, leads: pd.Da
     out = pd.DataFrame(
         {
             "lead_id": lead_id,
-            "deal_id": cell("deal_id").fillna(
-                "row " + pd.Series(np.arange(len(raw)) + FIRST_ROW, index=raw.index).astype(str)
-            ),
+            "deal_id": cell("deal_id").fillna("row " + raw["row"].astype(str)),
             "amount": clean.numbers(cell("amount"))[0].fillna(0.0).astype(float),
             "is_won": won.fillna(False).astype(bool),
             "close_date": clean.parse_dates(cell("close_date"), formats, zone)[0],
@@ -273,7 +299,7 @@ def import_deals(path: Path, export_map: ExportMap, map_path: Path, leads: pd.Da
     out["is_closed"] = (closed if spec.stage else out["close_date"].notna()).astype(bool)
     rejected = pd.DataFrame(
         {
-            "row": np.flatnonzero(~known) + FIRST_ROW,
+            "row": raw.loc[~known, "row"].to_numpy(),
             "lead_id": lead_id[~known].to_numpy(),
             "reason": "no_lead",
             "field": "lead_id" if spec.lead_id else "email",

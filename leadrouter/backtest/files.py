@@ -80,7 +80,8 @@ class Export:
             raise ConfigError(path, 1, "", "the export is empty: it needs a header row")
         self._raw = [c.strip() for c in raw_header]
         self._unnamed = [f"(column {i})" for i, name in enumerate(self._raw, start=1) if not name]
-        self.shape.header, self.shape.notes = repair_header(self._raw)
+        self.shape.header, repairs = repair_header(self._raw)
+        self.shape.notes.extend(repairs)
         self.dropped: list[str] = []
 
     @property
@@ -184,7 +185,8 @@ def _open(path: Path) -> tuple[FileShape, Iterator[list[str]], int, Callable[[],
     separator = detect_separator(sample)
     shape = FileShape("csv", _encoding_name(encoding), separator)
     rows = _guarded(csv.reader(handle, delimiter=separator), handle.close, path, encoding)
-    return shape, rows, path.stat().st_size, handle.buffer.tell
+    size = path.stat().st_size
+    return shape, rows, size, lambda: size if handle.closed else handle.buffer.tell()
 
 
 def _guarded(

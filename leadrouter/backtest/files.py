@@ -3,7 +3,8 @@ UTF-16 or Windows-1252, separated by commas, semicolons, tabs or pipes, with quo
 
 The header is repaired, never rejected: a column without a name and without values is dropped, one with values
 is kept as "(column N)", and a repeated name gets " (2)", " (3)"; each repair is a note for the summary. A row
-is numbered as a spreadsheet shows it (the header is row 1; blank lines keep their number and are skipped).
+is numbered as a spreadsheet shows it (the header is row 1 unless blank rows precede it; blank lines keep
+their number and are skipped).
 A row whose cells do not fit the header is marked broken (BROKEN_LINE in its first cell), never shifted.
 """
 
@@ -35,9 +36,8 @@ BOMS = [
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 ]
-Progress = Callable[
-    [int, int], None
-]  # (done, total) in the reader's own unit: bytes of a CSV, rows of a sheet
+# (done, total) in the reader's own unit: bytes of a CSV, rows of a sheet
+Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -54,7 +54,7 @@ class FileShape:
     padded_rows: int = 0  # rows that ended in extra empty cells (a trailing separator): read as they are
 
     def describe(self) -> str:
-        """One line for the summary: 'CSV, utf-8 with BOM, semicolon-separated'."""
+        """One line for the summary: 'CSV, UTF-8 with BOM, semicolon-separated'."""
         if self.kind == "xlsx":
             return f"Excel workbook, sheet {self.sheet!r}"
         return f"CSV, {self.encoding}, {SEPARATOR_NAMES.get(self.separator or '', self.separator)}-separated"
@@ -75,9 +75,14 @@ class Export:
     def __init__(self, path: Path, chunk_rows: int = CHUNK_ROWS, progress: Progress | None = None) -> None:
         self.path, self.chunk_rows, self.progress = path, chunk_rows, progress
         self.shape, self._rows, self._total, self._position = _open(path)
-        raw_header = next(self._rows, None)
-        if not raw_header or not any(c.strip() for c in raw_header):
+        # a sheet may open with blank rows: the header is the first row with a cell
+        self._header_row, raw_header = next(
+            ((i, r) for i, r in enumerate(self._rows, start=1) if any(c.strip() for c in r)), (0, None)
+        )
+        if raw_header is None:
             raise ConfigError(path, 1, "", "the export is empty: it needs a header row")
+        if self._header_row > 1:
+            self.shape.notes.append(f"the header is row {self._header_row}: the rows above it are blank")
         self._raw = [c.strip() for c in raw_header]
         self._unnamed = [f"(column {i})" for i, name in enumerate(self._raw, start=1) if not name]
         self.shape.header, repairs = repair_header(self._raw)
@@ -93,7 +98,7 @@ class Export:
         are read, columns without a name are dropped if empty in every row, else kept; both are noted."""
         width, named = len(self._raw), _named_width(self._raw)
         filled = dict.fromkeys(self._unnamed, False)
-        number = 1
+        number = self._header_row
         while block := list(itertools.islice(self._rows, self.chunk_rows)):
             cells, rows = [], []
             for record in block:

@@ -157,3 +157,17 @@ def test_xlsx_cells_are_read_as_text_from_the_first_sheet(tmp_path: Path) -> Non
         "column 6 repeats the name 'Email': read as 'Email (2)'",
         "dropped 1 empty columns without a name: (column 7)",  # the sheet's width reaches a blank cell
     ]
+
+
+def test_blank_rows_above_the_header_are_skipped_and_said(tmp_path: Path) -> None:
+    book = Workbook()
+    book.active["B3"], book.active["C3"] = "Variables", "Description"
+    book.active["B4"], book.active["C4"] = "Lead Origin", "How the lead came"
+    path = tmp_path / "dictionary.xlsx"
+    book.save(path)
+    export, rows = cells(path)
+    assert rows == [{"Variables": "Lead Origin", "Description": "How the lead came", "row": 4}]
+    assert export.shape.all_notes() == [
+        "the header is row 3: the rows above it are blank",
+        "dropped 1 empty columns without a name: (column 1)",
+    ]

@@ -66,12 +66,13 @@ class ConfigError(ValueError):
 
 
 class ConfigErrors(ConfigError):
-    """Several problems in one config file, each a ConfigError with its line; located at the first."""
+    """Several problems in one config file, each a ConfigError with its line, one per line of the message;
+    located at the first."""
 
     def __init__(self, errors: list[ConfigError]) -> None:
         first = errors[0]
         self.errors = errors
-        ValueError.__init__(self, f"{len(errors)} problems:\n" + "\n".join(f"  {e}" for e in errors))
+        ValueError.__init__(self, "\n".join(str(e) for e in errors))
         self.path, self.line, self.field = first.path, first.line, first.field
 
 

@@ -122,8 +122,8 @@ def _read_chunk(raw: pd.DataFrame, export_map: ExportMap) -> tuple[pd.DataFrame,
             "row": raw["row"],
             "broken": cells.iloc[:, 0].eq(BROKEN_LINE),
             "copy_key": pd.util.hash_pandas_object(cells, index=False),
-            "lead_id": raw[export_map.leads.lead_id],
-            "created_at": raw[export_map.leads.created_at],
+            "lead_id": raw[export_map.leads.lead_id].astype("string"),
+            "created_at": raw[export_map.leads.created_at].astype("string"),
         }
     )
     return leads.assign(row=raw["row"]), keys, changes

@@ -1,58 +1,25 @@
 """The backtest import end to end on awkward exports built here: a UTF-16 semicolon file with a trailing comma
-and an .xlsx import with exact counts; one reason rejecting most rows stops the run (exit 1) with examples and
-the fix; a map with several problems lists them all (exit 2)."""
+and an .xlsx import with exact counts; one reason rejecting most rows, or no usable row, stops the import with
+examples and the fix; columns the export lacks are listed at once (the command's exit codes:
+tests/integration/test_backtest_verdicts.py)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from typer.testing import CliRunner
 
 from leadrouter.backtest.column_map import load_export_map
 from leadrouter.backtest.importer import ImportResult, MostRowsRejected, import_leads
-from leadrouter.config import PROJECT_ROOT, ConfigError, ConfigErrors
-
-FULL_MAP = PROJECT_ROOT / "config" / "backtest-map.yaml"
-MAP_TEXT = """leads:
-  lead_id: Lead ID
-  first_name: First Name
-  last_name: Last Name
-  email: Email
-  company: Company / Account
-  country: Country
-  created_at: Create Date
-dates:
-  timezone: America/New_York
-"""
-HEADER = ["Lead ID", "First Name", "Last Name", "Email", "Company / Account", "Country", "Create Date"]
-FIRST = ["Anna", "Ben", "Carla", "Dirk", "Elena", "Farid", "Greta", "Hugo", "Ines", "Jonas"]
-
-
-def lead(i: int, created: object = "03/04/2025 09:30 AM") -> list[object]:
-    name = FIRST[i % len(FIRST)]
-    return [f"00Q{i:05d}", name, "Meyer", f"{name.lower()}.meyer@northwind{i}.com", f"Northwind {i} GmbH", "Germany",
-            created]  # fmt: skip
-
-
-def write_csv(path: Path, rows: list[list[object]], separator: str = ",", encoding: str = "utf-8",
-              trailing: str = "") -> Path:  # fmt: skip
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=separator, lineterminator=trailing + "\r\n")
-    writer.writerows([HEADER, *rows])
-    path.write_bytes(buffer.getvalue().encode(encoding))
-    return path
+from leadrouter.config import ConfigError, ConfigErrors
+from tests.helpers.lead_exports import BROKEN_MAP_PROBLEMS, HEADER, broken_map, lead, write_csv, write_map
 
 
 @pytest.fixture(autouse=True)
 def map_path(tmp_path: Path) -> Path:
-    path = tmp_path / "map.yaml"
-    path.write_text(MAP_TEXT, encoding="utf-8")
-    return path
+    return write_map(tmp_path)
 
 
 def run(path: Path) -> ImportResult:
@@ -113,55 +80,6 @@ def test_no_usable_row_stops_even_when_no_reason_has_half(tmp_path: Path) -> Non
     )
 
 
-def test_the_command_exits_1_printing_the_reason_and_writing_the_rejected_rows(
-    tmp_path: Path, map_path: Path
-) -> None:
-    from commands.main import app
-
-    path = write_csv(
-        tmp_path / "leads.csv", [lead(i, "yesterday" if i < 3 else "03/04/2025") for i in range(4)]
-    )
-    out = CliRunner().invoke(
-        app, ["backtest", "--leads", str(path), "--map", str(map_path), "--out", str(tmp_path / "o")]
-    )
-    assert out.exit_code == 1, out.output
-    printed = out.output.replace("\n", "")
-    assert "error stopped: 3 of 4 rows (75%) are rejected as bad_created_at" in printed
-    assert "file CSV, UTF-8, comma-separated" in out.output
-    assert "predicted tier" not in out.output  # no replay tables after a stop
-    assert (tmp_path / "o" / "rejected.csv").read_text().count("bad_created_at") == 3
-
-
-def test_a_map_with_several_problems_lists_them_all_with_their_lines(tmp_path: Path) -> None:
-    from commands.main import app
-
-    text = FULL_MAP.read_text(encoding="utf-8")
-    lines = text.splitlines()
-    broken = (
-        text.replace("  title: Title\n", "  titel: Title\n")
-        .replace("  timezone: America/New_York\n", "  timezone: Mars/Olympus\n")
-        .replace("  amount: Amount\n", "  amount: [Amount]\n")
-    )
-    path = tmp_path / "broken.yaml"
-    path.write_text(broken, encoding="utf-8")
-    with pytest.raises(ConfigErrors) as err:
-        load_export_map(path)
-    found = [(e.line, e.field) for e in err.value.errors]
-    assert sorted(found) == sorted(
-        [
-            (lines.index("  title: Title") + 1, "leads.titel"),
-            (lines.index("  amount: Amount") + 1, "deals.amount"),
-            (lines.index("  timezone: America/New_York") + 1, "dates.timezone"),
-        ]
-    )
-    leads = write_csv(tmp_path / "leads.csv", [lead(0)])
-    out = CliRunner().invoke(app, ["backtest", "--leads", str(leads), "--map", str(path)])
-    assert out.exit_code == 2
-    assert "3 problems:" in out.output and all(
-        f"{path}:{line}: {field}" in out.output for line, field in found
-    )
-
-
 def test_every_column_the_export_lacks_is_listed_at_once(tmp_path: Path) -> None:
     path = tmp_path / "leads.csv"
     path.write_text("Lead ID,Email\n00Q1,a@b.com\n", encoding="utf-8")
@@ -175,3 +93,12 @@ def test_every_column_the_export_lacks_is_listed_at_once(tmp_path: Path) -> None
         "leads.last_name",
         "leads.country",
     ]
+
+
+def test_a_map_with_several_problems_lists_them_all_with_their_lines(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(broken_map(), encoding="utf-8")
+    with pytest.raises(ConfigErrors) as err:
+        load_export_map(path)
+    assert sorted((e.line, e.field) for e in err.value.errors) == sorted(BROKEN_MAP_PROBLEMS)
+    assert str(err.value).splitlines() == [str(e) for e in err.value.errors]

@@ -150,6 +150,7 @@ def _stage(stages: dict, name: str) -> Iterator[None]:
         "wall_s": round(time.perf_counter() - wall, 1),
         "cpu_s": round(time.process_time() - cpu, 1),
     }
+    print(name, stages[name], _peak_mib(), file=sys.stderr, flush=True)  # a run cut short still tells
 
 
 def _peak_mib() -> dict[str, float]:

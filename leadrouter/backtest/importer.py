@@ -92,13 +92,7 @@ def import_leads(
     (MostRowsRejected) if one reason rejects most rows or none is usable."""
     export = Export(path, chunk_rows, progress)
     require_columns(export.header, export_map.leads, "leads", export_map, map_path, path)
-    parts = [_read_chunk(chunk, export_map) for chunk in export.chunks()]
-    if not parts:
-        raise ConfigError(path, 1, "", "the export has a header but no rows")
-    leads = pd.concat([p[0] for p in parts], ignore_index=True)
-    keys = pd.concat([p[1] for p in parts], ignore_index=True)
-    changes = [c for p in parts for c in p[2]]
-    changes = pd.concat(changes, ignore_index=True) if changes else pd.DataFrame(columns=CHANGE_COLUMNS)
+    leads, keys, changes = _read_all(export, export_map)
     rejected = _unusable(keys, leads)
     candidates = leads[~keys["row"].isin(rejected["row"])]
     checked = validate_leads(conform(candidates).assign(row=candidates["row"].to_numpy()))
@@ -111,6 +105,19 @@ def import_leads(
     if (message := stop_message(result.rows, result.rejected, len(valid))) is not None:
         raise MostRowsRejected(message, result)
     return result
+
+
+def _read_all(export: Export, export_map: ExportMap) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Every chunk read and cleaned, joined: leads, keys, changes (the chunks are freed on return)."""
+    parts = [_read_chunk(chunk, export_map) for chunk in export.chunks()]
+    if not parts:
+        raise ConfigError(export.path, 1, "", "the export has a header but no rows")
+    changes = [c for p in parts for c in p[2]]
+    return (
+        pd.concat([p[0] for p in parts], ignore_index=True),
+        pd.concat([p[1] for p in parts], ignore_index=True),
+        pd.concat(changes, ignore_index=True) if changes else pd.DataFrame(columns=CHANGE_COLUMNS),
+    )
 
 
 def _read_chunk(raw: pd.DataFrame, export_map: ExportMap) -> tuple[pd.DataFrame, pd.DataFrame, list]:

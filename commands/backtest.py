@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
+from rich.progress import Progress as RichProgress
 from rich.table import Table
 
 from commands.console import console, fail
+from leadrouter.backtest.files import Progress
 from leadrouter.config import PROJECT_ROOT, ConfigError, Settings
 from leadrouter.inert import terminal
 
@@ -19,7 +23,9 @@ SIDE_BY_SIDE = ["leads", "opportunities", "conversion", "win_rate", "pipeline"] 
 
 
 def backtest(
-    leads: Annotated[Path, typer.Option(help="The leads export (CSV)")],
+    leads: Annotated[
+        Path, typer.Option(help="The leads export (CSV in any common encoding and separator, or .xlsx)")
+    ],
     map_path: Annotated[
         Path, typer.Option("--map", help="The column map (see config/backtest-map.yaml)")
     ] = PROJECT_ROOT / "config" / "backtest-map.yaml",
@@ -29,9 +35,17 @@ def backtest(
         typer.Option(help="A rulebook to replay; twice for side by side (default: configured)"),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Write every table as CSV and a summary.json here")] = None,
+    progress: Annotated[
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress", help="A progress bar while reading (default: on a terminal)"
+        ),
+    ] = None,
 ) -> None:
     """Replay a CRM export through the rulebook(s), the local model and the roster, writing nothing: rows it
-    could not use and why, predicted tier against outcome, owner changes, and two rulebooks side by side."""
+    could not use and why, predicted tier against outcome, owner changes, and two rulebooks side by side.
+    Exits 2 on a bad map or unreadable file, 1 when one reason rejects most rows or none is usable."""
+    from leadrouter.backtest.importer import MostRowsRejected
     from leadrouter.backtest.replay import run_backtest
 
     settings = Settings()
@@ -39,10 +53,16 @@ def backtest(
     if len(books) > 2:
         fail("give at most two rulebooks (--rulebook A.yaml --rulebook B.yaml)", code=2)
     try:
-        result = run_backtest(leads, map_path, books, settings, deals)
+        with _reading_bar(console.is_terminal if progress is None else progress) as bar:
+            result = run_backtest(leads, map_path, books, settings, deals, bar)
     except ConfigError as exc:
         fail(str(exc), code=2)
-    _print_import(result)
+    except MostRowsRejected as exc:
+        _print_import(exc.result)
+        if out is not None:
+            write_import(exc.result, out)
+        fail(f"stopped: {exc}", code=1)
+    _print_import(result.imported, result.deals)
     for replay in result.replays:
         _print_replay(replay)
     if (comparison := result.comparison) is not None:
@@ -52,13 +72,27 @@ def backtest(
         console.print(f"tables and summary.json written to {terminal(str(out), urls=True)}")
 
 
-def _print_import(result) -> None:
-    summary = result.imported.summary()
+@contextmanager
+def _reading_bar(shown: bool) -> Iterator[Progress | None]:
+    """A rich progress bar over the export's reading (bytes of a CSV, rows of a sheet), or nothing."""
+    if not shown:
+        yield None
+        return
+    with RichProgress(*RichProgress.get_default_columns(), console=console, transient=True) as bar:
+        task = bar.add_task("reading the export", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total or None)
+
+
+def _print_import(imported, deals=None) -> None:
+    summary = imported.summary()
+    console.print(f"[bold]file[/bold] {terminal(str(summary['file']), urls=True)}")
+    for note in summary["file_notes"]:
+        console.print(f"  {terminal(note, urls=True)}")
     console.print(
         f"[bold]import[/bold] {summary['rows']} rows: {summary['usable']} usable ({summary['clean']} clean, "
         f"{summary['cleaned']} cleaned), {summary['rejected']} not usable"
     )
-    rejected = result.imported.rejected
+    rejected = imported.rejected
     fixes = rejected.drop_duplicates("reason").set_index("reason")["fix"]
     reasons = [(r, n, fixes.get(r, "")) for r, n in summary["rejected_by_reason"].items()]
     _table("rows not usable, by reason", ["reason", "rows", "fix"], reasons)
@@ -70,12 +104,12 @@ def _print_import(result) -> None:
     )
     _table("cleaned cells (each listed in --out's cleaned.csv)", ["field: method", "cells"],
            summary["cleaned_by_change"].items())  # fmt: skip
-    outside = result.imported.outside
+    outside = imported.outside
     shown = outside.head(SHOWN_REJECTS)
     _table(f"{len(shown)} of {len(outside)} values in no vocabulary, kept as written", list(outside.columns),
            shown.itertuples(index=False))  # fmt: skip
-    if result.deals is not None:
-        d = result.deals
+    if deals is not None:
+        d = deals
         console.print(
             f"[bold]deals[/bold] {d.rows} rows: {len(d.deals)} leads with a deal, {len(d.rejected)} deals name no "
             f"usable lead, {d.extra} later deals of a lead ignored (its earliest counts)"
@@ -137,13 +171,20 @@ def _cell(value: object) -> str:
     return "-" if value is None or value is pd.NA else str(value)
 
 
+def write_import(imported, out: Path) -> dict:
+    """rejected.csv and cleaned.csv; the summary so far (also when the import stopped)."""
+    out.mkdir(parents=True, exist_ok=True)
+    imported.rejected.to_csv(out / "rejected.csv", index=False)
+    imported.changes.to_csv(out / "cleaned.csv", index=False)
+    imported.outside.to_csv(out / "outside_vocabulary.csv", index=False)
+    summary: dict = {"import": imported.summary(), "rulebooks": []}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+    return summary
+
+
 def write_tables(result, out: Path) -> None:
     """Every table as CSV, one folder per rulebook, and summary.json with the import's and replays' figures."""
-    out.mkdir(parents=True, exist_ok=True)
-    result.imported.rejected.to_csv(out / "rejected.csv", index=False)
-    result.imported.changes.to_csv(out / "cleaned.csv", index=False)
-    result.imported.outside.to_csv(out / "outside_vocabulary.csv", index=False)
-    summary: dict = {"import": result.imported.summary(), "rulebooks": []}
+    summary = write_import(result.imported, out)
     if result.deals is not None:
         result.deals.rejected.to_csv(out / "deals_rejected.csv", index=False)
         result.deals.issues.to_csv(out / "deals_issues.csv", index=False)

@@ -69,6 +69,25 @@ class ConfigError(ValueError):
         super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
 
 
+class ConfigErrors(ConfigError):
+    """Several problems in one config file, each a ConfigError with its line, one per line of the message;
+    located at the first."""
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        first = errors[0]
+        self.errors = errors
+        ValueError.__init__(self, "\n".join(str(e) for e in errors))
+        self.path, self.line, self.field = first.path, first.line, first.field
+
+
+def raise_all(errors: list[ConfigError]) -> None:
+    """Raise the one error, or all of them at once (ConfigErrors); nothing if there are none."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ConfigErrors(errors)
+
+
 def load_yaml_model(path: Path | str, model: type[M]) -> M:
     """Parse a YAML file into `model`, turning every problem into a ConfigError at its line."""
     path = Path(path)
@@ -85,13 +104,15 @@ def load_yaml_model(path: Path | str, model: type[M]) -> M:
     try:
         loaded = model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = tuple(first["loc"])
-        message = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(path, line_of(root, loc), dotted(loc), message) from exc
+        errors = [
+            ConfigError(path, line_of(root, tuple(e["loc"])), dotted(tuple(e["loc"])),
+                        e["msg"].removeprefix("Value error, "))
+            for e in exc.errors()
+        ]  # fmt: skip
+        raise_all(errors)
     # checks across fields (a pool naming an unknown rep) report their own location
-    for loc, message in getattr(loaded, "problems", lambda: [])():
-        raise ConfigError(path, line_of(root, loc), dotted(loc), message)
+    problems = getattr(loaded, "problems", lambda: [])()
+    raise_all([ConfigError(path, line_of(root, loc), dotted(loc), message) for loc, message in problems])
     return loaded
 
 

@@ -10,7 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from leadrouter.assign.roster import known_zone
-from leadrouter.config import ConfigError, line_of, load_yaml_model
+from leadrouter.config import ConfigError, line_of, load_yaml_model, raise_all
 from leadrouter.outcomes.deals import EXPORT_STAGES, DealStages
 from leadrouter.schema import LEAD_COLUMNS
 from leadrouter.validate import vocabularies
@@ -170,9 +170,14 @@ def require_columns(
     map_path: Path | str,
     csv: Path,
 ) -> None:
-    """Every column the map names must be in the CSV's header: else a ConfigError at the map's line."""
-    for field, name in columns.model_dump().items():
-        if isinstance(name, str) and name not in header:  # other keys (a deal's stages) name no column
-            shown = ", ".join(repr(h) for h in header[:30])
-            message = f"column {name!r} is not in {csv.name} (its columns: {shown})"
-            raise ConfigError(map_path, export_map.line(section, field), f"{section}.{field}", message)
+    """Every column the map names must be in the CSV's header: else a ConfigError at the map's line (each
+    missing column at once)."""
+    shown = ", ".join(repr(h) for h in header[:30])
+    raise_all(
+        [
+            ConfigError(map_path, export_map.line(section, field), f"{section}.{field}",
+                        f"column {name!r} is not in {csv.name} (its columns: {shown})")
+            for field, name in columns.model_dump().items()
+            if isinstance(name, str) and name not in header  # a deal's stages name no column
+        ]
+    )  # fmt: skip

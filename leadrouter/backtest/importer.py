@@ -7,7 +7,6 @@ an unusable row gets a reason (what, which field, the fix); a messy but usable o
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +17,8 @@ from leadrouter.backtest import cleaning as clean
 from leadrouter.backtest.changes import CHANGE_COLUMNS, OUTSIDE_COLUMNS, excerpts, listed, outside_values
 from leadrouter.backtest.column_map import ExportMap, require_columns
 from leadrouter.backtest.deal_cleaning import DEAL_ISSUE_COLUMNS, clean_deals
+from leadrouter.backtest.files import BROKEN_LINE, CHUNK_ROWS, Export, FileShape, Progress
+from leadrouter.backtest.verdict import stop_message
 from leadrouter.config import ConfigError
 from leadrouter.dedupe import normalize_email
 from leadrouter.outcomes.deals import unknown_stages
@@ -25,8 +26,6 @@ from leadrouter.schema import column, conform
 from leadrouter.validate.suite import excerpt, validate_leads
 
 REJECTED_COLUMNS = ["row", "lead_id", "reason", "field", "value", "fix"]
-FIRST_ROW = 2  # the header is the spreadsheet's row 1
-BROKEN_LINE = "\x00broken line"  # what a row with the wrong number of cells reads as
 TEXT_FIXES = {"email": clean.recase_email, "first_name": clean.recase_name, "last_name": clean.recase_name}
 FIXES = {
     "broken_line": "re-export the file: this line has a different number of cells than the header",
@@ -37,6 +36,14 @@ FIXES = {
     "bad_created_at": "write it in one of the map's formats: {formats}",
     "no_lead": "none needed if the lead is not in the export: else check the deal's link column",
 }
+
+
+class MostRowsRejected(Exception):
+    """The import stopped (leadrouter.backtest.verdict): result holds all it found, to show and write."""
+
+    def __init__(self, message: str, result: ImportResult) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 @dataclass
@@ -52,6 +59,7 @@ class ImportResult:
     changes: pd.DataFrame
     warnings: pd.DataFrame = field(default_factory=pd.DataFrame)  # validation's report of warnings
     outside: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=OUTSIDE_COLUMNS))
+    shape: FileShape | None = None  # what the file turned out to be, and the repairs to its header
 
     @property
     def cleaned_rows(self) -> pd.Index:
@@ -72,6 +80,8 @@ class ImportResult:
     def summary(self) -> dict:
         reasons = self.rejected["reason"].value_counts().sort_index()
         return {
+            "file": self.shape.describe() if self.shape else None,
+            "file_notes": self.shape.all_notes() if self.shape else [],
             "rows": self.rows,
             "usable": len(self.leads),
             "clean": len(self.leads) - len(self.cleaned_rows),
@@ -83,35 +93,20 @@ class ImportResult:
         }
 
 
-def read_csv(path: Path) -> pd.DataFrame:
-    """Every cell as text, nothing guessed; a line with too many or too few cells stays as a broken row."""
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            header = next(csv.reader(handle), [])
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, None, "", f"cannot read the export ({exc})") from exc
-    if not header:
-        raise ConfigError(path, 1, "", "the export is empty: it needs a header row")
-    broken = [BROKEN_LINE] * len(header)
-    frame = pd.read_csv(
-        path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig", engine="python",
-        on_bad_lines=lambda _cells: broken, index_col=False,
-    ).reindex(columns=header)  # fmt: skip
-    # with na_filter off an empty cell is "": a missing one is a line with too few cells
-    frame.loc[frame.isna().any(axis=1), frame.columns[0]] = BROKEN_LINE
-    return frame.fillna("")
-
-
-def import_leads(path: Path, export_map: ExportMap, map_path: Path) -> ImportResult:
-    """Read, clean, drop unusable rows (with reasons) and validate the leads of an export."""
-    raw = read_csv(path)
-    require_columns(list(raw.columns), export_map.leads, "leads", export_map, map_path, path)
-    row = pd.Series(np.arange(len(raw)) + FIRST_ROW, index=raw.index)
-    leads, changes = _clean_leads(raw, export_map)
-    rejected = _unusable(raw, leads, row, export_map)
-    usable = ~row.isin(rejected["row"])
-    changes = pd.concat(changes, ignore_index=True) if changes else pd.DataFrame(columns=CHANGE_COLUMNS)
-    candidates = leads[usable].assign(row=row[usable])
+def import_leads(
+    path: Path,
+    export_map: ExportMap,
+    map_path: Path,
+    progress: Progress | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> ImportResult:
+    """Read the export in chunks, clean each, drop unusable rows (with reasons) and validate the leads; stop
+    (MostRowsRejected) if one reason rejects most rows or none is usable."""
+    export = Export(path, chunk_rows, progress)
+    require_columns(export.header, export_map.leads, "leads", export_map, map_path, path)
+    leads, keys, changes = _read_all(export, export_map)
+    rejected = _unusable(keys, leads, export_map)
+    candidates = leads[~keys["row"].isin(rejected["row"])]
     checked = validate_leads(conform(candidates).assign(row=candidates["row"].to_numpy()))
     invalid = _invalid_rows(checked.quarantined, candidates)
     owners = column(candidates, "owner").set_axis(candidates["row"].to_numpy())
@@ -119,7 +114,43 @@ def import_leads(path: Path, export_map: ExportMap, map_path: Path) -> ImportRes
     warnings = checked.report[(checked.report["severity"] == "warning") & (checked.report["failed"] > 0)]
     rejected = pd.concat([rejected, invalid], ignore_index=True).sort_values("row", kind="stable")
     outside = outside_values(valid, export_map)
-    return ImportResult(len(raw), valid, rejected.reset_index(drop=True), changes, warnings, outside)
+    result = ImportResult(
+        len(keys), valid, rejected.reset_index(drop=True), changes, warnings, outside, export.shape
+    )
+    if (message := stop_message(result.rows, result.rejected, len(valid))) is not None:
+        raise MostRowsRejected(message, result)
+    return result
+
+
+def _read_all(export: Export, export_map: ExportMap) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Every chunk read and cleaned, joined: leads, keys, changes (the chunks are freed on return)."""
+    parts = [_read_chunk(chunk, export_map) for chunk in export.chunks()]
+    if not parts:
+        raise ConfigError(export.path, 1, "", "the export has a header but no rows")
+    changes = [c for p in parts for c in p[2]]
+    return (
+        pd.concat([p[0] for p in parts], ignore_index=True),
+        pd.concat([p[1] for p in parts], ignore_index=True),
+        pd.concat(changes, ignore_index=True) if changes else pd.DataFrame(columns=CHANGE_COLUMNS),
+    )
+
+
+def _read_chunk(raw: pd.DataFrame, export_map: ExportMap) -> tuple[pd.DataFrame, pd.DataFrame, list]:
+    """A chunk's cleaned lead columns (+ row), what _unusable needs of its raw cells, and its changes."""
+    leads, changes = _clean_leads(raw, export_map)
+    cells = raw.drop(columns="row")
+    created_blank = clean.trim_and_blank(raw[export_map.leads.created_at], export_map.placeholders)[0].isna()
+    keys = pd.DataFrame(
+        {
+            "row": raw["row"],
+            "broken": cells.iloc[:, 0].eq(BROKEN_LINE),
+            "copy_key": pd.util.hash_pandas_object(cells, index=False),
+            "lead_id": raw[export_map.leads.lead_id].astype("string"),
+            "created_at": raw[export_map.leads.created_at].astype("string"),
+            "created_blank": created_blank,
+        }
+    )
+    return leads.assign(row=raw["row"]), keys, changes
 
 
 def _clean_leads(raw: pd.DataFrame, export_map: ExportMap) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
@@ -127,7 +158,7 @@ def _clean_leads(raw: pd.DataFrame, export_map: ExportMap) -> tuple[pd.DataFrame
     columns = {f: c for f, c in export_map.leads.model_dump().items() if c is not None and f != "created_at"}
     out, changes = pd.DataFrame(index=raw.index), []
     lead_ids = raw[export_map.leads.lead_id].str.strip()
-    rows = np.arange(len(raw)) + FIRST_ROW
+    rows = raw["row"].to_numpy()
     for name, header in columns.items():
         text, method = clean.trim_and_blank(raw[header], export_map.placeholders)
         text, mapped = clean.map_values(text, export_map.values.get(name, {}))
@@ -170,40 +201,37 @@ def _whole(values: pd.Series) -> clean.Changed:
     return values.round(0), clean.no_change(values.index)
 
 
-def _unusable(raw: pd.DataFrame, leads: pd.DataFrame, row: pd.Series, export_map: ExportMap) -> pd.DataFrame:
+def _unusable(keys: pd.DataFrame, leads: pd.DataFrame, export_map: ExportMap) -> pd.DataFrame:
     """One reason per unusable row, the first that applies: a broken line, an exact copy of an earlier row, no
     lead id, a lead id an earlier row has, a blank creation date, an unreadable one."""
-    reason = pd.Series(pd.NA, index=raw.index, dtype="string")
-    column = pd.Series(pd.NA, index=raw.index, dtype="string")
-    detail = pd.Series("", index=raw.index, dtype="string")
+    reason = pd.Series(pd.NA, index=keys.index, dtype="string")
+    column = pd.Series(pd.NA, index=keys.index, dtype="string")
+    detail = pd.Series("", index=keys.index, dtype="string")
+    row = keys["row"]
 
     def mark(hit: pd.Series, name: str, field_name: str, value: pd.Series) -> None:
         hit = hit.fillna(False).astype(bool) & reason.isna()
         reason[hit], column[hit], detail[hit] = name, field_name, value[hit]
 
-    created = export_map.leads.created_at
-    broken = raw.iloc[:, 0].eq(BROKEN_LINE)
-    mark(broken, "broken_line", "*", pd.Series("", index=raw.index))
-    copy_of = clean.first_copy_rows(pd.Series(pd.util.hash_pandas_object(raw, index=False), index=raw.index))
-    mark(
-        copy_of != np.arange(len(raw)),
-        "duplicate_row",
-        "*",
-        "copy of row " + (copy_of + FIRST_ROW).astype("Int64").astype("string"),
-    )
+    def unrejected(raw: pd.Series) -> pd.Series:
+        # only rows not yet rejected can be hit: excerpt those alone (a million-row export has few)
+        kept = raw.where(reason.isna()).dropna()
+        return pd.Series(excerpts(kept), index=kept.index, dtype=object).reindex(raw.index)
+
+    mark(keys["broken"], "broken_line", "*", pd.Series("", index=keys.index))
+    copy_of = clean.first_copy_rows(keys["copy_key"])
+    copied = copy_of != np.arange(len(keys))
+    mark(copied, "duplicate_row", "*", "copy of row " + _row_at(row, copy_of))
     ids = leads["lead_id"].where(reason.isna())
-    mark(ids.isna(), "missing_lead_id", "lead_id", raw[export_map.leads.lead_id].map(excerpt))
+    mark(ids.isna(), "missing_lead_id", "lead_id", unrejected(keys["lead_id"].where(ids.isna())))
     first = clean.first_copy_rows(ids)
     mark(
-        first != np.arange(len(raw)),
-        "duplicate_lead_id",
-        "lead_id",
-        "same id as row " + (first + FIRST_ROW).astype("Int64").astype("string"),
+        first != np.arange(len(keys)), "duplicate_lead_id", "lead_id", "same id as row " + _row_at(row, first)
     )
-    blank = clean.trim_and_blank(raw[created], export_map.placeholders)[0].isna()
-    written = pd.Series(excerpts(raw[created]), index=raw.index)
-    mark(leads["created_at"].isna() & blank, "missing_created_at", "created_at", written)
-    mark(leads["created_at"].isna(), "bad_created_at", "created_at", written)
+    no_date = leads["created_at"].isna() & reason.isna()
+    written = unrejected(keys["created_at"].where(no_date))
+    mark(no_date & keys["created_blank"], "missing_created_at", "created_at", written)
+    mark(no_date, "bad_created_at", "created_at", written)
     fixes = FIXES | {
         "bad_created_at": FIXES["bad_created_at"].format(formats=", ".join(export_map.dates.formats))
     }
@@ -211,13 +239,20 @@ def _unusable(raw: pd.DataFrame, leads: pd.DataFrame, row: pd.Series, export_map
     return pd.DataFrame(
         {
             "row": row[bad].to_numpy(),
-            "lead_id": leads.loc[bad, "lead_id"].astype("string").mask(broken[bad]).to_numpy(),
+            "lead_id": leads.loc[bad, "lead_id"].astype("string").mask(keys.loc[bad, "broken"]).to_numpy(),
             "reason": reason[bad].to_numpy(),
             "field": column[bad].to_numpy(),
             "value": detail[bad].to_numpy(),
             "fix": reason[bad].map(fixes).to_numpy(),
         }
     )
+
+
+def _row_at(row: pd.Series, position: pd.Series) -> pd.Series:
+    """The spreadsheet row number at each position (<NA> where there is none), as text."""
+    at = position.astype("Int64")
+    found = pd.Series(row.to_numpy()[at.fillna(0).to_numpy()], index=position.index).astype("Int64")
+    return found.mask(at.isna()).astype("string")
 
 
 def _invalid_rows(quarantined: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame:
@@ -269,7 +304,7 @@ class DealImport:
 
 def import_deals(path: Path, export_map: ExportMap, map_path: Path, leads: pd.DataFrame) -> DealImport:
     """Read and clean the deals, link each to its lead (by id, else by email) among the usable leads."""
-    raw = read_csv(path)
+    raw = Export(path).read()
     spec = export_map.deals
     if spec is None:
         raise ConfigError(map_path, None, "deals", "the map has no deals section: add one to read deals")
@@ -285,15 +320,13 @@ def import_deals(path: Path, export_map: ExportMap, map_path: Path, leads: pd.Da
         by_email = leads.assign(key=normalize_email(leads["email"])).drop_duplicates("key").set_index("key")
         lead_id = lead_id.fillna(normalize_email(cells["email"]).map(by_email["lead_id"]))
     known = lead_id.isin(leads["lead_id"]).fillna(False).astype(bool)
-    out, issues = clean_deals(
-        cells, spec, export_map.dates, pd.Series(np.arange(len(raw)) + FIRST_ROW, index=raw.index)
-    )
+    out, issues = clean_deals(cells, spec, export_map.dates, raw["row"])
     out.insert(0, "lead_id", lead_id)
     linked_issue = known.loc[issues.index].to_numpy()  # a deal naming no lead is rejected, not flagged
     issues = issues[linked_issue].assign(lead_id=lead_id.loc[issues.index[linked_issue]].to_numpy())
     rejected = pd.DataFrame(
         {
-            "row": np.flatnonzero(~known) + FIRST_ROW,
+            "row": raw.loc[~known, "row"].to_numpy(),
             "lead_id": lead_id[~known].to_numpy(),
             "reason": "no_lead",
             "field": "lead_id" if spec.lead_id else "email",

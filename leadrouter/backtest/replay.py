@@ -17,6 +17,7 @@ import pandas as pd
 from leadrouter.assign.roster import Roster, load_roster
 from leadrouter.backtest.arrival import assign_at_arrival
 from leadrouter.backtest.column_map import load_export_map
+from leadrouter.backtest.files import Progress
 from leadrouter.backtest.importer import DealImport, ImportResult, import_deals, import_leads
 from leadrouter.classify import classify_leads
 from leadrouter.classify.model import ModelChain
@@ -115,7 +116,12 @@ class Backtest:
 
 
 def run_backtest(
-    leads_csv: Path, map_path: Path, rulebooks: list[Path], settings: Settings, deals_csv: Path | None = None
+    leads_csv: Path,
+    map_path: Path,
+    rulebooks: list[Path],
+    settings: Settings,
+    deals_csv: Path | None = None,
+    progress: Progress | None = None,
 ) -> Backtest:
     """Load the map, rulebooks and roster (a bad one fails first, with its file and line), import the export,
     replay it under each rulebook."""
@@ -125,7 +131,7 @@ def run_backtest(
     for book, path in zip(books, rulebooks, strict=True):
         check_rule_pools(book, roster, path)
     territories = load_territories(settings.territories_path)
-    imported = import_leads(leads_csv, export_map, map_path)
+    imported = import_leads(leads_csv, export_map, map_path, progress)
     deals = import_deals(deals_csv, export_map, map_path, imported.leads) if deals_csv else None
     prepared = prepare(imported.leads, territories)
     replays = [

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from leadrouter.classify.expressions import Condition
-from leadrouter.classify.rules import RULE_COLUMNS, Rule, Rulebook
+from leadrouter.classify.rules import Rule, Rulebook
 from leadrouter.schema import TIERS
 
 REGIONS = ("NA", "EMEA", "APAC", "LATAM")
@@ -152,7 +152,7 @@ def explain_lead(book: Rulebook, lead: pd.DataFrame) -> list[Step]:
 def _failed_parts(rule: Rule, book: Rulebook, lead: pd.DataFrame) -> str:
     failed = []
     for part in _conjuncts(rule.when):
-        condition = Condition(part, RULE_COLUMNS, book.named)
+        condition = Condition(part, book.columns, book.named)
         if not bool(condition(lead).iloc[0]):
             failed.append(f"✗ {_short(part)} ({_values(condition, lead)})")
     return "; ".join(failed)

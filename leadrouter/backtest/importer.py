@@ -18,7 +18,8 @@ from leadrouter.backtest import cleaning as clean
 from leadrouter.backtest.column_map import ExportMap, require_columns
 from leadrouter.config import ConfigError
 from leadrouter.dedupe import normalize_email
-from leadrouter.schema import column, conform
+from leadrouter.fields import conform_leads
+from leadrouter.schema import column
 from leadrouter.validate.suite import excerpt, validate_leads
 
 REJECTED_COLUMNS = ["row", "lead_id", "reason", "field", "value", "fix"]
@@ -100,7 +101,8 @@ def import_leads(path: Path, export_map: ExportMap, map_path: Path) -> ImportRes
     usable = ~row.isin(rejected["row"])
     changes = pd.concat(changes, ignore_index=True) if changes else pd.DataFrame(columns=CHANGE_COLUMNS)
     candidates = leads[usable].assign(row=row[usable])
-    checked = validate_leads(conform(candidates).assign(row=candidates["row"].to_numpy()))
+    typed = conform_leads(candidates, export_map.fields)
+    checked = validate_leads(typed.assign(row=candidates["row"].to_numpy()), export_map.fields.required)
     invalid = _invalid_rows(checked.quarantined, candidates)
     owners = column(candidates, "owner").set_axis(candidates["row"].to_numpy())
     valid = checked.valid.assign(historical_owner=checked.valid["row"].map(owners).astype("string"))
@@ -135,6 +137,8 @@ def _clean_leads(raw: pd.DataFrame, export_map: ExportMap) -> tuple[pd.DataFrame
 
 
 def _fixes_for(name: str, export_map: ExportMap) -> list:
+    if name in export_map.fields.names and (custom := export_map.custom_fix(name)):
+        return [custom]
     if name in ("employees", "annual_revenue"):
         return [clean.numbers, _whole] if name == "employees" else [clean.numbers]
     if name == "country":

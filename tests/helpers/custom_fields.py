@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-FIELDS_YAML = """required: [email]
+FIELDS_YAML = """required: []
 custom:
   - {name: occupation, type: category, known_at: arrival, values: [Student, Engineer, Unemployed],
      column: What is your current occupation, salesforce: Occupation__c, hubspot: occupation}

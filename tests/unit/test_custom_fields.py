@@ -42,7 +42,7 @@ def test_fields_load_with_types_sources_and_arrival(tmp_path: Path) -> None:
     assert fields.at_arrival == ["occupation", "time_on_site", "repeat_visitor"]
     assert fields.sources("salesforce") == {"occupation": "Occupation__c", "time_on_site": "Time_On_Site__c"}
     assert fields.sources("hubspot") == {"occupation": "occupation", "lead_quality": "lead_quality"}
-    assert fields.required == ["email"]
+    assert fields.required == []
     assert model_input_columns(fields) == [
         *MODEL_INPUT_COLUMNS,
         "occupation",

@@ -39,6 +39,7 @@ def explain(
     from leadrouter.assign.roster import load_roster
     from leadrouter.store import open_store
     from leadrouter.store.decisions import lead_decisions
+    from leadrouter.validate.suite import excerpt
 
     settings = Settings()
     roster = load_roster(settings.roster_path)
@@ -65,6 +66,9 @@ def explain(
         model = explanation.get("model") or {}
         if model.get("brief"):
             console.print(f"  brief      {escape(str(model['brief']))}")
+        if row.custom_fields:  # lead values: untrusted, so excerpted (control characters escaped)
+            shown = ", ".join(f"{name}={excerpt(value)}" for name, value in row.custom_fields.items())
+            console.print(f"  fields     {escape(shown)}")
 
 
 def simulate(

@@ -196,3 +196,18 @@ def conform_leads(frame: pd.DataFrame, fields: LeadFields) -> pd.DataFrame:
         raw = frame[field.name] if field.name in frame else pd.Series(pd.NA, index=frame.index)
         out[field.name] = read_values(raw.reset_index(drop=True), field).array
     return out
+
+
+def stored_values(frame: pd.DataFrame, fields: LeadFields) -> list[dict[str, object] | None]:
+    """Each lead's custom field values as JSON (dates as ISO 8601 text, missing as null), to keep with its
+    decision; None for every lead when no custom field is declared."""
+    if not fields.custom:
+        return [None] * len(frame)
+    values = pd.DataFrame(index=frame.index)
+    for field in fields.custom:
+        column = frame[field.name] if field.name in frame else pd.Series(pd.NA, index=frame.index)
+        typed = read_values(column, field)
+        if field.type == FieldType.DATE:
+            typed = typed.map(lambda ts: ts.isoformat(), na_action="ignore")
+        values[field.name] = typed.astype(object).where(typed.notna(), None)
+    return values.to_dict(orient="records")

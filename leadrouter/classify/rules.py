@@ -125,13 +125,17 @@ class Rulebook(BaseModel):
         not once per rule), and each named condition evaluated once into a column of its own. A custom field
         the batch lacks (a thin frame) is null."""
         text = {c for r in self.rules for c in r.condition.text_columns} & set(frame.columns)
-        view = frame.astype(dict.fromkeys(text, "string[pyarrow]"))
-        for name, dtype in self._custom.items():
-            if name not in view:
-                view[name] = pd.Series(pd.NA, index=view.index, dtype=dtype)
+        view = self.complete(frame.astype(dict.fromkeys(text, "string[pyarrow]")))
         for name, condition in self._named.items():  # in definition order: later ones may use earlier ones
             view[named_column(name)] = condition(view)
         return view
+
+    def complete(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The frame with each custom field it lacks (a thin frame, a probe) as a null column of its type."""
+        missing = {
+            n: pd.Series(pd.NA, index=frame.index, dtype=t) for n, t in self._custom.items() if n not in frame
+        }
+        return frame.assign(**missing) if missing else frame
 
     @property
     def named(self) -> dict[str, Condition]:

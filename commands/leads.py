@@ -43,15 +43,18 @@ def configured_crm(settings: Settings) -> CRM:
 
 
 def lead_columns(lead: pd.DataFrame) -> pd.DataFrame:
-    """The lead in the schema's columns; fields that are none of them are named and left out."""
-    from leadrouter.schema import LEAD_COLUMNS, conform
+    """The lead in the schema's columns and the custom fields; fields that are none of them are named and left
+    out."""
+    from leadrouter.fields import configured_fields, conform_leads
+    from leadrouter.schema import LEAD_COLUMNS
 
-    unknown = sorted(set(lead.columns) - set(LEAD_COLUMNS))
+    fields = configured_fields()
+    unknown = sorted(set(lead.columns) - set(LEAD_COLUMNS) - set(fields.names))
     if unknown:
         console.print(
             f"[yellow]ignored[/yellow] fields that are not lead columns: {escape(', '.join(unknown))}"
         )
-    return conform(lead)
+    return conform_leads(lead, fields)
 
 
 def simulated_lead(lead: pd.DataFrame, at: datetime) -> pd.DataFrame:

@@ -86,3 +86,14 @@ def test_rules_check_knows_the_custom_fields(tmp_path: Path) -> None:
     assert re.search(
         r"rule 'students-nurture': matched none of \d+ probe leads", fine.stdout.replace("\n", "")
     )
+
+
+def test_rules_explain_reads_a_custom_field_of_the_lead(tmp_path: Path) -> None:
+    env = {"LEADROUTER_FIELDS_PATH": str(write_fields(tmp_path)), "COLUMNS": "200"}
+    book = str(rulebook_with(tmp_path, STUDENT_RULE))
+    lead = '{"lead_id": "x", "title": "Student", "occupation": "Student", "time_on_site": "120"}'
+    fired = run("rules", "explain", lead, "--rulebook", book, env=env)
+    assert fired.returncode == 0, fired.stderr[-2000:]
+    assert "ignored" not in fired.stdout
+    first = fired.stdout.split("students-nurture", 1)[1].split("\n", 1)[0]
+    assert "fired" in first and "matched: occupation='Student', time_on_site=120.0" in first

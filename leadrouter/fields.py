@@ -42,7 +42,11 @@ DTYPES = {
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0", "on", "x", "checked"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0", "off", "unchecked"})
 # columns a custom field may not shadow: the canonical frame's, and what the stages add
-TAKEN = frozenset({*LEAD_COLUMNS, *ENRICHED_COLUMNS, *CLASSIFIED_COLUMNS, *MODEL_COLUMNS, "owner", "row"})
+# and the outcome tables' own dimensions (a custom field is one more)
+TAKEN = frozenset(
+    {*LEAD_COLUMNS, *ENRICHED_COLUMNS, *CLASSIFIED_COLUMNS, *MODEL_COLUMNS, "owner", "row"}
+    | {"rule", "decided_kind", "source", "week", "historical_owner", "hindsight_tier"}
+)
 # always required, whatever the configuration: a lead without them cannot be routed or written back
 ALWAYS_REQUIRED = ("lead_id", "created_at")
 REQUIRABLE = frozenset(c for c in LEAD_COLUMNS if c not in ALWAYS_REQUIRED)

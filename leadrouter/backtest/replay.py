@@ -25,7 +25,9 @@ from leadrouter.config import Settings
 from leadrouter.dedupe import mark_duplicates
 from leadrouter.enrich import enrich_leads
 from leadrouter.enrich.territory import Territories, load_territories
+from leadrouter.fields import NO_CUSTOM_FIELDS, LeadFields
 from leadrouter.outcomes.join import analyst_tables, hindsight_tier, lead_outcomes
+from leadrouter.outcomes.tables import metrics_by_field
 from leadrouter.router import check_rule_pools, open_chain
 from leadrouter.schema import Status
 
@@ -37,12 +39,13 @@ TIER_COLUMNS = ["tier", "leads", "opportunities", "won", "conversion", "win_rate
 @dataclass
 class Replay:
     """One rulebook's replay. leads: the outcome frame (leadrouter.outcomes.join.LEAD_OUTCOME_COLUMNS) plus row,
-    historical_owner (as exported), historical_owner_id (on the roster, else <NA>), hindsight_tier."""
+    historical_owner (as exported), historical_owner_id (on the roster, else <NA>), hindsight_tier, and the
+    custom fields (config/fields.yaml); tables: by each dimension and each custom field."""
 
     name: str
     version: str
     leads: pd.DataFrame
-    tables: dict[str, pd.DataFrame]  # analyst_tables of the replay
+    tables: dict[str, pd.DataFrame]  # analyst_tables of the replay, then one per custom field
 
     @property
     def tiers(self) -> pd.DataFrame:
@@ -98,7 +101,7 @@ def run_backtest(
     """Load the map, rulebooks and roster (a bad one fails first, with its file and line), import the export,
     replay it under each rulebook."""
     export_map = load_export_map(map_path)
-    books = [load_rulebook(path) for path in rulebooks]
+    books = [load_rulebook(path, export_map.fields) for path in rulebooks]
     roster = load_roster(settings.roster_path)
     for book, path in zip(books, rulebooks, strict=True):
         check_rule_pools(book, roster, path)
@@ -107,7 +110,7 @@ def run_backtest(
     deals = import_deals(deals_csv, export_map, map_path, imported.leads) if deals_csv else None
     prepared = prepare(imported.leads, territories)
     replays = [
-        replay(prepared, deals, book, roster, open_chain(settings, book), name)
+        replay(prepared, deals, book, roster, open_chain(settings, book), name, export_map.fields)
         for book, name in zip(books, _names(rulebooks), strict=True)
     ]
     return Backtest(imported, deals, replays)
@@ -132,8 +135,10 @@ def replay(
     roster: Roster,
     chain: ModelChain | None,
     name: str,
+    fields: LeadFields = NO_CUSTOM_FIELDS,
 ) -> Replay:
-    """Classify and assign prepared leads as route-inbound would (writing nothing), join each to its deal."""
+    """Classify and assign prepared leads as route-inbound would (writing nothing), join each to its deal; the
+    tables group by each custom field too."""
     classified = classify_leads(prepared, rulebook, chain)
     named = frozenset(roster.rep_id(r.owner) for r in rulebook.rules if r.owner)
     routed = assign_at_arrival(classified[classified["tier"].notna()], roster, rulebook.sla, named)
@@ -144,7 +149,9 @@ def replay(
     frame["historical_owner"] = frame["lead_id"].map(by_id["historical_owner"]).astype("string")
     frame["historical_owner_id"] = resolve_owners(frame["historical_owner"], roster)
     frame["hindsight_tier"] = hindsight_tier(frame)
-    return Replay(name, rulebook.version, frame, analyst_tables(frame))
+    frame = frame.join(by_id[fields.names], on="lead_id")
+    tables = analyst_tables(frame) | {f.name: metrics_by_field(frame, f) for f in fields.custom}
+    return Replay(name, rulebook.version, frame, tables)
 
 
 def _outcome_frame(

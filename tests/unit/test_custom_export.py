@@ -9,7 +9,8 @@ import pytest
 
 from leadrouter.backtest.column_map import load_export_map
 from leadrouter.backtest.importer import import_leads
-from leadrouter.config import ConfigError
+from leadrouter.backtest.replay import run_backtest
+from leadrouter.config import PROJECT_ROOT, ConfigError, Settings
 from leadrouter.fields import LeadFields, load_fields
 from tests.helpers.custom_fields import write_fields
 
@@ -80,3 +81,30 @@ def test_the_b2b_default_needs_the_email_and_company_columns(files: tuple[Path, 
         load_export_map(map_path, LeadFields())
     assert (caught.value.line, caught.value.field) == (2, "leads")
     assert "config/fields.yaml requires email: name its export column here" in str(caught.value)
+
+
+def test_a_backtest_routes_by_a_custom_field_and_tables_group_by_it(
+    files: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    export, map_path, fields_path = files
+    monkeypatch.setenv("LEADROUTER_FIELDS_PATH", str(fields_path))
+    rule = "rules:\n  - {id: students, when: 'occupation == \"Student\"', tier: Nurture}\n"
+    book = tmp_path / "rulebook.yaml"
+    book.write_text((PROJECT_ROOT / "config" / "rulebook.yaml").read_text().replace("rules:\n", rule, 1))
+    result = run_backtest(export, map_path, [book], Settings(model="none"))
+    (replayed,) = result.replays
+    frame = replayed.leads.set_index("lead_id")
+    assert frame.loc["p1", "decided_by"] == "rule:students" and frame.loc["p1", "tier"] == "Nurture"
+    assert (frame["decided_by"] == "rule:students").sum() == 1
+    assert frame["time_on_site"].astype(object).where(frame["time_on_site"].notna(), None).tolist() == [
+        1532.0, None, 0.0,
+    ]  # fmt: skip
+    by_occupation = replayed.tables["occupation"]
+    assert by_occupation[["occupation", "leads"]].values.tolist() == [
+        ["(none)", 1],
+        ["Engineer", 1],
+        ["Student", 1],
+    ]
+    by_flag = replayed.tables["repeat_visitor"]
+    assert by_flag[["repeat_visitor", "leads"]].values.tolist() == [["(none)", 1], ["False", 1], ["True", 1]]
+    assert replayed.tables["time_on_site"]["leads"].sum() == 3

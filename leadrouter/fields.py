@@ -133,9 +133,6 @@ class LeadFields(BaseModel):
         """Custom field -> where `vendor` keeps it, for the fields it has."""
         return {f.name: getattr(f, vendor) for f in self.custom if getattr(f, vendor)}
 
-    def is_required(self, name: str) -> bool:
-        return name in ALWAYS_REQUIRED or name in self.required
-
 
 NO_CUSTOM_FIELDS = LeadFields()
 

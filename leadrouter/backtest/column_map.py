@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 from leadrouter.assign.roster import known_zone
 from leadrouter.config import ConfigError, line_of, load_yaml_model
-from leadrouter.fields import FieldType, LeadFields, configured_fields, read_values
+from leadrouter.fields import FieldType, LeadFields, configured_fields, read_values, unreadable
 from leadrouter.schema import LEAD_COLUMNS
 from leadrouter.validate import vocabularies
 
@@ -155,9 +155,8 @@ class ExportMap(BaseModel):
 
         def fix(text: pd.Series) -> tuple[pd.Series, pd.Series]:
             typed = read_values(text, field)
-            lost = text.notna() & typed.isna()
             change = pd.Series(pd.NA, index=text.index, dtype="string")
-            return typed, change.mask(lost, f"not a {field.type.value}: left empty")
+            return typed, change.mask(unreadable(text, typed), f"not a {field.type.value}: left empty")
 
         return fix
 

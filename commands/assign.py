@@ -79,6 +79,9 @@ def explain(
         model = explanation.get("model") or {}
         if model.get("brief"):
             console.print(f"  brief      {terminal(str(model['brief']))}")
+        if row.custom_fields:  # lead values: untrusted
+            shown = ", ".join(f"{name}={value}" for name, value in row.custom_fields.items())
+            console.print(f"  fields     {terminal(shown)}")
 
 
 def simulate(

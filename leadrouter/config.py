@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     rulebook_path: Path = PROJECT_ROOT / "config" / "rulebook.yaml"
     roster_path: Path = PROJECT_ROOT / "config" / "roster.yaml"
     territories_path: Path = PROJECT_ROOT / "config" / "territories.yaml"
+    fields_path: Path = PROJECT_ROOT / "config" / "fields.yaml"  # custom fields and the required ones
     enrichment_url: str | None = None  # an HTTP firmographics provider; the sandbox's own data when unset
     enrichment_api_key: SecretStr | None = None
     model: Literal["local", "claude", "none"] = "local"  # claude falls back to the local model
@@ -88,8 +89,9 @@ def raise_all(errors: list[ConfigError]) -> None:
         raise ConfigErrors(errors)
 
 
-def load_yaml_model(path: Path | str, model: type[M]) -> M:
-    """Parse a YAML file into `model`, turning every problem into a ConfigError at its line."""
+def load_yaml_model(path: Path | str, model: type[M], context: dict[str, Any] | None = None) -> M:
+    """Parse a YAML file into `model`, turning every problem into a ConfigError at its line; `context` goes to
+    the model's validators (the custom fields a rulebook may name)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -102,7 +104,7 @@ def load_yaml_model(path: Path | str, model: type[M]) -> M:
         mark = getattr(exc, "problem_mark", None)
         raise ConfigError(path, mark.line + 1 if mark else None, "", f"invalid YAML: {exc}") from exc
     try:
-        loaded = model.model_validate(data)
+        loaded = model.model_validate(data, context=context)
     except ValidationError as exc:
         errors = [
             ConfigError(path, line_of(root, tuple(e["loc"])), dotted(tuple(e["loc"])),

@@ -1,5 +1,6 @@
 """Deduplication: a lead already in the CRM (as a lead or a contact) keeps its owner; a lead repeated within the
-batch goes where its first copy goes. Neither takes a round-robin turn."""
+batch goes where its first copy goes. Neither takes a round-robin turn. A lead without an email (an anonymised
+or B2C source) is known by its phone, else by its CRM id."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pandas as pd
 
 from leadrouter.assign.roster import Roster
 from leadrouter.crm.base import CRM
+from leadrouter.schema import column
 
 # providers that deliver name+tag@ to name@ (and Gmail ignores dots in the local part)
 PLUS_ADDRESSING = frozenset(
@@ -15,6 +17,7 @@ PLUS_ADDRESSING = frozenset(
 )
 DOTS_IGNORED = frozenset({"gmail.com", "googlemail.com"})
 KIND_PREFERENCE = {"contact": 0, "lead": 1}  # a customer's contact owner outranks another open lead's owner
+MIN_PHONE_DIGITS = 7  # shorter is an extension or a placeholder, not a number that names one person
 
 
 def normalize_email(emails: pd.Series) -> pd.Series:
@@ -25,6 +28,20 @@ def normalize_email(emails: pd.Series) -> pd.Series:
     local = local.where(~domain.isin(PLUS_ADDRESSING), local.str.replace(r"\+.*$", "", regex=True))
     local = local.where(~domain.isin(DOTS_IGNORED), local.str.replace(".", "", regex=False))
     return (local + "@" + domain).fillna(text).astype("string")
+
+
+def normalize_phone(leads: pd.DataFrame) -> pd.Series:
+    """The lead's E.164 number when validation worked it out, else the digits of its phone (too few: null)."""
+    digits = column(leads, "phone").str.replace(r"\D", "", regex=True)
+    digits = digits.where(digits.str.len() >= MIN_PHONE_DIGITS)
+    return column(leads, "phone_e164").str.lstrip("+").fillna(digits).astype("string")
+
+
+def identity_key(leads: pd.DataFrame) -> pd.Series:
+    """What makes two leads one person: the normalized email, else the phone, else the CRM record id."""
+    email = "email:" + normalize_email(column(leads, "email"))
+    phone = "phone:" + normalize_phone(leads)
+    return email.fillna(phone).fillna("id:" + column(leads, "lead_id")).astype("string")
 
 
 def find_duplicates(crm: CRM, leads: pd.DataFrame, roster: Roster) -> pd.DataFrame:
@@ -38,10 +55,12 @@ def mark_duplicates(leads: pd.DataFrame, existing: pd.DataFrame, owners: set[str
 
     existing: find_existing's rows (kind, record_id, email, owner_id). A match counts when the record is not one
     of this batch's leads and its owner is one of `owners` (a rep, not a triage queue).
-    Within the batch, later copies of a normalized email point at the earliest copy (duplicate_of = its lead id).
+    Within the batch, later copies of a person (identity_key) point at the earliest copy (duplicate_of = its lead
+    id).
     """
     out = leads.copy()
     out["email_key"] = normalize_email(out["email"])
+    out["identity_key"] = identity_key(out)
     out["duplicate_of"] = pd.Series(pd.NA, index=out.index, dtype="string")
     out["existing_owner_id"] = pd.Series(pd.NA, index=out.index, dtype="string")
     crm = _owned_records(existing, set(out["lead_id"].dropna()), owners)
@@ -50,12 +69,11 @@ def mark_duplicates(leads: pd.DataFrame, existing: pd.DataFrame, owners: set[str
         out.loc[match.index, "duplicate_of"] = match["kind"] + ":" + match["record_id"]
         out.loc[match.index, "existing_owner_id"] = match["owner_id"]
     order = out.sort_values(["created_at", "lead_id"], kind="stable")
-    first = order.dropna(subset=["email_key"]).drop_duplicates("email_key").set_index("email_key")["lead_id"]
-    repeat = (
-        out["email_key"].notna() & out["email_key"].map(first).ne(out["lead_id"]) & out["duplicate_of"].isna()
-    )
-    out.loc[repeat, "duplicate_of"] = "batch:" + out.loc[repeat, "email_key"].map(first)
-    return out.drop(columns="email_key")
+    first = order.dropna(subset=["identity_key"]).drop_duplicates("identity_key").set_index("identity_key")
+    first_id = out["identity_key"].map(first["lead_id"])
+    repeat = out["identity_key"].notna() & first_id.ne(out["lead_id"]) & out["duplicate_of"].isna()
+    out.loc[repeat, "duplicate_of"] = "batch:" + first_id[repeat]
+    return out.drop(columns=["email_key", "identity_key"])
 
 
 def _owned_records(existing: pd.DataFrame, batch_ids: set[str], owners: set[str]) -> pd.DataFrame:

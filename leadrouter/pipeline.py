@@ -18,22 +18,24 @@ from leadrouter import classify, dedupe, enrich
 from leadrouter.assign.turns import preview_turns
 from leadrouter.config import Settings
 from leadrouter.enrich.territory import load_territories
+from leadrouter.fields import LeadFields, configured_fields, conform_leads
 from leadrouter.router import Router, open_provider
-from leadrouter.schema import LEAD_COLUMNS, Status, conform
+from leadrouter.schema import LEAD_COLUMNS, Status
 from leadrouter.validate import suite as validate
 
 ROUTED = "routed"  # decide's status for a lead that would get an owner
 
 
-def unknown_fields(lead: pd.DataFrame) -> list[str]:
-    """The lead's fields that are none of the schema's columns: conform leaves them out."""
-    return sorted(set(lead.columns) - set(LEAD_COLUMNS))
+def unknown_fields(lead: pd.DataFrame, fields: LeadFields | None = None) -> list[str]:
+    """The lead's fields that are neither the schema's columns nor a custom field: conform leaves them out."""
+    names = (fields or configured_fields()).names
+    return sorted(set(lead.columns) - set(LEAD_COLUMNS) - set(names))
 
 
-def simulated_lead(lead: pd.DataFrame, at: datetime) -> pd.DataFrame:
-    """The lead as a batch of one to route at `at`, in the schema's columns: a lead given without an id or a
-    creation time gets them."""
-    frame = conform(lead)
+def simulated_lead(lead: pd.DataFrame, at: datetime, fields: LeadFields | None = None) -> pd.DataFrame:
+    """The lead as a batch of one to route at `at`, in the schema's columns and the custom fields: a lead given
+    without an id or a creation time gets them."""
+    frame = conform_leads(lead, fields or configured_fields())
     frame["lead_id"] = frame["lead_id"].fillna("simulated")
     stamp = pd.Timestamp(at)
     frame["created_at"] = frame["created_at"].fillna(stamp if stamp.tz else stamp.tz_localize("UTC"))
@@ -43,10 +45,12 @@ def simulated_lead(lead: pd.DataFrame, at: datetime) -> pd.DataFrame:
 def enriched_lead(
     lead: pd.DataFrame, settings: Settings, accounts: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """The lead in the schema's columns, enriched as routing enriches it (the configured provider and
-    territories), for following it through a rulebook: nothing is validated, deduplicated or classified."""
+    """The lead in the schema's columns and the custom fields, enriched as routing enriches it (the configured
+    provider and territories), for following it through a rulebook: nothing is validated, deduplicated or
+    classified."""
     territories = load_territories(settings.territories_path)
-    return enrich.enrich_leads(conform(lead), accounts, open_provider(settings), territories)
+    frame = conform_leads(lead, configured_fields(settings))
+    return enrich.enrich_leads(frame, accounts, open_provider(settings), territories)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from leadrouter import clock
 from leadrouter.assign.roster import Roster
 from leadrouter.assign.turns import open_pools, take_turns
 from leadrouter.classify.rules import DEFAULT_SLA, ResponseSla
+from leadrouter.fields import configured_fields, stored_values
 from leadrouter.schema import Status, Tier
 from leadrouter.sla import due_times
 from leadrouter.store import Store
@@ -157,6 +158,7 @@ def _insert(
             "decided_at": [stamp] * n,
             "write_attempts": [0] * n,
             "explanation": _explanations(recorded),
+            "custom_fields": stored_values(recorded, configured_fields()),
             **{c: _values(recorded, c, "object") for c in DECISION_TEXT},
             **{c: _values(recorded, c, "Int64") for c in DECISION_COUNTS},
             **{c: _values(recorded, c, "Float64") for c in ("confidence", "model_cost_usd")},

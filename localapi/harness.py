@@ -15,6 +15,7 @@ import pandas as pd
 import requests
 
 from leadrouter.crm.base import CRM
+from leadrouter.fields import NO_CUSTOM_FIELDS, LeadFields
 from leadrouter.retry import RetryPolicy
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.sandbox.traffic import simulate_traffic
@@ -113,11 +114,23 @@ class Harness:
 
 
 def open_harness(
-    kind: str, tmp: Path, faults: Faults | None = None, leads: int = 300, fresh: bool = False, **api_options
+    kind: str,
+    tmp: Path,
+    faults: Faults | None = None,
+    leads: int = 300,
+    fresh: bool = False,
+    fields: LeadFields = NO_CUSTOM_FIELDS,
+    custom_values: pd.DataFrame | None = None,
+    **api_options,
 ) -> Harness:
-    """fresh: only new, unrouted leads (a CRM meeting the router for the first time)."""
+    """fresh: only new, unrouted leads (a CRM meeting the router for the first time). fields: the custom lead
+    fields every CRM knows (a Salesforce __c field, a HubSpot property); custom_values (lead_id, a column per
+    field) are set in the world before the servers are seeded from it."""
     path = tmp / "sandbox.db"
     sandbox = SandboxCRM.create(path, seed=5, leads=leads) if fresh else seeded_sandbox(path, leads=leads)
+    sandbox = SandboxCRM(path, fields=fields)
+    if custom_values is not None:
+        sandbox.set_lead_fields(custom_values)
     if kind == "sandbox":
         return Harness(kind, sandbox, sandbox)
     world = World.from_sandbox(sandbox.path)
@@ -125,7 +138,7 @@ def open_harness(
         from leadrouter.crm.salesforce.client import SalesforceCRM, client_credentials_login
         from localapi.salesforce import SalesforceAPI
 
-        api = SalesforceAPI(world, faults, **api_options)
+        api = SalesforceAPI(world, faults, lead_fields=fields, **api_options)
         server = LocalServer(api.app, tls_dir=tmp / "tls").start()
         api.url = server.url
         crm = SalesforceCRM(
@@ -137,15 +150,16 @@ def open_harness(
                 session=tls_session(server),
             ),
             retry=RetryPolicy(attempts=8, first_delay_s=0.01),
+            custom=fields,
         )
         return Harness(kind, crm, sandbox, api, server, stamp_unit="s")
     from leadrouter.crm.hubspot.client import HubSpotCRM, make_client
     from localapi.hubspot import HubSpotAPI
 
-    api = HubSpotAPI(world, faults, retry_after_s=0, **api_options)
+    api = HubSpotAPI(world, faults, retry_after_s=0, fields=fields, **api_options)
     server = LocalServer(api.app).start()
     policy = RetryPolicy(attempts=9, first_delay_s=0.01)  # the client's 8 retries of a 429 or 5xx
-    crm = HubSpotCRM(make_client(api.token, host=server.url, retry=policy))
+    crm = HubSpotCRM(make_client(api.token, host=server.url, retry=policy), custom=fields)
     return Harness(kind, crm, sandbox, api, server, stamp_unit="ms")
 
 

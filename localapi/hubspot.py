@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from leadrouter.fields import NO_CUSTOM_FIELDS, FieldType, LeadFields
 from localapi.server import Faults
 from localapi.world import World
 
@@ -103,12 +104,19 @@ CONTACTS = spec(
 )
 
 
-def contacts_spec(custom_properties: bool) -> Spec:
-    """The contact properties of a portal with, or without, its custom ones."""
-    if custom_properties:
-        return CONTACTS
-    kept = tuple(p for p in CONTACTS.properties if p not in CUSTOM_CONTACT_PROPERTIES)
-    return dataclasses.replace(CONTACTS, properties=kept)
+def contacts_spec(custom_properties: bool, fields: LeadFields = NO_CUSTOM_FIELDS) -> Spec:
+    """The contact properties of a portal with, or without, its custom ones; plus a property for each custom
+    lead field that names one (config/fields.yaml), typed as the field is."""
+    kept = tuple(p for p in CONTACTS.properties if custom_properties or p not in CUSTOM_CONTACT_PROPERTIES)
+    extra = [f for f in fields.custom if f.hubspot]
+    numbers = {f.hubspot for f in extra if f.type == FieldType.NUMBER}
+    dates = {f.hubspot for f in extra if f.type == FieldType.DATE}
+    return dataclasses.replace(
+        CONTACTS,
+        properties=(*kept, *(f.hubspot for f in extra)),
+        numbers=CONTACTS.numbers | numbers,
+        dates=CONTACTS.dates | dates,
+    )
 
 
 COMPANIES = spec(
@@ -234,6 +242,7 @@ class HubSpotAPI:
         retry_after_s: int = 1,
         token: str = "pat-local-test",
         custom_properties: bool = True,
+        fields: LeadFields = NO_CUSTOM_FIELDS,
     ) -> None:
         self.faults, self.retry_after_s, self.token = faults, retry_after_s, token
         self.calls: Counter = Counter()
@@ -244,6 +253,7 @@ class HubSpotAPI:
         self.stalls: list[float] = []
         self._lock = threading.Lock()
         self._searches, self._search_hooks = 0, {}  # contacts searches answered; callbacks by that count
+        self.fields = fields  # custom lead fields: a contact property each (world column -> property)
         self._seed(world, custom_properties)
         objects = "/crm/v3/objects/{object}"
         self.app = Starlette(
@@ -272,6 +282,9 @@ class HubSpotAPI:
         leads, self.history = lead_contacts(
             world.leads, first_activity, world.leads["modified_at"], world.status_changes
         )
+        for name, prop in self.fields.sources("hubspot").items():  # values as the sandbox keeps them: text
+            values = world.leads[name] if name in world.leads else pd.Series(pd.NA, index=world.leads.index)
+            leads[prop] = pd.array(values.to_numpy(object), dtype="string")
         people = world.contacts
         account_names = world.accounts.set_index("id")["name"]
         people = records(CONTACTS, hubspot_ids(people["id"], CONTACT_BASE), copied(people, CONTACT_FIELDS) | {
@@ -296,7 +309,7 @@ class HubSpotAPI:
             "hs_is_closed_won": np.where(d["is_won"].astype(bool), "true", "false"),
         })  # fmt: skip
         self.tables = {
-            "contacts": Table(contacts_spec(custom_properties), pd.concat([leads, people])),
+            "contacts": Table(contacts_spec(custom_properties, self.fields), pd.concat([leads, people])),
             "companies": Table(COMPANIES, companies),
             "deals": Table(DEALS, deals),
         }
@@ -564,7 +577,7 @@ class HubSpotAPI:
             contacts, history = lead_contacts(leads, pd.Series(dtype=object), saved)
             frame = self.contacts.frame
             self.contacts.frame = pd.concat(
-                [frame[~frame.index.isin(contacts.index)], contacts[frame.columns]]
+                [frame[~frame.index.isin(contacts.index)], contacts.reindex(columns=frame.columns)]
             )
             self.history = pd.concat([self.history, history], ignore_index=True)
             owners = owner_entries(contacts, "lastmodifieddate", "FORM")

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from leadrouter.fields import NO_CUSTOM_FIELDS, CustomField, FieldType, LeadFields, read_values
 from localapi.server import Faults
 from localapi.soql import MalformedQuery, translate
 from localapi.world import World
@@ -30,6 +31,10 @@ from localapi.world import World
 STORED = "%Y-%m-%dT%H:%M:%S.000Z"  # whole seconds, fixed width: text order is time order
 STORED_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$")
 CUSTOM_FIELDS = {"Lead_Tier__c": "string", "Routing_Reason__c": "string"}
+SALESFORCE_TYPES = {
+    FieldType.TEXT: "string", FieldType.CATEGORY: "picklist", FieldType.NUMBER: "double",
+    FieldType.BOOLEAN: "boolean", FieldType.DATE: "datetime",
+}  # fmt: skip
 
 # field -> type, per object; "id" and "string" are text, "boolean" is 0/1, "datetime" is STORED text
 OBJECTS: dict[str, dict[str, str]] = {
@@ -86,6 +91,16 @@ DEAL_FROM_WORLD = {
 }  # fmt: skip
 
 
+def stored_value(values: pd.Series, field: CustomField) -> pd.Series:
+    """A custom field's text (as the sandbox keeps it) as this server stores its Salesforce type."""
+    typed = read_values(values, field)
+    if field.type == FieldType.DATE:
+        return stored(typed).astype(object).where(typed.notna(), None)
+    if field.type == FieldType.BOOLEAN:
+        return typed.astype("Int64").astype(object).where(typed.notna(), None)
+    return typed.astype(object).where(typed.notna(), None)
+
+
 def stored(ts: pd.Series | pd.Timestamp) -> pd.Series | str:
     return (
         ts.dt.floor("s").dt.strftime(STORED) if isinstance(ts, pd.Series) else ts.floor("s").strftime(STORED)
@@ -108,10 +123,15 @@ class SalesforceAPI:
         custom_fields: bool = True,
         page_size: int = 2000,
         lock_rate: float = 0.0,
+        lead_fields: LeadFields = NO_CUSTOM_FIELDS,
     ) -> None:
         self.faults = faults or Faults()
         self.client_id, self.client_secret = client_id, client_secret
-        self.fields = {**OBJECTS, "Lead": {**OBJECTS["Lead"], **(CUSTOM_FIELDS if custom_fields else {})}}
+        # the org's own custom Lead fields, and one per custom lead field of config/fields.yaml that names one
+        self.lead_fields = lead_fields
+        custom = {f.salesforce: SALESFORCE_TYPES[f.type] for f in lead_fields.custom if f.salesforce}
+        lead = {**OBJECTS["Lead"], **(CUSTOM_FIELDS if custom_fields else {}), **custom}
+        self.fields = {**OBJECTS, "Lead": lead}
         self.page_size = page_size
         self.lock_rate, self.lock_rng = lock_rate, np.random.default_rng(1)
         self.calls: Counter = Counter()
@@ -212,6 +232,9 @@ class SalesforceAPI:
 
     def _add_leads(self, leads: pd.DataFrame, keep_stamps: bool) -> None:
         table = leads.rename(columns=LEAD_FROM_WORLD)
+        for field in self.lead_fields.custom:  # the sandbox keeps text: store each as its Salesforce type
+            if field.salesforce and field.name in leads:
+                table[field.salesforce] = stored_value(leads[field.name], field)
         now = stored(pd.Timestamp.now(tz="UTC"))
         table["CreatedDate"] = stored(table["CreatedDate"])
         table["SystemModstamp"] = stored(table["SystemModstamp"]) if keep_stamps else now

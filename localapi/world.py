@@ -48,6 +48,10 @@ class World:
                 if "status_changes" in known
                 else no_status_changes()
             )
+            if "lead_fields" in known:  # custom field values become columns of the leads, as text
+                values = pd.read_sql_query("SELECT lead_id, name, value FROM lead_fields", db)
+                wide = values.pivot(index="lead_id", columns="name", values="value")
+                frames["leads"] = frames["leads"].join(wide, on="id")
         for table, columns in STAMPS.items():
             for column in columns:
                 frames[table][column] = pd.to_datetime(frames[table][column], utc=True, format="ISO8601")

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from leadrouter.assign.roster import known_zone
 from leadrouter.config import ConfigError, line_of, load_yaml_model, raise_all
+from leadrouter.fields import FieldType, LeadFields, configured_fields, read_values, unreadable
 from leadrouter.outcomes.deals import EXPORT_STAGES, DealStages
 from leadrouter.schema import LEAD_COLUMNS
 from leadrouter.validate import vocabularies
@@ -41,13 +43,14 @@ VALUE_FIELDS = frozenset(c for c, dtype in LEAD_COLUMNS.items() if dtype == "str
 
 
 class LeadColumns(BaseModel):
-    """Export column header per canonical lead field (schema.LEAD_COLUMNS); owner: the historical owner."""
+    """Export column header per canonical lead field (schema.LEAD_COLUMNS); owner: the historical owner. Any
+    other key names a custom field of config/fields.yaml (checked by ExportMap.problems)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="allow")
 
     lead_id: str
-    email: str
-    company: str
+    email: str | None = None  # required unless config/fields.yaml's `required` leaves it out
+    company: str | None = None
     created_at: str
     first_name: str | None = None
     last_name: str | None = None
@@ -139,25 +142,72 @@ class ExportMap(BaseModel):
     placeholders: list[str] = []  # more values that mean "nothing here" (besides N/A, Select, -, ...)
     vocabulary: dict[str, list[str]] = {}  # field -> known values that typos are corrected to
     _root: yaml.Node | None = PrivateAttr(default=None)
+    _fields: LeadFields = PrivateAttr(default_factory=LeadFields)
+
+    def model_post_init(self, context: object) -> None:
+        fields = (context or {}).get("fields") if isinstance(context, dict) else None
+        self._fields = fields or configured_fields()
+        # a custom field the map does not name comes from the column config/fields.yaml gives it
+        extra = self.leads.__pydantic_extra__
+        for name, header in self._fields.sources("column").items():
+            extra.setdefault(name, header)
+
+    @property
+    def fields(self) -> LeadFields:
+        """The custom and required fields the map was loaded with (config/fields.yaml)."""
+        return self._fields
 
     def problems(self) -> list[tuple[tuple, str]]:
         out = []
+        text_fields = VALUE_FIELDS | {
+            f.name for f in self._fields.custom if f.type in (FieldType.TEXT, FieldType.CATEGORY)
+        }
         for field in [*self.values, *self.vocabulary]:
-            if field not in VALUE_FIELDS:
+            if field not in text_fields:
                 out.append(((field,), f"{field!r} is not a text field of a lead: use one of leads' fields"))
+        for name, header in self.leads.__pydantic_extra__.items():
+            if name not in self._fields.names:
+                declared = ", ".join(self._fields.names) or "none"
+                message = f"{name!r} is not a lead field or a custom field of config/fields.yaml ({declared})"
+                out.append((("leads", name), message))
+            elif not isinstance(header, str):
+                out.append((("leads", name), "name the export column as text"))
+        for name in self._fields.required:
+            if name in LeadColumns.model_fields and getattr(self.leads, name) is None:
+                message = f"config/fields.yaml requires {name}: name its export column here"
+                out.append((("leads",), message))
         return out
 
     def known_values(self, field: str) -> list[str]:
-        return self.vocabulary.get(field, DEFAULT_VOCABULARY.get(field, []))
+        if field in self.vocabulary:
+            return self.vocabulary[field]
+        if field in self._fields.names:
+            return self._fields.field(field).values
+        return DEFAULT_VOCABULARY.get(field, [])
+
+    def custom_fix(self, name: str) -> object | None:
+        """A custom field's cleaning step: its text read as its type, a value that cannot be read left empty and
+        listed as a change; None for text and category fields (cleaned as text)."""
+        field = self._fields.field(name)
+        if field.type in (FieldType.TEXT, FieldType.CATEGORY):
+            return None
+
+        def fix(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+            typed = read_values(text, field)
+            change = pd.Series(pd.NA, index=text.index, dtype="string")
+            return typed, change.mask(unreadable(text, typed), f"not a {field.type.value}: left empty")
+
+        return fix
 
     def line(self, *loc: str | int) -> int | None:
         """The line of a key of the map file, for errors about what it names (a column the CSV lacks)."""
         return line_of(self._root, loc)
 
 
-def load_export_map(path: Path | str) -> ExportMap:
-    """Load and check a column map; errors name the file and line (ConfigError)."""
-    loaded = load_yaml_model(path, ExportMap)
+def load_export_map(path: Path | str, fields: LeadFields | None = None) -> ExportMap:
+    """Load and check a column map against the custom and required fields (config/fields.yaml by default);
+    errors name the file and line (ConfigError)."""
+    loaded = load_yaml_model(path, ExportMap, context={"fields": fields or configured_fields()})
     loaded._root = yaml.compose(Path(path).read_text(encoding="utf-8"))
     return loaded
 

@@ -21,8 +21,9 @@ from leadrouter.backtest.files import BROKEN_LINE, CHUNK_ROWS, Export, FileShape
 from leadrouter.backtest.verdict import stop_message
 from leadrouter.config import ConfigError
 from leadrouter.dedupe import normalize_email
+from leadrouter.fields import conform_leads
 from leadrouter.outcomes.deals import unknown_stages
-from leadrouter.schema import column, conform
+from leadrouter.schema import column
 from leadrouter.validate.suite import excerpt, validate_leads
 
 REJECTED_COLUMNS = ["row", "lead_id", "reason", "field", "value", "fix"]
@@ -107,7 +108,8 @@ def import_leads(
     leads, keys, changes = _read_all(export, export_map)
     rejected = _unusable(keys, leads, export_map)
     candidates = leads[~keys["row"].isin(rejected["row"])]
-    checked = validate_leads(conform(candidates).assign(row=candidates["row"].to_numpy()))
+    typed = conform_leads(candidates, export_map.fields)
+    checked = validate_leads(typed.assign(row=candidates["row"].to_numpy()), export_map.fields.required)
     invalid = _invalid_rows(checked.quarantined, candidates)
     owners = column(candidates, "owner").set_axis(candidates["row"].to_numpy())
     valid = checked.valid.assign(historical_owner=checked.valid["row"].map(owners).astype("string"))
@@ -185,6 +187,8 @@ def _clean_leads(raw: pd.DataFrame, export_map: ExportMap) -> tuple[pd.DataFrame
 
 
 def _fixes_for(name: str, export_map: ExportMap) -> list:
+    if name in export_map.fields.names and (custom := export_map.custom_fix(name)):
+        return [custom]
     if name in ("employees", "annual_revenue"):
         return [clean.numbers, _whole] if name == "employees" else [clean.numbers]
     if name == "country":

@@ -26,7 +26,9 @@ from leadrouter.config import Settings
 from leadrouter.dedupe import mark_duplicates
 from leadrouter.enrich import enrich_leads
 from leadrouter.enrich.territory import Territories, load_territories
+from leadrouter.fields import NO_CUSTOM_FIELDS, LeadFields
 from leadrouter.outcomes.join import DIMENSIONS, analyst_tables, hindsight_tier, lead_outcomes, metrics_by
+from leadrouter.outcomes.tables import metrics_by_field
 from leadrouter.router import check_rule_pools, open_chain
 from leadrouter.schema import Status
 
@@ -48,12 +50,13 @@ class Replay:
     """One rulebook's replay. leads: the outcome frame (leadrouter.outcomes.join.LEAD_OUTCOME_COLUMNS) plus row,
     historical_owner (as exported), historical_owner_id (on the roster, else <NA>), hindsight_tier (<NA>: the
     deal has no date), deal_state (won | lost | open, <NA>: not said), LEAD_EXTRAS (the model's suggestion and
-    confidence for a lead left for review)."""
+    confidence for a lead left for review), and the custom fields (config/fields.yaml); tables: by each
+    dimension and each custom field."""
 
     name: str
     version: str
     leads: pd.DataFrame
-    tables: dict[str, pd.DataFrame]  # analyst_tables of the replay
+    tables: dict[str, pd.DataFrame]  # analyst_tables of the replay, then one per custom field
 
     @property
     def tiers(self) -> pd.DataFrame:
@@ -126,7 +129,7 @@ def run_backtest(
     """Load the map, rulebooks and roster (a bad one fails first, with its file and line), import the export,
     replay it under each rulebook."""
     export_map = load_export_map(map_path)
-    books = [load_rulebook(path) for path in rulebooks]
+    books = [load_rulebook(path, export_map.fields) for path in rulebooks]
     roster = load_roster(settings.roster_path)
     for book, path in zip(books, rulebooks, strict=True):
         check_rule_pools(book, roster, path)
@@ -135,7 +138,7 @@ def run_backtest(
     deals = import_deals(deals_csv, export_map, map_path, imported.leads) if deals_csv else None
     prepared = prepare(imported.leads, territories)
     replays = [
-        replay(prepared, deals, book, roster, open_chain(settings, book), name)
+        replay(prepared, deals, book, roster, open_chain(settings, book), name, export_map.fields)
         for book, name in zip(books, _names(rulebooks), strict=True)
     ]
     return Backtest(imported, deals, replays)
@@ -160,8 +163,10 @@ def replay(
     roster: Roster,
     chain: ModelChain | None,
     name: str,
+    fields: LeadFields = NO_CUSTOM_FIELDS,
 ) -> Replay:
-    """Classify and assign prepared leads as route-inbound would (writing nothing), join each to its deal."""
+    """Classify and assign prepared leads as route-inbound would (writing nothing), join each to its deal; the
+    tables group by each custom field too."""
     classified = classify_leads(prepared, rulebook, chain)
     named = frozenset(roster.rep_id(r.owner) for r in rulebook.rules if r.owner)
     routed = assign_at_arrival(classified[classified["tier"].notna()], roster, rulebook.sla, named)
@@ -176,7 +181,9 @@ def replay(
     classified_by_id = classified.set_index("lead_id")
     for column, dtype in LEAD_EXTRAS.items():
         frame[column] = frame["lead_id"].map(classified_by_id[column]).astype(dtype)
-    return Replay(name, rulebook.version, frame, replay_tables(frame))
+    frame = frame.join(by_id[fields.names], on="lead_id")
+    tables = replay_tables(frame) | {f.name: metrics_by_field(frame, f) for f in fields.custom}
+    return Replay(name, rulebook.version, frame, tables)
 
 
 def _deal_states(deals: DealImport | None) -> pd.Series:

@@ -13,10 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from leadrouter.classify.expressions import Condition, ExpressionError, named_column
 from leadrouter.config import line_of, load_yaml_model
+from leadrouter.fields import LeadFields, configured_fields
 from leadrouter.schema import ENRICHED_COLUMNS, LEAD_COLUMNS, Category, Tier, conform
 
 RULE_COLUMNS = [*LEAD_COLUMNS, *ENRICHED_COLUMNS]
-EMPTY_BATCH = conform(pd.DataFrame(), {**LEAD_COLUMNS, **ENRICHED_COLUMNS})
 
 
 class Rule(BaseModel):
@@ -90,30 +90,52 @@ class Rulebook(BaseModel):
     _lines: dict[tuple, int | None] = PrivateAttr(default_factory=dict)
     _errors: list[tuple[tuple, str]] = PrivateAttr(default_factory=list)
     _named: dict[str, Condition] = PrivateAttr(default_factory=dict)
+    _custom: dict[str, str] = PrivateAttr(default_factory=dict)  # custom field -> dtype (config/fields.yaml)
 
-    def model_post_init(self, _context: object) -> None:
+    def model_post_init(self, context: object) -> None:
+        fields = (context or {}).get("fields") if isinstance(context, dict) else None
+        self._custom = (fields or configured_fields()).columns
+        empty = conform(pd.DataFrame(), {**LEAD_COLUMNS, **ENRICHED_COLUMNS, **self._custom})
         for name, text in self.define.items():
-            if not name.isidentifier() or name in RULE_COLUMNS:
+            if not name.isidentifier() or name in self.columns:
                 self._errors.append((("define", name), f"{name!r} must be a new name, not a column"))
                 continue
             try:
-                self._named[name] = _compile(text, self._named)
+                self._named[name] = _compile(text, self._named, empty)
             except ValueError as exc:
                 self._errors.append((("define", name), str(exc)))
         for i, rule in enumerate(self.rules):
             try:
-                rule._condition = _compile(rule.when, self._named)
+                rule._condition = _compile(rule.when, self._named, empty)
             except ValueError as exc:
                 self._errors.append((("rules", i, "when"), str(exc)))
 
+    @property
+    def columns(self) -> list[str]:
+        """The columns a condition may name: the lead's, enrichment's and the custom fields'."""
+        return [*RULE_COLUMNS, *self._custom]
+
+    @property
+    def custom_fields(self) -> dict[str, str]:
+        """The custom fields the rulebook was loaded with: name -> dtype."""
+        return dict(self._custom)
+
     def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The batch as the rules read it fastest: text that regexes read as Arrow strings (converted once,
-        not once per rule), and each named condition evaluated once into a column of its own."""
+        not once per rule), and each named condition evaluated once into a column of its own. A custom field
+        the batch lacks (a thin frame) is null."""
         text = {c for r in self.rules for c in r.condition.text_columns} & set(frame.columns)
-        view = frame.astype(dict.fromkeys(text, "string[pyarrow]"))
+        view = self.complete(frame.astype(dict.fromkeys(text, "string[pyarrow]")))
         for name, condition in self._named.items():  # in definition order: later ones may use earlier ones
             view[named_column(name)] = condition(view)
         return view
+
+    def complete(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The frame with each custom field it lacks (a thin frame, a probe) as a null column of its type."""
+        missing = {
+            n: pd.Series(pd.NA, index=frame.index, dtype=t) for n, t in self._custom.items() if n not in frame
+        }
+        return frame.assign(**missing) if missing else frame
 
     @property
     def named(self) -> dict[str, Condition]:
@@ -134,11 +156,11 @@ class Rulebook(BaseModel):
         return out
 
 
-def _compile(text: str, named: dict[str, Condition]) -> Condition:
+def _compile(text: str, named: dict[str, Condition], empty: pd.DataFrame) -> Condition:
     """Parse a condition and run it on an empty typed batch, so a type mismatch fails at load, not on a run."""
     try:
-        condition = Condition(text, RULE_COLUMNS, named)
-        condition(EMPTY_BATCH)
+        condition = Condition(text, list(empty.columns), named)
+        condition(empty)
     except ExpressionError:
         raise
     except (TypeError, ValueError) as exc:
@@ -146,9 +168,10 @@ def _compile(text: str, named: dict[str, Condition]) -> Condition:
     return condition
 
 
-def load_rulebook(path: Path | str) -> Rulebook:
-    """Load and check a rulebook; its version is the hash of the file's bytes."""
-    book = load_yaml_model(path, Rulebook)
+def load_rulebook(path: Path | str, fields: LeadFields | None = None) -> Rulebook:
+    """Load and check a rulebook against the custom fields (the configured ones by default); its version is
+    the hash of the file's bytes."""
+    book = load_yaml_model(path, Rulebook, context={"fields": fields or configured_fields()})
     book.version = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
     root = yaml.compose(Path(path).read_text(encoding="utf-8"))
     book._lines = {

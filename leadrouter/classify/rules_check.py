@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from leadrouter.classify.expressions import Condition
-from leadrouter.classify.rules import RULE_COLUMNS, Rule, Rulebook
+from leadrouter.classify.rules import Rule, Rulebook
 from leadrouter.schema import TIERS
 
 REGIONS = ("NA", "EMEA", "APAC", "LATAM")
@@ -37,7 +37,7 @@ def check_rulebook(
     findings = _proved_shadows(book)
     proved = {f.rule for f in findings}
     if probe is not None and len(probe):
-        findings += _observed(book, probe, proved)
+        findings += _observed(book, book.complete(probe), proved)
     findings += _unknown_places(book, territories)
     dead = {f.rule for f in findings if f.severity == "error"}
     for tier in TIERS:
@@ -140,7 +140,7 @@ class Step:
 def explain_lead(book: Rulebook, lead: pd.DataFrame) -> list[Step]:
     """One lead (a one-row enriched frame) through the rules: each earlier rule and the part of its condition
     that failed, then the rule that fired (or nothing: the model decides)."""
-    steps = []
+    steps, lead = [], book.complete(lead)
     for rule in book.rules:
         if bool(rule.matches(lead).iloc[0]):
             steps.append(Step(rule.id, True, rule.tier.value, f"matched: {_values(rule.condition, lead)}"))
@@ -152,7 +152,7 @@ def explain_lead(book: Rulebook, lead: pd.DataFrame) -> list[Step]:
 def _failed_parts(rule: Rule, book: Rulebook, lead: pd.DataFrame) -> str:
     failed = []
     for part in _conjuncts(rule.when):
-        condition = Condition(part, RULE_COLUMNS, book.named)
+        condition = Condition(part, book.columns, book.named)
         if not bool(condition(lead).iloc[0]):
             failed.append(f"✗ {_short(part)} ({_values(condition, lead)})")
     return "; ".join(failed)

@@ -24,6 +24,8 @@ NAME_MATCH_THRESHOLD = 88.0
 # likely that account, but less sure than a typo-level match: it scores just above the threshold
 PREFIX_SCORE = 90.0
 SHORT_NAME_LENGTH = 3  # "sap", "ubs", "arm" sit one edit from unrelated names: only exact matches count
+# an anonymised or B2C lead (config/fields.yaml does not require email or company) may carry none of them
+NOTHING_TO_MATCH = "No match: the lead has no email, website or company to match on."
 
 
 def match_accounts(
@@ -32,7 +34,8 @@ def match_accounts(
     """The account each lead belongs to, by email (else website) domain or else by company name.
 
     Columns, on the leads' index: account_id, match_method ("domain" | "name" | <NA>), match_score (0-100),
-    runner_up_id, runner_up_score, match_explanation. An unmatched lead's runner-up is its nearest account.
+    runner_up_id, runner_up_score, match_explanation. An unmatched lead's runner-up is its nearest account; a
+    lead with no email, website or company is explained as having nothing to match on.
     """
     lead = leads.reindex(columns=["email", "company", "website"]).astype("string")  # absent columns: <NA>
     ranked = _ranked_accounts(accounts)
@@ -49,6 +52,8 @@ def match_accounts(
     at = np.where(email_at >= 0, email_at, len(domains) + website_at)
     at[no_domain] = 2 * len(domains) + np.where(key_at >= 0, key_at, len(by_name) - 1)
     chosen, ids = outcomes.iloc[at], ranked["account_id"].array
+    nothing = lead.apply(lambda values: values.str.strip().replace("", pd.NA)).isna().all(axis=1).to_numpy()
+    explanation = np.where(nothing, NOTHING_TO_MATCH, chosen["explanation"].to_numpy(dtype=object))
     return pd.DataFrame(
         {
             "account_id": ids.take(chosen["winner"].to_numpy(), allow_fill=True),
@@ -56,7 +61,7 @@ def match_accounts(
             "match_score": pd.array(chosen["score"].to_numpy(), dtype="Float64"),
             "runner_up_id": ids.take(chosen["runner"].to_numpy(), allow_fill=True),
             "runner_up_score": pd.array(chosen["runner_score"].to_numpy(), dtype="Float64"),
-            "match_explanation": pd.array(chosen["explanation"].to_numpy(), dtype="string"),
+            "match_explanation": pd.array(explanation, dtype="string"),
         },
         index=leads.index,
     )

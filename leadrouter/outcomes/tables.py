@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from leadrouter import inert
+from leadrouter.fields import CustomField, FieldType, LeadFields, read_values
 
 NONE_LABEL = "(none)"  # a dimension's missing value in the tables (e.g. the rule of a model decision)
 
@@ -103,6 +104,27 @@ def metrics_by(frame: pd.DataFrame, dimension: str) -> pd.DataFrame:
     )
     table.insert(0, dimension, labels)
     return table.reset_index(drop=True)
+
+
+def with_custom_fields(frame: pd.DataFrame, stored: pd.DataFrame, fields: LeadFields) -> pd.DataFrame:
+    """The outcome frame plus each custom field as it was stored on the lead's decision (stored: lead_id and
+    custom_fields, as store.decisions.decided_custom_fields reads them), typed."""
+    values = pd.DataFrame(
+        [v or {} for v in stored["custom_fields"]], index=stored["lead_id"], columns=fields.names
+    )
+    joined = values.reindex(frame["lead_id"]).set_axis(frame.index)
+    return frame.assign(**{f.name: read_values(joined[f.name], f) for f in fields.custom})
+
+
+def metrics_by_field(frame: pd.DataFrame, field: CustomField) -> pd.DataFrame:
+    """METRIC_COLUMNS grouped by a custom field: a number by its quartile range, a date by month, text, a
+    category or a flag by value (missing: "(none)")."""
+    values = read_values(frame[field.name], field)
+    if field.type == FieldType.NUMBER and values.notna().any():
+        values = pd.qcut(values.astype("float64"), 4, duplicates="drop").astype("string")
+    elif field.type == FieldType.DATE:
+        values = values.dt.strftime("%Y-%m")
+    return metrics_by(frame.assign(**{field.name: values.astype("string")}), field.name)
 
 
 def against_thresholds(table: pd.DataFrame) -> pd.DataFrame:

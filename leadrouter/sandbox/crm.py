@@ -21,10 +21,11 @@ from leadrouter.crm.base import (
     parse_cursor,
 )
 from leadrouter.enrich.firmographics import TableProvider
+from leadrouter.fields import LeadFields, configured_fields, conform_leads
 from leadrouter.sandbox.accounts import generate_accounts, generate_contacts
 from leadrouter.sandbox.leads import generate_leads
 from leadrouter.sandbox.team import DEFAULT_QUEUE, USERS
-from leadrouter.schema import LEAD_COLUMNS, UTC_TS, conform
+from leadrouter.schema import UTC_TS, conform
 
 SCHEMA = Path(__file__).with_name("crm.sql")
 # tables added after the first release: a sandbox made by an older version gains them when opened
@@ -37,13 +38,15 @@ def stamp(ts: pd.Series | pd.Timestamp) -> pd.Series | str:
 
 
 class SandboxCRM:
-    """A CRM in a SQLite file. `latency_s` adds a delay to every call, to imitate a remote API."""
+    """A CRM in a SQLite file. `latency_s` adds a delay to every call, to imitate a remote API. Custom fields
+    (the configured ones by default) are read from lead_fields under their names."""
 
     name = "sandbox"
 
-    def __init__(self, path: Path | str, latency_s: float = 0.0) -> None:
+    def __init__(self, path: Path | str, latency_s: float = 0.0, fields: LeadFields | None = None) -> None:
         self.path = Path(path)
         self.latency_s = latency_s
+        self.fields = fields or configured_fields()
         if not self.path.exists():
             raise FileNotFoundError(f"no sandbox CRM at {self.path}: run `leadrouter init` first")
         with self._db() as db:
@@ -103,9 +106,9 @@ class SandboxCRM:
         """
         with self._db() as db:
             rows = pd.read_sql_query(query, db, params=(after_stamp, after_stamp, after_id, limit))
-        if rows.empty:
-            return conform(pd.DataFrame()), since
-        frame = conform(rows.rename(columns={"id": "lead_id", "owner_id": "crm_owner_id"}), LEAD_COLUMNS)
+            if rows.empty:
+                return conform_leads(pd.DataFrame(), self.fields), since
+            frame = self._leads_frame(db, rows)
         last = frame.iloc[-1]
         return frame, cursor_of(last["modified_at"], last["lead_id"])
 
@@ -116,7 +119,21 @@ class SandboxCRM:
             rows = pd.read_sql_query(
                 "SELECT * FROM leads WHERE is_deleted = 0 AND id IN (SELECT v FROM q_ids) ORDER BY id", db
             )
-        return conform(rows.rename(columns={"id": "lead_id", "owner_id": "crm_owner_id"}), LEAD_COLUMNS)
+            return self._leads_frame(db, rows)
+
+    def _leads_frame(self, db: sqlite3.Connection, rows: pd.DataFrame) -> pd.DataFrame:
+        """Lead rows as canonical leads with their custom field values (one query for the whole page)."""
+        leads = rows.rename(columns={"id": "lead_id", "owner_id": "crm_owner_id"})
+        if self.fields.custom and len(leads):
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS q_leads (v TEXT PRIMARY KEY)")
+            db.execute("DELETE FROM q_leads")
+            db.executemany("INSERT OR IGNORE INTO q_leads VALUES (?)", [(i,) for i in leads["lead_id"]])
+            values = pd.read_sql_query(
+                "SELECT lead_id, name, value FROM lead_fields WHERE lead_id IN (SELECT v FROM q_leads)", db
+            )
+            wide = values.pivot(index="lead_id", columns="name", values="value")
+            leads = leads.join(wide.reindex(columns=self.fields.names), on="lead_id")
+        return conform_leads(leads, self.fields)
 
     def fetch_accounts(self) -> pd.DataFrame:
         with self._db() as db:
@@ -280,6 +297,19 @@ class SandboxCRM:
                 [(REJECTED, stamp(pd.Timestamp.now(tz="UTC")), lid) for lid in lead_ids],
             )
 
+    def set_lead_fields(self, values: pd.DataFrame) -> None:
+        """Set custom field values (lead_id, then a column per field; null clears one), saved as a CRM saves an
+        edit: the lead's modification stamp moves."""
+        long = values.melt(id_vars="lead_id", var_name="name", value_name="value")
+        text = long["value"].map(_as_text, na_action="ignore").astype(object)
+        rows = list(zip(long["lead_id"], long["name"], text.where(text.notna(), None), strict=True))
+        now = stamp(pd.Timestamp.now(tz="UTC"))
+        with self._db() as db:
+            db.executemany("INSERT OR REPLACE INTO lead_fields (lead_id, name, value) VALUES (?, ?, ?)", rows)
+            db.executemany(
+                "UPDATE leads SET modified_at = ? WHERE id = ?", [(now, i) for i in values["lead_id"]]
+            )
+
     def owner_write_counts(self) -> pd.Series:
         """How many times each lead's owner was written (an audit: routing must write each lead once)."""
         with self._db() as db:
@@ -299,3 +329,12 @@ class SandboxCRM:
     def _state_set(self, key: str, value: str) -> None:
         with self._db() as db:
             db.execute("INSERT OR REPLACE INTO sandbox_state (key, value) VALUES (?, ?)", (key, value))
+
+
+def _as_text(value: object) -> str:
+    """A custom value as the sandbox stores it: ISO stamps, lowercase booleans, numbers as written."""
+    if isinstance(value, pd.Timestamp):
+        return value.tz_convert("UTC").isoformat() if value.tzinfo else value.isoformat()
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    return str(value)

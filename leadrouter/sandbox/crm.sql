@@ -43,3 +43,7 @@ CREATE TABLE IF NOT EXISTS sim_fates (
     lead_id TEXT, owner_id TEXT, tier TEXT, seen_at TEXT, fate TEXT, act_at TEXT,
     done INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (lead_id, owner_id)
 );
+-- custom field values, like a CRM's custom fields: one row per lead and field, the value as text
+CREATE TABLE IF NOT EXISTS lead_fields (
+    lead_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT, PRIMARY KEY (lead_id, name)
+);

@@ -195,3 +195,10 @@ def run_tally(store: Store, source: str, run_id: str) -> pd.DataFrame:
         return pd.DataFrame(
             conn.execute(query).all(), columns=[*(f.name for f in facts), "leads", "model_cost_usd"]
         )
+
+
+def decided_custom_fields(store: Store, source: str) -> pd.DataFrame:
+    """lead_id and custom_fields (a dict, or None) of every decision of the source."""
+    query = select(decisions.c.lead_id, decisions.c.custom_fields).where(decisions.c.source == source)
+    with store.engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).all(), columns=["lead_id", "custom_fields"])

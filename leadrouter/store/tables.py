@@ -63,6 +63,9 @@ decisions = Table(
     Column("model_input_tokens", Integer),  # what the model call cost (null: no model; 0: a cached answer)
     Column("model_output_tokens", Integer),
     Column("model_cost_usd", Float),
+    Column(
+        "custom_fields", JSON
+    ),  # custom field -> value when decided (config/fields.yaml); null: none declared
     UniqueConstraint("source", "lead_id", name="uq_decisions_lead"),
     Index("ix_decisions_status", "source", "status"),
     Index("ix_decisions_owner_load", "source", "owner_id", "decided_at"),

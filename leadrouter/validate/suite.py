@@ -8,12 +8,14 @@ the quarantine reasons.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from leadrouter.fields import ALWAYS_REQUIRED, configured_fields
 from leadrouter.validate.checks import PLACEHOLDER_FULL_NAMES
 from leadrouter.validate.gx import Check, Outcome, Severity, prepare, run_checks
 from leadrouter.validate.prepare import (
@@ -110,6 +112,24 @@ SUITE: list[Check] = [
 ]  # fmt: skip
 
 
+def checks_for(required: Sequence[str]) -> tuple[Check, ...]:
+    """SUITE with a blocking presence check for exactly the required fields (config/fields.yaml's `required`,
+    plus lead_id and created_at): email and company are dropped when an anonymised or B2C source does not
+    require them, and a field required here that SUITE only warns about (title) blocks."""
+    need = dict.fromkeys([*ALWAYS_REQUIRED, *required])
+    out = []
+    for check in SUITE:
+        if check.name == f"{check.column}_present":
+            if check.column in need:
+                check = replace(check, severity="blocking")
+                need.pop(check.column)
+            elif check.severity == "blocking":
+                continue
+        out.append(check)
+    fix = "set {} on the lead in the CRM (config/fields.yaml requires it)"
+    return (*out, *(_present(f"{name}_present", name, fix.format(name)) for name in need))
+
+
 @dataclass
 class ValidationResult:
     """valid: rows that may route, + phone_e164 and "warnings"; quarantined: one row per blocked lead;
@@ -153,25 +173,26 @@ def excerpt(value: Any, limit: int = EXCERPT_LIMIT) -> str:
 def warm_up() -> None:
     """Load Great Expectations and build the suite, so a long-lived worker's first batch routes as fast as
     the rest."""
-    prepare(tuple(SUITE))
+    prepare(checks_for(configured_fields().required))
 
 
-def validate_leads(frame: pd.DataFrame) -> ValidationResult:
-    """Run SUITE on a lead frame; rows failing a blocking check are quarantined, the rest may route.
+def validate_leads(frame: pd.DataFrame, required: Sequence[str] | None = None) -> ValidationResult:
+    """Run the suite on a lead frame; rows failing a blocking check are quarantined, the rest may route.
+    `required`: the fields a lead must have (config/fields.yaml's by default).
 
     Nothing a lead contains fails the batch: every row ends up in exactly one of valid and quarantined.
     """
-    checks = tuple(SUITE)
+    checks = checks_for(configured_fields().required if required is None else required)
     if len(frame):
         prepared = PreparedLeads(frame)
         # while worker processes check emails and phones, GX checks everything else
         early = (
             tuple(c for c in checks if c.checked_column not in CONTACT_COLUMNS) if prepared.in_workers else ()
         )
-        outcomes = run_checks(_columns(prepared.early, early), early) if early else {}
+        outcomes = run_checks(_columns(prepared.early, early, frame), early) if early else {}
         checked = prepared.complete()
         late = tuple(c for c in checks if c not in early)
-        outcomes |= run_checks(_columns(checked, late), late)
+        outcomes |= run_checks(_columns(checked, late, frame), late)
     else:  # nothing to check: skip the slow GX import
         checked, outcomes = pd.DataFrame(index=pd.RangeIndex(0)), {c.name: Outcome() for c in checks}
     failing = {name: np.asarray(outcome.rows, dtype=np.int64) for name, outcome in outcomes.items()}
@@ -187,9 +208,16 @@ def validate_leads(frame: pd.DataFrame) -> ValidationResult:
     )
 
 
-def _columns(checked: pd.DataFrame, checks: tuple[Check, ...]) -> pd.DataFrame:
-    """Only the columns the checks test: GX copies every column each time it filters rows."""
-    return checked[list(dict.fromkeys(c.checked_column for c in checks if c.checked_column in checked))]
+def _columns(checked: pd.DataFrame, checks: tuple[Check, ...], frame: pd.DataFrame) -> pd.DataFrame:
+    """Only the columns the checks test: GX copies every column each time it filters rows. A column the checked
+    copy lacks (a field required only by config/fields.yaml) comes from the frame, a blank as missing."""
+    out = checked[list(dict.fromkeys(c.checked_column for c in checks if c.checked_column in checked))]
+    extra = [c.column for c in checks if c.checked_column not in checked and c.column in frame]
+    for name in dict.fromkeys(extra):
+        values = frame[name].reset_index(drop=True)
+        blank = values.astype("string").str.strip().eq("").fillna(False).to_numpy(dtype=bool)
+        out = out.assign(**{name: values.mask(blank).set_axis(out.index)})
+    return out
 
 
 class _Quoter:

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from leadrouter.crm.base import ACCOUNT_COLUMNS, REJECTION_COLUMNS, WRITE_RESULT_COLUMNS
+from leadrouter.fields import CustomField, LeadFields
 from leadrouter.schema import LEAD_COLUMNS, UTC_TS
 from localapi.harness import KINDS, Harness, open_harness
 
@@ -248,3 +249,47 @@ def test_a_rejected_lead_written_to_its_new_owner_is_open_again_and_can_be_rejec
     found = harness.crm.rejections(start)
     got = list(zip(harness.world_ids(found["lead_id"]), found["owner_id"], strict=True))
     assert got[-1] == (lead, new) and set(got) <= {(lead, first), (lead, new)}  # HubSpot keeps the latest
+
+
+CUSTOM = LeadFields(
+    custom=[
+        CustomField(name="occupation", type="category", known_at="arrival", salesforce="Occupation__c",
+                    hubspot="occupation"),
+        CustomField(name="time_on_site", type="number", known_at="arrival", salesforce="Time_On_Site__c",
+                    hubspot="time_on_site"),
+        CustomField(name="repeat_visitor", type="boolean", known_at="arrival", salesforce="Repeat_Visitor__c",
+                    hubspot="repeat_visitor"),
+        CustomField(name="last_activity", type="date", known_at="later", salesforce="Last_Activity__c",
+                    hubspot="last_activity"),
+    ]
+)  # fmt: skip
+SET = pd.DataFrame(
+    {
+        "lead_id": ["00Q000000000001", "00Q000000000002", "00Q000000000003"],
+        "occupation": ["Student", "Working Professional", None],
+        "time_on_site": [1532.0, 0.0, 12.5],
+        "repeat_visitor": [True, False, True],
+        "last_activity": pd.to_datetime(["2026-01-05T09:30:00Z", "2025-12-31T23:59:59Z", None], utc=True),
+    }
+)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_custom_field_arrives_typed_from_every_crm(kind: str, tmp_path: Path) -> None:
+    # a Salesforce __c field, a HubSpot contact property, the sandbox's own lead_fields: the same typed column
+    h = open_harness(kind, tmp_path, leads=12, fresh=True, fields=CUSTOM, custom_values=SET)
+    try:
+        pulled, _ = drain(h, limit=5)
+        again = h.crm.fetch_leads([h.crm_id(i) for i in SET["lead_id"]])
+    finally:
+        h.close()
+    assert list(pulled.columns) == [*LEAD_COLUMNS, *CUSTOM.names]
+    assert pulled[CUSTOM.names].dtypes.astype(str).tolist() == ["string", "Float64", "boolean", UTC_TS]
+    assert len(pulled) == 12
+    for frame in (pulled, again):
+        got = frame.set_index(h.world_ids(frame["lead_id"]).to_numpy()).loc[SET["lead_id"], CUSTOM.names]
+        assert got.astype(object).where(got.notna(), None).values.tolist() == [
+            ["Student", 1532.0, True, pd.Timestamp("2026-01-05T09:30:00Z")],
+            ["Working Professional", 0.0, False, pd.Timestamp("2025-12-31T23:59:59Z")],
+            [None, 12.5, True, None],
+        ]

@@ -35,8 +35,9 @@ from leadrouter.crm.hubspot.mapping import (
     readable_ids,
 )
 from leadrouter.crm.hubspot.search import MODIFIED_FIRST, PAGE, Cursor, Found, raw
+from leadrouter.fields import LeadFields, configured_fields, conform_leads
 from leadrouter.retry import RetryPolicy
-from leadrouter.schema import UTC_TS, conform
+from leadrouter.schema import UTC_TS
 
 BATCH = 100  # inputs per batch read or update
 HISTORY_BATCH = 50  # inputs per batch read asking for propertiesWithHistory: HubSpot refuses more
@@ -98,8 +99,10 @@ class HubSpotCRM:
         retry: RetryPolicy = TIMEOUT_RETRY,
         rejection_status: str = REJECTED_STATUS,
         reopen_status: str = REOPEN_STATUS,
+        custom: LeadFields | None = None,
     ) -> None:
         self.pace = pace or (lambda: None)
+        self.custom = custom or configured_fields()  # the custom fields pulled, from contact properties
         self.rejection_status = rejection_status
         self.reopen_status = reopen_status
         self.timeout = timeout
@@ -110,7 +113,7 @@ class HubSpotCRM:
             [Filter(property_name="lifecyclestage", operator="IN", values=stages)] if stages else []
         )
         self.write_properties = dict(write_properties)
-        self.lead_properties = {**LEAD_PROPERTIES, **(properties or {})}
+        self.lead_properties = {**LEAD_PROPERTIES, **(properties or {}), **self.custom.sources("hubspot")}
         # each property builds a new API client (and connection pool): build them once
         crm = client.crm
         self._contacts_search, self._contacts_batch = crm.contacts.search_api, crm.contacts.batch_api
@@ -139,7 +142,7 @@ class HubSpotCRM:
                 remaining -= len(frame)
                 cursor = (frame["modified_at"].iloc[-1], int(frame["lead_id"].iloc[-1]))
         if not taken:
-            return conform(pd.DataFrame()), since
+            return conform_leads(pd.DataFrame(), self.custom), since
         # a lead edited during the pull is met again at its new stamp: keep that, its latest state
         leads = pd.concat(taken, ignore_index=True).drop_duplicates("lead_id", keep="last", ignore_index=True)
         return leads, cursor_of(leads["modified_at"].iloc[-1], leads["lead_id"].iloc[-1].zfill(ID_WIDTH))
@@ -149,7 +152,7 @@ class HubSpotCRM:
         more may follow them."""
         groups = search.after(self.lifecycle, cursor)
         rows = search.page(self._call, self._contacts_search, groups, MODIFIED_FIRST, self._read)
-        frame = mapping.in_cursor_order(mapping.leads_frame(rows, self.lead_properties))
+        frame = mapping.in_cursor_order(mapping.leads_frame(rows, self.lead_properties, self.custom))
         if len(rows) < PAGE:
             return frame.iloc[:want], False
         # a full page may end inside a stamp (HubSpot's order within one is not guaranteed): keep whole stamps
@@ -169,7 +172,9 @@ class HubSpotCRM:
             raise SearchStuck(
                 f"HubSpot's search served a page of contacts stamped {last} but none filtered on it"
             )
-        return mapping.in_cursor_order(mapping.leads_frame(walked, self.lead_properties)).iloc[:want], True
+        return mapping.in_cursor_order(mapping.leads_frame(walked, self.lead_properties, self.custom)).iloc[
+            :want
+        ], True
 
     @property
     def _read(self) -> list[str]:
@@ -260,7 +265,7 @@ class HubSpotCRM:
                 inputs=[contacts.SimplePublicObjectId(id=i) for i in part], properties=properties
             )
             results += self._call(self._contacts_batch.read, request).results
-        return mapping.leads_frame(results, self.lead_properties)
+        return mapping.leads_frame(results, self.lead_properties, self.custom)
 
     def first_touch(self, lead_ids: Sequence[str]) -> pd.DataFrame:
         ids = readable_ids(lead_ids)

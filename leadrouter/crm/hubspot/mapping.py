@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from leadrouter.crm.base import ACCOUNT_COLUMNS, REJECTION_COLUMNS, WRITE_RESULT_COLUMNS
-from leadrouter.schema import LEAD_COLUMNS, UTC_TS, conform
+from leadrouter.fields import NO_CUSTOM_FIELDS, LeadFields, conform_leads
+from leadrouter.schema import UTC_TS, conform
 
 UNWORKED = frozenset({"NEW", "OPEN"})  # lead statuses that say nobody has worked the lead yet
 # the hs_lead_status option a rep sets to hand a lead back: a portal's own option (internal names are upper snake)
@@ -62,14 +63,16 @@ def leading_integer(values: pd.Series) -> pd.Series:
     return pd.to_numeric(digits, errors="coerce")
 
 
-def leads_frame(objects: list, properties: Mapping[str, str]) -> pd.DataFrame:
-    """Contacts as canonical leads."""
+def leads_frame(
+    objects: list, properties: Mapping[str, str], custom: LeadFields = NO_CUSTOM_FIELDS
+) -> pd.DataFrame:
+    """Contacts as canonical leads plus the custom fields (`properties` maps each column to its property)."""
     raw = properties_frame(objects, list(dict.fromkeys(properties.values())))
     frame = pd.DataFrame({column: raw[prop].to_numpy() for column, prop in properties.items()})
     frame["lead_id"] = raw.index.to_numpy()
     frame["employees"] = leading_integer(frame["employees"])
     frame["annual_revenue"] = pd.to_numeric(frame["annual_revenue"], errors="coerce")
-    return conform(frame, LEAD_COLUMNS)
+    return conform_leads(frame, custom)
 
 
 def in_cursor_order(leads: pd.DataFrame) -> pd.DataFrame:

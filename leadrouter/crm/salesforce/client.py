@@ -6,6 +6,7 @@ text never becomes query syntax. The payloads are read into frames by `mapping`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
@@ -31,8 +32,10 @@ from leadrouter.crm.salesforce.mapping import (
     error_text,
     result_frame,
 )
+from leadrouter.fields import LeadFields, configured_fields, conform_leads
 from leadrouter.retry import RetryPolicy, retry_after
-from leadrouter.schema import conform
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -109,14 +112,17 @@ class SalesforceCRM:
         timeout_s: float = 60.0,
         rejection_statuses: Sequence[str] = REJECTION_STATUSES,
         reopen_status: str = REOPEN_STATUS,
+        custom: LeadFields | None = None,
     ) -> None:
         self._connect = connect
+        self.custom = custom or configured_fields()  # the custom fields pulled, from their __c fields
         self.rejection_statuses = tuple(rejection_statuses)
         self.reopen_status = reopen_status
         self._sf: Salesforce | None = None
         self._wanted_fields = {
             **LEAD_FIELDS,
             **(fields or {}),
+            **self.custom.sources("salesforce"),
             "lead_id": "Id",
             "modified_at": "SystemModstamp",
         }
@@ -164,6 +170,10 @@ class SalesforceCRM:
         present = {f["name"] for f in described["fields"]}
         self._fields = {k: v for k, v in self._wanted_fields.items() if v in present}
         self._writes = {k: v for k, v in self._wanted_writes.items() if v in present}
+        if missing := sorted(
+            v for k, v in self._wanted_fields.items() if k in self.custom.names and v not in present
+        ):
+            log.warning("the org's Lead has no field %s: those custom fields stay empty", ", ".join(missing))
 
     def fetch_new_leads(self, since: str | None, limit: int) -> tuple[pd.DataFrame, str | None]:
         self._resolve_fields()
@@ -181,8 +191,8 @@ class SalesforceCRM:
         soql = f"SELECT {select} FROM Lead WHERE {where} ORDER BY SystemModstamp, Id LIMIT {int(limit)}"
         records = self.query(soql)
         if not records:
-            return conform(pd.DataFrame()), since
-        frame = mapping.leads_frame(records, self._fields)
+            return conform_leads(pd.DataFrame(), self.custom), since
+        frame = mapping.leads_frame(records, self._fields, self.custom)
         last = frame.iloc[-1]
         return frame, cursor_of(last["modified_at"], last["lead_id"])
 
@@ -190,7 +200,7 @@ class SalesforceCRM:
         self._resolve_fields()
         select = ", ".join(self._fields.values())
         return mapping.leads_frame(
-            self._query_in(f"SELECT {select} FROM Lead WHERE Id IN {{}}", lead_ids), self._fields
+            self._query_in(f"SELECT {select} FROM Lead WHERE Id IN {{}}", lead_ids), self._fields, self.custom
         )
 
     def fetch_accounts(self) -> pd.DataFrame:

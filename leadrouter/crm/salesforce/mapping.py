@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 import pandas as pd
 
 from leadrouter.crm.base import ACCOUNT_COLUMNS, REJECTION_COLUMNS, WRITE_RESULT_COLUMNS
-from leadrouter.schema import LEAD_COLUMNS, UTC_TS, conform
+from leadrouter.fields import NO_CUSTOM_FIELDS, LeadFields, conform_leads
+from leadrouter.schema import UTC_TS, conform
 
 Record = dict[str, Any]
 Result = tuple[str, bool, bool, str | None]  # a WRITE_RESULT_COLUMNS row
@@ -49,10 +50,13 @@ def records_frame(records: Sequence[Record], columns: Sequence[str]) -> pd.DataF
     return pd.DataFrame.from_records(list(records), columns=list(columns))
 
 
-def leads_frame(records: Sequence[Record], fields: Mapping[str, str]) -> pd.DataFrame:
-    """Lead records as canonical leads; `fields` maps each lead column to the Lead field read for it."""
+def leads_frame(
+    records: Sequence[Record], fields: Mapping[str, str], custom: LeadFields = NO_CUSTOM_FIELDS
+) -> pd.DataFrame:
+    """Lead records as canonical leads plus the custom fields; `fields` maps each lead column (and custom
+    field) to the Lead field read for it."""
     rows = records_frame(records, list(fields.values()))
-    return conform(rows.rename(columns={v: k for k, v in fields.items()}), LEAD_COLUMNS)
+    return conform_leads(rows.rename(columns={v: k for k, v in fields.items()}), custom)
 
 
 def site_host(website: str | None) -> str:

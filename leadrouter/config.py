@@ -106,12 +106,10 @@ def load_yaml_model(path: Path | str, model: type[M], context: dict[str, Any] | 
     try:
         loaded = model.model_validate(data, context=context)
     except ValidationError as exc:
-        errors = [
-            ConfigError(path, line_of(root, tuple(e["loc"])), dotted(tuple(e["loc"])),
-                        e["msg"].removeprefix("Value error, "))
-            for e in exc.errors()
-        ]  # fmt: skip
-        raise_all(errors)
+        found = [(tuple(e["loc"]), e["msg"].removeprefix("Value error, ")) for e in exc.errors()]
+        # checks that need only the file's text (a key naming nothing) are listed with the rest, not after
+        found += getattr(model, "raw_problems", lambda _data, _context: [])(data, context)
+        raise_all([ConfigError(path, line_of(root, loc), dotted(loc), message) for loc, message in found])
     # checks across fields (a pool naming an unknown rep) report their own location
     problems = getattr(loaded, "problems", lambda: [])()
     raise_all([ConfigError(path, line_of(root, loc), dotted(loc), message) for loc, message in problems])

@@ -165,18 +165,21 @@ class ExportMap(BaseModel):
         for field in [*self.values, *self.vocabulary]:
             if field not in text_fields:
                 out.append(((field,), f"{field!r} is not a text field of a lead: use one of leads' fields"))
-        for name, header in self.leads.__pydantic_extra__.items():
-            if name not in self._fields.names:
-                declared = ", ".join(self._fields.names) or "none"
-                message = f"{name!r} is not a lead field or a custom field of config/fields.yaml ({declared})"
-                out.append((("leads", name), message))
-            elif not isinstance(header, str):
-                out.append((("leads", name), "name the export column as text"))
+        out += _custom_keys_problems(self.leads.__pydantic_extra__, self._fields)
         for name in self._fields.required:
             if name in LeadColumns.model_fields and getattr(self.leads, name) is None:
                 message = f"config/fields.yaml requires {name}: name its export column here"
                 out.append((("leads",), message))
         return out
+
+    @classmethod
+    def raw_problems(cls, data: object, context: dict | None) -> list[tuple[tuple, str]]:
+        """The leads keys that name no field, found in the file's text: listed with pydantic's errors."""
+        leads = data.get("leads") if isinstance(data, dict) else None
+        if not isinstance(leads, dict):
+            return []
+        extra = {k: v for k, v in leads.items() if k not in LeadColumns.model_fields}
+        return _custom_keys_problems(extra, (context or {}).get("fields") or configured_fields())
 
     def known_values(self, field: str) -> list[str]:
         if field in self.vocabulary:
@@ -202,6 +205,19 @@ class ExportMap(BaseModel):
     def line(self, *loc: str | int) -> int | None:
         """The line of a key of the map file, for errors about what it names (a column the CSV lacks)."""
         return line_of(self._root, loc)
+
+
+def _custom_keys_problems(extra: dict, fields: LeadFields) -> list[tuple[tuple, str]]:
+    """A leads key that is no custom field, or a custom field not named by a column's text."""
+    out = []
+    for name, header in extra.items():
+        if name not in fields.names:
+            declared = ", ".join(fields.names) or "none"
+            message = f"{name!r} is not a lead field or a custom field of config/fields.yaml ({declared})"
+            out.append((("leads", name), message))
+        elif not isinstance(header, str):
+            out.append((("leads", name), "name the export column as text"))
+    return out
 
 
 def load_export_map(path: Path | str, fields: LeadFields | None = None) -> ExportMap:

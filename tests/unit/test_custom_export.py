@@ -57,8 +57,8 @@ def test_custom_columns_arrive_typed_and_unreadable_values_are_listed(files: tup
         "High in Relevance", None, "Not Sure",
     ]  # fmt: skip
     assert leads.loc["p1", "last_activity"] == pd.Timestamp("2026-01-05", tz="UTC")
-    lost = result.changes[result.changes["change"].str.startswith("not a ")]
-    assert lost[["row", "lead_id", "field", "change", "value"]].values.tolist() == [
+    lost = result.changes[result.changes["method"].str.startswith("not a ")]
+    assert lost[["row", "lead_id", "field", "method", "raw"]].values.tolist() == [
         [3, "p2", "time_on_site", "not a number: left empty", "'about ten'"],
         [4, "p3", "repeat_visitor", "not a boolean: left empty", "'maybe'"],
         [4, "p3", "last_activity", "not a date: left empty", "'later'"],

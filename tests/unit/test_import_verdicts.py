@@ -53,6 +53,12 @@ def test_xlsx_export_imports_with_its_date_cells(tmp_path: Path) -> None:
     assert str(result.leads["created_at"].iat[0]) == "2025-03-04 14:30:00+00:00"
 
 
+FIX_DATE = (
+    "Fix: write it in one of the map's formats: %m/%d/%Y %I:%M %p, %m/%d/%Y %H:%M, %m/%d/%Y, iso, "
+    "%d.%m.%Y %H:%M, %d.%m.%Y, excel"
+)  # the formats of config/backtest-map.yaml, named in the fix
+
+
 def test_one_reason_rejecting_over_half_the_rows_stops_with_examples_and_the_fix(tmp_path: Path) -> None:
     rows = [lead(i, "31/02/2025" if i < 6 else "03/04/2025 09:30 AM") for i in range(10)]
     with pytest.raises(MostRowsRejected) as stopped:
@@ -60,7 +66,7 @@ def test_one_reason_rejecting_over_half_the_rows_stops_with_examples_and_the_fix
     message = str(stopped.value)
     assert message.startswith("6 of 10 rows (60%) are rejected as bad_created_at; bad_created_at: row 2 ")
     assert "row 6 created_at='31/02/2025' and 1 more" in message
-    assert message.endswith("Fix: write the date in one of the map's dates.formats")
+    assert message.endswith(FIX_DATE)
     assert (len(stopped.value.result.leads), len(stopped.value.result.rejected)) == (4, 6)
 
 
@@ -76,7 +82,7 @@ def test_no_usable_row_stops_even_when_no_reason_has_half(tmp_path: Path) -> Non
         run(write_csv(tmp_path / "leads.csv", rows))
     assert str(stopped.value) == (
         "none of the 4 rows is usable (bad_created_at 2, missing_lead_id 2); bad_created_at: "
-        "row 2 created_at='soon'; row 3 created_at='soon'. Fix: write the date in one of the map's dates.formats"
+        f"row 2 created_at='soon'; row 3 created_at='soon'. {FIX_DATE}"
     )
 
 

@@ -48,6 +48,7 @@ def explain(
     from leadrouter.assign.roster import load_roster
     from leadrouter.store import open_store
     from leadrouter.store.decisions import lead_decisions
+    from leadrouter.validate.suite import excerpt
 
     settings = Settings()
     roster = load_roster(settings.roster_path)
@@ -79,8 +80,8 @@ def explain(
         model = explanation.get("model") or {}
         if model.get("brief"):
             console.print(f"  brief      {terminal(str(model['brief']))}")
-        if row.custom_fields:  # lead values: untrusted
-            shown = ", ".join(f"{name}={value}" for name, value in row.custom_fields.items())
+        if row.custom_fields:  # lead values: untrusted, excerpted (quoted, control characters escaped)
+            shown = ", ".join(f"{name}={excerpt(value)}" for name, value in row.custom_fields.items())
             console.print(f"  fields     {terminal(shown)}")
 
 

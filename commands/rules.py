@@ -48,9 +48,9 @@ def rules_check(
         line = book.line_of(f.loc) if f.rule else None
         where = f"{path}:{line}" if line else str(path)
         colour = "red" if f.severity == "error" else "yellow"
-        rule = f" rule {f.rule!r}" if f.rule else ""
+        rule = f" rule {terminal(repr(f.rule))}" if f.rule else ""  # a space terminal() would trim
         console.print(
-            f"{terminal(where, urls=True)}: [{colour}]{f.severity}[/{colour}]{terminal(rule)}: {terminal(f.message)}",
+            f"{terminal(where, urls=True)}: [{colour}]{f.severity}[/{colour}]{rule}: {terminal(f.message)}",
             soft_wrap=True,
         )
     errors = sum(f.severity == "error" for f in findings)

@@ -39,7 +39,12 @@ RULE_ROWS = 30
 NOTE_LIMIT = 2000  # a section's note is our own sentence: escaped, never cut
 UNTIERED = "quarantined / in review"  # a lead counted with no tier waits in review (or was quarantined)
 # a table's row for leads with no value, by the table's column: no row without a name
-MISSING_NAMES = {"tier": UNTIERED, "owner_id": "no owner yet (in review)", "lead_source": "no lead source"}
+MISSING_NAMES = {
+    "tier": UNTIERED,
+    "owner_id": "no owner yet (in review)",
+    "rule": "no rule (model or review)",
+    "lead_source": "no lead source",
+}
 
 
 @dataclass

@@ -88,6 +88,9 @@ def test_leads_without_a_tier_or_an_owner_are_a_named_row(tmp_path: Path) -> Non
     assert "| no owner yet \\(in review\\) | 5 |" in markdown
     write_report(analyst_tables(frame), frame, tmp_path, as_of=NOW)
     assert pd.read_csv(tmp_path / "by_tier.csv").set_index("tier").at["quarantined / in review", "leads"] == 5
+    by_rule = pd.read_csv(tmp_path / "by_rule.csv").set_index("rule")["leads"]
+    assert by_rule["no rule (model or review)"] == frame["rule"].isna().sum() > 0
+    assert "(none)" not in "".join(p.read_text() for p in tmp_path.glob("*.csv"))
 
 
 def test_vip_figures_wait_for_leads_with_an_outcome_and_say_so() -> None:

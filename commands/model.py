@@ -17,16 +17,17 @@ model_app = typer.Typer(help="The local model: see which one routes, retrain it 
 
 @model_app.command("info")
 def model_info() -> None:
-    """The local model the router uses now and what it was trained on."""
+    """The local model the router uses now: what it was trained on, when, and its held-out figures."""
+    from leadrouter.classify.card import describe
     from leadrouter.classify.local import default_model, trained_path
 
     settings = Settings()
     model = default_model(settings.model_dir)
     retrained = trained_path(settings.model_dir)
     origin = f"retrained ({retrained})" if retrained.exists() else "the shipped default (synthetic history)"
-    console.print(
-        f"{terminal(model.name)}: {terminal(origin, urls=True)}; threshold and review SLA are in the rulebook"
-    )
+    for line in describe(model.name, model.card, origin):
+        console.print(terminal(line, urls=True))
+    console.print("threshold and review SLA are in the rulebook")
 
 
 @model_app.command("train")

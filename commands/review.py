@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Annotated, Any
 
 import pandas as pd
@@ -30,31 +31,79 @@ def review_list(
     all_: Annotated[bool, typer.Option("--all", help="Include resolved items")] = False,
     late: Annotated[bool, typer.Option("--late", help="Only open items past their due time")] = False,
 ) -> None:
-    """Review items, oldest first, with their due time and the model's suggestion (values are escaped)."""
+    """Review items, oldest first: who and which company (read from the CRM), how long each has waited, when
+    it is due, and the model's suggestion (values are escaped)."""
     from leadrouter.review import open_items
 
     settings = Settings()
     with _store(settings) as store:
         now = clock.routing_now(settings)
         rows = open_items(store, source or settings.crm, now, include_resolved=all_, late_only=late)
+    people = _people(settings, rows["lead_id"].tolist())
     table = Table(title=f"review queue ({len(rows)}, times in UTC)")
-    for column in ("lead", "waiting since", "due"):
-        table.add_column(column, no_wrap=True)  # ids and stamps are read whole
+    for column in ("lead", "name", "company", "waiting", "due"):
+        table.add_column(column, no_wrap=column in ("lead", "waiting", "due"))  # ids and stamps read whole
     for column in ("state", "reason", "suggested"):
         table.add_column(column, overflow="fold")
     for row in rows.itertuples(index=False):
         suggested = "" if pd.isna(row.suggested_tier) else row.suggested_tier
         if suggested and not pd.isna(row.confidence):
             suggested += f" ({row.confidence:.2f})"
+        name, company = people.get(row.lead_id, ("", ""))
+        end = now if pd.isna(row.resolved_at) else row.resolved_at
         table.add_row(
             terminal(row.lead_id),
-            _stamp(row.created_at),
-            _stamp(row.due_at),
+            terminal(name, NAME_LIMIT),
+            terminal(company, NAME_LIMIT),
+            span(pd.Timestamp(end) - row.created_at),
+            _due(row.due_at, now),
             _state(row),
             terminal(row.reason),
             terminal(suggested),
         )
     console.print(table)
+
+
+NAME_LIMIT = 40  # a name or company longer than this is cut in the listing (… marks the cut)
+
+
+def span(delta: pd.Timedelta) -> str:
+    """A duration as a person reads it: 45 s, 12 min, 3 h 05 min, 2 d 4 h."""
+    seconds = max(int(delta.total_seconds()), 0)
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {rest // 60:02d} min"
+    return f"{rest // 60} min" if rest >= 60 else f"{rest} s"
+
+
+def _due(due_at: pd.Timestamp, now: datetime) -> str:
+    """When the item is due, and how far that is from now."""
+    if pd.isna(due_at):
+        return ""
+    left = due_at - pd.Timestamp(now)
+    when = f"in {span(left)}" if left >= pd.Timedelta(0) else f"{span(-left)} ago"
+    return f"{_stamp(due_at)} ({when})"
+
+
+def _people(settings: Settings, lead_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """lead -> (name, company) from the configured CRM; a CRM that cannot be read leaves them blank, and says so
+    (the queue itself is in the ledger, and stays readable)."""
+    if not lead_ids:
+        return {}
+    from blocks.load import load_crm
+    from leadrouter.crm.errors import CRMError
+
+    try:
+        found = load_crm(settings).fetch_leads(lead_ids)
+    except (CRMError, OSError, ValueError) as exc:  # unreachable or unconfigured: the queue still shows
+        console.print(f"[yellow]names and companies left blank[/yellow]: {terminal(exc)}")
+        return {}
+    first, last = found["first_name"].fillna(""), found["last_name"].fillna("")
+    names = (first + " " + last).str.strip()
+    return dict(zip(found["lead_id"], zip(names, found["company"].fillna(""), strict=True), strict=True))
 
 
 @review_app.command("assign")

@@ -16,6 +16,7 @@ from tasks.shared import write_assignments
 from tasks.sla_watch import (
     first_touches,
     notify_reroutes,
+    publish_actions,
     read_rejections,
     reroute_breaches,
     reroute_rejections,
@@ -26,11 +27,12 @@ from tasks.sla_watch import (
 @flow(name="sla-watch")
 def sla_watch(settings_block: str | None = None) -> dict:
     """Rejections → re-route; open clocks → first touches from the CRM → breaches → re-route; write the new
-    owners → notify."""
+    owners → notify → publish what was done."""
     settings = load_settings(settings_block)
     now = clock.routing_now(settings)
     with open_router(settings, crm=load_crm(settings)) as router:
-        rejected = reroute_rejections(router, read_rejections(router, now), now)
+        rejections = read_rejections(router, now)
+        rejected = reroute_rejections(router, rejections, now)
         clocks = sla.open_clocks(router.store, router.source)
         touched = stop_touched_clocks(router, clocks, first_touches(router, clocks))
         late = sla.breached(clocks, touched, now)
@@ -38,6 +40,7 @@ def sla_watch(settings_block: str | None = None) -> dict:
         if len(moved):
             write_assignments(router, claim=flow_run.id or uuid.uuid4().hex)
         sent = notify_reroutes(router, moved, load_channels(settings))
+        publish_actions(router, clocks, touched, late, rejections, moved)
     summary = {
         "open": len(clocks),
         "touched": len(touched),

@@ -11,12 +11,14 @@ from datetime import datetime
 
 import pandas as pd
 
+from leadrouter import inert
 from leadrouter.assign.availability import working_intervals
 from leadrouter.assign.roster import Rep, Roster
 from leadrouter.classify.rules import ResponseSla
 from leadrouter.crm.base import CRM, cursor_of, parse_cursor
 from leadrouter.schema import Status, Tier
 from leadrouter.store import Store, sla_events, watermarks
+from leadrouter.summary import owner_names
 
 FIRST_LOOKBACK = pd.Timedelta(days=1)  # how far back the very first watch looks for rejections
 OVERLAP = pd.Timedelta(minutes=10)
@@ -104,3 +106,72 @@ def fresh_rejections(store: Store, source: str, found: pd.DataFrame) -> dict[str
     found = found[found["rejected_at"] >= found["since"]]
     found = found.merge(done.assign(acted=True), on=["lead_id", "owner_id"], how="left")
     return dict(found.loc[found["acted"].isna(), ["lead_id", "owner_id"]].itertuples(index=False, name=None))
+
+
+WATCH_COLUMNS = ["event", "lead", "tier", "old owner", "new owner", "escalated to", "why"]
+WATCH_ROWS = 200  # rows in the sla-watch artifact; a larger run says how many more
+
+
+def watch_actions(
+    clocks: pd.DataFrame, late: list[str], rejected: dict[str, str], moved: pd.DataFrame, roster: Roster
+) -> pd.DataFrame:
+    """What one sla-watch run did, one row per lead (WATCH_COLUMNS, raw text): each breach and rejection, the
+    old owner and the new one (or why it stayed), who was told as manager, and why. clocks: open_clocks at the
+    start; late: breached leads; rejected: lead -> the rep who rejected it; moved: reroute's rows."""
+    names = owner_names(roster)
+    clock = clocks.drop_duplicates("lead_id").set_index("lead_id")
+
+    def who(owner: object) -> str:
+        return "" if owner is None or pd.isna(owner) else f"{names.get(str(owner), str(owner))} ({owner})"
+
+    def breach_why(lead: str) -> str:
+        when = clock["sla_due_at"].get(lead)
+        return (
+            "SLA lapsed" if when is None or pd.isna(when) else f"no first touch by {when:%Y-%m-%d %H:%M} UTC"
+        )
+
+    rows = []
+    for r in moved.itertuples(index=False):  # at most a run's re-routes: a few leads a minute
+        breach = r.why == "breach"
+        why = breach_why(r.lead_id) if breach else "rejected in the CRM as the wrong owner"
+        if breach and r.lapses > 1:
+            why += f" (lapse {r.lapses})"
+        event = "breach" if breach else "rejection"
+        rows.append([event, r.lead_id, r.tier, who(r.old_owner_id), who(r.owner_id), who(r.escalate_to), why])
+    # not moved: reroute skipped them (nobody new can take them, or a touch or a new decision came first)
+    stayed = "nobody else could take it, or it was touched or re-decided meanwhile: it stays"
+    moved_ids = set(moved["lead_id"])
+    for lead in (x for x in late if x not in moved_ids):
+        owner = who(clock["owner_id"].get(lead))
+        rows.append(["breach", lead, clock["tier"].get(lead), owner, "", "", f"{breach_why(lead)}; {stayed}"])
+    for lead, rep in rejected.items():
+        if lead not in moved_ids:
+            why = f"rejected in the CRM as the wrong owner; {stayed}"
+            rows.append(["rejection", lead, clock["tier"].get(lead), who(rep), "", "", why])
+    return pd.DataFrame(rows, columns=WATCH_COLUMNS).fillna("")
+
+
+def watch_markdown(actions: pd.DataFrame, clocks_open: int, touched: int) -> str:
+    """The sla-watch artifact: the run's counts, then one table row per breach and rejection (every cell inert:
+    lead ids come from the CRM)."""
+    event = actions["event"]
+    lines = [
+        "# SLA watch",
+        "",
+        f"{(event == 'breach').sum()} breached and {(event == 'rejection').sum()} rejected: "
+        f"{(actions['new owner'] != '').sum()} re-routed, {(actions['escalated to'] != '').sum()} escalated to a "
+        f"manager. {clocks_open} open clocks, {touched} first touched since the last run.",
+        "",
+        "| " + " | ".join(WATCH_COLUMNS) + " |",
+        "|" + "---|" * len(WATCH_COLUMNS),
+        *(
+            "| " + " | ".join(inert.markdown(v) for v in row) + " |"
+            for row in actions.head(WATCH_ROWS).itertuples(index=False)
+        ),
+    ]
+    if len(actions) > WATCH_ROWS:
+        lines += [
+            "",
+            f"… and {len(actions) - WATCH_ROWS} more (`leadrouter explain LEAD_ID` shows any lead).",
+        ]
+    return "\n".join(lines)

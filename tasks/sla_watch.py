@@ -1,5 +1,5 @@
 """sla-watch's tasks in stage order: read rejections and re-route them, read first touches, stop the touched
-clocks, re-route the breaches (the write is tasks.shared), notify."""
+clocks, re-route the breaches (the write is tasks.shared), notify, publish what the run did."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from datetime import datetime
 
 import pandas as pd
 from prefect import task
+from prefect.artifacts import create_markdown_artifact
 
 from leadrouter import notify, reroute, sla
 from leadrouter.router import Router
+from leadrouter.sla import watch_actions, watch_markdown
 from tasks.options import LEDGER, ONCE
 
 
@@ -66,3 +68,27 @@ def notify_reroutes(router: Router, moved: pd.DataFrame, channels: dict) -> pd.D
         channels,
         router.settings.crm_link_template,
     )
+
+
+WATCH_ARTIFACT = "sla-watch-actions"
+
+
+@task(name="publish-sla-actions", **ONCE)
+def publish_actions(
+    router: Router,
+    clocks: pd.DataFrame,
+    touched: pd.DataFrame,
+    late: list[str],
+    rejected: dict[str, str],
+    moved: pd.DataFrame,
+) -> int:
+    """The run's breaches, rejections, re-routes and escalations as a markdown artifact (lead, old and new
+    owner, why), when the run did any; returns the rows published."""
+    actions = watch_actions(clocks, late, rejected, moved, router.roster)
+    if len(actions):
+        create_markdown_artifact(
+            key=WATCH_ARTIFACT,
+            markdown=watch_markdown(actions, len(clocks), len(touched)),
+            description="Breaches, rejections, re-routes and escalations of this sla-watch run",
+        )
+    return len(actions)

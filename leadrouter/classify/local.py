@@ -23,6 +23,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
+from leadrouter import clock
+from leadrouter.classify.card import ModelCard
 from leadrouter.classify.model import ANSWER_COLUMNS, empty_answers
 from leadrouter.schema import Category, Tier, column
 
@@ -88,9 +90,12 @@ def _pipeline() -> Pipeline:
 class LocalModel:
     """Two calibrated pipelines over the same features: one for the tier, one for the category."""
 
-    def __init__(self, tier: Pipeline, category: Pipeline, trained_on: str) -> None:
+    def __init__(
+        self, tier: Pipeline, category: Pipeline, trained_on: str, card: ModelCard | None = None
+    ) -> None:
         self.tier, self.category, self.trained_on = tier, category, trained_on
         self.name = f"{VERSION}:{trained_on}"
+        self.card = card  # what it learnt from, when, its held-out figures (None: not recorded)
 
     @classmethod
     def train(
@@ -110,9 +115,13 @@ class LocalModel:
         from leadrouter.enrich.territory import load_territories
 
         history = labelled_history(seed, leads, load_territories())
-        return cls.train(
+        model = cls.train(
             history, history["label_tier"], history["label_category"], f"synthetic-{seed}-{leads}"
         )
+        model.card = ModelCard(
+            clock.now(), routed=0, synthetic=len(history), label_sources={"synthetic": len(history)}
+        )
+        return model
 
     def save(self, path: Path | str) -> None:
         """Write atomically: a router loading the model never sees half a file."""
@@ -127,6 +136,7 @@ class LocalModel:
         model = joblib.load(path)
         if not isinstance(model, LocalModel) or not model.name.startswith(VERSION + ":"):
             raise ValueError(f"{path} is not a {VERSION} model: retrain it with `leadrouter model train`")
+        model.card = getattr(model, "card", None)  # saved before models carried a card
         return model
 
     def classify(self, leads: pd.DataFrame, deadline_s: float | None = None) -> pd.DataFrame:

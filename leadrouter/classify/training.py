@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from leadrouter import clock
+from leadrouter.classify.card import ModelCard, label_counts
 from leadrouter.classify.history import labelled_history
 from leadrouter.classify.local import LocalModel, default_model, trained_path
 from leadrouter.config import Settings
@@ -53,6 +55,7 @@ class Retrained:
     synthetic: int  # generated leads mixed in
     holdout_accuracy: float  # tier accuracy on a fifth of the routed leads, held out
     baseline_accuracy: float  # the model it replaces, on the same fifth
+    held_out: int = 0  # the routed leads held out
 
 
 def retrain(
@@ -72,7 +75,12 @@ def retrain(
     everything = pd.concat([history, *([] if synthetic is None else [synthetic])], ignore_index=True)
     final = LocalModel.train(everything, everything["label_tier"], everything["label_category"], name)
     return Retrained(
-        final, len(history), 0 if synthetic is None else len(synthetic), accuracy, baseline_accuracy
+        final,
+        len(history),
+        0 if synthetic is None else len(synthetic),
+        accuracy,
+        baseline_accuracy,
+        len(holdout),
     )
 
 
@@ -114,6 +122,7 @@ def retrain_from_outcomes(
         raise TooFewLabels(len(labels), min_labels)
     history = labelled_leads(labels, crm, territories, provider, accounts)
     result = retrain(history, synthetic, default_model(model_dir), f"store-{source}-{len(history)}")
+    result.model.card = training_card(result, history, source)
     kept = keep_if_better(result, trained_path(model_dir))
     return {
         "model": result.model.name, "labels": result.labels, "synthetic": result.synthetic,
@@ -121,6 +130,19 @@ def retrain_from_outcomes(
         "holdout_accuracy": round(result.holdout_accuracy, 4),
         "previous_accuracy": round(result.baseline_accuracy, 4), "kept": kept,
     }  # fmt: skip
+
+
+def training_card(result: Retrained, history: pd.DataFrame, source: str) -> ModelCard:
+    """What a retrained model learnt from (routed leads by label source, synthetic ones), now, and its held-out
+    figures (None where nothing was held out)."""
+    sources = label_counts(history["label_source"]) if "label_source" in history else {}
+    if result.synthetic:
+        sources["synthetic"] = result.synthetic
+    held = result.held_out > 0
+    return ModelCard(
+        clock.now(), result.labels, result.synthetic, sources, source, result.held_out,
+        result.holdout_accuracy if held else None, result.baseline_accuracy if held else None,
+    )  # fmt: skip
 
 
 def retrain_configured(

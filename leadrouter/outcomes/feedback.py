@@ -91,7 +91,8 @@ def wilson_interval(x: np.ndarray, n: np.ndarray, z: float = WILSON_Z) -> tuple[
         denominator = 1 + z**2 / n
         centre = (p + z**2 / (2 * n)) / denominator
         half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denominator
-    return centre - half, centre + half
+    # clipped: at x = 0 or x = n rounding leaves a bound a hair outside [0, 1] ("-0.0%")
+    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
 
 
 def _two_proportion_p(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray) -> np.ndarray:

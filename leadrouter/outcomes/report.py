@@ -9,26 +9,42 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
-import numpy as np
 import pandas as pd
 
 from leadrouter import inert
 from leadrouter.outcomes import charts
 from leadrouter.outcomes.feedback import MIN_RULE_LEADS, retier_candidates, rule_report
 from leadrouter.outcomes.join import (
+    NONE_LABEL,
     THRESHOLDS,
     against_thresholds,
     metrics_by,
     nurture_turned_hot,
-    vip_precision_recall,
 )
+from leadrouter.outcomes.notes import (
+    EMPTY,
+    chart_gaps,
+    conversion,
+    heading,
+    pct,
+    speed_note,
+    undated_note,
+    vip_note,
+)
+from leadrouter.outcomes.tables import MARKS
 from leadrouter.schema import TIERS
 
 HOT_ROWS = 20  # Nurture leads that turned hot listed in the artifact (the CSV has them all)
 RULE_ROWS = 30
-MARKS = {True: "✅", False: "❌"}
-EMPTY = "–"
 NOTE_LIMIT = 2000  # a section's note is our own sentence: escaped, never cut
+UNTIERED = "quarantined / in review"  # a lead counted with no tier waits in review (or was quarantined)
+# a table's row for leads with no value, by the table's column: no row without a name
+MISSING_NAMES = {
+    "tier": UNTIERED,
+    "owner_id": "no owner yet (in review)",
+    "rule": "no rule (model or review)",
+    "lead_source": "no lead source",
+}
 
 
 @dataclass
@@ -38,10 +54,7 @@ class Section:
     table: pd.DataFrame | None = None  # display strings, already formatted
     charts: list[str] = field(default_factory=list)  # PNG file names
     csv: list[str] = field(default_factory=list)
-
-
-def pct(value: float) -> str:
-    return EMPTY if pd.isna(value) else f"{value:.1%}"
+    gaps: list[str] = field(default_factory=list)  # why a chart is left out (it would be empty)
 
 
 def amount(value: float) -> str:
@@ -52,8 +65,20 @@ def minutes(value: float) -> str:
     return EMPTY if pd.isna(value) else f"{value:.1f} min"
 
 
+def named(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The analyst tables with the row of missing values ("(none)") named for what it holds."""
+    out = {}
+    for name, table in tables.items():
+        first = table.columns[0]
+        if first != "week":  # weeks are dates, never missing
+            label = MISSING_NAMES.get(first, "not recorded")
+            table = table.assign(**{first: table[first].astype("string").replace(NONE_LABEL, label)})
+        out[name] = table
+    return out
+
+
 def in_tier_order(table: pd.DataFrame) -> pd.DataFrame:
-    """A table by tier in business order (VIP first), anything else (e.g. "(none)") after, by name."""
+    """A table by tier in business order (VIP first), anything else (quarantined / in review) after, by name."""
     rank = table["tier"].map(lambda t: TIERS.index(t) if t in TIERS else len(TIERS))
     return (
         table.assign(_rank=rank).sort_values(["_rank", "tier"]).drop(columns="_rank").reset_index(drop=True)
@@ -70,7 +95,7 @@ def tier_threshold_table(tables: dict[str, pd.DataFrame], frame: pd.DataFrame) -
             "tier": table["tier"].astype(str),
             "leads": table["leads"].map("{:,}".format),
             "opportunities": table["opportunities"].map("{:,}".format),
-            "conversion": (table["opportunities"] / table["leads"].replace(0, np.nan)).map(pct),
+            "conversion": conversion(table["opportunities"], table["leads"]).map(pct),
             "win rate": table["win_rate"].map(pct),
             "pipeline": table["pipeline"].map(amount),
         }
@@ -134,42 +159,16 @@ def metric_table(table: pd.DataFrame) -> pd.DataFrame:
     return shown.rename(columns=lambda c: c.replace("_", " "))
 
 
-def vip_note(vip: dict) -> str:
-    return (
-        f"Of {vip['routed_vip']:,} leads routed as VIP, {vip['true_positives']:,} were VIPs in hindsight "
-        f"(precision {pct(vip['precision'] if vip['precision'] is not None else np.nan)}); of the "
-        f"{vip['hindsight_vip']:,} VIPs in hindsight, the router called {vip['true_positives']:,} VIP (recall "
-        f"{pct(vip['recall'] if vip['recall'] is not None else np.nan)}). Over {vip['leads']:,} leads."
-    )
-
-
-def speed_note(frame: pd.DataFrame) -> str:
-    speed = frame["speed_to_lead_min"].dropna()
-    if speed.empty:
-        return "No lead has been touched yet."
-    limit = charts.FIRST_RESPONSE_MIN
-    return (
-        f"{(speed < limit).mean():.0%} of the {len(speed):,} touched leads were first touched within {limit:g} "
-        f"minutes; median {speed.median():.1f} min, p90 {speed.quantile(0.9):.1f} min."
-    )
-
-
-def undated_note(frame: pd.DataFrame) -> str:
-    """Which figures leave out opportunities without a date (an export's undated deals), or "" if none."""
-    undated = int((frame["opportunity"] & frame["days_to_opportunity"].isna()).sum())
-    if not undated:
-        return ""
-    return (
-        f"{undated:,} of {int(frame['opportunity'].sum()):,} opportunities have no date. Days to opportunity, "
-        "whether it came within 90 days, the tier in hindsight, VIP precision and recall and Nurture leads that "
-        "turned hot cannot be given for them and leave them out; counts, pipeline and win rates include them."
-    )
-
-
 def sections(
     tables: dict[str, pd.DataFrame], frame: pd.DataFrame, as_of: pd.Timestamp | None
 ) -> list[Section]:
-    """The report's parts, shared by the markdown artifact and the HTML page."""
+    """The report's parts, shared by the markdown artifact and the HTML page; a chart that would be empty is
+    replaced by the sentence saying why."""
+    gaps = chart_gaps(tables, frame, as_of)
+
+    def drawn(*names: str) -> dict[str, list[str]]:
+        return {"charts": [n for n in names if n not in gaps], "gaps": [gaps[n] for n in names if n in gaps]}
+
     rules = rule_report(frame)
     candidates = retier_candidates(rules)
     hot = nurture_turned_hot(frame)
@@ -185,25 +184,18 @@ def sections(
         *undated,
         Section("Tiers against the operating thresholds", table=tier_threshold_table(tables, frame),
                 csv=["by_tier.csv", "thresholds.csv"]),
-        Section("Conversion by tier", charts=["conversion_by_tier.png"]),
-        Section("Speed to lead", speed_note(frame), charts=["speed_to_lead.png"]),
-        Section("VIP precision and recall", vip_note(vip_precision_recall(frame, as_of))),
+        Section("Conversion by tier", **drawn("conversion_by_tier.png")),
+        Section("Speed to lead", speed_note(frame), **drawn("speed_to_lead.png")),
+        Section("VIP precision and recall", vip_note(frame, as_of)),
         Section("Nurture leads that turned hot", f"{len(hot):,} Nurture leads became opportunities within 90 days.",
                 table=hot_table(hot), csv=["nurture_turned_hot.csv"]),
         Section("Rules to re-tier", rules_note, table=rule_table(rules), csv=["rule_report.csv"]),
-        Section("Pipeline and win rate by week", table=metric_table(tables["week"]), charts=["by_week.png"],
+        Section("Pipeline and win rate by week", table=metric_table(tables["week"]), **drawn("by_week.png"),
                 csv=["by_week.csv"]),
-        Section("Reps", table=metric_table(tables["owner_id"]), charts=["reps.png"], csv=["by_owner_id.csv"]),
+        Section("Reps", table=metric_table(tables["owner_id"]), **drawn("reps.png"), csv=["by_owner_id.csv"]),
         Section("By decider", table=metric_table(tables["decided_kind"]), csv=["by_decided_kind.csv"]),
         Section(source, table=metric_table(tables["source"]), csv=["by_source.csv"]),
     ]  # fmt: skip
-
-
-def heading(frame: pd.DataFrame) -> str:
-    if frame.empty:
-        return "No routed leads in this period."
-    first, last = frame["decided_at"].min(), frame["decided_at"].max()
-    return f"{len(frame):,} routed leads decided from {first:%Y-%m-%d} to {last:%Y-%m-%d} (UTC)."
 
 
 def markdown_table(table: pd.DataFrame) -> list[str]:
@@ -218,7 +210,7 @@ def markdown_table(table: pd.DataFrame) -> list[str]:
 def text_charts(tables: dict[str, pd.DataFrame], frame: pd.DataFrame) -> dict[str, str]:
     """The charts as Unicode bars in code blocks: they render in any markdown viewer."""
     tier = in_tier_order(tables["tier"])
-    rate = (tier["opportunities"] / tier["leads"].replace(0, np.nan)).fillna(0)
+    rate = conversion(tier["opportunities"], tier["leads"]).fillna(0)
     labels = [str(t).replace("`", "'") for t in tier["tier"]]
     notes = [f"{r:.1%} of {n:,}" for r, n in zip(rate, tier["leads"], strict=True)]
     bins = charts.speed_bins(frame["speed_to_lead_min"])
@@ -237,12 +229,14 @@ def report_markdown(
 ) -> str:
     """The outcome-report artifact: tables, Unicode bar charts for conversion and speed to lead, and with
     embed_png the PNG charts as data: URIs too (Prefect's UI renders data:image/ sources)."""
+    tables = named(tables)
     bars = text_charts(tables, frame)
-    pngs = png_charts(tables, frame) if embed_png else {}
+    pngs = png_charts(tables, frame, as_of) if embed_png else {}
     lines = ["# Outcome report", "", heading(frame), ""]
     for section in sections(tables, frame, as_of):
         lines += [f"## {section.title}", ""]
         lines += [inert.markdown(section.note, NOTE_LIMIT), ""] if section.note else []
+        lines += [line for gap in section.gaps for line in (f"*{inert.markdown(gap, NOTE_LIMIT)}*", "")]
         for name in section.charts:
             lines += ["```text", bars[name], "```", ""] if name in bars else []
             lines += [f"![{section.title}](data:image/png;base64,{base64.b64encode(pngs[name]).decode()})", ""] if name in pngs else []  # fmt: skip
@@ -250,13 +244,18 @@ def report_markdown(
     return "\n".join(lines)
 
 
-def png_charts(tables: dict[str, pd.DataFrame], frame: pd.DataFrame) -> dict[str, bytes]:
-    return {
-        "conversion_by_tier.png": charts.png_bytes(charts.conversion_chart(in_tier_order(tables["tier"]))),
-        "speed_to_lead.png": charts.png_bytes(charts.speed_chart(frame["speed_to_lead_min"])),
-        "by_week.png": charts.png_bytes(charts.weekly_chart(tables["week"])),
-        "reps.png": charts.png_bytes(charts.reps_chart(tables["owner_id"])),
+def png_charts(
+    tables: dict[str, pd.DataFrame], frame: pd.DataFrame, as_of: pd.Timestamp | None = None
+) -> dict[str, bytes]:
+    """The PNG charts by file name, leaving out those that would be empty (chart_gaps)."""
+    draw = {
+        "conversion_by_tier.png": lambda: charts.conversion_chart(in_tier_order(tables["tier"])),
+        "speed_to_lead.png": lambda: charts.speed_chart(frame["speed_to_lead_min"]),
+        "by_week.png": lambda: charts.weekly_chart(tables["week"]),
+        "reps.png": lambda: charts.reps_chart(tables["owner_id"]),
     }
+    gaps = chart_gaps(tables, frame, as_of)
+    return {name: charts.png_bytes(figure()) for name, figure in draw.items() if name not in gaps}
 
 
 def safe_csv(table: pd.DataFrame) -> pd.DataFrame:
@@ -277,9 +276,10 @@ def write_report(
 ) -> Path:
     """index.html with PNG charts and every table as CSV in out_dir; the same data gives the same bytes.
     extra: more sections after the standard ones, each with the frame its CSV (its first csv name) holds."""
+    tables = named(tables)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for name, png in png_charts(tables, frame).items():
+    for name, png in png_charts(tables, frame, as_of).items():
         (out / name).write_bytes(png)
     csvs = {f"by_{name}.csv": table for name, table in tables.items()}
     csvs |= {
@@ -297,33 +297,11 @@ def write_report(
 
 
 PAGE = jinja2.Environment(
-    autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True
+    loader=jinja2.FileSystemLoader(Path(__file__).parent),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
 )
 PAGE.filters["inert"] = inert.html  # table cells carry lead text (companies, ids): defanged and cut as well
-TEMPLATE = PAGE.from_string(
-    """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>leadrouter: {{ title }}</title>
-<style>
-body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
-table { border-collapse: collapse; margin: .5em 0 1em; }
-th, td { border-bottom: 1px solid #ddd; padding: .25em .6em; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-img { max-width: 100%; display: block; margin: .5em 0; }
-.csv { font-size: 12px; color: #555; }
-</style></head><body>
-<h1>{{ title }}</h1>
-<p>{{ heading }}</p>
-{% for section in sections %}
-<h2>{{ section.title }}</h2>
-{% if section.note %}<p>{{ section.note }}</p>{% endif %}
-{% for chart in section.charts %}<img src="{{ chart }}" alt="{{ section.title }}">{% endfor %}
-{% if section.table is not none and not section.table.empty %}
-<table><thead><tr>{% for column in section.table.columns %}<th>{{ column }}</th>{% endfor %}</tr></thead>
-<tbody>{% for row in section.table.itertuples(index=False) %}<tr>{% for cell in row %}<td>{{ cell|inert }}</td>{% endfor %}</tr>
-{% endfor %}</tbody></table>
-{% endif %}
-{% if section.csv %}<p class="csv">CSV: {% for name in section.csv %}<a href="{{ name }}">{{ name }}</a> {% endfor %}</p>{% endif %}
-{% endfor %}
-</body></html>
-"""
-)
+TEMPLATE = PAGE.get_template("report.html.j2")

@@ -13,6 +13,8 @@ from leadrouter import inert
 from leadrouter.fields import CustomField, FieldType, LeadFields, read_values
 
 NONE_LABEL = "(none)"  # a dimension's missing value in the tables (e.g. the rule of a model decision)
+# a figure against its threshold, as words: they render in every font, where emoji can show as empty boxes
+MARKS = {True: "pass", False: "FAIL"}
 
 DIMENSIONS = ("tier", "rule", "decided_kind", "owner_id", "source", "week")
 METRIC_COLUMNS = [
@@ -199,7 +201,7 @@ def thresholds_markdown(table: pd.DataFrame) -> str:
             figure = table[metric].iloc[i]
             text = "–" if pd.isna(figure) else FIGURE_FORMATS.get(metric, "{:,}").format(figure)
             mark = marks[metric].iloc[i] if metric in marks else pd.NA
-            cells.append(text if pd.isna(mark) else f"{text} {'✅' if mark else '❌'}")
+            cells.append(text if pd.isna(mark) else f"{text} {MARKS[bool(mark)]}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -22,6 +22,7 @@ from leadrouter.store import open_store
 from leadrouter.store.tables import decisions, notifications, sla_events
 from localapi.server import LocalServer
 from localapi.slack import HOOK_PATH, SlackWebhook
+from tests.helpers.artifacts import run_artifacts
 from tests.helpers.clock import WORKDAY
 
 ROSTER = Path(__file__).parents[2] / "config" / "roster.yaml"
@@ -158,7 +159,8 @@ def test_sla_watch_reroutes_every_untouched_lead_and_notifies(
             assert all("Why you: " in t and "Tier: " in t for t in assigned)
             # two hours later nobody has touched anything (no traffic ran): every clock has run out
             monkeypatch.setenv("LEADROUTER_ROUTING_CLOCK", (WORKDAY + timedelta(hours=2)).isoformat())
-            summary = sla_watch()
+            state = sla_watch(return_state=True)
+        summary = state.result()
         assert summary["breached"] == len(due) and summary["rerouted"] == len(due) and summary["touched"] == 0
         with store.engine.connect() as conn:
             moved = dict(
@@ -185,6 +187,15 @@ def test_sla_watch_reroutes_every_untouched_lead_and_notifies(
         assert all(
             "Why you: re-routed after breach by" in t and "First touch due" in t for t in reassigned
         ), reassigned[:2]
+        # the run's artifact names every re-routed lead with its old and new owner, and why
+        rows = run_artifacts(state.state_details.flow_run_id)["sla-watch-actions"].splitlines()
+        names = {r.key: r.name for r in load_roster(ROSTER).reps} | load_roster(ROSTER).queues
+        assert rows[2].startswith(f"{len(due)} breached and 0 rejected: {len(due)} re-routed")
+        for lead, old in due:
+            [row] = [r for r in rows if r.startswith(f"| breach | {lead} |")]
+            cells = row.split(" | ")
+            assert cells[3:5] == [f"{names[old]} \\({old}\\)", f"{names[moved[lead]]} \\({moved[lead]}\\)"]
+            assert cells[6].startswith("no first touch by ")
 
 
 def test_an_off_hours_lead_is_acknowledged_with_when_its_owner_starts(tmp_path: Path, smtp: Inbox) -> None:

@@ -49,12 +49,36 @@ def test_model_train_command_replaces_a_worse_model(routed_env, tmp_path: Path) 
         history, pd.Series(shuffled, index=history.index), history["label_category"], "noise"
     )
     noise.save(trained_path(models))
-    env = routed_env | {"LEADROUTER_MODEL_DIR": str(models)}
+    env = routed_env | {"LEADROUTER_MODEL_DIR": str(models), "COLUMNS": "300"}
+    before = run("model", "info", env=env)
+    assert before.returncode == 0 and before.stdout.splitlines()[:2] == [
+        f"local-1:noise: retrained ({trained_path(models)})",
+        "trained on: not recorded (a model saved before models kept a card)",
+    ]
     out = run("model", "train", "--synthetic", "0", "--min-labels", "100", "--json", env=env)
     assert out.returncode == 0, out.stderr[-3000:]
     summary = json.loads(out.stdout)
     assert summary["labels"] > 300 and summary["kept"] is True
     assert summary["holdout_accuracy"] > summary["previous_accuracy"] + 0.2
     assert default_model(models).name.startswith("local-1:store-sandbox-")
+    card = default_model(models).card
+    held = round(0.2 * summary["labels"])  # retrain holds a fifth out
+    assert (card.routed, card.synthetic, card.source, card.held_out) == (
+        summary["labels"],
+        0,
+        "sandbox",
+        held,
+    )
+    assert card.label_sources == {"rule": summary["labels"]}  # routed_sandbox's leads: all decided by rules
+    assert card.holdout_accuracy == pytest.approx(summary["holdout_accuracy"], abs=1e-4)
+    assert card.previous_accuracy == pytest.approx(summary["previous_accuracy"], abs=1e-4)
+    info = run("model", "info", env=env).stdout.splitlines()
+    assert info[1:] == [
+        f"trained on: {summary['labels']:,} routed leads from sandbox; labels: {summary['labels']:,} rule",
+        f"trained at: {card.trained_at:%Y-%m-%d %H:%M} UTC",
+        f"held out: {held:,} routed leads; tier accuracy {card.holdout_accuracy:.1%}; the model it replaced: "
+        f"{card.previous_accuracy:.1%}",
+        "threshold and review SLA are in the rulebook",
+    ]
     refused = run("model", "train", "--min-labels", "100000", env=env)
     assert refused.returncode == 1 and "need 100000" in refused.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from leadrouter.assign.roster import Roster, load_roster
 from leadrouter.record import BatchContext, record_batch
 from leadrouter.review import ReviewError, UnknownOwner, assign_owner, escalate_overdue, open_items, set_tier
+from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.store import Store, open_store
 from leadrouter.store.tables import decisions, rep_state, review_queue
 from leadrouter.store.write_claims import claim_for_write
@@ -313,3 +315,42 @@ def test_cli_lists_resolves_and_forgets_an_item(tmp_path: Path, roster: Roster) 
         and "unknown owner 'nobody'" in unknown.stdout
         and "roster.yaml" in unknown.stdout
     )
+
+
+def test_cli_list_shows_who_which_company_how_long_waited_and_when_due(
+    tmp_path: Path, roster: Roster
+) -> None:
+    crm_path = tmp_path / "sandbox.db"
+    SandboxCRM.create(crm_path, seed=3, leads=2)
+    with sqlite3.connect(crm_path) as db:  # a company name with markup and a link: lead text, shown inert
+        [(lead, first, last)] = db.execute("SELECT id, first_name, last_name FROM leads ORDER BY id LIMIT 1")
+        db.execute("UPDATE leads SET company = ? WHERE id = ?", ("[b]Acme[/b] http://evil.example", lead))
+    url = f"sqlite:///{tmp_path}/ledger.db"
+    with open_store(url) as store:
+        rows = [
+            {"lead_id": i, "review_reason": "model unsure (0.55)", "suggested_tier": "VIP"}
+            for i in (lead, "R1")
+        ]
+        record_batch(
+            store, BatchContext("sandbox", "r", "v1", at=WORKDAY), leads(rows), NO_QUARANTINE, roster
+        )
+    env = {
+        "LEADROUTER_STORE_URL": url,
+        "LEADROUTER_ROSTER_PATH": str(ROSTER),
+        "LEADROUTER_SANDBOX_PATH": str(crm_path),
+        "LEADROUTER_ROUTING_CLOCK": (WORKDAY + timedelta(hours=2, minutes=5)).isoformat(),
+        "COLUMNS": "250",
+    }
+    listed = run("review", "list", env=env)
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    [line] = [row for row in listed.stdout.splitlines() if lead in row]
+    cells = [cell.strip() for cell in line.split("│")[1:-1]]
+    due = f"{WORKDAY + timedelta(hours=1):%Y-%m-%d %H:%M} (1 h 05 min ago)"  # the review SLA: one hour
+    assert cells[:5] == [lead, f"{first} {last}", "[b]Acme[/b] hxxp://evil[.]example", "2 h 05 min", due]
+    assert cells[5] == "LATE"
+    [unknown] = [row for row in listed.stdout.splitlines() if "R1" in row]  # not in the CRM: blank, listed
+    assert [cell.strip() for cell in unknown.split("│")[1:-1]][:4] == ["R1", "", "", "2 h 05 min"]
+    # no CRM to read: the queue is still listed, and the blanks are explained
+    blind = run("review", "list", env={**env, "LEADROUTER_SANDBOX_PATH": str(tmp_path / "missing.db")})
+    assert blind.returncode == 0 and lead in blind.stdout and "R1" in blind.stdout
+    assert "names and companies left blank: no sandbox CRM at" in blind.stdout

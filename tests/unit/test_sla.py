@@ -22,6 +22,8 @@ from leadrouter.sla import (
     new_rejections,
     open_clocks,
     record_touches,
+    watch_actions,
+    watch_markdown,
 )
 from leadrouter.store import open_store
 from leadrouter.store.tables import decisions, sla_events
@@ -227,3 +229,60 @@ def test_a_queue_has_no_clock_and_a_stale_breach_list_moves_nothing(tmp_path: Pa
         written(store)
         # the same list again (a retried task, a second watcher): the leads' new clocks have not run out
         assert reroute(store, "sandbox", late, "breach", roster, dict(DEFAULT_SLA), at).empty
+
+
+def test_the_watch_lists_each_breach_and_rejection_with_both_owners_and_why(tmp_path: Path) -> None:
+    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
+        roster = load_roster(ROSTER)
+        names = {r.key: r.name for r in roster.reps} | roster.queues
+        sla = dict(DEFAULT_SLA)
+        ctx = BatchContext("sandbox", "r1", "v1", at=WORKDAY)
+        first = record_batch(store, ctx, leads(3, "Standard"), NO_QUARANTINE, roster).set_index("lead_id")
+        written(store)
+        at = WORKDAY + timedelta(minutes=31)
+        # the owner of S00000 rejects it; S00001 and S00002 breach, and only S00001 moves (S00002 is skipped,
+        # as reroute skips a lead touched or re-decided meanwhile)
+        rejected = {"S00000": first.at["S00000", "owner_id"], "S00009": "005000000000001"}
+        by_reject = reroute(store, "sandbox", ["S00000"], "reject", roster, sla, at, rejected_by=rejected)
+        clocks = open_clocks(store, "sandbox")
+        late = breached(clocks, pd.DataFrame(columns=["lead_id"]), at)
+        assert late == ["S00001", "S00002"]
+        by_breach = reroute(store, "sandbox", late[:1], "breach", roster, sla, at)
+        actions = watch_actions(clocks, late, rejected, pd.concat([by_reject, by_breach]), roster)
+
+    def who(owner: str) -> str:
+        return f"{names[owner]} ({owner})"
+
+    due = clocks.set_index("lead_id")["sla_due_at"]
+    stays = "nobody else could take it, or it was touched or re-decided meanwhile: it stays"
+    expected = [
+        ["rejection", "S00000", "Standard", who(first.at["S00000", "owner_id"]),
+         who(by_reject.iloc[0]["owner_id"]), "", "rejected in the CRM as the wrong owner"],
+        ["breach", "S00001", "Standard", who(first.at["S00001", "owner_id"]), who(by_breach.iloc[0]["owner_id"]),
+         "", f"no first touch by {due['S00001']:%Y-%m-%d %H:%M} UTC"],
+        ["breach", "S00002", "Standard", who(first.at["S00002", "owner_id"]), "", "",
+         f"no first touch by {due['S00002']:%Y-%m-%d %H:%M} UTC; {stays}"],
+        ["rejection", "S00009", "", who("005000000000001"), "", "", f"rejected in the CRM as the wrong owner; {stays}"],
+    ]  # fmt: skip
+    assert actions.values.tolist() == expected
+    assert by_reject.iloc[0]["owner_id"] != first.at["S00000", "owner_id"]
+    markdown = watch_markdown(actions, len(clocks), 0).splitlines()
+    assert markdown[2] == (
+        f"2 breached and 2 rejected: 2 re-routed, 0 escalated to a manager. {len(clocks)} open clocks, "
+        "0 first touched since the last run."
+    )
+    assert markdown[4] == "| event | lead | tier | old owner | new owner | escalated to | why |"
+    assert len(markdown) == 6 + len(expected)
+
+
+def test_the_watch_artifact_keeps_crm_text_inert() -> None:
+    hostile = "[click](javascript:alert(1)) http://evil.example/x"
+    actions = pd.DataFrame(
+        [["breach", hostile, "VIP", "Maya (005A)", "Ken (005B)", "", "SLA lapsed"]],
+        columns=["event", "lead", "tier", "old owner", "new owner", "escalated to", "why"],
+    )
+    row = watch_markdown(actions, 1, 0).splitlines()[-1]
+    assert row == (
+        r"| breach | \[click\]\(javascript\[:\]alert\(1\)\) hxxp://evil\[.\]example/x | VIP | Maya \(005A\) "
+        r"| Ken \(005B\) |  | SLA lapsed |"
+    )

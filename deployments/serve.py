@@ -2,9 +2,9 @@
 what `make run` starts after the Prefect server. The same shape as production (prefect.yaml and workers), on
 one machine and with the sandbox CRM.
 
-prefect.yaml is the one declaration (schedules, concurrency limits, triggers); here the deployments are named
-`sandbox`, take their settings from the environment (LEADROUTER_*) instead of a settings block, and the
-route-inbound trigger's window follows LEADROUTER_WEBHOOK_COALESCE_S, as the receiver make run starts does.
+prefect.yaml is the one declaration (names, tags, schedules, concurrency limits, triggers); here the deployments
+take their settings from the environment (LEADROUTER_*) instead of a settings block, and the route-inbound
+trigger's window follows LEADROUTER_WEBHOOK_COALESCE_S, as the receiver make run starts does.
 """
 
 from __future__ import annotations
@@ -22,21 +22,23 @@ from leadrouter.router import init_sandbox
 from leadrouter.webhooks import WebhookSettings
 
 
-async def sandbox_deployment(deployment: Declared, window_s: float) -> RunnerDeployment:
-    """One deployment of prefect.yaml as make run serves it."""
+async def local_deployment(deployment: Declared, window_s: float) -> RunnerDeployment:
+    """One deployment of prefect.yaml as make run serves it, under the same name and tags."""
     window = timedelta(seconds=window_s)
     return await deployment.flow().to_deployment(
-        name="sandbox",
+        name=deployment.name,
         description=deployment.description,
+        tags=deployment.tags,
         schedules=deployment.schedules,
         concurrency_limit=deployment.concurrency_limit,
         triggers=[t.model_copy(update={"within": window}) for t in deployment.triggers],
     )
 
 
-async def sandbox_deployments() -> list[RunnerDeployment]:
+async def local_deployments() -> list[RunnerDeployment]:
+    """Every deployment of prefect.yaml, in its order, as make run serves them."""
     window_s = WebhookSettings().coalesce_s
-    return [await sandbox_deployment(d, window_s) for d in declared()]
+    return [await local_deployment(d, window_s) for d in declared()]
 
 
 async def apply(deployments: list[RunnerDeployment], pool: str = POOL) -> None:
@@ -49,7 +51,7 @@ async def apply(deployments: list[RunnerDeployment], pool: str = POOL) -> None:
 
 async def main() -> None:
     init_sandbox(Settings())  # first run: create the store and a seeded sandbox; later runs keep them
-    await apply(await sandbox_deployments())
+    await apply(await local_deployments())
     await start(POOL, name="make-run")
 
 

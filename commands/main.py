@@ -21,7 +21,7 @@ from commands.model import model_app
 from commands.report import report
 from commands.review import review_app
 from commands.rules import rules_app
-from leadrouter.config import PROJECT_ROOT, Settings
+from leadrouter.config import Settings
 from leadrouter.inert import terminal
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)

@@ -136,7 +136,9 @@ def publish_quarantine(quarantined: pd.DataFrame) -> None:
 def publish_validation(reports: list[pd.DataFrame]) -> list[dict]:
     """Every expectation of the run with pass/fail counts and sample failures."""
     table = validation_table(reports)
-    if table:
+    if any(
+        row["evaluated"] for row in table
+    ):  # an empty poll leaves the key's history to the runs that routed
         create_table_artifact(
             key="validation-report",
             table=table,
@@ -147,15 +149,14 @@ def publish_validation(reports: list[pd.DataFrame]) -> list[dict]:
 
 @task(name="publish-routing-summary", **ONCE)
 def publish_routing_summary(router: Router, ledger_source: str, run_id: str) -> dict:
-    """The run's counts: its routing-summary artifact, and its name in the run list (`222 leads: 203 written · 8
-    quarantined · 11 review`), so a busy run stands out among the empty polls."""
+    """The run's counts: its routing-summary artifact (when it routed any lead), and its name in the run list
+    (`222 leads: 203 written · 8 quarantined · 11 review`, `no new leads`), so a busy run stands out."""
     summary = summarize_run(run_tally(router.store, ledger_source, run_id), router.roster)
     counts = counts_line(summary)
-    create_markdown_artifact(
-        key="routing-summary",
-        markdown=summary_markdown(summary),
-        description=f"Leads routed by this run: {counts}",
-    )
+    if summary["leads"]:  # a key's versions are the runs that routed something, not every 30 s poll
+        create_markdown_artifact(
+            key="routing-summary", markdown=summary_markdown(summary), description=f"This run: {counts}"
+        )
     if flow_run.id:
         with get_client(sync_client=True) as client:
             client.set_flow_run_name(flow_run.id, counts)

@@ -100,16 +100,20 @@ def test_the_run_page_names_its_counts_and_each_batch(env: SandboxCRM) -> None:
 
 
 @pytest.mark.parametrize("env", ["sqlite"], indirect=True)
-def test_an_empty_poll_is_named_as_one(env: SandboxCRM) -> None:
+def test_an_empty_poll_is_named_as_one_and_publishes_nothing(env: SandboxCRM) -> None:
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
     from flows.route_inbound import route_inbound
 
     route_inbound()
     state = route_inbound(return_state=True)
+    run_id = state.state_details.flow_run_id
     with get_client(sync_client=True) as client:
-        name = client.read_flow_run(state.state_details.flow_run_id).name
+        name = client.read_flow_run(run_id).name
+        artifacts = client.read_artifacts(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
     assert state.result()["leads"] == 0 and state.message == name == "no new leads"
+    assert artifacts == []  # the artifact keys' histories hold the runs that routed something
 
 
 def test_repeated_runs_decide_and_write_nothing_twice(env: SandboxCRM) -> None:

@@ -13,6 +13,7 @@ import asyncio
 from datetime import timedelta
 
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import WorkPoolFilter, WorkPoolFilterName
 from prefect.deployments.runner import RunnerDeployment
 
 from deployments.spec import Declared, declared
@@ -49,9 +50,27 @@ async def apply(deployments: list[RunnerDeployment], pool: str = POOL) -> None:
         await deployment.apply(work_pool_name=pool)
 
 
+async def remove_undeclared(kept: list[RunnerDeployment], pool: str = POOL) -> list[str]:
+    """Delete the pool's deployments that are not among `kept` (an older make run's `route-inbound/sandbox`), so
+    their schedules stop making runs beside the declared ones: `flow/deployment` of each deleted."""
+    keep = {f"{d.flow_name}/{d.name}" for d in kept}
+    removed = []
+    async with get_client() as client:
+        on_pool = WorkPoolFilter(name=WorkPoolFilterName(any_=[pool]))
+        for deployment in await client.read_deployments(work_pool_filter=on_pool):
+            name = f"{(await client.read_flow(deployment.flow_id)).name}/{deployment.name}"
+            if name not in keep:
+                await client.delete_deployment(deployment.id)
+                removed.append(name)
+    return removed
+
+
 async def main() -> None:
     init_sandbox(Settings())  # first run: create the store and a seeded sandbox; later runs keep them
-    await apply(await local_deployments())
+    served = await local_deployments()
+    await apply(served)
+    if removed := await remove_undeclared(served):
+        print(f"removed deployments prefect.yaml no longer declares: {', '.join(removed)}", flush=True)
     await start(POOL, name="make-run")
 
 

@@ -9,7 +9,7 @@ import asyncio
 import pytest
 from prefect.client.orchestration import get_client
 
-from deployments.serve import apply, local_deployments
+from deployments.serve import apply, local_deployments, remove_undeclared
 
 # deployment → (its flow, its tags, what a run that finds the previous one still going does)
 SERVED = {
@@ -49,3 +49,24 @@ def test_sandbox_traffic_runs_carry_the_simulated_tag() -> None:
 
     runs = asyncio.run(one_run_each())
     assert runs == {name: tags for name, (_, tags, _) in SERVED.items()}
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_make_run_removes_the_deployments_an_older_version_served() -> None:
+    """An older make run served every flow as `sandbox`: left on the server, their schedules would keep making
+    runs beside the declared ones."""
+
+    async def upgrade() -> tuple[list[str], set[str]]:
+        served = [d.model_copy(update={"schedules": [], "triggers": []}) for d in await local_deployments()]
+        older = served[0].model_copy(update={"name": "sandbox"})
+        await apply([older, *served], pool="test-upgrade")
+        removed = await remove_undeclared(served, pool="test-upgrade")
+        async with get_client() as client:
+            left = {d.name for d in await client.read_deployments() if d.work_pool_name == "test-upgrade"}
+            for deployment in await client.read_deployments():
+                if deployment.work_pool_name == "test-upgrade":
+                    await client.delete_deployment(deployment.id)
+        return removed, left
+
+    removed, left = asyncio.run(upgrade())
+    assert removed == ["route-inbound/sandbox"] and left == set(SERVED)

@@ -68,7 +68,7 @@ async def serve_route_inbound(mode: str) -> None:
     else:
         options = {"interval": SAFETY_NET_S, "triggers": [lead_created_trigger(WebhookSettings().coalesce_s)]}
     deployment = await route_inbound.to_deployment(
-        name=f"bench-{mode}", concurrency_limit=declared_as("route-inbound").concurrency_limit, **options
+        name=f"bench-{mode}", concurrency_limit=declared_as("route-new-leads").concurrency_limit, **options
     )
     await apply([deployment], pool=f"bench-{mode}")
     await start(f"bench-{mode}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,7 +21,7 @@ from commands.model import model_app
 from commands.report import report
 from commands.review import review_app
 from commands.rules import rules_app
-from leadrouter.config import PROJECT_ROOT, Settings
+from leadrouter.config import Settings
 from leadrouter.inert import terminal
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
@@ -33,12 +34,16 @@ app.command()(backtest)
 app.command()(report)
 
 
-def _prefect_env() -> None:
-    """Keep Prefect's state inside the project and its telemetry off, unless the user chose otherwise."""
-    os.environ.setdefault("PREFECT_HOME", str(PROJECT_ROOT / ".prefect"))
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+def _isolated_prefect(home: Path) -> None:
+    """The demo's own Prefect: a fresh home under `home` and an ephemeral server on it, so nothing the demo makes
+    reaches `make run`'s server or its database. Every PREFECT_* variable is dropped first (an API URL, a
+    database URL, a profile naming either); Prefect reads them when first imported, which the demo does after."""
+    for name in [k for k in os.environ if k.startswith("PREFECT_")]:
+        del os.environ[name]
+    os.environ["PREFECT_HOME"] = str(home)
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
     # a fresh PREFECT_HOME migrates its database first: on a busy machine that outlasts the default 20 s
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+    os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "90"
 
 
 @app.command()
@@ -65,10 +70,13 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of the generated data")] = 7,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
 ) -> None:
-    """Route generated leads once, end to end, on a fresh temporary sandbox and store."""
+    """Route generated leads once, end to end, on a fresh temporary sandbox, store and Prefect server (never the
+    server of `make run`)."""
+    if "prefect" in sys.modules:
+        fail("demo runs on its own Prefect server: start it in a fresh process (`leadrouter demo`)")
     started = time.perf_counter()
-    _prefect_env()
     with tempfile.TemporaryDirectory(prefix="leadrouter-demo-") as tmp:
+        _isolated_prefect(Path(tmp) / "prefect")
         os.environ["LEADROUTER_STORE_URL"] = f"sqlite:///{tmp}/ledger.db"
         os.environ["LEADROUTER_SANDBOX_PATH"] = f"{tmp}/sandbox.db"
         os.environ["LEADROUTER_CRM"] = "sandbox"

@@ -29,6 +29,7 @@ class Declared:
     concurrency_limit: ConcurrencyLimitConfig | None
     triggers: list[DeploymentTriggerTypes]
     parameters: dict[str, Any]
+    tags: list[str]  # its runs carry them: `live` or `simulated`
 
     def flow(self) -> Flow:
         """The flow, imported as a module of this project (flows.route_inbound), not loaded from its path."""
@@ -43,7 +44,7 @@ def declared(path: Path = PREFECT_YAML) -> list[Declared]:
 
 
 def declared_as(name: str, path: Path = PREFECT_YAML) -> Declared:
-    """The deployment named `name` (route-inbound, sla-watch, …)."""
+    """The deployment named `name` (route-new-leads, enforce-response-sla, …)."""
     found = [d for d in declared(path) if d.name == name]
     if not found:
         raise KeyError(f"{path} declares no deployment named {name!r}")
@@ -60,6 +61,7 @@ def _declared(entry: dict[str, Any]) -> Declared:
         concurrency_limit=ConcurrencyLimitConfig(**limit) if isinstance(limit, dict) else _limit(limit),
         triggers=TypeAdapter(list[DeploymentTriggerTypes]).validate_python(entry.get("triggers") or []),
         parameters=entry.get("parameters") or {},
+        tags=list(entry.get("tags") or []),
     )
 
 

@@ -59,7 +59,7 @@ def lead_created_trigger(window_s: float) -> DeploymentEventTrigger:
     and queues a triggered run that finds one routing (ENQUEUE): at most a window's worth of runs wait, and
     the scheduled poll stays the safety net.
     """
-    [trigger] = declared_as("route-inbound").triggers
+    [trigger] = declared_as("route-new-leads").triggers
     return trigger.model_copy(update={"within": timedelta(seconds=window_s)})
 
 

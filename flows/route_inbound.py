@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 
 import pandas as pd
-from prefect import flow, get_run_logger
+from prefect import State, flow, get_run_logger
 from prefect.runtime import flow_run
+from prefect.states import Completed
 
 from blocks.load import load_ack_channel, load_channels, load_crm, load_remote_model, load_settings
 from leadrouter.router import open_router
+from leadrouter.summary import counts_line
 from tasks.route_inbound import (
     advance_watermark,
     classify_leads,
@@ -34,8 +36,9 @@ def route_inbound(
     max_batches: int = 20,
     shadow: bool = False,
     settings_block: str | None = None,
-) -> dict:
-    """Route every lead that arrived since the last run, batch by batch.
+) -> State:
+    """Route every lead that arrived since the last run, batch by batch. Its result is the run's summary
+    (leadrouter.summary.summarize_run); its final state's message and the run's name carry the counts.
 
     batch_size: leads per batch (default: the settings' batch_size, LEADROUTER_BATCH_SIZE).
     shadow: decide and record, but write nothing to the CRM (compare against current routing first).
@@ -49,30 +52,32 @@ def route_inbound(
     with open_router(settings, crm=load_crm(settings), remote_model=load_remote_model(settings)) as router:
         source = router.ledger_source(shadow)
         accounts = load_accounts(router)
-        for batch in range(max_batches):
-            leads, cursor = pull_new_leads(router, source, batch_size, first=batch == 0)
+        for batch in range(
+            1, max_batches + 1
+        ):  # each task run is named by its batch: validate-leads[batch 2]
+            leads, cursor = pull_new_leads(router, source, batch_size, batch=batch)
             # a later page of only decided leads (our own owner writes re-surface them) has nothing to route
-            if batch == 0 or not leads.empty:
-                checked = validate_leads(leads)
-                enriched = enrich_leads(checked.valid, router, accounts)
-                deduped = find_duplicates(router, enriched)
-                classified = classify_leads(deduped, router)
-                recorded = record_decisions(router, classified, checked.quarantined, run_id, shadow)
+            if batch == 1 or not leads.empty:
+                checked = validate_leads(leads, batch=batch)
+                enriched = enrich_leads(checked.valid, router, accounts, batch=batch)
+                deduped = find_duplicates(router, enriched, batch=batch)
+                classified = classify_leads(deduped, router, batch=batch)
+                recorded = record_decisions(
+                    router, classified, checked.quarantined, run_id, shadow, batch=batch
+                )
                 if not shadow:
                     # the write also finishes what a crashed run recorded
-                    written = write_assignments(router, claim=run_id)
-                    notify_owners(router, recorded, written, channels, ack)
+                    written = write_assignments(router, claim=run_id, batch=batch)
+                    notify_owners(router, recorded, written, channels, ack, batch=batch)
                 quarantined.append(checked.quarantined)
                 reports.append(checked.report)
-            advance_watermark(router, source, cursor)
+            advance_watermark(router, source, cursor, batch=batch)
             if cursor is None:
                 break
         escalate_late_reviews(router, source, channels)
         publish_quarantine(pd.concat(quarantined, ignore_index=True))
         publish_validation(reports)
         summary = publish_routing_summary(router, source, run_id)
-    logger.info(
-        "routed %(leads)s leads: %(written)s written, %(quarantined)s quarantined, %(review)s to review",
-        summary,
-    )
-    return summary
+    counts = counts_line(summary)
+    logger.info("routed %s", counts)
+    return Completed(message=counts, data=summary)

@@ -46,6 +46,20 @@ def summarize_run(tally: pd.DataFrame, roster: Roster) -> dict:
     }
 
 
+# what a run's one-line account names besides written, quarantined and review, when it happened
+EXCEPTIONAL = {"write_failed": "write failed", "shadow": "shadow", "pending": "pending"}
+
+
+def counts_line(summary: dict) -> str:
+    """A run's counts in one line, its name and its final state's message in the Prefect UI:
+    `222 leads: 203 written · 8 quarantined · 11 review` (failed, shadow and pending writes added when any)."""
+    if not summary["leads"]:
+        return "no new leads"
+    parts = [f"{summary[key]} {key}" for key in ("written", "quarantined", "review")]
+    parts += [f"{summary[key]} {label}" for key, label in EXCEPTIONAL.items() if summary[key]]
+    return f"{summary['leads']} leads: " + " · ".join(parts)
+
+
 def _counts(tally: pd.DataFrame, by: str) -> dict[str, int]:
     """Leads per value of `by` (null left out), most first."""
     counts = tally.groupby(tally[by].astype("string"))["leads"].sum()

@@ -6,14 +6,22 @@ from __future__ import annotations
 import pandas as pd
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.client.orchestration import get_client
+from prefect.runtime import flow_run
 
 from leadrouter import classify, clock, dedupe, enrich, notify, pull, record, review
 from leadrouter.router import Router
 from leadrouter.store import watermarks
 from leadrouter.store.decisions import run_tally
-from leadrouter.summary import quarantine_table, summarize_run, summary_markdown, validation_table
+from leadrouter.summary import (
+    counts_line,
+    quarantine_table,
+    summarize_run,
+    summary_markdown,
+    validation_table,
+)
 from leadrouter.validate import suite as validate
-from tasks.options import LEDGER, ONCE
+from tasks.options import LEDGER, ONCE, by_batch
 
 
 @task(name="load-accounts", **ONCE)
@@ -21,40 +29,46 @@ def load_accounts(router: Router) -> pd.DataFrame:
     return enrich.accounts_for_matching(router.crm)
 
 
-@task(name="pull-new-leads", **ONCE)
+@task(**by_batch("pull-new-leads"), **ONCE)
 def pull_new_leads(
-    router: Router, ledger_source: str, limit: int, first: bool = False
+    router: Router, ledger_source: str, limit: int, batch: int = 1
 ) -> tuple[pd.DataFrame, str | None]:
-    """The next page; a run's first page also looks back for late commits and brings released leads."""
+    """The next page; a run's first page (batch 1) also looks back for late commits and brings released leads."""
+    first = batch == 1
     lookback_s = router.settings.lookback_s if first else 0.0
     return pull.pull_new_leads(
         router.store, router.crm, ledger_source, limit, lookback_s, with_released=first
     )
 
 
-@task(name="validate-leads", **ONCE)
-def validate_leads(leads: pd.DataFrame) -> validate.ValidationResult:
+@task(**by_batch("validate-leads"), **ONCE)
+def validate_leads(leads: pd.DataFrame, batch: int = 1) -> validate.ValidationResult:
     return validate.validate_leads(leads)
 
 
-@task(name="enrich-leads", **ONCE)
-def enrich_leads(leads: pd.DataFrame, router: Router, accounts: pd.DataFrame) -> pd.DataFrame:
+@task(**by_batch("enrich-leads"), **ONCE)
+def enrich_leads(leads: pd.DataFrame, router: Router, accounts: pd.DataFrame, batch: int = 1) -> pd.DataFrame:
     return enrich.enrich_leads(leads, accounts, router.provider, router.territories)
 
 
-@task(name="find-duplicates", **ONCE)
-def find_duplicates(router: Router, leads: pd.DataFrame) -> pd.DataFrame:
+@task(**by_batch("find-duplicates"), **ONCE)
+def find_duplicates(router: Router, leads: pd.DataFrame, batch: int = 1) -> pd.DataFrame:
     return dedupe.find_duplicates(router.crm, leads, router.roster)
 
 
-@task(name="classify-leads", **ONCE)
-def classify_leads(leads: pd.DataFrame, router: Router) -> pd.DataFrame:
+@task(**by_batch("classify-leads"), **ONCE)
+def classify_leads(leads: pd.DataFrame, router: Router, batch: int = 1) -> pd.DataFrame:
     return classify.classify_leads(leads, router.rulebook, router.chain)
 
 
-@task(name="record-decisions", **LEDGER)
+@task(**by_batch("record-decisions"), **LEDGER)
 def record_decisions(
-    router: Router, classified: pd.DataFrame, quarantined: pd.DataFrame, run_id: str, shadow: bool
+    router: Router,
+    classified: pd.DataFrame,
+    quarantined: pd.DataFrame,
+    run_id: str,
+    shadow: bool,
+    batch: int = 1,
 ) -> pd.DataFrame:
     """Assign owners and commit the decisions; a retry after a lost commit re-decides nothing already decided."""
     book = router.rulebook
@@ -63,9 +77,9 @@ def record_decisions(
     return record.record_batch(router.store, ctx, classified, quarantined, router.roster)
 
 
-@task(name="notify-owners", **ONCE)
+@task(**by_batch("notify-owners"), **ONCE)
 def notify_owners(
-    router: Router, recorded: pd.DataFrame, written: pd.DataFrame, channels: dict, ack: dict
+    router: Router, recorded: pd.DataFrame, written: pd.DataFrame, channels: dict, ack: dict, batch: int = 1
 ) -> pd.DataFrame:
     """Each rep whose new lead was written to the CRM hears of it, with its context; with the acknowledgement
     hook on, a lead whose owner is off work gets a note saying who will reach out and when. Failures are
@@ -81,8 +95,8 @@ def notify_owners(
     return sent
 
 
-@task(name="advance-watermark", **LEDGER)
-def advance_watermark(router: Router, ledger_source: str, cursor: str | None) -> None:
+@task(**by_batch("advance-watermark"), **LEDGER)
+def advance_watermark(router: Router, ledger_source: str, cursor: str | None, batch: int = 1) -> None:
     watermarks.advance_watermark(router.store, ledger_source, cursor)
 
 
@@ -122,7 +136,9 @@ def publish_quarantine(quarantined: pd.DataFrame) -> None:
 def publish_validation(reports: list[pd.DataFrame]) -> list[dict]:
     """Every expectation of the run with pass/fail counts and sample failures."""
     table = validation_table(reports)
-    if table:
+    if any(
+        row["evaluated"] for row in table
+    ):  # an empty poll leaves the key's history to the runs that routed
         create_table_artifact(
             key="validation-report",
             table=table,
@@ -133,8 +149,15 @@ def publish_validation(reports: list[pd.DataFrame]) -> list[dict]:
 
 @task(name="publish-routing-summary", **ONCE)
 def publish_routing_summary(router: Router, ledger_source: str, run_id: str) -> dict:
+    """The run's counts: its routing-summary artifact (when it routed any lead), and its name in the run list
+    (`222 leads: 203 written · 8 quarantined · 11 review`, `no new leads`), so a busy run stands out."""
     summary = summarize_run(run_tally(router.store, ledger_source, run_id), router.roster)
-    create_markdown_artifact(
-        key="routing-summary", markdown=summary_markdown(summary), description="Leads routed by this run"
-    )
+    counts = counts_line(summary)
+    if summary["leads"]:  # a key's versions are the runs that routed something, not every 30 s poll
+        create_markdown_artifact(
+            key="routing-summary", markdown=summary_markdown(summary), description=f"This run: {counts}"
+        )
+    if flow_run.id:
+        with get_client(sync_client=True) as client:
+            client.set_flow_run_name(flow_run.id, counts)
     return summary

@@ -7,10 +7,10 @@ from prefect import task
 
 from leadrouter import writeback
 from leadrouter.router import Router
-from tasks.options import ONCE
+from tasks.options import ONCE, by_batch
 
 
-@task(name="write-assignments", **ONCE)
-def write_assignments(router: Router, claim: str) -> pd.DataFrame:
-    """Write every recorded owner to the CRM; per-lead results."""
+@task(**by_batch("write-assignments"), **ONCE)
+def write_assignments(router: Router, claim: str, batch: int | None = None) -> pd.DataFrame:
+    """Write every recorded owner to the CRM; per-lead results. `batch` names the run (route-inbound's page)."""
     return writeback.write_back(router.store, router.crm, router.source, claim)

@@ -91,7 +91,7 @@ def route_pages(router: Router, accounts: pd.DataFrame, run_id: str, mark: Mark,
     none is configured here). `mark` hears each stage and its page's size before the stage starts."""
     for page in range(pages):
         mark("pull -1")
-        leads, cursor = pull_new_leads.fn(router, router.source, BATCH, first=page == 0)
+        leads, cursor = pull_new_leads.fn(router, router.source, BATCH, batch=page + 1)
         size = len(leads)
         batch = classify_batch(router, leads, accounts, on_stage=lambda stage, n=size: mark(f"{stage} {n}"))
         mark(f"record {size}")
@@ -287,7 +287,7 @@ def test_crm_failing_30_percent_of_calls_loses_doubles_and_hides_nothing(
     monkeypatch.setenv("LEADROUTER_CRM", kind)
     try:
         router = open_router(load_settings(None), crm=h.crm)
-        leads, _ = pull_new_leads.fn(router, router.source, 5000, first=True)
+        leads, _ = pull_new_leads.fn(router, router.source, 5000, batch=1)
         batch = classify_batch(router, leads, load_accounts.fn(router))
         record_decisions.fn(router, batch.leads, batch.quarantined, "faulty", False)
         to_write = int((decision_rows(router)["status"] == Status.RECORDED.value).sum())

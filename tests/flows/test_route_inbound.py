@@ -70,6 +70,52 @@ def test_the_summary_counts_what_each_decision_explains(env: SandboxCRM) -> None
     assert summary["model_cost_usd"] == pytest.approx(sum(cost or 0 for *_, cost in rows))
 
 
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)
+def test_the_run_page_names_its_counts_and_each_batch(env: SandboxCRM) -> None:
+    """The run list shows the counts as the run's name, its final state says them, and each stage's task run
+    is named by the batch it served."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    from flows.route_inbound import route_inbound
+
+    state = route_inbound(batch_size=120, return_state=True)
+    summary = state.result()
+    counts = f"300 leads: {summary['written']} written · {summary['quarantined']} quarantined · {summary['review']} review"
+    assert summary["leads"] == 300 and state.message == counts
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(state.state_details.flow_run_id)
+        tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))
+    assert run.name == counts and run.state.message == counts
+    names = Counter(t.name for t in tasks)
+    batches = sum(name.startswith("advance-watermark[") for name in names)
+    assert batches >= 3  # 120 + 120 + 60 leads, then a page of our own writes or none
+    for stage in ("pull-new-leads", "advance-watermark"):
+        assert {n: names[n] for n in names if n.startswith(stage)} == {
+            f"{stage}[batch {b}]": 1 for b in range(1, batches + 1)
+        }
+    for stage in ("validate-leads", "record-decisions", "write-assignments"):
+        assert {f"{stage}[batch {b}]" for b in (1, 2, 3)} <= set(names)
+    assert max(names.values()) == 1  # no two task runs share a name
+
+
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)
+def test_an_empty_poll_is_named_as_one_and_publishes_nothing(env: SandboxCRM) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    from flows.route_inbound import route_inbound
+
+    route_inbound()
+    state = route_inbound(return_state=True)
+    run_id = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        name = client.read_flow_run(run_id).name
+        artifacts = client.read_artifacts(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
+    assert state.result()["leads"] == 0 and state.message == name == "no new leads"
+    assert artifacts == []  # the artifact keys' histories hold the runs that routed something
+
+
 def test_repeated_runs_decide_and_write_nothing_twice(env: SandboxCRM) -> None:
     first = route()
     again = route()

@@ -152,7 +152,7 @@ def wait_for_workers(client, timeout_s: float) -> None:
 def unlimited_copy(client) -> uuid.UUID:
     """prefect.yaml's route-inbound as deployed, minus its one-run-at-a-time limit and its schedule: runs must
     really overlap here, so that the ledger, not the limit, is what keeps two routers apart."""
-    deployed = client.read_deployment_by_name("route-inbound/route-inbound")
+    deployed = client.read_deployment_by_name("route-inbound/route-new-leads")
     assert deployed.work_pool_name == POOL and deployed.global_concurrency_limit.limit == 1
     return client.create_deployment(
         flow_id=deployed.flow_id,

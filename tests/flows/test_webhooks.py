@@ -244,7 +244,7 @@ def test_prefect_yaml_trigger_fires_on_the_receivers_events() -> None:
     from pydantic import TypeAdapter
 
     spec = yaml.safe_load((Path(__file__).parents[2] / "prefect.yaml").read_text())
-    route = next(d for d in spec["deployments"] if d["name"] == "route-inbound")
+    route = next(d for d in spec["deployments"] if d["name"] == "route-new-leads")
     [declared] = TypeAdapter(list[DeploymentTriggerTypes]).validate_python(route["triggers"])
     event = lead_created_event("hubspot", ["1001"])
     assert declared.expect == {event.event} and declared.match.matches(event.resource)
@@ -268,7 +268,7 @@ def test_webhooks_start_route_inbound_runs_and_a_burst_coalesces() -> None:
 
     window = 2.0
     # as prefect.yaml declares it, over a shorter window
-    one_at_a_time = declared_as("route-inbound").concurrency_limit
+    one_at_a_time = declared_as("route-new-leads").concurrency_limit
     deployment = route_inbound.to_deployment(
         name="webhook-test", concurrency_limit=one_at_a_time, triggers=[lead_created_trigger(window)]
     )

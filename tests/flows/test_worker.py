@@ -31,7 +31,7 @@ async def deploy_route_inbound(client, name: str):
     from deployments.spec import declared_as
     from flows.route_inbound import route_inbound
 
-    limit = declared_as("route-inbound").concurrency_limit  # one at a time, later runs queued
+    limit = declared_as("route-new-leads").concurrency_limit  # one at a time, later runs queued
     deployment = await route_inbound.to_deployment(name=name, concurrency_limit=limit)
     await apply([deployment], pool=POOL)
     return (await client.read_deployment_by_name(f"route-inbound/{name}")).id

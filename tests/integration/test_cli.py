@@ -8,9 +8,15 @@ from pathlib import Path
 from tests.helpers.cli import run
 
 
-def test_demo_json_meets_its_equations(tmp_path: Path) -> None:
-    out = run("demo", "--leads", "400", "--seed", "3", "--json", env={"PREFECT_HOME": str(tmp_path / "ph")})
+def test_demo_json_meets_its_equations_on_its_own_prefect(tmp_path: Path) -> None:
+    """The demo never touches the Prefect of `make run`: given that home and a server URL (nothing listens on
+    port 9), it writes nothing under the home, calls no server, and still routes every lead."""
+    live_home = tmp_path / "live-prefect-home"
+    live_home.mkdir()
+    live = {"PREFECT_HOME": str(live_home), "PREFECT_API_URL": "http://127.0.0.1:9/api"}
+    out = run("demo", "--leads", "400", "--seed", "3", "--json", env=live)
     assert out.returncode == 0, out.stderr[-3000:]
+    assert list(live_home.rglob("*")) == []
     summary = json.loads(out.stdout)
     assert summary["leads"] == 400
     assert summary["leads"] == summary["written"] + summary["quarantined"] + summary["review"]

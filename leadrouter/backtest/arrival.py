@@ -46,9 +46,10 @@ def assign_at_arrival(
         group[mine] = availability_groups(hours[mine], reps, window).to_numpy() + group.max() + 1
     parts = []
     first_hour = hours.groupby(group.to_numpy()).min().sort_values(kind="stable")
+    rows = group.groupby(group.to_numpy(), sort=False).indices  # positions per group, found in one pass
     for key, at in first_hour.items():  # a few dozen groups, however many leads
         assigned, state = assign_owners(
-            leads[group == key], roster, state, Moment(at.to_pydatetime(), windows)
+            leads.take(rows[key]), roster, state, Moment(at.to_pydatetime(), windows)
         )
         parts.append(assigned)
     return pd.concat(parts, ignore_index=True)

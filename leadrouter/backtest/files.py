@@ -93,14 +93,15 @@ class Export:
     def header(self) -> list[str]:
         return self.shape.header
 
-    def chunks(self) -> Iterator[pd.DataFrame]:
-        """Frames of text cells under the repaired header plus `row` (the spreadsheet's row number). Once all
-        are read, columns without a name are dropped if empty in every row, else kept; both are noted."""
+    def chunks(self, copy_keys: bool = False) -> Iterator[pd.DataFrame]:
+        """Frames of text cells under the repaired header plus `row` (the spreadsheet's row number), and with
+        copy_keys `copy_key`: a hash of the row's cells, equal for exact copies. Once all are read, columns
+        without a name are dropped if empty in every row, else kept; both are noted."""
         width, named = len(self._raw), _named_width(self._raw)
         filled = dict.fromkeys(self._unnamed, False)
         number = self._header_row
         while block := list(itertools.islice(self._rows, self.chunk_rows)):
-            cells, rows = [], []
+            cells, rows, keys = [], [], []
             for record in block:
                 number += 1
                 if len(record) == width:  # the usual row: nothing to fit
@@ -111,13 +112,18 @@ class Export:
                 else:
                     cells.append(self._fit(record, width, named))
                 rows.append(number)
+                if copy_keys:  # hashed while the cells are one list: hashing the frame's columns costs 20x
+                    keys.append(hash(tuple(cells[-1])))
             # object columns: framing costs a fifth of string ones, and cleaning converts the columns it uses
             frame = pd.DataFrame(cells, columns=self.header, dtype=object)
             for name in filled:
                 filled[name] = filled[name] or bool(frame[name].ne("").any())
             if self.progress is not None:
                 self.progress(self._position() or number, self._total)
-            yield frame.assign(row=pd.Series(rows, index=frame.index, dtype="int64"))
+            frame["row"] = pd.Series(rows, index=frame.index, dtype="int64")
+            if copy_keys:
+                frame["copy_key"] = pd.Series(keys, index=frame.index, dtype="int64")
+            yield frame
         self.dropped = [name for name, has in filled.items() if not has]
         if self.dropped:
             self.shape.notes.append(

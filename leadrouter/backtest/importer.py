@@ -126,7 +126,7 @@ def import_leads(
 
 def _read_all(export: Export, export_map: ExportMap) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Every chunk read and cleaned, joined: leads, keys, changes (the chunks are freed on return)."""
-    parts = [_read_chunk(chunk, export_map) for chunk in export.chunks()]
+    parts = [_read_chunk(chunk, export_map) for chunk in export.chunks(copy_keys=True)]
     if not parts:
         raise ConfigError(export.path, 1, "", "the export has a header but no rows")
     changes = [c for p in parts for c in p[2]]
@@ -139,14 +139,12 @@ def _read_all(export: Export, export_map: ExportMap) -> tuple[pd.DataFrame, pd.D
 
 def _read_chunk(raw: pd.DataFrame, export_map: ExportMap) -> tuple[pd.DataFrame, pd.DataFrame, list]:
     """A chunk's cleaned lead columns (+ row), what _unusable needs of its raw cells, and its changes."""
-    leads, changes = _clean_leads(raw, export_map)
-    cells = raw.drop(columns="row")
-    created_blank = clean.trim_and_blank(raw[export_map.leads.created_at], export_map.placeholders)[0].isna()
+    leads, created_blank, changes = _clean_leads(raw, export_map)
     keys = pd.DataFrame(
         {
             "row": raw["row"],
-            "broken": cells.iloc[:, 0].eq(BROKEN_LINE),
-            "copy_key": pd.util.hash_pandas_object(cells, index=False),
+            "broken": raw.iloc[:, 0].eq(BROKEN_LINE),
+            "copy_key": raw["copy_key"],
             "lead_id": raw[export_map.leads.lead_id].astype("string"),
             "created_at": raw[export_map.leads.created_at].astype("string"),
             "created_blank": created_blank,
@@ -155,35 +153,58 @@ def _read_chunk(raw: pd.DataFrame, export_map: ExportMap) -> tuple[pd.DataFrame,
     return leads.assign(row=raw["row"]), keys, changes
 
 
-def _clean_leads(raw: pd.DataFrame, export_map: ExportMap) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
-    """The canonical text and number columns, cleaned, and the changes made (one frame per field)."""
+def _clean_leads(
+    raw: pd.DataFrame, export_map: ExportMap
+) -> tuple[pd.DataFrame, pd.Series, list[pd.DataFrame]]:
+    """The canonical text and number columns, cleaned; whether each creation date is blank (or a placeholder);
+    the changes made (one frame per field). Each column is cleaned on its distinct values: a column of a
+    million cells holds a few thousand."""
     columns = {f: c for f, c in export_map.leads.model_dump().items() if c is not None and f != "created_at"}
     out, changes = pd.DataFrame(index=raw.index), []
     lead_ids = raw[export_map.leads.lead_id].str.strip()
     rows = raw["row"].to_numpy()
     for name, header in columns.items():
-        text, method = clean.trim_and_blank(raw[header], export_map.placeholders)
-        text, mapped = clean.map_values(text, export_map.values.get(name, {}))
-        method, score = clean.then(method, mapped), clean.no_score(raw.index)
-        for fix in _fixes_for(name, export_map):
-            text, fixed, *scored = fix(text)
-            method, score = clean.then(method, fixed), scored[0].fillna(score) if scored else score
-        if pd.api.types.is_string_dtype(text.dtype):  # steps that undo each other ("US" -> alias -> "US")
-            method = method.mask(text.eq(raw[header]).fillna(False))
-        out[name] = text
-        changes.append(listed(name, method, score, raw[header], text, lead_ids, rows))
-    stamps, which = clean.parse_dates(
-        clean.trim_and_blank(raw[export_map.leads.created_at], export_map.placeholders)[0],
-        export_map.dates.formats,
-        export_map.dates.timezone,
-    )
-    out["created_at"] = stamps
+        codes, values = _distinct(raw[header])
+        text, method, score = _clean_values(name, values, export_map)
+        out[name] = _per_row(text, codes, raw.index)
+        per_row = _per_row(method, codes, raw.index), _per_row(score, codes, raw.index)
+        changes.append(listed(name, *per_row, raw[header], out[name], lead_ids, rows))
+    codes, values = _distinct(raw[export_map.leads.created_at])
+    trimmed = clean.trim_and_blank(values, export_map.placeholders)[0]
+    stamps, which = clean.parse_dates(trimmed, export_map.dates.formats, export_map.dates.timezone)
+    out["created_at"] = _per_row(stamps, codes, raw.index)
     other_format = (which > 0).map({True: "date format", False: pd.NA}).astype("string")
     created = raw[export_map.leads.created_at]
+    method = _per_row(other_format, codes, raw.index)
     changes.append(
-        listed("created_at", other_format, clean.no_score(raw.index), created, stamps, lead_ids, rows)
+        listed("created_at", method, clean.no_score(raw.index), created, out["created_at"], lead_ids, rows)
     )
-    return out, [c for c in changes if len(c)]
+    return out, _per_row(trimmed.isna(), codes, raw.index), [c for c in changes if len(c)]
+
+
+def _distinct(column: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Codes into the column's distinct values (a missing cell is one of them), and those values."""
+    codes, values = column.factorize(use_na_sentinel=False)
+    return codes, pd.Series(values.to_numpy(), dtype=column.dtype)
+
+
+def _per_row(per_value: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """A column of one value per distinct value, as one per row."""
+    return pd.Series(per_value.array.take(codes), index=index, name=per_value.name)
+
+
+def _clean_values(name: str, values: pd.Series, export_map: ExportMap) -> clean.Scored:
+    """One field's distinct raw values cleaned: the values, the method of each change, the score of each
+    fuzzy correction."""
+    text, method = clean.trim_and_blank(values, export_map.placeholders)
+    text, mapped = clean.map_values(text, export_map.values.get(name, {}))
+    method, score = clean.then(method, mapped), clean.no_score(values.index)
+    for fix in _fixes_for(name, export_map):
+        text, fixed, *scored = fix(text)
+        method, score = clean.then(method, fixed), scored[0].fillna(score) if scored else score
+    if pd.api.types.is_string_dtype(text.dtype):  # steps that undo each other ("US" -> alias -> "US")
+        method = method.mask(text.eq(values).fillna(False))
+    return text, method, score
 
 
 def _fixes_for(name: str, export_map: ExportMap) -> list:

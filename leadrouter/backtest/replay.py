@@ -172,13 +172,14 @@ def replay(
     routed = assign_at_arrival(classified[classified["tier"].notna()], roster, rulebook.sla, named)
     review = classified[classified["tier"].isna()]
     frame = _outcome_frame(routed, review, deals, name)
-    by_id = prepared.set_index("lead_id")
+    # only the columns looked up: indexing the whole frame copies it (a gigabyte at a million leads)
+    by_id = prepared[["lead_id", "row", "historical_owner", *fields.names]].set_index("lead_id")
     frame["row"] = frame["lead_id"].map(by_id["row"]).astype("Int64")
     frame["historical_owner"] = frame["lead_id"].map(by_id["historical_owner"]).astype("string")
     frame["historical_owner_id"] = resolve_owners(frame["historical_owner"], roster)
     frame["hindsight_tier"] = hindsight_tier(frame)
     frame["deal_state"] = frame["lead_id"].map(_deal_states(deals)).astype("string")
-    classified_by_id = classified.set_index("lead_id")
+    classified_by_id = classified[["lead_id", *LEAD_EXTRAS]].set_index("lead_id")
     for column, dtype in LEAD_EXTRAS.items():
         frame[column] = frame["lead_id"].map(classified_by_id[column]).astype(dtype)
     frame = frame.join(by_id[fields.names], on="lead_id")

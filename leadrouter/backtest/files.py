@@ -40,6 +40,10 @@ BOMS = [
 Progress = Callable[[int, int], None]
 
 
+ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx is a zip archive
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # an old binary .xls
+
+
 @dataclass
 class FileShape:
     """What the file turned out to be, and every repair made to its header."""
@@ -180,9 +184,15 @@ def _open(path: Path) -> tuple[FileShape, Iterator[list[str]], int, Callable[[],
     """The shape so far, the rows (header first), the progress total and where the reading is."""
     if not path.is_file():
         raise ConfigError(path, None, "", "cannot read the export: no such file")
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return _open_xlsx(path)
-    if path.suffix.lower() == ".xls":
+    with path.open("rb") as raw:
+        magic = raw.read(4)
+    # by content, not name: a workbook saved as "leads.csv" is common in shared exports
+    if path.suffix.lower() in (".xlsx", ".xlsm") or magic == ZIP_MAGIC:
+        shape, *rest = _open_xlsx(path)
+        if path.suffix.lower() not in (".xlsx", ".xlsm"):
+            shape.notes.append(f"the file is an Excel workbook, though named {path.name!r}: read as one")
+        return shape, *rest
+    if path.suffix.lower() == ".xls" or magic == OLE2_MAGIC:
         raise ConfigError(path, None, "", "an old Excel .xls file: save it as .xlsx or CSV")
     encoding = detect_encoding(path)
     handle = path.open(encoding=encoding, newline="")
@@ -262,9 +272,11 @@ def detect_separator(sample: str) -> str:
 def _open_xlsx(path: Path) -> tuple[FileShape, Iterator[list[str]], int, Callable[[], int]]:
     from openpyxl import load_workbook
 
+    handle = path.open("rb")  # a handle, not the name: openpyxl refuses a workbook named .csv
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        book = load_workbook(handle, read_only=True, data_only=True)
     except Exception as exc:  # a damaged file raises zipfile, KeyError or openpyxl's own errors
+        handle.close()
         raise ConfigError(
             path, None, "", f"cannot read the workbook ({exc}): save it again as .xlsx"
         ) from exc
@@ -273,7 +285,12 @@ def _open_xlsx(path: Path) -> tuple[FileShape, Iterator[list[str]], int, Callabl
     if len(book.worksheets) > 1:
         shape.notes.append(f"read the first of {len(book.worksheets)} sheets, {sheet.title!r}")
     rows = ([_text(v) for v in r] for r in sheet.iter_rows(values_only=True))
-    return shape, _guarded(rows, book.close, path, "xlsx"), sheet.max_row or 0, lambda: 0
+
+    def close() -> None:
+        book.close()
+        handle.close()
+
+    return shape, _guarded(rows, close, path, "xlsx"), sheet.max_row or 0, lambda: 0
 
 
 def _text(value: object) -> str:

@@ -171,3 +171,22 @@ def test_blank_rows_above_the_header_are_skipped_and_said(tmp_path: Path) -> Non
         "the header is row 3: the rows above it are blank",
         "dropped 1 empty columns without a name: (column 1)",
     ]
+
+
+def test_a_workbook_named_csv_is_read_as_the_workbook_it_is(tmp_path: Path) -> None:
+    book = Workbook()
+    book.active.append(["Prospect ID", "Lead Source"])
+    book.active.append(["7927b2df", "Olark Chat"])
+    path = tmp_path / "Leads.csv"  # as a public lead-scoring dataset ships it
+    book.save(path)
+    export, rows = cells(path)
+    assert export.shape.describe() == "Excel workbook, sheet 'Sheet'"
+    assert rows == [{"Prospect ID": "7927b2df", "Lead Source": "Olark Chat", "row": 2}]
+    assert "the file is an Excel workbook, though named 'Leads.csv': read as one" in export.shape.all_notes()
+
+
+def test_an_old_binary_xls_is_refused_with_the_fix_whatever_its_name(tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    with pytest.raises(ConfigError, match=r"an old Excel \.xls file: save it as \.xlsx or CSV"):
+        Export(path).read()

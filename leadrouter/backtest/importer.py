@@ -1,4 +1,4 @@
-"""Import a CRM export (leads and deals CSV) through its column map: clean every cell, drop what cannot be used
+"""Import a CRM export of leads (the deals: backtest.deal_import) through its column map: clean every cell, drop what cannot be used
 with a reason per row, and hand on the canonical lead frame, validated as routing validates it.
 
 A CSV row number is the row a spreadsheet shows (the header is row 1). Nothing in a cell can fail the import:
@@ -16,15 +16,12 @@ import pandas as pd
 from leadrouter.backtest import cleaning as clean
 from leadrouter.backtest.changes import CHANGE_COLUMNS, OUTSIDE_COLUMNS, excerpts, listed, outside_values
 from leadrouter.backtest.column_map import ExportMap, require_columns
-from leadrouter.backtest.deal_cleaning import DEAL_ISSUE_COLUMNS, clean_deals
 from leadrouter.backtest.files import BROKEN_LINE, CHUNK_ROWS, Export, FileShape, Progress
 from leadrouter.backtest.verdict import stop_message
 from leadrouter.config import ConfigError
-from leadrouter.dedupe import normalize_email
 from leadrouter.fields import conform_leads
-from leadrouter.outcomes.deals import unknown_stages
 from leadrouter.schema import column
-from leadrouter.validate.suite import excerpt, validate_leads
+from leadrouter.validate.suite import validate_leads
 
 REJECTED_COLUMNS = ["row", "lead_id", "reason", "field", "value", "fix"]
 TEXT_FIXES = {"email": clean.recase_email, "first_name": clean.recase_name, "last_name": clean.recase_name}
@@ -35,7 +32,6 @@ FIXES = {
     "duplicate_lead_id": "keep one row per lead in the export (the earliest row was used)",
     "missing_created_at": "the date is missing: fill it or drop the row",
     "bad_created_at": "write it in one of the map's formats: {formats}",
-    "no_lead": "none needed if the lead is not in the export: else check the deal's link column",
 }
 
 
@@ -295,78 +291,4 @@ def _invalid_rows(quarantined: pd.DataFrame, candidates: pd.DataFrame) -> pd.Dat
             "value": [r["value"] for r in first],
             "fix": [r["fix"] for r in first],
         }
-    )
-
-
-@dataclass
-class DealImport:
-    """deals: one row per lead with a deal, in the store's outcomes shape (lead_id, deal_id, is_closed, is_won,
-    amount, close_date, first_seen_at) plus state (won | lost | open | <NA>: nothing said) and dated; rejected:
-    deal rows that name no usable lead; issues: one row per kept deal row's doubtful value (DEAL_ISSUE_COLUMNS);
-    unknown_stages: each stage value that fits no list, with its deal count."""
-
-    rows: int
-    deals: pd.DataFrame
-    rejected: pd.DataFrame
-    extra: int  # further deals of a lead that has one already (the earliest is its outcome)
-    issues: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DEAL_ISSUE_COLUMNS))
-    unknown_stages: dict[str, int] = field(default_factory=dict)
-
-    def summary(self) -> dict:
-        """Counts for the run's summary: linked deals by outcome, and deal rows by issue."""
-        states = self.deals["state"].fillna("unknown").value_counts()
-        issues = self.issues["issue"].value_counts().sort_index()
-        return {
-            "rows": self.rows,
-            "linked": len(self.deals),
-            "rejected": len(self.rejected),
-            "extra": self.extra,
-            "by_outcome": {s: int(states.get(s, 0)) for s in ("won", "lost", "open", "unknown")},
-            "issues": {str(k): int(v) for k, v in issues.items()},
-            "unknown_stages": self.unknown_stages,
-        }
-
-
-def import_deals(path: Path, export_map: ExportMap, map_path: Path, leads: pd.DataFrame) -> DealImport:
-    """Read and clean the deals, link each to its lead (by id, else by email) among the usable leads."""
-    raw = Export(path).read()
-    spec = export_map.deals
-    if spec is None:
-        raise ConfigError(map_path, None, "deals", "the map has no deals section: add one to read deals")
-    require_columns(list(raw.columns), spec, "deals", export_map, map_path, path)
-    cells = {
-        name: clean.trim_and_blank(raw[header], export_map.placeholders)[0]
-        if header
-        else pd.Series(pd.NA, index=raw.index, dtype="string")
-        for name, header in spec.columns().items()
-    }
-    lead_id = cells["lead_id"]
-    if spec.email:  # a deal without a lead id finds its lead by email
-        by_email = leads.assign(key=normalize_email(leads["email"])).drop_duplicates("key").set_index("key")
-        lead_id = lead_id.fillna(normalize_email(cells["email"]).map(by_email["lead_id"]))
-    known = lead_id.isin(leads["lead_id"]).fillna(False).astype(bool)
-    out, issues = clean_deals(cells, spec, export_map.dates, raw["row"])
-    out.insert(0, "lead_id", lead_id)
-    linked_issue = known.loc[issues.index].to_numpy()  # a deal naming no lead is rejected, not flagged
-    issues = issues[linked_issue].assign(lead_id=lead_id.loc[issues.index[linked_issue]].to_numpy())
-    rejected = pd.DataFrame(
-        {
-            "row": raw.loc[~known, "row"].to_numpy(),
-            "lead_id": lead_id[~known].to_numpy(),
-            "reason": "no_lead",
-            "field": "lead_id" if spec.lead_id else "email",
-            "value": raw.loc[~known, spec.lead_id or spec.email].map(excerpt).to_numpy(),
-            "fix": FIXES["no_lead"],
-        }
-    )
-    linked = out[known].sort_values(["lead_id", "first_seen_at", "close_date"], kind="stable")
-    first = linked.drop_duplicates("lead_id")
-    unknown = unknown_stages(cells["stage"][known], out.loc[known, "state"])
-    return DealImport(
-        len(raw),
-        first.reset_index(drop=True),
-        rejected,
-        len(linked) - len(first),
-        issues[DEAL_ISSUE_COLUMNS].sort_values("row", kind="stable").reset_index(drop=True),
-        unknown,
     )

@@ -17,8 +17,9 @@ import pandas as pd
 from leadrouter.assign.roster import Roster, load_roster
 from leadrouter.backtest.arrival import assign_at_arrival
 from leadrouter.backtest.column_map import load_export_map
+from leadrouter.backtest.deal_import import DealImport, import_deals
 from leadrouter.backtest.files import Progress
-from leadrouter.backtest.importer import DealImport, ImportResult, import_deals, import_leads
+from leadrouter.backtest.importer import ImportResult, import_leads
 from leadrouter.classify import classify_leads
 from leadrouter.classify.model import ModelChain
 from leadrouter.classify.rules import Rulebook, load_rulebook

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from leadrouter.backtest.column_map import load_export_map
-from leadrouter.backtest.importer import DealImport, import_deals
+from leadrouter.backtest.deal_import import DealImport, import_deals
 from leadrouter.config import ConfigError, Settings
 from leadrouter.outcomes.deals import (
     EXPORT_STAGES,

@@ -15,7 +15,7 @@ from leadrouter.crm.base import CRM
 from leadrouter.outcomes import join as outcomes
 from leadrouter.outcomes import report, stored
 from leadrouter.outcomes import tables as outcome_tables
-from leadrouter.outcomes.deals import EXPORT_STAGES, VENDOR_STAGES, DealStages, clean_outcomes
+from leadrouter.outcomes.deals import DealStages, clean_outcomes
 from leadrouter.store import Store
 from leadrouter.store import outcomes as outcome_store
 from tasks.options import LEDGER, ONCE
@@ -30,12 +30,10 @@ def fetch_outcomes(crm: CRM, lead_ids: list[str]) -> pd.DataFrame:
 
 
 @task(name="save-outcomes", **LEDGER)
-def save_outcomes(
-    store: Store, source: str, fetched: pd.DataFrame, at: datetime, stages: DealStages | None = None
-) -> int:
-    """Upsert the deals, won, lost or open by the CRM's flags, else `stages` (default: the CRM's defaults);
+def save_outcomes(store: Store, source: str, fetched: pd.DataFrame, at: datetime, stages: DealStages) -> int:
+    """Upsert the deals, won, lost or open by the CRM's flags, else `stages` (deals.configured_stages);
     values the CRM sent that cannot be used are logged with the fix, never fatal."""
-    deals, problems = clean_outcomes(fetched, stages or VENDOR_STAGES.get(source, EXPORT_STAGES))
+    deals, problems = clean_outcomes(fetched, stages)
     logger = get_run_logger()
     for problem in problems[:PROBLEMS_LOGGED]:
         logger.warning(problem)

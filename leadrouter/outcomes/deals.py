@@ -8,13 +8,9 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from leadrouter.config import Settings
 from leadrouter.schema import OUTCOME_FIELDS
+from leadrouter.validate.vocabularies import vocabulary_key
 
 STATES = ("won", "lost", "open")
-
-
-def stage_key(name: str) -> str:
-    """A stage name as matched: case, spaces and punctuation ignored."""
-    return "".join(ch for ch in name.casefold() if ch.isalnum())
 
 
 class DealStages(BaseModel):
@@ -31,19 +27,19 @@ class DealStages(BaseModel):
         seen: dict[str, str] = {}
         for state in STATES:
             for name in getattr(self, state):
-                other = seen.setdefault(stage_key(name), state)
+                other = seen.setdefault(vocabulary_key(name), state)
                 if other != state:
                     raise ValueError(f"stage {name!r} is in both {other} and {state}: keep it in one list")
         return self
 
     def lookup(self) -> dict[str, str]:
         """Matching key of each listed stage -> won | lost | open."""
-        return {stage_key(name): state for state in STATES for name in getattr(self, state)}
+        return {vocabulary_key(name): state for state in STATES for name in getattr(self, state)}
 
     def merged(self, other: DealStages) -> DealStages:
         """Both lists; a stage the two give different meanings takes other's."""
         theirs = other.lookup()
-        keep = {s: [n for n in getattr(self, s) if theirs.get(stage_key(n), s) == s] for s in STATES}
+        keep = {s: [n for n in getattr(self, s) if theirs.get(vocabulary_key(n), s) == s] for s in STATES}
         return DealStages(**{s: [*keep[s], *getattr(other, s)] for s in STATES})
 
 
@@ -67,7 +63,9 @@ VENDOR_STAGES = {"salesforce": SALESFORCE_STAGES, "hubspot": HUBSPOT_STAGES, "sa
 
 
 def _keys(values: pd.Series) -> pd.Series:
-    return values.astype("string").str.casefold().str.replace(r"[\W_]+", "", regex=True)
+    """vocabulary_key of each stage, computed once per distinct stage."""
+    text = values.astype("string")
+    return text.map({v: vocabulary_key(v) for v in text.dropna().unique()}).astype("string")
 
 
 def deal_states(

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from leadrouter.crm.base import chunks
 from leadrouter.outcomes import join as outcomes
-from leadrouter.outcomes.deals import clean_outcomes
+from leadrouter.outcomes.deals import SANDBOX_STAGES, clean_outcomes
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.store import Store, open_store
 from leadrouter.store import outcomes as outcome_store
@@ -324,7 +324,7 @@ def run_loop(store: Store, crm: SandboxCRM, at: datetime) -> None:
     with disable_run_logger():
         due = outcome_store.due_lead_ids(store, "sandbox", at - WINDOW)
         for part in chunks(due, 64):
-            save_outcomes.fn(store, "sandbox", fetch_outcomes.fn(crm, part), at)
+            save_outcomes.fn(store, "sandbox", fetch_outcomes.fn(crm, part), at, SANDBOX_STAGES)
         frame = build_lead_outcomes.fn(store, "sandbox")
         save_analyst_tables.fn(store, "sandbox", frame, at)
 

@@ -34,6 +34,7 @@ from localapi.server import Faults, LocalServer
 from localapi.soql import tokens, translate, unescape
 from localapi.world import World
 from tasks.route_inbound import load_accounts
+from tests.helpers.artifacts import run_artifacts
 from tests.helpers.connectors import connect
 from tests.helpers.stages import route as route_stages
 
@@ -202,15 +203,6 @@ def test_a_total_claude_outage_loses_no_lead_and_keeps_to_the_deadline(
 # --- 2. 1,000 adversarial leads ----------------------------------------------------------------------------
 
 
-def flow_artifacts(run_id: object) -> dict[str, str]:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-
-    with get_client(sync_client=True) as client:
-        found = client.read_artifacts(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
-    return {a.key: a.data if isinstance(a.data, str) else json.dumps(a.data) for a in found}
-
-
 @pytest.mark.usefixtures("prefect_server")
 def test_a_thousand_hostile_leads_each_end_quarantined_routed_or_reviewed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_store_url: str
@@ -247,7 +239,7 @@ def test_a_thousand_hostile_leads_each_end_quarantined_routed_or_reviewed(
     asked = injected[injected["review_reason"].notna()]
     assert len(asked) and asked["review_reason"].str.contains("prompt injection").all()
 
-    artifacts = flow_artifacts(state.state_details.flow_run_id)
+    artifacts = run_artifacts(state.state_details.flow_run_id)
     assert {"routing-summary", "quarantined-leads", "validation-report"} <= set(artifacts)
     held = json.loads(artifacts["quarantined-leads"])
     assert len({row["lead"] for row in held if row["severity"] == "blocking"}) == summary["quarantined"]
@@ -407,7 +399,7 @@ def test_no_secret_reaches_a_log_or_an_artifact(
 
     logged = caplog.text + "\n".join(r.getMessage() for r in caplog.records)
     api_logs = run_logs(state.state_details.flow_run_id)
-    artifacts = "\n".join(flow_artifacts(state.state_details.flow_run_id).values())
+    artifacts = "\n".join(run_artifacts(state.state_details.flow_run_id).values())
     # the capture works: these markers are logged, and they sit right beside where a secret would leak
     assert "refused hubspot webhook" in logged and "refused salesforce webhook" in logged
     assert "notification assigned" in logged and "/services/oauth2/token" in logged

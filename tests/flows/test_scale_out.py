@@ -237,10 +237,11 @@ def test_the_run_and_its_routing_summary_render_in_the_prefect_ui(cluster: Clust
         ARTIFACTS / "scale-out-flow-run.png": f"{cluster.ui}/runs/flow-run/{run.id}",
         ARTIFACTS / "scale-out-routing-summary.png": f"{cluster.ui}/artifacts/artifact/{summary}",
     }
+    awaited = [(run.name, f"routed {counts.max()} leads"), ("Routing summary", run.name)]  # logs load last
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(len(pages)) as pool:
         profiles = [tmp_path / f"chromium-{i}" for i in range(len(pages))]  # the two browsers run at once
-        run_page, summary_page = pool.map(render, pages.values(), pages.keys(), profiles)
+        run_page, summary_page = pool.map(render, pages.values(), pages.keys(), profiles, awaited)
     for png in pages:
         print(f"screenshot kept: {png}")
         assert_real_screenshot(png)

@@ -3,8 +3,9 @@
 `check_rulebook` finds what a load cannot: rules that can never fire because an earlier rule takes every lead
 they match (proved from the conditions where one rule's `and`-parts contain an earlier rule's, else observed
 on probe leads), rules that match no probe lead at all, tiers no rule can reach, and territory or region
-names that do not exist. `explain_lead` shows, rule by rule, why each earlier rule passed the lead by and
-which one took it.
+names that do not exist. `rule_outcomes` measures each rule on a real export's history (leadrouter.classify.
+outcome_history): what it covers and how its leads converted. `explain_lead` shows, rule by rule, why each
+earlier rule passed the lead by and which one took it.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import ast
 import numbers
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from leadrouter.classify.expressions import Condition
 from leadrouter.classify.rules import Rule, Rulebook
-from leadrouter.schema import TIERS
+from leadrouter.outcomes.feedback import wilson_interval
+from leadrouter.schema import TIERS, Tier
 
 REGIONS = ("NA", "EMEA", "APAC", "LATAM")
 
@@ -127,6 +130,59 @@ def _compared_literals(text: str) -> list[tuple[str, object]]:
                 values = right.elts if isinstance(right, ast.Tuple | ast.List | ast.Set) else [right]
                 out += [(node.left.id, v.value) for v in values if isinstance(v, ast.Constant)]
     return out
+
+
+NO_RULE = "(no rule)"  # the leads no rule decides: the model's, or review's
+SALES_TIERS = (Tier.VIP.value, Tier.STANDARD.value)  # a lead of these tiers should become an opportunity
+OUTCOME_COLUMNS = {
+    "rule": "string",
+    "tier": "string",
+    "matched": "int64",  # leads its condition matches, earlier rules or not
+    "decided": "int64",  # leads it decides (first match wins)
+    "share": "float64",  # decided / all leads
+    "opportunities": "int64",  # decided leads with an opportunity within 90 days
+    "conversion": "float64",
+    "conversion_low": "float64",  # its 95 % Wilson interval
+    "conversion_high": "float64",
+    "fits": "float64",  # share of decided leads whose outcome fits the tier (see rule_outcomes)
+}
+
+
+def rule_outcomes(book: Rulebook, leads: pd.DataFrame) -> pd.DataFrame:
+    """Each rule on leads with a known outcome (a bool `converted`: an opportunity within 90 days), in rulebook
+    order, then NO_RULE for the leads none decides: OUTCOME_COLUMNS. A lead's outcome fits its tier when a VIP or
+    Standard lead became an opportunity, or a Nurture or Other lead did not."""
+    view = book.prepare(leads)
+    converted = leads["converted"].to_numpy(dtype=bool)
+    taken = np.zeros(len(leads), dtype=bool)
+    rows = []
+    for rule in book.rules:
+        hit = rule.matches(view).to_numpy(dtype=bool)
+        first = hit & ~taken
+        taken |= hit
+        rows.append((rule.id, rule.tier.value, int(hit.sum()), first))
+    rows.append((NO_RULE, None, int((~taken).sum()), ~taken))
+    decided = np.array([int(r[3].sum()) for r in rows], dtype=float)
+    won = np.array([int(converted[r[3]].sum()) for r in rows], dtype=float)
+    sales = np.array([t in SALES_TIERS for t in (r[1] for r in rows)])
+    fitting = np.where(sales, won, decided - won)
+    low, high = wilson_interval(won, decided)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table = pd.DataFrame(
+            {
+                "rule": [r[0] for r in rows],
+                "tier": [r[1] for r in rows],
+                "matched": [r[2] for r in rows],
+                "decided": decided,
+                "share": decided / max(len(leads), 1),
+                "opportunities": won,
+                "conversion": won / decided,
+                "conversion_low": low,
+                "conversion_high": high,
+                "fits": np.where([r[0] != NO_RULE for r in rows], fitting / decided, np.nan),
+            }
+        )
+    return table.astype(OUTCOME_COLUMNS)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,323 @@
+"""Candidate rules mined from an export's history, written in the rulebook's own condition language.
+
+A shallow decision tree (scikit-learn) learns on the older leads which arrival-known fields separate the
+leads that became opportunities from the rest; each leaf's path becomes a rule of at most three conditions
+with round thresholds. The tree only proposes: every figure shown is the rule's own, measured by the
+rulebook loader's compiled condition on the leads, on the older part (where it was learnt) and on the
+newest leads it never saw. A rule is proposed only when its leads convert clearly apart from the average
+(the 95 % Wilson interval excludes it) and the newer leads agree.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from sklearn.tree import DecisionTreeClassifier
+
+from leadrouter.classify.rules import Rulebook, load_rulebook
+from leadrouter.classify.rules_check import rule_outcomes
+from leadrouter.fields import LeadFields, model_input_columns
+from leadrouter.outcomes.feedback import MIN_RULE_LEADS
+from leadrouter.schema import Tier
+
+MAX_DEPTH = 3  # three conditions at most: a rule a person reads at a glance
+MIN_LEADS = 50  # a leaf (and so a rule) covers at least this many of the older leads
+TEST_SHARE = 0.25  # the newest quarter of leads: measured, never learnt from
+MAX_COVERAGE = 0.7  # seed 000's week 2: rules for 60-70 % of leads, the model for the ambiguous rest
+VIP_LIFT = 2.0  # a rule whose leads convert at least this many times the average proposes VIP
+TOP_VALUES = 12  # a text column's most frequent values the tree may name
+# free text and identities: a rule naming one person, company or sentence would not generalise
+NOT_MINED = frozenset({"first_name", "last_name", "company", "email_domain", "message", "title"})
+PRIORITY = {Tier.VIP.value: 1, Tier.STANDARD.value: 2, Tier.NURTURE.value: 4}
+MINED_COLUMNS = ["id", "when", "tier", "leads", "share", "train_leads", "train_conversion", "train_low",
+                 "train_high", "test_leads", "test_conversion", "test_low", "test_high", "verdict"]  # fmt: skip
+
+
+WHOLE = "whole"  # a numeric feature whose values are whole numbers: `> 3.5` is `>= 4` exactly
+
+
+class NothingToMine(ValueError):
+    """The history is too small or too one-sided to learn a rule from; the message says which."""
+
+
+@dataclass(frozen=True)
+class Split:
+    """One test of a path: `column op value` (op: ">=", "<", "==", "!=")."""
+
+    column: str
+    op: str
+    value: object
+
+
+@dataclass
+class Mining:
+    """rules: every candidate (MINED_COLUMNS), proposed ones first; proposal: the rulebook of those proposed
+    (parsed back by the loader), or None; figures over the older (train) and newest (test) leads."""
+
+    rules: pd.DataFrame
+    proposal: Rulebook | None
+    train_leads: int
+    test_leads: int
+    train_rate: float
+    test_rate: float
+    coverage: float  # share of all leads the proposed rules decide
+    test_coverage: float
+    columns: list[str] = field(default_factory=list)  # the columns the tree could read (those with values)
+
+    @property
+    def proposed(self) -> pd.DataFrame:
+        return self.rules[self.rules["verdict"].eq("proposed").to_numpy()].reset_index(drop=True)
+
+
+def minable_columns(fields: LeadFields) -> list[str]:
+    """The columns rules are mined from: those a model may read at arrival (custom fields declared
+    `known_at: later` never), less free text and identities."""
+    return [c for c in model_input_columns(fields) if c not in NOT_MINED]
+
+
+def mine_rules(
+    leads: pd.DataFrame,
+    fields: LeadFields,
+    min_leads: int = MIN_LEADS,
+    test_share: float = TEST_SHARE,
+    vip_lift: float = VIP_LIFT,
+    max_coverage: float = MAX_COVERAGE,
+) -> Mining:
+    """Candidate rules from leads with a bool `converted`, oldest first (leadrouter.classify.outcome_history);
+    the rules proposed together cover at most max_coverage of the leads."""
+    cut = round(len(leads) * (1 - test_share))
+    train, test = leads.iloc[:cut], leads.iloc[cut:]
+    rate = float(train["converted"].mean()) if len(train) else float("nan")
+    if len(train) < 2 * min_leads or not 0 < rate < 1:
+        raise NothingToMine(
+            f"{len(train):,} older leads, {rate:.1%} converted: rules need at least {2 * min_leads:,} older leads "
+            "with both outcomes"
+        )
+    columns = [c for c in minable_columns(fields) if c in leads and leads[c].notna().any()]
+    matrix, features = _encode(train, columns, min_leads)
+    tree = DecisionTreeClassifier(max_depth=MAX_DEPTH, min_samples_leaf=min_leads, random_state=0)
+    tree.fit(matrix, train["converted"].to_numpy(dtype=bool))
+    whens = list(dict.fromkeys(w for w in (condition_text(p) for p in _paths(tree, features)) if w))
+    book = parse_rules([{"id": f"candidate-{i + 1}", "when": w, "tier": "Standard"} for i, w in enumerate(whens)],
+                       fields)  # fmt: skip
+    table = _capped(_measured(book, train, test, len(leads), rate, vip_lift), max_coverage)
+    kept = table[table["verdict"].eq("proposed").to_numpy()]
+    proposal, coverage, test_coverage = None, 0.0, 0.0
+    if len(kept):
+        proposal = parse_rules(proposal_rules(kept), fields)
+        table["id"] = table["when"].map({r.when: r.id for r in proposal.rules}).fillna(table["id"])
+        every = rule_outcomes(proposal, leads)
+        coverage = float(every["share"].iloc[:-1].sum())
+        test_coverage = float(rule_outcomes(proposal, test)["share"].iloc[:-1].sum()) if len(test) else 0.0
+    table = table.sort_values(["verdict", "train_conversion"], ascending=[False, False], key=_proposed_first)
+    return Mining(table.reset_index(drop=True), proposal, len(train), len(test), rate,
+                  float(test["converted"].mean()) if len(test) else float("nan"), coverage, test_coverage,
+                  columns)  # fmt: skip
+
+
+def _proposed_first(values: pd.Series) -> pd.Series:
+    return values.eq("proposed") if values.name == "verdict" else values
+
+
+def _encode(train: pd.DataFrame, columns: list[str], min_leads: int) -> tuple[np.ndarray, list[Split]]:
+    """The tree's inputs: a number as itself (null: NaN, which the tree sends one way), a boolean as 1/0, a text
+    value frequent enough to carry a rule (min_leads) as a 1/0 column. Each feature is the split its right
+    branch means (`>=` for a number, its value WHOLE for a column of whole numbers; `==` for a value)."""
+    blocks, features = [], []
+    for name in columns:
+        values = train[name]
+        if pd.api.types.is_bool_dtype(values.dtype):
+            blocks.append(values.astype("Float64").to_numpy(dtype=float, na_value=np.nan))
+            features.append(Split(name, "==", True))
+        elif pd.api.types.is_numeric_dtype(values.dtype):
+            numbers = values.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+            blocks.append(numbers)
+            whole = bool(np.all(np.isnan(numbers) | (numbers == np.round(numbers))))
+            features.append(Split(name, ">=", WHOLE if whole else None))
+        elif pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
+            counts = values.value_counts().head(TOP_VALUES)
+            for value in counts[counts >= min_leads].index:
+                blocks.append(values.eq(value).fillna(False).to_numpy(dtype=float))
+                features.append(Split(name, "==", str(value)))
+    if not blocks:
+        raise NothingToMine(f"no column to mine from: the export maps none of {', '.join(columns)}")
+    return np.column_stack(blocks), features
+
+
+def _paths(tree: DecisionTreeClassifier, features: list[Split]) -> list[list[Split]]:
+    """Each leaf's path from the root, as the splits the rule language writes."""
+    inner = tree.tree_
+    out: list[list[Split]] = []
+
+    def walk(node: int, path: list[Split]) -> None:
+        left, right = inner.children_left[node], inner.children_right[node]
+        if left == right:  # a leaf
+            out.append(path)
+            return
+        feature = features[inner.feature[node]]
+        if feature.op == ">=":
+            threshold = float(inner.threshold[node])  # the tree's right branch is `> threshold`
+            bound = round_threshold(math.ceil(threshold) if feature.value == WHOLE else threshold)
+            walk(left, [*path, Split(feature.column, "<", bound)])
+            walk(right, [*path, Split(feature.column, ">=", bound)])
+        else:
+            walk(left, [*path, Split(feature.column, "!=", feature.value)])
+            walk(right, [*path, Split(feature.column, "==", feature.value)])
+
+    walk(0, [])
+    return out
+
+
+def round_threshold(value: float) -> float | int:
+    """A round number near value, in steps of half its leading digit's place (187.5 -> 200, 0.37 -> 0.35,
+    10.5 -> 10), so a threshold reads as a person would write it."""
+    if value == 0 or not math.isfinite(value):
+        return 0
+    step = 10 ** math.floor(math.log10(abs(value))) / 2
+    rounded = round(round(value / step) * step, 10)
+    return int(rounded) if float(rounded).is_integer() else rounded
+
+
+def condition_text(path: list[Split]) -> str:
+    """A path as one condition of the rule language: a column's bounds merged, its excluded values listed
+    once (`not col == v`, `not col in (...)`: these keep blank values, as the tree did), a value named with `==` dropping the
+    excluded ones."""
+    parts: list[str] = []
+    for column in dict.fromkeys(s.column for s in path):
+        splits = [s for s in path if s.column == column]
+        equal = [s.value for s in splits if s.op == "=="]
+        low = [s.value for s in splits if s.op == ">="]
+        high = [s.value for s in splits if s.op == "<"]
+        if equal:
+            parts.append(f"{column} == {_literal(equal[0])}")
+        elif len(excluded := [s.value for s in splits if s.op == "!="]) == 1:
+            parts.append(f"not {column} == {_literal(excluded[0])}")
+        elif excluded:
+            parts.append(f"not {column} in ({', '.join(_literal(v) for v in excluded)})")
+        if low:
+            parts.append(f"{column} >= {_literal(max(low))}")
+        if high:
+            parts.append(f"{column} < {_literal(min(high))}")
+    return " and ".join(parts)
+
+
+def _literal(value: object) -> str:
+    """A value as the rule language writes it: a string quoted with every quote, backslash and control
+    character escaped (lead data may hold any), else Python's spelling (True, 3.5)."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
+
+
+def parse_rules(rules: list[dict], fields: LeadFields) -> Rulebook:
+    """Rules written as a rulebook file and read back by the rulebook loader: what it accepts is what a person
+    may paste (a condition it refuses raises ConfigError)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "mined.yaml"
+        path.write_text(yaml.safe_dump({"rules": rules}, sort_keys=False, width=1000), encoding="utf-8")
+        return load_rulebook(path, fields)
+
+
+def _measured(
+    book: Rulebook, train: pd.DataFrame, test: pd.DataFrame, total: int, rate: float, vip_lift: float
+) -> pd.DataFrame:
+    """Each candidate on its own (not first-match: the leaves barely overlap) on both parts, its tier and
+    verdict."""
+    rows = []
+    for rule in book.rules:
+        alone = book.model_copy(update={"rules": [rule]})
+        old = rule_outcomes(alone, train).iloc[0]
+        new = rule_outcomes(alone, test).iloc[0] if len(test) else None
+        tier, verdict = _judge(
+            old, new, rate, float(test["converted"].mean()) if len(test) else rate, vip_lift
+        )
+        n_new = int(new["decided"]) if new is not None else 0
+        rows.append({
+            "id": rule.id, "when": rule.when, "tier": tier, "leads": int(old["decided"]) + n_new,
+            "share": (int(old["decided"]) + n_new) / total, "train_leads": int(old["decided"]),
+            "train_conversion": old["conversion"], "train_low": old["conversion_low"],
+            "train_high": old["conversion_high"], "test_leads": n_new,
+            "test_conversion": new["conversion"] if new is not None else np.nan,
+            "test_low": new["conversion_low"] if new is not None else np.nan,
+            "test_high": new["conversion_high"] if new is not None else np.nan, "verdict": verdict,
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=MINED_COLUMNS)
+
+
+def _capped(table: pd.DataFrame, max_coverage: float) -> pd.DataFrame:
+    """Of the rules fit to propose, the set covering the most leads within max_coverage (every set is tried: a
+    depth-3 tree has at most eight leaves); the others are left to the model."""
+    fit = np.flatnonzero(table["verdict"].eq("proposed").to_numpy())
+    shares = table["share"].to_numpy()
+    best: tuple[float, tuple[int, ...]] = (0.0, ())
+    for size in range(1, len(fit) + 1):
+        for chosen in itertools.combinations(fit, size):
+            covered = float(shares[list(chosen)].sum())
+            if covered <= max_coverage + 1e-9 and covered > best[0]:
+                best = (covered, chosen)
+    left = np.setdiff1d(fit, best[1])
+    table.loc[table.index[left], "verdict"] = (
+        f"left to the model: with it the rules would cover over {max_coverage:.0%}"
+    )
+    return table
+
+
+def _judge(old: pd.Series, new: pd.Series | None, rate: float, test_rate: float, vip_lift: float) -> tuple:
+    """(tier, verdict): VIP or Standard when the older leads convert clearly above the average (its Wilson
+    interval above it), VIP at vip_lift times it; Nurture when clearly below; proposed when the newer leads
+    are enough and fall on the same side of their own average."""
+    if old["conversion_low"] > rate:
+        tier = Tier.VIP.value if old["conversion"] >= vip_lift * rate else Tier.STANDARD.value
+    elif old["conversion_high"] < rate:
+        tier = Tier.NURTURE.value
+    else:
+        return pd.NA, "not clearly apart from the average"
+    if new is None or new["decided"] < MIN_RULE_LEADS:
+        return tier, f"fewer than {MIN_RULE_LEADS} newer leads to confirm it"
+    above = tier != Tier.NURTURE.value
+    if (new["conversion"] > test_rate) != above:
+        return tier, "not confirmed on the newer leads"
+    return tier, "proposed"
+
+
+def proposal_rules(kept: pd.DataFrame) -> list[dict]:
+    """The proposed rules as rulebook entries, VIP first, then Standard, then Nurture, each by conversion."""
+    order = kept.assign(rank=kept["tier"].map(PRIORITY)).sort_values(["rank", "train_conversion"],
+                                                                      ascending=[True, False])  # fmt: skip
+    counters: dict[str, int] = {}
+    out = []
+    for row in order.itertuples(index=False):
+        counters[row.tier] = counters.get(row.tier, 0) + 1
+        out.append({
+            "id": f"mined-{row.tier.lower()}-{counters[row.tier]}", "when": row.when, "tier": row.tier,
+            "category": "sales", "priority": PRIORITY[row.tier],
+            "description": f"mined: {row.leads:,} leads ({row.share:.1%}); converted {row.train_conversion:.1%} "
+            f"[{row.train_low:.1%}-{row.train_high:.1%}] of older leads, {row.test_conversion:.1%} "
+            f"[{row.test_low:.1%}-{row.test_high:.1%}] of newer",
+        })  # fmt: skip
+    return out
+
+
+def proposal_yaml(mining: Mining, source: str) -> str:
+    """The proposed rules as a YAML fragment to paste under a rulebook's `rules:` (after the rules that must win
+    first: spam, support, jobs, press)."""
+    if mining.proposal is None:
+        return f"# no rule mined from {source} was clear enough to propose\n"
+    rules = [r.model_dump(include={"id", "when", "tier", "category", "priority", "description"})
+             for r in mining.proposal.rules]  # fmt: skip
+    for rule in rules:
+        rule["tier"] = str(rule["tier"].value)
+        rule["category"] = str(rule["category"].value)
+    header = (
+        f"# rules mined from {source}: paste under `rules:` after the rules that must win first (spam, support,\n"
+        f"# jobs, press), then run `leadrouter rules check --history ...` on the result.\n"
+        f"# together they decide {mining.coverage:.1%} of the leads ({mining.test_coverage:.1%} of the newest\n"
+        f"# {mining.test_leads:,}); average conversion {mining.train_rate:.1%} (older), {mining.test_rate:.1%} (newer)\n"
+    )
+    return header + yaml.safe_dump(rules, sort_keys=False, width=110, allow_unicode=True)

@@ -129,9 +129,12 @@ def rules_mine(
     test_share: Annotated[
         float, typer.Option(min=0.1, max=0.5, help="Share of the newest leads kept for measuring only")
     ] = 0.25,
-    max_coverage: Annotated[
-        float, typer.Option(min=0.05, max=1.0, help="Share of leads the proposed rules may cover at most")
-    ] = 0.7,
+    coverage: Annotated[
+        float,
+        typer.Option(
+            min=0.05, max=1.0, help="Propose rules, most accurate first, until they cover this share"
+        ),
+    ] = 0.6,
 ) -> None:
     """Mine candidate rules from an export's history: a shallow tree over the fields known at arrival, each
     rule with its support and conversion on older and newer leads, and the clear ones as a YAML fragment to
@@ -147,7 +150,7 @@ def rules_mine(
     loaded = _history(history, deals, map_path, territories)
     later = [f.name for f in loaded.fields.custom if f.known_at == "later"]
     try:
-        mining = mine_rules(loaded.leads, loaded.fields, min_leads, test_share, max_coverage=max_coverage)
+        mining = mine_rules(loaded.leads, loaded.fields, min_leads, test_share, coverage=coverage)
     except NothingToMine as exc:
         fail(str(exc), code=1)
     console.print(

@@ -10,7 +10,6 @@ newest leads it never saw. A rule is proposed only when its leads convert clearl
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import tempfile
@@ -29,9 +28,10 @@ from leadrouter.outcomes.feedback import MIN_RULE_LEADS
 from leadrouter.schema import Tier
 
 MAX_DEPTH = 3  # three conditions at most: a rule a person reads at a glance
+MIN_GAIN = 1e-3  # a split must earn its place: noise would split every leaf to the full depth
 MIN_LEADS = 50  # a leaf (and so a rule) covers at least this many of the older leads
 TEST_SHARE = 0.25  # the newest quarter of leads: measured, never learnt from
-MAX_COVERAGE = 0.7  # seed 000's week 2: rules for 60-70 % of leads, the model for the ambiguous rest
+COVERAGE = 0.6  # seed 000's week 2: rules for 60-70 % of leads, the model for the ambiguous rest
 VIP_LIFT = 2.0  # a rule whose leads convert at least this many times the average proposes VIP
 TOP_VALUES = 12  # a text column's most frequent values the tree may name
 # free text and identities: a rule naming one person, company or sentence would not generalise
@@ -89,10 +89,10 @@ def mine_rules(
     min_leads: int = MIN_LEADS,
     test_share: float = TEST_SHARE,
     vip_lift: float = VIP_LIFT,
-    max_coverage: float = MAX_COVERAGE,
+    coverage: float = COVERAGE,
 ) -> Mining:
     """Candidate rules from leads with a bool `converted`, oldest first (leadrouter.classify.outcome_history);
-    the rules proposed together cover at most max_coverage of the leads."""
+    the most accurate are proposed until they cover `coverage` of the leads."""
     cut = round(len(leads) * (1 - test_share))
     train, test = leads.iloc[:cut], leads.iloc[cut:]
     rate = float(train["converted"].mean()) if len(train) else float("nan")
@@ -103,12 +103,14 @@ def mine_rules(
         )
     columns = [c for c in minable_columns(fields) if c in leads and leads[c].notna().any()]
     matrix, features = _encode(train, columns, min_leads)
-    tree = DecisionTreeClassifier(max_depth=MAX_DEPTH, min_samples_leaf=min_leads, random_state=0)
+    tree = DecisionTreeClassifier(
+        max_depth=MAX_DEPTH, min_samples_leaf=min_leads, min_impurity_decrease=MIN_GAIN, random_state=0
+    )
     tree.fit(matrix, train["converted"].to_numpy(dtype=bool))
     whens = list(dict.fromkeys(w for w in (condition_text(p) for p in _paths(tree, features)) if w))
     book = parse_rules([{"id": f"candidate-{i + 1}", "when": w, "tier": "Standard"} for i, w in enumerate(whens)],
                        fields)  # fmt: skip
-    table = _capped(_measured(book, train, test, len(leads), rate, vip_lift), max_coverage)
+    table = _until_coverage(_measured(book, train, test, len(leads), rate, vip_lift), coverage)
     kept = table[table["verdict"].eq("proposed").to_numpy()]
     proposal, coverage, test_coverage = None, 0.0, 0.0
     if len(kept):
@@ -250,21 +252,16 @@ def _measured(
     return pd.DataFrame(rows, columns=MINED_COLUMNS)
 
 
-def _capped(table: pd.DataFrame, max_coverage: float) -> pd.DataFrame:
-    """Of the rules fit to propose, the set covering the most leads within max_coverage (every set is tried: a
-    depth-3 tree has at most eight leaves); the others are left to the model."""
-    fit = np.flatnonzero(table["verdict"].eq("proposed").to_numpy())
-    shares = table["share"].to_numpy()
-    best: tuple[float, tuple[int, ...]] = (0.0, ())
-    for size in range(1, len(fit) + 1):
-        for chosen in itertools.combinations(fit, size):
-            covered = float(shares[list(chosen)].sum())
-            if covered <= max_coverage + 1e-9 and covered > best[0]:
-                best = (covered, chosen)
-    left = np.setdiff1d(fit, best[1])
-    table.loc[table.index[left], "verdict"] = (
-        f"left to the model: with it the rules would cover over {max_coverage:.0%}"
-    )
+def _until_coverage(table: pd.DataFrame, coverage: float) -> pd.DataFrame:
+    """The rules fit to propose, most accurate first (on the older leads: conversion for VIP and Standard, its
+    complement for Nurture), until they cover `coverage` of the leads; the rest are left to the model."""
+    fit = table[table["verdict"].eq("proposed").to_numpy()]
+    nurture = fit["tier"].eq(Tier.NURTURE.value).to_numpy()
+    accuracy = np.where(nurture, 1 - fit["train_conversion"], fit["train_conversion"])
+    ranked = fit.assign(accuracy=accuracy).sort_values(["accuracy", "leads"], ascending=False)
+    before = ranked["share"].cumsum() - ranked["share"]  # what the more accurate rules cover already
+    left = ranked.index[(before >= coverage - 1e-9).to_numpy()]
+    table.loc[left, "verdict"] = f"left to the model: more accurate rules cover {coverage:.0%} already"
     return table
 
 

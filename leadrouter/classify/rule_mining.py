@@ -108,6 +108,11 @@ def mine_rules(
     )
     tree.fit(matrix, train["converted"].to_numpy(dtype=bool))
     whens = list(dict.fromkeys(w for w in (condition_text(p) for p in _paths(tree, features)) if w))
+    if not whens:
+        raise NothingToMine(
+            f"no split of {', '.join(columns)} separates the older leads that converted from the rest "
+            f"(each part at least {min_leads:,} leads): nothing to propose, the model decides"
+        )
     book = parse_rules([{"id": f"candidate-{i + 1}", "when": w, "tier": "Standard"} for i, w in enumerate(whens)],
                        fields)  # fmt: skip
     table = _until_coverage(_measured(book, train, test, len(leads), rate, vip_lift), coverage)

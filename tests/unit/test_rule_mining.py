@@ -115,6 +115,13 @@ def test_a_one_sided_history_has_nothing_to_mine() -> None:
         mine_rules(leads, FIELDS)
 
 
+def test_a_history_no_field_explains_has_nothing_to_mine() -> None:
+    leads = history().assign(converted=lambda f: np.arange(len(f)) % 4 == 0)  # the same in every kind of lead
+    leads["employees"] = pd.array(np.full(len(leads), 300), dtype="Int64")
+    with pytest.raises(NothingToMine, match="no split of employees, plan separates"):
+        mine_rules(leads, FIELDS)
+
+
 @pytest.mark.parametrize(
     ("value", "expected"), [(187.5, 200), (0.37, 0.35), (10.5, 10), (3.5, 3.5), (1234.0, 1000), (0.0, 0)]
 )

@@ -10,8 +10,6 @@ newest leads it never saw. A rule is proposed only when its leads convert clearl
 
 from __future__ import annotations
 
-import json
-import math
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +19,7 @@ import pandas as pd
 import yaml
 from sklearn.tree import DecisionTreeClassifier
 
+from leadrouter.classify.rule_paths import WHOLE, Split, condition_text, leaf_paths
 from leadrouter.classify.rules import Rulebook, load_rulebook
 from leadrouter.classify.rules_check import rule_outcomes
 from leadrouter.fields import LeadFields, model_input_columns
@@ -41,20 +40,8 @@ MINED_COLUMNS = ["id", "when", "tier", "leads", "share", "train_leads", "train_c
                  "train_high", "test_leads", "test_conversion", "test_low", "test_high", "verdict"]  # fmt: skip
 
 
-WHOLE = "whole"  # a numeric feature whose values are whole numbers: `> 3.5` is `>= 4` exactly
-
-
 class NothingToMine(ValueError):
     """The history is too small or too one-sided to learn a rule from; the message says which."""
-
-
-@dataclass(frozen=True)
-class Split:
-    """One test of a path: `column op value` (op: ">=", "<", "==", "!=")."""
-
-    column: str
-    op: str
-    value: object
 
 
 @dataclass
@@ -107,7 +94,7 @@ def mine_rules(
         max_depth=MAX_DEPTH, min_samples_leaf=min_leads, min_impurity_decrease=MIN_GAIN, random_state=0
     )
     tree.fit(matrix, train["converted"].to_numpy(dtype=bool))
-    whens = list(dict.fromkeys(w for w in (condition_text(p) for p in _paths(tree, features)) if w))
+    whens = list(dict.fromkeys(w for w in (condition_text(p) for p in leaf_paths(tree, features)) if w))
     if not whens:
         raise NothingToMine(
             f"no split of {', '.join(columns)} separates the older leads that converted from the rest "
@@ -115,19 +102,19 @@ def mine_rules(
         )
     book = parse_rules([{"id": f"candidate-{i + 1}", "when": w, "tier": "Standard"} for i, w in enumerate(whens)],
                        fields)  # fmt: skip
-    table = _until_coverage(_measured(book, train, test, len(leads), rate, vip_lift), coverage)
+    test_rate = float(test["converted"].mean()) if len(test) else float("nan")
+    table = _until_coverage(_measured(book, train, test, len(leads), (rate, test_rate), vip_lift), coverage)
     kept = table[table["verdict"].eq("proposed").to_numpy()]
-    proposal, coverage, test_coverage = None, 0.0, 0.0
+    mining = Mining(table, None, len(train), len(test), rate, test_rate, 0.0, 0.0, columns)
     if len(kept):
-        proposal = parse_rules(proposal_rules(kept), fields)
-        table["id"] = table["when"].map({r.when: r.id for r in proposal.rules}).fillna(table["id"])
-        every = rule_outcomes(proposal, leads)
-        coverage = float(every["share"].iloc[:-1].sum())
-        test_coverage = float(rule_outcomes(proposal, test)["share"].iloc[:-1].sum()) if len(test) else 0.0
-    table = table.sort_values(["verdict", "train_conversion"], ascending=[False, False], key=_proposed_first)
-    return Mining(table.reset_index(drop=True), proposal, len(train), len(test), rate,
-                  float(test["converted"].mean()) if len(test) else float("nan"), coverage, test_coverage,
-                  columns)  # fmt: skip
+        mining.proposal = parse_rules(proposal_rules(kept), fields)
+        table["id"] = table["when"].map({r.when: r.id for r in mining.proposal.rules}).fillna(table["id"])
+        mining.coverage = float(rule_outcomes(mining.proposal, leads)["share"].iloc[:-1].sum())
+        if len(test):
+            mining.test_coverage = float(rule_outcomes(mining.proposal, test)["share"].iloc[:-1].sum())
+    ordered = table.sort_values(["verdict", "train_conversion"], ascending=False, key=_proposed_first)
+    mining.rules = ordered.reset_index(drop=True)
+    return mining
 
 
 def _proposed_first(values: pd.Series) -> pd.Series:
@@ -159,69 +146,6 @@ def _encode(train: pd.DataFrame, columns: list[str], min_leads: int) -> tuple[np
     return np.column_stack(blocks), features
 
 
-def _paths(tree: DecisionTreeClassifier, features: list[Split]) -> list[list[Split]]:
-    """Each leaf's path from the root, as the splits the rule language writes."""
-    inner = tree.tree_
-    out: list[list[Split]] = []
-
-    def walk(node: int, path: list[Split]) -> None:
-        left, right = inner.children_left[node], inner.children_right[node]
-        if left == right:  # a leaf
-            out.append(path)
-            return
-        feature = features[inner.feature[node]]
-        if feature.op == ">=":
-            threshold = float(inner.threshold[node])  # the tree's right branch is `> threshold`
-            bound = round_threshold(math.ceil(threshold) if feature.value == WHOLE else threshold)
-            walk(left, [*path, Split(feature.column, "<", bound)])
-            walk(right, [*path, Split(feature.column, ">=", bound)])
-        else:
-            walk(left, [*path, Split(feature.column, "!=", feature.value)])
-            walk(right, [*path, Split(feature.column, "==", feature.value)])
-
-    walk(0, [])
-    return out
-
-
-def round_threshold(value: float) -> float | int:
-    """A round number near value, in steps of half its leading digit's place (187.5 -> 200, 0.37 -> 0.35,
-    10.5 -> 10), so a threshold reads as a person would write it."""
-    if value == 0 or not math.isfinite(value):
-        return 0
-    step = 10 ** math.floor(math.log10(abs(value))) / 2
-    rounded = round(round(value / step) * step, 10)
-    return int(rounded) if float(rounded).is_integer() else rounded
-
-
-def condition_text(path: list[Split]) -> str:
-    """A path as one condition of the rule language: a column's bounds merged, its excluded values listed
-    once (`not col == v`, `not col in (...)`: these keep blank values, as the tree did), a value named with `==` dropping the
-    excluded ones."""
-    parts: list[str] = []
-    for column in dict.fromkeys(s.column for s in path):
-        splits = [s for s in path if s.column == column]
-        equal = [s.value for s in splits if s.op == "=="]
-        low = [s.value for s in splits if s.op == ">="]
-        high = [s.value for s in splits if s.op == "<"]
-        if equal:
-            parts.append(f"{column} == {_literal(equal[0])}")
-        elif len(excluded := [s.value for s in splits if s.op == "!="]) == 1:
-            parts.append(f"not {column} == {_literal(excluded[0])}")
-        elif excluded:
-            parts.append(f"not {column} in ({', '.join(_literal(v) for v in excluded)})")
-        if low:
-            parts.append(f"{column} >= {_literal(max(low))}")
-        if high:
-            parts.append(f"{column} < {_literal(min(high))}")
-    return " and ".join(parts)
-
-
-def _literal(value: object) -> str:
-    """A value as the rule language writes it: a string quoted with every quote, backslash and control
-    character escaped (lead data may hold any), else Python's spelling (True, 3.5)."""
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
-
-
 def parse_rules(rules: list[dict], fields: LeadFields) -> Rulebook:
     """Rules written as a rulebook file and read back by the rulebook loader: what it accepts is what a person
     may paste (a condition it refuses raises ConfigError)."""
@@ -232,18 +156,21 @@ def parse_rules(rules: list[dict], fields: LeadFields) -> Rulebook:
 
 
 def _measured(
-    book: Rulebook, train: pd.DataFrame, test: pd.DataFrame, total: int, rate: float, vip_lift: float
+    book: Rulebook,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    total: int,
+    rates: tuple[float, float],
+    vip_lift: float,
 ) -> pd.DataFrame:
     """Each candidate on its own (not first-match: the leaves barely overlap) on both parts, its tier and
-    verdict."""
+    verdict; rates: the average conversion of each part."""
     rows = []
     for rule in book.rules:
         alone = book.model_copy(update={"rules": [rule]})
         old = rule_outcomes(alone, train).iloc[0]
         new = rule_outcomes(alone, test).iloc[0] if len(test) else None
-        tier, verdict = _judge(
-            old, new, rate, float(test["converted"].mean()) if len(test) else rate, vip_lift
-        )
+        tier, verdict = _judge(old, new, *rates, vip_lift)
         n_new = int(new["decided"]) if new is not None else 0
         rows.append({
             "id": rule.id, "when": rule.when, "tier": tier, "leads": int(old["decided"]) + n_new,

@@ -13,14 +13,12 @@ import yaml
 from leadrouter.classify.outcome_history import with_outcomes
 from leadrouter.classify.rule_mining import (
     NothingToMine,
-    Split,
-    condition_text,
     minable_columns,
     mine_rules,
     parse_rules,
     proposal_yaml,
-    round_threshold,
 )
+from leadrouter.classify.rule_paths import Split, condition_text, round_threshold
 from leadrouter.classify.rules import load_rulebook
 from leadrouter.classify.rules_check import NO_RULE, rule_outcomes
 from leadrouter.config import ConfigError

@@ -134,9 +134,10 @@ def decider_kind(decided_by: pd.Series, status: pd.Series) -> tuple[pd.Series, p
     parts = pd.Series(distinct, dtype="string").str.partition(":").reindex(columns=[0, 1, 2])
     kinds = parts[0].where(parts[0].isin(["rule", "model", "review"]))
     rules = parts[2].where((kinds == "rule").fillna(False))
-    kind = pd.Series(kinds.to_numpy()[codes], index=decided_by.index, dtype="string").where(codes >= 0)
+    # a missing decider's code is -1: it picks the <NA> appended last (all missing: the only entry)
+    kind = pd.Series(np.append(kinds.to_numpy(), pd.NA)[codes], index=decided_by.index, dtype="string")
     kind = kind.mask(kind.isna().to_numpy() & (status.to_numpy() == Status.REVIEW.value), "review")
-    rule = pd.Series(rules.to_numpy()[codes], index=decided_by.index, dtype="string").where(codes >= 0)
+    rule = pd.Series(np.append(rules.to_numpy(), pd.NA)[codes], index=decided_by.index, dtype="string")
     return kind, rule
 
 

@@ -13,7 +13,8 @@ from leadrouter.classify.local import LocalModel, trained_path
 from leadrouter.classify.training import TooFewLabels, retrain_from_outcomes
 from leadrouter.enrich.territory import load_territories
 from leadrouter.outcomes.feedback import outcome_labels
-from leadrouter.outcomes.join import lead_outcomes
+from leadrouter.outcomes.join import decider_kind, lead_outcomes
+from leadrouter.schema import Status
 from leadrouter.store import open_store
 from leadrouter.store.history import decided_labels
 from leadrouter.store.outcomes import read_inputs
@@ -77,3 +78,10 @@ def test_outcomes_relabel_rule_decisions_and_a_worse_model_is_not_kept(routed, l
 
     with pytest.raises(TooFewLabels, match="need 100000"):
         retrain_from_outcomes(store, "sandbox", frame, crm, None, models, min_labels=100_000, as_of=AS_OF)
+
+
+def test_decisions_with_no_decider_at_all_have_no_kind_or_rule_and_review_waits() -> None:
+    decided_by = pd.Series([None, None, None], dtype="string")
+    status = pd.Series([Status.REVIEW.value, Status.WRITTEN.value, Status.QUARANTINED.value])
+    kind, rule = decider_kind(decided_by, status)
+    assert kind.tolist() == ["review", pd.NA, pd.NA] and rule.isna().all()

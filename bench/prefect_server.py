@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import resource
+import signal
 import socket
 import subprocess
 import sys
@@ -102,3 +103,80 @@ def peak_rss_mb() -> float:
 
 def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def make_run(workdir: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[MakeRun]:
+    """`make run` as a user starts it, in its own process group, with its Prefect home, PostgreSQL, ledger,
+    sandbox CRM and model under `workdir` and free ports (a `make run` of the user's is left alone); its output
+    goes to workdir/make-run.log. Stopped with Ctrl-C (SIGINT to the group, as a terminal sends) on exit, unless
+    the caller stopped it already."""
+    port, hook = free_port(), free_port()
+    var = workdir / "var"
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+        "LEADROUTER_WEBHOOK_PORT": str(hook),
+        "LEADROUTER_PREFECT_POSTGRES": str(var / "prefect-postgres"),
+        "LEADROUTER_STORE_URL": f"sqlite:///{var / 'leadrouter.db'}",
+        "LEADROUTER_SANDBOX_PATH": str(var / "sandbox.db"),
+        "LEADROUTER_MODEL_DIR": str(var / "models"),
+        **(extra_env or {}),
+    }
+    var.mkdir(parents=True, exist_ok=True)
+    log = workdir / "make-run.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            ["make", "--no-print-directory", "run", f"PREFECT_HOME={workdir / '.prefect'}"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        run = MakeRun(proc, env, log, time.monotonic())
+        try:
+            yield run
+        finally:
+            if proc.poll() is None:
+                run.interrupt()
+
+
+class MakeRun:
+    """A running `make run` (see make_run)."""
+
+    def __init__(self, proc: subprocess.Popen, env: dict[str, str], log: Path, started: float) -> None:
+        self.proc, self.env, self.log, self.started = proc, env, log, started
+
+    @property
+    def ui(self) -> str:
+        return self.env["PREFECT_API_URL"].removesuffix("/api")
+
+    def elapsed(self) -> float:
+        return round(time.monotonic() - self.started, 1)
+
+    def interrupt(self, timeout_s: float = 60) -> float:
+        """Ctrl-C: SIGINT to the whole group, as a terminal sends it; seconds until every process of the group
+        and every child make run started in a session of its own (server, worker, PostgreSQL) had exited."""
+        import psutil
+
+        family = [self.proc.pid, *(c.pid for c in psutil.Process(self.proc.pid).children(recursive=True))]
+        began = time.monotonic()
+        os.killpg(self.proc.pid, signal.SIGINT)
+        _gone, alive = psutil.wait_procs([p for p in map(_process, family) if p], timeout=timeout_s)
+        for straggler in alive:
+            straggler.kill()
+        self.proc.wait()
+        return round(time.monotonic() - began, 2) if not alive else float("inf")
+
+
+def _process(pid: int):
+    import psutil
+
+    try:
+        return psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return None

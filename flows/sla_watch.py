@@ -6,13 +6,14 @@ from __future__ import annotations
 import uuid
 
 import pandas as pd
-from prefect import flow, get_run_logger
+from prefect import State, flow, get_run_logger
 from prefect.runtime import flow_run
+from prefect.states import Completed
 
 from blocks.load import load_channels, load_crm, load_settings
 from leadrouter import clock, sla
 from leadrouter.router import open_router
-from tasks.shared import write_assignments
+from tasks.shared import name_run, write_assignments
 from tasks.sla_watch import (
     first_touches,
     notify_reroutes,
@@ -25,9 +26,10 @@ from tasks.sla_watch import (
 
 
 @flow(name="sla-watch")
-def sla_watch(settings_block: str | None = None) -> dict:
+def sla_watch(settings_block: str | None = None) -> State:
     """Rejections → re-route; open clocks → first touches from the CRM → breaches → re-route; write the new
-    owners → notify → publish what was done."""
+    owners → notify → publish what was done. Its result is the run's counts; its name and final state's
+    message say them in a line (sla.watch_line)."""
     settings = load_settings(settings_block)
     now = clock.routing_now(settings)
     with open_router(settings, crm=load_crm(settings)) as router:
@@ -40,20 +42,18 @@ def sla_watch(settings_block: str | None = None) -> dict:
         if len(moved):
             write_assignments(router, claim=flow_run.id or uuid.uuid4().hex)
         sent = notify_reroutes(router, moved, load_channels(settings))
-        publish_actions(router, clocks, touched, late, rejections, moved)
+        actions = publish_actions(router, clocks, touched, late, rejections, moved, now)
     summary = {
         "open": len(clocks),
         "touched": len(touched),
         "breached": len(late),
-        "rejected": len(rejected),
+        "rejected": len(rejections),
         "rerouted": len(moved),
-        "escalated": int(moved["escalate_to"].notna().sum()) if len(moved) else 0,
+        # a lead nobody else could take is escalated with its owner kept: counted, though not re-routed
+        "escalated": int((actions["escalated to"] != "").sum()),
         "notifications_failed": int((sent.get("status") == "failed").sum()) if len(sent) else 0,
     }
-    get_run_logger().info(
-        "%(rejected)s rejected; %(open)s open clocks: %(touched)s touched, %(breached)s breached; "
-        "%(rerouted)s re-routed, "
-        "%(escalated)s escalated",
-        summary,
-    )
-    return summary
+    line = sla.watch_line(summary)
+    name_run(line)
+    get_run_logger().info("%s; %s touched", line, summary["touched"])
+    return Completed(message=line, data=summary)

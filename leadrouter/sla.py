@@ -113,11 +113,17 @@ WATCH_ROWS = 200  # rows in the sla-watch artifact; a larger run says how many m
 
 
 def watch_actions(
-    clocks: pd.DataFrame, late: list[str], rejected: dict[str, str], moved: pd.DataFrame, roster: Roster
+    clocks: pd.DataFrame,
+    late: list[str],
+    rejected: dict[str, str],
+    moved: pd.DataFrame,
+    roster: Roster,
+    kept: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """What one sla-watch run did, one row per lead (WATCH_COLUMNS, raw text): each breach and rejection, the
     old owner and the new one (or why it stayed), who was told as manager, and why. clocks: open_clocks at the
-    start; late: breached leads; rejected: lead -> the rep who rejected it; moved: reroute's rows."""
+    start; late: breached leads; rejected: lead -> the rep who rejected it; moved: reroute's rows; kept: lead ->
+    manager, for the leads nobody new could take (reroute escalated them and left their owner)."""
     names = owner_names(roster)
     clock = clocks.drop_duplicates("lead_id").set_index("lead_id")
 
@@ -138,17 +144,45 @@ def watch_actions(
             why += f" (lapse {r.lapses})"
         event = "breach" if breach else "rejection"
         rows.append([event, r.lead_id, r.tier, who(r.old_owner_id), who(r.owner_id), who(r.escalate_to), why])
-    # not moved: reroute skipped them (nobody new can take them, or a touch or a new decision came first)
-    stayed = "nobody else could take it, or it was touched or re-decided meanwhile: it stays"
+    # not moved: nobody new could take them (escalated, owner kept), or a touch or a new decision came first
+    kept = kept or {}
     moved_ids = set(moved["lead_id"])
+
+    def not_moved(lead: str) -> tuple[str, str]:
+        if lead in kept:
+            return who(kept[lead]), "nobody else could take it: escalated, owner kept"
+        return "", "touched or re-decided meanwhile: it stays"
+
     for lead in (x for x in late if x not in moved_ids):
+        manager, outcome = not_moved(lead)
         owner = who(clock["owner_id"].get(lead))
-        rows.append(["breach", lead, clock["tier"].get(lead), owner, "", "", f"{breach_why(lead)}; {stayed}"])
+        rows.append(
+            ["breach", lead, clock["tier"].get(lead), owner, "", manager, f"{breach_why(lead)}; {outcome}"]
+        )
     for lead, rep in rejected.items():
         if lead not in moved_ids:
-            why = f"rejected in the CRM as the wrong owner; {stayed}"
-            rows.append(["rejection", lead, clock["tier"].get(lead), who(rep), "", "", why])
+            manager, outcome = not_moved(lead)
+            why = f"rejected in the CRM as the wrong owner; {outcome}"
+            rows.append(["rejection", lead, clock["tier"].get(lead), who(rep), "", manager, why])
     return pd.DataFrame(rows, columns=WATCH_COLUMNS).fillna("")
+
+
+def watch_line(summary: dict) -> str:
+    """An sla-watch run's counts in one line, its name and its final state's message in the Prefect UI:
+    `2 breached · 1 rejected · 2 re-routed · 1 escalated · 14 open clocks` (`14 open clocks: none lapsed`)."""
+    acted = [(summary[k], label) for k, label in WATCH_COUNTS if summary[k]]
+    if not acted:
+        return f"{summary['open']} open clocks: none lapsed, none rejected"
+    return " · ".join([f"{n} {label}" for n, label in acted] + [f"{summary['open']} open clocks"])
+
+
+# what a run's line names, when it happened
+WATCH_COUNTS = [
+    ("breached", "breached"),
+    ("rejected", "rejected"),
+    ("rerouted", "re-routed"),
+    ("escalated", "escalated"),
+]
 
 
 def watch_markdown(actions: pd.DataFrame, clocks_open: int, touched: int) -> str:

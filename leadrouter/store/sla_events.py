@@ -112,3 +112,21 @@ def lead_events(conn: Connection, source: str, lead_ids: list[str], kinds: list[
         sla_events.c.source == source, sla_events.c.lead_id.in_(lead_ids), sla_events.c.kind.in_(kinds)
     )
     return list(conn.execute(query).all())
+
+
+def escalations_since(store: Store, source: str, lead_ids: list[str], since: datetime) -> dict[str, str]:
+    """lead -> the manager told, for the leads' escalations from `since` on (the latest of each lead)."""
+    if not lead_ids:
+        return {}
+    query = (
+        select(sla_events.c.lead_id, sla_events.c.new_owner_id)
+        .where(
+            sla_events.c.source == source,
+            sla_events.c.kind == "escalation",
+            sla_events.c.lead_id.in_(lead_ids),
+            sla_events.c.at >= since,
+        )
+        .order_by(sla_events.c.at)
+    )
+    with store.engine.connect() as conn:
+        return {lead: manager for lead, manager in conn.execute(query).all()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 from leadrouter.sandbox.crm import SandboxCRM
 from tests.helpers.browser import assert_real_screenshot, prefect_ui, render
+from tests.helpers.clock import WORKDAY
 
 ROOT = Path(__file__).parents[2]
 SHOTS = ROOT / "var" / "test-artifacts"  # git-ignored: the screenshots for a person to look at
@@ -86,7 +88,7 @@ def hostile_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SandboxC
 
 @pytest.mark.usefixtures("prefect_server")
 def test_no_link_or_image_on_an_artifact_page_comes_from_lead_text(
-    hostile_sandbox: SandboxCRM, tmp_path: Path
+    hostile_sandbox: SandboxCRM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from prefect import flow
     from prefect.artifacts import create_table_artifact
@@ -95,6 +97,8 @@ def test_no_link_or_image_on_an_artifact_page_comes_from_lead_text(
     from prefect.settings import PREFECT_API_URL
 
     from flows.route_inbound import route_inbound
+    from flows.sla_watch import sla_watch
+    from leadrouter.sla import watch_line
 
     state = route_inbound(return_state=True)
     summary = state.result()
@@ -121,6 +125,21 @@ def test_no_link_or_image_on_an_artifact_page_comes_from_lead_text(
     shown_link = "'\\[click\\]\\(javascript\\[:\\]alert\\(1\\)\\) hxxp://evil\\[.\\]example/login'"
     assert any(row["check"] == "email_format" and row["value"] == shown_link for row in rows)
 
+    # two hours on, nobody touched a lead: sla-watch re-routes the lapsed ones and names its run by its counts
+    monkeypatch.setenv("LEADROUTER_ROUTING_CLOCK", (WORKDAY + timedelta(hours=2)).isoformat())
+    watch = sla_watch(return_state=True)
+    counts = watch.result()
+    assert counts["breached"] >= 1 and watch.message == watch_line(counts)
+    with get_client(sync_client=True) as client:
+        assert client.read_flow_run(watch.state_details.flow_run_id).name == watch_line(counts)
+        (actions,) = client.read_artifacts(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[watch.state_details.flow_run_id]))
+        )
+    assert actions.key == "sla-watch-actions"
+    artifacts["sla-watch-actions"] = actions
+    table_rows = [line for line in actions.data.splitlines() if line.startswith("| breach |")]
+    assert len(table_rows) == counts["breached"]
+
     pages = {key: f"artifacts/artifact/{a.id}" for key, a in artifacts.items()}
     pages["raw-lead-text-control"] = f"artifacts/artifact/{control}"
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -128,7 +147,8 @@ def test_no_link_or_image_on_an_artifact_page_comes_from_lead_text(
     with prefect_ui(PREFECT_API_URL.value()) as ui, ThreadPoolExecutor(2) as pool:
         urls = [f"{ui}/{path}" for path in pages.values()]
         profiles = [tmp_path / f"chromium-{i}" for i in range(len(pages))]
-        awaited = [("Routing summary",) if key == "routing-summary" else ("evil",) for key in pages]
+        shows = {"routing-summary": ("Routing summary",), "sla-watch-actions": ("SLA watch", "breach")}
+        awaited = [shows.get(key, ("evil",)) for key in pages]
         doms = dict(zip(pages, pool.map(render, urls, shots, profiles, awaited), strict=True))
     for png in shots:
         assert_real_screenshot(png)
@@ -141,6 +161,7 @@ def test_no_link_or_image_on_an_artifact_page_comes_from_lead_text(
         assert parsed[key].from_leads() == [], key
     text = {key: " ".join(page.text) for key, page in parsed.items()}
     assert "Routing summary" in text["routing-summary"]
+    assert f"{counts['breached']} breached and" in text["sla-watch-actions"]
     # the lead text is on the pages, as text: defanged, cut, every character it had shown
     assert "'[click](javascript[:]alert(1)) hxxp://evil[.]example/login'" in text["quarantined-leads"]
     assert "![pixel](hxxps://evil[.]example/p[.]png)" in text["quarantined-leads"]

@@ -23,6 +23,7 @@ from leadrouter.sla import (
     open_clocks,
     record_touches,
     watch_actions,
+    watch_line,
     watch_markdown,
 )
 from leadrouter.store import open_store
@@ -254,7 +255,7 @@ def test_the_watch_lists_each_breach_and_rejection_with_both_owners_and_why(tmp_
         return f"{names[owner]} ({owner})"
 
     due = clocks.set_index("lead_id")["sla_due_at"]
-    stays = "nobody else could take it, or it was touched or re-decided meanwhile: it stays"
+    stays = "touched or re-decided meanwhile: it stays"
     expected = [
         ["rejection", "S00000", "Standard", who(first.at["S00000", "owner_id"]),
          who(by_reject.iloc[0]["owner_id"]), "", "rejected in the CRM as the wrong owner"],
@@ -273,6 +274,28 @@ def test_the_watch_lists_each_breach_and_rejection_with_both_owners_and_why(tmp_
     )
     assert markdown[4] == "| event | lead | tier | old owner | new owner | escalated to | why |"
     assert len(markdown) == 6 + len(expected)
+    # had nobody else been able to take S00002, reroute would have escalated it and left it with its owner
+    manager = "005000000000014"
+    kept = watch_actions(
+        clocks, late, rejected, pd.concat([by_reject, by_breach]), roster, {"S00002": manager}
+    )
+    assert kept.values.tolist()[2] == [
+        "breach", "S00002", "Standard", who(first.at["S00002", "owner_id"]), "", who(manager),
+        f"no first touch by {due['S00002']:%Y-%m-%d %H:%M} UTC; nobody else could take it: escalated, owner kept",
+    ]  # fmt: skip
+    assert (
+        watch_markdown(kept, len(clocks), 0)
+        .splitlines()[2]
+        .startswith("2 breached and 2 rejected: 2 re-routed, 1 escalated to a manager.")
+    )
+
+
+def test_a_watch_run_is_named_by_what_it_did() -> None:
+    quiet = {"open": 14, "touched": 3, "breached": 0, "rejected": 0, "rerouted": 0, "escalated": 0}
+    assert watch_line(quiet) == "14 open clocks: none lapsed, none rejected"
+    busy = quiet | {"breached": 2, "rejected": 1, "rerouted": 2, "escalated": 1}
+    assert watch_line(busy) == "2 breached · 1 rejected · 2 re-routed · 1 escalated · 14 open clocks"
+    assert watch_line(quiet | {"breached": 1, "escalated": 1}) == "1 breached · 1 escalated · 14 open clocks"
 
 
 def test_the_watch_artifact_keeps_crm_text_inert() -> None:

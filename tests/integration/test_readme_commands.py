@@ -1,0 +1,147 @@
+"""Every `leadrouter` command the README shows, run as written against a routed sandbox: none may print a
+traceback, and each exits 0 where the README promises it works.
+
+The README's example lead (00Q000000000123) stands for "a lead in the state the command needs": each lead
+command runs once on such a lead of the sandbox (it must succeed) and once on the README's literal id (it
+must answer without a traceback, whatever the lead's state). `[--option]` runs both with and without it.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+import pytest
+
+from leadrouter.config import PROJECT_ROOT
+from leadrouter.sandbox.crm import SandboxCRM
+from leadrouter.store import open_store
+from leadrouter.store.decisions import lead_decisions
+from leadrouter.writeback import write_back
+from tests.helpers.cli import CLI
+from tests.helpers.routed import routed_sandbox
+
+README = PROJECT_ROOT / "README.md"
+EXAMPLE_LEAD = "00Q000000000123"
+# not run here, each with why; every other command the README shows is run
+NOT_RUN = {
+    "backtest": "needs the user's own CRM exports (leads.csv, deals.csv); test_backtest.py runs it on generated ones",
+    "report --backtest": "reads the output of `backtest` above",
+    "demo": "`demo` without --json is the same run as `demo --json` (run here), printed as tables",
+}
+# the state of the lead each lead command needs: "quarantined", "review", "routed" or "rep" (owned by a rep)
+NEEDS = {
+    "quarantine release": "quarantined",
+    "review set-tier": "review",
+    "review assign": "review",
+    "rules explain": "routed",
+    "explain": "routed",
+    "reject": "rep",
+}
+TRACEBACK = "Traceback (most recent call last)"
+
+
+def readme_commands(text: str) -> list[str]:
+    """The `leadrouter …` lines of the README's code blocks (`$ ` prompts and `.venv/bin/` dropped, line
+    continuations joined, trailing comments cut), in order, each once."""
+    found: list[str] = []
+    for block in re.findall(r"```\w*\n(.*?)```", text, re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = line.strip().removeprefix("$ ").removeprefix(".venv/bin/")
+            if line.startswith("leadrouter "):
+                command = re.sub(r"\s+#.*$", "", line).strip()
+                found += [command] if command not in found else []
+    return found
+
+
+def variants(command: str) -> list[str]:
+    """`review list [--late]` -> `review list` and `review list --late`."""
+    optional = re.search(r"\s*\[([^\]]+)\]", command)
+    if not optional:
+        return [command]
+    without = command[: optional.start()] + command[optional.end() :]
+    with_it = command[: optional.start()] + " " + optional.group(1) + command[optional.end() :]
+    return variants(without) + variants(with_it)
+
+
+def subcommand(args: list[str]) -> str:
+    """The words naming the command: `review set-tier`, `report --backtest`, `explain`."""
+    words = args[1:3]
+    two = " ".join(words)
+    return two if two in NEEDS or two in NOT_RUN else words[0]
+
+
+def test_the_readme_shows_the_commands_this_test_knows() -> None:
+    """A command added to the README is run here: a new lead command needs its lead state in NEEDS."""
+    commands = readme_commands(README.read_text())
+    assert len(commands) >= 15
+    for command in commands:
+        args = shlex.split(command)
+        if EXAMPLE_LEAD in args:
+            assert subcommand(args) in NEEDS, f"{command}: say in NEEDS which lead state it needs"
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory, local_model) -> dict:
+    """A sandbox routed once and written back (statuses written, quarantined, review), and a working folder
+    where the README's relative paths (config/…, report/) resolve."""
+    folder = tmp_path_factory.mktemp("readme")
+    crm, url = routed_sandbox(folder, local_model, seed=11, leads=300)
+    with open_store(url) as store:
+        write_back(store, crm, "sandbox", "readme")
+        leads = {state: lead_in(store, crm, state) for state in ("quarantined", "review", "routed", "rep")}
+    work = folder / "work"
+    work.mkdir()
+    (work / "config").symlink_to(PROJECT_ROOT / "config")
+    env = {"LEADROUTER_STORE_URL": url, "LEADROUTER_SANDBOX_PATH": str(folder / "sandbox.db")}
+    return {"env": env, "cwd": work, "leads": leads}
+
+
+def lead_in(store, crm: SandboxCRM, state: str) -> list[str]:
+    """Leads of the sandbox in `state` (two, so two review commands never share one), by the ledger."""
+    import sqlalchemy as sa
+
+    from leadrouter.store.tables import decisions
+
+    status = {"quarantined": "quarantined", "review": "review"}.get(state, "written")
+    query = sa.select(decisions.c.lead_id, decisions.c.owner_id).where(decisions.c.status == status)
+    with store.engine.connect() as conn:
+        rows = conn.execute(query.order_by(decisions.c.lead_id)).all()
+    if state == "rep":
+        rows = [r for r in rows if str(r.owner_id).startswith("005")]  # a rep, not a queue (00G…)
+    assert len(rows) >= 2, f"the sandbox has fewer than two {state} leads"
+    assert all(lead_decisions(store, r.lead_id) for r in rows[:2])
+    return [r.lead_id for r in rows[:2]]
+
+
+def run(args: list[str], sandbox: dict):
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | sandbox["env"]
+    return subprocess.run(
+        [*CLI, *args[1:]], capture_output=True, text=True, timeout=600, cwd=sandbox["cwd"], env=env
+    )
+
+
+def cases() -> list[str]:
+    return [v for command in readme_commands(README.read_text()) for v in variants(command)]
+
+
+@pytest.mark.parametrize("command", cases())
+def test_a_readme_command_works_as_written(command: str, sandbox: dict) -> None:
+    args = shlex.split(command)
+    name = subcommand(args)
+    if name in NOT_RUN and (name != "demo" or "--json" not in args):
+        pytest.skip(NOT_RUN[name])
+    if EXAMPLE_LEAD in args:
+        literal = run(args, sandbox)  # the README's own id: whatever its state, a clear answer
+        assert TRACEBACK not in literal.stdout + literal.stderr, literal.stderr[-3000:]
+        assert literal.stdout.strip() or literal.stderr.strip(), f"{command}: printed nothing"
+        used = sandbox["leads"][NEEDS[name]]
+        lead = used[1] if name == "review assign" else used[0]
+        args = [lead if a == EXAMPLE_LEAD else a for a in args]
+    done = run(args, sandbox)
+    output = done.stdout + done.stderr
+    assert TRACEBACK not in output, output[-3000:]
+    assert done.returncode == 0, f"{shlex.join(args)} exited {done.returncode}:\n{output[-3000:]}"

@@ -40,7 +40,10 @@ class HindsightRules:
             raise ValueError(f"vip_amount {self.vip_amount!r} must not be negative")
 
 
-def vip_cut(frame: pd.DataFrame, rules: HindsightRules = HindsightRules()) -> float:
+DEFAULT_RULES = HindsightRules()
+
+
+def vip_cut(frame: pd.DataFrame, rules: HindsightRules = DEFAULT_RULES) -> float:
     """The amount an opportunity must reach to be VIP: rules.vip_amount, else the (1 - vip_share) quantile of
     the won deals' amounts (of all opportunities' when nothing was won; infinite when there is none)."""
     if rules.vip_amount is not None:
@@ -51,7 +54,7 @@ def vip_cut(frame: pd.DataFrame, rules: HindsightRules = HindsightRules()) -> fl
     return float(amounts.quantile(1 - rules.vip_share)) if len(amounts) else float("inf")
 
 
-def hindsight(frame: pd.DataFrame, rules: HindsightRules = HindsightRules()) -> pd.DataFrame:
+def hindsight(frame: pd.DataFrame, rules: HindsightRules = DEFAULT_RULES) -> pd.DataFrame:
     """Per lead (frame: opportunity, days_to_opportunity, pipeline, won; optional category, reengaged): the
     hindsight tier (<NA>: an undated opportunity) and its reason, indexed like frame."""
     opportunity = frame["opportunity"].astype(bool).to_numpy()

@@ -35,7 +35,7 @@ FIELDS = LeadFields.model_validate(
 def test_the_newest_leads_are_held_out() -> None:
     created = pd.Series(pd.to_datetime(["2025-03-01", "2025-01-01", "2025-04-01", "2025-02-01"], utc=True))
     assert out_of_time(created, 0.5).tolist() == [True, False, True, False]
-    with pytest.raises(ValueError, match="test_share 1.0 must be between 0 and 1"):
+    with pytest.raises(ValueError, match=r"test_share 1\.0 must be between 0 and 1"):
         out_of_time(created, 1.0)
 
 

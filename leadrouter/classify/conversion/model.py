@@ -23,6 +23,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.preprocessing import OrdinalEncoder
+from threadpoolctl import threadpool_limits
 
 from leadrouter.classify.card import ModelCard
 from leadrouter.classify.conversion.features import Inputs, dense_frame, text_column
@@ -72,7 +73,8 @@ class ConversionModel:
         dense = dense_frame(leads, inputs)
         encoder = _encoder(inputs).fit(dense[list(inputs.categorical)]) if inputs.categorical else None
         x = _matrix(dense, inputs, encoder, text_score)
-        trees = _calibrated_trees(x, y)
+        with one_thread():
+            trees = _calibrated_trees(x, y)
         reasons = Reasons.learn(dense, y, words, text)
         return cls(inputs, words, text, encoder, trees, _typical_won(leads, y), reasons, f"{VERSION}:{name}")
 
@@ -82,7 +84,8 @@ class ConversionModel:
             return np.array([])
         text_score = self.text.predict_proba(self.words.transform(text_column(leads)))[:, 1]
         x = _matrix(dense_frame(leads, self.inputs), self.inputs, self.encoder, text_score)
-        return self.trees.predict_proba(x)[:, 1]
+        with one_thread():
+            return self.trees.predict_proba(x)[:, 1]
 
     def score(self, leads: pd.DataFrame) -> pd.DataFrame:
         """score, expected_value and top_reasons per lead, indexed like leads."""
@@ -113,6 +116,12 @@ class ConversionModel:
                 f"{path} is not a {VERSION} model: train it again with `leadrouter model train --history`"
             )
         return model
+
+
+def one_thread() -> threadpool_limits:
+    """The trees on one OpenMP thread: on a busy machine two spinning threads were 30x slower (60 s against
+    1.9 s for 15,000 leads); on an idle one, one thread costs at most about twice the time."""
+    return threadpool_limits(1, user_api="openmp")
 
 
 def _calibrated_trees(x: pd.DataFrame, y: np.ndarray) -> CalibratedClassifierCV:

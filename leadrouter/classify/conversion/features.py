@@ -74,3 +74,12 @@ def text_column(leads: pd.DataFrame) -> pd.Series:
     title = column(leads, "title").fillna("").str.slice(0, 200)
     message = column(leads, "message").fillna("").str.slice(0, 4000)
     return (title + " | " + message).astype(object)
+
+
+def usable(inputs: Inputs, dense: pd.DataFrame) -> Inputs:
+    """The inputs with at least two distinct known values in the history (an empty or constant column teaches
+    nothing, and the trees cannot bin it)."""
+    varied = {name for name in inputs.dense if dense[name].nunique(dropna=True) >= 2}
+    return Inputs(
+        tuple(c for c in inputs.numeric if c in varied), tuple(c for c in inputs.categorical if c in varied)
+    )

@@ -26,7 +26,7 @@ from sklearn.preprocessing import OrdinalEncoder
 from threadpoolctl import threadpool_limits
 
 from leadrouter.classify.card import ModelCard
-from leadrouter.classify.conversion.features import Inputs, dense_frame, text_column
+from leadrouter.classify.conversion.features import Inputs, dense_frame, text_column, usable
 from leadrouter.classify.conversion.reasons import Reasons
 from leadrouter.schema import column
 
@@ -50,8 +50,8 @@ def _words() -> TfidfVectorizer:
 @dataclass
 class ConversionModel:
     inputs: Inputs
-    words: TfidfVectorizer
-    text: LogisticRegression
+    words: TfidfVectorizer | None  # None: the history has no words to learn from (no title, no message)
+    text: LogisticRegression | None
     encoder: OrdinalEncoder
     trees: CalibratedClassifierCV
     typical_won: dict[str, float]  # size segment (and "all") -> median won amount
@@ -64,12 +64,8 @@ class ConversionModel:
     def train(cls, leads: pd.DataFrame, label: pd.Series, inputs: Inputs, name: str) -> ConversionModel:
         """Fit on enriched leads and their label (an opportunity within 90 days); amounts from `revenue`."""
         y = label.astype(bool).to_numpy()
-        words = _words()
-        encoded = words.fit_transform(text_column(leads))
-        text = LogisticRegression(C=1.0, max_iter=1000)
-        folds = StratifiedKFold(3, shuffle=True, random_state=0)
-        text_score = cross_val_predict(text, encoded, y, cv=folds, method="predict_proba")[:, 1]
-        text.fit(encoded, y)
+        words, text, text_score = _text_part(text_column(leads), y)
+        inputs = usable(inputs, dense_frame(leads, inputs))
         dense = dense_frame(leads, inputs)
         encoder = _encoder(inputs).fit(dense[list(inputs.categorical)]) if inputs.categorical else None
         x = _matrix(dense, inputs, encoder, text_score)
@@ -82,7 +78,11 @@ class ConversionModel:
         """P(an opportunity within 90 days) per lead."""
         if leads.empty:
             return np.array([])
-        text_score = self.text.predict_proba(self.words.transform(text_column(leads)))[:, 1]
+        text_score = (
+            self.text.predict_proba(self.words.transform(text_column(leads)))[:, 1]
+            if self.words is not None and self.text is not None
+            else np.zeros(len(leads))
+        )
         x = _matrix(dense_frame(leads, self.inputs), self.inputs, self.encoder, text_score)
         with one_thread():
             return self.trees.predict_proba(x)[:, 1]
@@ -116,6 +116,21 @@ class ConversionModel:
                 f"{path} is not a {VERSION} model: train it again with `leadrouter model train --history`"
             )
         return model
+
+
+def _text_part(
+    text: pd.Series, y: np.ndarray
+) -> tuple[TfidfVectorizer | None, LogisticRegression | None, np.ndarray]:
+    """The words' model and its out-of-fold score per lead (the trees' input); none without words."""
+    words = _words()
+    try:
+        encoded = words.fit_transform(text)
+    except ValueError:  # no term in at least min_df leads: nothing to learn from the text
+        return None, None, np.zeros(len(y))
+    model = LogisticRegression(C=1.0, max_iter=1000)
+    folds = StratifiedKFold(3, shuffle=True, random_state=0)
+    score = cross_val_predict(model, encoded, y, cv=folds, method="predict_proba")[:, 1]
+    return words, model.fit(encoded, y), score
 
 
 def one_thread() -> threadpool_limits:

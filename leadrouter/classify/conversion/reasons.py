@@ -30,7 +30,11 @@ class Reasons:
 
     @classmethod
     def learn(
-        cls, dense: pd.DataFrame, y: np.ndarray, words: TfidfVectorizer, text: LogisticRegression
+        cls,
+        dense: pd.DataFrame,
+        y: np.ndarray,
+        words: TfidfVectorizer | None,
+        text: LogisticRegression | None,
     ) -> Reasons:
         base = max(float(y.mean()), 1e-9)
         edges, values, lifts = {}, {}, {}
@@ -42,7 +46,9 @@ class Reasons:
             counts = pd.Series(codes).value_counts()
             rates = rate_table(codes, y, base) / base
             lifts[name] = rates[rates.index.isin(counts.index[counts >= MIN_LEADS]) & (rates.index >= 0)]
-        return cls(list(dense.columns), edges, values, lifts, words.get_feature_names_out(), text.coef_[0])
+        names = words.get_feature_names_out() if words is not None else np.array([], dtype=object)
+        weights = text.coef_[0] if text is not None else np.array([])
+        return cls(list(dense.columns), edges, values, lifts, names, weights)
 
     def explain(self, dense: pd.DataFrame, text: pd.Series) -> pd.Series:
         """Up to TOP reasons per lead, strongest first, joined by "; " ("no strong signal" when none)."""
@@ -83,6 +89,8 @@ class Reasons:
         """The text's word (or pair) with the largest positive weight, quoted as data."""
         from sklearn.feature_extraction.text import CountVectorizer
 
+        if not len(self.words):
+            return np.full(len(text), "", dtype=object)
         vocabulary = {w: i for i, w in enumerate(self.words)}
         counts = CountVectorizer(ngram_range=(1, 2), vocabulary=vocabulary).transform(text)
         weighted = counts.multiply(np.maximum(self.word_weight, 0)).tocsr()

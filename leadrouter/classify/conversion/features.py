@@ -64,7 +64,9 @@ def dense_frame(leads: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
         else:
             out[name] = pd.to_numeric(values.astype("object"), errors="coerce").astype("float64")
     for name in inputs.categorical:
-        text = column(leads, name).str.strip().str.lower()
+        text = (
+            column(leads, name).astype("string[pyarrow]").str.strip().str.lower()
+        )  # Arrow: the fast kernels
         out[name] = text.astype(object).where(text.notna(), np.nan)
     return pd.DataFrame(out, index=leads.index)[list(inputs.dense)]
 

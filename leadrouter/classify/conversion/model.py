@@ -16,6 +16,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -76,29 +77,34 @@ class ConversionModel:
 
     def probability(self, leads: pd.DataFrame) -> np.ndarray:
         """P(an opportunity within 90 days) per lead."""
-        if leads.empty:
-            return np.array([])
-        text_score = (
-            self.text.predict_proba(self.words.transform(text_column(leads)))[:, 1]
-            if self.words is not None and self.text is not None
-            else np.zeros(len(leads))
-        )
-        x = _matrix(dense_frame(leads, self.inputs), self.inputs, self.encoder, text_score)
-        with one_thread():
-            return self.trees.predict_proba(x)[:, 1]
+        return self._read(leads)[0]
 
     def score(self, leads: pd.DataFrame) -> pd.DataFrame:
         """score, expected_value and top_reasons per lead, indexed like leads."""
-        p = self.probability(leads)
+        p, dense, words = self._read(leads)
         typical = segments(leads).map(self.typical_won).fillna(self.typical_won.get("all", np.nan))
         return pd.DataFrame(
             {
                 "score": pd.array(p.round(4), dtype="Float64"),
                 "expected_value": pd.array((p * typical.to_numpy(dtype=float)).round(0), dtype="Float64"),
-                "top_reasons": self.reasons.explain(dense_frame(leads, self.inputs), text_column(leads)),
+                "top_reasons": self.reasons.explain(dense, words),
             },
             index=leads.index,
         )
+
+    def _read(self, leads: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame, sparse.csr_matrix | None]:
+        """The probabilities, with the dense inputs and the words' TF-IDF they were read from (each built once)."""
+        dense = dense_frame(leads, self.inputs)
+        if leads.empty:
+            return np.array([]), dense, None
+        words = self.words.transform(text_column(leads)) if self.words is not None else None
+        text_score = (
+            self.text.predict_proba(words)[:, 1] if words is not None and self.text is not None
+            else np.zeros(len(leads))
+        )  # fmt: skip
+        x = _matrix(dense, self.inputs, self.encoder, text_score)
+        with one_thread():
+            return self.trees.predict_proba(x)[:, 1], dense, words
 
     def save(self, path: Path | str) -> None:
         """Write atomically: a router loading the model never sees half a file."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
@@ -50,7 +51,7 @@ class Reasons:
         weights = text.coef_[0] if text is not None else np.array([])
         return cls(list(dense.columns), edges, values, lifts, names, weights)
 
-    def explain(self, dense: pd.DataFrame, text: pd.Series) -> pd.Series:
+    def explain(self, dense: pd.DataFrame, words: sparse.csr_matrix | None) -> pd.Series:
         """Up to TOP reasons per lead, strongest first, joined by "; " ("no strong signal" when none)."""
         n = len(dense)
         lift = np.ones((n, len(self.columns)))
@@ -72,10 +73,10 @@ class Reasons:
         top_lift, top_said = lift[rows, order], said[rows, order]
         parts = np.where(
             top_lift >= MIN_LIFT,
-            top_said + ": " + pd.DataFrame(top_lift).map("{:.1f}x the usual conversion".format).to_numpy(),
+            top_said + ": " + np.round(top_lift, 1).astype(str).astype(object) + "x the usual conversion",
             "",
         )
-        word = self._best_word(text)
+        word = self._best_word(words, n)
         columns = [*parts.T, word]
         joined = pd.Series([""] * n, dtype=object)
         for part in columns:
@@ -85,18 +86,16 @@ class Reasons:
             joined.where(joined != "", "no strong signal").to_numpy(), index=dense.index, dtype="string"
         )
 
-    def _best_word(self, text: pd.Series) -> np.ndarray:
-        """The text's word (or pair) with the largest positive weight, quoted as data."""
-        from sklearn.feature_extraction.text import CountVectorizer
+    def _best_word(self, words: sparse.csr_matrix | None, n: int) -> np.ndarray:
+        """Each lead's term (word or pair) with the largest positive push in the text model, quoted as data.
 
-        if not len(self.words):
-            return np.full(len(text), "", dtype=object)
-        vocabulary = {w: i for i, w in enumerate(self.words)}
-        counts = CountVectorizer(ngram_range=(1, 2), vocabulary=vocabulary).transform(text)
-        weighted = counts.multiply(np.maximum(self.word_weight, 0)).tocsr()
+        words: the leads' TF-IDF rows, as the text model read them (None: the model has no words)."""
+        if words is None or not len(self.words):
+            return np.full(n, "", dtype=object)
+        weighted = words.multiply(np.maximum(self.word_weight, 0)).tocsr()
         best = np.asarray(weighted.argmax(axis=1)).ravel()
         strongest = np.asarray(weighted.max(axis=1).todense()).ravel()
-        return np.where(strongest > 0.5, 'text says "' + self.words[best].astype(object) + '"', "")
+        return np.where(strongest > 0.3, 'text says "' + self.words[best].astype(object) + '"', "")
 
 
 def _bin_labels(edges: np.ndarray) -> np.ndarray:

@@ -65,7 +65,7 @@ def rate_table(codes: np.ndarray, label: np.ndarray, base: float) -> pd.Series:
 def single_field_auc(values: pd.Series, label: np.ndarray, folds: int = 3) -> float:
     """ROC AUC of one field alone, its value rates cross-fitted over contiguous folds (0.5: no signal)."""
     codes, _ = value_codes(values)
-    if label.min() == label.max():
+    if label.min() == label.max() or values.nunique(dropna=False) < 2:  # one value everywhere: no signal
         return 0.5
     base = float(label.mean())
     score = np.full(len(label), base)

@@ -146,6 +146,8 @@ def _print_proof(proof) -> None:
     console.print(table)
     for refusal in proof.refused:
         console.print(f"[yellow]refused[/yellow] {terminal(refusal.why)}")
+    for why in proof.suspected.values():
+        console.print(f"[yellow]check[/yellow] {terminal(why)}")
     if proof.later:
         console.print(f"known only later, never read: {terminal(', '.join(proof.later))}")
     lift = Table(title="lift by decile (1: highest scores)")

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from leadrouter.classify.conversion.features import arrival_inputs
-from leadrouter.classify.conversion.leakage import later_fields, refusals, single_field_aucs
+from leadrouter.classify.conversion.leakage import later_fields, refusals, single_field_aucs, suspects
 from leadrouter.classify.conversion.proof import (
     TooLittleHistory,
     at_cut,
@@ -79,6 +79,10 @@ def test_a_field_too_good_to_be_true_is_refused_by_name() -> None:
     assert [r.field for r in refused] == ["tags"]
     assert refused[0].why.startswith("tags alone predicts the outcome with ROC AUC 1.000 (at least 0.95)")
     assert "declare it `known_at: later` in config/fields.yaml" in refused[0].why
+    assert suspects({"tags": 0.97, "notes": 0.93, "source": 0.7}) == {
+        "notes": "notes alone predicts the outcome with ROC AUC 0.930: kept, but check it is known when a lead "
+        "arrives (else declare it `known_at: later`)"
+    }
 
 
 def test_an_identifier_cannot_score_by_memorising_its_rows() -> None:

@@ -16,6 +16,7 @@ from sklearn.metrics import roc_auc_score
 from leadrouter.fields import LeadFields
 
 LEAK_AUC = 0.95
+SUSPECT_AUC = 0.90  # kept, but named: X Education's rep-written Tags scored 0.93 alone
 BINS = 20
 PRIOR = 20  # pseudo-leads at the base rate each value's rate is shrunk toward
 
@@ -85,3 +86,13 @@ def single_field_aucs(dense: pd.DataFrame, label: np.ndarray) -> dict[str, float
 def refusals(aucs: dict[str, float]) -> list[Refusal]:
     """The fields whose single-field AUC reaches LEAK_AUC."""
     return [Refusal(name, auc) for name, auc in aucs.items() if auc >= LEAK_AUC]
+
+
+def suspects(aucs: dict[str, float]) -> dict[str, str]:
+    """Fields kept but close to the refusal line (SUSPECT_AUC up to LEAK_AUC), with why to check them."""
+    return {
+        name: f"{name} alone predicts the outcome with ROC AUC {auc:.3f}: kept, but check it is known when a "
+        "lead arrives (else declare it `known_at: later`)"
+        for name, auc in aucs.items()
+        if SUSPECT_AUC <= auc < LEAK_AUC
+    }

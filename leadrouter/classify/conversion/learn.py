@@ -12,7 +12,13 @@ import pandas as pd
 
 from leadrouter.classify.conversion import baselines
 from leadrouter.classify.conversion.features import arrival_inputs, dense_frame
-from leadrouter.classify.conversion.leakage import Refusal, later_fields, refusals, single_field_aucs
+from leadrouter.classify.conversion.leakage import (
+    Refusal,
+    later_fields,
+    refusals,
+    single_field_aucs,
+    suspects,
+)
 from leadrouter.classify.conversion.model import ConversionModel
 from leadrouter.classify.conversion.proof import (
     TEST_SHARE,
@@ -45,6 +51,7 @@ class Proof:
     single_fields: dict[str, float]  # each input's AUC alone (cross-fitted on the older leads)
     refused: list[Refusal] = field(default_factory=list)
     later: list[str] = field(default_factory=list)  # fields declared known later: never read
+    suspected: dict[str, str] = field(default_factory=dict)  # kept, but close to the refusal line
     kept: bool = False
     verdict: str = ""
     seconds: float = 0.0
@@ -55,7 +62,7 @@ class Proof:
             "leads": self.leads, "model": self.model, "baselines": self.baselines, "current": self.current,
             "single_fields": {k: round(v, 4) for k, v in self.single_fields.items()},
             "refused": [{"field": r.field, "auc": round(r.auc, 4), "why": r.why} for r in self.refused],
-            "known_later": self.later, "kept": self.kept, "verdict": self.verdict,
+            "known_later": self.later, "suspected": self.suspected, "kept": self.kept, "verdict": self.verdict,
             "training_seconds": round(self.seconds, 2),
         }  # fmt: skip
 
@@ -138,7 +145,7 @@ def learn(
     counts |= {"train": int((~test).sum()), "test": int(test.sum()), "converted": int(y.sum())}
     proof = Proof(
         counts, scored, shown, now, lift_by_decile(y[test], p), calibration(y[test], p), aucs, refused,
-        [f for f in later_fields(fields) if f in frame], kept, verdict, seconds,
+        [f for f in later_fields(fields) if f in frame], suspects(aucs), kept, verdict, seconds,
     )  # fmt: skip
     return proof, model
 

@@ -155,7 +155,9 @@ def retrain_conversion(
         outcomes[columns].drop_duplicates("lead_id").astype({"lead_id": "string"}), on="lead_id"
     )
     path = conversion_path(model_dir)
-    as_of = as_of if as_of is not None else pd.Timestamp(clock.now())  # a lead younger than 90 days is no label
+    as_of = (
+        as_of if as_of is not None else pd.Timestamp(clock.now())
+    )  # a lead younger than 90 days is no label
     try:
         proof, model = learn(
             frame, fields or configured_fields(), f"store-{source}-{len(frame)}", None,

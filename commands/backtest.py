@@ -132,6 +132,9 @@ def _print_replay(replay) -> None:
         list(confusion.columns),
         confusion.itertuples(index=False),
     )
+    by_hindsight = replay.by_hindsight
+    _table("routed tier against hindsight tier (VIP: a top share of won deals), with conversion",
+           list(by_hindsight.columns), by_hindsight.itertuples(index=False))  # fmt: skip
     owners = replay.owners
     _table("owner against the historical owner", list(owners.columns), owners.itertuples(index=False))
 
@@ -195,6 +198,7 @@ def write_tables(result, out: Path) -> None:
         replay.leads.to_csv(folder / "leads.csv", index=False)
         replay.tiers.to_csv(folder / "tiers.csv", index=False)
         replay.confusion.to_csv(folder / "confusion.csv")
+        replay.by_hindsight.to_csv(folder / "hindsight.csv", index=False)
         replay.owners.to_csv(folder / "owners.csv", index=False)
         replay.review.to_csv(folder / "review.csv", index=False)
         for dimension, table in replay.tables.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,7 +13,9 @@ from leadrouter import clock
 from leadrouter.config import Settings
 from leadrouter.inert import terminal
 
-model_app = typer.Typer(help="The local model: see which one routes, retrain it from routed history.")
+model_app = typer.Typer(
+    help="The local model: see which one routes, retrain it from routed history or learn from CRM exports."
+)
 
 
 @model_app.command("info")
@@ -36,10 +39,27 @@ def model_train(
     synthetic: Annotated[int, typer.Option(help="Generated labelled leads mixed in (0: none)")] = 20_000,
     min_labels: Annotated[int, typer.Option(help="Refuse to train on fewer routed leads")] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    history: Annotated[
+        Path | None, typer.Option(help="A leads export to learn conversion from (with --deals and --map)")
+    ] = None,
+    deals: Annotated[Path | None, typer.Option(help="The deals export: what the leads became")] = None,
+    map_path: Annotated[Path | None, typer.Option("--map", help="The exports' column map")] = None,
+    fields: Annotated[Path | None, typer.Option(help="The fields file (default: configured)")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the proof here (default: <model dir>/proof)")
+    ] = None,
+    vip_share: Annotated[float, typer.Option(help="VIP in hindsight: the top share of won deals")] = 0.2,
+    vip_amount: Annotated[float | None, typer.Option(help="VIP in hindsight: at least this amount")] = None,
+    test_share: Annotated[float, typer.Option(help="The newest share of leads held out")] = 0.25,
 ) -> None:
     """Retrain from what rules and reviewers decided, corrected by what the deals became once the outcome loop
     has run (leads re-read from the CRM), plus synthetic history; keeps the new model only if it is at least
-    as accurate on held-out routed leads."""
+    as accurate on held-out routed leads. With --history: learn the chance of an opportunity within 90 days
+    from two CRM exports, proven on the newest leads beside the rulebook, the local model and the best single
+    field; kept only if it beats the current model there."""
+    if history is not None:
+        _train_from_history(history, deals, map_path, fields, out, vip_share, vip_amount, test_share, as_json)
+        return
     from commands.leads import configured_crm
     from leadrouter.classify.training import TooFewLabels, retrain_configured
     from leadrouter.store import open_store
@@ -67,6 +87,76 @@ def model_train(
         f"{summary['synthetic']} synthetic leads; held-out tier accuracy {summary['holdout_accuracy']:.1%} "
         f"(current model {summary['previous_accuracy']:.1%}); {verdict}"
     )
+
+
+def _train_from_history(
+    history: Path,
+    deals: Path | None,
+    map_path: Path | None,
+    fields_path: Path | None,
+    out: Path | None,
+    vip_share: float,
+    vip_amount: float | None,
+    test_share: float,
+    as_json: bool,
+) -> None:
+    from leadrouter.classify.conversion.history import train_from_exports, write_proof
+    from leadrouter.classify.conversion.proof import TooLittleHistory
+    from leadrouter.config import ConfigError
+    from leadrouter.fields import configured_fields, load_fields
+    from leadrouter.outcomes.hindsight import HindsightRules
+
+    if deals is None or map_path is None:
+        fail("--history needs --deals (what the leads became) and --map (the exports' column map)", code=2)
+    settings = Settings()
+    try:
+        fields = load_fields(fields_path) if fields_path else configured_fields(settings)
+        rules = HindsightRules(vip_share, vip_amount)
+        proof, _ = train_from_exports(history, deals, map_path, settings, fields, rules, None, test_share)
+    except (ConfigError, ValueError) as exc:
+        code = 1 if isinstance(exc, TooLittleHistory) else 2
+        fail(f"{exc}" + ("; the current model stays" if code == 1 else ""), code=code)
+    written = write_proof(proof, out or Path(settings.model_dir) / "proof")
+    if as_json:
+        print(json.dumps(proof.summary(), default=str))
+        return
+    _print_proof(proof)
+    console.print(f"proof written to {terminal(str(written[0].parent), urls=True)}")
+
+
+def _print_proof(proof) -> None:
+    from rich.table import Table
+
+    leads = proof.leads
+    console.print(
+        f"{leads['given']:,} leads: {leads['train']:,} older to train on, {leads['test']:,} newest held out "
+        f"({leads['converted']:,} converted within 90 days; left out: {leads['undated']:,} undated deals, "
+        f"{leads['immature']:,} younger than 90 days)"
+    )
+    table = Table(title="out of time: the newest leads")
+    for name in ("score", "ROC AUC", "VIP precision", "VIP recall"):
+        table.add_column(name)
+    rows = {"conversion model": proof.model, **proof.baselines}
+    if proof.current is not None:
+        rows["current conversion model"] = proof.current
+    for name, figures in rows.items():
+        label = f"best field ({figures['field']})" if "field" in figures else name.replace("_", " ")
+        table.add_row(terminal(label), f"{figures['auc']:.3f}", f"{figures['vip_precision']:.1%}",
+                      f"{figures['vip_recall']:.1%}")  # fmt: skip
+    console.print(table)
+    for refusal in proof.refused:
+        console.print(f"[yellow]refused[/yellow] {terminal(refusal.why)}")
+    for why in proof.suspected.values():
+        console.print(f"[yellow]check[/yellow] {terminal(why)}")
+    if proof.later:
+        console.print(f"known only later, never read: {terminal(', '.join(proof.later))}")
+    lift = Table(title="lift by decile (1: highest scores)")
+    for column in proof.lift.columns:
+        lift.add_column(str(column))
+    for row in proof.lift.itertuples(index=False):
+        lift.add_row(*(f"{v:g}" for v in row))
+    console.print(lift)
+    console.print(terminal(proof.verdict))
 
 
 @model_app.command("reset")

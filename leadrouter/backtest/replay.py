@@ -28,6 +28,7 @@ from leadrouter.dedupe import mark_duplicates
 from leadrouter.enrich import enrich_leads
 from leadrouter.enrich.territory import Territories, load_territories
 from leadrouter.fields import NO_CUSTOM_FIELDS, LeadFields
+from leadrouter.outcomes.hindsight import by_tier, hindsight
 from leadrouter.outcomes.join import DIMENSIONS, analyst_tables, hindsight_tier, lead_outcomes, metrics_by
 from leadrouter.outcomes.tables import metrics_by_field
 from leadrouter.router import check_rule_pools, open_chain
@@ -50,7 +51,7 @@ LEAD_EXTRAS = {"lead_source": "string", "suggested_tier": "string", "confidence"
 class Replay:
     """One rulebook's replay. leads: the outcome frame (leadrouter.outcomes.join.LEAD_OUTCOME_COLUMNS) plus row,
     historical_owner (as exported), historical_owner_id (on the roster, else <NA>), hindsight_tier (<NA>: the
-    deal has no date), deal_state (won | lost | open, <NA>: not said), LEAD_EXTRAS (the model's suggestion and
+    deal has no date), hindsight and hindsight_reason (leadrouter.outcomes.hindsight), deal_state (won | lost | open, <NA>: not said), LEAD_EXTRAS (the model's suggestion and
     confidence for a lead left for review), and the custom fields (config/fields.yaml); tables: by each
     dimension and each custom field."""
 
@@ -76,6 +77,12 @@ class Replay:
         """Predicted tier (rows) against the tier in hindsight (columns): lead counts."""
         predicted = self.leads["tier"].fillna(REVIEW).rename("predicted")
         return pd.crosstab(predicted, self.leads["hindsight_tier"].fillna(UNDATED).rename("hindsight"))
+
+    @property
+    def by_hindsight(self) -> pd.DataFrame:
+        """Leads by routed tier and hindsight tier (leadrouter.outcomes.hindsight), with each routed tier's
+        conversion: opportunities within 90 days over leads."""
+        return by_tier(self.leads, unrouted=REVIEW)
 
     @property
     def review(self) -> pd.DataFrame:
@@ -179,6 +186,7 @@ def replay(
     frame["historical_owner"] = frame["lead_id"].map(by_id["historical_owner"]).astype("string")
     frame["historical_owner_id"] = resolve_owners(frame["historical_owner"], roster)
     frame["hindsight_tier"] = hindsight_tier(frame)
+    frame = frame.join(hindsight(frame))  # the company-relative tiers (VIP: a top share of its won deals)
     frame["deal_state"] = frame["lead_id"].map(_deal_states(deals)).astype("string")
     classified_by_id = classified[["lead_id", *LEAD_EXTRAS]].set_index("lead_id")
     for column, dtype in LEAD_EXTRAS.items():

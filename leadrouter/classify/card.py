@@ -21,6 +21,9 @@ class ModelCard:
     held_out: int = 0  # routed leads kept out of training to measure it
     holdout_accuracy: float | None = None  # tier accuracy on them
     previous_accuracy: float | None = None  # the model it replaced, on the same leads
+    out_of_time: dict | None = (
+        None  # a conversion model's proof on the newest leads (auc, vip_precision, ...)
+    )
 
 
 def label_counts(sources: pd.Series) -> dict[str, int]:
@@ -49,6 +52,13 @@ def describe(name: str, card: ModelCard | None, origin: str) -> list[str]:
         f"trained on: {' + '.join(parts)}" + (f"; labels: {sources}" if sources else ""),
         f"trained at: {card.trained_at:%Y-%m-%d %H:%M} UTC",
     ]
+    if card.out_of_time is not None:
+        figures = card.out_of_time
+        return [
+            *lines,
+            f"out of time: {card.held_out:,} newest leads held out; ROC AUC {figures['auc']:.3f}, precision "
+            f"{figures['vip_precision']:.1%} and recall {figures['vip_recall']:.1%} at the VIP cut",
+        ]
     if not card.held_out or card.holdout_accuracy is None:
         why = (
             "no routed leads to hold out"

@@ -13,6 +13,9 @@ import pandas as pd
 
 from leadrouter import clock
 from leadrouter.classify.card import ModelCard, label_counts
+from leadrouter.classify.conversion.learn import OUTCOME_COLUMNS, learn
+from leadrouter.classify.conversion.model import ConversionModel, conversion_path
+from leadrouter.classify.conversion.proof import TooLittleHistory
 from leadrouter.classify.history import labelled_history
 from leadrouter.classify.local import LocalModel, default_model, trained_path
 from leadrouter.config import Settings
@@ -20,6 +23,7 @@ from leadrouter.crm.base import CRM, chunks
 from leadrouter.enrich import accounts_for_matching, enrich_leads
 from leadrouter.enrich.firmographics import Provider
 from leadrouter.enrich.territory import Territories, load_territories
+from leadrouter.fields import LeadFields, configured_fields
 from leadrouter.outcomes.feedback import outcome_labels
 from leadrouter.outcomes.stored import stored_outcomes
 from leadrouter.router import open_provider
@@ -124,12 +128,50 @@ def retrain_from_outcomes(
     result = retrain(history, synthetic, default_model(model_dir), f"store-{source}-{len(history)}")
     result.model.card = training_card(result, history, source)
     kept = keep_if_better(result, trained_path(model_dir))
+    conversion = retrain_conversion(outcomes, history, model_dir, source, as_of)
     return {
         "model": result.model.name, "labels": result.labels, "synthetic": result.synthetic,
         "outcome_labels": int((labels["label_source"] == "outcome").sum()),
         "holdout_accuracy": round(result.holdout_accuracy, 4),
-        "previous_accuracy": round(result.baseline_accuracy, 4), "kept": kept,
+        "previous_accuracy": round(result.baseline_accuracy, 4), "kept": kept, "conversion": conversion,
     }  # fmt: skip
+
+
+def retrain_conversion(
+    outcomes: pd.DataFrame,
+    leads: pd.DataFrame,
+    model_dir: Path | str,
+    source: str,
+    as_of: pd.Timestamp | None,
+    fields: LeadFields | None = None,
+) -> dict:
+    """The conversion model learnt from the ledger's own outcomes (`outcomes`: LEAD_OUTCOME_COLUMNS; leads: the
+    same leads as the router saw them), proven on the newest matured leads and kept only if it beats the
+    current one there; with too few matured outcomes, says so and keeps the current model."""
+    if leads.empty or outcomes.empty:
+        return {"kept": False, "verdict": "no outcomes yet: the current conversion model stays"}
+    columns = ["lead_id", *OUTCOME_COLUMNS]
+    frame = leads.drop(columns=[c for c in OUTCOME_COLUMNS if c in leads]).merge(
+        outcomes[columns].drop_duplicates("lead_id").astype({"lead_id": "string"}), on="lead_id"
+    )
+    path = conversion_path(model_dir)
+    as_of = (
+        as_of if as_of is not None else pd.Timestamp(clock.now())
+    )  # a lead younger than 90 days is no label
+    try:
+        proof, model = learn(
+            frame, fields or configured_fields(), f"store-{source}-{len(frame)}", None,
+            default_model(model_dir), ConversionModel.load(path) if path.exists() else None, as_of,
+        )  # fmt: skip
+    except TooLittleHistory as exc:
+        return {"kept": False, "verdict": f"{exc}; the current conversion model stays"}
+    model.card = ModelCard(
+        clock.now(), proof.leads["used"], 0, {"outcome": proof.leads["used"]}, source, proof.leads["test"],
+        out_of_time=proof.model,
+    )  # fmt: skip
+    if proof.kept:
+        model.save(path)
+    return {"kept": proof.kept, "verdict": proof.verdict, "auc": proof.model["auc"], "leads": proof.leads}
 
 
 def training_card(result: Retrained, history: pd.DataFrame, source: str) -> ModelCard:

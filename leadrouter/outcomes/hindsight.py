@@ -1,0 +1,128 @@
+"""Hindsight tiers: the tier each lead should have had, knowing what it became, with the reason in words.
+
+| tier | rule |
+|---|---|
+| VIP | an opportunity within 90 days worth at least the VIP cut: the top share of the company's won deals by
+  amount (HindsightRules.vip_share), or an absolute amount (vip_amount) |
+| Standard | any other opportunity within 90 days |
+| Nurture | an opportunity after 90 days, or re-engaged (a `reengaged` column, when the data has one) |
+| Other | a non-sales category (a `category` column, when given), or never engaged |
+
+An opportunity with no date gets no tier (<NA>): whether it came within 90 days cannot be told. The backtest,
+the conversion model's label and docs/outcome-tables.md use this definition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from leadrouter.schema import Category, Tier
+
+HORIZON_DAYS = 90
+
+
+@dataclass(frozen=True)
+class HindsightRules:
+    """vip_share: the top share of won deals (by amount) whose size makes a VIP; vip_amount, when set, is the
+    cut itself and the share is ignored."""
+
+    vip_share: float = 0.2
+    vip_amount: float | None = None
+    horizon_days: int = HORIZON_DAYS
+
+    def __post_init__(self) -> None:
+        if not 0 < self.vip_share <= 1:
+            raise ValueError(f"vip_share {self.vip_share!r} must be above 0 and at most 1 (0.2: the top 20%)")
+        if self.vip_amount is not None and self.vip_amount < 0:
+            raise ValueError(f"vip_amount {self.vip_amount!r} must not be negative")
+
+
+DEFAULT_RULES = HindsightRules()
+
+
+def vip_cut(frame: pd.DataFrame, rules: HindsightRules = DEFAULT_RULES) -> float:
+    """The amount an opportunity must reach to be VIP: rules.vip_amount, else the (1 - vip_share) quantile of
+    the won deals' amounts (of all opportunities' when nothing was won; infinite when there is none)."""
+    if rules.vip_amount is not None:
+        return float(rules.vip_amount)
+    won = frame["pipeline"][frame["won"].astype(bool) & frame["opportunity"].astype(bool)]
+    amounts = won if len(won) else frame["pipeline"][frame["opportunity"].astype(bool)]
+    amounts = pd.to_numeric(amounts, errors="coerce").dropna()
+    return float(amounts.quantile(1 - rules.vip_share)) if len(amounts) else float("inf")
+
+
+def hindsight(frame: pd.DataFrame, rules: HindsightRules = DEFAULT_RULES) -> pd.DataFrame:
+    """Per lead (frame: opportunity, days_to_opportunity, pipeline, won; optional category, reengaged): the
+    hindsight tier (<NA>: an undated opportunity) and its reason, indexed like frame."""
+    opportunity = frame["opportunity"].astype(bool).to_numpy()
+    days = pd.to_numeric(frame["days_to_opportunity"], errors="coerce").to_numpy(dtype=float)
+    amount = pd.to_numeric(frame["pipeline"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    cut = vip_cut(frame, rules)
+    undated = opportunity & np.isnan(days)
+    in_time = opportunity & (days <= rules.horizon_days)
+    later = opportunity & (days > rules.horizon_days)
+    reengaged = _flag(frame, "reengaged")
+    category = frame["category"].astype("string") if "category" in frame else None
+    non_sales = (
+        np.zeros(len(frame), dtype=bool)
+        if category is None
+        else (category.notna() & category.ne(Category.SALES.value)).to_numpy(dtype=bool)
+    )
+    vip = in_time & (amount >= cut)
+    conditions = [undated, vip, in_time, later, ~opportunity & non_sales, ~opportunity & reengaged]
+    tiers = [None, Tier.VIP, Tier.STANDARD, Tier.NURTURE, Tier.OTHER, Tier.NURTURE]
+    tier = np.select(conditions, [t.value if t else "" for t in tiers], Tier.OTHER.value)
+    day = pd.Series(np.floor(np.nan_to_num(days)).astype(np.int64), dtype="string").to_numpy(dtype=object)
+    worth = pd.Series(amount).map("{:,.0f}".format).to_numpy(dtype=object)
+    share = (
+        f"at least {cut:,.0f}"
+        if rules.vip_amount is not None
+        else f"top {rules.vip_share:.0%} of won deals: at least {cut:,.0f}"
+    )
+    said = "opportunity on day " + day + " worth " + worth
+    what = category.fillna("").to_numpy(dtype=object) if category is not None else np.full(len(frame), "")
+    reasons = [
+        "opportunity without a date: within 90 days or not is unknown",
+        said + f" ({share})",
+        said + f" (under the VIP cut, {cut:,.0f})",
+        said + f" (after {rules.horizon_days} days)",
+        "no opportunity; category " + what,
+        "no opportunity; re-engaged",
+    ]
+    reason = np.select(conditions, reasons, "no opportunity, never re-engaged")
+    out = pd.DataFrame(
+        {"hindsight": pd.array(tier, dtype="string"), "hindsight_reason": pd.array(reason, dtype="string")},
+        index=frame.index,
+    )
+    out.loc[undated, "hindsight"] = pd.NA
+    return out
+
+
+def _flag(frame: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    return frame[name].astype("boolean").fillna(False).to_numpy(dtype=bool)
+
+
+def converted(tiers: pd.Series) -> pd.Series:
+    """The conversion model's label from hindsight tiers: an opportunity within 90 days (VIP or Standard);
+    <NA> for an undated opportunity, which cannot be told either way."""
+    sales = tiers.isin([Tier.VIP.value, Tier.STANDARD.value]).astype("boolean")
+    return sales.mask(tiers.isna()).rename("converted")
+
+
+def by_tier(frame: pd.DataFrame, routed: str = "tier", unrouted: str = "(review)") -> pd.DataFrame:
+    """Leads by routed tier (rows) and hindsight tier (columns), with each routed tier's leads and conversion
+    (opportunities within 90 days over leads): the backtest's table of routed against hindsight tiers."""
+    rows = frame[routed].astype("string").fillna(unrouted).rename("routed")
+    cols = frame["hindsight"].astype("string").fillna("(undated deal)").rename("hindsight")
+    table = pd.crosstab(rows, cols)
+    order = [t.value for t in Tier if t.value in table.columns]
+    table = table[order + [c for c in table.columns if c not in order]]
+    label = converted(frame["hindsight"].astype("string")).astype("Float64")
+    table["leads"] = rows.value_counts().reindex(table.index).to_numpy()
+    table["conversion"] = label.groupby(rows).mean().reindex(table.index).round(4).to_numpy()
+    return table.reset_index()

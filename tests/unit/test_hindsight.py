@@ -1,0 +1,72 @@
+"""Hindsight tiers on a hand-built frame: each rule, its reason, the VIP cut by share or by amount."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadrouter.outcomes.hindsight import HindsightRules, by_tier, converted, hindsight, vip_cut
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "lead_id": list("ABCDEFGH"),
+            "tier": ["VIP", "Standard", "Nurture", "Standard", "Nurture", "Other", "Nurture", None],
+            "opportunity": [True, True, True, True, False, False, False, True],
+            "days_to_opportunity": [10.4, 30.0, 5.0, 120.0, np.nan, np.nan, np.nan, np.nan],
+            "pipeline": [100_000.0, 50_000.0, 20_000.0, 90_000.0, 0.0, 0.0, 0.0, 10_000.0],
+            "won": [True, True, True, False, False, False, False, False],
+            "category": ["sales", "sales", "sales", "sales", "sales", "support", None, "sales"],
+            "reengaged": [False, False, False, False, True, False, False, False],
+        }
+    )
+
+
+def test_each_rule_gives_its_tier_and_reason() -> None:
+    frame = _frame()
+    # won amounts 20k, 50k, 100k: their 80th percentile is 80k
+    assert vip_cut(frame) == 80_000.0
+    out = hindsight(frame)
+    assert out["hindsight"].fillna("?").tolist() == [
+        "VIP", "Standard", "Standard", "Nurture", "Nurture", "Other", "Other", "?",
+    ]  # fmt: skip
+    assert out["hindsight_reason"].tolist() == [
+        "opportunity on day 10 worth 100,000 (top 20% of won deals: at least 80,000)",
+        "opportunity on day 30 worth 50,000 (under the VIP cut, 80,000)",
+        "opportunity on day 5 worth 20,000 (under the VIP cut, 80,000)",
+        "opportunity on day 120 worth 90,000 (after 90 days)",
+        "no opportunity; re-engaged",
+        "no opportunity; category support",
+        "no opportunity, never re-engaged",
+        "opportunity without a date: within 90 days or not is unknown",
+    ]
+    assert converted(out["hindsight"]).astype("object").fillna("?").tolist() == [
+        True, True, True, False, False, False, False, "?",
+    ]  # fmt: skip
+
+
+def test_an_absolute_amount_sets_the_cut() -> None:
+    out = hindsight(_frame(), HindsightRules(vip_amount=20_000))
+    assert out["hindsight"].fillna("?").tolist()[:4] == ["VIP", "VIP", "VIP", "Nurture"]
+    assert out["hindsight_reason"].iat[2] == "opportunity on day 5 worth 20,000 (at least 20,000)"
+
+
+def test_without_category_or_reengagement_no_deal_is_never_engaged() -> None:
+    out = hindsight(_frame().drop(columns=["category", "reengaged"]))
+    assert out["hindsight"].tolist()[4:7] == ["Other", "Other", "Other"]
+
+
+def test_a_bad_share_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"vip_share 1\.5 must be above 0"):
+        HindsightRules(vip_share=1.5)
+
+
+def test_routed_against_hindsight_with_conversion() -> None:
+    frame = _frame().join(hindsight(_frame()))
+    table = by_tier(frame).set_index("routed")
+    assert table.loc["Nurture", ["Standard", "Nurture", "Other", "leads"]].tolist() == [1, 1, 1, 3]
+    assert table.loc["Nurture", "conversion"] == pytest.approx(1 / 3, abs=1e-4)
+    assert table.loc["(review)", "(undated deal)"] == 1
+    assert pd.isna(table.loc["(review)", "conversion"])

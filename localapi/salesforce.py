@@ -25,10 +25,12 @@ from starlette.routing import Route
 
 from leadrouter.fields import NO_CUSTOM_FIELDS, CustomField, FieldType, LeadFields, read_values
 from localapi.server import Faults
-from localapi.soql import MalformedQuery, translate
+from localapi.sobjects import OBJECTS, TEXT_TYPES, SField, sobject_of, with_custom
+from localapi.soql import QueryError, translate
 from localapi.world import World
 
 STORED = "%Y-%m-%dT%H:%M:%S.000Z"  # whole seconds, fixed width: text order is time order
+READ_ONLY = frozenset({"SystemModstamp", "LastModifiedDate", "CreatedDate", "IsDeleted", "IsConverted"})
 STORED_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$")
 CUSTOM_FIELDS = {"Lead_Tier__c": "string", "Routing_Reason__c": "string"}
 SALESFORCE_TYPES = {
@@ -36,37 +38,11 @@ SALESFORCE_TYPES = {
     FieldType.BOOLEAN: "boolean", FieldType.DATE: "datetime",
 }  # fmt: skip
 
-# field -> type, per object; "id" and "string" are text, "boolean" is 0/1, "datetime" is STORED text
-OBJECTS: dict[str, dict[str, str]] = {
-    "Lead": {
-        "Id": "id", "FirstName": "string", "LastName": "string", "Email": "string", "Phone": "string",
-        "Title": "string", "Company": "string", "Website": "string", "Country": "string", "State": "string",
-        "City": "string", "Industry": "string", "NumberOfEmployees": "int", "AnnualRevenue": "double",
-        "LeadSource": "string", "Description": "string", "Status": "string", "OwnerId": "id",
-        "ConvertedOpportunityId": "id", "IsConverted": "boolean", "LastActivityDate": "date",
-        "CreatedDate": "datetime", "LastModifiedDate": "datetime", "SystemModstamp": "datetime",
-    },
-    "Contact": {
-        "Id": "id", "AccountId": "id", "FirstName": "string", "LastName": "string", "Email": "string",
-        "Title": "string", "OwnerId": "id",
-    },
-    "Account": {
-        "Id": "id", "Name": "string", "Website": "string", "Industry": "string", "NumberOfEmployees": "int",
-        "AnnualRevenue": "double", "BillingCountry": "string", "OwnerId": "id", "LastActivityDate": "date",
-    },
-    "User": {"Id": "id", "Name": "string", "Email": "string", "IsActive": "boolean"},
-    "Group": {"Id": "id", "Name": "string", "Type": "string"},
-    "Task": {"Id": "id", "WhoId": "id", "OwnerId": "id", "Subject": "string", "CreatedDate": "datetime"},
-    "LeadHistory": {
-        "Id": "id", "LeadId": "id", "Field": "string", "OldValue": "string", "NewValue": "string",
-        "CreatedById": "id", "CreatedDate": "datetime",
-    },
-    "Opportunity": {
-        "Id": "id", "Name": "string", "StageName": "string", "Amount": "double", "CloseDate": "date",
-        "IsClosed": "boolean", "IsWon": "boolean",
-    },
+# SQLite storage per SOAP type: text compares ignoring case, as SOQL does; ids, dates and stamps as text
+SQL_TYPES = {
+    **dict.fromkeys(TEXT_TYPES | {"anyType"}, "TEXT COLLATE NOCASE"), "int": "INTEGER", "double": "REAL",
+    "currency": "REAL", "boolean": "INTEGER",
 }  # fmt: skip
-SQL_TYPES = {"string": "TEXT COLLATE NOCASE", "int": "INTEGER", "double": "REAL", "boolean": "INTEGER"}
 LEAD_FROM_WORLD = {
     "id": "Id", "first_name": "FirstName", "last_name": "LastName", "email": "Email", "phone": "Phone",
     "title": "Title", "company": "Company", "website": "Website", "country": "Country", "state": "State",
@@ -130,8 +106,9 @@ class SalesforceAPI:
         # the org's own custom Lead fields, and one per custom lead field of config/fields.yaml that names one
         self.lead_fields = lead_fields
         custom = {f.salesforce: SALESFORCE_TYPES[f.type] for f in lead_fields.custom if f.salesforce}
-        lead = {**OBJECTS["Lead"], **(CUSTOM_FIELDS if custom_fields else {}), **custom}
-        self.fields = {**OBJECTS, "Lead": lead}
+        self.fields: dict[str, dict[str, SField]] = with_custom(
+            OBJECTS, {**(CUSTOM_FIELDS if custom_fields else {}), **custom}
+        )
         self.page_size = page_size
         self.lock_rate, self.lock_rng = lock_rate, np.random.default_rng(1)
         self.calls: Counter = Counter()
@@ -162,7 +139,11 @@ class SalesforceAPI:
 
     def _create_tables(self) -> None:
         for name, fields in self.fields.items():
-            columns = ", ".join(f'"{f}" {SQL_TYPES.get(t, "TEXT")}' for f, t in fields.items())
+            columns = ", ".join(
+                f'"{f.name}" {SQL_TYPES.get(f.type, "TEXT")}'
+                for f in fields.values()
+                if f.name != "IsDeleted"
+            )
             self.db.execute(f'CREATE TABLE "{name}" ({columns}, "IsDeleted" INTEGER NOT NULL DEFAULT 0)')
             self.db.execute(f'CREATE VIEW "v_{name}" AS SELECT * FROM "{name}" WHERE "IsDeleted" = 0')
         self.db.execute('CREATE INDEX lead_stamp ON "Lead" ("SystemModstamp", "Id")')
@@ -294,10 +275,14 @@ class SalesforceAPI:
         try:
             with self.lock:
                 self.queries.append(soql)
-                records = self._run(soql)
-        except (MalformedQuery, sqlite3.Error) as exc:
+                total, records = self._run(
+                    soql, include_deleted=request.url.path.rstrip("/").endswith("queryAll")
+                )
+        except QueryError as exc:
+            return errors(400, exc.code, str(exc))
+        except sqlite3.Error as exc:
             return errors(400, "MALFORMED_QUERY", f"malformed query: {exc}")
-        return JSONResponse(self._page(records, 0, request.path_params["version"]))
+        return JSONResponse(self._page(records, 0, request.path_params["version"], total=total))
 
     async def query_more(self, request: Request) -> Response:
         if refused := self._guard(request, "queryMore"):
@@ -309,9 +294,17 @@ class SalesforceAPI:
             return errors(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
         return JSONResponse(self._page(records, int(offset), request.path_params["version"], locator))
 
-    def _page(self, records: list[dict], offset: int, version: str, locator: str | None = None) -> dict:
+    def _page(
+        self,
+        records: list[dict],
+        offset: int,
+        version: str,
+        locator: str | None = None,
+        total: int | None = None,
+    ) -> dict:
         end = offset + self.page_size
-        page = {"totalSize": len(records), "done": end >= len(records), "records": records[offset:end]}
+        size = len(records) if total is None else total
+        page = {"totalSize": size, "done": end >= len(records), "records": records[offset:end]}
         if not page["done"]:
             locator = locator or "01g" + secrets.token_hex(6)
             with self.lock:
@@ -319,32 +312,51 @@ class SalesforceAPI:
             page["nextRecordsUrl"] = f"/services/data/{version}/query/{locator}-{end}"
         return page
 
-    def _run(self, soql: str) -> list[dict]:
-        query = translate(soql)
-        if query.sobject not in self.fields:
-            raise MalformedQuery(f"sObject type '{query.sobject}' is not supported")
-        cursor = self.db.execute(query.sql)
-        names = [d[0] for d in cursor.description]
-        types = self.fields[query.sobject]
+    def _run(self, soql: str, include_deleted: bool = False) -> tuple[int, list[dict]]:
+        """The query's total size and its records as the REST API writes them."""
+        query = translate(soql, self.fields, include_deleted)
+        rows = self.db.execute(query.sql).fetchall()
+        if query.count_only:  # SELECT COUNT(): the count is the totalSize, with no records
+            return rows[0][0], []
         sobject = "AggregateResult" if query.aggregate else query.sobject
+        at_id = next((n for n, c in enumerate(query.columns) if c.key == ("Id",)), None)
         out = []
-        for row in cursor.fetchall():
-            record = {"attributes": {"type": sobject}}
-            if "Id" in names:
-                record["attributes"]["url"] = (
-                    f"/services/data/v59.0/sobjects/{sobject}/{row[names.index('Id')]}"
-                )
-            for name, value in zip(names, row, strict=True):
-                record[name] = self._wire(value, types.get(name))
+        for row in rows:
+            record: dict = {
+                "attributes": self._attributes(sobject, row[at_id] if at_id is not None else None)
+            }
+            for key, at in query.relations:  # the related records, null when the reference is empty
+                parent = self._at(record, key[:-1])
+                if parent is not None:
+                    parent[key[-1]] = (
+                        {"attributes": self._attributes(sobject_of(row[at]), row[at])} if row[at] else None
+                    )
+            for column, value in zip(query.columns, row, strict=False):
+                parent = self._at(record, column.key[:-1])
+                if parent is not None:
+                    parent[column.key[-1]] = self._wire(value, column.type.removeprefix("aggregate_"))
             out.append(record)
-        return out
+        return len(out), out
 
     @staticmethod
-    def _wire(value: object, kind: str | None) -> object:
+    def _attributes(sobject: str | None, record_id: str | None) -> dict:
+        url = {"url": f"/services/data/v59.0/sobjects/{sobject}/{record_id}"} if record_id else {}
+        return {"type": sobject, **url}
+
+    @staticmethod
+    def _at(record: dict, key: tuple[str, ...]) -> dict | None:
+        for name in key:
+            record = record.get(name)
+            if record is None:
+                return None
+        return record
+
+    @staticmethod
+    def _wire(value: object, kind: str) -> object:
         """A stored value as the REST API writes it."""
-        if kind == "boolean":
+        if kind == "boolean" and value is not None:
             return bool(value)
-        if isinstance(value, str) and STORED_RE.match(value):
+        if kind == "datetime" and isinstance(value, str) and STORED_RE.match(value):
             return value.replace("Z", "+0000")
         return value
 
@@ -425,13 +437,13 @@ class SalesforceAPI:
             return errors(404, "NOT_FOUND", f"The requested resource does not exist: {sobject}")
         fields = [
             {
-                "name": f,
-                "type": t,
-                "custom": f.endswith("__c"),
-                "updateable": f not in ("Id", "SystemModstamp"),
+                "name": f.name, "type": f.type, "custom": f.name.endswith("__c"), "filterable": f.filterable,
+                "sortable": f.sortable, "groupable": f.sortable, "nillable": f.name != "Id",
+                "referenceTo": list(f.references), "relationshipName": f.relationship,
+                "updateable": f.name not in READ_ONLY and f.type not in ("id", "anyType"),
             }
-            for f, t in self.fields[sobject].items()
-        ]
+            for f in self.fields[sobject].values()
+        ]  # fmt: skip
         return JSONResponse({"name": sobject, "custom": False, "fields": fields})
 
     # --- admin, for tests ----------------------------------------------------------------------------------

@@ -249,6 +249,9 @@ class HubSpotAPI:
         # real HubSpot has been seen to reject a whole batch update that names a missing id; off by default
         self.reject_batches_with_missing_ids = False
         self.deepest_search = 0  # the largest after + limit any search asked for
+        self.association_page = (
+            500  # associations per contact per v4 batch-read result, as HubSpot pages them
+        )
         # seconds to hold each of the next requests before answering them: a slow HubSpot
         self.stalls: list[float] = []
         self._lock = threading.Lock()
@@ -396,7 +399,7 @@ class HubSpotAPI:
         # every search reads the records as they are now, as HubSpot does: an edit between two pages shows
         frame = table.frame
         keep = ~frame["archived"].to_numpy(bool) & table.matching(frame, groups)
-        found = table.order(frame, keep, body.get("sorts") or [])
+        found = table.order(frame, keep, checked_sorts(body.get("sorts") or []))
         page = frame.iloc[found[after : after + limit]]
         payload: dict = {"total": len(found), "results": table.objects(page, body.get("properties"))}
         if after + limit < len(found):
@@ -411,7 +414,7 @@ class HubSpotAPI:
 
     def _properties(self, table: Table, request: Request, _: dict) -> tuple[int, dict]:
         """CollectionResponsePropertyNoPaging: the type's properties (none is archived here)."""
-        archived = request.query_params.get("archived", "false").lower() == "true"
+        archived = boolean_param(request, "archived")
         return 200, {"results": [] if archived else [table.describe(p) for p in table.spec.properties]}
 
     # --- batch read and update ---------------------------------------------------------------------------
@@ -530,7 +533,7 @@ class HubSpotAPI:
         )
         if not 0 < limit <= MAX_OWNER_PAGE:
             raise ApiError(400, "VALIDATION_ERROR", f"limit must be between 1 and {MAX_OWNER_PAGE}")
-        owners = self.owners[self.owners["archived"].eq(q.get("archived", "false").lower() == "true")]
+        owners = self.owners[self.owners["archived"].eq(boolean_param(request, "archived"))]
         if q.get("email"):
             owners = owners[owners["email"].str.lower().eq(q["email"].lower())]
         page = owners.iloc[after : after + limit].to_dict("records")
@@ -540,23 +543,30 @@ class HubSpotAPI:
         return 200, payload
 
     def _associations(self, _: Table | None, request: Request, body: dict) -> tuple[int, dict]:
-        started, ids = now_iso(), list(dict.fromkeys(batch_ids(body, MAX_ASSOCIATION_BATCH)))
+        """v4 batch read: each contact's deals a page at a time; a result with more carries paging.next.after,
+        which the client sends back with the same id (as {"id", "after"}) for the rest."""
+        started, ids = now_iso(), batch_ids(body, MAX_ASSOCIATION_BATCH)
+        afters = {str(i.get("id")): i.get("after") for i in body.get("inputs") or [] if isinstance(i, dict)}
         pair = (request.path_params["from"].rstrip("s"), request.path_params["to"].rstrip("s"))
         if pair != ("contact", "deal"):
             raise ApiError(400, "VALIDATION_ERROR", f"No {pair[0]}→{pair[1]} associations are kept here")
         links = self.contact_deals
         links = links[links["contact"].isin(ids) & links["deal"].isin(self.tables["deals"].live().index)]
-        deals_of = links.groupby("contact")["deal"].agg(list)
-        results = [
-            {"from": {"id": c},
-             "to": [{"toObjectId": int(d), "associationTypes": [CONTACT_TO_DEAL]} for d in deals_of[c]]}
-            for c in ids if c in deals_of.index
-        ]  # fmt: skip
-        errors = [
-            standard_error("OBJECT_NOT_FOUND", f"No deal is associated with contact {c}.",
-                           {"fromObjectId": [c]}, subCategory="crm.associations.NO_ASSOCIATIONS_FOUND")
-            for c in ids if c not in deals_of.index
-        ]  # fmt: skip
+        deals_of = links.groupby("contact")["deal"].agg(lambda d: sorted(d, key=int))
+        results, errors = [], []
+        for c in dict.fromkeys(ids):
+            if c not in deals_of.index:
+                errors.append(standard_error(
+                    "OBJECT_NOT_FOUND", f"No deal is associated with contact {c}.", {"fromObjectId": [c]},
+                    subCategory="crm.associations.NO_ASSOCIATIONS_FOUND"))  # fmt: skip
+                continue
+            start = whole_number(afters.get(c) or 0, "after")
+            page = deals_of[c][start : start + self.association_page]
+            result: dict = {"from": {"id": c}, "to": [
+                {"toObjectId": int(d), "associationTypes": [CONTACT_TO_DEAL]} for d in page]}  # fmt: skip
+            if start + self.association_page < len(deals_of[c]):
+                result["paging"] = {"next": {"after": str(start + self.association_page), "link": None}}
+            results.append(result)
         return batch_response(results, errors, started)
 
     # --- admin, for tests (called from other threads) -----------------------------------------------------
@@ -707,7 +717,9 @@ class Table:
         )
 
     def match(self, frame: pd.DataFrame, f: dict) -> np.ndarray:
-        prop, op = str(f.get("propertyName")), f.get("operator", "EQ")
+        prop, op = str(f.get("propertyName")), f.get("operator")
+        if op is None:
+            raise ApiError(400, "VALIDATION_ERROR", f"The filter on {prop} names no operator")
         left = self.comparable(frame, prop)
         if op in ("HAS_PROPERTY", "NOT_HAS_PROPERTY"):
             has = (left.notna() & left.astype("string").ne("")).fillna(False).to_numpy(bool)
@@ -807,6 +819,27 @@ def owner_entries(frame: pd.DataFrame, stamp_column: str, source: str) -> pd.Dat
          "timestamp": owned[stamp_column].to_numpy(), "sourceType": source},
         columns=HISTORY_COLUMNS,
     )  # fmt: skip
+
+
+def boolean_param(request: Request, name: str) -> bool:
+    """A boolean query parameter as the spec types it: `true` or `false`."""
+    value = request.query_params.get(name, "false")
+    if value not in ("true", "false"):
+        raise ApiError(400, "VALIDATION_ERROR", f"{name} must be true or false, got {value!r}")
+    return value == "true"
+
+
+def checked_sorts(sorts: object) -> list:
+    """The sorts of a search body: at most one, each {"propertyName", "direction"} (or the documented short
+    form "prop" / "-prop"), the direction ASCENDING or DESCENDING."""
+    if not isinstance(sorts, list) or len(sorts) > 1:
+        raise ApiError(400, "VALIDATION_ERROR", "Search accepts one sort")
+    for sort in sorts:
+        if isinstance(sort, dict) and sort.get("direction", "ASCENDING") not in ("ASCENDING", "DESCENDING"):
+            raise ApiError(400, "VALIDATION_ERROR", f"Invalid sort direction {sort.get('direction')!r}")
+        if not isinstance(sort, dict | str) or (isinstance(sort, dict) and not sort.get("propertyName")):
+            raise ApiError(400, "VALIDATION_ERROR", f"Invalid sort {sort!r}: a sort names a propertyName")
+    return sorts
 
 
 def whole_number(value: object, name: str) -> int:

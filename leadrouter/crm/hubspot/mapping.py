@@ -77,8 +77,12 @@ def leads_frame(
 
 def in_cursor_order(leads: pd.DataFrame) -> pd.DataFrame:
     """Sorted by (modified_at, numeric id): the order the cursor moves in."""
-    numeric_id = pd.to_numeric(leads["lead_id"])
-    return leads.assign(_id=numeric_id).sort_values(["modified_at", "_id"], kind="stable").drop(columns="_id")
+    # HubSpot types ids as strings: one that is not a number sorts after the numbers, by its text
+    numeric_id = pd.to_numeric(leads["lead_id"], errors="coerce")
+    keys = ["modified_at", "_id", "lead_id"]
+    return (
+        leads.assign(_id=numeric_id).sort_values(keys, kind="stable", na_position="last").drop(columns="_id")
+    )
 
 
 def batch_outcome(ids: list[str], reply: object) -> pd.DataFrame:

@@ -47,6 +47,19 @@ RECORD_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
 RETRY = RetryPolicy(attempts=6, first_delay_s=0.5, max_delay_s=30.0)  # each call, and each row-lock resend
 
 
+class RateLimited(requests.HTTPError):
+    """A 429: raised by the session's response hook so its Retry-After reaches the retry policy (simple-salesforce
+    keeps no headers on its own exceptions)."""
+
+
+def refuse_429(response: requests.Response, *_: object, **__: object) -> None:
+    """A requests response hook: a 429 becomes RateLimited, carrying the response and so its headers."""
+    if response.status_code == 429:
+        raise RateLimited(
+            f"Salesforce answered 429 for {response.request.method} {response.url}", response=response
+        )
+
+
 def client_credentials_login(
     instance_url: str,
     client_id: str,
@@ -57,6 +70,8 @@ def client_credentials_login(
 ) -> Salesforce:
     """A Salesforce client from the OAuth 2.0 client-credentials flow of a connected app (My Domain URL)."""
     session = session or requests.Session()
+    if refuse_429 not in session.hooks["response"]:
+        session.hooks["response"].append(refuse_429)
     response = session.post(
         f"{instance_url.rstrip('/')}/services/oauth2/token",
         data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret},
@@ -82,7 +97,12 @@ def is_transient(exc: Exception) -> bool:
     """A failure worth retrying: server errors, the org's API limit, timeouts, dropped connections, a busy login
     service and an expired session (logged in again first)."""
     if isinstance(
-        exc, requests.ConnectionError | requests.Timeout | LoginUnavailable | SalesforceExpiredSession
+        exc,
+        requests.ConnectionError
+        | requests.Timeout
+        | LoginUnavailable
+        | SalesforceExpiredSession
+        | RateLimited,
     ):
         return True
     if isinstance(exc, SalesforceRefusedRequest):

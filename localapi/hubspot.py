@@ -254,6 +254,7 @@ class HubSpotAPI:
         )
         # seconds to hold each of the next requests before answering them: a slow HubSpot
         self.stalls: list[float] = []
+        self.throttled: list[int] = []  # Retry-After of each of the next requests answered 429 (see throttle)
         self._lock = threading.Lock()
         self._searches, self._search_hooks = 0, {}  # contacts searches answered; callbacks by that count
         self.fields = fields  # custom lead fields: a contact property each (world column -> property)
@@ -346,13 +347,11 @@ class HubSpotAPI:
                 await asyncio.sleep(self.stalls.pop(0))
             if request.headers.get("authorization") != f"Bearer {self.token}":
                 return error_response(401, "INVALID_AUTHENTICATION", AUTH_MESSAGE)
+            if self.throttled:
+                return rate_limited(self.throttled.pop(0), action == "search")
             fault = self.faults.pick(["429", "502", "503"]) if self.faults else None
             if fault == "429":
-                return error_response(
-                    429, "RATE_LIMITS", "You have reached your ten_secondly_rolling limit.",
-                    headers={"Retry-After": str(self.retry_after_s)}, errorType="RATE_LIMIT",
-                    policyName="TEN_SECONDLY_ROLLING",
-                )  # fmt: skip
+                return rate_limited(self.retry_after_s, False)
             if fault:
                 return error_response(int(fault), **FAULT_BODIES[fault])
             try:
@@ -639,6 +638,11 @@ class HubSpotAPI:
             frame.loc[moved, "hs_lead_status"] = status
             frame.loc[moved, "lastmodifieddate"] = now_iso()
 
+    def throttle(self, times: int, retry_after_s: int = 1) -> None:
+        """Answer the next `times` requests 429 with `Retry-After: retry_after_s`, as HubSpot does past a limit.
+        A fault control, off by default, that draws nothing from the seeded fault sequence."""
+        self.throttled = [retry_after_s] * times
+
     def after_search(self, n: int, callback: Callable[[], None]) -> None:
         """Run `callback` once the nth contacts search from now is answered, before its reply is sent: an edit
         a client makes between two searches."""
@@ -873,6 +877,15 @@ def not_found(spec_: Spec, ids: list[str]) -> dict:
         "Check that ids are valid."
     )
     return standard_error("OBJECT_NOT_FOUND", message, {"ids": ids})
+
+
+def rate_limited(retry_after_s: int, search: bool) -> JSONResponse:
+    """HubSpot's 429: the ten-second limit, or the search endpoints' own per-second one."""
+    policy, window = ("SECONDLY", "secondly") if search else ("TEN_SECONDLY_ROLLING", "ten_secondly_rolling")
+    return error_response(
+        429, "RATE_LIMITS", f"You have reached your {window} limit.",
+        headers={"Retry-After": str(retry_after_s)}, errorType="RATE_LIMIT", policyName=policy,
+    )  # fmt: skip
 
 
 def error_response(

@@ -102,6 +102,7 @@ class SalesforceAPI:
         lead_fields: LeadFields = NO_CUSTOM_FIELDS,
     ) -> None:
         self.faults = faults or Faults()
+        self.throttled: list[int] = []  # Retry-After of each of the next calls answered 429 (see throttle)
         self.client_id, self.client_secret = client_id, client_secret
         # the org's own custom Lead fields, and one per custom lead field of config/fields.yaml that names one
         self.lead_fields = lead_fields
@@ -232,6 +233,9 @@ class SalesforceAPI:
         auth = request.headers.get("authorization", "")
         if auth.removeprefix("Bearer ") not in self.tokens:
             return errors(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        if self.throttled:
+            wait = str(self.throttled.pop(0))
+            return errors(429, "REQUEST_LIMIT_EXCEEDED", "Too many requests.", {"Retry-After": wait})
         fault = self.faults.pick(["503", "REQUEST_LIMIT_EXCEEDED"])
         if fault == "503":
             return errors(503, "SERVER_UNAVAILABLE", "Server temporarily unavailable; try again later")
@@ -512,6 +516,11 @@ class SalesforceAPI:
     def owner_writes(self) -> pd.Series:
         with self.lock:
             return pd.Series(dict(self.write_log), dtype="int64")
+
+    def throttle(self, times: int, retry_after_s: int = 1) -> None:
+        """Answer the next `times` API calls 429 with `Retry-After: retry_after_s` (as a gateway in front of the
+        org may). A fault control, off by default, that draws nothing from the seeded fault sequence."""
+        self.throttled = [retry_after_s] * times
 
     def expire_sessions(self) -> None:
         with self.lock:

@@ -81,8 +81,10 @@ def transient(exc: Exception) -> bool:
 
 def cursor_row(frame: pd.DataFrame) -> Cursor | None:
     """(stamp, numeric id) of the last lead that has both: where the next search starts."""
-    ids = pd.to_numeric(frame["lead_id"], errors="coerce")
-    usable = frame["modified_at"].notna() & ids.notna()
+    # digits only: "inf" or "1e5" parse as numbers but are no hs_object_id to search after
+    digits = frame["lead_id"].astype("string").str.fullmatch(r"\d+").fillna(False)
+    ids = pd.to_numeric(frame["lead_id"].where(digits), errors="coerce")
+    usable = frame["modified_at"].notna() & digits
     if not usable.any():
         return None
     last = usable[usable].index[-1]

@@ -242,8 +242,8 @@ def rejections_frame(objects: list, rejection_status: str, since: pd.Timestamp) 
     )
     current = properties_frame(objects, ["hubspot_owner_id"])["hubspot_owner_id"]
     found["owner_id"] = found["owner_id"].fillna(found["lead_id"].map(current)).replace("", None)
-    found["_id"] = pd.to_numeric(found["lead_id"])
-    found = found.sort_values(["rejected_at", "_id"], kind="stable")
+    found["_id"] = pd.to_numeric(found["lead_id"], errors="coerce")  # ids are strings: not all are numbers
+    found = found.sort_values(["rejected_at", "_id", "lead_id"], kind="stable", na_position="last")
     return found[REJECTION_COLUMNS].reset_index(drop=True)
 
 

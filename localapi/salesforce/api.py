@@ -8,7 +8,6 @@ INVALID_SESSION_ID, 403 REQUEST_LIMIT_EXCEEDED, 503 SERVER_UNAVAILABLE, per-reco
 from __future__ import annotations
 
 import base64
-import re
 import secrets
 import sqlite3
 import threading
@@ -23,71 +22,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from leadrouter.fields import NO_CUSTOM_FIELDS, CustomField, FieldType, LeadFields, read_values
+from leadrouter.fields import NO_CUSTOM_FIELDS, LeadFields
+from localapi.salesforce.admin import Admin
+from localapi.salesforce.storage import CUSTOM_FIELDS, READ_ONLY, SALESFORCE_TYPES, STORED_RE, Storage, stored
 from localapi.server import Faults
-from localapi.sobjects import OBJECTS, TEXT_TYPES, SField, sobject_of, with_custom
+from localapi.sobjects import OBJECTS, SField, sobject_of, with_custom
 from localapi.soql import QueryError, translate
 from localapi.world import World
-
-STORED = "%Y-%m-%dT%H:%M:%S.000Z"  # whole seconds, fixed width: text order is time order
-READ_ONLY = frozenset({"SystemModstamp", "LastModifiedDate", "CreatedDate", "IsDeleted", "IsConverted"})
-STORED_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$")
-CUSTOM_FIELDS = {"Lead_Tier__c": "string", "Routing_Reason__c": "string"}
-SALESFORCE_TYPES = {
-    FieldType.TEXT: "string", FieldType.CATEGORY: "picklist", FieldType.NUMBER: "double",
-    FieldType.BOOLEAN: "boolean", FieldType.DATE: "datetime",
-}  # fmt: skip
-
-# SQLite storage per SOAP type: text compares ignoring case, as SOQL does; ids, dates and stamps as text
-SQL_TYPES = {
-    **dict.fromkeys(TEXT_TYPES | {"anyType"}, "TEXT COLLATE NOCASE"), "int": "INTEGER", "double": "REAL",
-    "currency": "REAL", "boolean": "INTEGER",
-}  # fmt: skip
-LEAD_FROM_WORLD = {
-    "id": "Id", "first_name": "FirstName", "last_name": "LastName", "email": "Email", "phone": "Phone",
-    "title": "Title", "company": "Company", "website": "Website", "country": "Country", "state": "State",
-    "city": "City", "industry": "Industry", "employees": "NumberOfEmployees", "annual_revenue": "AnnualRevenue",
-    "lead_source": "LeadSource", "message": "Description", "status": "Status", "owner_id": "OwnerId",
-    "lead_tier": "Lead_Tier__c", "routing_reason": "Routing_Reason__c",
-    "converted_opportunity_id": "ConvertedOpportunityId", "is_deleted": "IsDeleted",
-    "created_at": "CreatedDate", "modified_at": "SystemModstamp",
-}  # fmt: skip
-
-ACCOUNT_FROM_WORLD = {
-    "id": "Id", "name": "Name", "website": "Website", "industry": "Industry", "employees": "NumberOfEmployees",
-    "annual_revenue": "AnnualRevenue", "country": "BillingCountry", "owner_id": "OwnerId",
-}  # fmt: skip
-CONTACT_FROM_WORLD = {
-    "id": "Id", "account_id": "AccountId", "first_name": "FirstName", "last_name": "LastName", "email": "Email",
-    "title": "Title", "owner_id": "OwnerId",
-}  # fmt: skip
-DEAL_FROM_WORLD = {
-    "id": "Id", "stage": "StageName", "amount": "Amount", "close_date": "CloseDate", "is_closed": "IsClosed",
-    "is_won": "IsWon",
-}  # fmt: skip
-
-
-def stored_value(values: pd.Series, field: CustomField) -> pd.Series:
-    """A custom field's text (as the sandbox keeps it) as this server stores its Salesforce type."""
-    typed = read_values(values, field)
-    if field.type == FieldType.DATE:
-        return stored(typed).astype(object).where(typed.notna(), None)
-    if field.type == FieldType.BOOLEAN:
-        return typed.astype("Int64").astype(object).where(typed.notna(), None)
-    return typed.astype(object).where(typed.notna(), None)
-
-
-def stored(ts: pd.Series | pd.Timestamp) -> pd.Series | str:
-    return (
-        ts.dt.floor("s").dt.strftime(STORED) if isinstance(ts, pd.Series) else ts.floor("s").strftime(STORED)
-    )
 
 
 def errors(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
     return JSONResponse([{"message": message, "errorCode": code}], status_code=status, headers=headers)
 
 
-class SalesforceAPI:
+class SalesforceAPI(Storage, Admin):
     """The server's state and its Starlette `app`. Admin methods (add_leads, touch, …) are for tests."""
 
     def __init__(
@@ -135,97 +83,6 @@ class SalesforceAPI:
                 ),
             ]
         )
-
-    # --- storage -------------------------------------------------------------------------------------------
-
-    def _create_tables(self) -> None:
-        for name, fields in self.fields.items():
-            columns = ", ".join(
-                f'"{f.name}" {SQL_TYPES.get(f.type, "TEXT")}'
-                for f in fields.values()
-                if f.name != "IsDeleted"
-            )
-            self.db.execute(f'CREATE TABLE "{name}" ({columns}, "IsDeleted" INTEGER NOT NULL DEFAULT 0)')
-            self.db.execute(f'CREATE VIEW "v_{name}" AS SELECT * FROM "{name}" WHERE "IsDeleted" = 0')
-        self.db.execute('CREATE INDEX lead_stamp ON "Lead" ("SystemModstamp", "Id")')
-
-    def _insert(self, sobject: str, frame: pd.DataFrame) -> None:
-        frame = frame[[c for c in frame.columns if c in self.fields[sobject] or c == "IsDeleted"]]
-        frame = frame.astype(object).where(frame.notna(), None)
-        names = ", ".join(f'"{c}"' for c in frame.columns)
-        marks = ", ".join("?" for _ in frame.columns)
-        self.db.executemany(f'INSERT INTO "{sobject}" ({names}) VALUES ({marks})', frame.to_numpy().tolist())
-
-    def _seed(self, world: World) -> None:
-        people = world.users[world.users["role"] != "queue"]
-        queues = world.users[world.users["role"] == "queue"]
-        self._insert(
-            "User",
-            people.rename(columns={"id": "Id", "name": "Name", "email": "Email", "active": "IsActive"}),
-        )
-        self._insert("Group", queues.rename(columns={"id": "Id", "name": "Name"}).assign(Type="Queue"))
-        self._insert("Account", world.accounts.rename(columns=ACCOUNT_FROM_WORLD))
-        self._insert("Contact", world.contacts.rename(columns=CONTACT_FROM_WORLD))
-        self._add_leads(world.leads, keep_stamps=True)
-        tasks = world.activities.assign(
-            Id=lambda f: "00T" + f["id"].astype(str).str.zfill(12),
-            CreatedDate=lambda f: stored(f["created_at"]),
-        ).rename(columns={"lead_id": "WhoId", "owner_id": "OwnerId", "type": "Subject"})
-        self._insert("Task", tasks)
-        first = tasks.sort_values("CreatedDate").drop_duplicates("WhoId")
-        self._insert(
-            "LeadHistory",
-            first.assign(
-                Id="017" + first["Id"].str[3:], Field="Status", OldValue="New", NewValue="Working",
-                CreatedById=first["OwnerId"],
-            ).rename(columns={"WhoId": "LeadId"}),
-        )  # fmt: skip
-        changes = world.status_changes.sort_values(["changed_at", "id"], kind="stable")
-        self._status_history(
-            pd.DataFrame(
-                {
-                    "LeadId": changes["lead_id"],
-                    "OldValue": changes.groupby("lead_id")["status"].shift(),
-                    "NewValue": changes["status"],
-                    "CreatedById": changes["changed_by"],
-                    "CreatedDate": stored(changes["changed_at"]),
-                }
-            )
-        )
-        last_activity = tasks.groupby("WhoId")["CreatedDate"].max().str[:10]
-        self.db.executemany(
-            'UPDATE "Lead" SET "LastActivityDate" = ? WHERE "Id" = ?',
-            list(zip(last_activity.to_numpy(), last_activity.index, strict=True)),
-        )
-        deals = world.deals.assign(Name="Inbound " + world.deals["id"])
-        self._insert("Opportunity", deals.rename(columns=DEAL_FROM_WORLD))
-        self.db.commit()
-
-    def _status_history(self, changes: pd.DataFrame) -> None:
-        """LeadHistory rows for Status changes (LeadId, OldValue, NewValue, CreatedById, CreatedDate), with ids
-        numbered on from the last one."""
-        last = self.db.execute('SELECT MAX(CAST(substr("Id", 4) AS INTEGER)) FROM "LeadHistory"').fetchone()[
-            0
-        ]
-        numbers = pd.Series(np.arange(len(changes)) + (last or 0) + 1, index=changes.index)
-        self._insert(
-            "LeadHistory", changes.assign(Id="017" + numbers.astype(str).str.zfill(12), Field="Status")
-        )
-
-    def _add_leads(self, leads: pd.DataFrame, keep_stamps: bool) -> None:
-        table = leads.rename(columns=LEAD_FROM_WORLD)
-        for field in self.lead_fields.custom:  # the sandbox keeps text: store each as its Salesforce type
-            if field.salesforce and field.name in leads:
-                table[field.salesforce] = stored_value(leads[field.name], field)
-        now = stored(pd.Timestamp.now(tz="UTC"))
-        table["CreatedDate"] = stored(table["CreatedDate"])
-        table["SystemModstamp"] = stored(table["SystemModstamp"]) if keep_stamps else now
-        table["LastModifiedDate"] = table["SystemModstamp"]
-        table["IsConverted"] = table["ConvertedOpportunityId"].notna().astype(int)
-        table["IsDeleted"] = table.get("IsDeleted", 0)
-        self._insert("Lead", table)
-
-    # --- HTTP ----------------------------------------------------------------------------------------------
 
     def _guard(self, request: Request, name: str) -> Response | None:
         """Count the call; refuse a bad session; inject a fault before anything changes."""
@@ -449,79 +306,3 @@ class SalesforceAPI:
             for f in self.fields[sobject].values()
         ]  # fmt: skip
         return JSONResponse({"name": sobject, "custom": False, "fields": fields})
-
-    # --- admin, for tests ----------------------------------------------------------------------------------
-
-    def crm_id(self, world_lead_id: str) -> str:
-        return world_lead_id
-
-    def add_leads(self, leads: pd.DataFrame) -> None:
-        """Insert leads shaped like World.leads, stamped now as Salesforce stamps a save."""
-        with self.lock:
-            self._add_leads(leads, keep_stamps=False)
-            self.db.commit()
-
-    def delete_lead(self, lead_id: str) -> None:
-        with self.lock:
-            self.db.execute('UPDATE "Lead" SET "IsDeleted" = 1 WHERE "Id" = ?', (lead_id,))
-            self.db.commit()
-
-    def touch(self, lead_id: str, at: pd.Timestamp) -> None:
-        """A rep logs a call on the lead and moves it to Working."""
-        with self.lock:
-            n = self.db.execute('SELECT COUNT(*) FROM "Task"').fetchone()[0] + 1
-            self.db.execute(
-                'INSERT INTO "Task" ("Id", "WhoId", "Subject", "CreatedDate") VALUES (?, ?, \'call\', ?)',
-                (f"00T{n:012d}", lead_id, stored(at)),
-            )
-            self.db.commit()
-
-    def reject(
-        self, lead_ids: Sequence[str], at: pd.Timestamp | pd.Series, status: str = "Rejected - Wrong Owner"
-    ) -> None:
-        """Each lead's owner sets its Status to `status` at `at` (one time, or one per lead). As field history
-        does, a lead already in that status gains no LeadHistory row."""
-        when = (at if isinstance(at, pd.Series) else pd.Series([at] * len(lead_ids))).set_axis(list(lead_ids))
-        with self.lock:
-            marks = ", ".join("?" for _ in lead_ids)
-            leads = pd.read_sql_query(
-                f'SELECT "Id", "Status", "OwnerId" FROM "v_Lead" WHERE "Id" IN ({marks})',
-                self.db,
-                params=list(lead_ids),
-            ).set_index("Id")
-            moved = leads[leads["Status"].ne(status).fillna(True)]
-            self._status_history(
-                pd.DataFrame(
-                    {
-                        "LeadId": moved.index,
-                        "OldValue": moved["Status"].to_numpy(),
-                        "NewValue": status,
-                        "CreatedById": moved["OwnerId"].to_numpy(),
-                        "CreatedDate": stored(pd.to_datetime(when.loc[moved.index], utc=True)).to_numpy(),
-                    }
-                )
-            )
-            now = stored(pd.Timestamp.now(tz="UTC"))
-            self.db.executemany(
-                'UPDATE "Lead" SET "Status" = ?, "SystemModstamp" = ?, "LastModifiedDate" = ? WHERE "Id" = ?',
-                [(status, now, now, lead_id) for lead_id in moved.index],
-            )
-            self.db.commit()
-
-    def owners_of(self, lead_ids: Sequence[str]) -> pd.Series:
-        with self.lock:
-            rows = pd.read_sql_query('SELECT "Id", "OwnerId" FROM "Lead"', self.db).set_index("Id")["OwnerId"]
-        return rows.reindex(list(lead_ids))
-
-    def owner_writes(self) -> pd.Series:
-        with self.lock:
-            return pd.Series(dict(self.write_log), dtype="int64")
-
-    def throttle(self, times: int, retry_after_s: int = 1) -> None:
-        """Answer the next `times` API calls 429 with `Retry-After: retry_after_s` (as a gateway in front of the
-        org may). A fault control, off by default, that draws nothing from the seeded fault sequence."""
-        self.throttled = [retry_after_s] * times
-
-    def expire_sessions(self) -> None:
-        with self.lock:
-            self.tokens.clear()

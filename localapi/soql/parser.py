@@ -10,108 +10,22 @@ NULLS FIRST/LAST; LIMIT; OFFSET. Names of objects, fields and keywords are case-
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
-from localapi.sobjects import ID_TYPES, NUMBER_TYPES, TEXT_TYPES, SField
-from localapi.soql_dates import date_range, is_date_literal
-
-KEYWORDS = frozenset({
-    "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "LIKE", "ORDER", "BY", "ASC", "DESC", "NULLS", "FIRST",
-    "LAST", "LIMIT", "OFFSET", "GROUP", "HAVING", "TRUE", "FALSE", "NULL",
-})  # fmt: skip
-AGGREGATES = frozenset({"COUNT", "COUNT_DISTINCT", "MIN", "MAX", "SUM", "AVG"})
-COMPARISONS = frozenset({"=", "!=", "<", "<=", ">", ">="})
-MAX_OFFSET = 2000
-RECORD_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
-TOKEN = re.compile(
-    r"""
-    (?P<space>\s+)
-  | (?P<string>'(?:[^'\\]|\\.)*')
-  | (?P<datetime>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d))
-  | (?P<date>\d{4}-\d\d-\d\d)
-  | (?P<number>-?\d+(?:\.\d+)?)
-  | (?P<name>[A-Za-z_][A-Za-z0-9_.]*(?::\d+)?)
-  | (?P<op>!=|<>|<=|>=|=|<|>|\(|\)|,)
-    """,
-    re.VERBOSE | re.DOTALL,
+from localapi.sobjects import NUMBER_TYPES, SField
+from localapi.soql.lexer import (
+    AGGREGATES,
+    KEYWORDS,
+    MAX_OFFSET,
+    Column,
+    QueryError,
+    Translated,
+    malformed,
+    tokens,
 )
-ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "'": "'", '"': '"', "\\": "\\"}
-STORED = "%Y-%m-%dT%H:%M:%S.000Z"
-
-
-class QueryError(ValueError):
-    """A query Salesforce refuses: its errorCode and message."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def malformed(message: str) -> QueryError:
-    return QueryError("MALFORMED_QUERY", message)
-
-
-@dataclass(frozen=True)
-class Column:
-    """An output value: its key path in the record (("Owner", "Name")) and its field's type."""
-
-    key: tuple[str, ...]
-    type: str
-
-
-@dataclass
-class Translated:
-    sql: str
-    sobject: str
-    aggregate: bool
-    count_only: bool = False
-    columns: list[Column] = field(default_factory=list)
-    # relationship key paths, each with the position of the related record's id among the SQL's columns
-    relations: list[tuple[tuple[str, ...], int]] = field(default_factory=list)
-
-
-def tokens(soql: str) -> list[tuple[str, str]]:
-    out, pos = [], 0
-    while pos < len(soql):
-        match = TOKEN.match(soql, pos)
-        if not match:
-            raise malformed(f"unexpected token at position {pos}: {soql[pos : pos + 20]!r}")
-        pos = match.end()
-        if match.lastgroup != "space":
-            out.append((match.lastgroup, match.group()))
-    return out
-
-
-def unescape(body: str, like: bool) -> str:
-    """SOQL string body -> its value; in a LIKE pattern \\% and \\_ stay escaped (SQLite uses ESCAPE '\\')."""
-    out, i = [], 0
-    while i < len(body):
-        ch = body[i]
-        if ch != "\\":
-            out.append(ch)
-            i += 1
-            continue
-        nxt = body[i + 1 : i + 2]
-        if like and nxt in ("%", "_", "\\"):
-            out.append("\\" + nxt)
-        elif nxt in ESCAPES:
-            out.append(ESCAPES[nxt])
-        else:
-            raise malformed(f"invalid escape sequence \\{nxt} in a string literal")
-        i += 2
-    return "".join(out)
-
-
-def sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def datetime_text(literal: str) -> str:
-    """A datetime literal in the server's storage form: UTC, whole seconds, fixed width."""
-    return pd.Timestamp(literal).tz_convert("UTC").strftime(STORED)
+from localapi.soql.where import Conditions
 
 
 def translate(
@@ -125,15 +39,13 @@ def translate(
 
 
 @dataclass
-class Parser:
+class Parser(Conditions):
     toks: list[tuple[str, str]]
     schemas: dict[str, dict[str, SField]]
     include_deleted: bool
     now: pd.Timestamp
     pos: int = 0
     aliases: int = 0
-
-    # --- tokens ---------------------------------------------------------------------------------------------
 
     def peek(self, ahead: int = 0) -> tuple[str, str]:
         at = self.pos + ahead
@@ -160,8 +72,6 @@ class Parser:
             self.pos += len(words)
             return True
         return False
-
-    # --- names ----------------------------------------------------------------------------------------------
 
     def table(self, sobject: str) -> str:
         return f'"{sobject}"' if self.include_deleted else f'"v_{sobject}"'
@@ -207,8 +117,6 @@ class Parser:
             raise error or malformed(f"no field at {'.'.join(parts)}")
         value = values[0] if len(values) == 1 else f"COALESCE({', '.join(values)})"
         return value, found, [(ref.relationship or "", f'{alias}."{ref.name}"'), *hops]
-
-    # --- the query ------------------------------------------------------------------------------------------
 
     def query(self) -> Translated:
         self.expect("SELECT")
@@ -342,114 +250,3 @@ class Parser:
                 raise malformed(f"unexpected token: '{which}'")
             nulls = f" NULLS {which}"
         return f"{sql} {direction}{nulls}"
-
-    # --- WHERE ----------------------------------------------------------------------------------------------
-
-    def condition(self, sobject: str) -> str:
-        """Operands joined by one connective: SOQL refuses `a AND b OR c` without parentheses."""
-        parts = [self.operand(sobject)]
-        joiner = None
-        while self.word() in ("AND", "OR"):
-            word = self.take()[1].upper()
-            if joiner and word != joiner:
-                raise malformed(f"unexpected token: '{word}' (use parentheses to mix AND and OR)")
-            joiner = word
-            parts.append(self.operand(sobject))
-        return f" {joiner} ".join(parts) if joiner else parts[0]
-
-    def operand(self, sobject: str) -> str:
-        if self.accept("NOT"):
-            return f"NOT ({self.operand(sobject)})"
-        if self.accept("("):
-            inner = self.condition(sobject)
-            self.expect(")")
-            return f"({inner})"
-        return self.comparison(sobject)
-
-    def comparison(self, sobject: str) -> str:
-        sql, f, _ = self.expression(sobject)
-        if not f.filterable:
-            raise QueryError(
-                "INVALID_QUERY_FILTER_OPERATOR", f"field '{f.name}' can not be filtered in query call"
-            )
-        negated = self.accept("NOT")
-        op = self.take()[1].upper()
-        if op == "<>":
-            op = "!="
-        if op == "IN":
-            self.expect("(")
-            if self.word() == ")":
-                raise malformed("unexpected token: ')'")
-            values = [self.value(f, "IN") for _ in self.commas()]
-            self.expect(")")
-            if "NULL" in values:
-                values.remove("NULL")
-                test = f"({sql} IN ({', '.join(values)}) OR {sql} IS NULL)" if values else f"{sql} IS NULL"
-            else:
-                test = f"{sql} IN ({', '.join(values)})"
-            return f"NOT {test}" if negated else test
-        if negated:
-            raise malformed(f"unexpected token: '{op}' after NOT")
-        if op == "LIKE":
-            if f.type not in TEXT_TYPES:
-                raise QueryError("INVALID_QUERY_FILTER_OPERATOR", f"invalid operator on {f.type} field: LIKE")
-            kind, value = self.take()
-            if kind != "string":
-                raise malformed(f"LIKE takes a string, not {value}")
-            return f"{sql} LIKE {sql_string(unescape(value[1:-1], like=True))} ESCAPE '\\'"
-        if op not in COMPARISONS:
-            raise malformed(f"unexpected token: '{op}'")
-        if f.type == "boolean" and op not in ("=", "!="):
-            raise QueryError("INVALID_QUERY_FILTER_OPERATOR", f"invalid operator on boolean field: {op}")
-        if f.type in ("date", "datetime") and is_date_literal(self.word()):
-            return self.in_range(sql, f, op, self.take()[1].upper())
-        value = self.value(f, op)
-        if value == "NULL":
-            if op not in ("=", "!="):
-                raise malformed(f"null can only be compared with = or !=, not {op}")
-            return f"{sql} IS NULL" if op == "=" else f"{sql} IS NOT NULL"
-        return f"{sql} {op} {value}"
-
-    def in_range(self, sql: str, f: SField, op: str, literal: str) -> str:
-        """A comparison with a relative date literal: the range of days it names, evaluated now."""
-        start, end = date_range(literal, self.now)
-        text = "%Y-%m-%d" if f.type == "date" else STORED
-        s, e = sql_string(start.strftime(text)), sql_string(end.strftime(text))
-        return {
-            "=": f"({sql} >= {s} AND {sql} < {e})", "!=": f"({sql} < {s} OR {sql} >= {e})",
-            ">": f"{sql} >= {e}", ">=": f"{sql} >= {s}", "<": f"{sql} < {s}", "<=": f"{sql} < {e}",
-        }[op]  # fmt: skip
-
-    def value(self, f: SField, op: str) -> str:
-        """A literal as SQL, after checking it suits the field's type."""
-        kind, raw = self.take()
-        word = raw.upper() if kind == "name" else raw
-        if kind == "name" and word == "NULL":
-            return "NULL"
-
-        def mismatch(expected: str) -> QueryError:
-            return malformed(f"value of filter criterion for field '{f.name}' must be of type {expected}"
-                             + (" and should not be enclosed in quotes" if kind == "string" else ""))  # fmt: skip
-
-        if f.type == "boolean":
-            if kind == "name" and word in ("TRUE", "FALSE"):
-                return "1" if word == "TRUE" else "0"
-            raise mismatch("boolean")
-        if f.type == "datetime":
-            if kind == "datetime":
-                return sql_string(datetime_text(raw))
-            raise mismatch("dateTime")
-        if f.type == "date":
-            if kind == "date":
-                return sql_string(raw)
-            raise mismatch("date")
-        if f.type in NUMBER_TYPES:
-            if kind == "number":
-                return raw
-            raise mismatch("double" if f.type != "int" else "int")
-        if kind != "string":
-            raise mismatch("string")
-        text = unescape(raw[1:-1], like=False)
-        if f.type in ID_TYPES and text and not RECORD_ID.match(text):
-            raise QueryError("INVALID_QUERY_FILTER_OPERATOR", f"invalid ID field: {text}")
-        return sql_string(text)

@@ -31,6 +31,9 @@ class HubSpotConnection(Block):
     rate_limit_name: str = Field(
         default="hubspot-api", description="The Prefect global concurrency limit to use."
     )
+    searches_per_second: int = Field(
+        default=5, gt=0, description="HubSpot's CRM search limit per account (searches have their own limit)."
+    )
     lifecycle_stages: list[str] = Field(
         default_factory=lambda: ["subscriber", "lead", "marketingqualifiedlead"],
         description="Contacts in these lifecycle stages are inbound leads to route.",
@@ -44,18 +47,20 @@ class HubSpotConnection(Block):
     backoff_s: float = Field(default=0.5, ge=0)
 
     def ensure_rate_limit(self) -> None:
-        """Create the limit on first use: `requests_per_10s` slots, freed at a tenth of that per second."""
+        """Create the limits on first use: `requests_per_10s` slots freed at a tenth of that per second, and
+        `searches_per_second` slots for searches, freed at that rate."""
+        limits = {
+            self.rate_limit_name: (self.requests_per_10s, self.requests_per_10s / 10),
+            f"{self.rate_limit_name}-search": (self.searches_per_second, float(self.searches_per_second)),
+        }
         with get_client(sync_client=True) as client:
-            try:
-                client.read_global_concurrency_limit_by_name(self.rate_limit_name)
-            except ObjectNotFound:
-                client.create_global_concurrency_limit(
-                    GlobalConcurrencyLimitCreate(
-                        name=self.rate_limit_name,
-                        limit=self.requests_per_10s,
-                        slot_decay_per_second=self.requests_per_10s / 10,
+            for name, (limit, decay) in limits.items():
+                try:
+                    client.read_global_concurrency_limit_by_name(name)
+                except ObjectNotFound:
+                    client.create_global_concurrency_limit(
+                        GlobalConcurrencyLimitCreate(name=name, limit=limit, slot_decay_per_second=decay)
                     )
-                )
 
     def get_crm(self) -> HubSpotCRM:
         self.ensure_rate_limit()
@@ -65,6 +70,7 @@ class HubSpotConnection(Block):
         return HubSpotCRM(
             client,
             pace=lambda: rate_limit(name, strict=True),
+            search_pace=lambda: rate_limit(f"{name}-search", strict=True),
             lifecycle_stages=self.lifecycle_stages,
             write_properties=self.write_properties,
         )

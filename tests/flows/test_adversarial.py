@@ -294,7 +294,7 @@ def test_hostile_leads_reach_salesforce_only_inside_escaped_soql_literals(
     for email in emails:  # the quote arrived escaped: never a bare ' that would end the literal
         assert any(email.replace("'", "\\'") in soql for soql in queries), email
     for soql in queries:
-        translate(soql)  # each one is a well-formed query: no value broke out of its literal
+        translate(soql, h.api.fields)  # each one is a well-formed query: no value broke out of its literal
     assert h.api.db.execute('SELECT COUNT(*) FROM "Lead" WHERE "IsDeleted" = 0').fetchone()[0] == len(decided)
 
 

@@ -1,5 +1,5 @@
 """The HubSpot mapping as pure functions on API replies kept in tests/data/hubspot: recorded from the local
-HubSpot server (localapi/hubspot.py, which answers in the documented shapes) or written from HubSpot's
+HubSpot server (localapi/hubspot/, which answers in the documented shapes) or written from HubSpot's
 documented examples, read into the client's models as the client reads them. No HTTP."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The Salesforce mapping as pure functions on REST payloads recorded from the local Salesforce server
-(localapi/salesforce.py, which answers in the documented shapes), kept in tests/data/salesforce. No HTTP."""
+(localapi/salesforce/, which answers in the documented shapes), kept in tests/data/salesforce. No HTTP."""
 
 from __future__ import annotations
 

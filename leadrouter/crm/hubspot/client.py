@@ -79,6 +79,29 @@ def transient(exc: Exception) -> bool:
     )
 
 
+def cursor_row(frame: pd.DataFrame) -> Cursor | None:
+    """(stamp, numeric id) of the last lead that has both: where the next search starts."""
+    # digits only: "inf" or "1e5" parse as numbers but are no hs_object_id to search after
+    digits = frame["lead_id"].astype("string").str.fullmatch(r"\d+").fillna(False)
+    ids = pd.to_numeric(frame["lead_id"].where(digits), errors="coerce")
+    usable = frame["modified_at"].notna() & digits
+    if not usable.any():
+        return None
+    last = usable[usable].index[-1]
+    return frame.at[last, "modified_at"], int(ids.at[last])
+
+
+def advanced(paging: Any, previous: str | None, call: str) -> str | None:
+    """The `after` of a reply's next page, None on the last page; a cursor that does not move on raises (else
+    the walk would ask for the same page forever)."""
+    after = paging.next.after if paging is not None and paging.next is not None else None
+    if after is not None and after == previous:
+        raise SearchStuck(
+            f"HubSpot's {call} answered paging.next.after={after!r} again: the cursor does not advance"
+        )
+    return after
+
+
 class HubSpotCRM:
     """The CRM protocol over HubSpot. `pace()` runs before every HTTP request, e.g. a rate limiter's wait.
 
@@ -92,6 +115,7 @@ class HubSpotCRM:
         self,
         client: HubSpot,
         pace: Callable[[], None] | None = None,
+        search_pace: Callable[[], None] | None = None,
         lifecycle_stages: Sequence[str] = ("subscriber", "lead", "marketingqualifiedlead"),
         write_properties: Mapping[str, str] = WRITE_PROPERTIES,
         properties: Mapping[str, str] | None = None,
@@ -102,6 +126,8 @@ class HubSpotCRM:
         custom: LeadFields | None = None,
     ) -> None:
         self.pace = pace or (lambda: None)
+        # searches are exempt from the ten-second limit and have their own per-second one (5/s per account)
+        self.search_pace = search_pace or (lambda: None)
         self.custom = custom or configured_fields()  # the custom fields pulled, from contact properties
         self.rejection_status = rejection_status
         self.reopen_status = reopen_status
@@ -126,8 +152,16 @@ class HubSpotCRM:
         own retries of a 429 or 5xx wait on Retry-After and its backoff instead)."""
         return self.retry.run(lambda: self._request(method, *args, **kwargs), transient=transient)
 
-    def _request(self, method: Callable, *args: object, **kwargs: object) -> Any:
-        self.pace()  # once per request we make
+    def _search(self, method: Callable, *args: object, **kwargs: object) -> Any:
+        """One search request: as `_call`, paced by the search limiter instead of the general one."""
+        return self.retry.run(
+            lambda: self._request(method, *args, paced=self.search_pace, **kwargs), transient=transient
+        )
+
+    def _request(
+        self, method: Callable, *args: object, paced: Callable[[], None] | None = None, **kwargs: object
+    ) -> Any:
+        (paced or self.pace)()  # once per request we make
         return method(*args, _request_timeout=self.timeout, **kwargs)
 
     def fetch_new_leads(self, since: str | None, limit: int) -> tuple[pd.DataFrame, str | None]:
@@ -140,31 +174,42 @@ class HubSpotCRM:
             if len(frame):
                 taken.append(frame)
                 remaining -= len(frame)
-                cursor = (frame["modified_at"].iloc[-1], int(frame["lead_id"].iloc[-1]))
+                cursor = cursor_row(frame) or cursor
         if not taken:
             return conform_leads(pd.DataFrame(), self.custom), since
         # a lead edited during the pull is met again at its new stamp: keep that, its latest state
         leads = pd.concat(taken, ignore_index=True).drop_duplicates("lead_id", keep="last", ignore_index=True)
-        return leads, cursor_of(leads["modified_at"].iloc[-1], leads["lead_id"].iloc[-1].zfill(ID_WIDTH))
+        if cursor is None:  # no lead had a stamp and a numeric id: the cursor stays where it was
+            return leads, since
+        return leads, cursor_of(cursor[0], str(cursor[1]).zfill(ID_WIDTH))
 
     def _next_leads(self, cursor: Cursor | None, want: int) -> tuple[pd.DataFrame, bool]:
         """Up to `want` leads right after the cursor, in cursor order, none missing in between; and whether
         more may follow them."""
         groups = search.after(self.lifecycle, cursor)
-        rows = search.page(self._call, self._contacts_search, groups, MODIFIED_FIRST, self._read)
+        rows = search.page(self._search, self._contacts_search, groups, MODIFIED_FIRST, self._read)
         frame = mapping.in_cursor_order(mapping.leads_frame(rows, self.lead_properties, self.custom))
+        # a contact without lastmodifieddate (the spec allows any property to be missing) matches no later
+        # cursor filter: it is served now, first, and the cursor moves on the stamped ones
+        unstamped, frame = frame[frame["modified_at"].isna()], frame[frame["modified_at"].notna()]
+
+        def served(part: pd.DataFrame, more: bool) -> tuple[pd.DataFrame, bool]:
+            return pd.concat([unstamped, part.iloc[:want]], ignore_index=True), more
+
         if len(rows) < PAGE:
-            return frame.iloc[:want], False
+            return served(frame, False)
+        if not len(frame):
+            raise SearchStuck("HubSpot's search served a full page of contacts without lastmodifieddate")
         # a full page may end inside a stamp (HubSpot's order within one is not guaranteed): keep whole stamps
         last = frame["modified_at"].iloc[-1]
         whole = frame[frame["modified_at"] < last]
         if len(whole):
-            return whole.iloc[:want], True
+            return served(whole, True)
         # one stamp fills the page: walk it by id, an order in which any cut is clean, then go on after it
         after_id = cursor[1] if cursor is not None and cursor[0] == last else None
         walked: list[Found] = []
         stamp = search.within(self.lifecycle, last)
-        for page in search.by_id(self._call, self._contacts_search, stamp, self._read, after_id):
+        for page in search.by_id(self._search, self._contacts_search, stamp, self._read, after_id):
             walked += page
             if len(walked) >= want:
                 break
@@ -172,9 +217,9 @@ class HubSpotCRM:
             raise SearchStuck(
                 f"HubSpot's search served a page of contacts stamped {last} but none filtered on it"
             )
-        return mapping.in_cursor_order(mapping.leads_frame(walked, self.lead_properties, self.custom)).iloc[
-            :want
-        ], True
+        return served(
+            mapping.in_cursor_order(mapping.leads_frame(walked, self.lead_properties, self.custom)), True
+        )
 
     @property
     def _read(self) -> list[str]:
@@ -202,7 +247,7 @@ class HubSpotCRM:
     def _known_properties(self) -> frozenset[str]:
         """The portal's contact property names, read once per adapter."""
         if self._contact_properties is None:
-            reply = self._call(raw, self._properties.get_all, object_type="contacts", archived=False)
+            reply = self._call(raw, self._properties.get_all, object_type="contacts", archived="false")
             self._contact_properties = frozenset(p["name"] for p in reply["results"])
         return self._contact_properties
 
@@ -238,12 +283,12 @@ class HubSpotCRM:
         found = []
         for part in chunks(values, IN_VALUES):
             filters = [Filter(property_name=prop, operator="IN", values=part)]
-            for page in search.by_id(self._call, api, filters, properties, None):
+            for page in search.by_id(self._search, api, filters, properties, None):
                 found += page
         return found
 
     def fetch_accounts(self) -> pd.DataFrame:
-        pages = search.by_id(self._call, self._companies_search, [], ACCOUNT_PROPERTIES, None)
+        pages = search.by_id(self._search, self._companies_search, [], ACCOUNT_PROPERTIES, None)
         companies = [c for page in pages for c in page]
         active = set(self.fetch_owners()["owner_id"].astype(str))
         return mapping.accounts_frame(companies, active)
@@ -251,9 +296,10 @@ class HubSpotCRM:
     def fetch_owners(self) -> pd.DataFrame:
         owners, after = [], None
         while True:
-            page = self._call(self._owners.get_page, limit=OWNER_PAGE, after=after, archived=False)
+            # the spec types `archived` as a boolean: sent as `false`, not Python's `False`
+            page = self._call(self._owners.get_page, limit=OWNER_PAGE, after=after, archived="false")
             owners += page.results
-            after = page.paging.next.after if page.paging and page.paging.next else None
+            after = advanced(page.paging, after, "owners.get_page")
             if after is None:
                 return mapping.owners_frame(owners)
 
@@ -301,7 +347,7 @@ class HubSpotCRM:
         status = Filter(property_name="hs_lead_status", operator="EQ", value=self.rejection_status)
         saved = Filter(property_name="lastmodifieddate", operator="GTE", value=search.ms(since))
         filters = [*self.lifecycle, status, saved]
-        pages = search.by_id(self._call, self._contacts_search, filters, ["hs_lead_status"], None)
+        pages = search.by_id(self._search, self._contacts_search, filters, ["hs_lead_status"], None)
         ids = [r.id for page in pages for r in page]
         found = self._read_with_history(ids, ["hubspot_owner_id"], ["hs_lead_status", "hubspot_owner_id"])
         return mapping.rejections_frame(found, self.rejection_status, since)
@@ -309,12 +355,8 @@ class HubSpotCRM:
     def fetch_outcomes(self, lead_ids: Sequence[str]) -> pd.DataFrame:
         links: list[tuple[str, str]] = []
         for part in chunks(readable_ids(lead_ids), ASSOCIATION_BATCH):
-            request = associations.BatchInputPublicFetchAssociationsBatchRequest(
-                inputs=[associations.PublicFetchAssociationsBatchRequest(id=i) for i in part]
-            )
-            reply = self._call(self._associations.get_page, "contacts", "deals", request)
-            links += mapping.deal_links(reply.results)
-        pairs = pd.DataFrame(links, columns=["lead_id", "deal_id"])
+            links += self._deal_links(part)
+        pairs = pd.DataFrame(links, columns=["lead_id", "deal_id"]).drop_duplicates()
         deals = []
         for part in chunks(pairs["deal_id"].unique().tolist(), BATCH):
             request = DealsRead(inputs=[DealId(id=i) for i in part], properties=DEAL_PROPERTIES)
@@ -322,3 +364,28 @@ class HubSpotCRM:
         outcomes = mapping.outcomes_frame(pairs, deals)
         order = pd.DataFrame({"lead_id": pd.Series(list(dict.fromkeys(lead_ids)), dtype=object)})
         return order.merge(outcomes, on="lead_id")[OUTCOME_COLUMNS]
+
+    def _deal_links(self, ids: list[str]) -> list[tuple[str, str]]:
+        """(contact, deal) pairs of a v4 association batch read, following each contact's paging.next.after
+        (sent back with the same id) until every contact's deals are read."""
+        links: list[tuple[str, str]] = []
+        pending: dict[str, str | None] = dict.fromkeys(ids)
+        while pending:
+            request = associations.BatchInputPublicFetchAssociationsBatchRequest(
+                inputs=[
+                    associations.PublicFetchAssociationsBatchRequest(id=i, after=a)
+                    for i, a in pending.items()
+                ]
+            )
+            reply = self._call(self._associations.get_page, "contacts", "deals", request)
+            links += mapping.deal_links(reply.results)
+            pending = {
+                str(r._from.id): after
+                for r in reply.results
+                if (
+                    after := advanced(
+                        r.paging, pending.get(str(r._from.id)), "associations.v4.batch_api.get_page"
+                    )
+                )
+            }
+        return links

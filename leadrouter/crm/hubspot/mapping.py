@@ -77,8 +77,12 @@ def leads_frame(
 
 def in_cursor_order(leads: pd.DataFrame) -> pd.DataFrame:
     """Sorted by (modified_at, numeric id): the order the cursor moves in."""
-    numeric_id = pd.to_numeric(leads["lead_id"])
-    return leads.assign(_id=numeric_id).sort_values(["modified_at", "_id"], kind="stable").drop(columns="_id")
+    # HubSpot types ids as strings: one that is not a number sorts after the numbers, by its text
+    numeric_id = pd.to_numeric(leads["lead_id"], errors="coerce")
+    keys = ["modified_at", "_id", "lead_id"]
+    return (
+        leads.assign(_id=numeric_id).sort_values(keys, kind="stable", na_position="last").drop(columns="_id")
+    )
 
 
 def batch_outcome(ids: list[str], reply: object) -> pd.DataFrame:
@@ -238,8 +242,8 @@ def rejections_frame(objects: list, rejection_status: str, since: pd.Timestamp) 
     )
     current = properties_frame(objects, ["hubspot_owner_id"])["hubspot_owner_id"]
     found["owner_id"] = found["owner_id"].fillna(found["lead_id"].map(current)).replace("", None)
-    found["_id"] = pd.to_numeric(found["lead_id"])
-    found = found.sort_values(["rejected_at", "_id"], kind="stable")
+    found["_id"] = pd.to_numeric(found["lead_id"], errors="coerce")  # ids are strings: not all are numbers
+    found = found.sort_values(["rejected_at", "_id", "lead_id"], kind="stable", na_position="last")
     return found[REJECTION_COLUMNS].reset_index(drop=True)
 
 

@@ -11,6 +11,8 @@ from typing import Any, NamedTuple
 import pandas as pd
 from hubspot.crm.contacts import Filter, FilterGroup, PublicObjectSearchRequest
 
+from leadrouter.crm.errors import SearchStuck
+
 PAGE = 200  # the largest search page
 MODIFIED_FIRST = {"propertyName": "lastmodifieddate", "direction": "ASCENDING"}
 ID_FIRST = {"propertyName": "hs_object_id", "direction": "ASCENDING"}
@@ -83,4 +85,9 @@ def by_id(
             yield found
         if len(found) < PAGE:
             return
-        after_id = max(int(r.id) for r in found)
+        last = max(int(r.id) for r in found)
+        if after_id is not None and last <= after_id:  # else the same page would be asked for forever
+            raise SearchStuck(
+                f"HubSpot's search served ids up to {last}, none above {after_id}: it does not advance"
+            )
+        after_id = last

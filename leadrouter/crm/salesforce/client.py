@@ -7,6 +7,7 @@ text never becomes query syntax. The payloads are read into frames by `mapping`.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
@@ -42,7 +43,21 @@ T = TypeVar("T")
 API_VERSION = "59.0"
 COLLECTION_SIZE = 200  # sObject Collections' limit per call
 IN_CHUNK = 100  # values per IN (…) list: keeps every query far below SOQL's 100,000-character limit
+RECORD_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
 RETRY = RetryPolicy(attempts=6, first_delay_s=0.5, max_delay_s=30.0)  # each call, and each row-lock resend
+
+
+class RateLimited(requests.HTTPError):
+    """A 429: raised by the session's response hook so its Retry-After reaches the retry policy (simple-salesforce
+    keeps no headers on its own exceptions)."""
+
+
+def refuse_429(response: requests.Response, *_: object, **__: object) -> None:
+    """A requests response hook: a 429 becomes RateLimited, carrying the response and so its headers."""
+    if response.status_code == 429:
+        raise RateLimited(
+            f"Salesforce answered 429 for {response.request.method} {response.url}", response=response
+        )
 
 
 def client_credentials_login(
@@ -55,6 +70,8 @@ def client_credentials_login(
 ) -> Salesforce:
     """A Salesforce client from the OAuth 2.0 client-credentials flow of a connected app (My Domain URL)."""
     session = session or requests.Session()
+    if refuse_429 not in session.hooks["response"]:
+        session.hooks["response"].append(refuse_429)
     response = session.post(
         f"{instance_url.rstrip('/')}/services/oauth2/token",
         data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret},
@@ -80,7 +97,12 @@ def is_transient(exc: Exception) -> bool:
     """A failure worth retrying: server errors, the org's API limit, timeouts, dropped connections, a busy login
     service and an expired session (logged in again first)."""
     if isinstance(
-        exc, requests.ConnectionError | requests.Timeout | LoginUnavailable | SalesforceExpiredSession
+        exc,
+        requests.ConnectionError
+        | requests.Timeout
+        | LoginUnavailable
+        | SalesforceExpiredSession
+        | RateLimited,
     ):
         return True
     if isinstance(exc, SalesforceRefusedRequest):
@@ -91,6 +113,11 @@ def is_transient(exc: Exception) -> bool:
 def pause_for(exc: Exception) -> float | None:
     """An expired session is tried again at once (after logging in); other failures wait as the policy says."""
     return 0.0 if isinstance(exc, SalesforceExpiredSession) else retry_after(exc)
+
+
+def record_ids(values: Sequence[str]) -> list[str]:
+    """The distinct values that can be Salesforce record ids (15 or 18 letters and digits)."""
+    return [v for v in dict.fromkeys(values) if isinstance(v, str) and RECORD_ID.match(v)]
 
 
 def soql_datetime(stamp: str) -> str:
@@ -159,8 +186,10 @@ class SalesforceCRM:
         return records
 
     def _query_in(self, soql: str, values: Sequence[str]) -> list[Record]:
-        """The records of a query whose `{}` is an IN list, asked IN_CHUNK values at a time."""
-        return [r for part in chunks(values, IN_CHUNK) for r in self.query(format_soql(soql, part))]
+        """The records of a query whose `{}` is an IN list of record ids, asked IN_CHUNK values at a time. A value
+        that cannot be a record id is left out: Salesforce refuses the whole query over it (invalid ID field)."""
+        ids = record_ids(values)
+        return [r for part in chunks(ids, IN_CHUNK) for r in self.query(format_soql(soql, part))]
 
     def _resolve_fields(self) -> None:
         """Drop the custom fields this org does not have, from both the pull and the write-back (one describe)."""
@@ -187,7 +216,7 @@ class SalesforceCRM:
             )
         elif after_stamp:  # a rewound cursor has no id: everything from that second on
             where += f" AND SystemModstamp >= {soql_datetime(after_stamp)}"
-        select = ", ".join(self._fields.values())
+        select = ", ".join(dict.fromkeys(self._fields.values()))  # a field named twice is refused
         soql = f"SELECT {select} FROM Lead WHERE {where} ORDER BY SystemModstamp, Id LIMIT {int(limit)}"
         records = self.query(soql)
         if not records:
@@ -198,7 +227,7 @@ class SalesforceCRM:
 
     def fetch_leads(self, lead_ids: Sequence[str]) -> pd.DataFrame:
         self._resolve_fields()
-        select = ", ".join(self._fields.values())
+        select = ", ".join(dict.fromkeys(self._fields.values()))
         return mapping.leads_frame(
             self._query_in(f"SELECT {select} FROM Lead WHERE Id IN {{}}", lead_ids), self._fields, self.custom
         )

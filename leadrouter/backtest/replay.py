@@ -45,9 +45,13 @@ REVIEW_COLUMNS = ["lead_id", "row", "lead_source", "suggested_tier", "confidence
 LEAD_EXTRAS = {"lead_source": "string", "suggested_tier": "string", "confidence": "Float64",
                "review_reason": "string"}  # fmt: skip
 # what the replay reads of a classified lead: the outcome frame's inputs, LEAD_EXTRAS and assignment's inputs
-CLASSIFIED_KEPT = list(dict.fromkeys(["lead_id", "created_at", "tier", "decided_by", *LEAD_EXTRAS, *ASSIGN_INPUTS]))
+CLASSIFIED_KEPT = list(
+    dict.fromkeys(["lead_id", "created_at", "tier", "decided_by", *LEAD_EXTRAS, *ASSIGN_INPUTS])
+)
 DEDUPE_INPUTS = ["lead_id", "created_at", "email", "phone", "phone_e164"]  # what leadrouter.dedupe reads
-CLASSIFY_ROWS = 200_000  # leads classified at once: classification is per lead, and each chunk copies its rows
+CLASSIFY_ROWS = (
+    100_000  # leads classified at once: classification is per lead, and each chunk copies its rows
+)
 
 
 @dataclass
@@ -179,7 +183,10 @@ def replay(
     classified = classify_in_chunks(prepared, rulebook, chain)
     named = frozenset(roster.rep_id(r.owner) for r in rulebook.rules if r.owner)
     routed = assign_at_arrival(
-        classified.loc[classified["tier"].notna(), [*ASSIGN_INPUTS, "decided_by"]], roster, rulebook.sla, named
+        classified.loc[classified["tier"].notna(), [*ASSIGN_INPUTS, "decided_by"]],
+        roster,
+        rulebook.sla,
+        named,
     )
     review = classified[classified["tier"].isna()]
     frame = _outcome_frame(routed, review, deals, name)

@@ -37,9 +37,10 @@ def normalize_phone(leads: pd.DataFrame) -> pd.Series:
     return column(leads, "phone_e164").str.lstrip("+").fillna(digits).astype("string")
 
 
-def identity_key(leads: pd.DataFrame) -> pd.Series:
-    """What makes two leads one person: the normalized email, else the phone, else the CRM record id."""
-    email = "email:" + normalize_email(column(leads, "email"))
+def identity_key(leads: pd.DataFrame, email_key: pd.Series | None = None) -> pd.Series:
+    """What makes two leads one person: the normalized email (email_key, when already worked out), else the
+    phone, else the CRM record id."""
+    email = "email:" + (normalize_email(column(leads, "email")) if email_key is None else email_key)
     phone = "phone:" + normalize_phone(leads)
     return email.fillna(phone).fillna("id:" + column(leads, "lead_id")).astype("string")
 
@@ -60,7 +61,7 @@ def mark_duplicates(leads: pd.DataFrame, existing: pd.DataFrame, owners: set[str
     """
     out = leads.copy()
     out["email_key"] = normalize_email(out["email"])
-    out["identity_key"] = identity_key(out)
+    out["identity_key"] = identity_key(out, out["email_key"])
     out["duplicate_of"] = pd.Series(pd.NA, index=out.index, dtype="string")
     out["existing_owner_id"] = pd.Series(pd.NA, index=out.index, dtype="string")
     crm = _owned_records(existing, set(out["lead_id"].dropna()), owners)

@@ -23,6 +23,11 @@ from leadrouter.assign.roster import WEEKDAYS, Rep, Roster
 from leadrouter.classify.rules import ResponseSla
 from leadrouter.schema import Tier
 
+# the lead columns assign_owners reads (leadrouter.assign): a replay hands it these alone, as copying every
+# column of a million leads into each hour group costs gigabytes
+ASSIGN_INPUTS = ["lead_id", "created_at", "tier", "pool", "rule_owner", "duplicate_of", "existing_owner_id",
+                 "account_owner_id", "region", "territory", "industry"]  # fmt: skip
+
 
 def assign_at_arrival(
     leads: pd.DataFrame, roster: Roster, sla: dict[Tier, ResponseSla], named: frozenset[str] = frozenset()

@@ -104,8 +104,11 @@ def import_leads(
     leads, keys, changes = _read_all(export, export_map)
     rejected = _unusable(keys, leads, export_map)
     candidates = leads[~keys["row"].isin(rejected["row"])]
-    typed = conform_leads(candidates, export_map.fields)
-    checked = validate_leads(typed.assign(row=candidates["row"].to_numpy()), export_map.fields.required)
+    rows = len(keys)
+    del leads, keys  # freed before validation, which copies the leads again (a million rows: gigabytes)
+    typed = conform_leads(candidates, export_map.fields).assign(row=candidates["row"].to_numpy())
+    checked = validate_leads(typed, export_map.fields.required)
+    del typed
     invalid = _invalid_rows(checked.quarantined, candidates)
     owners = column(candidates, "owner").set_axis(candidates["row"].to_numpy())
     valid = checked.valid.assign(historical_owner=checked.valid["row"].map(owners).astype("string"))
@@ -113,7 +116,7 @@ def import_leads(
     rejected = pd.concat([rejected, invalid], ignore_index=True).sort_values("row", kind="stable")
     outside = outside_values(valid, export_map)
     result = ImportResult(
-        len(keys), valid, rejected.reset_index(drop=True), changes, warnings, outside, export.shape
+        rows, valid, rejected.reset_index(drop=True), changes, warnings, outside, export.shape
     )
     if (message := stop_message(result.rows, result.rejected, len(valid))) is not None:
         raise MostRowsRejected(message, result)
@@ -122,14 +125,22 @@ def import_leads(
 
 def _read_all(export: Export, export_map: ExportMap) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Every chunk read and cleaned, joined: leads, keys, changes (the chunks are freed on return)."""
-    parts = [_read_chunk(chunk, export_map) for chunk in export.chunks(copy_keys=True)]
-    if not parts:
+    lead_parts, key_parts, changes = [], [], []
+    for chunk in export.chunks(copy_keys=True):
+        leads, keys, changed = _read_chunk(chunk, export_map)
+        lead_parts.append(leads)
+        key_parts.append(keys)
+        changes.extend(changed)
+    if not lead_parts:
         raise ConfigError(export.path, 1, "", "the export has a header but no rows")
-    changes = [c for p in parts for c in p[2]]
+    leads = pd.concat(lead_parts, ignore_index=True)
+    lead_parts.clear()  # each part freed as soon as it is joined: never the parts and the whole at once
+    keys = pd.concat(key_parts, ignore_index=True)
+    key_parts.clear()
     return (
-        pd.concat([p[0] for p in parts], ignore_index=True),
-        pd.concat([p[1] for p in parts], ignore_index=True),
-        pd.concat(changes, ignore_index=True) if changes else pd.DataFrame(columns=CHANGE_COLUMNS),
+        leads,
+        keys,
+        (pd.concat(changes, ignore_index=True) if changes else pd.DataFrame(columns=CHANGE_COLUMNS)),
     )
 
 

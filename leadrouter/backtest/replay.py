@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from leadrouter.assign.roster import Roster, load_roster
-from leadrouter.backtest.arrival import assign_at_arrival
+from leadrouter.backtest.arrival import ASSIGN_INPUTS, assign_at_arrival
 from leadrouter.backtest.column_map import load_export_map
 from leadrouter.backtest.deal_import import DealImport, import_deals
 from leadrouter.backtest.files import Progress
@@ -45,6 +45,14 @@ REVIEW_COLUMNS = ["lead_id", "row", "lead_source", "suggested_tier", "confidence
 # what the replay adds to the outcome frame, from the prepared and classified leads
 LEAD_EXTRAS = {"lead_source": "string", "suggested_tier": "string", "confidence": "Float64",
                "review_reason": "string"}  # fmt: skip
+# what the replay reads of a classified lead: the outcome frame's inputs, LEAD_EXTRAS and assignment's inputs
+CLASSIFIED_KEPT = list(
+    dict.fromkeys(["lead_id", "created_at", "tier", "decided_by", *LEAD_EXTRAS, *ASSIGN_INPUTS])
+)
+DEDUPE_INPUTS = ["lead_id", "created_at", "email", "phone", "phone_e164"]  # what leadrouter.dedupe reads
+CLASSIFY_ROWS = (
+    100_000  # leads classified at once: classification is per lead, and each chunk copies its rows
+)
 
 
 @dataclass
@@ -161,7 +169,11 @@ def prepare(leads: pd.DataFrame, territories: Territories) -> pd.DataFrame:
     """Validated leads enriched as route-inbound enriches them (no accounts, no provider: nothing leaves the
     machine), repeats within the export marked: the same for every rulebook, so done once."""
     enriched = enrich_leads(leads, None, None, territories)
-    return mark_duplicates(enriched, pd.DataFrame(), set())
+    # only what dedupe reads: it copies the frame it is given
+    marked = mark_duplicates(enriched[[c for c in DEDUPE_INPUTS if c in enriched]], pd.DataFrame(), set())
+    enriched["duplicate_of"] = marked["duplicate_of"]
+    enriched["existing_owner_id"] = marked["existing_owner_id"]
+    return enriched
 
 
 def replay(
@@ -175,9 +187,14 @@ def replay(
 ) -> Replay:
     """Classify and assign prepared leads as route-inbound would (writing nothing), join each to its deal; the
     tables group by each custom field too."""
-    classified = classify_leads(prepared, rulebook, chain)
+    classified = classify_in_chunks(prepared, rulebook, chain)
     named = frozenset(roster.rep_id(r.owner) for r in rulebook.rules if r.owner)
-    routed = assign_at_arrival(classified[classified["tier"].notna()], roster, rulebook.sla, named)
+    routed = assign_at_arrival(
+        classified.loc[classified["tier"].notna(), [*ASSIGN_INPUTS, "decided_by"]],
+        roster,
+        rulebook.sla,
+        named,
+    )
     review = classified[classified["tier"].isna()]
     frame = _outcome_frame(routed, review, deals, name)
     # only the columns looked up: indexing the whole frame copies it (a gigabyte at a million leads)
@@ -194,6 +211,16 @@ def replay(
     frame = frame.join(by_id[fields.names], on="lead_id")
     tables = replay_tables(frame) | {f.name: metrics_by_field(frame, f) for f in fields.custom}
     return Replay(name, rulebook.version, frame, tables)
+
+
+def classify_in_chunks(
+    prepared: pd.DataFrame, rulebook: Rulebook, chain: ModelChain | None, rows: int = CLASSIFY_ROWS
+) -> pd.DataFrame:
+    """classify_leads over `rows` leads at a time (each lead is classified on its own), each chunk cut to the
+    CLASSIFIED_KEPT columns: a million classified leads with every column would take gigabytes."""
+    starts = range(0, len(prepared), rows) if len(prepared) else [0]
+    parts = [classify_leads(prepared.iloc[s : s + rows], rulebook, chain)[CLASSIFIED_KEPT] for s in starts]
+    return pd.concat(parts) if len(parts) > 1 else parts[0]
 
 
 def _deal_states(deals: DealImport | None) -> pd.Series:

@@ -23,6 +23,7 @@ from leadrouter.crm.base import (
 from leadrouter.enrich.firmographics import TableProvider
 from leadrouter.fields import LeadFields, configured_fields, conform_leads
 from leadrouter.sandbox.accounts import generate_accounts, generate_contacts
+from leadrouter.sandbox.custom import custom_values
 from leadrouter.sandbox.leads import generate_leads
 from leadrouter.sandbox.team import DEFAULT_QUEUE, USERS
 from leadrouter.schema import UTC_TS, conform
@@ -54,9 +55,15 @@ class SandboxCRM:
 
     @classmethod
     def create(
-        cls, path: Path | str, seed: int = 7, leads: int = 0, now: pd.Timestamp | None = None
+        cls,
+        path: Path | str,
+        seed: int = 7,
+        leads: int = 0,
+        now: pd.Timestamp | None = None,
+        fields: LeadFields | None = None,
     ) -> SandboxCRM:
-        """A fresh sandbox with the sales team, accounts, contacts and `leads` new leads from the last hour."""
+        """A fresh sandbox with the sales team, accounts, contacts and `leads` new leads from the last hour;
+        fields: the custom fields (the configured ones by default)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)
@@ -76,7 +83,7 @@ class SandboxCRM:
             contacts.rename(columns={"contact_id": "id"}).to_sql(
                 "contacts", db, if_exists="append", index=False
             )
-        crm = cls(path)
+        crm = cls(path, fields=fields)
         crm._state_set("seed", str(seed))
         if leads:
             crm.add_leads(leads, rng, now - pd.Timedelta(hours=1), now)
@@ -258,7 +265,8 @@ class SandboxCRM:
     def add_leads(
         self, n: int, rng: np.random.Generator, start: pd.Timestamp, end: pd.Timestamp
     ) -> pd.DataFrame:
-        """Insert n new leads created between start and end; returns them with their generator labels."""
+        """Insert n new leads created between start and end, with values for the custom fields known at arrival;
+        returns them with their generator labels."""
         with self._db() as db:
             accounts = pd.read_sql_query("SELECT id AS account_id, * FROM accounts", db)
             contacts = pd.read_sql_query("SELECT id AS contact_id, * FROM contacts", db)
@@ -277,9 +285,12 @@ class SandboxCRM:
         table["owner_id"] = DEFAULT_QUEUE
         table["status"] = "New"
         labels = leads[["lead_id", "label_category", "label_tier", "label_kind"]]
+        arrival = [f for f in self.fields.custom if f.known_at == "arrival"]
+        values = custom_values(rng, arrival, leads["created_at"]).assign(lead_id=leads["lead_id"])
         with self._db() as db:
             table.to_sql("leads", db, if_exists="append", index=False)
             labels.to_sql("lead_labels", db, if_exists="append", index=False)
+            insert_fields(db, values)
         return leads
 
     def reject(self, lead_ids: Sequence[str], at: pd.Timestamp | pd.Series) -> None:
@@ -300,12 +311,9 @@ class SandboxCRM:
     def set_lead_fields(self, values: pd.DataFrame) -> None:
         """Set custom field values (lead_id, then a column per field; null clears one), saved as a CRM saves an
         edit: the lead's modification stamp moves."""
-        long = values.melt(id_vars="lead_id", var_name="name", value_name="value")
-        text = long["value"].map(_as_text, na_action="ignore").astype(object)
-        rows = list(zip(long["lead_id"], long["name"], text.where(text.notna(), None), strict=True))
         now = stamp(pd.Timestamp.now(tz="UTC"))
         with self._db() as db:
-            db.executemany("INSERT OR REPLACE INTO lead_fields (lead_id, name, value) VALUES (?, ?, ?)", rows)
+            insert_fields(db, values)
             db.executemany(
                 "UPDATE leads SET modified_at = ? WHERE id = ?", [(now, i) for i in values["lead_id"]]
             )
@@ -329,6 +337,16 @@ class SandboxCRM:
     def _state_set(self, key: str, value: str) -> None:
         with self._db() as db:
             db.execute("INSERT OR REPLACE INTO sandbox_state (key, value) VALUES (?, ?)", (key, value))
+
+
+def insert_fields(db: sqlite3.Connection, values: pd.DataFrame) -> None:
+    """Save custom field values (lead_id, then a column per field; null clears one) in lead_fields, as text."""
+    if len(values.columns) < 2:
+        return
+    long = values.melt(id_vars="lead_id", var_name="name", value_name="value")
+    text = long["value"].map(_as_text, na_action="ignore").astype(object)
+    rows = list(zip(long["lead_id"], long["name"], text.where(text.notna(), None), strict=True))
+    db.executemany("INSERT OR REPLACE INTO lead_fields (lead_id, name, value) VALUES (?, ?, ?)", rows)
 
 
 def _as_text(value: object) -> str:

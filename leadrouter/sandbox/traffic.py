@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from leadrouter.crm.base import STAMP
-from leadrouter.sandbox.crm import SandboxCRM, stamp
+from leadrouter.sandbox.crm import SandboxCRM, insert_fields, stamp
+from leadrouter.sandbox.custom import custom_values
 
 # minutes a rep has to answer a lead, per tier (the sample rulebook's SLAs; untimed tiers get hours)
 ANSWER_WINDOW_MIN = {"VIP": 5.0, "Standard": 30.0, "Nurture": 240.0, "Other": 120.0}
@@ -49,7 +50,7 @@ def simulate_traffic(
     if n_new:
         crm.add_leads(n_new, rng, since, now)
     _deal_fates(crm, now, answering or {})
-    touched, rejected = _answer_leads(crm, now)
+    touched, rejected = _answer_leads(crm, rng, now)
     opened, closed = _progress_deals(crm, rng, now, minutes)
     crm._state_set("last_tick", now.isoformat())
     return {
@@ -111,8 +112,9 @@ def _deal_fates(crm: SandboxCRM, now: pd.Timestamp, answering: Mapping[str, Answ
         new.to_sql("sim_fates", db, if_exists="append", index=False)
 
 
-def _answer_leads(crm: SandboxCRM, now: pd.Timestamp) -> tuple[int, int]:
-    """Fates due by now play out on leads still with that rep: an activity (touch), or a rejection."""
+def _answer_leads(crm: SandboxCRM, rng: np.random.Generator, now: pd.Timestamp) -> tuple[int, int]:
+    """Fates due by now play out on leads still with that rep: an activity (touch) that also sets the custom
+    fields known later (a rep's status, tags), or a rejection."""
     with crm._db() as db:
         due = pd.read_sql_query(
             """
@@ -129,7 +131,11 @@ def _answer_leads(crm: SandboxCRM, now: pd.Timestamp) -> tuple[int, int]:
         )
     acts = due[due["still_theirs"].astype(bool)]
     touches, rejects = acts[acts["fate"] != "reject"], acts[acts["fate"] == "reject"]
+    later = [f for f in crm.fields.custom if f.known_at == "later"]
+    touched_at = pd.to_datetime(touches["act_at"], utc=True, format=STAMP)
+    values = custom_values(rng, later, touched_at).assign(lead_id=touches["lead_id"])
     with crm._db() as db:
+        insert_fields(db, values)
         db.executemany(
             "INSERT INTO activities (lead_id, owner_id, type, created_at) VALUES (?, ?, ?, ?)",
             [(r.lead_id, r.owner_id, "call", r.act_at) for r in touches.itertuples(index=False)],

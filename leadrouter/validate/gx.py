@@ -7,9 +7,11 @@ import functools
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,16 @@ _LOCK = threading.Lock()  # one shared GX context; it is not documented as threa
 # checks the verdict column instead (the same rows fail, nulls are still not evaluated)
 _SET_EXPECTATIONS = {"ExpectColumnValuesToBeInSet": True, "ExpectColumnValuesToNotBeInSet": False}
 LONG_SET = 8
+# expectations whose verdict on a row depends on that row's value alone: GX evaluates each distinct value once
+# (a million-row export holds a few thousand per column) and the verdict holds for every row with that value
+PER_VALUE = frozenset(
+    {
+        "ExpectColumnValuesToNotBeNull",
+        "ExpectColumnValuesToBeInSet",
+        "ExpectColumnValuesToNotBeInSet",
+        "ExpectColumnValuesToBeBetween",
+    }
+)
 
 
 @functools.cache
@@ -140,23 +152,89 @@ def run_checks(data: pd.DataFrame, checks: tuple[Check, ...]) -> dict[str, Outco
     """Evaluate every check on the checked copy; an expectation that raises becomes an error outcome.
 
     data has a positional index, which GX hands back for the failing rows: asking it for index columns
-    instead costs a Python loop per failing row.
+    instead costs a Python loop per failing row. A per-value check (PER_VALUE) is evaluated by GX on each
+    distinct value of its column once (distinct_rows), and its verdict spread to every row holding the value.
     """
-    fmt = {"result_format": "COMPLETE"}
+    data = _with_set_verdicts(data, checks)
+    per_value = tuple(c for c in checks if c.expectation in PER_VALUE) if len(data) else ()
+    whole = tuple(c for c in checks if c not in per_value)
+    outcomes: dict[str, Outcome] = {}
     with _LOCK:  # also makes the first, cached build of context and suite happen once
         definition = _batch_definition()  # first: building a suite needs an active GX context
-        suite, broken = _suite(checks)
-        outcomes = {name: Outcome(error=msg) for name, msg in broken.items()}
-        batch = definition.get_batch(batch_parameters={"dataframe": _with_set_verdicts(data, checks)})
-        try:
-            results = batch.validate(suite, result_format=fmt).results
-        except Exception:  # the suite run itself failed: fall back to one expectation at a time
-            results = []
-            for expectation in suite.expectations:
-                try:
-                    results.append(batch.validate(expectation, result_format=fmt))
-                except Exception as exc:
-                    outcomes[expectation.meta["check"]] = Outcome(error=f"{type(exc).__name__}: {exc}")
+        if per_value:
+            compact, rows_of = distinct_rows(data, per_value)
+            for name, outcome in _validate(definition, per_value, compact).items():
+                if outcome.error is None:
+                    outcome = Outcome(len(data), rows_of[_gx_column(per_value, name)](outcome.rows))
+                outcomes[name] = outcome
+        if whole:
+            outcomes |= _validate(definition, whole, data)
+    for name, outcome in outcomes.items():
+        if outcome.error:
+            log.warning("validation check %s could not be evaluated: %s", name, outcome.error)
+    return outcomes
+
+
+def _gx_column(checks: tuple[Check, ...], name: str) -> str:
+    """The column of the frame GX gets that the check `name` tests."""
+    check = next(c for c in checks if c.name == name)
+    return _verdict_column(check) if _long_set(check) is not None else check.checked_column
+
+
+def distinct_rows(
+    data: pd.DataFrame, checks: tuple[Check, ...]
+) -> tuple[pd.DataFrame, dict[str, Callable[[list[int]], list[int]]]]:
+    """The frame GX evaluates the per-value checks on: for each column they test, one row per distinct value
+    (null included; for a column only checked for nulls, one null and one non-null row), padded to the longest
+    column by repeating its first row; and per column, a function from failing rows of that frame to the rows
+    of data holding the same values."""
+    tested: dict[str, list[Check]] = {}
+    for check in checks:
+        tested.setdefault(_gx_column(checks, check.name), []).append(check)
+    picks, spread = {}, {}
+    for name, on in tested.items():
+        if name not in data:  # GX reports the missing column, as on the whole frame
+            continue
+        if all(c.expectation == "ExpectColumnValuesToNotBeNull" for c in on):
+            codes = data[name].isna().to_numpy().astype(np.int64)
+        else:
+            codes = pd.factorize(data[name], use_na_sentinel=False)[0]
+        classes, first = np.unique(codes, return_index=True)
+        picks[name] = first
+        spread[name] = functools.partial(_rows_of, codes, classes)
+    length = max((len(p) for p in picks.values()), default=0)
+    compact = pd.DataFrame(
+        {
+            name: data[name].take(np.concatenate([first, np.repeat(first[:1], length - len(first))])).array
+            for name, first in picks.items()
+        },
+        index=pd.RangeIndex(length),
+    )
+    return compact, spread
+
+
+def _rows_of(codes: np.ndarray, classes: np.ndarray, failing: list[int]) -> list[int]:
+    """Rows of data whose class is that of a failing row of the compact frame (a padding row is its first)."""
+    at = np.asarray(failing, dtype=np.int64)
+    hit = classes[np.where(at < len(classes), at, 0)]
+    return np.flatnonzero(np.isin(codes, hit)).tolist()
+
+
+def _validate(definition: Any, checks: tuple[Check, ...], data: pd.DataFrame) -> dict[str, Outcome]:
+    """GX's verdict on each check over data: failing rows as positions, or why it could not evaluate."""
+    fmt = {"result_format": "COMPLETE"}
+    suite, broken = _suite(checks)
+    outcomes = {name: Outcome(error=msg) for name, msg in broken.items()}
+    batch = definition.get_batch(batch_parameters={"dataframe": data})
+    try:
+        results = batch.validate(suite, result_format=fmt).results
+    except Exception:  # the suite run itself failed: fall back to one expectation at a time
+        results = []
+        for expectation in suite.expectations:
+            try:
+                results.append(batch.validate(expectation, result_format=fmt))
+            except Exception as exc:
+                outcomes[expectation.meta["check"]] = Outcome(error=f"{type(exc).__name__}: {exc}")
     for result in results:
         name, error = result.expectation_config.meta["check"], _exception(result)
         if error is None:
@@ -172,7 +250,4 @@ def run_checks(data: pd.DataFrame, checks: tuple[Check, ...]) -> dict[str, Outco
         outcomes[name] = Outcome(error=error)
     for check in checks:
         outcomes.setdefault(check.name, Outcome(error="no result from great expectations"))
-    for name, outcome in outcomes.items():
-        if outcome.error:
-            log.warning("validation check %s could not be evaluated: %s", name, outcome.error)
     return outcomes

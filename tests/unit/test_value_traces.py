@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from leadrouter.backtest.cleaning import recase_email
 from leadrouter.crm.hubspot import mapping
 from leadrouter.crm.hubspot.search import Found
 from leadrouter.fields import NO_CUSTOM_FIELDS, CustomField, LeadFields, conform_leads, raw_column
@@ -177,3 +178,11 @@ def test_the_routing_summary_shows_the_repairs() -> None:
     markdown = summary_markdown(summary)
     assert "## Repaired before validation" in markdown and "| email: trim | 2 |" in markdown
     assert "Repaired" not in summary_markdown(summary | {"repaired": {}})
+
+
+def test_an_exports_emails_are_repaired_the_same_way_and_listed() -> None:
+    """The backtest import cleans with the same repair, so its validation has nothing left to change unlisted."""
+    written = pd.Series(["Ada <Ada@Acme.io>", "ada@acme.io", "ADA＠acme.io", None], dtype="string")
+    cleaned, how = recase_email(written)
+    assert cleaned.fillna("-").tolist() == ["ada@acme.io", "ada@acme.io", "ada@acme.io", "-"]
+    assert how.fillna("-").tolist() == ["display name+case", "-", "nfkc+case", "-"]

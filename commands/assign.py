@@ -77,6 +77,8 @@ def explain(
                 explanation.get("summary") or "",
                 explanation.get("excluded") or {},
             )
+        if explanation.get("warnings"):  # validation's warnings: values quoted as excerpts already
+            console.print(f"  warnings   {terminal(explanation['warnings'])}")
         model = explanation.get("model") or {}
         if model.get("brief"):
             console.print(f"  brief      {terminal(str(model['brief']))}")

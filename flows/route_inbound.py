@@ -48,7 +48,7 @@ def route_inbound(
     batch_size = batch_size or settings.batch_size
     run_id = flow_run.id or uuid.uuid4().hex
     channels, ack = load_channels(settings), load_ack_channel(settings)
-    quarantined, reports = [], []
+    quarantined, reports, repairs = [], [], []
     with open_router(settings, crm=load_crm(settings), remote_model=load_remote_model(settings)) as router:
         source = router.ledger_source(shadow)
         accounts = load_accounts(router)
@@ -71,13 +71,14 @@ def route_inbound(
                     notify_owners(router, recorded, written, channels, ack, batch=batch)
                 quarantined.append(checked.quarantined)
                 reports.append(checked.report)
+                repairs.append(checked.repairs)
             advance_watermark(router, source, cursor, batch=batch)
             if cursor is None:
                 break
         escalate_late_reviews(router, source, channels)
         publish_quarantine(pd.concat(quarantined, ignore_index=True))
         publish_validation(reports)
-        summary = publish_routing_summary(router, source, run_id)
+        summary = publish_routing_summary(router, source, run_id, repairs)
     counts = counts_line(summary)
     logger.info("routed %s", counts)
     return Completed(message=counts, data=summary)

@@ -47,6 +47,10 @@ TAKEN = frozenset(
     {*LEAD_COLUMNS, *ENRICHED_COLUMNS, *CLASSIFIED_COLUMNS, *MODEL_COLUMNS, "owner", "row"}
     | {"rule", "decided_kind", "source", "week", "historical_owner", "hindsight_tier"}
 )
+# lead columns read from text as a number or a date; a value that cannot be read is kept as written (raw_column)
+PARSED_COLUMNS = ("created_at", "employees", "annual_revenue")
+PARSED_TYPES = frozenset({FieldType.NUMBER, FieldType.BOOLEAN, FieldType.DATE})
+RAW_SUFFIX = ":raw"
 # always required, whatever the configuration: a lead without them cannot be routed or written back
 ALWAYS_REQUIRED = ("lead_id", "created_at")
 REQUIRABLE = frozenset(c for c in LEAD_COLUMNS if c not in ALWAYS_REQUIRED)
@@ -205,12 +209,37 @@ def unreadable(raw: pd.Series, typed: pd.Series) -> pd.Series:
     return given & typed.isna()
 
 
+def raw_column(name: str) -> str:
+    """The column that keeps `name`'s values as written where they could not be read (<NA> elsewhere), until
+    validation has reported them; a name no custom field can take."""
+    return f"{name}{RAW_SUFFIX}"
+
+
+def with_raw(out: pd.DataFrame, name: str, raw: pd.Series) -> pd.DataFrame:
+    """out plus raw_column(name): each value of `raw` (positionally aligned) that out[name] could not read,
+    joined to any kept before; the column is added only when some value is unreadable."""
+    raw = raw.reset_index(drop=True).set_axis(out.index)
+    lost = unreadable(raw, out[name]).to_numpy(dtype=bool)
+    if not lost.any():
+        return out
+    text = raw.astype("string").where(lost)
+    before = out.get(raw_column(name))
+    out[raw_column(name)] = text if before is None else before.fillna(text)
+    return out
+
+
 def conform_leads(frame: pd.DataFrame, fields: LeadFields) -> pd.DataFrame:
-    """The canonical lead frame (schema.conform) plus the custom fields, each as its type (null when absent)."""
+    """The canonical lead frame (schema.conform) plus the custom fields, each as its type (null when absent).
+    A value that cannot be read as its type is null, and kept as written in its raw_column."""
     out = conform(frame)
+    for name in [n for n in frame.columns if isinstance(n, str) and n.endswith(RAW_SUFFIX)]:
+        out[name] = frame[name].astype("string").to_numpy()  # kept by the adapter, which read the value first
     for field in fields.custom:
         raw = frame[field.name] if field.name in frame else pd.Series(pd.NA, index=frame.index)
         out[field.name] = read_values(raw.reset_index(drop=True), field).array
+    for name in [*PARSED_COLUMNS, *(f.name for f in fields.custom if f.type in PARSED_TYPES)]:
+        if name in frame:
+            out = with_raw(out, name, frame[name])
     return out
 
 

@@ -116,6 +116,7 @@ def _times(frame: pd.DataFrame, name: str) -> list:
 ROUTE_FACTS = {
     "decided_by": "rule", "region": "region", "pool": "pool", "assign_method": "method",
     "duplicate_of": "duplicate_of", "routing_reason": "summary", "excluded": "excluded",
+    "warning_reason": "warnings",  # what validation flagged on a lead that routed: field, value as given, fix
 }  # fmt: skip
 
 

@@ -142,6 +142,8 @@ def conform(frame: pd.DataFrame, columns: dict[str, str] = LEAD_COLUMNS) -> pd.D
             out[name] = pd.to_datetime(out[name], utc=True, errors="coerce", format="mixed").astype(UTC_TS)
         elif dtype == "Int64":
             out[name] = whole_numbers(out[name])
+        elif dtype == "Float64":  # a CRM's text in a number field ("lots") is no number: null, not a crash
+            out[name] = pd.to_numeric(out[name], errors="coerce").astype(dtype)
         else:
             out[name] = out[name].astype(dtype)
     return out.reset_index(drop=True)

@@ -46,6 +46,17 @@ def summarize_run(tally: pd.DataFrame, roster: Roster) -> dict:
     }
 
 
+def repair_counts(repairs: list[pd.DataFrame]) -> dict[str, int]:
+    """Values of routed leads repaired before validation (validate.suite.ValidationResult.repairs, one frame per
+    batch), per "field: method" ("email: trim"), sorted."""
+    listed = [r for r in repairs if len(r)]
+    if not listed:
+        return {}
+    found = pd.concat(listed, ignore_index=True)
+    counts = (found["field"] + ": " + found["method"]).value_counts().sort_index()
+    return {str(k): int(v) for k, v in counts.items()}
+
+
 # what a run's one-line account names besides written, quarantined and review, when it happened
 EXCEPTIONAL = {"write_failed": "write failed", "shadow": "shadow", "pending": "pending"}
 
@@ -123,6 +134,17 @@ def summary_markdown(summary: dict) -> str:
         "|---|---:|",
         *[f"| {md(owner)} | {n} |" for owner, n in summary["by_owner"].items()],
     ]
+    if summary.get("repaired"):
+        lines += [
+            "",
+            "## Repaired before validation",
+            "",
+            "Harmless formatting of routed leads' values, undone (the CRM keeps them as written):",
+            "",
+            "| field: how | values |",
+            "|---|---:|",
+            *[f"| {md(how)} | {n} |" for how, n in summary["repaired"].items()],
+        ]
     return "\n".join(lines)
 
 

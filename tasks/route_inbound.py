@@ -16,6 +16,7 @@ from leadrouter.store.decisions import run_tally
 from leadrouter.summary import (
     counts_line,
     quarantine_table,
+    repair_counts,
     summarize_run,
     summary_markdown,
     validation_table,
@@ -148,10 +149,14 @@ def publish_validation(reports: list[pd.DataFrame]) -> list[dict]:
 
 
 @task(name="publish-routing-summary", **ONCE)
-def publish_routing_summary(router: Router, ledger_source: str, run_id: str) -> dict:
+def publish_routing_summary(
+    router: Router, ledger_source: str, run_id: str, repairs: list[pd.DataFrame] | None = None
+) -> dict:
     """The run's counts: its routing-summary artifact (when it routed any lead), and its name in the run list
-    (`222 leads: 203 written · 8 quarantined · 11 review`, `no new leads`), so a busy run stands out."""
+    (`222 leads: 203 written · 8 quarantined · 11 review`, `no new leads`), so a busy run stands out.
+    repairs: each batch's values repaired before validation, counted per field and how."""
     summary = summarize_run(run_tally(router.store, ledger_source, run_id), router.roster)
+    summary["repaired"] = repair_counts(repairs or [])
     counts = counts_line(summary)
     if summary["leads"]:  # a key's versions are the runs that routed something, not every 30 s poll
         create_markdown_artifact(

@@ -19,6 +19,7 @@ from rapidfuzz import fuzz, process
 
 from leadrouter.enrich.geo import country_code
 from leadrouter.schema import UTC_TS
+from leadrouter.validate.repairs import repair_emails
 from leadrouter.validate.vocabularies import keyed, vocabulary_key
 
 # cells that mean "nothing here", compared trimmed and case-folded
@@ -162,8 +163,10 @@ def countries(text: pd.Series) -> Changed:
 
 
 def recase_email(text: pd.Series) -> Changed:
-    lower = text.str.lower()
-    return lower, no_change(text.index).mask((lower != text).fillna(False), "case")
+    """Emails without harmless formatting (validate.repairs: a display name, full-width forms), in lower case."""
+    repaired, how = repair_emails(text)
+    lower = repaired.str.lower()
+    return lower, then(how, no_change(text.index).mask((lower != repaired).fillna(False), "case"))
 
 
 def recase_name(text: pd.Series) -> Changed:

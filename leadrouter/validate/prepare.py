@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from leadrouter.enrich.geo import country_code
+from leadrouter.fields import PARSED_COLUMNS, RAW_SUFFIX
 from leadrouter.validate.checks import ContactChecks, fold_text, is_junk_company, is_junk_name
-from leadrouter.validate.vocabularies import VOCABULARIES, in_vocabulary
 
 EMPLOYEES_MAX = 10_000_000
 REVENUE_MAX = 1e13  # ten trillion: above any company on earth
@@ -73,7 +73,11 @@ class PreparedLeads:
             self._phone_keys, pairs = _phone_pairs(self._phone, country, codes)
         # the slow part, started first: worker processes check while this process builds the rest
         self._contacts = ContactChecks(self._email.values if self._email is not None else [], pairs)
-        self.early = pd.DataFrame(_early_columns(frame, text, codes), index=pd.RangeIndex(len(frame)))
+        early = _early_columns(frame, text, codes)
+        self.unread = unread_values(frame, {n: early[n] for n in PARSED_COLUMNS if n in early})
+        readable = {f"{n}_readable": np.ones(len(frame), bool) for n in PARSED_COLUMNS if n in frame}
+        readable |= {f"{name}_readable": values.isna().to_numpy() for name, values in self.unread.items()}
+        self.early = pd.DataFrame(early | readable, index=pd.RangeIndex(len(frame)))
 
     @property
     def in_workers(self) -> bool:
@@ -97,22 +101,23 @@ def prepare_leads(frame: pd.DataFrame) -> pd.DataFrame:
     return PreparedLeads(frame).complete()
 
 
-def in_vocabularies(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with each vocabulary field (industry, lead source) written as its vocabulary writes it where
-    only case, spaces or punctuation differ ("Demo Request" is demo_request); other values stay as written."""
-    out = frame
-    for name, vocabulary in VOCABULARIES.items():
-        if name not in frame:
-            continue
+def unread_values(frame: pd.DataFrame, typed: dict[str, pd.Series]) -> dict[str, pd.Series]:
+    """Per column, its values as written where they could not be read (<NA> elsewhere; only columns with one):
+    those the adapter kept in a raw column (fields.raw_column), and those of a column given untyped that
+    `typed` (its reading here) could not read. Positional, like the checked copy."""
+    out: dict[str, pd.Series] = {}
+    for name in [n for n in frame.columns if isinstance(n, str) and n.endswith(RAW_SUFFIX)]:
+        kept = frame[name].astype("string").reset_index(drop=True)
+        if kept.notna().any():
+            out[name.removesuffix(RAW_SUFFIX)] = kept
+    for name, values in typed.items():
+        if frame[name].dtype != object and not isinstance(frame[name].dtype, pd.StringDtype):
+            continue  # read by the adapter already: what it could not read is in its raw column
         text = _distinct(frame[name])
-        spelled = in_vocabulary(text.values, vocabulary)
-        respelled = text.rows(
-            [s if s != v else None for s, v in zip(spelled, text.values, strict=True)], None
-        )
-        differs = pd.notna(respelled)
-        if differs.any():
-            out = out.copy() if out is frame else out
-            out.loc[differs, name] = respelled[differs]
+        lost = (text.codes >= 0) & values.isna().to_numpy()
+        if lost.any():
+            written = pd.Series(text.rows(text.values, None), dtype="string").where(lost)
+            out[name] = out[name].fillna(written) if name in out else written
     return out
 
 
@@ -217,7 +222,7 @@ def _timestamp(value: Any) -> pd.Timestamp | None:
 
 
 def _numbers(column: pd.Series) -> pd.Series:
-    """Floats; a value that is present but no number becomes -inf, so the range check fails it."""
+    """Floats; a value that is present but no number is NaN (unread_values finds it)."""
     column = column.reset_index(drop=True)
     if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
         return column.astype("float64")
@@ -226,11 +231,11 @@ def _numbers(column: pd.Series) -> pd.Series:
 
 def _number(value: Any) -> float:
     if isinstance(value, (bool, bytes)):  # True is no head count
-        return -math.inf
+        return math.nan
     try:
         return float(value)
     except (TypeError, ValueError, OverflowError):
-        return -math.inf
+        return math.nan
 
 
 def _mail_parts(email: _Distinct) -> dict[str, pd.Categorical]:

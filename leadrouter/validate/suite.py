@@ -9,13 +9,13 @@ the quarantine reasons.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from leadrouter.fields import ALWAYS_REQUIRED, configured_fields
+from leadrouter.fields import ALWAYS_REQUIRED, RAW_SUFFIX, configured_fields
 from leadrouter.validate.checks import PLACEHOLDER_FULL_NAMES
 from leadrouter.validate.gx import Check, Outcome, Severity, prepare, run_checks
 from leadrouter.validate.prepare import (
@@ -24,8 +24,8 @@ from leadrouter.validate.prepare import (
     REVENUE_MAX,
     TEXT_LIMITS,
     PreparedLeads,
-    in_vocabularies,
 )
+from leadrouter.validate.repairs import repair_leads
 from leadrouter.validate.vocabularies import (
     COUNTRY_CODES,
     DISPOSABLE_DOMAINS,
@@ -35,6 +35,7 @@ from leadrouter.validate.vocabularies import (
 
 EXCERPT_LIMIT = 60
 REPORT_COLUMNS = ["check", "column", "severity", "evaluated", "passed", "failed", "sample_failures", "error"]
+REPAIRED_COLUMNS = ["lead_id", "field", "raw", "new", "method"]  # ValidationResult.repairs
 SAMPLE_SIZE = 5
 
 
@@ -54,6 +55,12 @@ def _none_of(
 ) -> Check:
     params = (("value_set", tuple(sorted(values))),)
     return Check(name, column, severity, fix, "ExpectColumnValuesToNotBeInSet", params, problem, target)
+
+
+def _readable(column: str, problem: str, fix: str, severity: Severity = "warning") -> Check:
+    """A value given but not readable as its type (kept as written, fields.raw_column): a warning, the lead
+    routing without it, unless the field is required (checks_for)."""
+    return _holds(f"{column}_readable", column, f"{column}_readable", severity, fix, problem)
 
 
 def _range(name: str, column: str, high: float, fix: str, problem: str) -> Check:
@@ -88,6 +95,9 @@ SUITE: list[Check] = [
              "ask the lead for their own address: nobody reads this mailbox", "is a no-reply or system mailbox"),
     _present("company_present", "company", "set the company on the lead in the CRM"),
     _present("created_at_present", "created_at", "fix the CRM adapter: leads need a creation time"),
+    _readable("created_at", "could not be read as a date and time",
+              "correct the creation time in the CRM: a real date and time, such as 2026-02-28T09:30:00Z",
+              "blocking"),
     _holds("first_name_plausible", "first_name", "first_name_plausible", "blocking", _JUNK_FIX, _JUNK),
     _holds("last_name_plausible", "last_name", "last_name_plausible", "blocking", _JUNK_FIX, _JUNK),
     _none_of("full_name_plausible", "full_name", "full_name", PLACEHOLDER_FULL_NAMES, "blocking", _JUNK_FIX,
@@ -97,6 +107,10 @@ SUITE: list[Check] = [
            f"is not a head count from 0 to {EMPLOYEES_MAX:,}"),
     _range("annual_revenue_in_range", "annual_revenue", REVENUE_MAX, "correct the annual revenue in the CRM",
            f"is not an amount from 0 to {REVENUE_MAX:,.0f}"),
+    _readable("employees", "is not a number, so the size is unknown",
+              "write the employee count in the CRM as a whole number, such as 250"),
+    _readable("annual_revenue", "is not an amount, so the revenue is unknown",
+              "write the annual revenue in the CRM as a number, such as 1200000"),
     _none_of("email_not_role_mailbox", "email", "email_mailbox", ROLE_MAILBOXES, "warning",
              "none needed, the lead routes: ask for the person behind the shared inbox", "is a shared team mailbox"),
     _holds("phone_valid", "phone", "phone_valid", "warning",
@@ -112,14 +126,23 @@ SUITE: list[Check] = [
 ]  # fmt: skip
 
 
-def checks_for(required: Sequence[str]) -> tuple[Check, ...]:
+def checks_for(required: Sequence[str], unreadable: Sequence[str] = ()) -> tuple[Check, ...]:
     """SUITE with a blocking presence check for exactly the required fields (config/fields.yaml's `required`,
     plus lead_id and created_at): email and company are dropped when an anonymised or B2C source does not
-    require them, and a field required here that SUITE only warns about (title) blocks."""
+    require them, and a field required here that SUITE only warns about (title) blocks. `unreadable`: the
+    custom fields with a value that could not be read, each checked as SUITE checks employees; a required
+    field's unreadable value blocks, as a missing one does."""
     need = dict.fromkeys([*ALWAYS_REQUIRED, *required])
-    out = []
-    for check in SUITE:
-        if check.name == f"{check.column}_present":
+    required_now, out = set(need), []
+    extra = [
+        _readable(name, "could not be read as its type (config/fields.yaml), so it is unknown",
+                  f"correct {name} in the CRM: a value of the type config/fields.yaml gives it")
+        for name in unreadable if f"{name}_readable" not in {c.name for c in SUITE}
+    ]  # fmt: skip
+    for check in [*SUITE, *extra]:
+        if check.name == f"{check.column}_readable":  # unreadable is as good as missing where one is needed
+            check = replace(check, severity="blocking" if check.column in required_now else "warning")
+        elif check.name == f"{check.column}_present":
             if check.column in need:
                 check = replace(check, severity="blocking")
                 need.pop(check.column)
@@ -132,12 +155,15 @@ def checks_for(required: Sequence[str]) -> tuple[Check, ...]:
 
 @dataclass
 class ValidationResult:
-    """valid: rows that may route, + phone_e164 and "warnings"; quarantined: one row per blocked lead;
-    report: one row per check (REPORT_COLUMNS)."""
+    """valid: rows that may route, + phone_e164, "warnings" (the checks they fail) and "warning_reason" (each
+    with field, value and fix); quarantined: one row per blocked lead; report: one row per check
+    (REPORT_COLUMNS)."""
 
     valid: pd.DataFrame
     quarantined: pd.DataFrame
     report: pd.DataFrame
+    # one row per value of a routed lead repaired before the checks (REPAIRED_COLUMNS)
+    repairs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REPAIRED_COLUMNS))
 
     @property
     def errors(self) -> dict[str, str]:
@@ -180,19 +206,25 @@ def validate_leads(frame: pd.DataFrame, required: Sequence[str] | None = None) -
     """Run the suite on a lead frame; rows failing a blocking check are quarantined, the rest may route.
     `required`: the fields a lead must have (config/fields.yaml's by default).
 
-    Nothing a lead contains fails the batch: every row ends up in exactly one of valid and quarantined.
+    Harmless formatting is repaired first (validate.repairs) and listed; reasons quote values as written,
+    an unreadable one as the CRM gave it. Nothing a lead contains fails the batch: every row ends up in
+    exactly one of valid and quarantined.
     """
-    checks = checks_for(configured_fields().required if required is None else required)
+    required = configured_fields().required if required is None else required
+    checks, unread = checks_for(required), {}
+    repaired, repairs = repair_leads(frame)
     if len(frame):
-        prepared = PreparedLeads(frame)
+        prepared = PreparedLeads(repaired)
+        unread = prepared.unread
+        checks = checks_for(required, list(unread))
         # while worker processes check emails and phones, GX checks everything else
         early = (
             tuple(c for c in checks if c.checked_column not in CONTACT_COLUMNS) if prepared.in_workers else ()
         )
-        outcomes = run_checks(_columns(prepared.early, early, frame), early) if early else {}
+        outcomes = run_checks(_columns(prepared.early, early, repaired, unread), early) if early else {}
         checked = prepared.complete()
         late = tuple(c for c in checks if c not in early)
-        outcomes |= run_checks(_columns(checked, late, frame), late)
+        outcomes |= run_checks(_columns(checked, late, repaired, unread), late)
     else:  # nothing to check: skip the slow GX import
         checked, outcomes = pd.DataFrame(index=pd.RangeIndex(0)), {c.name: Outcome() for c in checks}
     failing = {name: np.asarray(outcome.rows, dtype=np.int64) for name, outcome in outcomes.items()}
@@ -200,32 +232,56 @@ def validate_leads(frame: pd.DataFrame, required: Sequence[str] | None = None) -
     for check in checks:
         if check.severity == "blocking":
             blocked[failing[check.name]] = True
-    quote = _Quoter(frame, checked)
+    quote = _Quoter(frame, checked, unread)
     return ValidationResult(
-        valid=_valid_rows(frame, checked, checks, failing, ~blocked),
+        valid=_valid_rows(repaired, checked, checks, failing, ~blocked, quote),
         quarantined=_quarantined_rows(frame, checks, failing, blocked, quote),
         report=_report(frame, checks, outcomes, quote),
+        repairs=_repairs_of(repairs, frame, ~blocked),
     )
 
 
-def _columns(checked: pd.DataFrame, checks: tuple[Check, ...], frame: pd.DataFrame) -> pd.DataFrame:
+def _repairs_of(repairs: pd.DataFrame, frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """The repairs of the leads that route (REPAIRED_COLUMNS), values as excerpts."""
+    kept = repairs[keep[repairs["position"].to_numpy(dtype=np.int64)]] if len(repairs) else repairs
+    ids = _ids(frame).to_numpy()[kept["position"].to_numpy(dtype=np.int64)]
+    return pd.DataFrame(
+        {
+            "lead_id": pd.array([_id_text(v) for v in ids], dtype="string"),
+            "field": pd.array(kept["field"], dtype="string"),
+            "raw": pd.array([excerpt(v) for v in kept["raw"]], dtype="string"),
+            "new": pd.array([excerpt(v) for v in kept["new"]], dtype="string"),
+            "method": pd.array(kept["method"], dtype="string"),
+        },
+        columns=REPAIRED_COLUMNS,
+    )
+
+
+def _columns(
+    checked: pd.DataFrame, checks: tuple[Check, ...], frame: pd.DataFrame, unread: dict[str, pd.Series]
+) -> pd.DataFrame:
     """Only the columns the checks test: GX copies every column each time it filters rows. A column the checked
-    copy lacks (a field required only by config/fields.yaml) comes from the frame, a blank as missing."""
+    copy lacks (a field required only by config/fields.yaml) comes from the frame, a blank as missing. A value
+    given but unreadable is not missing: its readable check reports it, its presence check passes."""
     out = checked[list(dict.fromkeys(c.checked_column for c in checks if c.checked_column in checked))]
     extra = [c.column for c in checks if c.checked_column not in checked and c.column in frame]
     for name in dict.fromkeys(extra):
         values = frame[name].reset_index(drop=True)
         blank = values.astype("string").str.strip().eq("").fillna(False).to_numpy(dtype=bool)
         out = out.assign(**{name: values.mask(blank).set_axis(out.index)})
+    present = {c.checked_column for c in checks if c.expectation == "ExpectColumnValuesToNotBeNull"}
+    for name in [n for n in present if n in unread and n in out]:
+        given = unread[name].notna().to_numpy()
+        out = out.assign(**{name: out[name].astype(object).mask(given, "unreadable")})
     return out
 
 
 class _Quoter:
     """Excerpts of the values reasons and samples quote, from the lead frame (or the checked copy for a derived
-    column such as full_name), each made once."""
+    column such as full_name), each made once; a value that could not be read as the CRM gave it."""
 
-    def __init__(self, frame: pd.DataFrame, checked: pd.DataFrame) -> None:
-        self.frame, self.checked = frame, checked
+    def __init__(self, frame: pd.DataFrame, checked: pd.DataFrame, unread: dict[str, pd.Series]) -> None:
+        self.frame, self.checked, self.unread = frame, checked, unread
         self.columns: dict[str, np.ndarray] = {}
         self.made: dict[tuple[str, int], str] = {}
 
@@ -238,7 +294,11 @@ class _Quoter:
         if column not in self.columns:
             source = self.frame if column in self.frame.columns else self.checked
             values = source[column] if column in source.columns else pd.Series(None, index=source.index)
-            self.columns[column] = values.to_numpy(dtype=object)
+            values = values.to_numpy(dtype=object)
+            if column in self.unread:
+                written = self.unread[column].to_numpy(dtype=object, na_value=None)
+                values = np.where(pd.notna(written), written, values)
+            self.columns[column] = values
         return self.columns[column]
 
 
@@ -254,11 +314,18 @@ def _id_text(value: Any) -> str | None:
 
 
 def _valid_rows(
-    frame: pd.DataFrame, checked: pd.DataFrame, checks: tuple[Check, ...], failing: dict, keep: np.ndarray
+    frame: pd.DataFrame,
+    checked: pd.DataFrame,
+    checks: tuple[Check, ...],
+    failing: dict,
+    keep: np.ndarray,
+    quote: _Quoter,
 ) -> pd.DataFrame:
-    """The rows that may route, with phone_e164, vocabulary values in the vocabulary's spelling, over-long text
-    cut to its limit, and the warnings they carry."""
-    valid = in_vocabularies(frame[keep].reset_index(drop=True))
+    """The rows that may route, with phone_e164, over-long text cut to its limit, and the warnings they carry
+    (check names, and each with its field, value and fix); values kept as written for validation to report
+    (fields.raw_column) are left behind, reported."""
+    raw = [c for c in frame.columns if isinstance(c, str) and c.endswith(RAW_SUFFIX)]
+    valid = frame[keep].drop(columns=raw).reset_index(drop=True)
     e164 = checked["phone_e164"] if "phone_e164" in checked else pd.Series(pd.NA, index=checked.index)
     valid["phone_e164"] = pd.array(e164[keep], dtype="string")
     for column, limit in TEXT_LIMITS.items():
@@ -266,15 +333,17 @@ def _valid_rows(
         if lengths is not None and (over := (lengths[keep] > limit).to_numpy()).any():
             cut = [v[:limit] if isinstance(v, str) else v for v in valid.loc[over, column]]
             valid.loc[over, column] = pd.Series(cut, index=valid.index[over], dtype=valid[column].dtype)
-    names: dict[int, list[str]] = {}
+    found: dict[int, list[tuple[Check, int]]] = {}
     at = np.cumsum(keep) - 1  # position in valid of each kept row
     for check in checks:
         for pos in failing[check.name][keep[failing[check.name]]]:
-            names.setdefault(int(at[pos]), []).append(check.name)
-    warned = [pd.NA] * len(valid)
-    for pos, found in names.items():
-        warned[pos] = "; ".join(found)
-    valid["warnings"] = pd.array(warned, dtype="string")
+            found.setdefault(int(at[pos]), []).append((check, int(pos)))
+    names, reasons = [pd.NA] * len(valid), [pd.NA] * len(valid)
+    for row, failed in found.items():
+        names[row] = "; ".join(check.name for check, _ in failed)
+        reasons[row] = "; ".join(_summary(_reason(c, quote(c.column, pos)), c) for c, pos in failed)
+    valid["warnings"] = pd.array(names, dtype="string")
+    valid["warning_reason"] = pd.array(reasons, dtype="string")
     return valid
 
 

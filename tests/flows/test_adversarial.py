@@ -77,19 +77,40 @@ HOSTILE: dict[str, dict[str, list]] = {
     },
     "clean": {},
 }
-MUST_QUARANTINE = {"bad_email": "email", "empty": "email"}  # kind -> the field its reason names
+# values no CRM API would take in these fields (a word in a number field, a day February lacks), and harmless
+# formatting that must be repaired, never quarantined: in the sandbox only, whose SQLite stores whatever it gets
+MESSY: dict[str, dict[str, list]] = {
+    "messy_email": {"email": [" {local}@northwind-traders.com ", "Ada Lovelace <{local}@northwind-traders.com>",
+                              "{local}＠northwind-traders.com"]},
+    "unreadable": {"employees": ["lots"], "annual_revenue": ["a few million"]},
+    "bad_date": {"created_at": ["31/02/2026"]},
+}  # fmt: skip
+REPAIRED_BY = {
+    " ": "email: trim",
+    "<": "email: display name",
+    "＠": "email: nfkc",
+}  # a messy email's telltale
+MUST_QUARANTINE = {
+    "bad_email": "email",
+    "empty": "email",
+    "bad_date": "created_at",
+}  # kind -> its reason's field
 HTML_RAW = re.compile(r"<script|<img|<iframe|<!channel>|<!here>|<@U", re.I)
 
 
-def make_hostile(crm: SandboxCRM, lead_ids: list[str], seed: int) -> pd.Series:
+def make_hostile(
+    crm: SandboxCRM, lead_ids: list[str], seed: int, hostile: dict[str, dict[str, list]] = HOSTILE
+) -> pd.Series:
     """Overwrite the CRM's leads with hostile values, every kind represented; the first three get the 1 MB
     message. Returns each lead's kind."""
     rng = np.random.default_rng(seed)
-    kinds = pd.Series(rng.permutation(np.resize(list(HOSTILE), len(lead_ids))), index=lead_ids)
+    kinds = pd.Series(rng.permutation(np.resize(list(hostile), len(lead_ids))), index=lead_ids)
     with crm._db() as db:
         domains = dict(db.execute("SELECT id, substr(email, instr(email, '@') + 1) FROM leads"))
         for lead_id, kind in kinds.items():
-            values = {f: options[rng.integers(len(options))] for f, options in HOSTILE[kind].items()}
+            values = {f: options[rng.integers(len(options))] for f, options in hostile[kind].items()}
+            if kind == "messy_email":
+                values["email"] = values["email"].format(local=f"messy.{lead_id[-6:]}")
             if kind == "injection":  # appended: the lead keeps its own facts and words
                 values["message"] = f"{values['message']} {lead_id}"
             if kind == "soql_email":
@@ -215,7 +236,7 @@ def test_a_thousand_hostile_leads_each_end_quarantined_routed_or_reviewed(
 
     crm = SandboxCRM.create(tmp_path / "sandbox.db", seed=17, leads=N_LEADS)
     lead_ids = pd.Index(crm.leads()["id"])
-    kinds = make_hostile(crm, lead_ids.tolist(), seed=17)
+    kinds = make_hostile(crm, lead_ids.tolist(), seed=17, hostile=HOSTILE | MESSY)
     api = MessagesAPI("obedient")
     with LocalServer(api.app) as server:
         name = f"fooled-{tmp_path.name}".lower().replace("_", "-")[:60]
@@ -249,6 +270,45 @@ def test_a_thousand_hostile_leads_each_end_quarantined_routed_or_reviewed(
     )  # hostile values reach the artifacts defanged and escaped (in JSON)
     assert not HTML_RAW.search(shown), HTML_RAW.search(shown)
     assert "\x00" not in shown and "\u202e" not in shown
+    assert_no_value_changed_without_a_trace(pg_store_url, crm, decided, summary, artifacts)
+
+
+def assert_no_value_changed_without_a_trace(
+    url: str, crm: SandboxCRM, decided: pd.DataFrame, summary: dict, artifacts: dict[str, str]
+) -> None:
+    """Issue 23's point 6 through a whole run: an unreadable value kept as written and reported (a bad date
+    blocks as unreadable, not missing; a word for a head count warns and the lead routes with the size
+    unknown), and harmless email formatting repaired and counted, never quarantined."""
+    explained, held, _ = ledger(url)
+    explained, held = explained.set_index("lead_id"), held.set_index("lead_id")
+    of_kind = {kind: decided.index[decided["kind"] == kind] for kind in MESSY}
+    assert all(len(ids) > 20 for ids in of_kind.values())
+    for reasons in held.loc[of_kind["bad_date"], "reasons"]:
+        dated = [(r["check"], r["value"], r["severity"]) for r in reasons if r["column"] == "created_at"]
+        assert dated == [("created_at_readable", "'31/02/2026'", "blocking")]
+    unreadable = of_kind["unreadable"]
+    blocked = held.loc[held.index.intersection(unreadable), "reasons"]
+    assert not any(r["column"] in ("employees", "annual_revenue") and r["severity"] == "blocking"
+                   for reasons in blocked for r in reasons)  # fmt: skip
+    routed = explained.loc[unreadable.difference(held.index), "explanation"]
+    assert len(routed) > 10
+    for why in routed:
+        assert "employees_readable (warning): employees='lots' is not a number" in why["warnings"]
+        assert "annual_revenue='a few million' is not an amount" in why["warnings"]
+    messy = of_kind["messy_email"]
+    held_messy = held.loc[held.index.intersection(messy), "reasons"]  # held for something else, if at all
+    assert not any(r["column"] == "email" for reasons in held_messy for r in reasons)
+    emails = crm.leads().set_index("id").loc[messy.difference(held.index), "email"]
+    expected = {how: int(emails.str.contains(mark, regex=False).sum()) for mark, how in REPAIRED_BY.items()}
+    assert {k: n for k, n in summary["repaired"].items() if k.startswith("email")} == expected
+    assert sum(expected.values()) == len(emails) > 10
+    assert "## Repaired before validation" in artifacts["routing-summary"]
+    report = {row["check"]: row for row in json.loads(artifacts["validation-report"])}
+    assert report["created_at_readable"]["failed"] == len(of_kind["bad_date"])
+    assert report["employees_readable"]["failed"] == len(unreadable)
+    assert report["annual_revenue_readable"]["failed"] == len(unreadable)
+    # "lots" is not out of range, it is unknown: only the huge counts are out of range
+    assert report["employees_in_range"]["failed"] == (decided["kind"] == "huge").sum()
 
 
 @pytest.fixture

@@ -66,7 +66,7 @@ def test_outcomes_relabel_rule_decisions_and_a_worse_model_is_not_kept(routed, l
     models = tmp_path / "models"
     local_model.save(trained_path(models))
     before = trained_path(models).read_bytes()
-    noise = labelled_history(6, 150, load_territories())
+    noise = labelled_history(7, 150, load_territories())
     noise["label_tier"] = noise["label_tier"].sample(frac=1, random_state=1).to_numpy()
     summary = retrain_from_outcomes(
         store, "sandbox", frame, crm, load_territories(), models, synthetic=noise, min_labels=50, as_of=AS_OF

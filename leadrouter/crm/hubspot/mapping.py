@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from leadrouter.crm.base import ACCOUNT_COLUMNS, REJECTION_COLUMNS, WRITE_RESULT_COLUMNS
-from leadrouter.fields import NO_CUSTOM_FIELDS, LeadFields, conform_leads
+from leadrouter.fields import NO_CUSTOM_FIELDS, LeadFields, conform_leads, with_raw
 from leadrouter.schema import UTC_TS, conform
 
 UNWORKED = frozenset({"NEW", "OPEN"})  # lead statuses that say nobody has worked the lead yet
@@ -70,8 +70,11 @@ def leads_frame(
     raw = properties_frame(objects, list(dict.fromkeys(properties.values())))
     frame = pd.DataFrame({column: raw[prop].to_numpy() for column, prop in properties.items()})
     frame["lead_id"] = raw.index.to_numpy()
-    frame["employees"] = leading_integer(frame["employees"])
-    frame["annual_revenue"] = pd.to_numeric(frame["annual_revenue"], errors="coerce")
+    written = frame[["employees", "annual_revenue"]].copy()
+    frame["employees"] = leading_integer(written["employees"])
+    frame["annual_revenue"] = pd.to_numeric(written["annual_revenue"], errors="coerce")
+    for name in written:  # a value that could not be read stays as written, for validation to report
+        frame = with_raw(frame, name, written[name])
     return conform_leads(frame, custom)
 
 

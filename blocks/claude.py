@@ -6,7 +6,8 @@ import anthropic
 from prefect.blocks.core import Block
 from pydantic import Field, SecretStr
 
-from leadrouter.classify.claude import DEFAULT_MODEL, ClaudeModel, Prices
+from leadrouter.classify.catalog import DEFAULT_MODEL, Prices
+from leadrouter.classify.claude import ClaudeModel
 from leadrouter.store import Store
 
 
@@ -26,10 +27,17 @@ class ClaudeConnection(Block):
         default=30.0, gt=0, description="Per-request timeout (the batch deadline also cuts it)."
     )
     max_retries: int = Field(
-        default=2, ge=0, description="SDK retries of a 429, 529, 5xx or connection error."
+        default=2,
+        ge=0,
+        description="Retries of a 429, 529, 5xx or connection error, each only if it fits before "
+        "the deadline (never for a bad key or a spend limit).",
     )
     max_tokens: int = Field(default=1024, gt=0)
-    prices: Prices = Field(default_factory=Prices, description="USD per million tokens, for the cost ledger.")
+    prices: Prices | None = Field(
+        default=None,
+        description="USD per million tokens, for the cost ledger; empty: the price table's prices for the model "
+        "(leadrouter.classify.catalog), or an unknown cost for a model it does not know.",
+    )
 
     def get_model(self, store: Store | None = None) -> ClaudeModel:
         """The classifier; with a store, its answers are cached there and never billed twice."""

@@ -50,6 +50,11 @@ ANSWER_COLUMNS: dict[str, str] = {
     "output_tokens": "Int64",
     "cost_usd": "Float64",
     "error": "string",
+    # what became of the request (answered, cached, truncated, refused, malformed, unavailable, deadline, or the
+    # stop reason named); prompt-cache tokens, part of input_tokens (Claude only)
+    "outcome": "string",
+    "cache_write_tokens": "Int64",
+    "cache_read_tokens": "Int64",
 }
 
 MAX_MESSAGE_CHARS = 4000  # a model reads the start of a pasted essay, never a megabyte

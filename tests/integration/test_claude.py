@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import func, select
 
 from leadrouter.classify import classify_leads
-from leadrouter.classify.claude import ClaudeModel, Prices
+from leadrouter.classify.catalog import Prices
+from leadrouter.classify.claude import ClaudeModel
 from leadrouter.classify.local import LocalModel
 from leadrouter.classify.model import ANSWER_COLUMNS, ModelChain, lead_documents
 from leadrouter.classify.prompt import TAG, TOOL_NAME, user_turn
@@ -167,14 +168,17 @@ def test_a_server_that_is_gone_leaves_rows_unanswered() -> None:
 def test_a_malformed_answer_fails_only_its_own_lead() -> None:
     kinds = ["missing_field", "bad_tier", "text_only", "extra_field"]
     rows = [CTO | {"first_name": f"M{i}"} for i in range(len(kinds))]
-    api = MessagesAPI(per_lead={f'"first_name": "M{i}"': f"malformed:{k}" for i, k in enumerate(kinds)})
+    api = MessagesAPI(
+        per_lead={f'"first_name": "M{i}"': f"malformed:{k}" for i, k in enumerate(kinds)}, misbehaving=True
+    )
     with claude(api) as model:
         out = model.classify(leads(*rows, MANAGER), deadline_s=10)
     bad, good = out.iloc[:4], out.iloc[4]
-    assert bad["tier"].isna().all() and bad["error"].str.startswith("malformed answer: ").all()
-    assert "category: Field required" in bad["error"].iloc[0]
-    assert "tier: Input should be" in bad["error"].iloc[1]
-    assert "no record_classification call (stop_reason end_turn)" in bad["error"].iloc[2]
+    assert bad["tier"].isna().all()
+    assert bad["outcome"].tolist() == ["malformed", "malformed", "stop_reason end_turn", "malformed"]
+    assert "malformed answer: category: Field required" in bad["error"].iloc[0]
+    assert "malformed answer: tier: Input should be" in bad["error"].iloc[1]
+    assert bad["error"].iloc[2] == "no record_classification call (stop_reason end_turn)"
     assert "owner_id: Extra inputs are not permitted" in bad["error"].iloc[3]
     assert (bad["input_tokens"] > 0).all()  # a useless answer is still billed, and recorded as such
     assert good["tier"] == "Standard" and pd.isna(good["error"])
@@ -236,7 +240,7 @@ def test_a_stored_answer_is_never_billed_again(tmp_path: Path) -> None:
 
 def test_tokens_and_cost_follow_the_usage_the_api_reports() -> None:
     prices = Prices(
-        input_per_mtok=3.0, output_per_mtok=15.0, cache_write_multiplier=1.25, cache_read_multiplier=0.1
+        input_per_mtok=3.0, output_per_mtok=15.0, cache_write_per_mtok=3.75, cache_read_per_mtok=0.3
     )
     api = MessagesAPI()
     with claude(api, prices=prices, max_concurrency=1) as model:
@@ -245,8 +249,8 @@ def test_tokens_and_cost_follow_the_usage_the_api_reports() -> None:
     for usage in (r["usage"] for r in api.responses):
         written, read = usage["cache_creation_input_tokens"], usage["cache_read_input_tokens"]
         expected_tokens.append(usage["input_tokens"] + written + read)
-        priced = usage["input_tokens"] + 1.25 * written + 0.1 * read
-        expected_cost.append((priced * 3.0 + usage["output_tokens"] * 15.0) / 1e6)
+        priced = usage["input_tokens"] * 3.0 + written * 3.75 + read * 0.3
+        expected_cost.append((priced + usage["output_tokens"] * 15.0) / 1e6)
     assert out["input_tokens"].tolist() == expected_tokens  # one at a time: request order is row order
     assert out["cost_usd"].tolist() == pytest.approx(expected_cost)
     assert out["output_tokens"].tolist() == [r["usage"]["output_tokens"] for r in api.responses]
@@ -257,7 +261,8 @@ def test_the_api_key_never_appears_in_errors_logs_or_reprs(caplog: pytest.LogCap
     caplog.set_level(logging.DEBUG)
     texts: list[str] = []
     echoing = MessagesAPI(api_key="sk-ant-api03-another-key", echo_credentials=True)
-    for api in (echoing, MessagesAPI(behaviour="down"), MessagesAPI(behaviour="malformed:extra_field")):
+    malformed = MessagesAPI(behaviour="malformed:extra_field", misbehaving=True)
+    for api in (echoing, MessagesAPI(behaviour="down"), malformed):
         with claude(api, max_retries=0) as model:
             out = model.classify(leads(CTO), deadline_s=5)
             texts += [*out["error"].dropna(), repr(model), str(model)]
@@ -268,7 +273,7 @@ def test_the_api_key_never_appears_in_errors_logs_or_reprs(caplog: pytest.LogCap
 
 
 def test_tiers_are_always_in_the_allowed_set() -> None:
-    api = MessagesAPI(per_lead={'"first_name": "Ben"': "malformed:bad_tier"})
+    api = MessagesAPI(per_lead={'"first_name": "Ben"': "malformed:bad_tier"}, misbehaving=True)
     with claude(api) as model:
         out = model.classify(leads(CTO, MANAGER, INTERN), deadline_s=10)
     assert out["tier"].dropna().isin(TIERS).all() and out["tier"].isna().sum() == 1

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from leadrouter.classify import classify_leads
-from leadrouter.classify.catalog import Prices
+from leadrouter.classify.catalog import MODELS, Prices
 from leadrouter.classify.claude import ClaudeModel
 from leadrouter.classify.local import LocalModel
 from leadrouter.classify.model import ANSWER_COLUMNS, ModelChain, lead_documents
@@ -278,3 +278,55 @@ def test_the_block_builds_a_working_model_and_keeps_its_key_secret() -> None:
         out = block.get_model().classify(leads(CTO), deadline_s=5)
     assert out["tier"].tolist() == ["VIP"]
     assert API_KEY not in repr(block) and API_KEY not in str(block.model_dump())
+
+
+SAVED = {"api_key": API_KEY, "model": "claude-sonnet-4-6"}  # a block document's data, as Prefect loads it
+
+
+@pytest.mark.parametrize(
+    ("prices", "kept", "says"),
+    [
+        pytest.param({"input_per_mtok": 3.0, "output_per_mtok": 15.0, "cache_write_multiplier": 1.25,
+                      "cache_read_multiplier": 0.1}, None, "old default prices", id="old defaults dropped"),
+        pytest.param({"cache_read_multiplier": 0.1}, None, "old default prices", id="partly saved defaults"),
+        pytest.param({"input_per_mtok": 2.0, "output_per_mtok": 8.0, "cache_write_multiplier": 2.0,
+                      "cache_read_multiplier": 0.1}, (2.0, 8.0, 4.0, 0.2), "read as cache_write_per_mtok 4 and "
+                      "cache_read_per_mtok 0.2", id="user prices converted"),
+        pytest.param({"input_per_mtok": 2.0, "cache_write_multiplier": "lots"}, None,
+                     "cannot be read (could not convert string to float: 'lots')", id="unreadable dropped"),
+    ],
+)  # fmt: skip
+def test_a_block_saved_with_multiplier_prices_still_loads(
+    prices: dict, kept: tuple | None, says: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from blocks.claude import ClaudeConnection
+
+    with caplog.at_level(logging.WARNING, logger="blocks.claude"):
+        block = ClaudeConnection.model_validate(SAVED | {"prices": prices})  # what Block.load calls
+    [warning] = [r.getMessage() for r in caplog.records]
+    assert says in warning and "ClaudeConnection.prices" in warning
+    assert "fix: save the block again" in warning and "cache_write_per_mtok" in warning
+    model = block.get_model()
+    if kept is None:
+        assert block.prices is None and "the price table's prices for claude-sonnet-4-6 are used" in warning
+        assert model.prices == MODELS["claude-sonnet-4-6"].prices
+    else:
+        got = model.prices
+        assert (
+            got.input_per_mtok,
+            got.output_per_mtok,
+            got.cache_write_per_mtok,
+            got.cache_read_per_mtok,
+        ) == kept
+
+
+def test_old_prices_on_a_model_outside_the_table_leave_its_cost_unknown(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from blocks.claude import ClaudeConnection
+
+    old = {"input_per_mtok": 3.0, "output_per_mtok": 15.0, "cache_write_multiplier": 1.25}
+    with caplog.at_level(logging.WARNING, logger="blocks.claude"):
+        block = ClaudeConnection.model_validate(SAVED | {"model": "claude-private-1", "prices": old})
+    assert "claude-private-1 is not in the price table, so its cost is recorded as unknown" in caplog.text
+    assert block.get_model().prices is None

@@ -95,19 +95,25 @@ def facts(model: str) -> ModelFacts | None:
     return MODELS.get(model)
 
 
-def describe(model: str) -> list[str]:
-    """The model, the prices used for the cost ledger and the cache minimum, as lines a person reads."""
+def describe(model: str, prices: Prices | None = None) -> list[str]:
+    """The model, the prices used for the cost ledger (`prices` when configured, else the table's) and the cache
+    minimum, as lines a person reads."""
     known = facts(model)
-    if known is None:
+    if known is None and prices is None:
         return [
             f"claude model: {model} (not in the price table: its cost is recorded as unknown)",
             f"price table: {PRICING_SOURCE}, checked {CHECKED}",
         ]
-    p = known.prices
-    return [
-        f"claude model: {model}" + (f" ({known.note})" if known.note else ""),
+    p = prices or known.prices
+    origin = "set on the ClaudeConnection block" if prices else f"{PRICING_SOURCE}, checked {CHECKED}"
+    lines = [
+        f"claude model: {model}" + (f" ({known.note})" if known and known.note else ""),
         f"prices (USD per million tokens): input {p.input_per_mtok:g}, output {p.output_per_mtok:g}, "
-        f"cache write {p.cache_write_per_mtok:g}, cache read {p.cache_read_per_mtok:g} "
-        f"({PRICING_SOURCE}, checked {CHECKED})",
+        f"cache write {p.cache_write_per_mtok:g}, cache read {p.cache_read_per_mtok:g} ({origin})",
+    ]
+    if known is None:
+        return [*lines, "cache minimum: unknown (the model is not in the table)"]
+    return [
+        *lines,
         f"cache minimum: {known.cache_min_tokens:,} tokens of tools + system prompt ({CACHE_SOURCE})",
     ]

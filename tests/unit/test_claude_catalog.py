@@ -69,6 +69,21 @@ def test_model_info_names_prices_source_and_cache_minimum() -> None:
     assert catalog.CHECKED in lines[1] and lines[2].startswith("cache minimum: 4,096 tokens")
 
 
+def test_model_info_shows_the_prices_configured_on_the_block_when_set() -> None:
+    own = catalog.Prices(input_per_mtok=2, output_per_mtok=8, cache_write_per_mtok=4, cache_read_per_mtok=0.2)
+    lines = catalog.describe("claude-sonnet-4-6", own)
+    assert lines == [
+        "claude model: claude-sonnet-4-6 (legacy)",
+        "prices (USD per million tokens): input 2, output 8, cache write 4, cache read 0.2 (set on the "
+        "ClaudeConnection block)",
+        lines[2],
+    ]
+    assert lines[2].startswith("cache minimum: 2,048 tokens")
+    private = catalog.describe("claude-private-1", own)
+    assert private[0] == "claude model: claude-private-1"
+    assert private[2] == "cache minimum: unknown (the model is not in the table)"
+
+
 def test_over_long_text_is_trimmed_and_numbers_clamped_but_kinds_untouched() -> None:
     raw = {"tier": "VIP", "rationale": "r" * 401, "brief": "b" * 600, "confidence": 1.02}
     fixed, changed = within_limits(raw)

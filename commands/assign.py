@@ -80,6 +80,11 @@ def explain(
         if explanation.get("warnings"):  # validation's warnings: values quoted as excerpts already
             console.print(f"  warnings   {terminal(explanation['warnings'])}")
         model = explanation.get("model") or {}
+        if model.get("model_outcome"):  # what became of the first model's request, and why it gave no answer
+            said, error = str(model["model_outcome"]), model.get("model_error")
+            if error:  # errors mostly start with their outcome ("refused (…)", "truncated: …")
+                said = error if error.startswith(said) else f"{said}: {error}"
+            console.print(f"  model      {terminal(str(model['model']))} (first request: {terminal(said)})")
         if model.get("brief"):
             console.print(f"  brief      {terminal(str(model['brief']))}")
         if row.custom_fields:  # lead values: untrusted, excerpted (quoted, control characters escaped)

@@ -10,6 +10,8 @@ import typer
 
 from commands.console import console, fail
 from leadrouter import clock
+from leadrouter.classify import catalog
+from leadrouter.classify.catalog import Prices
 from leadrouter.config import Settings
 from leadrouter.inert import terminal
 
@@ -30,7 +32,28 @@ def model_info() -> None:
     origin = f"retrained ({retrained})" if retrained.exists() else "the shipped default (synthetic history)"
     for line in describe(model.name, model.card, origin):
         console.print(terminal(line, urls=True))
+    if settings.model == "claude":  # Claude asks first; the local model above answers what it leaves
+        for line in catalog.describe(*claude_settings(settings.claude_block)):
+            console.print(terminal(line, urls=True))
     console.print("threshold and review SLA are in the rulebook")
+
+
+def claude_settings(block: str | None) -> tuple[str, Prices | None]:
+    """The model id and prices of the configured ClaudeConnection block (the default model, table prices, when
+    it cannot be read)."""
+    if not block:
+        return catalog.DEFAULT_MODEL, None
+    try:
+        from blocks.claude import ClaudeConnection
+
+        loaded = ClaudeConnection.load(block)
+    # no Prefect server or no such block: the table still says what the default model costs
+    except Exception as exc:
+        console.print(
+            f"could not read the Claude block {block!r} ({type(exc).__name__}): showing the default model"
+        )
+        return catalog.DEFAULT_MODEL, None
+    return loaded.model, loaded.prices
 
 
 @model_app.command("train")

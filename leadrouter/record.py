@@ -31,7 +31,9 @@ ENRICHMENT_FACTS = [
     "match_score", "match_explanation", "enrichment_failed",
 ]  # fmt: skip
 NO_RULE = "no rule resolved the lead"
-MODEL_FACTS = ["model", "urgency", "confidence", "rationale", "brief", "model_cost_usd"]
+MODEL_FACTS = [
+    "model", "urgency", "confidence", "rationale", "brief", "model_cost_usd", "model_outcome", "model_error",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -92,8 +94,11 @@ def _decision_rows(
 
 DECISION_TEXT = [
     "lead_id", "status", "tier", "category", "decided_by", "owner_id", "pool", "duplicate_of", "urgency",
+    "model_outcome",
 ]  # fmt: skip
-DECISION_COUNTS = ["priority", "model_input_tokens", "model_output_tokens"]
+DECISION_COUNTS = [
+    "priority", "model_input_tokens", "model_output_tokens", "model_cache_write_tokens", "model_cache_read_tokens",
+]  # fmt: skip
 DECISION_TIMES = {"lead_created_at": "created_at", "sla_due_at": "sla_due_at", "assigned_at": "assigned_at"}
 
 

@@ -98,6 +98,12 @@ MODEL_COLUMNS: dict[str, str] = {
     "model_input_tokens": "Int64",
     "model_output_tokens": "Int64",
     "model_cost_usd": "Float64",
+    # what became of the first model's request (answered, cached, truncated, refused, malformed, unavailable,
+    # deadline, or its stop reason named), and why it gave no answer; prompt-cache tokens (Claude only)
+    "model_outcome": "string",
+    "model_error": "string",
+    "model_cache_write_tokens": "Int64",
+    "model_cache_read_tokens": "Int64",
     "review_reason": "string",  # why the lead waits for a person (<NA>: it routes)
     "suggested_tier": "string",  # the model's (guarded) tier for the reviewer
 }

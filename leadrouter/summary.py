@@ -43,6 +43,30 @@ def summarize_run(tally: pd.DataFrame, roster: Roster) -> dict:
         "passed_over": _counts(passed_over, "excluded"),
         "model_cost_usd": round(float(pd.to_numeric(tally["model_cost_usd"], errors="coerce").sum()), 6),
         "by_owner": {names.get(k, k): n for k, n in sorted(_counts(routed, "owner_id").items())},
+        **model_calls(tally),
+    }
+
+
+# outcomes of leads whose model request was never answered by the API, or not sent at all
+NOT_SENT = {"cached", "unavailable", "deadline"}
+MODEL_CALL_COLUMNS = ["model_outcome", "model_cache_write_tokens", "model_cache_read_tokens"]
+
+
+def model_calls(tally: pd.DataFrame) -> dict:
+    """Leads per model outcome (answered, cached, truncated, refused, ...) and the prompt cache's tokens written
+    and read (None when no decision knows them); cache_never_hit when requests were answered and none read the
+    cache (a prefix below the model's cache minimum is silently never cached)."""
+    tally = tally.reindex(columns=[*tally.columns, *(c for c in MODEL_CALL_COLUMNS if c not in tally)])
+    written = pd.to_numeric(tally["model_cache_write_tokens"], errors="coerce")
+    read = pd.to_numeric(tally["model_cache_read_tokens"], errors="coerce")
+    outcome = tally["model_outcome"].astype("string")
+    sent = outcome.notna() & ~outcome.isin(NOT_SENT) & written.notna()
+    known = written.notna().any()
+    return {
+        "by_model_outcome": _counts(tally, "model_outcome"),
+        "cache_write_tokens": int(written.sum()) if known else None,
+        "cache_read_tokens": int(read.sum()) if known else None,
+        "cache_never_hit": bool(tally.loc[sent, "leads"].sum() > 0 and read.fillna(0).sum() == 0),
     }
 
 
@@ -114,6 +138,7 @@ def summary_markdown(summary: dict) -> str:
         "|---|---:|",
         *[f"| {md(who)} | {n} |" for who, n in summary["by_decider"].items()],
         "",
+        *model_markdown(summary),
         "## How owners were chosen",
         "",
         "The lead's existing or account owner (or their backup) first, else its pool's eligible reps by weighted "
@@ -146,6 +171,36 @@ def summary_markdown(summary: dict) -> str:
             *[f"| {md(how)} | {n} |" for how, n in summary["repaired"].items()],
         ]
     return "\n".join(lines)
+
+
+def model_markdown(summary: dict) -> list[str]:
+    """What became of the model requests (one row per outcome) and the prompt cache's tokens; empty when no
+    model was asked."""
+    outcomes = summary.get("by_model_outcome") or {}
+    if not outcomes:
+        return []
+    lines = [
+        "## Model requests",
+        "",
+        "What became of each lead's request to the first model (a truncated or refused lead is answered by the "
+        "next model, or waits for review):",
+        "",
+        "| outcome | leads |",
+        "|---|---:|",
+        *[f"| {inert.markdown(outcome)} | {n} |" for outcome, n in outcomes.items()],
+        "",
+    ]
+    written, read = summary.get("cache_write_tokens"), summary.get("cache_read_tokens")
+    if written is not None:
+        lines += [f"Prompt cache: {written:,} tokens written, {read:,} read.", ""]
+    if summary.get("cache_never_hit"):
+        lines += [
+            "**The prompt cache never hit in this run**: every request paid for the whole prompt. Is the prefix "
+            "shorter than the model's cache minimum, or were the requests more than 5 minutes apart? "
+            "(`leadrouter model info` shows the minimum.)",
+            "",
+        ]
+    return lines
 
 
 def validation_table(reports: list[pd.DataFrame]) -> list[dict]:

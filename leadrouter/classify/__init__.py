@@ -37,6 +37,10 @@ def classify_leads(leads: pd.DataFrame, rulebook: Rulebook, chain: ModelChain | 
     out.loc[open_, "model_input_tokens"] = answers["input_tokens"]
     out.loc[open_, "model_output_tokens"] = answers["output_tokens"]
     out.loc[open_, "model_cost_usd"] = answers["cost_usd"]
+    out.loc[open_, "model_outcome"] = answers["outcome"]
+    out.loc[open_, "model_error"] = answers["error"]
+    out.loc[open_, "model_cache_write_tokens"] = answers["cache_write_tokens"]
+    out.loc[open_, "model_cache_read_tokens"] = answers["cache_read_tokens"]
     out.loc[queued, "review_reason"] = answers.loc[queued, "review_reason"].fillna("no model answered")
     out.loc[queued, "suggested_tier"] = answers.loc[queued, "tier"]
     return out

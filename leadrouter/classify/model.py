@@ -50,7 +50,17 @@ ANSWER_COLUMNS: dict[str, str] = {
     "output_tokens": "Int64",
     "cost_usd": "Float64",
     "error": "string",
+    # what became of the request (answered, cached, truncated, refused, malformed, unavailable, deadline, or the
+    # stop reason named); prompt-cache tokens, part of input_tokens (Claude only)
+    "outcome": "string",
+    "cache_write_tokens": "Int64",
+    "cache_read_tokens": "Int64",
 }
+
+# what a lead's model calls cost, summed over every model asked
+BILLED = ["input_tokens", "output_tokens", "cost_usd", "cache_write_tokens", "cache_read_tokens"]
+# the outcome of a model that reports none (the local model)
+ANSWERED, UNANSWERED = "answered", "unanswered"
 
 MAX_MESSAGE_CHARS = 4000  # a model reads the start of a pasted essay, never a megabyte
 
@@ -103,18 +113,20 @@ class ModelChain:
                 break
             got = model.classify(leads[open_], self.deadline_s)
             answered = got["tier"].notna()
-            billed = answers.loc[got.index[answered], ["input_tokens", "output_tokens", "cost_usd"]].fillna(0)
-            answers.loc[got.index[answered]] = got[answered]
-            for column in billed:
-                answers.loc[got.index[answered], column] += billed[column]
-            failed = got.index[~answered]
-            answers.loc[failed, "error"] = got.loc[failed, "error"]  # the last model's reason is kept
-            # a malformed answer was still billed: its cost stays on the lead whoever answers next
-            for column in ("input_tokens", "output_tokens", "cost_usd"):
-                answers.loc[failed, column] = got.loc[failed, column].fillna(0) + answers.loc[
-                    failed, column
-                ].fillna(0)
-            open_.loc[got.index[answered]] = False
+            asked, ok = got.index, got.index[answered]
+            earlier = answers.loc[asked, ["outcome", "error", *BILLED]].copy()
+            answers.loc[ok] = got[answered]
+            # the first model's outcome is the lead's (a refusal stays "refused" when the local model answers),
+            # with its reason; the last failure's reason when none answered
+            own = got["outcome"].fillna(answered.map({True: ANSWERED, False: UNANSWERED}).astype("string"))
+            answers.loc[asked, "outcome"] = earlier["outcome"].fillna(own)
+            reason = earlier["error"].where(earlier["outcome"].notna())
+            answers.loc[asked, "error"] = reason.where(answered, got["error"])
+            # a malformed or truncated answer was still billed: its cost stays on the lead whoever answers next
+            for column in BILLED:  # unknown (<NA>) only when no model asked knows it
+                both = pd.concat([got[column], earlier[column]], axis=1)
+                answers.loc[asked, column] = both.sum(axis=1, min_count=1)
+            open_.loc[ok] = False
         guarded = apply_guards(leads, answers)
         unsure = guarded["tier"].notna() & (guarded["confidence"] < self.threshold)
         reason = guarded["review_reason"].astype("string")

@@ -171,8 +171,9 @@ def status_counts(store: Store, source: str, run_id: str | None = None) -> dict[
 
 def run_tally(store: Store, source: str, run_id: str) -> pd.DataFrame:
     """A run's decisions counted in the database by the facts its summary reports: one row per distinct status,
-    tier, owner, decider, method, reps passed over (JSON text), enrichment failure and account match, with
-    `leads` (how many) and `model_cost_usd` (their sum). Fetching 100,000 decisions to count them took seconds."""
+    tier, owner, decider, method, reps passed over (JSON text), enrichment failure, account match and model
+    outcome, with `leads` (how many) and the sums of `model_cost_usd` and the prompt-cache tokens (null where no
+    decision knows them). Fetching 100,000 decisions to count them took seconds."""
     why = decisions.c.explanation
     facts = [
         decisions.c.status,
@@ -183,17 +184,20 @@ def run_tally(store: Store, source: str, run_id: str) -> pd.DataFrame:
         cast(why["excluded"], Text).label("excluded"),  # PostgreSQL's json has no equality: group its text
         why[("enrichment", "enrichment_failed")].as_boolean().label("enrichment_failed"),
         why[("enrichment", "account_id")].as_string().is_not(None).label("matched"),
+        decisions.c.model_outcome,
+    ]
+    sums = [
+        func.sum(decisions.c[name]).label(name)
+        for name in ("model_cost_usd", "model_cache_write_tokens", "model_cache_read_tokens")
     ]
     query = (
-        select(
-            *facts, func.count().label("leads"), func.sum(decisions.c.model_cost_usd).label("model_cost_usd")
-        )
+        select(*facts, func.count().label("leads"), *sums)
         .where(decisions.c.source == source, decisions.c.run_id == run_id)
         .group_by(*facts)
     )
     with store.engine.connect() as conn:
         return pd.DataFrame(
-            conn.execute(query).all(), columns=[*(f.name for f in facts), "leads", "model_cost_usd"]
+            conn.execute(query).all(), columns=[*(f.name for f in facts), "leads", *(s.name for s in sums)]
         )
 
 

@@ -63,6 +63,9 @@ decisions = Table(
     Column("model_input_tokens", Integer),  # what the model call cost (null: no model; 0: a cached answer)
     Column("model_output_tokens", Integer),
     Column("model_cost_usd", Float),
+    Column("model_outcome", String(80)),  # answered, cached, truncated, refused, ... (null: no model asked)
+    Column("model_cache_write_tokens", Integer),  # prompt-cache tokens written and read (null: not Claude)
+    Column("model_cache_read_tokens", Integer),
     Column(
         "custom_fields", JSON
     ),  # custom field -> value when decided (config/fields.yaml); null: none declared

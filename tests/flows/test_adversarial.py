@@ -237,7 +237,7 @@ def test_a_thousand_hostile_leads_each_end_quarantined_routed_or_reviewed(
     crm = SandboxCRM.create(tmp_path / "sandbox.db", seed=17, leads=N_LEADS)
     lead_ids = pd.Index(crm.leads()["id"])
     kinds = make_hostile(crm, lead_ids.tolist(), seed=17, hostile=HOSTILE | MESSY)
-    api = MessagesAPI("obedient")
+    api = MessagesAPI("obedient", misbehaving=True)
     with LocalServer(api.app) as server:
         name = f"fooled-{tmp_path.name}".lower().replace("_", "-")[:60]
         ClaudeConnection(api_key=API_KEY, base_url=server.url, max_retries=0).save(name, overwrite=True)

@@ -8,8 +8,6 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import anthropic
@@ -18,7 +16,8 @@ import pytest
 from sqlalchemy import func, select
 
 from leadrouter.classify import classify_leads
-from leadrouter.classify.claude import ClaudeModel, Prices
+from leadrouter.classify.catalog import MODELS, Prices
+from leadrouter.classify.claude import ClaudeModel
 from leadrouter.classify.local import LocalModel
 from leadrouter.classify.model import ANSWER_COLUMNS, ModelChain, lead_documents
 from leadrouter.classify.prompt import TAG, TOOL_NAME, user_turn
@@ -29,43 +28,7 @@ from leadrouter.store import open_store
 from leadrouter.store.tables import model_answers
 from localapi.anthropic import API_KEY, MessagesAPI, serve
 from localapi.server import LocalServer
-
-MARGIN_S = 0.5  # what classify may take past its deadline (thread hand-off, building the frame)
-
-
-@contextmanager
-def claude(
-    api: MessagesAPI, max_retries: int = 2, timeout_s: float = 10, **kwargs: object
-) -> Iterator[ClaudeModel]:
-    """A ClaudeModel whose SDK client talks to `api` on 127.0.0.1."""
-    server = serve(api)
-    try:
-        client = anthropic.Anthropic(
-            api_key=API_KEY, base_url=server.url, max_retries=max_retries, timeout=timeout_s
-        )
-        yield ClaudeModel(client, **kwargs)
-    finally:
-        server.stop()
-
-
-def leads(*rows: dict) -> pd.DataFrame:
-    base = {
-        "last_name": "Doe",
-        "company": "Acme",
-        "country": "US",
-        "region": "NA",
-        "lead_source": "contact_form",
-    }
-    frame = pd.DataFrame([base | r for r in rows])
-    return frame.set_index(pd.Index([f"L{i}" for i in range(len(frame))]))
-
-
-CTO = {"first_name": "Ana", "title": "CTO", "seniority": "C-level", "employees": 1200,
-       "message": "We want a demo before we replace our current tool."}  # fmt: skip
-MANAGER = {"first_name": "Ben", "title": "Operations Manager", "seniority": "Manager", "employees": 80,
-           "message": "Can you send pricing for 25 seats?"}  # fmt: skip
-INTERN = {"first_name": "Cy", "title": "Marketing Intern", "seniority": "Student", "employees": 5000,
-          "message": "Requesting pricing for my manager."}  # fmt: skip
+from tests.helpers.claude import CTO, INTERN, MANAGER, MARGIN_S, claude, leads
 
 
 def test_answers_are_schema_checked_and_the_prompt_is_cached_delimited_and_untrusted() -> None:
@@ -167,14 +130,17 @@ def test_a_server_that_is_gone_leaves_rows_unanswered() -> None:
 def test_a_malformed_answer_fails_only_its_own_lead() -> None:
     kinds = ["missing_field", "bad_tier", "text_only", "extra_field"]
     rows = [CTO | {"first_name": f"M{i}"} for i in range(len(kinds))]
-    api = MessagesAPI(per_lead={f'"first_name": "M{i}"': f"malformed:{k}" for i, k in enumerate(kinds)})
+    api = MessagesAPI(
+        per_lead={f'"first_name": "M{i}"': f"malformed:{k}" for i, k in enumerate(kinds)}, misbehaving=True
+    )
     with claude(api) as model:
         out = model.classify(leads(*rows, MANAGER), deadline_s=10)
     bad, good = out.iloc[:4], out.iloc[4]
-    assert bad["tier"].isna().all() and bad["error"].str.startswith("malformed answer: ").all()
-    assert "category: Field required" in bad["error"].iloc[0]
-    assert "tier: Input should be" in bad["error"].iloc[1]
-    assert "no record_classification call (stop_reason end_turn)" in bad["error"].iloc[2]
+    assert bad["tier"].isna().all()
+    assert bad["outcome"].tolist() == ["malformed", "malformed", "stop_reason end_turn", "malformed"]
+    assert "malformed answer: category: Field required" in bad["error"].iloc[0]
+    assert "malformed answer: tier: Input should be" in bad["error"].iloc[1]
+    assert bad["error"].iloc[2] == "no record_classification call (stop_reason end_turn)"
     assert "owner_id: Extra inputs are not permitted" in bad["error"].iloc[3]
     assert (bad["input_tokens"] > 0).all()  # a useless answer is still billed, and recorded as such
     assert good["tier"] == "Standard" and pd.isna(good["error"])
@@ -236,7 +202,7 @@ def test_a_stored_answer_is_never_billed_again(tmp_path: Path) -> None:
 
 def test_tokens_and_cost_follow_the_usage_the_api_reports() -> None:
     prices = Prices(
-        input_per_mtok=3.0, output_per_mtok=15.0, cache_write_multiplier=1.25, cache_read_multiplier=0.1
+        input_per_mtok=3.0, output_per_mtok=15.0, cache_write_per_mtok=3.75, cache_read_per_mtok=0.3
     )
     api = MessagesAPI()
     with claude(api, prices=prices, max_concurrency=1) as model:
@@ -245,8 +211,8 @@ def test_tokens_and_cost_follow_the_usage_the_api_reports() -> None:
     for usage in (r["usage"] for r in api.responses):
         written, read = usage["cache_creation_input_tokens"], usage["cache_read_input_tokens"]
         expected_tokens.append(usage["input_tokens"] + written + read)
-        priced = usage["input_tokens"] + 1.25 * written + 0.1 * read
-        expected_cost.append((priced * 3.0 + usage["output_tokens"] * 15.0) / 1e6)
+        priced = usage["input_tokens"] * 3.0 + written * 3.75 + read * 0.3
+        expected_cost.append((priced + usage["output_tokens"] * 15.0) / 1e6)
     assert out["input_tokens"].tolist() == expected_tokens  # one at a time: request order is row order
     assert out["cost_usd"].tolist() == pytest.approx(expected_cost)
     assert out["output_tokens"].tolist() == [r["usage"]["output_tokens"] for r in api.responses]
@@ -257,7 +223,8 @@ def test_the_api_key_never_appears_in_errors_logs_or_reprs(caplog: pytest.LogCap
     caplog.set_level(logging.DEBUG)
     texts: list[str] = []
     echoing = MessagesAPI(api_key="sk-ant-api03-another-key", echo_credentials=True)
-    for api in (echoing, MessagesAPI(behaviour="down"), MessagesAPI(behaviour="malformed:extra_field")):
+    malformed = MessagesAPI(behaviour="malformed:extra_field", misbehaving=True)
+    for api in (echoing, MessagesAPI(behaviour="down"), malformed):
         with claude(api, max_retries=0) as model:
             out = model.classify(leads(CTO), deadline_s=5)
             texts += [*out["error"].dropna(), repr(model), str(model)]
@@ -268,7 +235,7 @@ def test_the_api_key_never_appears_in_errors_logs_or_reprs(caplog: pytest.LogCap
 
 
 def test_tiers_are_always_in_the_allowed_set() -> None:
-    api = MessagesAPI(per_lead={'"first_name": "Ben"': "malformed:bad_tier"})
+    api = MessagesAPI(per_lead={'"first_name": "Ben"': "malformed:bad_tier"}, misbehaving=True)
     with claude(api) as model:
         out = model.classify(leads(CTO, MANAGER, INTERN), deadline_s=10)
     assert out["tier"].dropna().isin(TIERS).all() and out["tier"].isna().sum() == 1
@@ -311,3 +278,55 @@ def test_the_block_builds_a_working_model_and_keeps_its_key_secret() -> None:
         out = block.get_model().classify(leads(CTO), deadline_s=5)
     assert out["tier"].tolist() == ["VIP"]
     assert API_KEY not in repr(block) and API_KEY not in str(block.model_dump())
+
+
+SAVED = {"api_key": API_KEY, "model": "claude-sonnet-4-6"}  # a block document's data, as Prefect loads it
+
+
+@pytest.mark.parametrize(
+    ("prices", "kept", "says"),
+    [
+        pytest.param({"input_per_mtok": 3.0, "output_per_mtok": 15.0, "cache_write_multiplier": 1.25,
+                      "cache_read_multiplier": 0.1}, None, "old default prices", id="old defaults dropped"),
+        pytest.param({"cache_read_multiplier": 0.1}, None, "old default prices", id="partly saved defaults"),
+        pytest.param({"input_per_mtok": 2.0, "output_per_mtok": 8.0, "cache_write_multiplier": 2.0,
+                      "cache_read_multiplier": 0.1}, (2.0, 8.0, 4.0, 0.2), "read as cache_write_per_mtok 4 and "
+                      "cache_read_per_mtok 0.2", id="user prices converted"),
+        pytest.param({"input_per_mtok": 2.0, "cache_write_multiplier": "lots"}, None,
+                     "cannot be read (could not convert string to float: 'lots')", id="unreadable dropped"),
+    ],
+)  # fmt: skip
+def test_a_block_saved_with_multiplier_prices_still_loads(
+    prices: dict, kept: tuple | None, says: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from blocks.claude import ClaudeConnection
+
+    with caplog.at_level(logging.WARNING, logger="blocks.claude"):
+        block = ClaudeConnection.model_validate(SAVED | {"prices": prices})  # what Block.load calls
+    [warning] = [r.getMessage() for r in caplog.records]
+    assert says in warning and "ClaudeConnection.prices" in warning
+    assert "fix: save the block again" in warning and "cache_write_per_mtok" in warning
+    model = block.get_model()
+    if kept is None:
+        assert block.prices is None and "the price table's prices for claude-sonnet-4-6 are used" in warning
+        assert model.prices == MODELS["claude-sonnet-4-6"].prices
+    else:
+        got = model.prices
+        assert (
+            got.input_per_mtok,
+            got.output_per_mtok,
+            got.cache_write_per_mtok,
+            got.cache_read_per_mtok,
+        ) == kept
+
+
+def test_old_prices_on_a_model_outside_the_table_leave_its_cost_unknown(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from blocks.claude import ClaudeConnection
+
+    old = {"input_per_mtok": 3.0, "output_per_mtok": 15.0, "cache_write_multiplier": 1.25}
+    with caplog.at_level(logging.WARNING, logger="blocks.claude"):
+        block = ClaudeConnection.model_validate(SAVED | {"model": "claude-private-1", "prices": old})
+    assert "claude-private-1 is not in the price table, so its cost is recorded as unknown" in caplog.text
+    assert block.get_model().prices is None

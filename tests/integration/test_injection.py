@@ -96,7 +96,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     servers: list = []
     try:
         sound = ModelChain([claude_on(MessagesAPI("sound"), servers), local], THRESHOLD, deadline_s=30)
-        fooled_model = claude_on(MessagesAPI("obedient"), servers)
+        fooled_model = claude_on(MessagesAPI("obedient", misbehaving=True), servers)
         fooled = ModelChain([fooled_model, local], THRESHOLD, deadline_s=30)
         clean = classify_leads(bases, rulebook, sound)
         out = classify_leads(injected, rulebook, fooled)

@@ -45,7 +45,8 @@ FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0", "off", "unchecked"
 # and the outcome tables' own dimensions (a custom field is one more)
 TAKEN = frozenset(
     {*LEAD_COLUMNS, *ENRICHED_COLUMNS, *CLASSIFIED_COLUMNS, *MODEL_COLUMNS, "owner", "row"}
-    | {"rule", "decided_kind", "source", "week", "historical_owner", "hindsight_tier"}
+    | {"rule", "decided_kind", "source", "week", "historical_owner", "hindsight_tier", "hindsight"}
+    | {"hindsight_reason", "converted"}
 )
 # always required, whatever the configuration: a lead without them cannot be routed or written back
 ALWAYS_REQUIRED = ("lead_id", "created_at")

@@ -21,15 +21,15 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from leadrouter.classify.conversion.history import read_history
-from leadrouter.classify.conversion.learn import labelled, learn
+from leadrouter.backtest.history import read_history
+from leadrouter.classify.conversion.learn import learn
 from leadrouter.classify.conversion.proof import out_of_time
 from leadrouter.classify.local import default_model
 from leadrouter.classify.rules import load_rulebook
 from leadrouter.config import Settings
 from leadrouter.enrich.territory import load_territories
 from leadrouter.fields import load_fields
-from leadrouter.outcomes.hindsight import DEFAULT_RULES
+from leadrouter.outcomes.hindsight import DEFAULT_RULES, labelled
 from leadrouter.sandbox.conversions import conversion_history
 
 SCORED = 20_000
@@ -42,7 +42,7 @@ def main(n: int, seed: int) -> dict:
         paths = generated.write(Path(folder))
         fields = load_fields(paths["fields"])
         started = time.perf_counter()
-        history = read_history(paths["leads"], paths["deals"], paths["map"], fields, load_territories())
+        history = read_history(paths["leads"], paths["deals"], paths["map"], load_territories(), fields)
         import_s = time.perf_counter() - started
     book = load_rulebook(settings.rulebook_path, fields)
     local = default_model(settings.model_dir)

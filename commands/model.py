@@ -123,7 +123,7 @@ def _train_from_history(
     test_share: float,
     as_json: bool,
 ) -> None:
-    from leadrouter.classify.conversion.history import train_from_exports, write_proof
+    from leadrouter.classify.conversion.exports import train_from_exports, write_proof
     from leadrouter.classify.conversion.proof import TooLittleHistory
     from leadrouter.config import ConfigError
     from leadrouter.fields import configured_fields, load_fields

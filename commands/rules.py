@@ -87,7 +87,7 @@ def _measure_on_history(path: Path, history: Path, deals: Path, map_path: Path, 
         book = load_rulebook(path, loaded.fields)
     except ConfigError as exc:
         fail(str(exc), code=2)
-    table = rule_outcomes(book, loaded.leads)
+    table = rule_outcomes(book, loaded.known)
     title = f"each rule on {history.name}: the leads it decides (first match wins) and what they became"
     columns = ["rule", "tier", "matched", "decided", "share", "conversion", "95% interval", "fits tier"]
     _table(title, columns, [
@@ -98,7 +98,7 @@ def _measure_on_history(path: Path, history: Path, deals: Path, map_path: Path, 
     decided = int(ruled["decided"].sum())
     fits = (ruled["fits"] * ruled["decided"]).sum() / decided if decided else float("nan")
     console.print(
-        f"rules decide {decided:,} of {len(loaded.leads):,} leads ({_pct(decided / max(len(loaded.leads), 1))}); "
+        f"rules decide {decided:,} of {len(loaded.known):,} leads ({_pct(decided / max(len(loaded.known), 1))}); "
         f"their outcome fits the rule's tier for {_pct(fits)} (VIP and Standard: an opportunity within 90 days; "
         "Nurture and Other: none)"
     )
@@ -106,11 +106,11 @@ def _measure_on_history(path: Path, history: Path, deals: Path, map_path: Path, 
 
 def _history(history: Path, deals: Path, map_path: Path, territories):
     """The export read with its outcomes, or a failure naming what is wrong (2: bad map or file, 1: unusable)."""
+    from leadrouter.backtest.history import describe, read_history
     from leadrouter.backtest.importer import MostRowsRejected
-    from leadrouter.classify.outcome_history import describe, load_history
 
     try:
-        loaded = load_history(history, deals, map_path, territories)
+        loaded = read_history(history, deals, map_path, territories)
     except ConfigError as exc:
         fail(str(exc), code=2)
     except MostRowsRejected as exc:
@@ -150,7 +150,7 @@ def rules_mine(
     loaded = _history(history, deals, map_path, territories)
     later = [f.name for f in loaded.fields.custom if f.known_at == "later"]
     try:
-        mining = mine_rules(loaded.leads, loaded.fields, min_leads, test_share, coverage=coverage)
+        mining = mine_rules(loaded.known, loaded.fields, min_leads, test_share, coverage=coverage)
     except NothingToMine as exc:
         fail(str(exc), code=1)
     console.print(

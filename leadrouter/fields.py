@@ -45,7 +45,8 @@ FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0", "off", "unchecked"
 # and the outcome tables' own dimensions (a custom field is one more)
 TAKEN = frozenset(
     {*LEAD_COLUMNS, *ENRICHED_COLUMNS, *CLASSIFIED_COLUMNS, *MODEL_COLUMNS, "owner", "row"}
-    | {"rule", "decided_kind", "source", "week", "historical_owner", "hindsight_tier"}
+    | {"rule", "decided_kind", "source", "week", "historical_owner", "hindsight_tier", "hindsight"}
+    | {"hindsight_reason", "converted"}
 )
 # lead columns read from text as a number or a date; a value that cannot be read is kept as written (raw_column)
 PARSED_COLUMNS = ("created_at", "employees", "annual_revenue")

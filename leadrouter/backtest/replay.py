@@ -29,7 +29,7 @@ from leadrouter.enrich import enrich_leads
 from leadrouter.enrich.territory import Territories, load_territories
 from leadrouter.fields import NO_CUSTOM_FIELDS, LeadFields
 from leadrouter.outcomes.hindsight import by_tier, hindsight
-from leadrouter.outcomes.join import DIMENSIONS, analyst_tables, hindsight_tier, lead_outcomes, metrics_by
+from leadrouter.outcomes.join import DIMENSIONS, analyst_tables, lead_outcomes, metrics_by
 from leadrouter.outcomes.tables import metrics_by_field
 from leadrouter.router import check_rule_pools, open_chain
 from leadrouter.schema import Status
@@ -41,7 +41,7 @@ TIER_COLUMNS = ["tier", "leads", "opportunities", "won", "conversion", "win_rate
                 "undated_deals"]  # fmt: skip
 UNDATED = "(undated deal)"  # the hindsight of a lead whose deal has no date: within 90 days or not is unknown
 REVIEW_COLUMNS = ["lead_id", "row", "lead_source", "suggested_tier", "confidence", "review_reason",
-                  "historical_owner", "opportunity", "won", "pipeline", "hindsight_tier"]  # fmt: skip
+                  "historical_owner", "opportunity", "won", "pipeline", "hindsight"]  # fmt: skip
 # what the replay adds to the outcome frame, from the prepared and classified leads
 LEAD_EXTRAS = {"lead_source": "string", "suggested_tier": "string", "confidence": "Float64",
                "review_reason": "string"}  # fmt: skip
@@ -58,8 +58,8 @@ CLASSIFY_ROWS = (
 @dataclass
 class Replay:
     """One rulebook's replay. leads: the outcome frame (leadrouter.outcomes.join.LEAD_OUTCOME_COLUMNS) plus row,
-    historical_owner (as exported), historical_owner_id (on the roster, else <NA>), hindsight_tier (<NA>: the
-    deal has no date), hindsight and hindsight_reason (leadrouter.outcomes.hindsight), deal_state (won | lost | open, <NA>: not said), LEAD_EXTRAS (the model's suggestion and
+    historical_owner (as exported), historical_owner_id (on the roster, else <NA>), hindsight (<NA>: the deal
+    has no date) and hindsight_reason (leadrouter.outcomes.hindsight), deal_state (won | lost | open, <NA>: not said), LEAD_EXTRAS (the model's suggestion and
     confidence for a lead left for review), and the custom fields (config/fields.yaml); tables: by each
     dimension and each custom field."""
 
@@ -84,7 +84,7 @@ class Replay:
     def confusion(self) -> pd.DataFrame:
         """Predicted tier (rows) against the tier in hindsight (columns): lead counts."""
         predicted = self.leads["tier"].fillna(REVIEW).rename("predicted")
-        return pd.crosstab(predicted, self.leads["hindsight_tier"].fillna(UNDATED).rename("hindsight"))
+        return pd.crosstab(predicted, self.leads["hindsight"].fillna(UNDATED).rename("hindsight"))
 
     @property
     def by_hindsight(self) -> pd.DataFrame:
@@ -202,8 +202,7 @@ def replay(
     frame["row"] = frame["lead_id"].map(by_id["row"]).astype("Int64")
     frame["historical_owner"] = frame["lead_id"].map(by_id["historical_owner"]).astype("string")
     frame["historical_owner_id"] = resolve_owners(frame["historical_owner"], roster)
-    frame["hindsight_tier"] = hindsight_tier(frame)
-    frame = frame.join(hindsight(frame))  # the company-relative tiers (VIP: a top share of its won deals)
+    frame = frame.join(hindsight(frame))  # VIP: a top share of the company's won deals
     frame["deal_state"] = frame["lead_id"].map(_deal_states(deals)).astype("string")
     classified_by_id = classified[["lead_id", *LEAD_EXTRAS]].set_index("lead_id")
     for column, dtype in LEAD_EXTRAS.items():

@@ -21,7 +21,8 @@ REPLAY_COLUMNS = {
     "row": "Int64",
     "historical_owner": "string",
     "historical_owner_id": "string",
-    "hindsight_tier": "string",
+    "hindsight": "string",
+    "hindsight_reason": "string",
     "deal_state": "string",
     **LEAD_EXTRAS,
 }

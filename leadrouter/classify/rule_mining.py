@@ -78,8 +78,8 @@ def mine_rules(
     vip_lift: float = VIP_LIFT,
     coverage: float = COVERAGE,
 ) -> Mining:
-    """Candidate rules from leads with a bool `converted`, oldest first (leadrouter.classify.outcome_history);
-    the most accurate are proposed until they cover `coverage` of the leads."""
+    """Candidate rules from leads with a bool `converted`, oldest first (leadrouter.backtest.history's
+    History.known); the most accurate are proposed until they cover `coverage` of the leads."""
     cut = round(len(leads) * (1 - test_share))
     train, test = leads.iloc[:cut], leads.iloc[cut:]
     rate = float(train["converted"].mean()) if len(train) else float("nan")

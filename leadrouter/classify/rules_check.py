@@ -3,8 +3,8 @@
 `check_rulebook` finds what a load cannot: rules that can never fire because an earlier rule takes every lead
 they match (proved from the conditions where one rule's `and`-parts contain an earlier rule's, else observed
 on probe leads), rules that match no probe lead at all, tiers no rule can reach, and territory or region
-names that do not exist. `rule_outcomes` measures each rule on a real export's history (leadrouter.classify.
-outcome_history): what it covers and how its leads converted. `explain_lead` shows, rule by rule, why each
+names that do not exist. `rule_outcomes` measures each rule on a real export's history (leadrouter.backtest.
+history): what it covers and how its leads converted. `explain_lead` shows, rule by rule, why each
 earlier rule passed the lead by and which one took it.
 """
 

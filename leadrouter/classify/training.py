@@ -13,7 +13,7 @@ import pandas as pd
 
 from leadrouter import clock
 from leadrouter.classify.card import ModelCard, label_counts
-from leadrouter.classify.conversion.learn import OUTCOME_COLUMNS, learn
+from leadrouter.classify.conversion.learn import learn
 from leadrouter.classify.conversion.model import ConversionModel, conversion_path
 from leadrouter.classify.conversion.proof import TooLittleHistory
 from leadrouter.classify.history import labelled_history
@@ -25,6 +25,7 @@ from leadrouter.enrich.firmographics import Provider
 from leadrouter.enrich.territory import Territories, load_territories
 from leadrouter.fields import LeadFields, configured_fields
 from leadrouter.outcomes.feedback import outcome_labels
+from leadrouter.outcomes.hindsight import OUTCOME_COLUMNS
 from leadrouter.outcomes.stored import stored_outcomes
 from leadrouter.router import open_provider
 from leadrouter.store import Store

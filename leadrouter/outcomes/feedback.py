@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from leadrouter.outcomes.join import hindsight_tier, matured
+from leadrouter.outcomes.hindsight import hindsight
+from leadrouter.outcomes.join import matured
 from leadrouter.schema import TIERS, Category, Tier
 
 MIN_RULE_LEADS = 30  # fewer leads than this: a rule's (or a tier's) conversion is too noisy to judge
@@ -126,6 +127,16 @@ def conclusive(frame: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
     return frame["opportunity"].astype(bool) | frame.index.isin(matured(frame, as_of).index)
 
 
+def label_tier(frame: pd.DataFrame) -> pd.Series:
+    """The tier a lead teaches the local model, from its hindsight tier (leadrouter.outcomes.hindsight): the
+    same, except that a lead with no opportunity is Nurture, not Other. Its Other says "never engaged", while
+    the model's Other is a non-sales lead (support, jobs, press, spam): a sales lead that never bought stays a
+    sales lead, at the lowest sales tier."""
+    tiers = hindsight(frame)["hindsight"]
+    silent = tiers.eq(Tier.OTHER.value).fillna(False) & ~frame["opportunity"].astype(bool)
+    return tiers.mask(silent, Tier.NURTURE.value).rename("hindsight")
+
+
 def outcome_labels(
     frame: pd.DataFrame, labels: pd.DataFrame, as_of: pd.Timestamp | None = None
 ) -> pd.DataFrame:
@@ -133,7 +144,8 @@ def outcome_labels(
     category, decided_by); where the outcome is conclusive, the hindsight tier replaces a rule's label, and
     leads the model decided join as examples (the outcome is not the model's own answer). Reviewers' labels
     stand; so does Other for a lead that never became an opportunity (no deal says nothing about it being press
-    or spam). label_source says where each final label came from: rule | review | outcome."""
+    or spam). A lead with no opportunity is labelled Nurture (label_tier). label_source says where each final
+    label came from: rule | review | outcome."""
     as_of = as_of if as_of is not None else pd.Timestamp.now(tz="UTC")
     no_deal = ~frame["opportunity"].astype(bool)
     settled = (
@@ -142,7 +154,7 @@ def outcome_labels(
     outcome = pd.DataFrame(
         {
             "lead_id": frame["lead_id"].astype("string"),
-            "hindsight": hindsight_tier(frame).astype("string"),
+            "hindsight": label_tier(frame),
             "decider": frame["decided_by"].astype("string"),
         }
     )[settled].drop_duplicates("lead_id")

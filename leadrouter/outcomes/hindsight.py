@@ -8,8 +8,9 @@
 | Nurture | an opportunity after 90 days, or re-engaged (a `reengaged` column, when the data has one) |
 | Other | a non-sales category (a `category` column, when given), or never engaged |
 
-An opportunity with no date gets no tier (<NA>): whether it came within 90 days cannot be told. The backtest,
-the conversion model's label and docs/outcome-tables.md use this definition.
+An opportunity with no date gets no tier (<NA>): whether it came within 90 days cannot be told. The one
+definition (docs/outcome-tables.md): the outcome loop's tables, headline and feedback labels, the reports, the
+backtest, rule mining and the conversion model's label all use it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pandas as pd
 from leadrouter.schema import Category, Tier
 
 HORIZON_DAYS = 90
+OUTCOME_COLUMNS = ["opportunity", "days_to_opportunity", "pipeline", "won", "revenue"]  # what hindsight reads
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,26 @@ def converted(tiers: pd.Series) -> pd.Series:
     <NA> for an undated opportunity, which cannot be told either way."""
     sales = tiers.isin([Tier.VIP.value, Tier.STANDARD.value]).astype("boolean")
     return sales.mask(tiers.isna()).rename("converted")
+
+
+def labelled(
+    frame: pd.DataFrame, rules: HindsightRules = DEFAULT_RULES, as_of: pd.Timestamp | None = None
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The leads whose label is known (dated, and past their 90 days at as_of), oldest first, with their
+    hindsight, hindsight_reason and a bool `converted`; and the counts: given, undated (an opportunity without a
+    date), immature (younger than 90 days at as_of), used. frame: leads with created_at and OUTCOME_COLUMNS."""
+    tiers = hindsight(frame, rules)
+    label = converted(tiers["hindsight"])
+    created = pd.to_datetime(frame["created_at"], utc=True)
+    horizon = pd.Timedelta(days=rules.horizon_days)
+    mature = created + horizon <= as_of if as_of is not None else created.notna()
+    keep = (label.notna() & mature).to_numpy(dtype=bool)
+    out = frame.drop(columns=[c for c in tiers.columns if c in frame])[keep].join(tiers[keep])
+    out = out.assign(converted=label[keep].astype(bool))
+    out = out.sort_values("created_at", kind="stable").reset_index(drop=True)
+    counts = {"given": len(frame), "undated": int(label.isna().sum()),
+              "immature": int((label.notna() & ~mature).sum()), "used": len(out)}  # fmt: skip
+    return out, counts
 
 
 def by_tier(frame: pd.DataFrame, routed: str = "tier", unrouted: str = "(review)") -> pd.DataFrame:

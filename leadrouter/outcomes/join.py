@@ -12,6 +12,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from leadrouter.outcomes.hindsight import DEFAULT_RULES, HORIZON_DAYS, HindsightRules, hindsight
 from leadrouter.outcomes.tables import (
     DIMENSIONS,
     METRIC_COLUMNS,
@@ -34,13 +35,11 @@ __all__ = [
     "NONE_LABEL",
     "OUTCOME_INPUTS",
     "THRESHOLDS",
-    "VIP_PIPELINE",
     "OutcomeInputError",
     "Threshold",
     "against_thresholds",
     "analyst_tables",
     "headline",
-    "hindsight_tier",
     "lead_outcomes",
     "matured",
     "metrics_by",
@@ -48,8 +47,6 @@ __all__ = [
     "vip_precision_recall",
 ]  # fmt: skip
 
-HORIZON_DAYS = 90  # how long after the decision an outcome still counts as the routing's
-VIP_PIPELINE = 50_000.0  # in hindsight a VIP is a lead whose opportunity is worth at least this
 
 LEAD_OUTCOME_COLUMNS: dict[str, str] = {
     "source": "string",
@@ -245,32 +242,20 @@ def matured(frame: pd.DataFrame, as_of: datetime | pd.Timestamp | None) -> pd.Da
     return frame[start + pd.Timedelta(days=HORIZON_DAYS) <= pd.Timestamp(as_of)]
 
 
-def hindsight_tier(frame: pd.DataFrame, vip_pipeline: float = VIP_PIPELINE) -> pd.Series:
-    """The tier each lead should have had knowing its outcome: VIP (an opportunity within 90 days worth at least
-    vip_pipeline), Standard (another opportunity within 90 days), Nurture (none); <NA> for an opportunity with
-    no date (an export's undated deal): whether it came within 90 days is unknown."""
-    in_time = frame["opportunity"] & (frame["days_to_opportunity"] <= HORIZON_DAYS)
-    tier = np.where(
-        in_time & (frame["pipeline"] >= vip_pipeline),
-        Tier.VIP.value,
-        np.where(in_time, Tier.STANDARD.value, Tier.NURTURE.value),
-    )
-    undated = (frame["opportunity"] & frame["days_to_opportunity"].isna()).to_numpy()
-    return pd.Series(tier, index=frame.index, dtype="string", name="hindsight_tier").mask(undated)
-
-
 def vip_precision_recall(
-    frame: pd.DataFrame, as_of: datetime | pd.Timestamp | None = None, vip_pipeline: float = VIP_PIPELINE
+    frame: pd.DataFrame, as_of: datetime | pd.Timestamp | None = None, rules: HindsightRules = DEFAULT_RULES
 ) -> dict:
-    """Was the VIP correctly identified? precision: routed VIPs that were VIPs in hindsight; recall: hindsight
-    VIPs the router called VIP. Over leads matured at as_of (default: all) whose hindsight is known (undated:
-    those left out, their opportunity having no date); None where nothing to divide by."""
+    """Was the VIP correctly identified? precision: routed VIPs that were VIPs in hindsight
+    (leadrouter.outcomes.hindsight, its VIP cut taken over the whole frame); recall: hindsight VIPs the router
+    called VIP. Over leads matured at as_of (default: all) whose hindsight is known (undated: those left out,
+    their opportunity having no date); None where nothing to divide by."""
+    tiers = hindsight(frame, rules)["hindsight"]
     leads = matured(frame, as_of)
-    hindsight = hindsight_tier(leads, vip_pipeline)
-    undated = int(hindsight.isna().sum())
-    leads, hindsight = leads[hindsight.notna()], hindsight.dropna()
+    tiers = tiers.loc[leads.index]
+    undated = int(tiers.isna().sum())
+    leads, tiers = leads[tiers.notna().to_numpy()], tiers.dropna()
     called = (leads["tier"] == Tier.VIP.value).fillna(False).to_numpy()
-    truly = (hindsight == Tier.VIP.value).to_numpy()
+    truly = (tiers == Tier.VIP.value).to_numpy()
     hits = int((called & truly).sum())
     return {
         "leads": len(leads),

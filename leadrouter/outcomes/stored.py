@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
+from leadrouter.outcomes.hindsight import hindsight
 from leadrouter.outcomes.join import (
     LEAD_OUTCOME_COLUMNS,
     analyst_tables,
     headline,
-    hindsight_tier,
     lead_outcomes,
 )
 from leadrouter.outcomes.tables import long_metrics
@@ -28,7 +28,7 @@ def save_outcome_tables(
     """The analyst tables and the headline figures of a per-lead outcome frame as of `at`, saved in place of the
     source's last ones (each lead with its hindsight tier, the figures in long form); returned for publishing."""
     tables, figures = analyst_tables(frame), headline(frame, as_of=at)
-    leads = frame.assign(hindsight_tier=hindsight_tier(frame))
+    leads = frame.assign(hindsight_tier=hindsight(frame)["hindsight"])
     replace_analyst_tables(store, source, leads, long_metrics(tables, figures), at)
     return tables, figures
 

@@ -211,21 +211,32 @@ def truth(lead: dict) -> dict:
             )
             seen = min(seen, end_of_close)
         days = max((seen - lead["created"]).total_seconds() / 86_400, 0.0)
-    opportunity_in_time = deal is not None and days <= 90
-    hindsight = (
-        "VIP"
-        if opportunity_in_time and deal["amount"] >= 50_000
-        else "Standard"
-        if opportunity_in_time
-        else "Nurture"
-    )
     monday = lead["decided"].date() - timedelta(days=lead["decided"].weekday())
     return {
         "tier": lead["tier"], "rule": lead["rule"], "decided_kind": lead["kind"], "owner_id": lead["owner"],
         "source": "sandbox", "week": monday.isoformat(), "speed": speed, "breach": lead["breach"],
         "reject": lead["reject"], "reroute": lead["breach"] or lead["reject"], "triage": lead["in_review_queue"],
-        "deal": deal, "days": days, "hindsight": hindsight, "created": lead["created"],
+        "deal": deal, "days": days, "created": lead["created"],
     }  # fmt: skip
+
+
+def with_hindsight(facts: dict[str, dict]) -> dict[str, dict]:
+    """Each fact's hindsight tier, by hand: VIP for an opportunity within 90 days worth at least the VIP cut
+    (the 80th percentile of the won deals' amounts, interpolated as numpy does), Standard for another one within
+    90 days, Nurture for a later one, Other without one."""
+    deals = [f["deal"] for f in facts.values() if f["deal"]]
+    amounts = sorted(d["amount"] for d in deals if d["won"]) or sorted(d["amount"] for d in deals)
+    cut = statistics.quantiles(amounts, n=5, method="inclusive")[3] if len(amounts) > 1 else amounts[0]
+    for fact in facts.values():
+        in_time = fact["deal"] is not None and fact["days"] <= 90
+        fact["hindsight"] = (
+            ("VIP" if fact["deal"]["amount"] >= cut else "Standard")
+            if in_time
+            else "Nurture"
+            if fact["deal"]
+            else "Other"
+        )
+    return facts
 
 
 def p90(values: list[float]) -> float:
@@ -342,7 +353,7 @@ def stored_metrics(store: Store) -> dict[tuple[str, str, str], tuple]:
 
 def check_tables(store: Store, leads: list[dict], as_of: datetime) -> None:
     """Every figure of outcome_metrics and every lead of outcome_leads against the plain-Python count."""
-    facts = {lead["lead_id"]: truth(lead) for lead in leads if counted(lead)}
+    facts = with_hindsight({lead["lead_id"]: truth(lead) for lead in leads if counted(lead)})
     got = stored_metrics(store)
     thresholds = {m: t.limit for m, t in outcomes.THRESHOLDS.items()}
     for dimension in outcomes.DIMENSIONS:

@@ -19,9 +19,12 @@ from leadrouter.validate.suite import validate_leads
 from tests.helpers.clock import WORKDAY
 
 
-def routed_sandbox(folder: Path, model: LocalModel, seed: int, leads: int) -> tuple[SandboxCRM, str]:
+def routed_sandbox(
+    folder: Path, model: LocalModel, seed: int, leads: int, shadow: bool = False
+) -> tuple[SandboxCRM, str]:
     """The sandbox (folder/sandbox.db) and the ledger's URL (folder/ledger.db) after one recorded batch,
-    classified by the shipped rulebook and `model`, assigned at the tests' working day."""
+    classified by the shipped rulebook and `model`, assigned at the tests' working day; with shadow, the same
+    batch is also recorded in the shadow ledger (source sandbox:shadow), as a shadow run of route-inbound."""
     crm = SandboxCRM.create(folder / "sandbox.db", seed=seed, leads=leads)
     new, _ = crm.fetch_new_leads(None, 10_000)
     checked = validate_leads(new)
@@ -30,8 +33,10 @@ def routed_sandbox(folder: Path, model: LocalModel, seed: int, leads: int) -> tu
     classified = classify_leads(enriched, book, ModelChain([model], 0.7))
     url = f"sqlite:///{folder}/ledger.db"
     with open_store(url) as store:
+        roster = load_roster(PROJECT_ROOT / "config" / "roster.yaml")
         ctx = BatchContext("sandbox", "r1", book.version, at=WORKDAY)
-        record_batch(
-            store, ctx, classified, checked.quarantined, load_roster(PROJECT_ROOT / "config" / "roster.yaml")
-        )
+        record_batch(store, ctx, classified, checked.quarantined, roster)
+        if shadow:
+            ctx = BatchContext("sandbox:shadow", "r1-shadow", book.version, shadow=True, at=WORKDAY)
+            record_batch(store, ctx, classified, checked.quarantined, roster)
     return crm, url

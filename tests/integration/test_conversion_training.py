@@ -63,11 +63,11 @@ def test_model_train_from_history(local_model, tmp_path: Path) -> None:
 
 def _leads_like(paths: dict[str, Path]):
     """A few leads as routing holds them: the generated export read through its map."""
-    from leadrouter.classify.conversion.history import read_history
+    from leadrouter.backtest.history import read_history
     from leadrouter.enrich.territory import load_territories
     from leadrouter.fields import load_fields
 
     fields = load_fields(paths["fields"])
-    return read_history(paths["leads"], paths["deals"], paths["map"], fields, load_territories()).leads.head(
+    return read_history(paths["leads"], paths["deals"], paths["map"], load_territories(), fields).leads.head(
         50
     )

@@ -4,17 +4,30 @@ traceback, and each exits 0 where the README promises it works.
 The README's example lead (00Q000000000123) stands for "a lead in the state the command needs": each lead
 command runs once on such a lead of the sandbox (it must succeed) and once on the README's literal id (it
 must answer without a traceback, whatever the lead's state). `[--option]` runs both with and without it.
+The rollout's commands (backtest, rules check --history, rules mine, model train --history) read a small
+generated history written into the working folder (leadrouter.sandbox.conversions), with the candidate
+rulebook a user would paste together from `rules mine`.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+import shutil
+import textwrap
+from pathlib import Path
 
 import pytest
 
-from leadrouter.config import PROJECT_ROOT
+from leadrouter.backtest.history import read_history
+from leadrouter.classify.local import VERSION
+from leadrouter.classify.rule_mining import mine_rules, proposal_yaml
+from leadrouter.classify.rules import load_rulebook
+from leadrouter.config import PROJECT_ROOT, Settings
+from leadrouter.enrich.territory import load_territories
+from leadrouter.sandbox.conversions import conversion_history
 from leadrouter.sandbox.crm import SandboxCRM
+from leadrouter.schema import Category
 from leadrouter.store import open_store
 from leadrouter.store.decisions import lead_decisions
 from leadrouter.writeback import write_back
@@ -23,12 +36,14 @@ from tests.helpers.routed import routed_sandbox
 
 README = PROJECT_ROOT / "README.md"
 EXAMPLE_LEAD = "00Q000000000123"
+# the README's production ledger sources stand for the sandbox's (routed with a shadow run too)
+SOURCES = {"salesforce:shadow": "sandbox:shadow"}
 # not run here, each with why; every other command the README shows is run
+# (`report --backtest` reads the folder a `backtest` above it wrote: the cases run in the README's order)
 NOT_RUN = {
-    "backtest": "needs the user's own CRM exports (leads.csv, deals.csv); test_backtest.py runs it on generated ones",
-    "report --backtest": "reads the output of `backtest` above",
     "demo": "`demo` without --json is the same run as `demo --json` (run here), printed as tables",
 }
+HISTORY_LEADS = 3_000  # the generated exports the rollout commands read: enough to mine rules and learn from
 # the state of the lead each lead command needs: "quarantined", "review", "routed" or "rep" (owned by a rep)
 NEEDS = {
     "quarantine release": "quarantined",
@@ -84,17 +99,47 @@ def test_the_readme_shows_the_commands_this_test_knows() -> None:
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory, local_model) -> dict:
     """A sandbox routed once and written back (statuses written, quarantined, review), and a working folder
-    where the README's relative paths (config/…, report/) resolve."""
+    where the README's relative paths (config/…, report/, the exports) resolve; models are kept apart."""
     folder = tmp_path_factory.mktemp("readme")
-    crm, url = routed_sandbox(folder, local_model, seed=11, leads=300)
+    crm, url = routed_sandbox(folder, local_model, seed=11, leads=300, shadow=True)
     with open_store(url) as store:
         write_back(store, crm, "sandbox", "readme")
         leads = {state: lead_in(store, crm, state) for state in ("quarantined", "review", "routed", "rep")}
     work = folder / "work"
-    work.mkdir()
-    (work / "config").symlink_to(PROJECT_ROOT / "config")
-    env = {"LEADROUTER_STORE_URL": url, "LEADROUTER_SANDBOX_PATH": str(folder / "sandbox.db")}
+    models = folder / "models"
+    models.mkdir()
+    # the shipped local model is reused from the test cache; what `model train` keeps stays in this folder
+    for path in Path(Settings().model_dir).glob(f"{VERSION}-*.joblib"):
+        (models / path.name).symlink_to(path)
+    write_exports(work)
+    env = {"LEADROUTER_STORE_URL": url, "LEADROUTER_SANDBOX_PATH": str(folder / "sandbox.db"),
+           "LEADROUTER_MODEL_DIR": str(models)}  # fmt: skip
     return {"env": env, "cwd": work, "leads": leads}
+
+
+def write_exports(work: Path) -> None:
+    """The working folder as the README's user has it: config/ (the shipped files, but backtest-map.yaml
+    describes this export), two CRM exports (leads.csv, deals.csv: a generated history) with their map.yaml,
+    and candidate.yaml: the shipped rulebook with the rules `rules mine` proposes pasted after the rules that
+    must win first (spam, support, jobs, press)."""
+    config = work / "config"
+    config.mkdir(parents=True)
+    for path in (PROJECT_ROOT / "config").iterdir():
+        if path.name != "backtest-map.yaml":
+            (config / path.name).symlink_to(path)
+    paths = conversion_history(HISTORY_LEADS, seed=8).write(work)
+    shutil.copy(paths["map"], config / "backtest-map.yaml")
+    history = read_history(paths["leads"], paths["deals"], paths["map"], load_territories())
+    mining = mine_rules(history.known, history.fields)
+    assert mining.proposal is not None, (
+        "no rule mined from the generated history: candidate.yaml would be the shipped rulebook"
+    )
+    shipped = PROJECT_ROOT / "config" / "rulebook.yaml"
+    first_sales = next(r.id for r in load_rulebook(shipped).rules if r.category == Category.SALES)
+    fragment = textwrap.indent(proposal_yaml(mining, "leads.csv"), "  ")
+    text = shipped.read_text(encoding="utf-8")
+    at = text.index(f"  - id: {first_sales}\n")
+    (work / "candidate.yaml").write_text(text[:at] + fragment + text[at:], encoding="utf-8")
 
 
 def lead_in(store, crm: SandboxCRM, state: str) -> list[str]:
@@ -104,7 +149,10 @@ def lead_in(store, crm: SandboxCRM, state: str) -> list[str]:
     from leadrouter.store.tables import decisions
 
     status = {"quarantined": "quarantined", "review": "review"}.get(state, "written")
-    query = sa.select(decisions.c.lead_id, decisions.c.owner_id).where(decisions.c.status == status)
+    query = sa.select(decisions.c.lead_id, decisions.c.owner_id).where(
+        decisions.c.status == status,
+        decisions.c.source == "sandbox",  # not the shadow run's copy
+    )
     with store.engine.connect() as conn:
         rows = conn.execute(query.order_by(decisions.c.lead_id)).all()
     if state == "rep":
@@ -140,7 +188,7 @@ def test_a_readme_command_works_as_written(command: str, sandbox: dict) -> None:
         assert literal.stdout.strip() or literal.stderr.strip(), f"{command}: printed nothing"
         used = sandbox["leads"][NEEDS[name]]
         lead = used[1] if name == "review assign" else used[0]
-        args = [lead if a == EXAMPLE_LEAD else a for a in args]
+        args = [lead if a == EXAMPLE_LEAD else SOURCES.get(a, a) for a in args]
     done = run(args, sandbox)
     output = done.stdout + done.stderr
     assert TRACEBACK not in output, output[-3000:]

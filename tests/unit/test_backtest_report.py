@@ -11,7 +11,7 @@ import pytest
 
 from leadrouter.backtest.replay import REVIEW_COLUMNS, Replay, replay_tables
 from leadrouter.backtest.report import BacktestFolderError, read_replay, write_backtest_report
-from leadrouter.outcomes.join import hindsight_tier
+from leadrouter.outcomes.hindsight import hindsight
 from leadrouter.outcomes.report import undated_note
 from tests.helpers.outcome_frames import Segment, outcome_frame
 
@@ -34,7 +34,7 @@ def replay_frame() -> pd.DataFrame:
     frame["historical_owner"] = pd.array([OWNERS[i % 4] for i in range(n)], dtype="string")
     frame["historical_owner_id"] = frame["historical_owner"].str.casefold().map({"ada byron": "005A"})
     frame["historical_owner_id"] = frame["historical_owner_id"].astype("string")
-    frame["hindsight_tier"] = hindsight_tier(frame)
+    frame = frame.join(hindsight(frame))
     state = np.where(frame["won"], "won", np.where(frame["closed"], "lost", "open"))
     frame["deal_state"] = pd.Series(state, index=frame.index, dtype="string").where(frame["opportunity"])
     frame["suggested_tier"] = pd.Series("Standard", index=frame.index, dtype="string").where(review)
@@ -85,7 +85,7 @@ def test_report_renders_a_backtest_output_folder(tmp_path: Path) -> None:
     opportunities = frame.index[frame["opportunity"]]
     frame.loc[opportunities[:2], "days_to_opportunity"] = np.nan  # two undated deals
     frame.loc[0, "historical_owner"] = "<b>Mallory</b>"  # lead text stays text
-    frame["hindsight_tier"] = hindsight_tier(frame)
+    frame[["hindsight", "hindsight_reason"]] = hindsight(frame)
     for name in ("a.yaml", "b.yaml"):
         (tmp_path / "out" / name).mkdir(parents=True)
         frame.to_csv(tmp_path / "out" / name / "leads.csv", index=False)  # as `backtest --out` writes it

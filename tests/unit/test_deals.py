@@ -21,7 +21,8 @@ from leadrouter.outcomes.deals import (
     configured_stages,
     deal_states,
 )
-from leadrouter.outcomes.join import hindsight_tier, lead_outcomes, metrics_by, vip_precision_recall
+from leadrouter.outcomes.hindsight import hindsight
+from leadrouter.outcomes.join import lead_outcomes, metrics_by, vip_precision_recall
 
 LEAD_MAP = """leads:
   lead_id: Id
@@ -214,7 +215,8 @@ def test_undated_deals_are_flagged_and_left_out_of_the_90_day_figures(tmp_path: 
     by_lead = frame.set_index("lead_id")
     assert by_lead["days_to_opportunity"].isna().tolist() == [False, True, False, True, True]
     # L1 and L3 became deals at an unknown moment: no hindsight tier, never "Nurture in hindsight"; L2 opened
-    # no later than its close date, 239 days on: Nurture
-    assert hindsight_tier(frame).fillna("?").tolist() == ["VIP", "?", "Nurture", "?", "Nurture"]
+    # no later than its close date, 239 days on: Nurture; L4 never had a deal: Other. L0's 90,000 reaches the
+    # VIP cut, the 80th percentile of the won 90,000, 90,000 and 20,000
+    assert hindsight(frame)["hindsight"].fillna("?").tolist() == ["VIP", "?", "Nurture", "?", "Other"]
     vip = vip_precision_recall(frame)
     assert (vip["undated"], vip["leads"], vip["routed_vip"], vip["true_positives"]) == (2, 3, 1, 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -12,7 +13,8 @@ from leadrouter.classify.history import labelled_history
 from leadrouter.classify.local import LocalModel, trained_path
 from leadrouter.classify.training import TooFewLabels, retrain_from_outcomes
 from leadrouter.enrich.territory import load_territories
-from leadrouter.outcomes.feedback import outcome_labels
+from leadrouter.outcomes.feedback import label_tier, outcome_labels
+from leadrouter.outcomes.hindsight import hindsight
 from leadrouter.outcomes.join import decider_kind, lead_outcomes
 from leadrouter.schema import Status
 from leadrouter.store import open_store
@@ -85,3 +87,17 @@ def test_decisions_with_no_decider_at_all_have_no_kind_or_rule_and_review_waits(
     status = pd.Series([Status.REVIEW.value, Status.WRITTEN.value, Status.QUARANTINED.value])
     kind, rule = decider_kind(decided_by, status)
     assert kind.tolist() == ["review", pd.NA, pd.NA] and rule.isna().all()
+
+
+def test_a_lead_that_never_became_an_opportunity_teaches_nurture_not_other() -> None:
+    frame = pd.DataFrame(
+        {
+            "opportunity": [True, True, False],
+            "days_to_opportunity": [10.0, 200.0, np.nan],
+            "pipeline": [1000.0, 500.0, 0.0],
+            "won": [True, False, False],
+        }
+    )
+    # hindsight's Other says "never engaged"; the model's Other is a non-sales lead
+    assert hindsight(frame)["hindsight"].tolist() == ["VIP", "Nurture", "Other"]
+    assert label_tier(frame).tolist() == ["VIP", "Nurture", "Nurture"]

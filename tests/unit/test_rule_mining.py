@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from leadrouter.classify.outcome_history import with_outcomes
+from leadrouter.backtest.history import export_as_of, with_outcomes
 from leadrouter.classify.rule_mining import (
     NothingToMine,
     minable_columns,
@@ -23,6 +23,7 @@ from leadrouter.classify.rules import load_rulebook
 from leadrouter.classify.rules_check import NO_RULE, rule_outcomes
 from leadrouter.config import ConfigError
 from leadrouter.fields import LeadFields
+from leadrouter.outcomes.hindsight import labelled
 
 FIELDS = LeadFields.model_validate(
     {
@@ -179,6 +180,10 @@ def test_outcomes_leave_out_young_leads_and_undated_deals() -> None:
             "dated": [True, False],
         }
     )
-    leads, as_of, young, undated = with_outcomes(prepared, deals)
+    joined = with_outcomes(prepared, deals)
+    as_of = export_as_of(joined, deals)
+    leads, counts = labelled(joined, as_of=as_of)
     assert leads[["lead_id", "converted"]].values.tolist() == [["a", True], ["c", False]]
-    assert (as_of, young, undated) == (created[3], 1, 1)
+    assert leads["hindsight"].tolist() == ["VIP", "Other"]
+    assert as_of == created[3]
+    assert counts == {"given": 4, "undated": 1, "immature": 1, "used": 2}

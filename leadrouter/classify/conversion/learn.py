@@ -31,11 +31,7 @@ from leadrouter.classify.conversion.proof import (
 from leadrouter.classify.local import LocalModel
 from leadrouter.classify.rules import Rulebook
 from leadrouter.fields import LeadFields
-from leadrouter.outcomes.hindsight import DEFAULT_RULES, HORIZON_DAYS, HindsightRules, converted, hindsight
-from leadrouter.outcomes.join import lead_outcomes
-from leadrouter.schema import Status
-
-OUTCOME_COLUMNS = ["opportunity", "days_to_opportunity", "pipeline", "won", "revenue"]
+from leadrouter.outcomes.hindsight import DEFAULT_RULES, HindsightRules, labelled
 
 
 @dataclass
@@ -67,38 +63,6 @@ class Proof:
         }  # fmt: skip
 
 
-def with_outcomes(leads: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
-    """Leads with OUTCOME_COLUMNS from their deals (deals: the store's outcomes shape, as DealImport.deals),
-    through the outcome loop's own join (leadrouter.outcomes.join.lead_outcomes)."""
-    decisions = pd.DataFrame(
-        {
-            "source": "history", "lead_id": leads["lead_id"], "status": Status.RECORDED.value, "tier": pd.NA,
-            "decided_by": "history", "owner_id": pd.NA, "lead_created_at": leads["created_at"],
-            "decided_at": leads["created_at"], "first_touch_at": pd.NaT,
-        }
-    )  # fmt: skip
-    none = pd.DataFrame(columns=["source", "lead_id", "kind", "owner_id", "at"])
-    frame = lead_outcomes(decisions, deals.assign(source="history"), none, none[["source", "lead_id"]])
-    joined = frame.set_index("lead_id")[OUTCOME_COLUMNS]
-    return leads.drop(columns=[c for c in OUTCOME_COLUMNS if c in leads]).join(joined, on="lead_id")
-
-
-def labelled(
-    frame: pd.DataFrame, rules: HindsightRules, as_of: pd.Timestamp | None
-) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The leads whose label is known (dated and past their 90 days at as_of), oldest first, with `converted`."""
-    tiers = hindsight(frame, rules)["hindsight"]
-    label = converted(tiers)
-    created = pd.to_datetime(frame["created_at"], utc=True)
-    mature = created + pd.Timedelta(days=HORIZON_DAYS) <= as_of if as_of is not None else created.notna()
-    keep = label.notna() & mature
-    out = frame[keep.to_numpy()].assign(converted=label[keep].astype(bool))
-    out = out.sort_values("created_at", kind="stable").reset_index(drop=True)
-    counts = {"given": len(frame), "undated": int(label.isna().sum()),
-              "immature": int((label.notna() & ~mature).sum()), "used": len(out)}  # fmt: skip
-    return out, counts
-
-
 def learn(
     frame: pd.DataFrame,
     fields: LeadFields,
@@ -111,7 +75,7 @@ def learn(
     test_share: float = TEST_SHARE,
     refit: bool = True,
 ) -> tuple[Proof, ConversionModel]:
-    """Train on the older leads, prove on the newest (frame: enriched leads with OUTCOME_COLUMNS). The model
+    """Train on the older leads, prove on the newest (frame: enriched leads with hindsight.OUTCOME_COLUMNS). The model
     returned is refitted on every labelled lead when refit. Raises TooLittleHistory (proof.check_enough)."""
     data, counts = labelled(frame, rules, as_of)
     y = data["converted"].to_numpy(dtype=bool)

@@ -1,54 +1,25 @@
-"""A history to learn from, read from two CRM exports through the backtest's import (its column map, cleaning
-and deal linking), enriched as routing enriches, each lead joined to what its deal became."""
+"""`model train --history`: the conversion model learnt from two CRM exports (read by the one history reader,
+leadrouter.backtest.history) and proven out of time; its proof written as files."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from leadrouter import clock
-from leadrouter.backtest.column_map import load_export_map
-from leadrouter.backtest.deal_import import DealImport, import_deals
-from leadrouter.backtest.importer import ImportResult, import_leads
-from leadrouter.backtest.replay import prepare
+from leadrouter.backtest.history import read_history
 from leadrouter.classify.card import ModelCard
-from leadrouter.classify.conversion.learn import Proof, learn, with_outcomes
+from leadrouter.classify.conversion.learn import Proof, learn
 from leadrouter.classify.conversion.model import ConversionModel, conversion_path
 from leadrouter.classify.conversion.proof import TEST_SHARE
 from leadrouter.classify.local import default_model
 from leadrouter.classify.rules import load_rulebook
 from leadrouter.config import Settings
-from leadrouter.enrich.territory import Territories, load_territories
+from leadrouter.enrich.territory import load_territories
 from leadrouter.fields import LeadFields
 from leadrouter.outcomes.hindsight import DEFAULT_RULES, HindsightRules
-
-
-@dataclass
-class History:
-    leads: pd.DataFrame  # enriched leads with the outcome columns (learn.OUTCOME_COLUMNS)
-    imported: ImportResult
-    deals: DealImport
-
-    @property
-    def as_of(self) -> pd.Timestamp:
-        """When the exports were taken, at the latest: the last lead or deal date they hold."""
-        stamps = [self.leads["created_at"].max(), self.deals.deals["first_seen_at"].max(),
-                  self.deals.deals["close_date"].max()]  # fmt: skip
-        return max(pd.Timestamp(s) for s in stamps if pd.notna(s))
-
-
-def read_history(
-    leads_csv: Path, deals_csv: Path, map_path: Path, fields: LeadFields, territories: Territories
-) -> History:
-    """Import both exports with the map (errors name the file, line and fix), enrich, join the deals."""
-    export_map = load_export_map(map_path, fields)
-    imported = import_leads(leads_csv, export_map, map_path)
-    deals = import_deals(deals_csv, export_map, map_path, imported.leads)
-    prepared = prepare(imported.leads, territories)
-    return History(with_outcomes(prepared, deals.deals), imported, deals)
 
 
 def train_from_exports(
@@ -64,9 +35,8 @@ def train_from_exports(
     """`model train --history`: read the exports, learn and prove out of time beside the configured rulebook,
     the local model and the kept conversion model; save the new one (with its card) only if it beats the
     current one. Raises TooLittleHistory (the current model stays), ConfigError for a bad map or rulebook."""
-    history = read_history(
-        leads_csv, deals_csv, map_path, fields, load_territories(settings.territories_path)
-    )
+    territories = load_territories(settings.territories_path)
+    history = read_history(leads_csv, deals_csv, map_path, territories, fields, rules)
     book = load_rulebook(settings.rulebook_path, fields)
     path = conversion_path(settings.model_dir)
     current = ConversionModel.load(path) if path.exists() else None

@@ -43,3 +43,31 @@ def test_a_saved_model_loads_and_a_foreign_file_is_refused(local_model: LocalMod
     joblib.dump({"not": "a model"}, tmp_path / "other.joblib")
     with pytest.raises(ValueError, match="is not a local-1 model"):
         LocalModel.load(tmp_path / "other.joblib")
+
+
+def test_two_processes_wanting_the_default_model_train_it_once(
+    local_model: LocalModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """make run trains it in a child while a routing run may ask for it: the second waits for the first's."""
+    import threading
+    import time
+
+    from leadrouter.classify import local
+
+    trained: list[int] = []
+
+    def slow_training() -> LocalModel:
+        trained.append(1)
+        time.sleep(0.5)  # long enough for the other caller to find no cached file and reach the lock
+        return local_model
+
+    monkeypatch.setattr(local.LocalModel, "synthetic", staticmethod(slow_training))
+    got: list[LocalModel] = []
+    callers = [threading.Thread(target=lambda: got.append(local.default_model(tmp_path))) for _ in range(2)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    assert len(trained) == 1
+    assert [m.name for m in got] == [local_model.name, local_model.name]
+    assert len(list(tmp_path.glob("*.joblib"))) == 1

@@ -46,6 +46,7 @@ def explain(
 ) -> None:
     """Where a lead went and why: the rule or model, the path to its owner, every rep passed over and why."""
     from leadrouter.assign.roster import load_roster
+    from leadrouter.classify.conversion.routing import score_summary
     from leadrouter.store import open_store
     from leadrouter.store.decisions import lead_decisions
     from leadrouter.validate.suite import excerpt
@@ -80,6 +81,10 @@ def explain(
         model = explanation.get("model") or {}
         if model.get("brief"):
             console.print(f"  brief      {terminal(str(model['brief']))}")
+        scored = score_summary(row.score, row.score_tier, row.expected_value)
+        if scored:  # reasons quote the history's values and words: untrusted, made inert
+            console.print(f"  score      {scored}")
+            console.print(f"  reasons    {terminal(row.score_reasons or '-')}")
         if row.custom_fields:  # lead values: untrusted, excerpted (quoted, control characters escaped)
             shown = ", ".join(f"{name}={excerpt(value)}" for name, value in row.custom_fields.items())
             console.print(f"  fields     {terminal(shown)}")

@@ -94,8 +94,9 @@ class ModelChain:
         self.threshold = threshold
         self.deadline_s = deadline_s
 
-    def classify(self, leads: pd.DataFrame) -> pd.DataFrame:
-        """ANSWER_COLUMNS plus `review_reason` (<NA> when the answer may route the lead)."""
+    def classify(self, leads: pd.DataFrame, ceiling: bool = True) -> pd.DataFrame:
+        """ANSWER_COLUMNS plus `review_reason` (<NA> when the answer may route the lead). ceiling: check the
+        answers' tiers against what the lead's facts allow (off when the tier comes from a conversion score)."""
         answers = empty_answers(leads.index, "none", "no model is configured")
         open_ = pd.Series(True, index=leads.index)
         for model in self.models:
@@ -115,7 +116,7 @@ class ModelChain:
                     failed, column
                 ].fillna(0)
             open_.loc[got.index[answered]] = False
-        guarded = apply_guards(leads, answers)
+        guarded = apply_guards(leads, answers, ceiling)
         unsure = guarded["tier"].notna() & (guarded["confidence"] < self.threshold)
         reason = guarded["review_reason"].astype("string")
         reason = reason.mask(unsure & reason.isna(), f"confidence below {self.threshold:g}")

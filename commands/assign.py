@@ -46,7 +46,6 @@ def explain(
 ) -> None:
     """Where a lead went and why: the rule or model, the path to its owner, every rep passed over and why."""
     from leadrouter.assign.roster import load_roster
-    from leadrouter.classify.conversion.routing import score_summary
     from leadrouter.store import open_store
     from leadrouter.store.decisions import lead_decisions
     from leadrouter.validate.suite import excerpt
@@ -81,10 +80,7 @@ def explain(
         model = explanation.get("model") or {}
         if model.get("brief"):
             console.print(f"  brief      {terminal(str(model['brief']))}")
-        scored = score_summary(row.score, row.score_tier, row.expected_value)
-        if scored:  # reasons quote the history's values and words: untrusted, made inert
-            console.print(f"  score      {scored}")
-            console.print(f"  reasons    {terminal(row.score_reasons or '-')}")
+        _print_score(row.score, row.score_tier, row.expected_value, row.score_reasons)
         if row.custom_fields:  # lead values: untrusted, excerpted (quoted, control characters escaped)
             shown = ", ".join(f"{name}={excerpt(value)}" for name, value in row.custom_fields.items())
             console.print(f"  fields     {terminal(shown)}")
@@ -124,6 +120,17 @@ def simulate(
     _print_route(
         roster, out["tier"], out["decided_by"], out["owner_id"], out["assign_method"], path, out["excluded"]
     )
+    _print_score(out.get("score"), out.get("score_tier"), out.get("expected_value"), out.get("score_reasons"))
+
+
+def _print_score(score: object, tier: object, expected_value: object, reasons: object) -> None:
+    """The conversion model's score, tier and reasons, when it scored the lead."""
+    from leadrouter.classify.conversion.routing import score_summary
+
+    scored = score_summary(score, tier, expected_value)
+    if scored:  # reasons quote the history's values and words: untrusted, made inert
+        console.print(f"  score      {scored}")
+        console.print(f"  reasons    {terminal(str(reasons) if isinstance(reasons, str) else '-')}")
 
 
 def _print_route(

@@ -83,6 +83,14 @@ def test_sandbox_leads_route_by_score(tmp_path: Path, local_model, monkeypatch: 
     assert f"score      {lead['score']:.3f} ({lead['score_tier']} by score)" in shown.stdout
     assert f"reasons    {lead['score_reasons'][:60]}" in shown.stdout
 
+    # simulate shows the score too (a rule-decided lead: with no chain, the rest would wait for review)
+    ruled = decided.loc[by_rule & decided["category"].eq("sales")].iloc[0]
+    env |= {"LEADROUTER_SANDBOX_PATH": str(settings.sandbox_path), "LEADROUTER_MODEL_DIR": str(settings.model_dir),
+            "LEADROUTER_MODEL": "none"}  # fmt: skip
+    simulated = run("simulate", ruled["lead_id"], env=env)
+    assert simulated.returncode == 0, simulated.stdout + simulated.stderr
+    assert f"score      {ruled['score']:.3f} ({ruled['score_tier']} by score)" in simulated.stdout
+
     messages = assignment_messages(recorded, router.roster)
     scored = [m for m in messages if any(line.startswith("Score: ") for line in m.lines)]
     assert scored and len(scored) == len(messages)

@@ -19,7 +19,7 @@ def classify_leads(
     that trips a guard) keeps tier <NA> and gets `review_reason` and `suggested_tier` for the review queue.
 
     scorer: the conversion model scores every lead (SCORE_COLUMNS) and gives the tier of each sales lead no
-    rule decided (decided_by 'score:<model>'); rules still win where they fire, and the chain still gives
+    rule decided (decided_by 'model:conversion-1:…'); rules still win where they fire, and the chain still gives
     the category. Its tier ceiling is not applied: the chain's tier is not used, and the score is counted
     from the company's outcomes, never obeyed (the injection guard still sends such a lead to review)."""
     out = classify_by_rules(leads, rulebook)

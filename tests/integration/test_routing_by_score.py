@@ -58,7 +58,7 @@ def test_sandbox_leads_route_by_score(tmp_path: Path, local_model, monkeypatch: 
     decided = batch.leads
     assert decided["score"].between(0, 1).all()
     assert decided["score_tier"].isin(TIERS).all() and decided["score_reasons"].str.len().gt(0).all()
-    by_score = decided["decided_by"].str.startswith("score:conversion-1:").fillna(False)
+    by_score = decided["decided_by"].str.startswith("model:conversion-1:").fillna(False)
     by_rule = decided["decided_by"].str.startswith("rule:").fillna(False)
     assert by_score.sum() > 0 and by_rule.sum() > 0
     assert (decided.loc[by_score, "tier"] == decided.loc[by_score, "score_tier"]).all()

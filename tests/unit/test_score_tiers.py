@@ -99,7 +99,7 @@ def test_shares_give_exact_counts_of_each_tier() -> None:
     )
     assert out["tier"].value_counts().to_dict() == {"Nurture": 60, "Standard": 30, "VIP": 10}
     assert out.loc[out["tier"] == "VIP", "score"].min() == 0.91
-    assert (out["decided_by"] == "score:conversion-1:fixed").all()
+    assert (out["decided_by"] == "model:conversion-1:fixed").all()
     assert (out["tier"] == out["score_tier"]).all()
     assert out["category"].eq("sales").all() and out["review_reason"].isna().all()
     assert out["priority"].tolist() == out["tier"].map({"VIP": 1, "Standard": 2, "Nurture": 4}).tolist()
@@ -119,8 +119,8 @@ def test_rules_win_where_they_fire_and_the_chain_still_gives_the_category() -> N
     )
     out = classify_leads(frame, BOOK, chain(), scorer(vip_share=0.1, standard_share=0.3))
     assert out["decided_by"].tolist() == [
-        "rule:owned", "rule:support", "rule:jobs", "model:fake", "score:conversion-1:fixed",
-        "score:conversion-1:fixed",
+        "rule:owned", "rule:support", "rule:jobs", "model:fake", "model:conversion-1:fixed",
+        "model:conversion-1:fixed",
     ]  # fmt: skip
     assert out["tier"].tolist() == ["VIP", "Other", "Other", "Other", "VIP", "Nurture"]
     assert out["category"].tolist() == ["sales", "support", "jobs", "support", "sales", "sales"]

@@ -25,8 +25,9 @@ class Scorer:
 
     @property
     def decided_by(self) -> str:
-        """What a decision's decided_by says when the score gave its tier (the ledger keeps 80 characters)."""
-        return f"score:{self.model.name}"[:80]
+        """What a decision's decided_by says when the score gave its tier: a model's decision, as the outcome
+        tables, the monitor and the run summary count them ('model:conversion-1:…'; the ledger keeps 80 characters)."""
+        return f"model:{self.model.name}"[:80]
 
     def score(self, leads: pd.DataFrame) -> pd.DataFrame:
         """SCORE_COLUMNS for every lead, on leads.index (one vectorised pass over the batch)."""

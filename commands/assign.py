@@ -87,6 +87,7 @@ def explain(
             console.print(f"  model      {terminal(str(model['model']))} (first request: {terminal(said)})")
         if model.get("brief"):
             console.print(f"  brief      {terminal(str(model['brief']))}")
+        _print_score(row.score, row.score_tier, row.expected_value, row.score_reasons)
         if row.custom_fields:  # lead values: untrusted, excerpted (quoted, control characters escaped)
             shown = ", ".join(f"{name}={excerpt(value)}" for name, value in row.custom_fields.items())
             console.print(f"  fields     {terminal(shown)}")
@@ -126,6 +127,17 @@ def simulate(
     _print_route(
         roster, out["tier"], out["decided_by"], out["owner_id"], out["assign_method"], path, out["excluded"]
     )
+    _print_score(out.get("score"), out.get("score_tier"), out.get("expected_value"), out.get("score_reasons"))
+
+
+def _print_score(score: object, tier: object, expected_value: object, reasons: object) -> None:
+    """The conversion model's score, tier and reasons, when it scored the lead."""
+    from leadrouter.classify.conversion.routing import score_summary
+
+    scored = score_summary(score, tier, expected_value)
+    if scored:  # reasons quote the history's values and words: untrusted, made inert
+        console.print(f"  score      {scored}")
+        console.print(f"  reasons    {terminal(str(reasons) if isinstance(reasons, str) else '-')}")
 
 
 def _print_route(

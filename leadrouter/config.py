@@ -35,6 +35,15 @@ class Settings(BaseSettings):
     model: Literal["local", "claude", "none"] = "local"  # claude falls back to the local model
     claude_block: str | None = None  # the ClaudeConnection block holding the API key and model settings
     model_dir: Path = PROJECT_ROOT / "var" / "models"  # where the trained local model is cached
+    # where the tier of a lead no rule decides comes from: the conversion model's score (cut-offs below) or the
+    # model chain's answer; auto: the score when a conversion model is saved in model_dir
+    tiers_from: Literal["auto", "scores", "rules+model"] = "auto"
+    vip_share: float = Field(0.10, ge=0, le=1)  # scores: at most this share of leads is VIP ...
+    standard_share: float = Field(0.30, ge=0, le=1)  # ... and this share Standard (the rest Nurture)
+    # what the VIP pools can answer a day within their SLA (default: their reps' max_per_day, when all have
+    # one), against leads_per_day arriving: caps vip_share when both are known
+    vip_capacity: float | None = Field(None, ge=0)
+    leads_per_day: float | None = Field(None, gt=0)
     model_deadline_s: float = 30.0  # the batch never waits on a remote model longer than this
     # leads per batch: each batch pays fixed costs (a GX run, a ledger transaction, a CRM page walk), so a
     # backlog goes fastest in big ones (bench/backlog.py: 100k leads in 76 s, against 117 s in 5,000s)

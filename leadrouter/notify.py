@@ -21,6 +21,7 @@ from pydantic import SecretStr
 from leadrouter import clock, inert
 from leadrouter.assign.availability import rep_calendar
 from leadrouter.assign.roster import Roster
+from leadrouter.classify.conversion.routing import score_summary
 from leadrouter.crm.base import CRM
 from leadrouter.redact import hide_in_logs
 from leadrouter.retry import RetryPolicy
@@ -72,8 +73,8 @@ def assignment_messages(
 ) -> list[Message]:
     """One message per lead to its owner: who, company, tier and why, the AI brief, the SLA deadline, a link.
 
-    leads: lead_id, owner_id, tier, first_name, last_name, company, title, routing_reason, brief, sla_due_at
-    (missing columns are left out of the message)."""
+    leads: lead_id, owner_id, tier, first_name, last_name, company, title, routing_reason, brief, score,
+    score_tier, expected_value, score_reasons, sla_due_at (missing columns are left out of the message)."""
     people = {r.key: r for r in roster.reps}
     out = []
     for lead in leads.to_dict("records"):
@@ -100,6 +101,12 @@ def assignment_messages(
                 else []
             ),
             *([f"Brief: {inert.plain(lead['brief'], 400)}"] if _text(lead.get("brief")) else []),
+            *([f"Score: {scored}"] if (scored := _score(lead)) else []),
+            *(
+                [f"Reasons: {inert.plain(lead['score_reasons'], 400)}"]
+                if scored and _text(lead.get("score_reasons"))
+                else []
+            ),
             *([f"First touch due: {_stamp(lead['sla_due_at'])}"] if _text(lead.get("sla_due_at")) else []),
         ]
         link = link_template.format(lead_id=quote(str(lead["lead_id"]), safe="")) if link_template else None
@@ -189,6 +196,11 @@ def channel_secrets(channel: Channel) -> list[str]:
 
 def _text(value: object) -> str:
     return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+def _score(lead: dict) -> str | None:
+    """The conversion model's score and tier for the brief (None: no model scored the lead)."""
+    return score_summary(lead.get("score"), lead.get("score_tier"), lead.get("expected_value"))
 
 
 def _stamp(value: object) -> str:

@@ -81,7 +81,7 @@ def classify_batch(
     tell("dedupe")
     deduped = dedupe.find_duplicates(router.crm, enriched, router.roster)
     tell("classify")
-    classified = classify.classify_leads(deduped, router.rulebook, router.chain)
+    classified = classify.classify_leads(deduped, router.rulebook, router.chain, router.scorer)
     return Classified(classified, checked.quarantined, checked.report)
 
 

@@ -94,7 +94,7 @@ def _decision_rows(
 
 DECISION_TEXT = [
     "lead_id", "status", "tier", "category", "decided_by", "owner_id", "pool", "duplicate_of", "urgency",
-    "model_outcome",
+    "model_outcome", "score_tier", "score_reasons",
 ]  # fmt: skip
 DECISION_COUNTS = [
     "priority", "model_input_tokens", "model_output_tokens", "model_cache_write_tokens", "model_cache_read_tokens",
@@ -167,7 +167,10 @@ def _insert(
             "custom_fields": stored_values(recorded, configured_fields()),
             **{c: _values(recorded, c, "object") for c in DECISION_TEXT},
             **{c: _values(recorded, c, "Int64") for c in DECISION_COUNTS},
-            **{c: _values(recorded, c, "Float64") for c in ("confidence", "model_cost_usd")},
+            **{
+                c: _values(recorded, c, "Float64")
+                for c in ("confidence", "model_cost_usd", "score", "expected_value")
+            },
             **{c: _times(recorded, frame_column) for c, frame_column in DECISION_TIMES.items()},
         },
     )

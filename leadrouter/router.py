@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 
 from leadrouter.assign.roster import Roster, load_roster
+from leadrouter.classify.conversion.routing import Scorer, open_scorer
 from leadrouter.classify.model import Model, ModelChain
 from leadrouter.classify.rules import Rulebook, load_rulebook
 from leadrouter.config import ConfigError, Settings
@@ -14,6 +15,7 @@ from leadrouter.crm.base import CRM
 from leadrouter.enrich.firmographics import HttpProvider, Provider
 from leadrouter.enrich.territory import Territories, load_territories
 from leadrouter.sandbox.crm import SandboxCRM
+from leadrouter.schema import Tier
 from leadrouter.store import Store, open_store
 
 
@@ -31,10 +33,11 @@ class Router:
         territories: Territories,
         provider: Provider | None = None,
         chain: ModelChain | None = None,
+        scorer: Scorer | None = None,
     ) -> None:
         self.settings, self.store, self.crm = settings, store, crm
         self.rulebook, self.roster, self.territories = rulebook, roster, territories
-        self.provider, self.chain = provider, chain
+        self.provider, self.chain, self.scorer = provider, chain, scorer
 
     def __enter__(self) -> Router:
         return self
@@ -79,7 +82,19 @@ def open_router(
     crm = routing_crm()
     store = open_store(settings.store_url)
     chain = open_chain(settings, rulebook, remote_model(store) if remote_model else None)
-    return Router(settings, store, crm, rulebook, roster, territories, open_provider(settings), chain)
+    scorer = open_scorer(settings, vip_capacity(roster))
+    return Router(settings, store, crm, rulebook, roster, territories, open_provider(settings), chain, scorer)
+
+
+def vip_capacity(roster: Roster) -> float | None:
+    """Leads a day the VIP pools can answer within their SLA: the sum of their active reps' max_per_day, or
+    None (no limit known) when one of them, or a queue, has no daily cap."""
+    members = {roster.rep_id(m) for p in roster.pools if p.tier == Tier.VIP for m in p.reps}
+    reps = {r.key: r for r in roster.reps if r.active}
+    caps = [reps[m].max_per_day if m in reps else None for m in members if m in reps or roster.is_queue(m)]
+    if not caps or any(c is None for c in caps):
+        return None
+    return float(sum(caps))
 
 
 def routing_roster(settings: Settings, crm: Callable[[], CRM], rulebook: Rulebook | None = None) -> Roster:

@@ -107,6 +107,14 @@ MODEL_COLUMNS: dict[str, str] = {
     "review_reason": "string",  # why the lead waits for a person (<NA>: it routes)
     "suggested_tier": "string",  # the model's (guarded) tier for the reviewer
 }
+# What the conversion model adds to every lead it scores (leadrouter.classify.conversion.routing), whatever
+# decided its tier: its own tier from the score's cut-offs, the score, the expected value and why.
+SCORE_COLUMNS: dict[str, str] = {
+    "score": "Float64",  # P(an opportunity within 90 days)
+    "expected_value": "Float64",  # score times the typical won amount of the lead's size segment
+    "score_tier": "string",  # the tier the score's cut-offs give (rules and non-sales categories still win)
+    "score_reasons": "string",  # the top reasons, in words ("; "-joined)
+}
 # the lead fields a model reads; all of them are data from the lead, never instructions
 MODEL_INPUT_COLUMNS = [
     "first_name", "last_name", "title", "seniority", "company", "industry", "employees", "country",

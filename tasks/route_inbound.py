@@ -59,7 +59,7 @@ def find_duplicates(router: Router, leads: pd.DataFrame, batch: int = 1) -> pd.D
 
 @task(**by_batch("classify-leads"), **ONCE)
 def classify_leads(leads: pd.DataFrame, router: Router, batch: int = 1) -> pd.DataFrame:
-    return classify.classify_leads(leads, router.rulebook, router.chain)
+    return classify.classify_leads(leads, router.rulebook, router.chain, router.scorer)
 
 
 @task(**by_batch("record-decisions"), **LEDGER)

@@ -146,10 +146,10 @@ def tier_ceiling(leads: pd.DataFrame) -> pd.Series:
     return rank.map(names).astype("string")
 
 
-def apply_guards(leads: pd.DataFrame, answers: pd.DataFrame) -> pd.DataFrame:
+def apply_guards(leads: pd.DataFrame, answers: pd.DataFrame, ceiling: bool = True) -> pd.DataFrame:
     """answers plus `review_reason`: injection signals drop the answer; a tier above the ceiling is replaced
-    by the ceiling as a suggestion for the reviewer; a tier and category that contradict each other (a sales
-    tier for spam, tier Other for a buyer) go to review as they are."""
+    by the ceiling as a suggestion for the reviewer (unless ceiling is False); a tier and category that
+    contradict each other (a sales tier for spam, tier Other for a buyer) go to review as they are."""
     out = answers.copy()
     reason = pd.Series(pd.NA, index=answers.index, dtype="string")
     signal = injection_signals(leads.loc[answers.index])
@@ -165,9 +165,10 @@ def apply_guards(leads: pd.DataFrame, answers: pd.DataFrame) -> pd.DataFrame:
         + " contradicts its category "
         + out.loc[contradicts, "category"]
     )
-    ceiling = tier_ceiling(leads.loc[answers.index])
-    rank = out["tier"].map(TIER_RANK, na_action="ignore")
-    above = (rank > ceiling.map(TIER_RANK)).fillna(False) & ~injected & ~contradicts
-    reason[above] = "model tier " + out.loc[above, "tier"] + " is above what the lead's facts allow"
-    out.loc[above, "tier"] = ceiling[above]
+    if ceiling:
+        highest = tier_ceiling(leads.loc[answers.index])
+        rank = out["tier"].map(TIER_RANK, na_action="ignore")
+        above = (rank > highest.map(TIER_RANK)).fillna(False) & ~injected & ~contradicts
+        reason[above] = "model tier " + out.loc[above, "tier"] + " is above what the lead's facts allow"
+        out.loc[above, "tier"] = highest[above]
     return out.assign(review_reason=reason)

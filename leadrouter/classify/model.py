@@ -104,8 +104,9 @@ class ModelChain:
         self.threshold = threshold
         self.deadline_s = deadline_s
 
-    def classify(self, leads: pd.DataFrame) -> pd.DataFrame:
-        """ANSWER_COLUMNS plus `review_reason` (<NA> when the answer may route the lead)."""
+    def classify(self, leads: pd.DataFrame, ceiling: bool = True) -> pd.DataFrame:
+        """ANSWER_COLUMNS plus `review_reason` (<NA> when the answer may route the lead). ceiling: check the
+        answers' tiers against what the lead's facts allow (off when the tier comes from a conversion score)."""
         answers = empty_answers(leads.index, "none", "no model is configured")
         open_ = pd.Series(True, index=leads.index)
         for model in self.models:
@@ -127,7 +128,7 @@ class ModelChain:
                 both = pd.concat([got[column], earlier[column]], axis=1)
                 answers.loc[asked, column] = both.sum(axis=1, min_count=1)
             open_.loc[ok] = False
-        guarded = apply_guards(leads, answers)
+        guarded = apply_guards(leads, answers, ceiling)
         unsure = guarded["tier"].notna() & (guarded["confidence"] < self.threshold)
         reason = guarded["review_reason"].astype("string")
         reason = reason.mask(unsure & reason.isna(), f"confidence below {self.threshold:g}")

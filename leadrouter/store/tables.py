@@ -69,6 +69,12 @@ decisions = Table(
     Column(
         "custom_fields", JSON
     ),  # custom field -> value when decided (config/fields.yaml); null: none declared
+    # the conversion model's view (null: no conversion model scored the lead): its P(an opportunity within 90
+    # days), expected value, the tier its cut-offs give and its top reasons
+    Column("score", Float),
+    Column("expected_value", Float),
+    Column("score_tier", String(16)),
+    Column("score_reasons", Text),
     UniqueConstraint("source", "lead_id", name="uq_decisions_lead"),
     Index("ix_decisions_status", "source", "status"),
     Index("ix_decisions_owner_load", "source", "owner_id", "decided_at"),

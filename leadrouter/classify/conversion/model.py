@@ -97,7 +97,7 @@ class ConversionModel:
         dense = dense_frame(leads, self.inputs)
         if leads.empty:
             return np.array([]), dense, None
-        words = self.words.transform(text_column(leads)) if self.words is not None else None
+        words = _encoded_once(self.words, text_column(leads)) if self.words is not None else None
         text_score = (
             self.text.predict_proba(words)[:, 1] if words is not None and self.text is not None
             else np.zeros(len(leads))
@@ -137,6 +137,13 @@ def _text_part(
     folds = StratifiedKFold(3, shuffle=True, random_state=0)
     score = cross_val_predict(model, encoded, y, cv=folds, method="predict_proba")[:, 1]
     return words, model.fit(encoded, y), score
+
+
+def _encoded_once(words: TfidfVectorizer, text: pd.Series) -> sparse.csr_matrix:
+    """The TF-IDF rows of text, each distinct text analysed once (forms and titles repeat: the analyser is
+    Python per text, the row copy is not)."""
+    codes, distinct = pd.factorize(text)
+    return words.transform(distinct)[codes]
 
 
 def one_thread() -> threadpool_limits:

@@ -52,39 +52,42 @@ class Reasons:
         return cls(list(dense.columns), edges, values, lifts, names, weights)
 
     def explain(self, dense: pd.DataFrame, words: sparse.csr_matrix | None) -> pd.Series:
-        """Up to TOP reasons per lead, strongest first, joined by "; " ("no strong signal" when none)."""
-        n = len(dense)
+        """Up to TOP reasons per lead, strongest first, joined by "; " ("no strong signal" when none).
+
+        Lifts are looked up for every input; text is built only for each lead's chosen few (the hot path)."""
+        n, rows = len(dense), np.arange(len(dense))
         lift = np.ones((n, len(self.columns)))
-        said = np.empty((n, len(self.columns)), dtype=object)
+        codes = np.full((n, len(self.columns)), -1)
+        said = []  # per input: "<name> <value>" per code
         for j, name in enumerate(self.columns):
             if self.edges[name] is not None:
-                codes, _ = value_codes(dense[name], self.edges[name])
+                codes[:, j], _ = value_codes(dense[name], self.edges[name])
                 shown = _bin_labels(self.edges[name])
             else:
-                codes = self.values[name].get_indexer(dense[name])
+                codes[:, j] = self.values[name].get_indexer(dense[name])
                 shown = np.array([str(v)[:40] for v in self.values[name]], dtype=object)
-            lift[:, j] = pd.Series(codes).map(self.lifts[name]).fillna(1.0).to_numpy()
-            label = np.where(
-                codes >= 0, shown[np.clip(codes, 0, max(len(shown) - 1, 0))] if len(shown) else "", ""
+            lift[:, j] = pd.Series(codes[:, j]).map(self.lifts[name]).fillna(1.0).to_numpy()
+            said.append(
+                name.replace("_", " ") + " " + (shown if len(shown) else np.array([""], dtype=object))
             )
-            said[:, j] = name.replace("_", " ") + " " + label.astype(object)
         order = np.argsort(-lift, axis=1)[:, :TOP]
-        rows = np.arange(n)[:, None]
-        top_lift, top_said = lift[rows, order], said[rows, order]
-        parts = np.where(
-            top_lift >= MIN_LIFT,
-            top_said + ": " + np.round(top_lift, 1).astype(str).astype(object) + "x the usual conversion",
-            "",
-        )
-        word = self._best_word(words, n)
-        columns = [*parts.T, word]
-        joined = pd.Series([""] * n, dtype=object)
-        for part in columns:
-            part = pd.Series(part, dtype=object).fillna("")
-            joined = joined.where(part == "", joined.where(joined == "", joined + "; ") + part)
-        return pd.Series(
-            joined.where(joined != "", "no strong signal").to_numpy(), index=dense.index, dtype="string"
-        )
+        top_lift, top_code = lift[rows[:, None], order], codes[rows[:, None], order]
+        parts = []
+        for k in range(order.shape[1]):
+            part = np.full(n, "", dtype=object)
+            strong = top_lift[:, k] >= MIN_LIFT  # a known value's lift: unknown ones read 1
+            for j in np.unique(order[strong, k]):
+                at = strong & (order[:, k] == j)
+                label = said[j][np.clip(top_code[at, k], 0, len(said[j]) - 1)]
+                shown = np.round(top_lift[at, k], 1).astype(str).astype(object)
+                part[at] = label + ": " + shown + "x the usual conversion"
+            parts.append(part)
+        parts.append(self._best_word(words, n))
+        joined = parts[0]
+        for part in parts[1:]:
+            joined = np.where(part == "", joined, np.where(joined == "", part, joined + "; " + part))
+        joined = np.where(joined == "", "no strong signal", joined)
+        return pd.Series(joined, index=dense.index, dtype="string")
 
     def _best_word(self, words: sparse.csr_matrix | None, n: int) -> np.ndarray:
         """Each lead's term (word or pair) with the largest positive push in the text model, quoted as data.

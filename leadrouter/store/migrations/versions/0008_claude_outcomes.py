@@ -1,14 +1,13 @@
 """decisions: what became of the model's request (model_outcome) and its prompt-cache tokens (issue 28)
 
-Revision ID: 0008_claude_outcomes
+Revision ID: 0008
 Revises: 0007
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-# a named revision, not "0008": another branch may add its own 0008, and two equal ids would not chain
-revision = "0008_claude_outcomes"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None

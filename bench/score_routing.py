@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from leadrouter.backtest.history import read_history
 from leadrouter.classify import classify_leads
-from leadrouter.classify.conversion.history import read_history
 from leadrouter.classify.conversion.learn import learn
 from leadrouter.classify.conversion.routing import Scorer
 from leadrouter.classify.conversion.tiers import Cutoffs
@@ -42,7 +42,7 @@ def main(n: int, history_leads: int) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         paths = conversion_history(history_leads, seed=1).write(Path(folder))
         fields = load_fields(paths["fields"])
-        history = read_history(paths["leads"], paths["deals"], paths["map"], fields, load_territories())
+        history = read_history(paths["leads"], paths["deals"], paths["map"], load_territories(), fields)
     _, model = learn(history.leads, fields, "bench", as_of=history.as_of)
     scorer = Scorer(model, Cutoffs())
     book = load_rulebook(Settings().rulebook_path)

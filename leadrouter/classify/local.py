@@ -10,7 +10,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import logging
-import os
 from pathlib import Path
 
 import joblib
@@ -23,11 +22,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
-from threadpoolctl import threadpool_limits
 
 from leadrouter import clock
 from leadrouter.classify.card import ModelCard
 from leadrouter.classify.model import ANSWER_COLUMNS, empty_answers
+from leadrouter.classify.saved import one_thread, save_model
 from leadrouter.schema import Category, Tier, column
 
 log = logging.getLogger(__name__)
@@ -106,9 +105,7 @@ class LocalModel:
         """Fit on enriched leads and their tier and category labels."""
         features = model_features(leads)
         tier, category = _pipeline(), _pipeline()
-        # lbfgs works on vectors of a few thousand: two OpenBLAS threads spin-wait on each other for every
-        # one of its steps (51 CPU-s for the default model against 5.4 s on one thread, the same model)
-        with threadpool_limits(1, user_api="blas"):
+        with one_thread():
             tier.fit(features, tiers.astype(str))
             category.fit(features, categories.astype(str))
         return cls(tier, category, trained_on)
@@ -129,12 +126,7 @@ class LocalModel:
         return model
 
     def save(self, path: Path | str) -> None:
-        """Write atomically: a router loading the model never sees half a file."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.partial")
-        joblib.dump(self, partial)
-        os.replace(partial, path)
+        save_model(self, path)
 
     @staticmethod
     def load(path: Path | str) -> LocalModel:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from leadrouter.classify.conversion.history import read_history
+from leadrouter.backtest.history import read_history
 from leadrouter.classify.conversion.learn import learn
 from leadrouter.classify.conversion.model import conversion_path
 from leadrouter.classify.model import ModelChain
@@ -30,7 +30,7 @@ def train_conversion_model(folder: Path) -> Path:
     """A conversion model learnt from 3,000 generated leads, saved where routing looks for it; the model dir."""
     paths = conversion_history(3000, seed=3).write(folder / "export")
     fields = load_fields(paths["fields"])
-    history = read_history(paths["leads"], paths["deals"], paths["map"], fields, load_territories())
+    history = read_history(paths["leads"], paths["deals"], paths["map"], load_territories(), fields)
     proof, model = learn(history.leads, fields, "generated", as_of=history.as_of)
     assert proof.kept
     models = folder / "models"

@@ -9,7 +9,6 @@ and top_reasons (the inputs whose value converts most above the average, in word
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,11 +23,11 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.preprocessing import OrdinalEncoder
-from threadpoolctl import threadpool_limits
 
 from leadrouter.classify.card import ModelCard
 from leadrouter.classify.conversion.features import Inputs, dense_frame, text_column, usable
 from leadrouter.classify.conversion.reasons import Reasons
+from leadrouter.classify.saved import one_thread, save_model
 from leadrouter.schema import column
 
 VERSION = "conversion-1"  # bump when features change: a saved model of another version is not loaded
@@ -107,12 +106,7 @@ class ConversionModel:
             return self.trees.predict_proba(x)[:, 1], dense, words
 
     def save(self, path: Path | str) -> None:
-        """Write atomically: a router loading the model never sees half a file."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.partial")
-        joblib.dump(self, partial)
-        os.replace(partial, path)
+        save_model(self, path)
 
     @staticmethod
     def load(path: Path | str) -> ConversionModel:
@@ -144,12 +138,6 @@ def _encoded_once(words: TfidfVectorizer, text: pd.Series) -> sparse.csr_matrix:
     Python per text, the row copy is not)."""
     codes, distinct = pd.factorize(text)
     return words.transform(distinct)[codes]
-
-
-def one_thread() -> threadpool_limits:
-    """The trees on one OpenMP thread: on a busy machine two spinning threads were 30x slower (60 s against
-    1.9 s for 15,000 leads); on an idle one, one thread costs at most about twice the time."""
-    return threadpool_limits(1, user_api="openmp")
 
 
 def _calibrated_trees(x: pd.DataFrame, y: np.ndarray) -> CalibratedClassifierCV:

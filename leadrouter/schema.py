@@ -99,7 +99,7 @@ MODEL_COLUMNS: dict[str, str] = {
     "model_output_tokens": "Int64",
     "model_cost_usd": "Float64",
     # what became of the first model's request (answered, cached, truncated, refused, malformed, unavailable,
-    # deadline, or its stop reason named), and why it gave no answer; prompt-cache tokens (Claude only)
+    # deadline, stopped: spend limit reached / authentication failed, or its stop reason named), and why it gave no answer; prompt-cache tokens (Claude only)
     "model_outcome": "string",
     "model_error": "string",
     "model_cache_write_tokens": "Int64",

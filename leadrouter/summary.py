@@ -8,6 +8,7 @@ import pandas as pd
 
 from leadrouter import inert
 from leadrouter.assign.roster import Roster
+from leadrouter.classify.reading import AUTH_STOPPED, SPEND_STOPPED
 from leadrouter.schema import Status
 
 ID_LIMIT = 40  # CRM ids are 15 to 36 characters: a longer one is cut in a table
@@ -48,7 +49,18 @@ def summarize_run(tally: pd.DataFrame, roster: Roster) -> dict:
 
 
 # outcomes of leads whose model request was never answered by the API, or not sent at all
-NOT_SENT = {"cached", "unavailable", "deadline"}
+NOT_SENT = {"cached", "unavailable", "deadline", SPEND_STOPPED, AUTH_STOPPED}
+# what stopped every request to Claude, and what the user does about it
+STOPS = {
+    SPEND_STOPPED: (
+        "Claude's spend limit was reached",
+        "raise the limit in the Anthropic console (Settings → Limits), or wait until it resets",
+    ),
+    AUTH_STOPPED: (
+        "Claude refused the API key",
+        "replace the API key in the ClaudeConnection block with a valid one from the Anthropic console",
+    ),
+}
 MODEL_CALL_COLUMNS = ["model_outcome", "model_cache_write_tokens", "model_cache_read_tokens"]
 
 
@@ -190,6 +202,13 @@ def model_markdown(summary: dict) -> list[str]:
         *[f"| {inert.markdown(outcome)} | {n} |" for outcome, n in outcomes.items()],
         "",
     ]
+    for stop, (what, fix) in STOPS.items():
+        if stop in outcomes:  # said once per run, however many batches and leads it stopped
+            lines += [
+                f"**{what}, so requests to it stopped**: {outcomes[stop]} leads got no answer from it (none "
+                f"retried) and went to the next model or wait for review. To fix it, {fix}.",
+                "",
+            ]
     written, read = summary.get("cache_write_tokens"), summary.get("cache_read_tokens")
     if written is not None:
         lines += [f"Prompt cache: {written:,} tokens written, {read:,} read.", ""]

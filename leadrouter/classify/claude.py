@@ -33,7 +33,9 @@ from leadrouter.classify.catalog import DEFAULT_MODEL, Prices
 from leadrouter.classify.model import ANSWER_COLUMNS, Answer, empty_answers, lead_documents
 from leadrouter.classify.prompt import PROMPT_VERSION, request
 from leadrouter.classify.reading import (
+    AUTH_STOPPED,
     DEADLINE,
+    SPEND_STOPPED,
     TRUNCATED,
     UNAVAILABLE,
     Outcome,
@@ -60,13 +62,15 @@ def _error_code(exc: anthropic.APIStatusError) -> tuple[str, str, str]:
     return str(error.get("type", "")), str(error.get("message", "")), str(details.get("error_code", ""))
 
 
-def halting(exc: Exception) -> bool:
-    """Errors no retry and no other lead can get past: a bad or unauthorised key, a spend or usage limit."""
+def halting(exc: Exception) -> str | None:
+    """The outcome of an error no retry and no other lead can get past (a spend or usage limit, a bad or
+    unauthorised key), else None."""
     if not isinstance(exc, anthropic.APIStatusError):
-        return False
+        return None
     _, message, code = _error_code(exc)
-    spend = code == "enforced_spend_limit_reached" or message.startswith("You have reached your specified")
-    return exc.status_code in (401, 403) or spend
+    if code == "enforced_spend_limit_reached" or message.startswith("You have reached your specified"):
+        return SPEND_STOPPED
+    return AUTH_STOPPED if exc.status_code in (401, 403) else None
 
 
 def retryable(exc: Exception) -> bool:
@@ -111,7 +115,7 @@ class ClaudeModel:
         # prices given override the table; an unknown model without them has an unknown cost
         self.prices = prices or (self.facts.prices if self.facts else None)
         self.name = model
-        self._halted: str | None = None
+        self._halted: tuple[str, str] | None = None  # (outcome, error) of the stop every later lead gets
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:  # the client (and its key) stays out of every repr
@@ -139,7 +143,7 @@ class ClaudeModel:
     def _log(self, outcomes: dict[str, Outcome], distinct: int) -> None:
         """One line per batch, not one per lead of an outage; a halt (bad key, spend limit) said once."""
         if self._halted:
-            log.error("claude stopped for this batch: %s", self._halted)
+            log.error("claude stopped for this batch: %s", self._halted[1])
         errors = Counter(o.error for o in outcomes.values() if o.error)
         if errors:
             error, times = errors.most_common(1)[0]
@@ -178,7 +182,7 @@ class ClaudeModel:
         """One request with its retries, none of them sent after the deadline."""
         for attempt in range(self.max_retries + 1):
             if self._halted:
-                return not_asked(UNAVAILABLE, self._halted)
+                return not_asked(*self._halted)
             timeout = self._timeout(deadline_at)
             if timeout is not None and timeout < MIN_ATTEMPT_S:
                 return not_asked(DEADLINE, DEADLINE)
@@ -190,9 +194,10 @@ class ClaudeModel:
                 return read_message(message, self.prices)
             except Exception as exc:  # a slow service or a bad lead must not fail the batch
                 error = self._describe(exc)
-                if halting(exc):
+                if stop := halting(exc):
                     with self._lock:
-                        self._halted = self._halted or error
+                        self._halted = self._halted or (stop, error)
+                    return not_asked(stop, error)
                 if not retryable(exc) or attempt == self.max_retries:
                     return not_asked(UNAVAILABLE, error)
                 pause = retry_wait(exc, attempt)

@@ -83,3 +83,37 @@ def test_a_refusal_and_a_truncation_reach_the_decision_the_summary_and_explain(
     shown = run("explain", "00QANA", "--source", "sandbox", env=env)
     assert shown.returncode == 0, shown.stderr[-2000:]
     assert f"model      {local_model.name} (first request: refused (general_harms: declined))" in shown.stdout
+
+
+def test_a_spend_limit_stop_is_said_once_in_the_summary_with_the_leads_it_stopped(
+    tmp_path: Path, local_model
+) -> None:
+    # the run's two batches each hit the spend limit on their first request; the local model answers instead
+    api = MessagesAPI(fail_first=["spend_limit", "spend_limit"])
+    book = load_rulebook(PROJECT_ROOT / "config" / "rulebook.yaml")
+    created = pd.Timestamp("2026-12-01T09:00Z")
+    batches = [
+        leads(CTO, MANAGER, INTERN).assign(lead_id=["00QA1", "00QA2", "00QA3"], created_at=created),
+        leads(MANAGER, INTERN).assign(lead_id=["00QB1", "00QB2"], created_at=created),
+    ]
+    with (
+        claude(api, max_retries=2, max_concurrency=1) as model,
+        open_store(f"sqlite:///{tmp_path}/l.db") as store,
+    ):
+        ctx = BatchContext("sandbox", "run-28", book.version, at=WORKDAY)
+        for batch in batches:
+            classified = classify_leads(batch, book, ModelChain([model, local_model], 0.7, deadline_s=30))
+            record_batch(store, ctx, classified.reset_index(drop=True), NO_QUARANTINE, load_roster(ROSTER))
+        with store.engine.connect() as conn:
+            rows = conn.execute(select(decisions.c.model_outcome, decisions.c.explanation)).all()
+        summary = summarize_run(run_tally(store, "sandbox", "run-28"), load_roster(ROSTER))
+
+    assert api.statuses == {429: 2}  # one request per batch: not retried, no other lead asked
+    assert [r.model_outcome for r in rows] == ["stopped: spend limit reached"] * 5
+    assert {r.explanation["model"]["model"] for r in rows} == {local_model.name}
+    assert summary["by_model_outcome"] == {"stopped: spend limit reached": 5}
+    markdown = summary_markdown(summary)
+    assert markdown.count("spend limit was reached") == 1
+    assert "**Claude's spend limit was reached, so requests to it stopped**: 5 leads" in markdown
+    assert "raise the limit in the Anthropic console" in markdown
+    assert "| stopped: spend limit reached | 5 |" in markdown

@@ -109,21 +109,29 @@ def test_a_short_retry_after_is_retried_within_the_deadline() -> None:
 
 
 @pytest.mark.parametrize(
-    ("fault", "says"),
+    ("fault", "says", "outcome"),
     [
-        ("spend_limit", "HTTP 429 rate_limit_error (enforced_spend_limit_reached)"),
-        ("usage_limit", "HTTP 400 invalid_request_error: You have reached your specified API usage limits"),
-        (401, "HTTP 401 authentication_error"),
+        (
+            "spend_limit",
+            "HTTP 429 rate_limit_error (enforced_spend_limit_reached)",
+            "stopped: spend limit reached",
+        ),
+        (
+            "usage_limit",
+            "HTTP 400 invalid_request_error: You have reached your specified API usage limits",
+            "stopped: spend limit reached",
+        ),
+        (401, "HTTP 401 authentication_error", "stopped: authentication failed"),
     ],
 )
 def test_a_spend_limit_or_bad_key_is_not_retried_and_said_once(
-    fault: str | int, says: str, caplog: pytest.LogCaptureFixture
+    fault: str | int, says: str, outcome: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     api = MessagesAPI(fail_first=[fault], retry_after_s=0.05)
     with claude(api, max_retries=2, max_concurrency=1) as model:
         out = model.classify(leads(CTO, MANAGER, INTERN), deadline_s=10)
     assert len(api.requests) == 1  # not retried, and no other lead asked after it
-    assert out["tier"].isna().all() and (out["outcome"] == "unavailable").all()
+    assert out["tier"].isna().all() and out["outcome"].tolist() == [outcome] * 3
     assert out["error"].str.contains(says, regex=False).all()
     stopped = [r for r in caplog.records if r.getMessage().startswith("claude stopped for this batch")]
     assert len(stopped) == 1 and says in stopped[0].getMessage()

@@ -149,3 +149,26 @@ SUMMARY = {
     "matched_accounts": 0, "enrichment_failed": 0, "by_tier": {}, "by_decider": {}, "by_method": {},
     "passed_over": {}, "model_cost_usd": 0.0, "by_owner": {},
 }  # fmt: skip
+
+
+def test_a_spend_limit_stop_is_counted_and_said_once_with_its_fix() -> None:
+    # two batches stopped at the spend limit (the tally has one row per distinct set of facts)
+    rows = [
+        ("answered", 4, 4100, 12_300),
+        ("stopped: spend limit reached", 5, 0, 0),
+        ("stopped: spend limit reached", 3, 0, 0),
+    ]
+    calls = model_calls(tally(rows))
+    assert calls["by_model_outcome"] == {"stopped: spend limit reached": 8, "answered": 4}
+    text = summary_markdown(SUMMARY | calls)
+    assert text.count("spend limit was reached") == 1 and text.count("Anthropic console") == 1
+    assert "**Claude's spend limit was reached, so requests to it stopped**: 8 leads" in text
+    assert "| stopped: spend limit reached | 8 |" in text and "API key" not in text
+
+
+def test_an_authentication_stop_names_the_block_to_fix() -> None:
+    calls = model_calls(tally([("stopped: authentication failed", 6, 0, 0)]))
+    assert calls["cache_never_hit"] is False  # nothing was answered: no cache miss either
+    text = summary_markdown(SUMMARY | calls)
+    assert "**Claude refused the API key, so requests to it stopped**: 6 leads" in text
+    assert text.count("ClaudeConnection block") == 1 and "spend limit" not in text

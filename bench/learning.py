@@ -29,7 +29,7 @@ from leadrouter.classify.rules import load_rulebook
 from leadrouter.config import Settings
 from leadrouter.enrich.territory import load_territories
 from leadrouter.fields import load_fields
-from leadrouter.outcomes.hindsight import DEFAULT_RULES, labelled
+from leadrouter.outcomes.hindsight import labelled
 from leadrouter.sandbox.conversions import conversion_history
 
 SCORED = 20_000
@@ -80,7 +80,7 @@ def main(n: int, seed: int) -> dict:
 
 def _oracle_auc(leads: pd.DataFrame, generated, as_of: pd.Timestamp) -> float:
     """The generator's own probability, ranked on the same newest leads the model was measured on."""
-    data, _ = labelled(leads, DEFAULT_RULES, as_of)
+    data, _ = labelled(leads, None, as_of)
     test = out_of_time(data["created_at"])
     truth = generated.oracle.set_axis(generated.leads["Lead ID"].to_numpy())
     held = data[test]

@@ -71,8 +71,18 @@ def model_train(
     out: Annotated[
         Path | None, typer.Option(help="Write the proof here (default: <model dir>/proof)")
     ] = None,
-    vip_share: Annotated[float, typer.Option(help="VIP in hindsight: the top share of won deals")] = 0.2,
-    vip_amount: Annotated[float | None, typer.Option(help="VIP in hindsight: at least this amount")] = None,
+    vip_share: Annotated[
+        float | None,
+        typer.Option(
+            help="VIP in hindsight: the top share of won deals (default: LEADROUTER_HINDSIGHT_VIP_SHARE)"
+        ),
+    ] = None,
+    vip_amount: Annotated[
+        float | None,
+        typer.Option(
+            help="VIP in hindsight: at least this amount (default: LEADROUTER_HINDSIGHT_VIP_AMOUNT)"
+        ),
+    ] = None,
     test_share: Annotated[float, typer.Option(help="The newest share of leads held out")] = 0.25,
 ) -> None:
     """Retrain from what rules and reviewers decided, corrected by what the deals became once the outcome loop
@@ -118,7 +128,7 @@ def _train_from_history(
     map_path: Path | None,
     fields_path: Path | None,
     out: Path | None,
-    vip_share: float,
+    vip_share: float | None,
     vip_amount: float | None,
     test_share: float,
     as_json: bool,
@@ -127,14 +137,19 @@ def _train_from_history(
     from leadrouter.classify.conversion.proof import TooLittleHistory
     from leadrouter.config import ConfigError
     from leadrouter.fields import configured_fields, load_fields
-    from leadrouter.outcomes.hindsight import HindsightRules
+    from leadrouter.outcomes.hindsight import HindsightRules, configured_rules
 
     if deals is None or map_path is None:
         fail("--history needs --deals (what the leads became) and --map (the exports' column map)", code=2)
     settings = Settings()
     try:
         fields = load_fields(fields_path) if fields_path else configured_fields(settings)
-        rules = HindsightRules(vip_share, vip_amount)
+        # the options override the settings for this run; an amount, from either, wins over a share
+        configured = configured_rules(settings)
+        rules = HindsightRules(
+            vip_share if vip_share is not None else configured.vip_share,
+            vip_amount if vip_amount is not None else configured.vip_amount,
+        )
         proof, _ = train_from_exports(history, deals, map_path, settings, fields, rules, None, test_share)
     except (ConfigError, ValueError) as exc:
         code = 1 if isinstance(exc, TooLittleHistory) else 2

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     # one), against leads_per_day arriving: caps vip_share when both are known
     vip_capacity: float | None = Field(None, ge=0)
     leads_per_day: float | None = Field(None, gt=0)
+    # VIP in hindsight (leadrouter.outcomes.hindsight, docs/outcome-tables.md): an opportunity within 90 days in
+    # the top hindsight_vip_share of won deals by amount, or, when set, worth at least hindsight_vip_amount
+    hindsight_vip_share: float = 0.2
+    hindsight_vip_amount: float | None = None
     model_deadline_s: float = 30.0  # the batch never waits on a remote model longer than this
     # leads per batch: each batch pays fixed costs (a GX run, a ledger transaction, a CRM page walk), so a
     # backlog goes fastest in big ones (bench/backlog.py: 100k leads in 76 s, against 117 s in 5,000s)
@@ -63,6 +67,26 @@ class Settings(BaseSettings):
     open_stages: list[str] | None = None
     # assign as if it were this moment (reps' hours, time off, daily caps): for simulations and tests only
     routing_clock: AwareDatetime | None = None
+
+    @field_validator("hindsight_vip_share")
+    @classmethod
+    def _vip_share(cls, value: float) -> float:
+        if not 0 < value <= 1:
+            raise ValueError(
+                f"LEADROUTER_HINDSIGHT_VIP_SHARE is {value!r}: set a share above 0 and at most 1 (0.2: the top 20% "
+                "of won deals by amount make a VIP)"
+            )
+        return value
+
+    @field_validator("hindsight_vip_amount")
+    @classmethod
+    def _vip_amount(cls, value: float | None) -> float | None:
+        if value is not None and value < 0:
+            raise ValueError(
+                f"LEADROUTER_HINDSIGHT_VIP_AMOUNT is {value!r}: set an amount of 0 or more (a deal at least this "
+                "big makes a VIP), or unset it to use the share"
+            )
+        return value
 
     @field_validator("routing_clock")
     @classmethod

@@ -21,7 +21,7 @@ from leadrouter.backtest.importer import ImportResult, import_leads
 from leadrouter.backtest.replay import DEAL_COLUMNS, prepare
 from leadrouter.enrich.territory import Territories
 from leadrouter.fields import LeadFields
-from leadrouter.outcomes.hindsight import DEFAULT_RULES, OUTCOME_COLUMNS, HindsightRules, labelled
+from leadrouter.outcomes.hindsight import OUTCOME_COLUMNS, HindsightRules, configured_rules, labelled
 from leadrouter.outcomes.join import lead_outcomes
 from leadrouter.schema import Status
 
@@ -38,7 +38,7 @@ class History:
     imported: ImportResult
     deals: DealImport
     as_of: pd.Timestamp  # when the export was taken, as far as it tells (export_as_of)
-    rules: HindsightRules = field(default=DEFAULT_RULES)
+    rules: HindsightRules = field(default_factory=configured_rules)
 
     @cached_property
     def _labelled(self) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -66,7 +66,7 @@ def read_history(
     map_path: Path,
     territories: Territories,
     fields: LeadFields | None = None,
-    rules: HindsightRules = DEFAULT_RULES,
+    rules: HindsightRules | None = None,
 ) -> History:
     """Import both exports through the map (fields: config/fields.yaml when None; errors: ConfigError,
     MostRowsRejected), enrich the leads and join each to its deal."""
@@ -74,7 +74,14 @@ def read_history(
     imported = import_leads(leads_csv, export_map, map_path)
     deals = import_deals(deals_csv, export_map, map_path, imported.leads)
     leads = with_outcomes(prepare(imported.leads, territories), deals.deals)
-    return History(leads, export_map.fields, imported, deals, export_as_of(leads, deals.deals), rules)
+    return History(
+        leads,
+        export_map.fields,
+        imported,
+        deals,
+        export_as_of(leads, deals.deals),
+        rules if rules is not None else configured_rules(),
+    )
 
 
 def with_outcomes(leads: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:

@@ -152,8 +152,11 @@ def retrain_conversion(
     if leads.empty or outcomes.empty:
         return {"kept": False, "verdict": "no outcomes yet: the current conversion model stays"}
     columns = ["lead_id", *OUTCOME_COLUMNS]
-    frame = leads.drop(columns=[c for c in OUTCOME_COLUMNS if c in leads]).merge(
-        outcomes[columns].drop_duplicates("lead_id").astype({"lead_id": "string"}), on="lead_id"
+    # labelled_leads holds a lead once per label (a decision and an outcome): it is one lead to learn from
+    frame = (
+        leads.drop_duplicates("lead_id")
+        .drop(columns=[c for c in OUTCOME_COLUMNS if c in leads])
+        .merge(outcomes[columns].drop_duplicates("lead_id").astype({"lead_id": "string"}), on="lead_id")
     )
     path = conversion_path(model_dir)
     as_of = (

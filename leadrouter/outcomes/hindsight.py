@@ -3,7 +3,8 @@
 | tier | rule |
 |---|---|
 | VIP | an opportunity within 90 days worth at least the VIP cut: the top share of the company's won deals by
-  amount (HindsightRules.vip_share), or an absolute amount (vip_amount) |
+  amount (HindsightRules.vip_share), or an absolute amount (vip_amount); set by LEADROUTER_HINDSIGHT_VIP_SHARE
+  and LEADROUTER_HINDSIGHT_VIP_AMOUNT (configured_rules) |
 | Standard | any other opportunity within 90 days |
 | Nurture | an opportunity after 90 days, or re-engaged (a `reengaged` column, when the data has one) |
 | Other | a non-sales category (a `category` column, when given), or never engaged |
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from leadrouter.config import Settings
 from leadrouter.schema import Category, Tier
 
 HORIZON_DAYS = 90
@@ -42,12 +44,29 @@ class HindsightRules:
             raise ValueError(f"vip_amount {self.vip_amount!r} must not be negative")
 
 
-DEFAULT_RULES = HindsightRules()
+def configured_rules(settings: Settings | None = None) -> HindsightRules:
+    """The hindsight rules the settings set (LEADROUTER_HINDSIGHT_VIP_SHARE, LEADROUTER_HINDSIGHT_VIP_AMOUNT):
+    the one definition every caller that passes no rules gets."""
+    settings = settings if settings is not None else Settings()
+    return HindsightRules(settings.hindsight_vip_share, settings.hindsight_vip_amount)
 
 
-def vip_cut(frame: pd.DataFrame, rules: HindsightRules = DEFAULT_RULES) -> float:
+def vip_rule(rules: HindsightRules | None = None) -> str:
+    """What makes a VIP in hindsight, in words, for reports (rules: the configured ones when None)."""
+    rules = rules if rules is not None else configured_rules()
+    size = (
+        f"worth at least {rules.vip_amount:,.0f}"
+        if rules.vip_amount is not None
+        else f"in the top {rules.vip_share:.0%} of won deals by amount"
+    )
+    return f"an opportunity within {rules.horizon_days} days {size}"
+
+
+def vip_cut(frame: pd.DataFrame, rules: HindsightRules | None = None) -> float:
     """The amount an opportunity must reach to be VIP: rules.vip_amount, else the (1 - vip_share) quantile of
-    the won deals' amounts (of all opportunities' when nothing was won; infinite when there is none)."""
+    the won deals' amounts (of all opportunities' when nothing was won; infinite when there is none). rules:
+    the configured ones when None."""
+    rules = rules if rules is not None else configured_rules()
     if rules.vip_amount is not None:
         return float(rules.vip_amount)
     won = frame["pipeline"][frame["won"].astype(bool) & frame["opportunity"].astype(bool)]
@@ -56,9 +75,11 @@ def vip_cut(frame: pd.DataFrame, rules: HindsightRules = DEFAULT_RULES) -> float
     return float(amounts.quantile(1 - rules.vip_share)) if len(amounts) else float("inf")
 
 
-def hindsight(frame: pd.DataFrame, rules: HindsightRules = DEFAULT_RULES) -> pd.DataFrame:
+def hindsight(frame: pd.DataFrame, rules: HindsightRules | None = None) -> pd.DataFrame:
     """Per lead (frame: opportunity, days_to_opportunity, pipeline, won; optional category, reengaged): the
-    hindsight tier (<NA>: an undated opportunity) and its reason, indexed like frame."""
+    hindsight tier (<NA>: an undated opportunity) and its reason, indexed like frame. rules: the configured
+    ones (configured_rules) when None."""
+    rules = rules if rules is not None else configured_rules()
     opportunity = frame["opportunity"].astype(bool).to_numpy()
     days = pd.to_numeric(frame["days_to_opportunity"], errors="coerce").to_numpy(dtype=float)
     amount = pd.to_numeric(frame["pipeline"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
@@ -117,11 +138,12 @@ def converted(tiers: pd.Series) -> pd.Series:
 
 
 def labelled(
-    frame: pd.DataFrame, rules: HindsightRules = DEFAULT_RULES, as_of: pd.Timestamp | None = None
+    frame: pd.DataFrame, rules: HindsightRules | None = None, as_of: pd.Timestamp | None = None
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """The leads whose label is known (dated, and past their 90 days at as_of), oldest first, with their
     hindsight, hindsight_reason and a bool `converted`; and the counts: given, undated (an opportunity without a
     date), immature (younger than 90 days at as_of), used. frame: leads with created_at and OUTCOME_COLUMNS."""
+    rules = rules if rules is not None else configured_rules()
     tiers = hindsight(frame, rules)
     label = converted(tiers["hindsight"])
     created = pd.to_datetime(frame["created_at"], utc=True)

@@ -12,7 +12,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from leadrouter.outcomes.hindsight import DEFAULT_RULES, HORIZON_DAYS, HindsightRules, hindsight
+from leadrouter.outcomes.hindsight import HORIZON_DAYS, HindsightRules, hindsight
 from leadrouter.outcomes.tables import (
     DIMENSIONS,
     METRIC_COLUMNS,
@@ -243,7 +243,7 @@ def matured(frame: pd.DataFrame, as_of: datetime | pd.Timestamp | None) -> pd.Da
 
 
 def vip_precision_recall(
-    frame: pd.DataFrame, as_of: datetime | pd.Timestamp | None = None, rules: HindsightRules = DEFAULT_RULES
+    frame: pd.DataFrame, as_of: datetime | pd.Timestamp | None = None, rules: HindsightRules | None = None
 ) -> dict:
     """Was the VIP correctly identified? precision: routed VIPs that were VIPs in hindsight
     (leadrouter.outcomes.hindsight, its VIP cut taken over the whole frame); recall: hindsight VIPs the router

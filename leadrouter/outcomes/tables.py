@@ -11,7 +11,7 @@ import pandas as pd
 
 from leadrouter import inert
 from leadrouter.fields import CustomField, FieldType, LeadFields, read_values
-from leadrouter.outcomes.hindsight import DEFAULT_RULES
+from leadrouter.outcomes.hindsight import vip_rule
 
 NONE_LABEL = "(none)"  # a dimension's missing value in the tables (e.g. the rule of a model decision)
 # a figure against its threshold, as words: they render in every font, where emoji can show as empty boxes
@@ -220,8 +220,7 @@ def tables_markdown(tables: Mapping[str, pd.DataFrame], headline: Mapping[str, f
             thresholds_markdown(tables["tier"]),
             "",
             f"**VIP precision** {share(headline['vip_precision'])}, **recall** {share(headline['vip_recall'])} "
-            f"over {headline['vip_matured_leads']} leads past their 90 days (VIP in hindsight: an opportunity "
-            f"within 90 days in the top {DEFAULT_RULES.vip_share:.0%} of won deals by amount).",
+            f"over {headline['vip_matured_leads']} leads past their 90 days (VIP in hindsight: {vip_rule()}).",
             "",
             f"**Nurture leads that came back hot** (an opportunity within 90 days): {headline['nurture_turned_hot']} "
             f"of {headline['nurture_leads']} ({share(headline['nurture_turned_hot_rate'])}).",

@@ -5,8 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
-from leadrouter.outcomes.hindsight import HindsightRules, by_tier, converted, hindsight, vip_cut
+from leadrouter.config import Settings
+from leadrouter.outcomes.hindsight import (
+    HindsightRules,
+    by_tier,
+    configured_rules,
+    converted,
+    hindsight,
+    vip_cut,
+    vip_rule,
+)
 
 
 def _frame() -> pd.DataFrame:
@@ -61,6 +71,49 @@ def test_without_category_or_reengagement_no_deal_is_never_engaged() -> None:
 def test_a_bad_share_is_refused() -> None:
     with pytest.raises(ValueError, match=r"vip_share 1\.5 must be above 0"):
         HindsightRules(vip_share=1.5)
+
+
+def test_the_setting_moves_the_vip_cut_for_every_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    # won amounts 20k, 50k, 100k: the top half starts at their median, 50k
+    monkeypatch.setenv("LEADROUTER_HINDSIGHT_VIP_SHARE", "0.5")
+    assert configured_rules() == HindsightRules(vip_share=0.5)
+    assert vip_cut(_frame()) == 50_000.0
+    out = hindsight(_frame())
+    assert out["hindsight"].fillna("?").tolist()[:4] == ["VIP", "VIP", "Standard", "Nurture"]
+    assert (
+        out["hindsight_reason"].iat[1]
+        == "opportunity on day 30 worth 50,000 (top 50% of won deals: at least 50,000)"
+    )
+    assert vip_rule() == "an opportunity within 90 days in the top 50% of won deals by amount"
+    # an amount, when set, is the cut itself: 20,000 makes the 20k deal a VIP too
+    monkeypatch.setenv("LEADROUTER_HINDSIGHT_VIP_AMOUNT", "20000")
+    assert vip_cut(_frame()) == 20_000.0
+    assert hindsight(_frame())["hindsight"].fillna("?").tolist()[:4] == ["VIP", "VIP", "VIP", "Nurture"]
+    assert vip_rule() == "an opportunity within 90 days worth at least 20,000"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("LEADROUTER_HINDSIGHT_VIP_SHARE", "0", "LEADROUTER_HINDSIGHT_VIP_SHARE is 0.0: set a share above 0"),
+        (
+            "LEADROUTER_HINDSIGHT_VIP_SHARE",
+            "1.5",
+            "LEADROUTER_HINDSIGHT_VIP_SHARE is 1.5: set a share above 0",
+        ),
+        (
+            "LEADROUTER_HINDSIGHT_VIP_AMOUNT",
+            "-5",
+            "LEADROUTER_HINDSIGHT_VIP_AMOUNT is -5.0: set an amount of 0",
+        ),
+    ],
+)
+def test_a_bad_vip_setting_is_refused_at_load(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=message):
+        Settings()
 
 
 def test_routed_against_hindsight_with_conversion() -> None:

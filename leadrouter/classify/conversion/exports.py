@@ -19,7 +19,7 @@ from leadrouter.classify.rules import load_rulebook
 from leadrouter.config import Settings
 from leadrouter.enrich.territory import load_territories
 from leadrouter.fields import LeadFields
-from leadrouter.outcomes.hindsight import DEFAULT_RULES, HindsightRules
+from leadrouter.outcomes.hindsight import HindsightRules, configured_rules
 
 
 def train_from_exports(
@@ -28,13 +28,14 @@ def train_from_exports(
     map_path: Path,
     settings: Settings,
     fields: LeadFields,
-    rules: HindsightRules = DEFAULT_RULES,
+    rules: HindsightRules | None = None,
     as_of: pd.Timestamp | None = None,
     test_share: float = TEST_SHARE,
 ) -> tuple[Proof, ConversionModel]:
     """`model train --history`: read the exports, learn and prove out of time beside the configured rulebook,
     the local model and the kept conversion model; save the new one (with its card) only if it beats the
     current one. Raises TooLittleHistory (the current model stays), ConfigError for a bad map or rulebook."""
+    rules = rules if rules is not None else configured_rules(settings)
     territories = load_territories(settings.territories_path)
     history = read_history(leads_csv, deals_csv, map_path, territories, fields, rules)
     book = load_rulebook(settings.rulebook_path, fields)

@@ -31,7 +31,7 @@ from leadrouter.classify.conversion.proof import (
 from leadrouter.classify.local import LocalModel
 from leadrouter.classify.rules import Rulebook
 from leadrouter.fields import LeadFields
-from leadrouter.outcomes.hindsight import DEFAULT_RULES, HindsightRules, labelled
+from leadrouter.outcomes.hindsight import HindsightRules, labelled
 
 
 @dataclass
@@ -71,7 +71,7 @@ def learn(
     local: LocalModel | None = None,
     current: ConversionModel | None = None,
     as_of: pd.Timestamp | None = None,
-    rules: HindsightRules = DEFAULT_RULES,
+    rules: HindsightRules | None = None,
     test_share: float = TEST_SHARE,
     refit: bool = True,
 ) -> tuple[Proof, ConversionModel]:

@@ -12,7 +12,6 @@ import hashlib
 import logging
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -26,7 +25,7 @@ from sklearn.preprocessing import OneHotEncoder
 from leadrouter import clock
 from leadrouter.classify.card import ModelCard
 from leadrouter.classify.model import ANSWER_COLUMNS, empty_answers
-from leadrouter.classify.saved import one_thread, save_model
+from leadrouter.classify.saved import load_model, one_thread, save_model
 from leadrouter.schema import Category, Tier, column
 
 log = logging.getLogger(__name__)
@@ -130,9 +129,7 @@ class LocalModel:
 
     @staticmethod
     def load(path: Path | str) -> LocalModel:
-        model = joblib.load(path)
-        if not isinstance(model, LocalModel) or not model.name.startswith(VERSION + ":"):
-            raise ValueError(f"{path} is not a {VERSION} model: retrain it with `leadrouter model train`")
+        model = load_model(path, LocalModel, VERSION, "retrain it with `leadrouter model train`")
         model.card = getattr(model, "card", None)  # saved before models carried a card
         return model
 

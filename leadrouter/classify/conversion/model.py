@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -27,7 +26,7 @@ from sklearn.preprocessing import OrdinalEncoder
 from leadrouter.classify.card import ModelCard
 from leadrouter.classify.conversion.features import Inputs, dense_frame, text_column, usable
 from leadrouter.classify.conversion.reasons import Reasons
-from leadrouter.classify.saved import one_thread, save_model
+from leadrouter.classify.saved import load_model, one_thread, save_model
 from leadrouter.schema import column
 
 VERSION = "conversion-1"  # bump when features change: a saved model of another version is not loaded
@@ -110,12 +109,9 @@ class ConversionModel:
 
     @staticmethod
     def load(path: Path | str) -> ConversionModel:
-        model = joblib.load(path)
-        if not isinstance(model, ConversionModel) or not model.name.startswith(VERSION + ":"):
-            raise ValueError(
-                f"{path} is not a {VERSION} model: train it again with `leadrouter model train --history`"
-            )
-        return model
+        return load_model(
+            path, ConversionModel, VERSION, "train it again with `leadrouter model train --history`"
+        )
 
 
 def _text_part(

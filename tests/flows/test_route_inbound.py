@@ -242,3 +242,21 @@ def test_a_released_quarantined_lead_is_routed_on_the_next_run(env: SandboxCRM) 
     decided = assert_ledger_matches_crm(env).set_index("lead_id")
     assert decided.loc[lead_id, "status"] == "written"
     assert lead_id not in run("quarantine", "list").stdout
+
+
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)
+def test_a_sandbox_traffic_tick_names_its_run_by_what_happened(env: SandboxCRM) -> None:
+    """A tick of simulated traffic says what it did, as route-inbound does: its new leads are the sandbox's."""
+    from prefect.client.orchestration import get_client
+
+    from flows.sandbox_traffic import sandbox_traffic, traffic_line
+
+    before = len(env.leads())
+    state = sandbox_traffic(leads_per_minute=30.0, return_state=True)
+    happened = state.result()
+    # the first tick covers one minute: about 30 leads
+    assert happened["new_leads"] == len(env.leads()) - before > 0
+    line = traffic_line(happened)
+    assert state.message == line and line.startswith(f"{happened['new_leads']} new · ")
+    with get_client(sync_client=True) as client:
+        assert client.read_flow_run(state.state_details.flow_run_id).name == line

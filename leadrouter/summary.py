@@ -8,7 +8,7 @@ import pandas as pd
 
 from leadrouter import inert
 from leadrouter.assign.roster import Roster
-from leadrouter.classify.reading import AUTH_STOPPED, SPEND_STOPPED
+from leadrouter.classify.model import AUTH_STOPPED, SPEND_STOPPED
 from leadrouter.schema import Status
 
 ID_LIMIT = 40  # CRM ids are 15 to 36 characters: a longer one is cut in a table

@@ -30,12 +30,17 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from leadrouter.classify import catalog
 from leadrouter.classify.catalog import DEFAULT_MODEL, Prices
-from leadrouter.classify.model import ANSWER_COLUMNS, Answer, empty_answers, lead_documents
+from leadrouter.classify.model import (
+    ANSWER_COLUMNS,
+    AUTH_STOPPED,
+    SPEND_STOPPED,
+    Answer,
+    empty_answers,
+    lead_documents,
+)
 from leadrouter.classify.prompt import PROMPT_VERSION, request
 from leadrouter.classify.reading import (
-    AUTH_STOPPED,
     DEADLINE,
-    SPEND_STOPPED,
     TRUNCATED,
     UNAVAILABLE,
     Outcome,

@@ -20,6 +20,9 @@ from leadrouter.classify.guards import apply_guards
 from leadrouter.schema import MODEL_INPUT_COLUMNS, Category, Tier
 
 Urgency = Literal["high", "normal", "low"]
+# stops no retry and no other lead gets past (the run summary says each once, with its fix; kept here, not with
+# the Claude adapter, so the summary reads them without loading the SDK)
+SPEND_STOPPED, AUTH_STOPPED = "stopped: spend limit reached", "stopped: authentication failed"
 
 
 class Answer(BaseModel):

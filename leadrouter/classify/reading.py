@@ -21,8 +21,6 @@ from leadrouter.classify.prompt import TOOL_NAME
 # outcomes, one per stop reason the adapter acts on; any other stop reason is named as it is
 ANSWERED, TRUNCATED, REFUSED, MALFORMED = "answered", "truncated", "refused", "malformed"
 UNAVAILABLE, DEADLINE = "unavailable", "deadline"
-# stops no retry and no other lead gets past (the summary says each once, with its fix)
-SPEND_STOPPED, AUTH_STOPPED = "stopped: spend limit reached", "stopped: authentication failed"
 MARK = "…"
 
 

@@ -47,7 +47,7 @@ def main(n: int, seed: int) -> dict:
     book = load_rulebook(settings.rulebook_path, fields)
     local = default_model(settings.model_dir)
     cpu, wall = time.process_time(), time.perf_counter()
-    proof, model = learn(history.leads, fields, "bench", book, local, None, history.as_of, refit=False)
+    proof, model = learn(history.leads, fields, "bench", book, local, None, history.as_of)
     train_cpu, train_wall = time.process_time() - cpu, time.perf_counter() - wall
     oracle = _oracle_auc(history.leads, generated, history.as_of)
     sample = history.leads.sample(min(SCORED, len(history.leads)), random_state=0)

@@ -180,7 +180,11 @@ def retrain_conversion(
     )  # fmt: skip
     if proof.kept:
         model.save(path)
-    return {"kept": proof.kept, "verdict": proof.verdict, "auc": proof.model["auc"], "leads": proof.leads}
+    current = proof.current["auc"] if proof.current is not None else None
+    return {
+        "kept": proof.kept, "verdict": proof.verdict, "auc": proof.model["auc"], "current_auc": current,
+        "leads": proof.leads,
+    }  # fmt: skip
 
 
 def training_card(result: Retrained, history: pd.DataFrame, source: str) -> ModelCard:

@@ -99,7 +99,16 @@ def model_train(
     field; kept only if it beats the current model there."""
     if history is not None:
         _train_from_history(
-            history, deals, map_path, fields, out, vip_share, vip_amount, test_share, allow_field or [], as_json
+            history,
+            deals,
+            map_path,
+            fields,
+            out,
+            vip_share,
+            vip_amount,
+            test_share,
+            allow_field or [],
+            as_json,
         )
         return
     from commands.leads import configured_crm

@@ -128,6 +128,9 @@ def model_train(
     if as_json:
         print(json.dumps(summary))
         return
+    if "skipped" in summary:
+        console.print(f"local model not retrained: {summary['skipped']}")
+        return
     verdict = (
         "saved: the router uses it from the next run"
         if summary["kept"]

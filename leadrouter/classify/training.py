@@ -119,24 +119,32 @@ def retrain_from_outcomes(
     min_labels: int = 100,
     as_of: pd.Timestamp | None = None,
     allowed: frozenset[str] = frozenset(),
+    fields: LeadFields | None = None,
 ) -> dict:
     """Retrain from rule and reviewer labels corrected by conclusive outcomes (`outcomes`: the source's
     LEAD_OUTCOME_COLUMNS frame; empty before the outcome loop first ran), keep the model only if it beats the
-    current one, and say what happened; the conversion model too (retrain_conversion, `allowed` passed on).
-    Raises TooFewLabels below min_labels."""
+    current one, and say what happened; the conversion model too (retrain_conversion, `allowed` and `fields`
+    passed on). Labels of one tier or one category only teach the local model nothing: it stays (`skipped`
+    says why) and the conversion model is still retrained. Raises TooFewLabels below min_labels."""
     labels = outcome_labels(outcomes, decided_labels(store, source), as_of)
     if len(labels) < min_labels:
         raise TooFewLabels(len(labels), min_labels)
     history = labelled_leads(labels, crm, territories, provider, accounts)
+    conversion = retrain_conversion(outcomes, history, model_dir, source, as_of, fields, allowed)
+    summary = {"labels": len(history), "synthetic": 0 if synthetic is None else len(synthetic),
+               "outcome_labels": int((labels["label_source"] == "outcome").sum()), "conversion": conversion}  # fmt: skip
+    taught = pd.concat([history, *([] if synthetic is None else [synthetic])], ignore_index=True)
+    if one_sided := [c for c in ("label_tier", "label_category") if taught[c].nunique() < 2]:
+        skipped = f"every label has the same {' and '.join(c.removeprefix('label_') for c in one_sided)}"
+        nan = float("nan")
+        return summary | {"model": default_model(model_dir).name, "holdout_accuracy": nan,
+                          "previous_accuracy": nan, "kept": False, "skipped": f"{skipped}: the local model stays"}  # fmt: skip
     result = retrain(history, synthetic, default_model(model_dir), f"store-{source}-{len(history)}")
     result.model.card = training_card(result, history, source)
     kept = keep_if_better(result, trained_path(model_dir))
-    conversion = retrain_conversion(outcomes, history, model_dir, source, as_of, allowed=allowed)
-    return {
-        "model": result.model.name, "labels": result.labels, "synthetic": result.synthetic,
-        "outcome_labels": int((labels["label_source"] == "outcome").sum()),
-        "holdout_accuracy": round(result.holdout_accuracy, 4),
-        "previous_accuracy": round(result.baseline_accuracy, 4), "kept": kept, "conversion": conversion,
+    return summary | {
+        "model": result.model.name, "holdout_accuracy": round(result.holdout_accuracy, 4),
+        "previous_accuracy": round(result.baseline_accuracy, 4), "kept": kept,
     }  # fmt: skip
 
 
@@ -221,4 +229,5 @@ def retrain_configured(
     return retrain_from_outcomes(
         store, source, outcomes, crm, territories, settings.model_dir, open_provider(settings),
         accounts_for_matching(crm), generated, min_labels, pd.Timestamp(at), frozenset(settings.allow_fields),
+        configured_fields(settings),
     )  # fmt: skip

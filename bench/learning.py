@@ -1,7 +1,8 @@
 """Learning from outcomes on a generated history (leadrouter.sandbox.conversions): the conversion model proven
 out of time beside the shipped rulebook, the local model and the best single field, against the generator's
-own oracle; the leaky fields refused; training time and peak RSS; scoring cost per 20,000 leads. Prints one
-JSON object. Targets: AUC >= 0.80, >= 0.10 above the best field and the rulebook, <= 0.03 below the oracle,
+own oracle; the leaky fields refused; training time (wall and CPU) and peak RSS; scoring cost per 20,000 leads
+(wall and CPU); the load average before and after, so a figure from a busy machine can be told apart (rerun it
+on an idle one: CPU seconds move less with load than wall seconds). Prints one JSON object. Targets: AUC >= 0.80, >= 0.10 above the best field and the rulebook, <= 0.03 below the oracle,
 training <= 60 s and peak RSS <= 2 GiB at 100,000 leads, scoring <= 1 s per 20,000 leads.
 
     .venv/bin/python bench/learning.py [leads] [seed]
@@ -36,6 +37,7 @@ SCORED = 20_000
 
 
 def main(n: int, seed: int) -> dict:
+    load_before = [round(x, 2) for x in os.getloadavg()]
     settings = Settings()
     generated = conversion_history(n, seed=seed)
     with tempfile.TemporaryDirectory() as folder:
@@ -47,7 +49,7 @@ def main(n: int, seed: int) -> dict:
     book = load_rulebook(settings.rulebook_path, fields)
     local = default_model(settings.model_dir)
     cpu, wall = time.process_time(), time.perf_counter()
-    proof, model = learn(history.leads, fields, "bench", book, local, None, history.as_of, refit=False)
+    proof, model = learn(history.leads, fields, "bench", book, local, None, history.as_of)
     train_cpu, train_wall = time.process_time() - cpu, time.perf_counter() - wall
     oracle = _oracle_auc(history.leads, generated, history.as_of)
     sample = history.leads.sample(min(SCORED, len(history.leads)), random_state=0)
@@ -72,7 +74,8 @@ def main(n: int, seed: int) -> dict:
         "scoring_s_per_20k": round(min(scoring) * SCORED / len(sample), 3),
         "scoring_cpu_s_per_20k": round(min(scoring_cpu) * SCORED / len(sample), 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "cpus": os.cpu_count(), "load_average_before": load_before,
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "calibration": proof.calibration.to_dict(orient="records"),
         "lift": proof.lift.to_dict(orient="records"),
     }  # fmt: skip

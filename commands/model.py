@@ -84,6 +84,13 @@ def model_train(
         ),
     ] = None,
     test_share: Annotated[float, typer.Option(help="The newest share of leads held out")] = 0.25,
+    allow_field: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A field suspected of leaking (AUC 0.90-0.95 alone) that you confirm is known at arrival: "
+            "use it (repeatable; adds to LEADROUTER_ALLOW_FIELDS)"
+        ),
+    ] = None,
 ) -> None:
     """Retrain from what rules and reviewers decided, corrected by what the deals became once the outcome loop
     has run (leads re-read from the CRM), plus synthetic history; keeps the new model only if it is at least
@@ -91,7 +98,18 @@ def model_train(
     from two CRM exports, proven on the newest leads beside the rulebook, the local model and the best single
     field; kept only if it beats the current model there."""
     if history is not None:
-        _train_from_history(history, deals, map_path, fields, out, vip_share, vip_amount, test_share, as_json)
+        _train_from_history(
+            history,
+            deals,
+            map_path,
+            fields,
+            out,
+            vip_share,
+            vip_amount,
+            test_share,
+            allow_field or [],
+            as_json,
+        )
         return
     from commands.leads import configured_crm
     from leadrouter.classify.training import TooFewLabels, retrain_configured
@@ -109,6 +127,9 @@ def model_train(
             fail(str(exc))
     if as_json:
         print(json.dumps(summary))
+        return
+    if "skipped" in summary:
+        console.print(f"local model not retrained: {summary['skipped']}")
         return
     verdict = (
         "saved: the router uses it from the next run"
@@ -131,6 +152,7 @@ def _train_from_history(
     vip_share: float | None,
     vip_amount: float | None,
     test_share: float,
+    allow_field: list[str],
     as_json: bool,
 ) -> None:
     from leadrouter.classify.conversion.exports import train_from_exports, write_proof
@@ -150,7 +172,10 @@ def _train_from_history(
             vip_share if vip_share is not None else configured.vip_share,
             vip_amount if vip_amount is not None else configured.vip_amount,
         )
-        proof, _ = train_from_exports(history, deals, map_path, settings, fields, rules, None, test_share)
+        allowed = frozenset([*settings.allow_fields, *allow_field])
+        proof, _ = train_from_exports(
+            history, deals, map_path, settings, fields, rules, None, test_share, allowed
+        )
     except (ConfigError, ValueError) as exc:
         code = 1 if isinstance(exc, TooLittleHistory) else 2
         fail(f"{exc}" + ("; the current model stays" if code == 1 else ""), code=code)

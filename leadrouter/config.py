@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # the top hindsight_vip_share of won deals by amount, or, when set, worth at least hindsight_vip_amount
     hindsight_vip_share: float = 0.2
     hindsight_vip_amount: float | None = None
+    # fields a person confirmed as known at arrival though one alone predicts conversion suspiciously well (ROC
+    # AUC 0.90 to 0.95): the conversion model may use them (leadrouter.classify.conversion.leakage)
+    allow_fields: list[str] = []
     model_deadline_s: float = 30.0  # the batch never waits on a remote model longer than this
     # leads per batch: each batch pays fixed costs (a GX run, a ledger transaction, a CRM page walk), so a
     # backlog goes fastest in big ones (bench/backlog.py: 100k leads in 76 s, against 117 s in 5,000s)

@@ -118,23 +118,33 @@ def retrain_from_outcomes(
     synthetic: pd.DataFrame | None = None,
     min_labels: int = 100,
     as_of: pd.Timestamp | None = None,
+    allowed: frozenset[str] = frozenset(),
+    fields: LeadFields | None = None,
 ) -> dict:
     """Retrain from rule and reviewer labels corrected by conclusive outcomes (`outcomes`: the source's
     LEAD_OUTCOME_COLUMNS frame; empty before the outcome loop first ran), keep the model only if it beats the
-    current one, and say what happened. Raises TooFewLabels below min_labels."""
+    current one, and say what happened; the conversion model too (retrain_conversion, `allowed` and `fields`
+    passed on). Labels of one tier or one category only teach the local model nothing: it stays (`skipped`
+    says why) and the conversion model is still retrained. Raises TooFewLabels below min_labels."""
     labels = outcome_labels(outcomes, decided_labels(store, source), as_of)
     if len(labels) < min_labels:
         raise TooFewLabels(len(labels), min_labels)
     history = labelled_leads(labels, crm, territories, provider, accounts)
+    conversion = retrain_conversion(outcomes, history, model_dir, source, as_of, fields, allowed)
+    summary = {"labels": len(history), "synthetic": 0 if synthetic is None else len(synthetic),
+               "outcome_labels": int((labels["label_source"] == "outcome").sum()), "conversion": conversion}  # fmt: skip
+    taught = pd.concat([history, *([] if synthetic is None else [synthetic])], ignore_index=True)
+    if one_sided := [c for c in ("label_tier", "label_category") if taught[c].nunique() < 2]:
+        skipped = f"every label has the same {' and '.join(c.removeprefix('label_') for c in one_sided)}"
+        nan = float("nan")
+        return summary | {"model": default_model(model_dir).name, "holdout_accuracy": nan,
+                          "previous_accuracy": nan, "kept": False, "skipped": f"{skipped}: the local model stays"}  # fmt: skip
     result = retrain(history, synthetic, default_model(model_dir), f"store-{source}-{len(history)}")
     result.model.card = training_card(result, history, source)
     kept = keep_if_better(result, trained_path(model_dir))
-    conversion = retrain_conversion(outcomes, history, model_dir, source, as_of)
-    return {
-        "model": result.model.name, "labels": result.labels, "synthetic": result.synthetic,
-        "outcome_labels": int((labels["label_source"] == "outcome").sum()),
-        "holdout_accuracy": round(result.holdout_accuracy, 4),
-        "previous_accuracy": round(result.baseline_accuracy, 4), "kept": kept, "conversion": conversion,
+    return summary | {
+        "model": result.model.name, "holdout_accuracy": round(result.holdout_accuracy, 4),
+        "previous_accuracy": round(result.baseline_accuracy, 4), "kept": kept,
     }  # fmt: skip
 
 
@@ -145,10 +155,12 @@ def retrain_conversion(
     source: str,
     as_of: pd.Timestamp | None,
     fields: LeadFields | None = None,
+    allowed: frozenset[str] = frozenset(),
 ) -> dict:
     """The conversion model learnt from the ledger's own outcomes (`outcomes`: LEAD_OUTCOME_COLUMNS; leads: the
     same leads as the router saw them), proven on the newest matured leads and kept only if it beats the
-    current one there; with too few matured outcomes, says so and keeps the current model."""
+    current one there; with too few matured outcomes, says so and keeps the current model. allowed: suspected
+    fields confirmed as known at arrival (leakage.refusals)."""
     if leads.empty or outcomes.empty:
         return {"kept": False, "verdict": "no outcomes yet: the current conversion model stays"}
     columns = ["lead_id", *OUTCOME_COLUMNS]
@@ -166,6 +178,7 @@ def retrain_conversion(
         proof, model = learn(
             frame, fields or configured_fields(), f"store-{source}-{len(frame)}", None,
             default_model(model_dir), ConversionModel.load(path) if path.exists() else None, as_of,
+            allowed=allowed,
         )  # fmt: skip
     except TooLittleHistory as exc:
         return {"kept": False, "verdict": f"{exc}; the current conversion model stays"}
@@ -175,7 +188,11 @@ def retrain_conversion(
     )  # fmt: skip
     if proof.kept:
         model.save(path)
-    return {"kept": proof.kept, "verdict": proof.verdict, "auc": proof.model["auc"], "leads": proof.leads}
+    current = proof.current["auc"] if proof.current is not None else None
+    return {
+        "kept": proof.kept, "verdict": proof.verdict, "auc": proof.model["auc"], "current_auc": current,
+        "leads": proof.leads,
+    }  # fmt: skip
 
 
 def training_card(result: Retrained, history: pd.DataFrame, source: str) -> ModelCard:
@@ -211,5 +228,6 @@ def retrain_configured(
     generated = labelled_history(seed=1, leads=synthetic, territories=territories) if synthetic else None
     return retrain_from_outcomes(
         store, source, outcomes, crm, territories, settings.model_dir, open_provider(settings),
-        accounts_for_matching(crm), generated, min_labels, pd.Timestamp(at),
+        accounts_for_matching(crm), generated, min_labels, pd.Timestamp(at), frozenset(settings.allow_fields),
+        configured_fields(settings),
     )  # fmt: skip

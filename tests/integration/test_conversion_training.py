@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from leadrouter.classify.conversion.model import ConversionModel, conversion_path
 from leadrouter.classify.local import VERSION
 from leadrouter.config import Settings
@@ -13,11 +16,11 @@ from leadrouter.sandbox.conversions import conversion_history
 from tests.helpers.cli import run
 
 
-def _train(paths: dict[str, Path], models: Path, out: Path):
+def _train(paths: dict[str, Path], models: Path, out: Path, *more: str):
     env = {"LEADROUTER_MODEL_DIR": str(models), "COLUMNS": "300"}
     args = ["--history", str(paths["leads"]), "--deals", str(paths["deals"]), "--map", str(paths["map"])]
     return run(
-        "model", "train", *args, "--fields", str(paths["fields"]), "--out", str(out), "--json", env=env
+        "model", "train", *args, "--fields", str(paths["fields"]), "--out", str(out), "--json", *more, env=env
     )
 
 
@@ -71,3 +74,38 @@ def _leads_like(paths: dict[str, Path]):
     return read_history(paths["leads"], paths["deals"], paths["map"], load_territories(), fields).leads.head(
         50
     )
+
+
+def test_a_suspected_field_needs_confirmation(local_model, tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    for path in Path(Settings().model_dir).glob(f"{VERSION}-*.joblib"):
+        (models / path.name).symlink_to(path)
+    history = conversion_history(2000, seed=7)
+    paths = history.write(tmp_path / "export")
+    # a rep's score that tells converters apart almost, not quite, perfectly: alone, ROC AUC about 0.92
+    opened = history.deals.set_index("Lead ID")["Created Date"].reindex(history.leads["Lead ID"])
+    opened_at = pd.to_datetime(opened, utc=True).reset_index(drop=True)
+    days = (opened_at - pd.to_datetime(history.leads["Create Date"], utc=True)).dt.days
+    converted = (days < 90).to_numpy()  # NaN (no deal) compares False
+    coin = np.random.default_rng(0).random(len(converted))
+    hot = np.where(converted, coin < 0.88, coin < 0.04)
+    history.leads.assign(**{"Rep Score": np.where(hot, "hot", "cold")}).to_csv(paths["leads"], index=False)
+    with paths["fields"].open("a", encoding="utf-8") as fields:
+        fields.write("  - {name: rep_score, type: category, known_at: arrival, column: Rep Score}\n")
+
+    refused = json.loads(_train(paths, models, tmp_path / "proof").stdout)
+    why = {r["field"]: r["why"] for r in refused["refused"]}
+    assert sorted(why) == ["rep_score", "rep_tags"] and 0.90 <= refused["single_fields"]["rep_score"] < 0.95
+    assert why["rep_score"].startswith(
+        f"rep_score alone predicts the outcome with ROC AUC {refused['single_fields']['rep_score']:.3f} (at least "
+        "0.90): suspected"
+    )
+    assert "`--allow-field rep_score`" in why["rep_score"] and refused["suspected"] == {}
+
+    allowed = json.loads(_train(paths, models, tmp_path / "proof", "--allow-field", "rep_score").stdout)
+    assert [r["field"] for r in allowed["refused"]] == ["rep_tags"]
+    assert list(allowed["suspected"]) == ["rep_score"]
+
+    typo = _train(paths, models, tmp_path / "proof", "--allow-field", "rep_scor")
+    assert typo.returncode == 2 and "rep_scor" in typo.stdout and "Fix the name or drop it" in typo.stdout

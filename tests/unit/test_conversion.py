@@ -8,7 +8,13 @@ import pandas as pd
 import pytest
 
 from leadrouter.classify.conversion.features import arrival_inputs
-from leadrouter.classify.conversion.leakage import later_fields, refusals, single_field_aucs, suspects
+from leadrouter.classify.conversion.leakage import (
+    later_fields,
+    refusals,
+    single_field_aucs,
+    suspects,
+    unknown_allowed,
+)
 from leadrouter.classify.conversion.proof import (
     TooLittleHistory,
     at_cut,
@@ -79,10 +85,27 @@ def test_a_field_too_good_to_be_true_is_refused_by_name() -> None:
     assert [r.field for r in refused] == ["tags"]
     assert refused[0].why.startswith("tags alone predicts the outcome with ROC AUC 1.000 (at least 0.95)")
     assert "declare it `known_at: later` in config/fields.yaml" in refused[0].why
-    assert suspects({"tags": 0.97, "notes": 0.93, "source": 0.7}) == {
-        "notes": "notes alone predicts the outcome with ROC AUC 0.930: kept, but check it is known when a lead "
-        "arrives (else declare it `known_at: later`)"
+
+
+def test_a_suspected_field_is_refused_unless_a_person_allows_it() -> None:
+    aucs = {"tags": 0.97, "notes": 0.93, "score": 0.90, "source": 0.7}
+    refused = refusals(aucs)
+    assert [(r.field, r.auc) for r in refused] == [("tags", 0.97), ("notes", 0.93), ("score", 0.90)]
+    assert refused[1].why == (
+        "notes alone predicts the outcome with ROC AUC 0.930 (at least 0.90): suspected of being written after "
+        "the outcome (a rep's status, tag or score); left out of training. If it truly is known when a lead "
+        "arrives, confirm it with `--allow-field notes` (or LEADROUTER_ALLOW_FIELDS); if it is set later, "
+        "declare it `known_at: later` in config/fields.yaml"
+    )
+    assert suspects(aucs) == {}
+    # allowed: used and still named; a field at the hard line cannot be allowed
+    allowed = frozenset({"notes", "tags"})
+    assert [r.field for r in refusals(aucs, allowed)] == ["tags", "score"]
+    assert suspects(aucs, allowed) == {
+        "notes": "notes alone predicts the outcome with ROC AUC 0.930: used, as allowed (--allow-field notes); "
+        "make sure it is known when a lead arrives"
     }
+    assert unknown_allowed(frozenset({"notes", "nots"}), aucs) == ["nots"]
 
 
 def test_an_identifier_cannot_score_by_memorising_its_rows() -> None:

@@ -31,10 +31,12 @@ def train_from_exports(
     rules: HindsightRules | None = None,
     as_of: pd.Timestamp | None = None,
     test_share: float = TEST_SHARE,
+    allowed: frozenset[str] | None = None,
 ) -> tuple[Proof, ConversionModel]:
     """`model train --history`: read the exports, learn and prove out of time beside the configured rulebook,
     the local model and the kept conversion model; save the new one (with its card) only if it beats the
-    current one. Raises TooLittleHistory (the current model stays), ConfigError for a bad map or rulebook."""
+    current one. allowed: suspected fields confirmed as known at arrival (default: settings.allow_fields).
+    Raises TooLittleHistory (the current model stays), ConfigError for a bad map or rulebook."""
     rules = rules if rules is not None else configured_rules(settings)
     territories = load_territories(settings.territories_path)
     history = read_history(leads_csv, deals_csv, map_path, territories, fields, rules)
@@ -44,6 +46,7 @@ def train_from_exports(
     proof, model = learn(
         history.leads, fields, f"history-{leads_csv.stem}-{len(history.leads)}", book,
         default_model(settings.model_dir), current, as_of or history.as_of, rules, test_share,
+        frozenset(settings.allow_fields) if allowed is None else allowed,
     )  # fmt: skip
     model.card = ModelCard(
         clock.now(), routed=proof.leads["used"], synthetic=0, label_sources={"outcome": proof.leads["used"]},

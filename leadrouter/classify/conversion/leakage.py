@@ -1,5 +1,7 @@
 """The leakage guard: fields declared known only later never reach training (leadrouter.fields, `known_at:
-later`), and a field that alone predicts the label too well to be true is refused, named, with the reason.
+later`), and a field that alone predicts the label too well to be true is refused, named, with the reason: at
+LEAK_AUC always; from SUSPECT_AUC unless a person confirmed it is known at arrival (`--allow-field NAME`, or
+LEADROUTER_ALLOW_FIELDS), since a rep-written tag or status often sits just under the hard line.
 
 A single field's power is measured as the ROC AUC of its value's conversion rate, learnt on other folds
 (cross-fitted, so an identifier cannot score by memorising its rows); numbers are cut into quantile bins.
@@ -16,7 +18,7 @@ from sklearn.metrics import roc_auc_score
 from leadrouter.fields import LeadFields
 
 LEAK_AUC = 0.95
-SUSPECT_AUC = 0.90  # kept, but named: X Education's rep-written Tags scored 0.93 alone
+SUSPECT_AUC = 0.90  # refused unless allowed: X Education's rep-written Tags scored 0.93 alone
 BINS = 20
 PRIOR = 20  # pseudo-leads at the base rate each value's rate is shrunk toward
 
@@ -28,6 +30,14 @@ class Refusal:
 
     @property
     def why(self) -> str:
+        if self.auc < LEAK_AUC:
+            return (
+                f"{self.field} alone predicts the outcome with ROC AUC {self.auc:.3f} (at least {SUSPECT_AUC:.2f}): "
+                "suspected of being written after the outcome (a rep's status, tag or score); left out of "
+                f"training. If it truly is known when a lead arrives, confirm it with `--allow-field "
+                f"{self.field}` (or LEADROUTER_ALLOW_FIELDS); if it is set later, declare it `known_at: later` "
+                "in config/fields.yaml"
+            )
         return (
             f"{self.field} alone predicts the outcome with ROC AUC {self.auc:.3f} (at least {LEAK_AUC}): a value "
             "that good is nearly always written after the outcome (a rep's status, tag or score) and would not "
@@ -83,16 +93,25 @@ def single_field_aucs(dense: pd.DataFrame, label: np.ndarray) -> dict[str, float
     return dict(sorted(aucs.items(), key=lambda kv: -kv[1]))
 
 
-def refusals(aucs: dict[str, float]) -> list[Refusal]:
-    """The fields whose single-field AUC reaches LEAK_AUC."""
-    return [Refusal(name, auc) for name, auc in aucs.items() if auc >= LEAK_AUC]
-
-
-def suspects(aucs: dict[str, float]) -> dict[str, str]:
-    """Fields kept but close to the refusal line (SUSPECT_AUC up to LEAK_AUC), with why to check them."""
-    return {
-        name: f"{name} alone predicts the outcome with ROC AUC {auc:.3f}: kept, but check it is known when a "
-        "lead arrives (else declare it `known_at: later`)"
+def refusals(aucs: dict[str, float], allowed: frozenset[str] = frozenset()) -> list[Refusal]:
+    """The fields whose single-field AUC reaches LEAK_AUC, and those from SUSPECT_AUC not in `allowed`."""
+    return [
+        Refusal(name, auc)
         for name, auc in aucs.items()
-        if SUSPECT_AUC <= auc < LEAK_AUC
+        if auc >= LEAK_AUC or (auc >= SUSPECT_AUC and name not in allowed)
+    ]
+
+
+def suspects(aucs: dict[str, float], allowed: frozenset[str] = frozenset()) -> dict[str, str]:
+    """The allowed fields between SUSPECT_AUC and LEAK_AUC: used, as a person confirmed, and still named."""
+    return {
+        name: f"{name} alone predicts the outcome with ROC AUC {auc:.3f}: used, as allowed (--allow-field "
+        f"{name}); make sure it is known when a lead arrives"
+        for name, auc in aucs.items()
+        if SUSPECT_AUC <= auc < LEAK_AUC and name in allowed
     }
+
+
+def unknown_allowed(allowed: frozenset[str], aucs: dict[str, float]) -> list[str]:
+    """Allowed names that are no input of this history: a typo would otherwise go unnoticed."""
+    return sorted(allowed - set(aucs))

@@ -18,6 +18,7 @@ from leadrouter.classify.conversion.leakage import (
     refusals,
     single_field_aucs,
     suspects,
+    unknown_allowed,
 )
 from leadrouter.classify.conversion.model import ConversionModel
 from leadrouter.classify.conversion.proof import (
@@ -47,7 +48,7 @@ class Proof:
     single_fields: dict[str, float]  # each input's AUC alone (cross-fitted on the older leads)
     refused: list[Refusal] = field(default_factory=list)
     later: list[str] = field(default_factory=list)  # fields declared known later: never read
-    suspected: dict[str, str] = field(default_factory=dict)  # kept, but close to the refusal line
+    suspected: dict[str, str] = field(default_factory=dict)  # allowed, though close to the refusal line
     kept: bool = False
     verdict: str = ""
     seconds: float = 0.0
@@ -73,10 +74,17 @@ def learn(
     as_of: pd.Timestamp | None = None,
     rules: HindsightRules | None = None,
     test_share: float = TEST_SHARE,
-    refit: bool = True,
+    allowed: frozenset[str] = frozenset(),
 ) -> tuple[Proof, ConversionModel]:
-    """Train on the older leads, prove on the newest (frame: enriched leads with hindsight.OUTCOME_COLUMNS). The model
-    returned is refitted on every labelled lead when refit. Raises TooLittleHistory (proof.check_enough)."""
+    """Train on the older leads, prove on the newest (frame: enriched leads with hindsight.OUTCOME_COLUMNS);
+    allowed: fields a person confirmed as known at arrival though suspected of leaking (leakage.refusals).
+    Raises TooLittleHistory (proof.check_enough), ValueError for an allowed name that is no input.
+
+    The model returned is the one fitted on the older leads only, never refitted on the newest: its recorded
+    out-of-time figures are its own, and the next retrain can measure it on its newest leads, which it has never
+    seen (they are newer than anything it learnt from). Refitted on everything, the kept model would have seen
+    part of the next test set and a better newcomer would lose to it. The cost: the newest quarter is learnt
+    from only at the next retrain."""
     data, counts = labelled(frame, rules, as_of)
     y = data["converted"].to_numpy(dtype=bool)
     test = out_of_time(data["created_at"], test_share)
@@ -85,7 +93,12 @@ def learn(
     started = time.perf_counter()
     dense = dense_frame(data, arrival_inputs(fields))
     aucs = single_field_aucs(dense[~test], y[~test])
-    refused = refusals(aucs)
+    if unknown := unknown_allowed(allowed, aucs):
+        raise ValueError(
+            f"allowed field(s) {', '.join(unknown)} (--allow-field, LEADROUTER_ALLOW_FIELDS) are no input of "
+            f"this history; its inputs: {', '.join(aucs)}. Fix the name or drop it"
+        )
+    refused = refusals(aucs, allowed)
     inputs = arrival_inputs(fields, frozenset(r.field for r in refused))
     model = ConversionModel.train(train, train["converted"], inputs, name)
     seconds = time.perf_counter() - started
@@ -103,13 +116,10 @@ def learn(
         if kept
         else f"not kept: out-of-time AUC {scored['auc']:.3f} does not beat the current model's {incumbent['auc']:.3f}"
     )
-    if kept and refit:
-        model = ConversionModel.train(data, data["converted"], inputs, name)
-        model.reference = np.sort(p)
     counts |= {"train": int((~test).sum()), "test": int(test.sum()), "converted": int(y.sum())}
     proof = Proof(
         counts, scored, shown, now, lift_by_decile(y[test], p), calibration(y[test], p), aucs, refused,
-        [f for f in later_fields(fields) if f in frame], suspects(aucs), kept, verdict, seconds,
+        [f for f in later_fields(fields) if f in frame], suspects(aucs, allowed), kept, verdict, seconds,
     )  # fmt: skip
     return proof, model
 

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # the top hindsight_vip_share of won deals by amount, or, when set, worth at least hindsight_vip_amount
     hindsight_vip_share: float = 0.2
     hindsight_vip_amount: float | None = None
+    # the rule report suggests re-tiering a rule only when its conversion is at least this many times its tier's
+    # average (or at most its inverse), besides being significant
+    retier_min_ratio: float = 1.5
     model_deadline_s: float = 30.0  # the batch never waits on a remote model longer than this
     # leads per batch: each batch pays fixed costs (a GX run, a ledger transaction, a CRM page walk), so a
     # backlog goes fastest in big ones (bench/backlog.py: 100k leads in 76 s, against 117 s in 5,000s)
@@ -85,6 +88,17 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"LEADROUTER_HINDSIGHT_VIP_AMOUNT is {value!r}: set an amount of 0 or more (a deal at least this "
                 "big makes a VIP), or unset it to use the share"
+            )
+        return value
+
+    @field_validator("retier_min_ratio")
+    @classmethod
+    def _min_ratio(cls, value: float) -> float:
+        if not value >= 1:
+            raise ValueError(
+                f"LEADROUTER_RETIER_MIN_RATIO is {value!r}: set a ratio of 1 or more (1.5: a rule converting at "
+                "least 1.5 times its tier's average, or at most 1/1.5 of it, can be suggested to move; 1: any "
+                "significant difference)"
             )
         return value
 

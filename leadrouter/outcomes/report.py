@@ -174,9 +174,11 @@ def sections(
     hot = nurture_turned_hot(frame)
     rules_note = (
         f"{len(candidates)} rule{'s' if len(candidates) > 1 else ''} convert{'' if len(candidates) > 1 else 's'} "
-        "significantly unlike the tier and nearer another tier's average: candidates to re-tier."
+        "significantly and markedly unlike the tier (LEADROUTER_RETIER_MIN_RATIO) and nearer another tier's "
+        "average: candidates to re-tier."
         if len(candidates)
-        else f"No rule converts significantly unlike its tier (rules with at least {MIN_RULE_LEADS} leads tested)."
+        else f"No rule converts both significantly and markedly unlike its tier (rules with at least "
+        f"{MIN_RULE_LEADS} leads tested; a ratio to the tier of at least LEADROUTER_RETIER_MIN_RATIO)."
     )
     undated = [Section("Deals without dates", note)] if (note := undated_note(frame)) else []
     source = "By lead source" if tables["source"].columns[0] == "lead_source" else "By source"

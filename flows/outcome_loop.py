@@ -9,6 +9,7 @@ from prefect.states import Completed
 
 from blocks.load import load_crm, load_settings
 from leadrouter import clock
+from leadrouter.assign.roster import load_roster
 from leadrouter.crm.base import chunks
 from leadrouter.outcomes import join as outcomes
 from leadrouter.outcomes.deals import configured_stages
@@ -19,6 +20,7 @@ from tasks.outcome_loop import (
     fetch_outcomes,
     publish_outcome_report,
     publish_outcome_tables,
+    read_first_touches,
     retrain_model,
     save_analyst_tables,
     save_outcomes,
@@ -35,9 +37,9 @@ def outcome_loop(
     settings_block: str | None = None,
 ) -> State:
     """Decisions of the last `days` (+ `grace_days` to close them out) → their deals from the CRM, chunk by
-    chunk → outcomes upserted → the per-lead frame of every decision → analyst tables → artifacts → the local
-    model retrained from what the outcomes taught (kept only if better). The run's name and final state's
-    message say its counts."""
+    chunk → outcomes upserted → the first touches of those routed to a person (any tier, clock or not) → the
+    per-lead frame of every decision → analyst tables → artifacts → the local model retrained from what the
+    outcomes taught (kept only if better). The run's name and final state's message say its counts."""
     settings = load_settings(settings_block)
     crm = load_crm(settings)
     now = clock.routing_now(settings)
@@ -46,6 +48,8 @@ def outcome_loop(
         deals, stages = 0, configured_stages(settings)
         for part in chunks(due, chunk):
             deals += save_outcomes(store, crm.name, fetch_outcomes(crm, part), now, stages)
+        queues = frozenset(load_roster(settings.roster_path).queues)
+        touched = read_first_touches(store, crm, queues, now - timedelta(days=days + grace_days), chunk)
         frame = build_lead_outcomes(store, crm.name)
         tables, headline = save_analyst_tables(store, crm.name, frame, now)
         publish_outcome_tables(tables, headline)
@@ -54,6 +58,7 @@ def outcome_loop(
     summary = {
         "checked": len(due),
         "deals": deals,
+        "touched": len(touched),
         "leads": len(frame),
         "model_kept": bool(model.get("kept")),
         **headline,

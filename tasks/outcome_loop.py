@@ -1,5 +1,5 @@
-"""outcome-loop's tasks in stage order: fetch each lead's deal from the CRM, save it, build the per-lead frame,
-save and publish the tables, retrain the local model."""
+"""outcome-loop's tasks in stage order: fetch each lead's deal from the CRM, save it, read the first touches of
+leads routed to a person, build the per-lead frame, save and publish the tables, retrain the local model."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pandas as pd
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
+from leadrouter import sla
 from leadrouter.classify import training
 from leadrouter.config import Settings
 from leadrouter.crm.base import CRM
@@ -40,6 +41,14 @@ def save_outcomes(store: Store, source: str, fetched: pd.DataFrame, at: datetime
     if len(problems) > PROBLEMS_LOGGED:
         logger.warning("%d more unusable outcome values", len(problems) - PROBLEMS_LOGGED)
     return outcome_store.upsert_outcomes(store, source, deals, at)
+
+
+@task(name="read-first-touches", **ONCE)
+def read_first_touches(
+    store: Store, crm: CRM, queues: frozenset[str], since: datetime, chunk: int
+) -> pd.DataFrame:
+    """The first touch of every lead routed to a person since `since`, whatever its tier or clock, from the CRM."""
+    return sla.read_touches(store, crm, crm.name, queues, since, chunk)
 
 
 @task(name="build-lead-outcomes", **ONCE)

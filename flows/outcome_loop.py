@@ -10,9 +10,12 @@ from prefect.states import Completed
 from blocks.load import load_crm, load_settings
 from leadrouter import clock
 from leadrouter.assign.roster import load_roster
+from leadrouter.classify.rules import load_rulebook
 from leadrouter.crm.base import chunks
 from leadrouter.outcomes import join as outcomes
 from leadrouter.outcomes.deals import configured_stages
+from leadrouter.outcomes.stored import loop_tables
+from leadrouter.outcomes.thresholds import sla_minutes
 from leadrouter.store import open_store
 from leadrouter.store import outcomes as outcome_store
 from tasks.outcome_loop import (
@@ -50,9 +53,11 @@ def outcome_loop(
             deals += save_outcomes(store, crm.name, fetch_outcomes(crm, part), now, stages)
         queues = frozenset(load_roster(settings.roster_path).queues)
         touched = read_first_touches(store, crm, queues, now - timedelta(days=days + grace_days), chunk)
-        frame = build_lead_outcomes(store, crm.name)
-        tables, headline = save_analyst_tables(store, crm.name, frame, now)
-        publish_outcome_tables(tables, headline)
+        frame, stints = build_lead_outcomes(store, crm.name)
+        tables = loop_tables(frame, stints, queues)
+        minutes = sla_minutes(load_rulebook(settings.rulebook_path).sla)  # each tier judged by its own SLA
+        headline = save_analyst_tables(store, crm.name, frame, tables, now, minutes)
+        publish_outcome_tables(tables, headline, minutes)
         publish_outcome_report(tables, frame, now)
         model = retrain_model(store, crm.name, frame, crm, settings, now) if retrain else {"kept": False}
     summary = {

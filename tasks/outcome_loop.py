@@ -13,7 +13,6 @@ from leadrouter import sla
 from leadrouter.classify import training
 from leadrouter.config import Settings
 from leadrouter.crm.base import CRM
-from leadrouter.outcomes import join as outcomes
 from leadrouter.outcomes import report, stored
 from leadrouter.outcomes import tables as outcome_tables
 from leadrouter.outcomes.deals import DealStages, clean_outcomes
@@ -52,23 +51,31 @@ def read_first_touches(
 
 
 @task(name="build-lead-outcomes", **ONCE)
-def build_lead_outcomes(store: Store, source: str) -> pd.DataFrame:
-    """Every routed lead of the source joined to its SLA history and its deal."""
-    return outcomes.lead_outcomes(**outcome_store.read_inputs(store, source))
+def build_lead_outcomes(store: Store, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every routed lead of the source joined to its SLA history and its deal; and each lead once per owner who
+    had it (the rep and queue tables' rows)."""
+    return stored.build_outcomes(store, source)
 
 
 @task(name="save-analyst-tables", **LEDGER)
 def save_analyst_tables(
-    store: Store, source: str, frame: pd.DataFrame, at: datetime
-) -> tuple[dict[str, pd.DataFrame], dict[str, float | None]]:
+    store: Store,
+    source: str,
+    frame: pd.DataFrame,
+    tables: dict[str, pd.DataFrame],
+    at: datetime,
+    minutes: dict,
+) -> dict[str, float | None]:
     """The analyst tables and headline figures of the per-lead frame, saved for the report and retraining."""
-    return stored.save_outcome_tables(store, source, frame, at)
+    return stored.save_outcome_tables(store, source, frame, tables, at, minutes)
 
 
 @task(name="publish-outcome-tables", **ONCE)
-def publish_outcome_tables(tables: dict[str, pd.DataFrame], headline: dict[str, float | None]) -> None:
+def publish_outcome_tables(
+    tables: dict[str, pd.DataFrame], headline: dict[str, float | None], minutes: dict
+) -> None:
     create_markdown_artifact(
-        outcome_tables.tables_markdown(tables, headline),
+        outcome_tables.tables_markdown(tables, headline, minutes),
         key="outcome-tables",
         description="Routing outcomes by tier beside the operating thresholds",
     )

@@ -10,6 +10,7 @@ from collections.abc import Collection
 import numpy as np
 import pandas as pd
 
+from leadrouter.outcomes.join import _lead_keys, _utc
 from leadrouter.outcomes.tables import metrics_by
 from leadrouter.schema import COUNTED, OUTCOME_KEYS, TIERS, UTC_TS
 
@@ -51,29 +52,62 @@ def owner_stints(leads: pd.DataFrame, decisions: pd.DataFrame, events: pd.DataFr
         raise ValueError(
             f"events frame has no column {missing[0]!r}: read it with leadrouter.store.outcomes.read_inputs"
         )
-    owned = leads[leads["owner_id"].notna().to_numpy()]
-    events = _typed(events[OWNER_EVENT_COLUMNS])
-    first = owned[[*KEYS, "owner_id"]].assign(got_at=owned["decided_at"])
-    moves = events.loc[events["kind"] == "reroute", [*KEYS, "new_owner_id", "at"]]
-    moves = moves.set_axis([*KEYS, "owner_id", "got_at"], axis=1).merge(owned[KEYS], on=KEYS)
+    owned = leads[leads["owner_id"].notna().to_numpy()].reset_index(drop=True)
+    counted = decisions[decisions["status"].isin(COUNTED).to_numpy()].reset_index(drop=True)
+    events = events.reset_index(drop=True)
+    # integers for leads and owners, the same across the frames: every join below is on int64 (a million rows)
+    lead_of = dict(zip(("owned", "events", "decisions"), _lead_keys([owned, events, counted]), strict=True))
+    owner_codes, owners = pd.factorize(
+        np.concatenate([f[c].to_numpy(dtype=object, na_value=None) for f, c in (
+            (owned, "owner_id"), (events, "owner_id"), (events, "new_owner_id"), (counted, "owner_id"))])
+    )  # fmt: skip
+    o_owned, o_event, o_taker, o_decision = np.split(
+        owner_codes, np.cumsum([len(owned), *[len(events)] * 2])[:3]
+    )
+    width = max(len(owners), 1)
+
+    def pairs(lead: np.ndarray, owner: np.ndarray) -> np.ndarray:
+        return np.where((lead >= 0) & (owner >= 0), lead * width + owner, -1)
+
+    kind = events["kind"].to_numpy(dtype=object)
+    at = _utc(events["at"])
+    moved = (kind == "reroute") & np.isin(lead_of["events"], lead_of["owned"]) & (o_taker >= 0)
     # the decision's owner first, then each re-route's in time; an owner had a lead once (reroute never returns it)
-    stints = pd.concat([first, moves], ignore_index=True).dropna(subset=["owner_id"])
-    stints = stints.sort_values([*KEYS, "got_at"], kind="stable").drop_duplicates([*KEYS, "owner_id"])
-    stints["last"] = ~stints.duplicated(KEYS, keep="last")
-    stints = stints.merge(_first_touches(decisions, events), on=[*KEYS, "owner_id"], how="left")
-    stints["speed_to_lead_min"] = (stints["first_touch_at"] - stints["got_at"]).dt.total_seconds() / 60
-    stints["accepted"] = stints["first_touch_at"].notna()
-    for flag, kind in (("sla_breached", "breach"), ("wrong_assignment", "reject")):
-        stints[flag] = _charged(stints, events.loc[events["kind"] == kind, [*KEYS, "owner_id"]])
-    stints["reassigned"] = _charged(stints, events.loc[events["kind"] == "reroute", [*KEYS, "owner_id"]])
-    lead = owned[[*KEYS, "tier", "manual_triage", *DEAL_FLAGS, *DEAL_AMOUNTS]].drop_duplicates(KEYS)
-    stints = stints.merge(lead, on=KEYS, how="left")
-    last = stints["last"].to_numpy(bool)
+    lead = np.concatenate([lead_of["owned"], lead_of["events"][moved]])
+    owner = np.concatenate([o_owned, o_taker[moved]])
+    # int64 microseconds (UTC_TS), not datetime64 arrays: converting an aware column to one walks every stamp
+    got = np.concatenate([_utc(owned["decided_at"]).array.asi8, at[moved].array.asi8])
+    order = np.lexsort((got, lead))  # stable: on a tie the decision's owner stays first
+    lead, owner, got = lead[order], owner[order], got[order]
+    keep = ~pd.Series(pairs(lead, owner)).duplicated().to_numpy()
+    lead, owner, got = lead[keep], owner[keep], got[keep]
+    stint = pairs(lead, owner)
+    out = pd.DataFrame(index=pd.RangeIndex(len(stint)))
+    row = pd.Index(lead_of["owned"]).get_indexer(lead)  # each stint's lead in `owned` (one row per lead)
+    for column in KEYS:
+        out[column] = owned[column].to_numpy()[row]
+    out["owner_id"] = owners[owner] if len(owner) else []
+    out["tier"] = owned["tier"].to_numpy()[row]
+    out["got_at"] = pd.to_datetime(got, unit="us", utc=True)
+    touched = np.concatenate(
+        [pairs(lead_of["events"], o_event)[kind == "touch"], pairs(lead_of["decisions"], o_decision)]
+    )
+    touched_at = pd.concat([at[kind == "touch"], _utc(counted["first_touch_at"])], ignore_index=True)
+    firsts = touched_at.groupby(touched).min()
+    out["first_touch_at"] = firsts.reindex(stint).array  # .array: to_numpy would walk every aware stamp
+    out["speed_to_lead_min"] = (out["first_touch_at"] - out["got_at"]).dt.total_seconds() / 60
+    out["accepted"] = out["first_touch_at"].notna()
+    charged = pairs(lead_of["events"], o_event)
+    out["sla_breached"] = np.isin(stint, charged[kind == "breach"])
+    out["wrong_assignment"] = np.isin(stint, charged[kind == "reject"])
+    out["reassigned"] = np.isin(stint, charged[kind == "reroute"])
+    out["manual_triage"] = owned["manual_triage"].to_numpy(bool)[row]
+    out["last"] = ~pd.Series(lead).duplicated(keep="last").to_numpy()
     for column in DEAL_FLAGS:
-        stints[column] = stints[column].to_numpy(bool) & last
+        out[column] = owned[column].to_numpy(bool)[row] & out["last"].to_numpy()
     for column in DEAL_AMOUNTS:
-        stints[column] = np.where(last, stints[column].to_numpy(float), 0.0)
-    return stints[list(STINT_COLUMNS)].astype(STINT_COLUMNS)
+        out[column] = np.where(out["last"], owned[column].to_numpy(float)[row], 0.0)
+    return out[list(STINT_COLUMNS)].astype(STINT_COLUMNS)
 
 
 def owner_tables(stints: pd.DataFrame, queues: Collection[str]) -> dict[str, pd.DataFrame]:
@@ -87,34 +121,3 @@ def owner_tables(stints: pd.DataFrame, queues: Collection[str]) -> dict[str, pd.
             if (mask & of_tier).any():
                 tables[f"{name}:{tier}"] = metrics_by(stints[mask & of_tier], "owner_id")
     return tables
-
-
-def _typed(events: pd.DataFrame) -> pd.DataFrame:
-    out = events.astype({c: "string" for c in (*KEYS, "kind", "owner_id", "new_owner_id")})
-    # SQLite hands back naive UTC stamps, PostgreSQL aware ones
-    return out.assign(at=pd.to_datetime(out["at"], utc=True, format="mixed").astype(UTC_TS))
-
-
-def _first_touches(decisions: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
-    """(lead, owner) -> the earliest touch charged to that owner: their touch events, and the decision's
-    first_touch_at for its current owner (re-routing clears it, so it is always the current owner's)."""
-    counted = decisions.loc[decisions["status"].isin(COUNTED), [*KEYS, "owner_id", "first_touch_at"]]
-    counted = counted.astype({c: "string" for c in (*KEYS, "owner_id")}).drop_duplicates(KEYS)
-    stamped = counted.assign(
-        at=pd.to_datetime(counted["first_touch_at"], utc=True, format="mixed").astype(UTC_TS)
-    )
-    touches = pd.concat(
-        [events.loc[events["kind"] == "touch", [*KEYS, "owner_id", "at"]], stamped[[*KEYS, "owner_id", "at"]]]
-    ).dropna()
-    return (
-        touches.groupby([*KEYS, "owner_id"], as_index=False)["at"]
-        .min()
-        .rename(columns={"at": "first_touch_at"})
-    )
-
-
-def _charged(stints: pd.DataFrame, acts: pd.DataFrame) -> np.ndarray:
-    """Per stint: whether any of `acts` (lead keys and owner_id) names its lead and owner."""
-    hits = acts.dropna().drop_duplicates().assign(_hit=True)
-    joined = stints[[*KEYS, "owner_id"]].merge(hits, on=[*KEYS, "owner_id"], how="left")
-    return joined["_hit"].notna().to_numpy()

@@ -118,9 +118,15 @@ def review_assign(
     source: SourceOption = None,
 ) -> None:
     """Give the lead to the owner you choose; no round-robin turn is taken."""
+    from leadrouter.classify.rules import load_rulebook
     from leadrouter.review import assign_owner
 
-    _resolve(assign_owner, lead_id, owner_id, tier=tier, by=by, category=category, source=source)
+    settings = Settings()
+    sla = load_rulebook(settings.rulebook_path).sla
+    at = clock.routing_now(settings)
+    _resolve(
+        assign_owner, lead_id, owner_id, tier=tier, by=by, category=category, source=source, sla=sla, at=at
+    )
 
 
 @review_app.command("set-tier")

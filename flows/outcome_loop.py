@@ -9,9 +9,13 @@ from prefect.states import Completed
 
 from blocks.load import load_crm, load_settings
 from leadrouter import clock
+from leadrouter.assign.roster import load_roster
+from leadrouter.classify.rules import load_rulebook
 from leadrouter.crm.base import chunks
 from leadrouter.outcomes import join as outcomes
 from leadrouter.outcomes.deals import configured_stages
+from leadrouter.outcomes.stored import loop_tables
+from leadrouter.outcomes.thresholds import sla_minutes
 from leadrouter.store import open_store
 from leadrouter.store import outcomes as outcome_store
 from tasks.outcome_loop import (
@@ -19,6 +23,7 @@ from tasks.outcome_loop import (
     fetch_outcomes,
     publish_outcome_report,
     publish_outcome_tables,
+    read_first_touches,
     retrain_model,
     save_analyst_tables,
     save_outcomes,
@@ -35,9 +40,9 @@ def outcome_loop(
     settings_block: str | None = None,
 ) -> State:
     """Decisions of the last `days` (+ `grace_days` to close them out) → their deals from the CRM, chunk by
-    chunk → outcomes upserted → the per-lead frame of every decision → analyst tables → artifacts → the local
-    model retrained from what the outcomes taught (kept only if better). The run's name and final state's
-    message say its counts."""
+    chunk → outcomes upserted → the first touches of those routed to a person (any tier, clock or not) → the
+    per-lead frame of every decision → analyst tables → artifacts → the local model retrained from what the
+    outcomes taught (kept only if better). The run's name and final state's message say its counts."""
     settings = load_settings(settings_block)
     crm = load_crm(settings)
     now = clock.routing_now(settings)
@@ -46,14 +51,19 @@ def outcome_loop(
         deals, stages = 0, configured_stages(settings)
         for part in chunks(due, chunk):
             deals += save_outcomes(store, crm.name, fetch_outcomes(crm, part), now, stages)
-        frame = build_lead_outcomes(store, crm.name)
-        tables, headline = save_analyst_tables(store, crm.name, frame, now)
-        publish_outcome_tables(tables, headline)
+        queues = frozenset(load_roster(settings.roster_path).queues)
+        touched = read_first_touches(store, crm, queues, now - timedelta(days=days + grace_days), chunk)
+        frame, stints = build_lead_outcomes(store, crm.name)
+        tables = loop_tables(frame, stints, queues)
+        minutes = sla_minutes(load_rulebook(settings.rulebook_path).sla)  # each tier judged by its own SLA
+        headline = save_analyst_tables(store, crm.name, frame, tables, now, minutes)
+        publish_outcome_tables(tables, headline, minutes)
         publish_outcome_report(tables, frame, now)
         model = retrain_model(store, crm.name, frame, crm, settings, now) if retrain else {"kept": False}
     summary = {
         "checked": len(due),
         "deals": deals,
+        "touched": len(touched),
         "leads": len(frame),
         "model_kept": bool(model.get("kept")),
         **headline,

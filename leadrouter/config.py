@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # fields a person confirmed as known at arrival though one alone predicts conversion suspiciously well (ROC
     # AUC 0.90 to 0.95): the conversion model may use them (leadrouter.classify.conversion.leakage)
     allow_fields: list[str] = []
+    # the rule report suggests re-tiering a rule only when its conversion is at least this many times its tier's
+    # average (or at most its inverse), besides being significant
+    retier_min_ratio: float = 1.5
     model_deadline_s: float = 30.0  # the batch never waits on a remote model longer than this
     # leads per batch: each batch pays fixed costs (a GX run, a ledger transaction, a CRM page walk), so a
     # backlog goes fastest in big ones (bench/backlog.py: 100k leads in 76 s, against 117 s in 5,000s)
@@ -88,6 +91,17 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"LEADROUTER_HINDSIGHT_VIP_AMOUNT is {value!r}: set an amount of 0 or more (a deal at least this "
                 "big makes a VIP), or unset it to use the share"
+            )
+        return value
+
+    @field_validator("retier_min_ratio")
+    @classmethod
+    def _min_ratio(cls, value: float) -> float:
+        if not value >= 1:
+            raise ValueError(
+                f"LEADROUTER_RETIER_MIN_RATIO is {value!r}: set a ratio of 1 or more (1.5: a rule converting at "
+                "least 1.5 times its tier's average, or at most 1/1.5 of it, can be suggested to move; 1: any "
+                "significant difference)"
             )
         return value
 

@@ -161,7 +161,8 @@ def _insert(
             "run_id": [ctx.run_id] * n,
             "rulebook_version": [ctx.rulebook_version] * n,
             "shadow": [ctx.shadow] * n,
-            "decided_at": [stamp] * n,
+            # the routing moment (a replay or simulation routes at a set one), as the SLA clock and review use
+            "decided_at": [ctx.at or stamp] * n,
             "write_attempts": [0] * n,
             "explanation": _explanations(recorded),
             "custom_fields": stored_values(recorded, configured_fields()),

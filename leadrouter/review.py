@@ -20,8 +20,18 @@ from leadrouter.assign.roster import Roster
 from leadrouter.assign.turns import Turns, open_pools, take_turns
 from leadrouter.classify.rules import DEFAULT_SLA, ResponseSla
 from leadrouter.schema import CATEGORIES, TIER_PRIORITY, TIERS, Category, Status, Tier
+from leadrouter.sla import due_times
 from leadrouter.store import Store, review_queue
 from leadrouter.store.decisions import is_shadow, lock_decision, set_decision
+
+
+@dataclass(frozen=True)
+class _ClockStart:
+    """What starts the owner's response clock: who is who, the tiers' SLAs, and the moment of the resolution."""
+
+    roster: Roster
+    sla: dict[Tier, ResponseSla]
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -64,8 +74,11 @@ def assign_owner(
     tier: str | None = None,
     by: str | None = None,
     category: str | None = None,
+    sla: dict[Tier, ResponseSla] | None = None,
+    at: datetime | None = None,
 ) -> dict[str, Any]:
-    """A person picks the owner: no round-robin turn is taken. The tier defaults to the model's suggestion."""
+    """A person picks the owner: no round-robin turn is taken. The tier defaults to the model's suggestion.
+    sla and at as for set_tier: the owner's response clock starts at `at` (default: now)."""
     known = {r.key: r for r in roster.reps}
     if owner_id not in known and owner_id not in roster.queues:
         raise UnknownOwner(f"unknown owner {owner_id!r}: not a rep or queue id of the roster")
@@ -75,7 +88,10 @@ def assign_owner(
         item, decision = _lock_item(conn, source, lead_id)
         chosen = _tier(tier or item.suggested_tier, lead_id)
         owner = Owner(owner_id, pool=None, method="review")
-        return _resolve(conn, item, decision, chosen, _category(chosen, category), owner, _reviewer(by))
+        start = _ClockStart(roster, sla or dict(DEFAULT_SLA), at or clock.now())
+        return _resolve(
+            conn, item, decision, chosen, _category(chosen, category), owner, _reviewer(by), start
+        )
 
 
 def set_tier(
@@ -102,7 +118,8 @@ def set_tier(
         item, decision = _lock_item(conn, source, lead_id)
         with take_turns(conn, roster, source, sla or dict(DEFAULT_SLA), shadow, at) as turns:
             owner = _round_robin_owner(turns, decision, chosen)
-        return _resolve(conn, item, decision, chosen, chosen_category, owner, _reviewer(by))
+        start = _ClockStart(roster, sla or dict(DEFAULT_SLA), turns.moment.at)
+        return _resolve(conn, item, decision, chosen, chosen_category, owner, _reviewer(by), start)
 
 
 def escalate_overdue(store: Store, source: str, roster: Roster, now: datetime) -> pd.DataFrame:
@@ -159,10 +176,14 @@ def _resolve(
     category: str,
     owner: Owner,
     by: str,
+    start: _ClockStart,
 ) -> dict[str, Any]:
-    """Turn the review decision into an ordinary one and close the review row, inside the caller's lock."""
-    stamp = clock.now()
+    """Turn the review decision into an ordinary one and close the review row, inside the caller's lock. The
+    owner's response clock starts at the resolution, as it does for a routed lead (none for a queue or a tier
+    without an SLA)."""
+    stamp = start.at
     at = stamp.isoformat()
+    due = due_times(pd.Series([owner.owner_id]), pd.Series([tier]), stamp, start.roster, start.sla).iloc[0]
     decided_by = f"review:{by}"
     explanation = (decision.explanation or {}) | {
         "rule": decided_by,
@@ -185,6 +206,8 @@ def _resolve(
             "pool": owner.pool,
             "explanation": explanation,
             "decided_at": stamp,  # the owner's response clock starts now, not when the lead was queued
+            "assigned_at": stamp,
+            "sla_due_at": None if pd.isna(due) else due.to_pydatetime(),
         },
     )
     resolution = {

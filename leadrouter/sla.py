@@ -7,6 +7,7 @@ tiers marked around_the_clock run on the wall clock.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 import pandas as pd
@@ -62,16 +63,38 @@ def open_clocks(store: Store, source: str) -> pd.DataFrame:
     return sla_events.running_clocks(store, source, [Status.WRITTEN.value])
 
 
+def untouched_leads(store: Store, source: str, queues: Collection[str], since: datetime) -> pd.DataFrame:
+    """Leads written to a person (never a queue: nobody in it touches leads), decided since `since` and not
+    touched yet, whatever their tier and whether or not a response clock runs (a reviewed lead, a Nurture lead
+    given to a rep): CLOCK_COLUMNS, sla_due_at empty where no clock runs."""
+    leads = sla_events.running_clocks(store, source, [Status.WRITTEN.value], clocked_only=False, since=since)
+    return leads[~leads["owner_id"].isin(list(queues))].reset_index(drop=True)
+
+
+def read_touches(
+    store: Store, crm: CRM, source: str, queues: Collection[str], since: datetime, chunk: int
+) -> pd.DataFrame:
+    """First touches of every untouched lead routed to a person since `since` (untouched_leads), read from the
+    CRM `chunk` leads a call and recorded (record_touches), each charged to the owner who had the lead then;
+    returns the touched leads. sla-watch reads only the leads whose clock runs; this reads them all."""
+    leads = untouched_leads(store, source, queues, since)
+    touched = [
+        record_touches(store, source, part, crm.first_touch(part["lead_id"].tolist()))
+        for part in (leads.iloc[i : i + chunk] for i in range(0, len(leads), chunk))
+    ]
+    return pd.concat(touched, ignore_index=True) if touched else leads.iloc[:0]
+
+
 def record_touches(store: Store, source: str, clocks: pd.DataFrame, touches: pd.DataFrame) -> pd.DataFrame:
-    """Stop the clocks of leads touched since their current owner got them; returns those leads with
-    first_touch_at. touches: first_touch's lead_id, first_touch_at."""
+    """Stop the clocks of leads touched since their current owner got them (a touch event of that owner); returns
+    those leads with first_touch_at. touches: first_touch's lead_id, first_touch_at. late: after the due time;
+    null where no clock runs."""
     seen = clocks.merge(touches, on="lead_id", how="inner").dropna(subset=["first_touch_at"])
     seen = seen[seen["first_touch_at"] >= seen["assigned_at"].fillna(seen["first_touch_at"])]
     if seen.empty:
         return seen
-    sla_events.record_first_touches(
-        store, source, seen.assign(late=seen["first_touch_at"] > seen["sla_due_at"])
-    )
+    late = (seen["first_touch_at"] > seen["sla_due_at"]).astype(object).where(seen["sla_due_at"].notna())
+    sla_events.record_first_touches(store, source, seen.assign(late=late))
     return seen
 
 

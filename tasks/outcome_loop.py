@@ -1,5 +1,5 @@
-"""outcome-loop's tasks in stage order: fetch each lead's deal from the CRM, save it, build the per-lead frame,
-save and publish the tables, retrain the local model."""
+"""outcome-loop's tasks in stage order: fetch each lead's deal from the CRM, save it, read the first touches of
+leads routed to a person, build the per-lead frame, save and publish the tables, retrain the local model."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pandas as pd
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
+from leadrouter import sla
 from leadrouter.classify import training
 from leadrouter.config import Settings
 from leadrouter.crm.base import CRM
-from leadrouter.outcomes import join as outcomes
 from leadrouter.outcomes import report, stored
 from leadrouter.outcomes import tables as outcome_tables
 from leadrouter.outcomes.deals import DealStages, clean_outcomes
@@ -42,24 +42,40 @@ def save_outcomes(store: Store, source: str, fetched: pd.DataFrame, at: datetime
     return outcome_store.upsert_outcomes(store, source, deals, at)
 
 
+@task(name="read-first-touches", **ONCE)
+def read_first_touches(
+    store: Store, crm: CRM, queues: frozenset[str], since: datetime, chunk: int
+) -> pd.DataFrame:
+    """The first touch of every lead routed to a person since `since`, whatever its tier or clock, from the CRM."""
+    return sla.read_touches(store, crm, crm.name, queues, since, chunk)
+
+
 @task(name="build-lead-outcomes", **ONCE)
-def build_lead_outcomes(store: Store, source: str) -> pd.DataFrame:
-    """Every routed lead of the source joined to its SLA history and its deal."""
-    return outcomes.lead_outcomes(**outcome_store.read_inputs(store, source))
+def build_lead_outcomes(store: Store, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every routed lead of the source joined to its SLA history and its deal; and each lead once per owner who
+    had it (the rep and queue tables' rows)."""
+    return stored.build_outcomes(store, source)
 
 
 @task(name="save-analyst-tables", **LEDGER)
 def save_analyst_tables(
-    store: Store, source: str, frame: pd.DataFrame, at: datetime
-) -> tuple[dict[str, pd.DataFrame], dict[str, float | None]]:
+    store: Store,
+    source: str,
+    frame: pd.DataFrame,
+    tables: dict[str, pd.DataFrame],
+    at: datetime,
+    minutes: dict,
+) -> dict[str, float | None]:
     """The analyst tables and headline figures of the per-lead frame, saved for the report and retraining."""
-    return stored.save_outcome_tables(store, source, frame, at)
+    return stored.save_outcome_tables(store, source, frame, tables, at, minutes)
 
 
 @task(name="publish-outcome-tables", **ONCE)
-def publish_outcome_tables(tables: dict[str, pd.DataFrame], headline: dict[str, float | None]) -> None:
+def publish_outcome_tables(
+    tables: dict[str, pd.DataFrame], headline: dict[str, float | None], minutes: dict
+) -> None:
     create_markdown_artifact(
-        outcome_tables.tables_markdown(tables, headline),
+        outcome_tables.tables_markdown(tables, headline, minutes),
         key="outcome-tables",
         description="Routing outcomes by tier beside the operating thresholds",
     )

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from leadrouter.config import Settings
 from leadrouter.outcomes.hindsight import hindsight
 from leadrouter.outcomes.join import matured
 from leadrouter.schema import TIERS, Category, Tier
@@ -28,15 +29,21 @@ RULE_REPORT_COLUMNS = {
     "ratio": "float64",  # conversion / tier_conversion
     "p_value": "float64",  # two-proportion z-test against the rest of the tier, Bonferroni-adjusted
     "significant": "bool",
-    "suggested_tier": "string",  # significant, and another tier's average is nearer than its own
+    "large_effect": "bool",  # ratio at least min_ratio, or at most 1 / min_ratio
+    "suggested_tier": "string",  # significant, a large effect, and another tier's average is nearer than its own
 }
 LABEL_COLUMNS = ["lead_id", "tier", "category", "decided_by", "label_source"]
 
 
-def rule_report(frame: pd.DataFrame, min_leads: int = MIN_RULE_LEADS, alpha: float = ALPHA) -> pd.DataFrame:
+def rule_report(
+    frame: pd.DataFrame, min_leads: int = MIN_RULE_LEADS, alpha: float = ALPHA, min_ratio: float | None = None
+) -> pd.DataFrame:
     """Per rule: leads, opportunity rate and its Wilson interval, its tier's average, a two-proportion test
     against the rest of the tier, and a suggested tier (the tier whose average is nearest) for rules that
-    convert significantly unlike their tier and nearer another one. Candidates first, then by p-value."""
+    convert significantly and markedly unlike their tier (a conversion ratio of at least min_ratio, or at most
+    its inverse; default LEADROUTER_RETIER_MIN_RATIO) and nearer another one. Candidates first, then by
+    p-value."""
+    min_ratio = min_ratio if min_ratio is not None else Settings().retier_min_ratio
     ruled = frame[
         (frame["decided_kind"].eq("rule") & frame["rule"].notna() & frame["tier"].notna()).to_numpy()
     ]
@@ -61,8 +68,11 @@ def rule_report(frame: pd.DataFrame, min_leads: int = MIN_RULE_LEADS, alpha: flo
         p_raw = _two_proportion_p(x, n, tier_x - x, tier_n - n)
     p_value = np.where(tested, np.minimum(p_raw * max(int(tested.sum()), 1), 1.0), np.nan)
     significant = tested & (p_value < alpha)
+    # significance alone is not enough: 100 % against 98 % over thousands of leads is significant, and no reason
+    # to move a rule; a rate against a tier average of 0 (or a rule at 0 against one above) is a large effect
+    large = ((rate >= tier_rate * min_ratio) | (rate * min_ratio <= tier_rate)) & (rate != tier_rate)
     nearest = _nearest_tier(rate, tiers, min_leads)
-    moved = significant & nearest.ne(rules["tier"]).fillna(False).to_numpy(bool)
+    moved = significant & large & nearest.ne(rules["tier"]).fillna(False).to_numpy(bool)
     report = rules.assign(
         conversion=rate,
         conversion_low=wilson_interval(x, n)[0],
@@ -71,6 +81,7 @@ def rule_report(frame: pd.DataFrame, min_leads: int = MIN_RULE_LEADS, alpha: flo
         ratio=rate / np.where(tier_rate > 0, tier_rate, np.nan),
         p_value=p_value,
         significant=significant,
+        large_effect=large,
         suggested_tier=nearest.where(moved),
         moved=moved,
     )

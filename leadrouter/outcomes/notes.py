@@ -37,6 +37,13 @@ def no_outcomes(frame: pd.DataFrame, as_of: pd.Timestamp | None) -> str:
     return f"No outcomes: none of the {leads} has become an opportunity, so there is nothing to chart."
 
 
+def rep_table(tables: dict[str, pd.DataFrame]) -> tuple[str, pd.DataFrame]:
+    """The reps' table and its name: `rep` where the outcome loop built one (each lead charged to every rep who
+    had it, queues apart), else `owner_id` (each lead's owner: a backtest, or a report without SLA events)."""
+    name = "rep" if "rep" in tables else "owner_id"
+    return name, tables[name]
+
+
 def chart_gaps(
     tables: dict[str, pd.DataFrame], frame: pd.DataFrame, as_of: pd.Timestamp | None
 ) -> dict[str, str]:
@@ -52,7 +59,7 @@ def chart_gaps(
             if len(frame)
             else nothing
         )
-    reps = tables["owner_id"]
+    _, reps = rep_table(tables)
     if reps.empty or (not reps["accepted"].any() and reps["win_rate"].isna().all()):
         gaps["reps.png"] = (
             "No rep has accepted a lead or closed a deal yet: nothing to chart." if len(frame) else nothing

@@ -27,11 +27,13 @@ from leadrouter.outcomes.notes import (
     conversion,
     heading,
     pct,
+    rep_table,
     speed_note,
     undated_note,
     vip_note,
 )
 from leadrouter.outcomes.tables import MARKS
+from leadrouter.outcomes.thresholds import SPEED_LABEL
 from leadrouter.schema import TIERS
 
 HOT_ROWS = 20  # Nurture leads that turned hot listed in the artifact (the CSV has them all)
@@ -100,11 +102,15 @@ def tier_threshold_table(tables: dict[str, pd.DataFrame], frame: pd.DataFrame) -
             "pipeline": table["pipeline"].map(amount),
         }
     )
+    # each row judged by its own tier's thresholds: speed against its SLA, none for a tier without one
+    judged = against_thresholds(table.assign(tier=table["tier"].astype(str)))
     for metric, threshold in THRESHOLDS.items():
         figure = table[metric].astype("float64")
         text = figure.map(minutes if metric.endswith("_min") else pct)
-        mark = threshold.passes(figure).map(lambda ok: MARKS[bool(ok)] if pd.notna(ok) else "")
-        shown[threshold.label] = (text.astype("string") + " " + mark.astype("string")).str.strip()
+        passes = judged[judged["metric"] == metric].set_index("tier")["passes"].reindex(shown["tier"])
+        mark = passes.map(lambda ok: MARKS[bool(ok)] if pd.notna(ok) else "").to_numpy()
+        header = SPEED_LABEL if metric == "speed_median_min" else threshold.label
+        shown[header] = (text.astype("string") + " " + mark.astype(str)).str.strip()
     return shown
 
 
@@ -143,6 +149,11 @@ def hot_table(hot: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
+def csv_name(table: str) -> str:
+    """The CSV file of an analyst table: by_tier.csv, by_rep_VIP.csv (a file name has no colon)."""
+    return f"by_{table.replace(':', '_')}.csv"
+
+
 def metric_table(table: pd.DataFrame) -> pd.DataFrame:
     """An analyst table (reps, sources, weeks, decider kinds) in display strings."""
     rates = [c for c in table.columns if c.endswith("_rate")]
@@ -171,12 +182,15 @@ def sections(
 
     rules = rule_report(frame)
     candidates = retier_candidates(rules)
+    reps_name, reps = rep_table(tables)
     hot = nurture_turned_hot(frame)
     rules_note = (
         f"{len(candidates)} rule{'s' if len(candidates) > 1 else ''} convert{'' if len(candidates) > 1 else 's'} "
-        "significantly unlike the tier and nearer another tier's average: candidates to re-tier."
+        "significantly and markedly unlike the tier (LEADROUTER_RETIER_MIN_RATIO) and nearer another tier's "
+        "average: candidates to re-tier."
         if len(candidates)
-        else f"No rule converts significantly unlike its tier (rules with at least {MIN_RULE_LEADS} leads tested)."
+        else f"No rule converts both significantly and markedly unlike its tier (rules with at least "
+        f"{MIN_RULE_LEADS} leads tested; a ratio to the tier of at least LEADROUTER_RETIER_MIN_RATIO)."
     )
     undated = [Section("Deals without dates", note)] if (note := undated_note(frame)) else []
     source = "By lead source" if tables["source"].columns[0] == "lead_source" else "By source"
@@ -192,7 +206,7 @@ def sections(
         Section("Rules to re-tier", rules_note, table=rule_table(rules), csv=["rule_report.csv"]),
         Section("Pipeline and win rate by week", table=metric_table(tables["week"]), **drawn("by_week.png"),
                 csv=["by_week.csv"]),
-        Section("Reps", table=metric_table(tables["owner_id"]), **drawn("reps.png"), csv=["by_owner_id.csv"]),
+        Section("Reps", table=metric_table(reps), **drawn("reps.png"), csv=[csv_name(reps_name)]),
         Section("By decider", table=metric_table(tables["decided_kind"]), csv=["by_decided_kind.csv"]),
         Section(source, table=metric_table(tables["source"]), csv=["by_source.csv"]),
     ]  # fmt: skip
@@ -252,7 +266,7 @@ def png_charts(
         "conversion_by_tier.png": lambda: charts.conversion_chart(in_tier_order(tables["tier"])),
         "speed_to_lead.png": lambda: charts.speed_chart(frame["speed_to_lead_min"]),
         "by_week.png": lambda: charts.weekly_chart(tables["week"]),
-        "reps.png": lambda: charts.reps_chart(tables["owner_id"]),
+        "reps.png": lambda: charts.reps_chart(rep_table(tables)[1]),
     }
     gaps = chart_gaps(tables, frame, as_of)
     return {name: charts.png_bytes(figure()) for name, figure in draw.items() if name not in gaps}
@@ -281,7 +295,7 @@ def write_report(
     out.mkdir(parents=True, exist_ok=True)
     for name, png in png_charts(tables, frame, as_of).items():
         (out / name).write_bytes(png)
-    csvs = {f"by_{name}.csv": table for name, table in tables.items()}
+    csvs = {csv_name(name): table for name, table in tables.items()}
     csvs |= {
         "thresholds.csv": against_thresholds(tables["tier"]),
         "rule_report.csv": rule_report(frame),

@@ -3,34 +3,53 @@ and retraining."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 
 import pandas as pd
 
 from leadrouter.outcomes.hindsight import hindsight
 from leadrouter.outcomes.join import (
+    DIMENSIONS,
     LEAD_OUTCOME_COLUMNS,
     analyst_tables,
     headline,
     lead_outcomes,
 )
+from leadrouter.outcomes.reps import owner_stints, owner_tables
 from leadrouter.outcomes.tables import long_metrics
 from leadrouter.store import Store
 from leadrouter.store.outcomes import read_analyst_table, read_inputs, replace_analyst_tables
 
 Tables = dict[str, pd.DataFrame]
 Headline = dict[str, float | None]
+LOOP_DIMENSIONS = [d for d in DIMENSIONS if d != "owner_id"]  # owners: the rep and queue tables instead
+
+
+def build_outcomes(store: Store, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The source's per-lead outcome frame (lead_outcomes) and its owners' stints (reps.owner_stints: each lead
+    once for every owner who had it), from one read of the ledger."""
+    inputs = read_inputs(store, source)
+    frame = lead_outcomes(**inputs)
+    return frame, owner_stints(frame, inputs["decisions"], inputs["events"])
+
+
+def loop_tables(frame: pd.DataFrame, stints: pd.DataFrame, queues: Collection[str]) -> Tables:
+    """The outcome loop's analyst tables: the per-lead dimensions but the owner (a lead's routing choice, queues
+    and reps mixed), then the rep and queue tables of the stints (reps.owner_tables)."""
+    return analyst_tables(frame, LOOP_DIMENSIONS) | owner_tables(stints, queues)
 
 
 def save_outcome_tables(
-    store: Store, source: str, frame: pd.DataFrame, at: datetime
-) -> tuple[Tables, Headline]:
-    """The analyst tables and the headline figures of a per-lead outcome frame as of `at`, saved in place of the
-    source's last ones (each lead with its hindsight tier, the figures in long form); returned for publishing."""
-    tables, figures = analyst_tables(frame), headline(frame, as_of=at)
+    store: Store, source: str, frame: pd.DataFrame, tables: Tables, at: datetime, minutes: Mapping[str, float]
+) -> Headline:
+    """The analyst tables (loop_tables) and the headline figures of a per-lead outcome frame as of `at`, saved in
+    place of the source's last ones (each lead with its hindsight tier, the figures in long form, judged with
+    minutes: tier -> response SLA); the headline returned for publishing."""
+    figures = headline(frame, as_of=at)
     leads = frame.assign(hindsight_tier=hindsight(frame)["hindsight"])
-    replace_analyst_tables(store, source, leads, long_metrics(tables, figures), at)
-    return tables, figures
+    replace_analyst_tables(store, source, leads, long_metrics(tables, figures, minutes), at)
+    return figures
 
 
 def stored_outcomes(store: Store, source: str, compute_if_missing: bool = True) -> tuple[pd.DataFrame, str]:

@@ -4,7 +4,6 @@ rep, source and week, each figure beside the seed's operating threshold; docs/ou
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -12,6 +11,14 @@ import pandas as pd
 from leadrouter import inert
 from leadrouter.fields import CustomField, FieldType, LeadFields, read_values
 from leadrouter.outcomes.hindsight import vip_rule
+from leadrouter.outcomes.thresholds import (
+    JUDGED_COLUMNS,
+    SPEED_LABEL,
+    THRESHOLDS,
+    Threshold,
+    configured_minutes,
+    judge,
+)
 
 NONE_LABEL = "(none)"  # a dimension's missing value in the tables (e.g. the rule of a model decision)
 # a figure against its threshold, as words: they render in every font, where emoji can show as empty boxes
@@ -23,32 +30,6 @@ METRIC_COLUMNS = [
     "speed_median_min", "speed_p90_min", "breach_rate", "wrong_assignment_rate", "reassignment_rate",
     "manual_triage_rate", "acceptance_rate",
 ]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Threshold:
-    metric: str
-    op: str  # "<": passes below the limit; ">": passes above it
-    limit: float
-    label: str  # the seed's words
-
-    def passes(self, figure: pd.Series) -> pd.Series:
-        """True/False per figure; <NA> where there is nothing to judge (no touched lead, no leads)."""
-        ok = figure < self.limit if self.op == "<" else figure > self.limit
-        return pd.Series(ok, index=figure.index, dtype="boolean").mask(figure.isna())
-
-
-# the seed's operating thresholds
-THRESHOLDS: dict[str, Threshold] = {
-    t.metric: t
-    for t in (
-        Threshold("speed_median_min", "<", 5.0, "first response < 5 min"),
-        Threshold("wrong_assignment_rate", "<", 0.05, "wrong assignment < 5 %"),
-        Threshold("manual_triage_rate", "<", 0.20, "manual triage < 20 %"),
-        Threshold("acceptance_rate", ">", 0.60, "acceptance > 60 %"),
-        Threshold("breach_rate", "<", 0.10, "SLA breach < 10 %"),
-    )
-}
 
 
 def analyst_tables(frame: pd.DataFrame, by: Sequence[str] = DIMENSIONS) -> dict[str, pd.DataFrame]:
@@ -130,41 +111,44 @@ def metrics_by_field(frame: pd.DataFrame, field: CustomField) -> pd.DataFrame:
     return metrics_by(frame.assign(**{field.name: values.astype("string")}), field.name)
 
 
-def against_thresholds(table: pd.DataFrame) -> pd.DataFrame:
-    """Each thresholded metric of an analyst table beside its threshold: the dimension column, then metric,
-    figure, op, threshold, target (the seed's words) and passes (<NA>: nothing to judge)."""
+def against_thresholds(table: pd.DataFrame, minutes: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Each thresholded metric of an analyst table beside the threshold that judges its group
+    (thresholds.thresholds_for; minutes: tier -> response SLA, the seed's when None): the dimension column, then
+    metric, figure, op, threshold, target (the seed's words) and passes (<NA>: nothing to judge)."""
     dimension = table.columns[0]
-    parts = [
-        pd.DataFrame(
-            {
-                dimension: table[dimension],
-                "metric": t.metric,
-                "figure": table[t.metric].astype("float64"),
-                "op": t.op,
-                "threshold": t.limit,
-                "target": t.label,
-                "passes": t.passes(table[t.metric].astype("float64")),
-            }
-        )
-        for t in THRESHOLDS.values()
-    ]
-    return pd.concat(parts, ignore_index=True)
+    long = table.melt(
+        id_vars=[dimension], value_vars=list(THRESHOLDS), var_name="metric", value_name="figure"
+    )
+    long["figure"] = long["figure"].astype("float64")
+    judged = judge(long.assign(dimension=dimension, value=long[dimension].map(str)), _minutes(minutes))
+    return judged.loc[judged["op"].notna(), [dimension, "metric", "figure", *JUDGED_COLUMNS]].reset_index(
+        drop=True
+    )
+
+
+def _minutes(minutes: Mapping[str, float] | None) -> Mapping[str, float]:
+    return configured_minutes() if minutes is None else minutes
 
 
 LONG_COLUMNS = ["dimension", "value", "metric", "figure", "op", "threshold", "target", "passes"]
 
 
-def long_metrics(tables: Mapping[str, pd.DataFrame], headline: Mapping[str, float | None]) -> pd.DataFrame:
-    """Every table as one row per (dimension, value, metric), thresholds beside the figures they judge; the
-    headline figures (VIP precision and recall, Nurture turned hot) under dimension and value "all"."""
+def long_metrics(
+    tables: Mapping[str, pd.DataFrame],
+    headline: Mapping[str, float | None],
+    minutes: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Every table (its first column the group) as one row per (dimension: the table's name, value, metric),
+    thresholds beside the figures they judge (thresholds.thresholds_for; minutes: tier -> response SLA, the seed's
+    when None); the headline figures (VIP precision and recall, Nurture turned hot) under dimension and value
+    "all"."""
     parts = []
     for dimension, table in tables.items():
-        long = table.melt(
-            id_vars=[dimension], value_vars=METRIC_COLUMNS, var_name="metric", value_name="figure"
-        )
-        values = long[dimension]
-        long["value"] = values.map(str) if dimension == "week" else values.astype("string")
-        parts.append(long.drop(columns=dimension).assign(dimension=dimension))
+        group = table.columns[0]
+        long = table.melt(id_vars=[group], value_vars=METRIC_COLUMNS, var_name="metric", value_name="figure")
+        values = long[group]
+        long["value"] = values.map(str) if group == "week" else values.astype("string")
+        parts.append(long.drop(columns=group).assign(dimension=dimension))
     parts.append(
         pd.DataFrame(
             {"dimension": "all", "value": "all", "metric": list(headline), "figure": list(headline.values())}
@@ -172,14 +156,7 @@ def long_metrics(tables: Mapping[str, pd.DataFrame], headline: Mapping[str, floa
     )
     out = pd.concat(parts, ignore_index=True)
     out["figure"] = pd.to_numeric(out["figure"], errors="coerce").astype("float64")
-    rule = out["metric"].map(THRESHOLDS)
-    out["op"] = rule.map(lambda t: t.op if isinstance(t, Threshold) else None)
-    out["threshold"] = rule.map(lambda t: t.limit if isinstance(t, Threshold) else np.nan).astype("float64")
-    out["target"] = rule.map(lambda t: t.label if isinstance(t, Threshold) else None)
-    below, above = out["figure"] < out["threshold"], out["figure"] > out["threshold"]
-    judged = out["op"].notna() & out["figure"].notna()
-    out["passes"] = pd.Series(np.where(out["op"] == "<", below, above), dtype="boolean").where(judged)
-    return out[LONG_COLUMNS]
+    return judge(out, _minutes(minutes))[LONG_COLUMNS]
 
 
 FIGURE_FORMATS = {
@@ -189,25 +166,37 @@ FIGURE_FORMATS = {
 }  # fmt: skip
 
 
-def thresholds_markdown(table: pd.DataFrame) -> str:
-    """An analyst table as markdown, each thresholded figure marked against its threshold (named in the header)."""
+def thresholds_markdown(table: pd.DataFrame, minutes: Mapping[str, float] | None = None) -> str:
+    """An analyst table as markdown, each thresholded figure marked against the threshold of its group (named in
+    the header; speed against each tier's own SLA)."""
     dimension = table.columns[0]
-    headers = [dimension, *(f"{m} ({THRESHOLDS[m].op} {THRESHOLDS[m].limit:g})" if m in THRESHOLDS else m
-                            for m in METRIC_COLUMNS)]  # fmt: skip
+    headers = [dimension, *(_header(THRESHOLDS[m]) if m in THRESHOLDS else m for m in METRIC_COLUMNS)]
     lines = ["| " + " | ".join(headers) + " |", "|---" + "|---:" * len(METRIC_COLUMNS) + "|"]
-    marks = {m: THRESHOLDS[m].passes(table[m].astype("float64")) for m in THRESHOLDS}
+    judged = against_thresholds(table, minutes)
+    marks = judged.set_index([judged[dimension].map(str), "metric"])["passes"]
     for i in range(len(table)):  # one line per value of the dimension: a handful of rows, not leads
-        cells = [inert.markdown(table[dimension].iloc[i])]
+        value = table[dimension].iloc[i]
+        cells = [inert.markdown(value)]
         for metric in METRIC_COLUMNS:
             figure = table[metric].iloc[i]
             text = "–" if pd.isna(figure) else FIGURE_FORMATS.get(metric, "{:,}").format(figure)
-            mark = marks[metric].iloc[i] if metric in marks else pd.NA
+            mark = marks.get((str(value), metric), pd.NA)
             cells.append(text if pd.isna(mark) else f"{text} {MARKS[bool(mark)]}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def tables_markdown(tables: Mapping[str, pd.DataFrame], headline: Mapping[str, float | None]) -> str:
+def _header(threshold: Threshold) -> str:
+    if threshold.metric == "speed_median_min":
+        return f"{threshold.metric} ({SPEED_LABEL})"
+    return f"{threshold.metric} ({threshold.op} {threshold.limit:g})"
+
+
+def tables_markdown(
+    tables: Mapping[str, pd.DataFrame],
+    headline: Mapping[str, float | None],
+    minutes: Mapping[str, float] | None = None,
+) -> str:
     """The outcome artifact: the tier table beside the thresholds, and the seed's two questions answered."""
 
     def share(value: float | None) -> str:
@@ -217,7 +206,7 @@ def tables_markdown(tables: Mapping[str, pd.DataFrame], headline: Mapping[str, f
         [
             "# Outcomes by tier",
             "",
-            thresholds_markdown(tables["tier"]),
+            thresholds_markdown(tables["tier"], minutes),
             "",
             f"**VIP precision** {share(headline['vip_precision'])}, **recall** {share(headline['vip_recall'])} "
             f"over {headline['vip_matured_leads']} leads past their 90 days (VIP in hindsight: {vip_rule()}).",

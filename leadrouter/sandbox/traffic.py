@@ -168,8 +168,10 @@ def _progress_deals(
         open_deals = pd.read_sql_query("SELECT id FROM deals WHERE is_closed = 0", db)
     boost = working["lead_tier"].map({"VIP": 3.0, "Standard": 1.5}).fillna(0.3).to_numpy()
     opened = working[_hazard(rng, DEAL_PER_HOUR / 60 * boost, minutes, len(working))]
+    # SQLite hands back an all-null column as objects: made numbers first, or np.round has nothing to call
+    employees = pd.to_numeric(opened["employees"], errors="coerce").astype("float64")
     amounts = np.round(
-        5000 + 40 * opened["employees"].fillna(20).clip(upper=20000).to_numpy() * rng.random(len(opened)), -2
+        5000 + 40 * employees.fillna(20).clip(upper=20000).to_numpy() * rng.random(len(opened)), -2
     )
     closing = open_deals[_hazard(rng, CLOSE_PER_HOUR / 60, minutes, len(open_deals))]
     won = rng.random(len(closing)) < WIN_RATE

@@ -39,7 +39,8 @@ def due_lead_ids(store: Store, source: str, since: datetime) -> list[str]:
 
 
 def read_inputs(store: Store, source: str) -> dict[str, pd.DataFrame]:
-    """The source's decisions, outcomes, SLA events and review rows as frames: lead_outcomes' arguments."""
+    """The source's decisions, outcomes, SLA events (with new_owner_id) and review rows as frames: lead_outcomes'
+    arguments."""
     queries = {
         "decisions": select(*(decisions.c[c] for c in OUTCOME_INPUTS["decisions"])).where(
             decisions.c.source == source, decisions.c.status.in_(COUNTED)
@@ -47,7 +48,8 @@ def read_inputs(store: Store, source: str) -> dict[str, pd.DataFrame]:
         "outcomes": select(*(outcomes.c[c] for c in OUTCOME_INPUTS["outcomes"])).where(
             outcomes.c.source == source
         ),
-        "events": select(*(sla_events.c[c] for c in OUTCOME_INPUTS["events"])).where(
+        # new_owner_id: who each re-route gave the lead to (the rep tables: leadrouter.outcomes.reps)
+        "events": select(*(sla_events.c[c] for c in [*OUTCOME_INPUTS["events"], "new_owner_id"])).where(
             sla_events.c.source == source, sla_events.c.kind.in_(EVENT_KINDS)
         ),
         "review": select(*(review_queue.c[c] for c in OUTCOME_INPUTS["review"])).where(

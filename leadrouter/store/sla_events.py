@@ -17,13 +17,17 @@ from leadrouter.store.tables import decisions, sla_events
 CLOCK_COLUMNS = ["lead_id", "owner_id", "tier", "sla_due_at", "assigned_at"]
 
 
-def running_clocks(store: Store, source: str, statuses: list[str]) -> pd.DataFrame:
-    """CLOCK_COLUMNS of the source's leads in `statuses` that have a due time and no first touch yet."""
+def running_clocks(
+    store: Store, source: str, statuses: list[str], clocked_only: bool = True, since: datetime | None = None
+) -> pd.DataFrame:
+    """CLOCK_COLUMNS of the source's leads in `statuses` that have a due time (any, unless clocked_only) and no
+    first touch yet; decided since `since` when given."""
     query = select(*(decisions.c[c] for c in CLOCK_COLUMNS)).where(
         decisions.c.source == source,
         decisions.c.status.in_(statuses),
-        decisions.c.sla_due_at.is_not(None),
         decisions.c.first_touch_at.is_(None),
+        *([decisions.c.sla_due_at.is_not(None)] if clocked_only else []),
+        *([decisions.c.decided_at >= since] if since is not None else []),
     )
     with store.engine.connect() as conn:
         frame = pd.DataFrame(conn.execute(query).all(), columns=CLOCK_COLUMNS)
@@ -34,7 +38,7 @@ def running_clocks(store: Store, source: str, statuses: list[str]) -> pd.DataFra
 
 def record_first_touches(store: Store, source: str, touched: pd.DataFrame) -> None:
     """In one transaction: first_touch_at on each lead not touched before, and a touch event per lead.
-    touched: lead_id, tier, owner_id, first_touch_at, late."""
+    touched: lead_id, tier, owner_id, first_touch_at, late (null for a lead without a response clock)."""
     stamps = [
         {"l": lid, "t": at.to_pydatetime()}
         for lid, at in zip(touched["lead_id"], touched["first_touch_at"], strict=True)
@@ -47,7 +51,7 @@ def record_first_touches(store: Store, source: str, touched: pd.DataFrame) -> No
             "tier": r.tier,
             "owner_id": r.owner_id,
             "at": r.first_touch_at.to_pydatetime(),
-            "detail": {"late": bool(r.late)},
+            "detail": {"late": None if pd.isna(r.late) else bool(r.late)},  # None: no response clock
         }
         for r in touched.itertuples(index=False)
     ]

@@ -19,7 +19,8 @@ from sqlalchemy import select
 from leadrouter.crm.base import chunks
 from leadrouter.outcomes import join as outcomes
 from leadrouter.outcomes.deals import SANDBOX_STAGES, clean_outcomes
-from leadrouter.sandbox.crm import SandboxCRM
+from leadrouter.outcomes.stored import LOOP_DIMENSIONS, loop_tables
+from leadrouter.sandbox.crm import SandboxCRM, stamp
 from leadrouter.store import Store, open_store
 from leadrouter.store import outcomes as outcome_store
 from leadrouter.store.tables import decisions, outcome_leads, outcome_metrics, review_queue, sla_events
@@ -34,6 +35,8 @@ QUEUE = "00G000000000001"
 RULES = ["vip-senior", "standard-fit", "nurture-small", "other-support", "emea-carve"]
 TIERS = ["VIP", "Standard", "Nurture", "Other"]
 AMOUNTS = [8_000.0, 20_000.0, 49_999.0, 50_000.0, 90_000.0, 120_000.0]
+SECOND_MOVE_MIN = 20  # minutes after the first re-route, the rep it gave the lead to rejects it
+MINUTES = {"VIP": 5.0, "Standard": 30.0}  # the seed rulebook's response SLAs (config/rulebook.yaml)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -72,11 +75,20 @@ def make_history(lead_ids: list[str], seed: int = 5) -> list[dict]:
         lead["final_owner"] = lead["owner"]
         lead["breach"] = status == "written" and rng.random() < 0.12
         lead["reject"] = status == "written" and not lead["breach"] and rng.random() < 0.05
+        lead["second_owner"] = None  # the rep the first re-route gave it to, when they rejected it in turn
         if lead["breach"] or lead["reject"]:
             lead["final_owner"] = rng.choice([r for r in REPS if r != lead["owner"]])
-        lead["touch_decision"] = lead["touch_event"] = None
+            if rng.random() < 0.4:
+                lead["second_owner"] = lead["final_owner"]
+                lead["final_owner"] = rng.choice(
+                    [r for r in REPS if r not in (lead["owner"], lead["second_owner"])]
+                )
+        lead["touch_decision"] = lead["touch_event"] = lead["touch_crm"] = None
         if status in ("written", "write_failed") and rng.random() < 0.8:
-            touch = created + timedelta(minutes=rng.expovariate(1 / 8))
+            # touched by the owner who has it now: after the last re-route, if it moved
+            got = lead["decided"] + timedelta(minutes=15 + (SECOND_MOVE_MIN if lead["second_owner"] else 0))
+            start = got if lead["breach"] or lead["reject"] else created
+            touch = start + timedelta(minutes=rng.expovariate(1 / 8))
             where = rng.choice(["decision", "event", "both"])
             lead["touch_decision"] = touch + timedelta(minutes=2 if where == "both" else 0)
             lead["touch_event"] = touch
@@ -84,6 +96,10 @@ def make_history(lead_ids: list[str], seed: int = 5) -> list[dict]:
                 lead["touch_event"] = None
             elif where == "event":
                 lead["touch_decision"] = None
+        # touched in the CRM only (no clock ran: a reviewed lead, a Nurture lead given to a rep): the loop reads it
+        untouched = not (lead["touch_decision"] or lead["touch_event"])
+        if status == "written" and lead["final_owner"] in REPS and untouched and rng.random() < 0.5:
+            lead["touch_crm"] = lead["decided"] + timedelta(minutes=40 + rng.expovariate(1 / 60))
         lead["in_review_queue"] = lead["kind"] == "review"
         lead["crm_deal"] = make_deal(rng, created) if rng.random() < 0.35 else None
         leads.append(lead)
@@ -125,11 +141,20 @@ def write_history(store: Store, leads: list[dict], noise_ids: list[str]) -> None
         moved = lead["decided"] + timedelta(minutes=15)
         for kind in ("breach", "reject"):
             if lead[kind]:
+                taker = lead["second_owner"] or lead["final_owner"]
                 events += [
                     event("sandbox", lead["lead_id"], kind, lead["owner"], None, moved),
-                    event("sandbox", lead["lead_id"], "reroute", lead["owner"], lead["final_owner"], moved),
+                    event("sandbox", lead["lead_id"], "reroute", lead["owner"], taker, moved),
                     event("sandbox", lead["lead_id"], "escalation", lead["owner"], "boss", moved),
                 ]
+        if lead["second_owner"]:
+            again = moved + timedelta(minutes=SECOND_MOVE_MIN)
+            events += [
+                event("sandbox", lead["lead_id"], "reject", lead["second_owner"], None, again),
+                event(
+                    "sandbox", lead["lead_id"], "reroute", lead["second_owner"], lead["final_owner"], again
+                ),
+            ]
         if lead["touch_event"]:
             events.append(
                 event("sandbox", lead["lead_id"], "touch", lead["final_owner"], None, lead["touch_event"])
@@ -199,7 +224,7 @@ def seed_old_outcomes(store: Store, leads: list[dict]) -> None:
 
 def truth(lead: dict) -> dict:
     """The per-lead figures, from the generated facts alone."""
-    touches = [t for t in (lead["touch_decision"], lead["touch_event"]) if t]
+    touches = [t for t in (lead["touch_decision"], lead["touch_event"], lead["touch_read"]) if t]
     deal = lead.get("stored_deal")
     speed = (min(touches) - lead["created"]).total_seconds() / 60 if touches else None
     days = None
@@ -215,8 +240,8 @@ def truth(lead: dict) -> dict:
     return {
         "tier": lead["tier"], "rule": lead["rule"], "decided_kind": lead["kind"], "owner_id": lead["owner"],
         "source": "sandbox", "week": monday.isoformat(), "speed": speed, "breach": lead["breach"],
-        "reject": lead["reject"], "reroute": lead["breach"] or lead["reject"], "triage": lead["in_review_queue"],
-        "deal": deal, "days": days, "created": lead["created"],
+        "reject": lead["reject"] or lead["second_owner"] is not None, "reroute": lead["breach"] or lead["reject"],
+        "triage": lead["in_review_queue"], "deal": deal, "days": days, "created": lead["created"],
     }  # fmt: skip
 
 
@@ -237,6 +262,61 @@ def with_hindsight(facts: dict[str, dict]) -> dict[str, dict]:
             else "Other"
         )
     return facts
+
+
+def stint_facts(lead: dict) -> list[dict]:
+    """Each owner who had the lead, by hand: the decision's owner, then each re-route's taker; a touch charged to
+    the owner who made it (the history's touches are the last owner's), breaches and rejections to theirs, the
+    deal to the last owner."""
+    moved = lead["decided"] + timedelta(minutes=15)
+    owners = [(lead["owner"], lead["decided"])]
+    if lead["breach"] or lead["reject"]:
+        owners.append((lead["second_owner"] or lead["final_owner"], moved))
+    if lead["second_owner"]:
+        owners.append((lead["final_owner"], moved + timedelta(minutes=SECOND_MOVE_MIN)))
+    touches = [t for t in (lead["touch_decision"], lead["touch_event"], lead["touch_read"]) if t]
+    facts = []
+    for i, (owner, got) in enumerate(owners):
+        last = i == len(owners) - 1
+        touch = min(touches) if last and touches else None
+        facts.append(
+            {"owner_id": owner, "tier": lead["tier"], "speed": (touch - got).total_seconds() / 60 if touch else None,
+             "breach": i == 0 and lead["breach"],
+             "reject": (i == 0 and lead["reject"]) or (i == 1 and lead["second_owner"] is not None),
+             "reroute": not last, "triage": lead["in_review_queue"], "deal": lead.get("stored_deal") if last else None}
+        )  # fmt: skip
+    return facts
+
+
+def expected_owner_tables(leads: list[dict]) -> dict[str, dict[str, dict[str, float | None]]]:
+    """`rep` (all tiers), `rep:<tier>` and `queue:<tier>`, by owner, from the stints by hand."""
+    stints = [f for lead in leads if counted(lead) and lead["owner"] for f in stint_facts(lead)]
+    reps = [f for f in stints if f["owner_id"] != QUEUE]
+    tables = {"rep": expected_table(reps, "owner_id")}
+    for tier in TIERS:
+        for name, part in (("rep", reps), ("queue", [f for f in stints if f["owner_id"] == QUEUE])):
+            of_tier = [f for f in part if f["tier"] == tier]
+            if of_tier:
+                tables[f"{name}:{tier}"] = expected_table(of_tier, "owner_id")
+    return tables
+
+
+OPS = {"speed_median_min": "<", "wrong_assignment_rate": "<", "manual_triage_rate": "<", "acceptance_rate": ">",
+       "breach_rate": "<"}  # fmt: skip
+
+
+def expected_thresholds(dimension: str, value: str) -> dict[str, float]:
+    """The seed's thresholds that judge a group, by hand: none for a queue, no manual triage for a rep, speed (the
+    tier's own SLA) and breaches only for one tier's leads whose tier has an SLA."""
+    if dimension.startswith("queue"):
+        return {}
+    limits = {"wrong_assignment_rate": 0.05, "acceptance_rate": 0.60}
+    if not dimension.startswith("rep"):
+        limits["manual_triage_rate"] = 0.20
+    tier = value if dimension == "tier" else dimension.partition(":")[2]
+    if tier in MINUTES:
+        limits |= {"speed_median_min": MINUTES[tier], "breach_rate": 0.10}
+    return limits
 
 
 def p90(values: list[float]) -> float:
@@ -299,6 +379,14 @@ def history_in(store: Store, crm: SandboxCRM, n: int = 360) -> list[dict]:
     old = [lead for lead in leads if lead["crm_deal"] and counted(lead) and not in_window(lead, NOW)]
     seed_old_outcomes(store, old[: len(old) // 2])
     put_deals(crm, {lead["lead_id"]: lead["crm_deal"] for lead in leads if lead["crm_deal"]})
+    for lead in leads:  # the loop reads the CRM's touches of leads it still checks
+        lead["touch_read"] = lead["touch_crm"] if in_window(lead, NOW) else None
+    with sqlite3.connect(crm.path) as db:
+        db.executemany(
+            "INSERT INTO activities (lead_id, owner_id, type, created_at) VALUES (?, ?, 'call', ?)",
+            [(lead["lead_id"], lead["final_owner"], stamp(pd.Timestamp(lead["touch_crm"])))
+             for lead in leads if lead["touch_crm"]],
+        )  # fmt: skip
     return leads
 
 
@@ -330,14 +418,21 @@ def run_loop(store: Store, crm: SandboxCRM, at: datetime) -> None:
     """The flow's stages through the tasks' own functions (the Prefect test runs the flow itself)."""
     from prefect.logging import disable_run_logger
 
-    from tasks.outcome_loop import build_lead_outcomes, fetch_outcomes, save_analyst_tables, save_outcomes
+    from tasks.outcome_loop import (
+        build_lead_outcomes,
+        fetch_outcomes,
+        read_first_touches,
+        save_analyst_tables,
+        save_outcomes,
+    )
 
     with disable_run_logger():
         due = outcome_store.due_lead_ids(store, "sandbox", at - WINDOW)
         for part in chunks(due, 64):
             save_outcomes.fn(store, "sandbox", fetch_outcomes.fn(crm, part), at, SANDBOX_STAGES)
-        frame = build_lead_outcomes.fn(store, "sandbox")
-        save_analyst_tables.fn(store, "sandbox", frame, at)
+        read_first_touches.fn(store, crm, frozenset({QUEUE}), at - WINDOW, 64)
+        frame, stints = build_lead_outcomes.fn(store, "sandbox")
+        save_analyst_tables.fn(store, "sandbox", frame, loop_tables(frame, stints, {QUEUE}), at, MINUTES)
 
 
 def stored_metrics(store: Store) -> dict[tuple[str, str, str], tuple]:
@@ -355,21 +450,24 @@ def check_tables(store: Store, leads: list[dict], as_of: datetime) -> None:
     """Every figure of outcome_metrics and every lead of outcome_leads against the plain-Python count."""
     facts = with_hindsight({lead["lead_id"]: truth(lead) for lead in leads if counted(lead)})
     got = stored_metrics(store)
-    thresholds = {m: t.limit for m, t in outcomes.THRESHOLDS.items()}
-    for dimension in outcomes.DIMENSIONS:
-        expected = expected_table(list(facts.values()), dimension)
+    expected_tables = {d: expected_table(list(facts.values()), d) for d in LOOP_DIMENSIONS}
+    expected_tables |= expected_owner_tables(leads)
+    assert {d for d, _, _ in got} == {*expected_tables, "all"}  # no owner_id table: reps and queues apart
+    for dimension, expected in expected_tables.items():
         assert {v for d, v, _ in got if d == dimension} == set(expected), dimension
         for value, figures in expected.items():
+            limits = expected_thresholds(dimension, value)
             for metric, figure in figures.items():
                 stored, threshold, passes = got[(dimension, value, metric)]
                 where = f"{dimension}={value} {metric}"
                 assert (stored is None) == (figure is None), where
                 if figure is not None:
                     assert stored == pytest.approx(figure, rel=1e-9, abs=1e-9), where
-                assert threshold == thresholds.get(metric), where
-                if metric in thresholds and figure is not None:
-                    op = outcomes.THRESHOLDS[metric].op
-                    assert passes == (figure < threshold if op == "<" else figure > threshold), where
+                assert threshold == limits.get(metric), where
+                if metric in limits and figure is not None:
+                    assert passes == (figure < threshold if OPS[metric] == "<" else figure > threshold), where
+                else:
+                    assert passes is None, where
     for name, figure in expected_headline(list(facts.values()), as_of).items():
         stored = got[("all", "all", name)][0]
         assert stored == (pytest.approx(figure) if figure is not None else None), name
@@ -419,6 +517,12 @@ def test_outcome_tables_match_an_independent_count(store_url: str, tmp_path: Pat
             sum(1 for lead in leads if lead.get("new_at_second_run")) == 8
         )  # the history exercised each case
         assert any(lead["breach"] for lead in leads) and any(lead["reject"] for lead in leads)
+        # rejections by a rep other than the first owner; touches only the CRM knew, of reviewed and Nurture leads
+        assert sum(1 for lead in leads if lead["second_owner"] and counted(lead)) >= 5
+        read = [lead for lead in leads if lead["touch_read"]]
+        assert any(lead["kind"] == "review" for lead in read) and any(
+            lead["tier"] == "Nurture" for lead in read
+        )
 
 
 def test_unusable_crm_values_are_reported_and_the_rest_stored(tmp_path: Path) -> None:

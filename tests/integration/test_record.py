@@ -203,3 +203,17 @@ def test_a_chunk_with_retries_ends_the_pass(store_url: str) -> None:
     assert crm.calls == [["L000000", "L000001"], ["L000002", "L000003"]]
     assert results["lead_id"].tolist() == ["L000000", "L000001", "L000002", "L000003"]
     assert status_counts(store, "sandbox") == {"written": 2, "write_failed": 1, "recorded": 2}
+
+
+def test_decisions_are_stamped_at_the_routing_moment_not_the_wall_clock(store_url: str) -> None:
+    store = open_store(store_url)
+    batch = classified(6)
+    batch.loc[4:, "tier"] = pd.NA  # unresolved: queued for review, decided at the same moment
+    record_batch(
+        store, BatchContext("sandbox", "run-1", "v1", at=WORKDAY), batch, NO_QUARANTINE, load_roster(ROSTER)
+    )
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(decisions.c.status, decisions.c.decided_at)).all()
+    stamps = set(pd.to_datetime([r.decided_at for r in rows], utc=True))  # SQLite: naive UTC
+    assert sorted(r.status for r in rows) == ["recorded"] * 4 + ["review"] * 2
+    assert stamps == {pd.Timestamp(WORKDAY)}

@@ -13,9 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from leadrouter.assign.roster import Roster, load_roster
+from leadrouter.classify.rules import DEFAULT_SLA
 from leadrouter.record import BatchContext, record_batch
 from leadrouter.review import ReviewError, UnknownOwner, assign_owner, escalate_overdue, open_items, set_tier
 from leadrouter.sandbox.crm import SandboxCRM
+from leadrouter.schema import Tier
 from leadrouter.store import Store, open_store
 from leadrouter.store.tables import decisions, rep_state, review_queue
 from leadrouter.store.write_claims import claim_for_write
@@ -142,6 +144,27 @@ def test_assign_takes_no_round_robin_turn(store: Store, roster: Roster) -> None:
     assert assigned_turns(store) == {}
     # the pool's first turn is still there for the next routed lead
     assert set_tier(store, "sandbox", "R2", "Standard", roster, at=WORKDAY)["owner_id"] == "005000000000007"
+
+
+def test_a_resolution_starts_the_owners_response_clock_at_its_moment(store: Store, roster: Roster) -> None:
+    queue(store, roster, "R1", "R2", "R3")
+    set_tier(store, "sandbox", "R1", "VIP", roster, by="alice", at=WORKDAY)
+    later = WORKDAY + timedelta(minutes=7)
+    assign_owner(store, "sandbox", "R2", "005000000000007", roster, by="bob", at=later)
+    assign_owner(store, "sandbox", "R3", "00G000000000002", roster, tier="Standard", by="bob", at=later)
+    stamps = {
+        lead: {
+            k: v and pd.to_datetime(v, utc=True)
+            for k, v in decision(store, lead).items()
+            if k in ("decided_at", "assigned_at", "sla_due_at")
+        }
+        for lead in ("R1", "R2", "R3")
+    }  # fmt: skip  (SQLite hands back naive UTC stamps)
+    vip, standard = DEFAULT_SLA[Tier.VIP].window, DEFAULT_SLA[Tier.STANDARD].window
+    assert stamps["R1"] == {"decided_at": WORKDAY, "assigned_at": WORKDAY, "sla_due_at": WORKDAY + vip}
+    assert stamps["R2"] == {"decided_at": later, "assigned_at": later, "sla_due_at": later + standard}
+    # a queue has no clock: nobody in it touches leads
+    assert stamps["R3"] == {"decided_at": later, "assigned_at": later, "sla_due_at": None}
 
 
 class RecordingCRM:

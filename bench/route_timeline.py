@@ -95,7 +95,8 @@ def events(api: str, since: pd.Timestamp, prefixes: list[str]) -> pd.DataFrame:
 def next_after(times: pd.Series, after: pd.Series) -> pd.Series:
     """For each instant of `after`, the first of the sorted `times` at or after it (NaT when none)."""
     at = times.searchsorted(after, side="left")
-    return pd.Series(times.reindex(at).to_numpy(), index=after.index)
+    # .array keeps the time zone (to_numpy() drops it when every value is NaT)
+    return pd.Series(times.reindex(at).array, index=after.index)
 
 
 def event_path(api: str, since: pd.Timestamp, created: pd.Series) -> dict:

@@ -11,6 +11,10 @@ stock `prefect worker start --pool leadrouter` can serve the same pool beside th
 
     python -m deployments.worker --pool leadrouter [--limit 4]
 
+It also listens to the server's event stream for its pool's `prefect.flow-run.Scheduled` events and looks for
+runs the moment one arrives: a run a trigger created starts without waiting for the next poll, which stays
+as the safety net (a dropped stream, a run scheduled for later).
+
 Two differences from the stock process worker: runs execute from this worker's own checkout (the
 deployment's pull steps and job-variable env are not applied), and a run already running is not killed when
 cancelled (killing it would take the worker and its other runs down); runs are short, so it finishes.
@@ -29,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from prefect import Flow
 from prefect.client.schemas.actions import WorkPoolCreate
+from prefect.events.clients import get_events_subscriber
+from prefect.events.filters import EventAnyResourceFilter, EventFilter, EventNameFilter
 from prefect.exceptions import ObjectAlreadyExists
 from prefect.flow_engine import run_flow
 from prefect.flows import load_flow_from_entrypoint
@@ -40,7 +46,8 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 POOL = "leadrouter"
-QUERY_S = 1  # how often to look for runs: a triggered run waits at most this long to be picked up
+QUERY_S = 1  # how often to look for runs when no Scheduled event woke the worker first
+SCHEDULED = "prefect.flow-run.Scheduled"
 
 
 class WarmWorker(ProcessWorker):
@@ -60,10 +67,54 @@ class WarmWorker(ProcessWorker):
         kwargs.setdefault("prefetch_seconds", 0)
         super().__init__(*args, **kwargs)
         self._flows: dict[str, Flow] = {}
+        self._wake_up: asyncio.Task | None = None
 
     async def setup(self) -> None:
         await super().setup()
         await self._preload()
+        self._wake_up = asyncio.create_task(self._submit_when_scheduled())
+
+    async def teardown(self, *exc_info: Any) -> None:
+        if self._wake_up is not None:
+            self._wake_up.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._wake_up
+        await super().teardown(*exc_info)
+
+    async def _submit_when_scheduled(self) -> None:
+        """Look for runs as soon as the server schedules one in this pool (its flow-run.Scheduled event):
+        the poll every QUERY_S would find it up to a second later. A burst of events makes one look at a
+        time; a broken stream is reopened, and the poll covers the gap."""
+        while self._work_pool is None:  # the pool's id comes with the first sync
+            await asyncio.sleep(QUERY_S)
+        scheduled = EventFilter(
+            event=EventNameFilter(name=[SCHEDULED]),
+            any_resource=EventAnyResourceFilter(id=[f"prefect.work-pool.{self._work_pool.id}"]),
+        )
+        wake = asyncio.Event()
+
+        async def listen() -> None:
+            async with get_events_subscriber(filter=scheduled, reconnect_on_clean_close=True) as events:
+                async for _event in events:
+                    wake.set()
+
+        while True:
+            listener = asyncio.create_task(listen())
+            try:
+                while not listener.done():
+                    waiting = asyncio.create_task(wake.wait())
+                    await asyncio.wait({waiting, listener}, return_when=asyncio.FIRST_COMPLETED)
+                    waiting.cancel()
+                    if wake.is_set():
+                        wake.clear()
+                        await self.get_and_submit_flow_runs()
+                if listener.exception() is not None:
+                    self._logger.warning("event stream closed (%s); polling meanwhile", listener.exception())
+            except Exception as exc:  # a failed look is the poll's to retry; keep listening
+                self._logger.warning("could not look for runs on a Scheduled event: %s", exc)
+            finally:
+                listener.cancel()
+            await asyncio.sleep(QUERY_S)
 
     async def run(
         self,

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Row, Text, and_, bindparam, cast, func, selec
 from leadrouter.crm.base import chunks
 from leadrouter.schema import Status
 from leadrouter.store.engine import Store
-from leadrouter.store.statements import CHUNK, insert_columns
+from leadrouter.store.statements import CHUNK, among, insert_columns
 from leadrouter.store.tables import decisions
 
 
@@ -23,7 +23,9 @@ def decided_ids(conn: Connection, source: str, lead_ids: Iterable[str]) -> set[s
     found: set[str] = set()
     for part in chunks(list(lead_ids), CHUNK):
         rows = conn.execute(
-            select(decisions.c.lead_id).where(decisions.c.source == source, decisions.c.lead_id.in_(part))
+            select(decisions.c.lead_id).where(
+                decisions.c.source == source, among(conn, decisions.c.lead_id, part)
+            )
         )
         found.update(r[0] for r in rows)
     return found

@@ -11,7 +11,7 @@ from leadrouter import clock
 from leadrouter.crm.base import chunks
 from leadrouter.schema import Status
 from leadrouter.store.engine import Store
-from leadrouter.store.statements import CHUNK
+from leadrouter.store.statements import CHUNK, among
 from leadrouter.store.tables import decisions
 
 
@@ -43,7 +43,7 @@ def claim_for_write(store: Store, source: str, claim: str, lease: timedelta, lim
             claimed += (
                 conn.execute(
                     update(decisions)
-                    .where(decisions.c.id.in_(part))
+                    .where(among(conn, decisions.c.id, part))
                     .values(status=Status.WRITING.value, claim=claim, claimed_at=clock.now())
                     .returning(
                         decisions.c.id,
@@ -82,7 +82,7 @@ def finish_writes(store: Store, claim: str, results: pd.DataFrame) -> None:
         for part in chunks(results.loc[ok, "id"].astype(int).tolist(), CHUNK):
             conn.execute(
                 update(decisions)
-                .where(decisions.c.id.in_(part), decisions.c.claim == claim)
+                .where(among(conn, decisions.c.id, part), decisions.c.claim == claim)
                 .values(status=Status.WRITTEN.value, write_error=None, written_at=stamp, **finished)
             )
         if len(failed):

@@ -4,6 +4,7 @@ queued concurrency makes a run triggered while another routes wait its turn inst
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -107,3 +108,40 @@ def test_the_warm_worker_starts_a_scheduled_run_when_it_is_due_not_before(sandbo
     assert before_due.state.is_scheduled()
     assert ran.state_name == "Completed"
     assert ran.start_time >= ran.expected_start_time
+
+
+async def run_woken_by_its_event(poll_s: float) -> tuple:
+    """A worker that polls every `poll_s` and a run created after its first poll: the run once final, and
+    when it was created."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_WORKER_QUERY_SECONDS, temporary_settings
+
+    from deployments.worker import WarmWorker
+
+    async with get_client() as client:
+        deployment_id = await deploy_route_inbound(client, "warm-event")
+        with temporary_settings({PREFECT_WORKER_QUERY_SECONDS: poll_s}):
+            worker = WarmWorker(work_pool_name=POOL)
+            serving = asyncio.create_task(worker.start(printer=lambda *_: None))
+            try:
+                await asyncio.sleep(5)  # set up, first poll done, listening to the event stream
+                created = await client.create_flow_run_from_deployment(deployment_id)
+                deadline = time.monotonic() + poll_s / 2
+                while time.monotonic() < deadline:
+                    run = await client.read_flow_run(created.id)
+                    if run.state.is_final():
+                        return run, created
+                    await asyncio.sleep(0.2)
+                raise AssertionError(f"the run was not started by its event: {run.state_name}")
+            finally:
+                serving.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await serving
+
+
+def test_a_new_run_starts_on_its_scheduled_event_not_at_the_next_poll(sandbox: SandboxCRM) -> None:
+    # polling every 120 s, the only way to start within 60 s is the flow-run.Scheduled event
+    run, created = asyncio.run(run_woken_by_its_event(120))
+
+    assert run.state_name == "Completed"
+    assert (run.start_time - created.created).total_seconds() < 10

@@ -1,15 +1,16 @@
 """The pool path: the pool of the lead's tier and territory, its eligible reps (active, covering the region,
-working within the tier's SLA, not on leave), specialists in the lead's industry first, reps with capacity
-left, weighted round robin among them; the pool's fallback (or the pool it hands over to) when nobody can."""
+working within the tier's SLA, not on leave, holding the pool's required skills), reps with its preferred
+skills first (the lead's language, industry specialists), reps with capacity left, weighted round robin among them; the pool's fallback (or the pool it hands over to) when nobody can."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from leadrouter.assign import skills as skill
 from leadrouter.assign.availability import Excluded
 from leadrouter.assign.batch import BatchState
-from leadrouter.assign.roster import Pool, Rep, choose_pools
+from leadrouter.assign.roster import Pool, choose_pools
 from leadrouter.assign.round_robin import pool_clock, round_robin
 
 
@@ -40,13 +41,13 @@ def through_pools(out: pd.DataFrame, todo: pd.Series, run: BatchState) -> None:
 
 def _assign_pool(out: pd.DataFrame, positions: np.ndarray, pool: Pool, run: BatchState) -> None:
     """The pool's leads in groups with the same eligible reps (the region and territory matter only when a
-    member covers only some, the industry only when a member specialises), each group in arrival order."""
+    member covers only some, a skill's column only when the pool routes on it), each group in arrival order."""
     reps = [run.roster.by_id[m] for m in run.members(pool) if m in run.roster.by_id]
     keys = {"tier": run.tier[positions]}
     if any(r.regions for r in reps):
         keys |= {"region": run.region[positions], "territory": run.territory[positions]}
-    if any(r.verticals for r in reps):
-        keys["industry"] = run.industry[positions]
+    for column, _ in run.skill_order(pool):
+        keys[f"skill:{column}"] = run.skill_values(column)[positions]
     groups = pd.DataFrame(keys).groupby(list(keys), sort=False).indices.values()
     for group in sorted(groups, key=lambda g: g[0]):
         _assign_group(out, positions[group], pool, run)
@@ -55,8 +56,9 @@ def _assign_pool(out: pd.DataFrame, positions: np.ndarray, pool: Pool, run: Batc
 def _assign_group(
     out: pd.DataFrame, index: np.ndarray, pool: Pool, run: BatchState, specialise: bool = True
 ) -> None:
-    """Round robin over the reps of the pool who can take these leads (alike in what decides eligibility),
-    specialists first while they have room, then the others; the pool's fallback for the rest."""
+    """Round robin over the reps of the pool who can take these leads (alike in what decides eligibility):
+    reps without a required skill never, reps with the preferred skills first while they have room, then the
+    others; the pool's fallback for the rest."""
     first = index[0]
     tier = str(run.tier[first])
     members = run.members(pool)
@@ -70,23 +72,24 @@ def _assign_group(
         elif (why := run.why_not(owner, tier)) is not None:
             excluded[owner] = why
     eligible = [m for m in members if m not in excluded]
-    industry = run.industry[first]
-    specialists = [
-        m for m in eligible if m in run.roster.by_id and industry in _verticals(run.roster.by_id[m])
-    ]
-    others = len(eligible) - len(specialists) if specialise and industry and specialists else 0
-    if others:
-        arrived_with = run.out_excluded[index].copy(), run.carries[index].copy()
-        excluded |= dict.fromkeys(
-            [m for m in eligible if m not in specialists], Excluded.NO_SPECIALISATION.value
-        )
-        eligible = specialists
+    narrowed, preferred_note = False, ""
+    arrived_with = run.out_excluded[index].copy(), run.carries[index].copy()
+    for column, need in run.skill_order(pool):
+        value = run.skill_values(column)[first]
+        having = [m for m in eligible if value and value in run.rep_skills.get(m, {}).get(column, ())]
+        if need == "preferred" and (
+            not specialise or not value or not having or len(having) == len(eligible)
+        ):
+            continue
+        excluded |= dict.fromkeys([m for m in eligible if m not in having], skill.reason(column))
+        if need == "preferred":
+            narrowed = True
+            preferred_note += f" ({len(having)} {_skilled(column, value)})"
+        eligible = having
     weights = run.weights(pool).reindex(eligible)
     capacity = run.capacity(weights.index)  # queues: no cap
     excluded |= {m: Excluded.AT_CAPACITY.value for m, c in zip(eligible, capacity, strict=True) if c <= 0}
-    path = f" → pool {pool.name} → {int((capacity > 0).sum())} of {len(members)} eligible"
-    if others:
-        path += f" ({len(specialists)} {industry} specialists)"
+    path = f" → pool {pool.name} → {int((capacity > 0).sum())} of {len(members)} eligible{preferred_note}"
     passes = run.passes.get(pool.name, pd.Series(dtype=float))
     current = passes.reindex(members).dropna()  # removed reps keep their history but not the clock
     clock = pool_clock(current, run.weights(pool)) if len(current) else None
@@ -97,6 +100,7 @@ def _assign_group(
     run.out_owner[taken] = owners
     run.out_method[taken] = "round_robin"
     run.out_path[taken] = run.out_path[taken] + (path + " → round robin → ") + owners
+    run.out_skills[taken] = _matched_skills(owners, first, pool, run)
     per_lead = _excluded_per_lead(owners, len(index), excluded, weights.index, capacity)
     # merged with whom the lead passed over on its way here (its existing owner, a first pool)
     carries = np.flatnonzero(run.carries[index])
@@ -113,9 +117,9 @@ def _assign_group(
         for rep, count in counts.items():
             run.assigned[(pool.name, rep)] = run.assigned.get((pool.name, rep), 0) + int(count)
     rest = index[got:]
-    if len(rest) and others:  # the specialists are full: the rest of the pool takes what is left
+    if len(rest) and narrowed:  # the preferred reps are full: the rest of the pool takes what is left
         run.out_excluded[rest], run.carries[rest] = arrived_with[0][got:], arrived_with[1][got:]
-        run.out_path[rest] = run.out_path[rest] + f"{path} → specialists at capacity"
+        run.out_path[rest] = run.out_path[rest] + f"{path} → {_preferred_full(preferred_note)}"
         _assign_group(out, rest, pool, run, specialise=False)
         return
     if len(rest):
@@ -130,8 +134,27 @@ def _assign_group(
         run.out_path[rest] = run.out_path[rest] + (" " + run.roster.rep_id(pool.fallback))
 
 
-def _verticals(rep: Rep) -> set[str]:
-    return {v.strip().lower() for v in rep.verticals}
+def _matched_skills(owners: np.ndarray, first: int, pool: Pool, run: BatchState) -> list[str | None]:
+    """Per lead taken, the skills its owner matched ("language=ja, industry=software"), or None."""
+    values = {c: run.skill_values(c)[first] for c, _ in run.skill_order(pool)}
+    held = {
+        o: ", ".join(f"{c}={v}" for c, v in values.items() if v and v in run.rep_skills.get(o, {}).get(c, ()))
+        for o in set(owners.tolist())
+    }
+    return [held[o] or None for o in owners.tolist()]
+
+
+def _skilled(column: str, value: str) -> str:
+    """How the path names reps with a skill: "Healthcare specialists", "ja speakers", "product_line payments"."""
+    if column == skill.INDUSTRY:
+        return f"{value} specialists"
+    if column == skill.LANGUAGE:
+        return f"{value} speakers"
+    return f"with {column} {value}"
+
+
+def _preferred_full(note: str) -> str:
+    return "specialists at capacity" if note.endswith("specialists)") else "preferred reps at capacity"
 
 
 def _excluded_per_lead(

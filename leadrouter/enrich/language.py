@@ -17,7 +17,7 @@ from scipy import sparse
 TEXT_COLUMNS = ["message", "title", "company"]
 MAX_CHARS = 300  # the first few sentences say the language; more only costs time
 MIN_CHARS = 20  # below this (letters and digits) a Latin-script text is too short to trust
-MIN_CONFIDENCE = 0.4  # below this the text is mixed or ambiguous: the country's language is the better guess
+MIN_CONFIDENCE = 0.5  # below this the text is mixed or ambiguous: the country's language is the better guess
 SHORT_CONFIDENCE = 0.9  # a short text is trusted only when nearly certain (a script of its own: ja, ko, zh)
 
 # the language most business correspondence from a country is written in, for the countries leads come from
@@ -41,6 +41,7 @@ def _identifier():  # loading the model takes about a second: once per process
     from py3langid.langid import _load_identifier
 
     ident = _load_identifier(norm_probs=True)
+    ident.set_languages(iso_639_1(ident.labels))  # its few ISO 639-3-only classes (pcm, ...) left out
     return {
         "nextmove": np.asarray(ident.tk_nextmove, dtype=np.int64),
         "rowbase": np.asarray(ident._rowbase, dtype=np.int64),
@@ -50,6 +51,11 @@ def _identifier():  # loading the model takes about a second: once per process
         "classes": np.asarray(ident.nb_classes, dtype=object),
         "aliases": list(ident._alias_pairs),
     }
+
+
+def iso_639_1(labels: list[str]) -> list[str]:
+    """The model's languages that have a two-letter code: the ones a rep can list."""
+    return [label for label in labels if len(label) == 2]
 
 
 def _encoded(text: str) -> bytes:

@@ -33,6 +33,8 @@ class BatchState:
         self.rep_skills = {r.key: r.skill_sets for r in roster.reps}
         self._skill_order: dict[str, list[tuple[str, skill.Need]]] = {}
         self._skill_values: dict[str, np.ndarray] = {}
+        self._skill_codes: dict[str, tuple[np.ndarray, pd.Index]] = {}
+        self._holders: dict[tuple[str, str], np.ndarray] = {}
 
     def members(self, pool: Pool) -> list[str]:
         if pool.name not in self._members:
@@ -58,6 +60,28 @@ class BatchState:
             self._skill_values[column] = values.to_numpy(dtype=object, na_value="")
         return self._skill_values[column]
 
+    def skill_holders(self, pool: Pool, column: str, need: skill.Need) -> np.ndarray:
+        """Per position, a number naming which of the pool's members hold the lead's value of the column:
+        leads alike in it are alike for the skill, whatever their values (a preferred skill that none or all
+        hold changes nothing: one number for both)."""
+        if (pool.name, column) not in self._holders:
+            if column not in self._skill_codes:
+                self._skill_codes[column] = pd.factorize(self.skill_values(column))
+            codes, uniques = self._skill_codes[column]
+            members = self.members(pool)
+            ids: dict[frozenset, int] = {frozenset(): 0}
+            if need == "preferred":
+                ids[frozenset(members)] = 0
+            per_value = [
+                ids.setdefault(
+                    frozenset(m for m in members if v and v in self.rep_skills.get(m, {}).get(column, ())),
+                    len(ids),
+                )
+                for v in uniques
+            ]
+            self._holders[(pool.name, column)] = np.asarray(per_value, dtype=np.int64)[codes]
+        return self._holders[(pool.name, column)]
+
     def capacity(self, reps) -> np.ndarray:
         return np.array([self.left_by_rep.get(r, np.inf) for r in reps], dtype=float)
 
@@ -73,9 +97,8 @@ class BatchState:
         self.tier = column_of(out, "tier").to_numpy(dtype=object, na_value="")
         self.region = column_of(out, "region").to_numpy(dtype=object, na_value="")
         self.territory = column_of(out, "territory").to_numpy(dtype=object, na_value="")
-        self.out_skills = column_of(out, "skills_matched").to_numpy(dtype=object, na_value=None)
         self._frame = out
-        self._skill_values = {}
+        self._skill_values, self._skill_codes, self._holders = {}, {}, {}
 
     def flush_outputs(self, out: pd.DataFrame) -> None:
         out["pool"] = pd.array(self.out_pool, dtype="string")
@@ -83,7 +106,6 @@ class BatchState:
         out["assign_method"] = pd.array(self.out_method, dtype="string")
         out["routing_path"] = pd.array(self.out_path, dtype="string")
         out["excluded"] = pd.Series(self.out_excluded, index=out.index, dtype=object)
-        out["skills_matched"] = pd.array(self.out_skills, dtype="string")
 
     def why_not(self, owner: str, tier: str) -> str | None:
         """Why owner cannot take a lead of this tier now, or None. Queues and CRM users off the roster always

@@ -37,29 +37,37 @@ def through_pools(out: pd.DataFrame, todo: pd.Series, run: BatchState) -> None:
     ):
         _assign_pool(out, positions[members], run.roster.pool(str(pool_name)), run)
     run.flush_outputs(out)
+    out["skills_matched"] = matched_skills(out, run)
 
 
 def _assign_pool(out: pd.DataFrame, positions: np.ndarray, pool: Pool, run: BatchState) -> None:
     """The pool's leads in groups with the same eligible reps (the region and territory matter only when a
-    member covers only some, a skill's column only when the pool routes on it), each group in arrival order."""
+    member covers only some; of a skill, which members hold the lead's value), each group in arrival order.
+    Leads whose skills leave the same reps to choose from share one group, however their values differ."""
     reps = [run.roster.by_id[m] for m in run.members(pool) if m in run.roster.by_id]
     keys = {"tier": run.tier[positions]}
     if any(r.regions for r in reps):
         keys |= {"region": run.region[positions], "territory": run.territory[positions]}
-    for column, _ in run.skill_order(pool):
-        keys[f"skill:{column}"] = run.skill_values(column)[positions]
-    groups = pd.DataFrame(keys).groupby(list(keys), sort=False).indices.values()
+    for column, need in run.skill_order(pool):
+        keys[f"skill:{column}"] = run.skill_holders(pool, column, need)[positions]
+    groups = list(pd.DataFrame(keys).groupby(list(keys), sort=False).indices.values())
+    if len(keys) > 3:  # skills split the leads: join the groups whose reps to choose from are the same
+        merged: dict[tuple, list[np.ndarray]] = {}
+        for group in groups:
+            first = positions[group[0]]
+            excluded, eligible, _, note = _plan(pool, run, first)
+            same = (run.tier[first], run.region[first], run.territory[first], tuple(eligible), note)
+            merged.setdefault((*same, tuple(sorted(excluded.items()))), []).append(group)
+        groups = [np.sort(np.concatenate(parts)) for parts in merged.values()]
     for group in sorted(groups, key=lambda g: g[0]):
         _assign_group(out, positions[group], pool, run)
 
 
-def _assign_group(
-    out: pd.DataFrame, index: np.ndarray, pool: Pool, run: BatchState, specialise: bool = True
-) -> None:
-    """Round robin over the reps of the pool who can take these leads (alike in what decides eligibility):
-    reps without a required skill never, reps with the preferred skills first while they have room, then the
-    others; the pool's fallback for the rest."""
-    first = index[0]
+def _plan(
+    pool: Pool, run: BatchState, first: int, specialise: bool = True
+) -> tuple[dict[str, str], list[str], bool, str]:
+    """For leads like the one at `first`: the reps passed over and why, the reps left to choose from, whether
+    preferred skills narrowed them, and the path's note on it."""
     tier = str(run.tier[first])
     members = run.members(pool)
     excluded: dict[str, str] = {}
@@ -72,8 +80,7 @@ def _assign_group(
         elif (why := run.why_not(owner, tier)) is not None:
             excluded[owner] = why
     eligible = [m for m in members if m not in excluded]
-    narrowed, preferred_note = False, ""
-    arrived_with = run.out_excluded[index].copy(), run.carries[index].copy()
+    narrowed, note = False, ""
     for column, need in run.skill_order(pool):
         value = run.skill_values(column)[first]
         having = [m for m in eligible if value and value in run.rep_skills.get(m, {}).get(column, ())]
@@ -84,8 +91,20 @@ def _assign_group(
         excluded |= dict.fromkeys([m for m in eligible if m not in having], skill.reason(column))
         if need == "preferred":
             narrowed = True
-            preferred_note += f" ({len(having)} {_skilled(column, value)})"
+            note += f" ({len(having)} {_skilled(column)})"
         eligible = having
+    return excluded, eligible, narrowed, note
+
+
+def _assign_group(
+    out: pd.DataFrame, index: np.ndarray, pool: Pool, run: BatchState, specialise: bool = True
+) -> None:
+    """Round robin over the reps of the pool who can take these leads (alike in what decides eligibility):
+    reps without a required skill never, reps with the preferred skills first while they have room, then the
+    others; the pool's fallback for the rest."""
+    members = run.members(pool)
+    excluded, eligible, narrowed, preferred_note = _plan(pool, run, index[0], specialise)
+    arrived_with = run.out_excluded[index].copy(), run.carries[index].copy()
     weights = run.weights(pool).reindex(eligible)
     capacity = run.capacity(weights.index)  # queues: no cap
     excluded |= {m: Excluded.AT_CAPACITY.value for m, c in zip(eligible, capacity, strict=True) if c <= 0}
@@ -100,7 +119,6 @@ def _assign_group(
     run.out_owner[taken] = owners
     run.out_method[taken] = "round_robin"
     run.out_path[taken] = run.out_path[taken] + (path + " → round robin → ") + owners
-    run.out_skills[taken] = _matched_skills(owners, first, pool, run)
     per_lead = _excluded_per_lead(owners, len(index), excluded, weights.index, capacity)
     # merged with whom the lead passed over on its way here (its existing owner, a first pool)
     carries = np.flatnonzero(run.carries[index])
@@ -134,27 +152,34 @@ def _assign_group(
         run.out_path[rest] = run.out_path[rest] + (" " + run.roster.rep_id(pool.fallback))
 
 
-def _matched_skills(owners: np.ndarray, first: int, pool: Pool, run: BatchState) -> list[str | None]:
-    """Per lead taken, the skills its owner matched ("language=ja, industry=software"), or None."""
-    values = {c: run.skill_values(c)[first] for c, _ in run.skill_order(pool)}
-    held = {
-        o: ", ".join(f"{c}={v}" for c, v in values.items() if v and v in run.rep_skills.get(o, {}).get(c, ()))
-        for o in set(owners.tolist())
-    }
-    return [held[o] or None for o in owners.tolist()]
-
-
-def _skilled(column: str, value: str) -> str:
-    """How the path names reps with a skill: "Healthcare specialists", "ja speakers", "product_line payments"."""
+def _skilled(column: str) -> str:
+    """How the path names the reps holding the lead's value of a skill (the value is in skills_matched)."""
     if column == skill.INDUSTRY:
-        return f"{value} specialists"
+        return "specialists in its industry"
     if column == skill.LANGUAGE:
-        return f"{value} speakers"
-    return f"with {column} {value}"
+        return "speak its language"
+    return f"with its {column}"
 
 
 def _preferred_full(note: str) -> str:
-    return "specialists at capacity" if note.endswith("specialists)") else "preferred reps at capacity"
+    return "specialists at capacity" if note.endswith("industry)") else "preferred reps at capacity"
+
+
+def matched_skills(out: pd.DataFrame, run: BatchState) -> pd.Series:
+    """Per lead a pool's round robin gave a rep, the skills the rep holds with the lead's value
+    ("language=ja, industry=software"); <NA> for the rest. Once over the batch, owner by owner."""
+    labels = pd.Series("", index=out.index, dtype=object)
+    owner = out["owner_id"].to_numpy(dtype=object, na_value=None)
+    pooled = (out["assign_method"] == "round_robin").fillna(False).to_numpy()
+    columns = sorted({c for held in run.rep_skills.values() for c in held}, key=skill.sort_key)
+    for column in columns:
+        values = run.skill_values(column)
+        hit = np.zeros(len(out), dtype=bool)
+        for rep, held in run.rep_skills.items():
+            if column in held:
+                hit |= (owner == rep) & pooled & np.isin(values, list(held[column]))
+        labels[hit] = labels[hit] + np.where(labels[hit] == "", "", ", ") + f"{column}=" + values[hit]
+    return pd.Series(pd.array(labels.replace("", None), dtype="string"), index=out.index)
 
 
 def _excluded_per_lead(

@@ -79,8 +79,13 @@ def skill_problems(
     ]
 
 
+def sort_key(column: str) -> tuple[bool, bool, str]:
+    """Language first, then industry, then the rest by name."""
+    return (column != LANGUAGE, column != INDUSTRY, column)
+
+
 def order(pool_needs: Mapping[str, Need], held: Iterable[str]) -> list[tuple[str, Need]]:
     """The skills a pool routes on, in the order it applies them: those it names (as written), then any
     other column its reps hold a skill on, preferred: language, industry, then by name."""
-    rest = sorted(set(held) - set(pool_needs), key=lambda c: (c != LANGUAGE, c != INDUSTRY, c))
+    rest = sorted(set(held) - set(pool_needs), key=sort_key)
     return [*pool_needs.items(), *((c, "preferred") for c in rest)]

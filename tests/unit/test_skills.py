@@ -13,6 +13,8 @@ from leadrouter.assign.availability import Excluded
 from leadrouter.assign.batch import STATE_COLUMNS
 from leadrouter.assign.owners import Moment, assign_owners
 from leadrouter.assign.roster import Roster, load_roster
+from leadrouter.classify.rules import classify_by_rules, load_rulebook
+from leadrouter.classify.rules_check import check_rulebook
 from leadrouter.config import ConfigError, ConfigErrors
 from tests.helpers.assignment import AT, FALLBACK, counts, leads, make_roster, rep
 from tests.helpers.ledger import ROSTER
@@ -48,7 +50,7 @@ def test_a_lead_goes_to_the_speakers_of_its_language_and_the_others_are_passed_o
     assert counts(out) == {"ken": 4}
     assert all(e == {"ann": NO_LANGUAGE, "bo": NO_LANGUAGE} for e in out["excluded"])
     assert set(out["skills_matched"]) == {"language=ja"}
-    assert all("(1 ja speakers)" in p for p in out["routing_path"])
+    assert all("(1 speak its language)" in p for p in out["routing_path"])
     english = route(leads(4, language="en", start=10), roster)  # two speak it: preferred ones share it
     assert counts(english) == {"ken": 2, "ann": 2}
     assert all(e == {"bo": NO_LANGUAGE} for e in english["excluded"])
@@ -148,3 +150,18 @@ def test_a_skill_may_name_a_custom_field_and_its_values(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"skills.product_line\[0\]: unknown product_line 'Debit': use one of "
                        r"Payments, Lending, Cards"):  # fmt: skip
         load_roster(write(tmp_path, bad))
+
+
+def test_rules_route_on_language_and_rules_check_flags_a_code_that_is_no_language(tmp_path: Path) -> None:
+    book = tmp_path / "rulebook.yaml"
+    book.write_text(
+        "rules:\n"
+        "  - {id: japanese-pricing, when: 'language == \"ja\"', tier: Standard, category: sales, priority: 2}\n"
+        '  - {id: chinese, when: \'language in ("zh", "jp")\', tier: Standard, category: sales, priority: 2}\n'
+        "  - {id: rest, when: 'not_null(email)', tier: Nurture, category: sales, priority: 4}\n"
+    )
+    rules = load_rulebook(book)
+    lead = pd.DataFrame({"email": ["a@b.example"] * 2, "language": pd.array(["ja", "en"], dtype="string")})
+    assert classify_by_rules(lead, rules)["decided_by"].tolist() == ["rule:japanese-pricing", "rule:rest"]
+    errors = [(f.rule, f.message) for f in check_rulebook(rules) if f.severity == "error"]
+    assert errors == [("chinese", "language 'jp' does not exist (known: two-letter ISO 639-1 codes)")]

@@ -129,6 +129,7 @@ def simulate(
     _print_route(
         roster, out["tier"], out["decided_by"], out["owner_id"], out["assign_method"], path, out["excluded"]
     )
+    _print_language(out.get("language"), out.get("language_confidence"), out.get("skills_matched"))
     _print_score(out.get("score"), out.get("score_tier"), out.get("expected_value"), out.get("score_reasons"))
 
 

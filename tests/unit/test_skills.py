@@ -165,3 +165,38 @@ def test_rules_route_on_language_and_rules_check_flags_a_code_that_is_no_languag
     assert classify_by_rules(lead, rules)["decided_by"].tolist() == ["rule:japanese-pricing", "rule:rest"]
     errors = [(f.rule, f.message) for f in check_rulebook(rules) if f.severity == "error"]
     assert errors == [("chinese", "language 'jp' does not exist (known: two-letter ISO 639-1 codes)")]
+
+
+def test_the_routing_summary_counts_languages_and_the_skills_owners_matched() -> None:
+    from leadrouter.summary import language_label, summarize_run, summary_markdown
+
+    tally = pd.DataFrame(
+        {
+            "status": ["written", "written", "written", "review"],
+            "tier": ["Standard", "Standard", "VIP", None],
+            "owner_id": ["ken", "ann", "ann", None],
+            "decided_by": ["rule:a", "rule:a", "rule:b", None],
+            "method": ["round_robin"] * 3 + [None],
+            "excluded": ['{"ann": "NO_LANGUAGE"}', "{}", "{}", None],
+            "enrichment_failed": [False] * 4,
+            "matched": [False] * 4,
+            "model_outcome": [None] * 4,
+            "language": ["ja", "en", "en", "fr"],
+            "skills_matched": ["language=ja", None, None, None],
+            "leads": [2, 5, 1, 3],
+            "model_cost_usd": [0.0] * 4,
+            "model_cache_write_tokens": [None] * 4,
+            "model_cache_read_tokens": [None] * 4,
+        }
+    )
+    summary = summarize_run(tally, make_roster([rep("ken"), rep("ann")]))
+    assert summary["by_language"] == {"en": 6, "ja": 2}  # routed leads only
+    assert summary["by_skills"] == {"language=ja": 2}
+    assert summary["passed_over"] == {"NO_LANGUAGE": 2}
+    markdown = summary_markdown(summary)
+    assert "| ja | 2 |" in markdown and "| language\\=ja | 2 |" in markdown  # cells made inert
+    assert language_label("ja", 0.973) == "ja (0.97)"
+    assert (
+        language_label("de", None) == "de (the country's language)"
+        and language_label(None, None) == "unknown"
+    )

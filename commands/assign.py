@@ -77,6 +77,8 @@ def explain(
                 explanation.get("summary") or "",
                 explanation.get("excluded") or {},
             )
+        if not stopped:
+            _print_language(row.language, row.language_confidence, row.skills_matched)
         if explanation.get("warnings"):  # validation's warnings: values quoted as excerpts already
             console.print(f"  warnings   {terminal(explanation['warnings'])}")
         model = explanation.get("model") or {}
@@ -127,7 +129,17 @@ def simulate(
     _print_route(
         roster, out["tier"], out["decided_by"], out["owner_id"], out["assign_method"], path, out["excluded"]
     )
+    _print_language(out.get("language"), out.get("language_confidence"), out.get("skills_matched"))
     _print_score(out.get("score"), out.get("score_tier"), out.get("expected_value"), out.get("score_reasons"))
+
+
+def _print_language(language: object, confidence: object, skills: object) -> None:
+    """The lead's language (detected, with its confidence, or its country's) and the skills its owner matched."""
+    from leadrouter.summary import language_label
+
+    console.print(f"  language   {terminal(language_label(language, confidence))}")
+    if isinstance(skills, str) and skills:  # the roster's values the owner matched, not the lead's text
+        console.print(f"  skills     {terminal(skills)}")
 
 
 def _print_score(score: object, tier: object, expected_value: object, reasons: object) -> None:

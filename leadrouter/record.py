@@ -94,7 +94,7 @@ def _decision_rows(
 
 DECISION_TEXT = [
     "lead_id", "status", "tier", "category", "decided_by", "owner_id", "pool", "duplicate_of", "urgency",
-    "model_outcome", "score_tier", "score_reasons",
+    "model_outcome", "score_tier", "score_reasons", "language", "skills_matched",
 ]  # fmt: skip
 DECISION_COUNTS = [
     "priority", "model_input_tokens", "model_output_tokens", "model_cache_write_tokens", "model_cache_read_tokens",
@@ -121,6 +121,7 @@ def _times(frame: pd.DataFrame, name: str) -> list:
 ROUTE_FACTS = {
     "decided_by": "rule", "region": "region", "pool": "pool", "assign_method": "method",
     "duplicate_of": "duplicate_of", "routing_reason": "summary", "excluded": "excluded",
+    "language": "language", "language_confidence": "language_confidence", "skills_matched": "skills",
     "warning_reason": "warnings",  # what validation flagged on a lead that routed: field, value as given, fix
 }  # fmt: skip
 
@@ -170,7 +171,7 @@ def _insert(
             **{c: _values(recorded, c, "Int64") for c in DECISION_COUNTS},
             **{
                 c: _values(recorded, c, "Float64")
-                for c in ("confidence", "model_cost_usd", "score", "expected_value")
+                for c in ("confidence", "model_cost_usd", "score", "expected_value", "language_confidence")
             },
             **{c: _times(recorded, frame_column) for c, frame_column in DECISION_TIMES.items()},
         },

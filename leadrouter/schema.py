@@ -74,6 +74,8 @@ ENRICHED_COLUMNS: dict[str, str] = {
     "territory": "string",
     "timezone": "string",
     "seniority": "string",  # C-level, VP, Director, Head, Manager, Individual contributor, Student
+    "language": "string",  # ISO 639-1, from the message, title and company, else the country's main language
+    "language_confidence": "Float64",  # the detector's probability (<NA>: the country's language, or unknown)
     "account_id": "string",  # the matched account
     "match_method": "string",  # domain | name
     "match_score": "Float64",

@@ -18,10 +18,23 @@ def owner_names(roster: Roster) -> dict[str, str]:
     return {r.key: r.name for r in roster.reps} | roster.queues
 
 
+ROUTING_FACTS = ("language", "skills_matched")  # thin tallies (older ledgers, tests) lack them
+
+
+def language_label(language: object, confidence: object) -> str:
+    """ "ja (0.97)" when detected; "ja (the country's language)" when the text could not tell; "unknown"."""
+    if not isinstance(language, str) or not language:
+        return "unknown"
+    if confidence is None or pd.isna(confidence):
+        return f"{language} (the country's language)"
+    return f"{language} ({float(confidence):.2f})"
+
+
 def summarize_run(tally: pd.DataFrame, roster: Roster) -> dict:
     """Counts by status, tier and owner (by name) of a run's decisions, from store.decisions.run_tally: one row per
     distinct combination of facts, `leads` of them."""
     status = tally.groupby("status")["leads"].sum()
+    tally = tally.reindex(columns=[*tally.columns, *(c for c in ROUTING_FACTS if c not in tally)])
     routed = tally[tally["owner_id"].notna()]
     names = owner_names(roster)
     failed = tally["enrichment_failed"].astype("boolean").fillna(False).astype(bool)
@@ -44,6 +57,8 @@ def summarize_run(tally: pd.DataFrame, roster: Roster) -> dict:
         "passed_over": _counts(passed_over, "excluded"),
         "model_cost_usd": round(float(pd.to_numeric(tally["model_cost_usd"], errors="coerce").sum()), 6),
         "by_owner": {names.get(k, k): n for k, n in sorted(_counts(routed, "owner_id").items())},
+        "by_language": _counts(routed, "language"),
+        "by_skills": _counts(routed, "skills_matched"),
         **model_calls(tally),
     }
 
@@ -164,6 +179,19 @@ def summary_markdown(summary: dict) -> str:
         "| passed over because | times |",
         "|---|---:|",
         *[f"| {md(code)} | {n} |" for code, n in summary.get("passed_over", {}).items()],
+        "",
+        "## Language and skills",
+        "",
+        "The leads' languages (detected from what they wrote, else their country's) and the skills their owners "
+        "matched:",
+        "",
+        "| language | leads |",
+        "|---|---:|",
+        *[f"| {md(language)} | {n} |" for language, n in summary.get("by_language", {}).items()],
+        "",
+        "| skills matched | leads |",
+        "|---|---:|",
+        *[f"| {md(skills)} | {n} |" for skills, n in summary.get("by_skills", {}).items()],
         "",
         "## By owner",
         "",

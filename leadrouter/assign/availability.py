@@ -26,6 +26,8 @@ class Excluded(StrEnum):
     AT_CAPACITY = "AT_CAPACITY"  # daily or open-lead cap reached
     WRONG_REGION = "WRONG_REGION"  # the rep covers other regions or territories
     NO_SPECIALISATION = "NO_SPECIALISATION"  # a specialist in the lead's industry was available
+    NO_LANGUAGE = "NO_LANGUAGE"  # the rep does not work in the lead's language (preferred or required)
+    NO_SKILL = "NO_SKILL"  # the rep lacks the lead's value of another skill the pool routes on
 
 
 def rep_calendar(roster: Roster, at: datetime) -> pd.DataFrame:

@@ -7,8 +7,9 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from leadrouter.assign import skills as skill
 from leadrouter.assign.roster import Pool, Roster
-from leadrouter.schema import column
+from leadrouter.schema import column as column_of
 
 STATE_COLUMNS = ["pool", "rep_id", "pass_value", "assigned"]
 
@@ -29,6 +30,11 @@ class BatchState:
         self.left_by_rep = left.to_dict()
         self._members: dict[str, list[str]] = {}
         self._weights: dict[str, pd.Series] = {}
+        self.rep_skills = {r.key: r.skill_sets for r in roster.reps}
+        self._skill_order: dict[str, list[tuple[str, skill.Need]]] = {}
+        self._skill_values: dict[str, np.ndarray] = {}
+        self._skill_codes: dict[str, tuple[np.ndarray, pd.Index]] = {}
+        self._holders: dict[tuple[str, str], np.ndarray] = {}
 
     def members(self, pool: Pool) -> list[str]:
         if pool.name not in self._members:
@@ -39,6 +45,42 @@ class BatchState:
         if pool.name not in self._weights:
             self._weights[pool.name] = self.roster.weights(pool)
         return self._weights[pool.name]
+
+    def skill_order(self, pool: Pool) -> list[tuple[str, skill.Need]]:
+        """The skills the pool routes on, in order, each required or preferred (see skills.order)."""
+        if pool.name not in self._skill_order:
+            held = {c for m in self.members(pool) for c in self.rep_skills.get(m, {})}
+            self._skill_order[pool.name] = skill.order(pool.skills, held)
+        return self._skill_order[pool.name]
+
+    def skill_values(self, column: str) -> np.ndarray:
+        """The lead's value of a skill's column per position, normalised ("" when it has none)."""
+        if column not in self._skill_values:
+            values = column_of(self._frame, column).str.strip().str.lower()
+            self._skill_values[column] = values.to_numpy(dtype=object, na_value="")
+        return self._skill_values[column]
+
+    def skill_holders(self, pool: Pool, column: str, need: skill.Need) -> np.ndarray:
+        """Per position, a number naming which of the pool's members hold the lead's value of the column:
+        leads alike in it are alike for the skill, whatever their values (a preferred skill that none or all
+        hold changes nothing: one number for both)."""
+        if (pool.name, column) not in self._holders:
+            if column not in self._skill_codes:
+                self._skill_codes[column] = pd.factorize(self.skill_values(column))
+            codes, uniques = self._skill_codes[column]
+            members = self.members(pool)
+            ids: dict[frozenset, int] = {frozenset(): 0}
+            if need == "preferred":
+                ids[frozenset(members)] = 0
+            per_value = [
+                ids.setdefault(
+                    frozenset(m for m in members if v and v in self.rep_skills.get(m, {}).get(column, ())),
+                    len(ids),
+                )
+                for v in uniques
+            ]
+            self._holders[(pool.name, column)] = np.asarray(per_value, dtype=np.int64)[codes]
+        return self._holders[(pool.name, column)]
 
     def capacity(self, reps) -> np.ndarray:
         return np.array([self.left_by_rep.get(r, np.inf) for r in reps], dtype=float)
@@ -52,10 +94,11 @@ class BatchState:
         self.out_excluded = out["excluded"].to_numpy(dtype=object).copy()
         self.carries = np.array([isinstance(e, dict) for e in self.out_excluded], dtype=bool)
         # what decides eligibility, per position: read once, not per group
-        self.tier = column(out, "tier").to_numpy(dtype=object, na_value="")
-        self.region = column(out, "region").to_numpy(dtype=object, na_value="")
-        self.territory = column(out, "territory").to_numpy(dtype=object, na_value="")
-        self.industry = column(out, "industry").str.strip().str.lower().to_numpy(dtype=object, na_value="")
+        self.tier = column_of(out, "tier").to_numpy(dtype=object, na_value="")
+        self.region = column_of(out, "region").to_numpy(dtype=object, na_value="")
+        self.territory = column_of(out, "territory").to_numpy(dtype=object, na_value="")
+        self._frame = out
+        self._skill_values, self._skill_codes, self._holders = {}, {}, {}
 
     def flush_outputs(self, out: pd.DataFrame) -> None:
         out["pool"] = pd.array(self.out_pool, dtype="string")

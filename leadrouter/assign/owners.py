@@ -2,8 +2,8 @@
 
 The path: the lead's existing owner (a duplicate's or its account's owner, or the owner a rule names) if that
 rep can take it, else their backup; otherwise the pool of the lead's tier and territory, its eligible reps
-(active, covering the region, working within the tier's SLA, not on leave), specialists in the lead's industry
-first, reps with capacity left, weighted round robin among them; the pool's fallback when nobody can (see
+(active, covering the region, working within the tier's SLA, not on leave, with the pool's required skills),
+reps with its preferred skills first (the lead's language, industry), reps with capacity left, weighted round robin among them; the pool's fallback when nobody can (see
 leadrouter.assign.pools).
 Every lead carries the path it took and each rep of its pool that was passed over, with a reason code.
 """
@@ -23,7 +23,7 @@ from leadrouter.assign.roster import Roster
 from leadrouter.schema import Tier, column
 
 SALES_TIERS = [Tier.VIP.value, Tier.STANDARD.value]
-OUTPUT_COLUMNS = ["pool", "owner_id", "assign_method", "routing_path", "excluded"]
+OUTPUT_COLUMNS = ["pool", "owner_id", "assign_method", "routing_path", "excluded", "skills_matched"]
 
 
 @dataclass
@@ -61,6 +61,7 @@ def assign_owners(
         assign_method=pd.Series(pd.NA, index=out.index, dtype="string"),
         routing_path=pd.Series("", index=out.index, dtype="string"),
         excluded=pd.Series(None, index=out.index, dtype=object),
+        skills_matched=pd.Series(pd.NA, index=out.index, dtype="string"),  # the pool path's owners' skills
     )
     follows = _duplicates_in_batch(out)
     kept = _keep_existing_owners(out, ~follows, run)

@@ -1,15 +1,16 @@
 """The pool path: the pool of the lead's tier and territory, its eligible reps (active, covering the region,
-working within the tier's SLA, not on leave), specialists in the lead's industry first, reps with capacity
-left, weighted round robin among them; the pool's fallback (or the pool it hands over to) when nobody can."""
+working within the tier's SLA, not on leave, holding the pool's required skills), reps with its preferred
+skills first (the lead's language, industry specialists), reps with capacity left, weighted round robin among them; the pool's fallback (or the pool it hands over to) when nobody can."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from leadrouter.assign import skills as skill
 from leadrouter.assign.availability import Excluded
 from leadrouter.assign.batch import BatchState
-from leadrouter.assign.roster import Pool, Rep, choose_pools
+from leadrouter.assign.roster import Pool, choose_pools
 from leadrouter.assign.round_robin import pool_clock, round_robin
 
 
@@ -36,28 +37,37 @@ def through_pools(out: pd.DataFrame, todo: pd.Series, run: BatchState) -> None:
     ):
         _assign_pool(out, positions[members], run.roster.pool(str(pool_name)), run)
     run.flush_outputs(out)
+    out["skills_matched"] = matched_skills(out, run)
 
 
 def _assign_pool(out: pd.DataFrame, positions: np.ndarray, pool: Pool, run: BatchState) -> None:
     """The pool's leads in groups with the same eligible reps (the region and territory matter only when a
-    member covers only some, the industry only when a member specialises), each group in arrival order."""
+    member covers only some; of a skill, which members hold the lead's value), each group in arrival order.
+    Leads whose skills leave the same reps to choose from share one group, however their values differ."""
     reps = [run.roster.by_id[m] for m in run.members(pool) if m in run.roster.by_id]
     keys = {"tier": run.tier[positions]}
     if any(r.regions for r in reps):
         keys |= {"region": run.region[positions], "territory": run.territory[positions]}
-    if any(r.verticals for r in reps):
-        keys["industry"] = run.industry[positions]
-    groups = pd.DataFrame(keys).groupby(list(keys), sort=False).indices.values()
+    for column, need in run.skill_order(pool):
+        keys[f"skill:{column}"] = run.skill_holders(pool, column, need)[positions]
+    groups = list(pd.DataFrame(keys).groupby(list(keys), sort=False).indices.values())
+    if len(keys) > 3:  # skills split the leads: join the groups whose reps to choose from are the same
+        merged: dict[tuple, list[np.ndarray]] = {}
+        for group in groups:
+            first = positions[group[0]]
+            excluded, eligible, _, note = _plan(pool, run, first)
+            same = (run.tier[first], run.region[first], run.territory[first], tuple(eligible), note)
+            merged.setdefault((*same, tuple(sorted(excluded.items()))), []).append(group)
+        groups = [np.sort(np.concatenate(parts)) for parts in merged.values()]
     for group in sorted(groups, key=lambda g: g[0]):
         _assign_group(out, positions[group], pool, run)
 
 
-def _assign_group(
-    out: pd.DataFrame, index: np.ndarray, pool: Pool, run: BatchState, specialise: bool = True
-) -> None:
-    """Round robin over the reps of the pool who can take these leads (alike in what decides eligibility),
-    specialists first while they have room, then the others; the pool's fallback for the rest."""
-    first = index[0]
+def _plan(
+    pool: Pool, run: BatchState, first: int, specialise: bool = True
+) -> tuple[dict[str, str], list[str], bool, str]:
+    """For leads like the one at `first`: the reps passed over and why, the reps left to choose from, whether
+    preferred skills narrowed them, and the path's note on it."""
     tier = str(run.tier[first])
     members = run.members(pool)
     excluded: dict[str, str] = {}
@@ -70,23 +80,35 @@ def _assign_group(
         elif (why := run.why_not(owner, tier)) is not None:
             excluded[owner] = why
     eligible = [m for m in members if m not in excluded]
-    industry = run.industry[first]
-    specialists = [
-        m for m in eligible if m in run.roster.by_id and industry in _verticals(run.roster.by_id[m])
-    ]
-    others = len(eligible) - len(specialists) if specialise and industry and specialists else 0
-    if others:
-        arrived_with = run.out_excluded[index].copy(), run.carries[index].copy()
-        excluded |= dict.fromkeys(
-            [m for m in eligible if m not in specialists], Excluded.NO_SPECIALISATION.value
-        )
-        eligible = specialists
+    narrowed, note = False, ""
+    for column, need in run.skill_order(pool):
+        value = run.skill_values(column)[first]
+        having = [m for m in eligible if value and value in run.rep_skills.get(m, {}).get(column, ())]
+        if need == "preferred" and (
+            not specialise or not value or not having or len(having) == len(eligible)
+        ):
+            continue
+        excluded |= dict.fromkeys([m for m in eligible if m not in having], skill.reason(column))
+        if need == "preferred":
+            narrowed = True
+            note += f" ({len(having)} {_skilled(column)})"
+        eligible = having
+    return excluded, eligible, narrowed, note
+
+
+def _assign_group(
+    out: pd.DataFrame, index: np.ndarray, pool: Pool, run: BatchState, specialise: bool = True
+) -> None:
+    """Round robin over the reps of the pool who can take these leads (alike in what decides eligibility):
+    reps without a required skill never, reps with the preferred skills first while they have room, then the
+    others; the pool's fallback for the rest."""
+    members = run.members(pool)
+    excluded, eligible, narrowed, preferred_note = _plan(pool, run, index[0], specialise)
+    arrived_with = run.out_excluded[index].copy(), run.carries[index].copy()
     weights = run.weights(pool).reindex(eligible)
     capacity = run.capacity(weights.index)  # queues: no cap
     excluded |= {m: Excluded.AT_CAPACITY.value for m, c in zip(eligible, capacity, strict=True) if c <= 0}
-    path = f" → pool {pool.name} → {int((capacity > 0).sum())} of {len(members)} eligible"
-    if others:
-        path += f" ({len(specialists)} {industry} specialists)"
+    path = f" → pool {pool.name} → {int((capacity > 0).sum())} of {len(members)} eligible{preferred_note}"
     passes = run.passes.get(pool.name, pd.Series(dtype=float))
     current = passes.reindex(members).dropna()  # removed reps keep their history but not the clock
     clock = pool_clock(current, run.weights(pool)) if len(current) else None
@@ -113,9 +135,9 @@ def _assign_group(
         for rep, count in counts.items():
             run.assigned[(pool.name, rep)] = run.assigned.get((pool.name, rep), 0) + int(count)
     rest = index[got:]
-    if len(rest) and others:  # the specialists are full: the rest of the pool takes what is left
+    if len(rest) and narrowed:  # the preferred reps are full: the rest of the pool takes what is left
         run.out_excluded[rest], run.carries[rest] = arrived_with[0][got:], arrived_with[1][got:]
-        run.out_path[rest] = run.out_path[rest] + f"{path} → specialists at capacity"
+        run.out_path[rest] = run.out_path[rest] + f"{path} → {_preferred_full(preferred_note)}"
         _assign_group(out, rest, pool, run, specialise=False)
         return
     if len(rest):
@@ -130,8 +152,34 @@ def _assign_group(
         run.out_path[rest] = run.out_path[rest] + (" " + run.roster.rep_id(pool.fallback))
 
 
-def _verticals(rep: Rep) -> set[str]:
-    return {v.strip().lower() for v in rep.verticals}
+def _skilled(column: str) -> str:
+    """How the path names the reps holding the lead's value of a skill (the value is in skills_matched)."""
+    if column == skill.INDUSTRY:
+        return "specialists in its industry"
+    if column == skill.LANGUAGE:
+        return "speak its language"
+    return f"with its {column}"
+
+
+def _preferred_full(note: str) -> str:
+    return "specialists at capacity" if note.endswith("industry)") else "preferred reps at capacity"
+
+
+def matched_skills(out: pd.DataFrame, run: BatchState) -> pd.Series:
+    """Per lead a pool's round robin gave a rep, the skills the rep holds with the lead's value
+    ("language=ja, industry=software"); <NA> for the rest. Once over the batch, owner by owner."""
+    labels = pd.Series("", index=out.index, dtype=object)
+    owner = out["owner_id"].to_numpy(dtype=object, na_value=None)
+    pooled = (out["assign_method"] == "round_robin").fillna(False).to_numpy()
+    columns = sorted({c for held in run.rep_skills.values() for c in held}, key=skill.sort_key)
+    for column in columns:
+        values = run.skill_values(column)
+        hit = np.zeros(len(out), dtype=bool)
+        for rep, held in run.rep_skills.items():
+            if column in held:
+                hit |= (owner == rep) & pooled & np.isin(values, list(held[column]))
+        labels[hit] = labels[hit] + np.where(labels[hit] == "", "", ", ") + f"{column}=" + values[hit]
+    return pd.Series(pd.array(labels.replace("", None), dtype="string"), index=out.index)
 
 
 def _excluded_per_lead(

@@ -14,6 +14,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from leadrouter.assign import skills as skill
 from leadrouter.config import ConfigError, line_of, load_yaml_model
 from leadrouter.schema import Tier
 
@@ -96,7 +97,9 @@ class Rep(BaseModel):
     weight: float = Field(default=1.0, gt=0)  # share of round-robin turns (0.5: half a full-time share)
     active: bool = True
     regions: list[str] = []  # regions or territories this rep covers (empty: whatever the pool covers)
-    verticals: list[str] = []  # industries this rep specialises in: preferred for such leads
+    verticals: list[str] = []  # industries this rep specialises in: a skill on `industry`
+    languages: list[str] = []  # ISO 639-1 codes of the languages they work in: a skill on `language`
+    skills: dict[str, list[str]] = {}  # lead column (custom fields too) -> the values this rep is skilled in
     max_per_day: int | None = Field(default=None, ge=0)  # new leads per working day (their own calendar day)
     max_open: int | None = Field(default=None, ge=0)  # leads assigned and not yet touched
     timezone: str | None = None  # these three default to the roster's `schedule`
@@ -118,6 +121,11 @@ class Rep(BaseModel):
         """The id, once known; until then the email, which pools may use to name the rep."""
         return self.id or self.email
 
+    @property
+    def skill_sets(self) -> dict[str, frozenset[str]]:
+        """Every skill by lead column, normalised: `skills`, `languages` and `verticals` together."""
+        return skill.rep_skills(self.skills, self.languages, self.verticals)
+
 
 class Pool(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -131,6 +139,9 @@ class Pool(BaseModel):
         str  # who takes the lead when no rep of the pool can: a rep or queue id, or another pool of the tier
     )
     manager: str | None = None  # escalations of this pool's leads (default: the roster's `escalation`)
+    # lead column -> required (only reps with the lead's value) or preferred; a column the pool leaves out
+    # that its reps hold skills on is preferred (so `verticals` and `languages` work with no pool setting)
+    skills: dict[str, skill.Need] = {}
 
 
 class Roster(BaseModel):
@@ -173,6 +184,7 @@ class Roster(BaseModel):
                 out += [(("pools", i, "fallback"), m) for m in self._fallback_chain_problems(pool)]
             if pool.manager is not None and pool.manager not in people:
                 out.append((("pools", i, "manager"), f"unknown manager {pool.manager!r}: add it under reps"))
+        out += self._skill_problems()
         if self.escalation is not None and self.escalation not in people:
             out.append((("escalation",), f"unknown escalation rep {self.escalation!r}: add it under reps"))
         out += [
@@ -182,6 +194,20 @@ class Roster(BaseModel):
             if not any(p.tier == tier for p in self.pools):
                 out.append((("pools",), f"no pool serves tier {tier.value}: every tier needs one"))
         return out
+
+    def _skill_problems(self) -> list[tuple[tuple, str]]:
+        held = [
+            (("reps", i, "skills", c), c, v) for i, r in enumerate(self.reps) for c, v in r.skills.items()
+        ]
+        held += [(("reps", i, "languages"), skill.LANGUAGE, r.languages) for i, r in enumerate(self.reps)]
+        held += [(("reps", i, "verticals"), skill.INDUSTRY, r.verticals) for i, r in enumerate(self.reps)]
+        held += [(("pools", i, "skills", c), c, []) for i, p in enumerate(self.pools) for c in p.skills]
+        custom: dict[str, list[str]] = {}
+        if any(c not in skill.SKILL_COLUMNS for _, c, _ in held):  # only then is config/fields.yaml read
+            from leadrouter.fields import configured_fields
+
+            custom = {f.name: f.values for f in configured_fields().custom}
+        return [p for loc, column, values in held for p in skill.skill_problems(loc, column, values, custom)]
 
     @cached_property
     def by_id(self) -> dict[str, Rep]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from leadrouter.assign.skills import LANGUAGE_CODES
 from leadrouter.classify.expressions import Condition
 from leadrouter.classify.rules import Rule, Rulebook
 from leadrouter.outcomes.feedback import wilson_interval
@@ -107,16 +108,23 @@ def _takers(rules: list[Rule], leads: pd.DataFrame) -> str:
 
 
 def _unknown_places(book: Rulebook, territories: list[str] | None) -> list[Finding]:
-    """A territory or region name that does not exist matches nothing, silently: flag it."""
-    known = {"territory": set(territories or []) | set(REGIONS), "region": set(REGIONS)}
+    """A territory, region or language that does not exist matches nothing, silently: flag it."""
+    known = {
+        "territory": set(territories or []) | set(REGIONS),
+        "region": set(REGIONS),
+        "language": set(LANGUAGE_CODES),  # ISO 639-1, as enrichment writes it
+    }
     out = []
     texts = [(("define", name), None, text) for name, text in book.define.items()]
     texts += [(("rules", i, "when"), r.id, r.when) for i, r in enumerate(book.rules)]
     for loc, rule, text in texts:
         for column, value in _compared_literals(text):
-            checkable = column == "region" or (column == "territory" and territories is not None)
+            checkable = column in ("region", "language") or (
+                column == "territory" and territories is not None
+            )
             if checkable and value not in known[column]:
-                message = f"{column} {value!r} does not exist (known: {', '.join(sorted(known[column]))})"
+                listed = sorted(known[column]) if column != "language" else ["two-letter ISO 639-1 codes"]
+                message = f"{column} {value!r} does not exist (known: {', '.join(listed)})"
                 out.append(Finding(rule, loc, "error", message))
     return out
 

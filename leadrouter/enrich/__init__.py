@@ -11,6 +11,7 @@ from leadrouter.enrich.accounts import match_accounts
 from leadrouter.enrich.email import email_domain, is_free_mail
 from leadrouter.enrich.firmographics import FIRMOGRAPHIC_COLUMNS, Provider, enrich_firmographics
 from leadrouter.enrich.geo import country_code, region_of
+from leadrouter.enrich.language import language_of
 from leadrouter.enrich.seniority import seniority_of
 from leadrouter.enrich.territory import Territories, territory_of, timezone_of
 
@@ -25,7 +26,7 @@ def enrich_leads(
     territories: Territories | None = None,
 ) -> pd.DataFrame:
     """Email domain and free mail; ISO country, region, territory and time zone; seniority from the title;
-    the matched account (explained) and its firmographics, then the provider's for what is still missing."""
+    the language (from what the lead wrote, else its country's); the matched account (explained) and its firmographics, then the provider's for what is still missing."""
     out = frame.copy()
     out["email_domain"] = email_domain(out["email"])
     out["is_free_mail"] = is_free_mail(out["email_domain"])
@@ -34,6 +35,7 @@ def enrich_leads(
     out["territory"] = territory_of(out, territories) if territories else out["region"]
     out["timezone"] = timezone_of(out)
     out["seniority"] = seniority_of(out["title"])
+    out[["language", "language_confidence"]] = language_of(out)
     out = with_account(out, accounts)
     if provider is None:
         return out.assign(enrichment_failed=False)

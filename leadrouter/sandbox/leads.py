@@ -134,6 +134,21 @@ def _messages(rng: np.random.Generator, group: np.ndarray, values: dict[str, np.
     return text.to_numpy(dtype=object)
 
 
+def _native(
+    rng: np.random.Generator, message: np.ndarray, group: np.ndarray, country: np.ndarray, values: dict
+) -> np.ndarray:
+    """Some buyers from Japan, Germany, Brazil... write in their own language (W.NATIVE_SALES). Drawn from a
+    child of rng, so every other value a seed gives stays as it was."""
+    local = rng.spawn(1)[0]
+    out = message.copy()
+    for code, (_, share, texts) in W.NATIVE_SALES.items():
+        rows = np.flatnonzero((group == "sales_intent") & (country == code))
+        rows = rows[local.random(len(rows)) < share]
+        if len(rows):
+            out[rows] = render(as_objects(texts), local.integers(len(texts), size=len(rows)), values, rows)
+    return out
+
+
 def _emails(
     rng: np.random.Generator, first: np.ndarray, last: np.ndarray, domain: np.ndarray, habit: np.ndarray
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -290,7 +305,7 @@ def generate_leads(
     quiet = pd.Series(lead["lead_source"]).map({"ebook": 0.75, "webinar": 0.45, "event": 0.4}).fillna(0.3)
     p_none = np.where(group == "sales_content", quiet.to_numpy(), 0.03)
     u = rng.random(n)
-    message = _messages(rng, group, fill)
+    message = _native(rng, _messages(rng, group, fill), group, CODES[country], fill)
     lead["message"] = np.where(u < p_none, None, np.where(u < p_none + 0.02, "", message))
 
     _break(rng, lead, how, parts, co["employees"])

@@ -635,6 +635,33 @@ FUNCTIONS = [
 # each message is one template from each slot, joined; "" makes a slot optional
 OPENERS = ["", "", "", "Hi,", "Hello,", "Hi there,", "Hello team,", "Good morning,", "Hey,"]
 CLOSERS = ["", "", "", "Thanks!", "Best, {first}", "Cheers", "Thanks in advance.", "Regards, {first} {last}"]
+# buyers who write in their own language: country -> (language, share of its sales requests written in it, the
+# requests); the rest write in English
+NATIVE_SALES: dict[str, tuple[str, float, list[str]]] = {
+    "JP": ("ja", 0.6, [
+        "営業部の部長です。{seats}ユーザー分の料金のお見積もりをお願いします。",
+        "エンタープライズプランの価格について、日本語でご説明いただけますでしょうか。",
+        "問い合わせを担当者に自動で振り分ける仕組みを探しています。デモをお願いできますか。",
+    ]),
+    "CN": ("zh", 0.5, ["您好，我们想了解企业版的价格，{seats}个用户，请尽快联系我。", "我们正在评估销售线索分配工具，希望安排一次产品演示。"]),
+    "DE": ("de", 0.35, [
+        "Wir benötigen ein Angebot für {seats} Lizenzen und eine Produktvorführung.",
+        "Bitte rufen Sie mich wegen der Preise für die Unternehmensversion zurück.",
+    ]),
+    "AT": ("de", 0.35, ["Wir hätten gerne ein Angebot für {seats} Benutzer, bitte melden Sie sich bei uns."]),
+    "FR": ("fr", 0.35, [
+        "Nous souhaitons recevoir un devis pour {seats} utilisateurs et organiser une démonstration.",
+        "Pouvez-vous me rappeler au sujet des tarifs de l'offre entreprise ?",
+    ]),
+    "ES": ("es", 0.35, ["Queremos una cotización para {seats} licencias y una demostración del producto."]),
+    "MX": ("es", 0.45, ["¿Pueden llamarme para hablar de los precios del plan empresarial para {seats} usuarios?"]),
+    "BR": ("pt", 0.5, [
+        "Gostaríamos de receber uma proposta para {seats} licenças e agendar uma demonstração.",
+        "Vocês podem me ligar para falar sobre os preços do plano empresarial?",
+    ]),
+    "IT": ("it", 0.35, ["Vorremmo un preventivo per {seats} licenze e una dimostrazione del prodotto."]),
+}  # fmt: skip
+
 MESSAGES: dict[str, list[list[str]]] = {
     "sales_intent": [
         OPENERS,

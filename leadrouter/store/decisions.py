@@ -173,8 +173,8 @@ def status_counts(store: Store, source: str, run_id: str | None = None) -> dict[
 
 def run_tally(store: Store, source: str, run_id: str) -> pd.DataFrame:
     """A run's decisions counted in the database by the facts its summary reports: one row per distinct status,
-    tier, owner, decider, method, reps passed over (JSON text), enrichment failure, account match and model
-    outcome, with `leads` (how many) and the sums of `model_cost_usd` and the prompt-cache tokens (null where no
+    tier, owner, decider, method, reps passed over (JSON text), enrichment failure, account match, model
+    outcome, language and skills matched, with `leads` (how many) and the sums of `model_cost_usd` and the prompt-cache tokens (null where no
     decision knows them). Fetching 100,000 decisions to count them took seconds."""
     why = decisions.c.explanation
     facts = [
@@ -187,6 +187,8 @@ def run_tally(store: Store, source: str, run_id: str) -> pd.DataFrame:
         why[("enrichment", "enrichment_failed")].as_boolean().label("enrichment_failed"),
         why[("enrichment", "account_id")].as_string().is_not(None).label("matched"),
         decisions.c.model_outcome,
+        decisions.c.language,
+        decisions.c.skills_matched,
     ]
     sums = [
         func.sum(decisions.c[name]).label(name)

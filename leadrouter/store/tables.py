@@ -75,6 +75,11 @@ decisions = Table(
     Column("expected_value", Float),
     Column("score_tier", String(16)),
     Column("score_reasons", Text),
+    # the lead's language (ISO 639-1) and the detector's confidence (null: the country's language, or unknown);
+    # the skills its owner matched ("language=ja, industry=software")
+    Column("language", String(8)),
+    Column("language_confidence", Float),
+    Column("skills_matched", Text),
     UniqueConstraint("source", "lead_id", name="uq_decisions_lead"),
     Index("ix_decisions_status", "source", "status"),
     Index("ix_decisions_owner_load", "source", "owner_id", "decided_at"),

@@ -1,0 +1,149 @@
+"""The lead's language (ISO 639-1) from its message, title and company, offline, with py3langid's model
+(shipped inside the package); a text too short or too mixed to tell falls back to the country's main language.
+
+language_confidence is the detector's probability for the language it chose; <NA> when the language is the
+country's (a fallback) or unknown.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import cache
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+TEXT_COLUMNS = ["message", "title", "company"]
+MAX_CHARS = 300  # the first few sentences say the language; more only costs time
+MIN_CHARS = 20  # below this (letters and digits) a Latin-script text is too short to trust
+MIN_CONFIDENCE = 0.5  # below this the text is mixed or ambiguous: the country's language is the better guess
+SHORT_CONFIDENCE = 0.9  # a short text is trusted only when nearly certain (a script of its own: ja, ko, zh)
+
+# the language most business correspondence from a country is written in, for the countries leads come from
+COUNTRY_LANGUAGE = {
+    "US": "en", "GB": "en", "IE": "en", "CA": "en", "AU": "en", "NZ": "en", "ZA": "en", "IN": "en",
+    "SG": "en", "PH": "en", "NG": "en", "KE": "en", "HK": "zh", "MY": "ms", "DE": "de", "AT": "de",
+    "CH": "de", "LI": "de", "FR": "fr", "BE": "fr", "LU": "fr", "MC": "fr", "SN": "fr", "CI": "fr",
+    "ES": "es", "MX": "es", "AR": "es", "CO": "es", "CL": "es", "PE": "es", "VE": "es", "EC": "es",
+    "UY": "es", "PY": "es", "BO": "es", "CR": "es", "PA": "es", "GT": "es", "DO": "es", "IT": "it",
+    "PT": "pt", "BR": "pt", "AO": "pt", "MZ": "pt", "NL": "nl", "SE": "sv", "NO": "no", "DK": "da",
+    "FI": "fi", "IS": "is", "PL": "pl", "CZ": "cs", "SK": "sk", "HU": "hu", "RO": "ro", "BG": "bg",
+    "HR": "hr", "SI": "sl", "RS": "sr", "GR": "el", "CY": "el", "TR": "tr", "RU": "ru", "BY": "ru",
+    "KZ": "ru", "UA": "uk", "LT": "lt", "LV": "lv", "EE": "et", "IL": "he", "AE": "ar", "SA": "ar",
+    "EG": "ar", "QA": "ar", "KW": "ar", "MA": "ar", "JO": "ar", "JP": "ja", "CN": "zh", "TW": "zh",
+    "KR": "ko", "VN": "vi", "TH": "th", "ID": "id", "IR": "fa", "PK": "ur", "BD": "bn",
+}  # fmt: skip
+
+
+@cache
+def _identifier():  # loading the model takes about a second: once per process
+    from py3langid.langid import _load_identifier
+
+    ident = _load_identifier(norm_probs=True)
+    ident.set_languages(iso_639_1(ident.labels))  # its few ISO 639-3-only classes (pcm, ...) left out
+    return {
+        "nextmove": np.asarray(ident.tk_nextmove, dtype=np.int64),
+        "rowbase": np.asarray(ident._rowbase, dtype=np.int64),
+        "output": np.asarray(ident.tk_output, dtype=np.int64),
+        "ptc": np.asarray(ident.nb_ptc, dtype=np.float32),
+        "pc": np.asarray(ident.nb_pc, dtype=np.float32),
+        "classes": np.asarray(ident.nb_classes, dtype=object),
+        "aliases": list(ident._alias_pairs),
+    }
+
+
+def iso_639_1(labels: list[str]) -> list[str]:
+    """The model's languages that have a two-letter code: the ones a rep can list."""
+    return [label for label in labels if len(label) == 2]
+
+
+def _encoded(texts: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The texts as py3langid reads them (all upper case folded, NFC, UTF-8), in one (rows × longest) byte
+    matrix, with each text's length in bytes."""
+    # str methods one text at a time beat pandas' .str chain (which loops too, with more overhead per text)
+    data = [
+        unicodedata.normalize("NFC", t.lower() if t.isupper() else t).encode("utf8", errors="surrogatepass")
+        for t in texts.fillna("").astype(str).str.slice(0, MAX_CHARS)
+    ]
+    lengths = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
+    flat = np.frombuffer(b"".join(data), dtype=np.uint8)
+    padded = np.zeros((len(data), int(lengths.max()) if len(data) else 0), dtype=np.uint8)
+    rows = np.repeat(np.arange(len(data)), lengths)
+    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    padded[rows, np.arange(len(flat)) - starts] = flat
+    return padded, lengths
+
+
+def detect_languages(texts: pd.Series) -> pd.DataFrame:
+    """language and language_confidence of each text: py3langid's naive Bayes (the same answer as its
+    `classify` with norm_probs), its byte automaton walked over the whole batch at once."""
+    model = _identifier()
+    padded, lengths = _encoded(texts)
+    n = len(lengths)
+    state = np.zeros(n, dtype=np.int64)
+    rows, features = [], []
+    for j in range(padded.shape[1]):  # one step of the automaton for every text still running
+        live = np.flatnonzero(lengths > j)
+        state[live] = model["nextmove"][model["rowbase"][state[live]] + padded[live, j]]
+        found = model["output"][state[live]]
+        hit = found >= 0
+        rows.append(live[hit])
+        features.append(found[hit])
+    rows_ = np.concatenate([np.empty(0, np.int64), *rows])
+    features_ = np.concatenate([np.empty(0, np.int64), *features])
+    counts = sparse.csr_matrix(
+        (np.ones(len(rows_), dtype=np.float32), (rows_, features_)), shape=(n, len(model["ptc"]))
+    )
+    counts.sum_duplicates()
+    counts.data = np.log1p(counts.data)
+    scores = np.asarray(counts @ model["ptc"]) + model["pc"]
+    # as py3langid: temperature sqrt(bytes) keeps the softmax calibrated across lengths; no feature: uniform
+    scores = np.where(counts.getnnz(axis=1)[:, None] > 0, scores, 0.0)
+    scores /= np.sqrt(np.maximum(lengths, 1))[:, None]
+    scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+    scores /= scores.sum(axis=1, keepdims=True)
+    for first, dupe in model["aliases"]:  # one label in two columns (srl -> sr): one score
+        scores[:, first] += scores[:, dupe]
+        scores[:, dupe] = 0.0
+    best = scores.argmax(axis=1)
+    found_any = lengths > 0
+    language = np.where(found_any, model["classes"][best], None)
+    confidence = np.where(found_any, scores[np.arange(n), best], np.nan)
+    return pd.DataFrame(
+        {
+            "language": pd.array(language, dtype="string"),
+            "language_confidence": pd.array(confidence, dtype="Float64"),
+        },
+        index=texts.index,
+    )
+
+
+def lead_text(frame: pd.DataFrame) -> pd.Series:
+    """What the lead wrote, then who they are: message, title and company, joined."""
+    parts = [frame[c].astype("string").fillna("") for c in TEXT_COLUMNS if c in frame]
+    if not parts:
+        return pd.Series("", index=frame.index, dtype="string")
+    text = parts[0].str.cat(parts[1:], sep=". ") if len(parts) > 1 else parts[0]
+    return text.str.replace(r"(\.\s)+", ". ", regex=True).str.strip(". ")
+
+
+def language_of(frame: pd.DataFrame) -> pd.DataFrame:
+    """language and language_confidence of each lead: detected from what it wrote when the text is long and
+    clear enough, else the main language of its country (confidence <NA>), else <NA>."""
+    text = lead_text(frame)
+    detected = detect_languages(text)
+    size = text.str.count(r"\w").fillna(0)
+    confidence = detected["language_confidence"].fillna(0.0)
+    trusted = ((size >= MIN_CHARS) & (confidence >= MIN_CONFIDENCE)) | (
+        (size > 0) & (confidence >= SHORT_CONFIDENCE)
+    )
+    country = frame["country"].astype("string") if "country" in frame else pd.Series(pd.NA, index=frame.index)
+    fallback = country.str.upper().map(COUNTRY_LANGUAGE).astype("string")
+    return pd.DataFrame(
+        {
+            "language": detected["language"].where(trusted, fallback),
+            "language_confidence": detected["language_confidence"].where(trusted),
+        },
+        index=frame.index,
+    )

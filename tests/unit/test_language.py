@@ -1,0 +1,73 @@
+"""The lead's language: detected from what it wrote, the same as py3langid's own answer, and the country's
+main language when the text is too short or mixed to tell."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from py3langid.langid import _load_identifier
+
+from leadrouter.config import PROJECT_ROOT
+from leadrouter.enrich.language import MIN_CONFIDENCE, detect_languages, iso_639_1, language_of
+
+SAMPLES = json.loads((PROJECT_ROOT / "bench" / "data" / "language_samples.json").read_text())["samples"]
+
+
+def frame(**columns: list) -> pd.DataFrame:
+    return pd.DataFrame({k: pd.array(v, dtype="string") for k, v in columns.items()})
+
+
+def test_the_batch_gives_the_librarys_answer_for_every_text() -> None:
+    texts = pd.Series([t for _, t in SAMPLES] + ["", "12345", "ÄÖÜ GMBH"])
+    ours = detect_languages(texts)
+    library = _load_identifier(norm_probs=True)
+    library.set_languages(iso_639_1(library.labels))
+    for text, language, confidence in zip(texts, ours["language"], ours["language_confidence"], strict=True):
+        if not text:
+            assert pd.isna(language) and pd.isna(confidence)
+            continue
+        expected, probability = library.classify(text)
+        assert language == expected, text  # the library sums in float32, in another order: 1e-3 apart at most
+        assert float(confidence) == pytest.approx(probability, abs=1e-3), text
+
+
+def test_long_texts_of_every_language_are_recognised() -> None:
+    long = [(lang, text) for lang, text in SAMPLES if len(text) >= 20]
+    found = detect_languages(pd.Series([t for _, t in long]))["language"].tolist()
+    assert found == [lang for lang, _ in long]
+    assert len({lang for lang, _ in long}) == 12
+
+
+def test_a_clear_text_wins_over_the_country_and_a_short_one_falls_back_to_it() -> None:
+    leads = frame(
+        message=[
+            "営業部の部長です。エンタープライズプランの料金を日本語で教えてください。",
+            "Need a demo",
+            "Need a demo",
+            None,
+        ],
+        title=["営業部長", None, None, None],
+        company=["株式会社山田製作所", "Acme", "Acme", None],
+        country=["US", "DE", None, "BR"],
+    )
+    out = language_of(leads)
+    assert out["language"].tolist()[0] == "ja" and out["language_confidence"][0] > 0.9
+    assert out["language"][1] == "de" and pd.isna(out["language_confidence"][1])  # short: the country's
+    assert pd.isna(out["language"][2]) and pd.isna(out["language_confidence"][2])  # short, no country
+    assert out["language"][3] == "pt" and pd.isna(out["language_confidence"][3])  # nothing written
+
+
+def test_a_mixed_text_falls_back_to_the_country() -> None:
+    mixed = "Bonjour, pricing bitte, gracias, grazie, obrigado"
+    out = language_of(frame(message=[mixed, mixed], country=["FR", "ZZ"]))
+    detected = detect_languages(pd.Series([mixed]))["language_confidence"][0]
+    assert detected < MIN_CONFIDENCE  # the premise: too mixed to trust
+    assert out["language"][0] == "fr" and pd.isna(out["language"][1])
+
+
+@pytest.mark.parametrize("columns", [{}, {"message": []}])
+def test_an_empty_or_thin_batch_has_both_columns(columns: dict) -> None:
+    out = language_of(pd.DataFrame({k: pd.array(v, dtype="string") for k, v in columns.items()}))
+    assert list(out.columns) == ["language", "language_confidence"] and len(out) == 0

@@ -43,7 +43,7 @@ def fact_frame(
     out = outcomes.reset_index(drop=True)
     arrival = out["lead_created_at"].fillna(out["decided_at"])
     fact = pd.DataFrame({"source": out["source"], "lead_id": out["lead_id"]})
-    fact["arrival_date"] = arrival.dt.date
+    fact["arrival_date"] = _day(arrival)
     fact["arrival_hour"] = arrival.dt.hour.astype("int64")
     for column in ("tier", "decided_by", "decided_kind", "rule"):
         fact[column] = out[column]
@@ -63,26 +63,36 @@ def fact_frame(
     fact["deal_id"] = deal["deal_id"].astype("string")
     fact["deal_stage"] = deal["stage"].astype("string")
     fact["deal_created_at"] = pd.to_datetime(deal["deal_created_at"], utc=True, format="mixed").astype(UTC_TS)
-    fact["deal_close_date"] = pd.to_datetime(deal["close_date"]).dt.date
+    fact["deal_close_date"] = pd.to_datetime(deal["close_date"]).astype("datetime64[us]")
     fact["deal_amount"] = pd.to_numeric(deal["amount"], errors="coerce").round(2)
     fact["deal_currency"] = deal["currency"].astype("string").str.upper()
     horizon = arrival + pd.Timedelta(days=recheck_days)
     fact["deal_final"] = (out["closed"] | (horizon <= pd.Timestamp(at))).to_numpy(dtype=bool)
     fact["days_to_opportunity"] = out["days_to_opportunity"]
-    fact["hindsight_tier"] = hindsight(out, rules)["hindsight"].replace("", pd.NA).astype("string")
+    fact["hindsight_tier"] = hindsight(out, rules, reasons=False)["hindsight"]
     fact["computed_at"] = pd.Timestamp(at)
     return fact
 
 
+def _day(stamps: pd.Series) -> pd.Series:
+    """The UTC day of each stamp, as a naive datetime64 (dates stay vectorised until they are written)."""
+    return stamps.dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize().astype("datetime64[us]")
+
+
 def owner_paths(lead_ids: pd.Series, first: pd.Series, moves: pd.DataFrame) -> pd.Series:
     """'first > second > …' per lead: the first owner, then each re-route's new owner in time order."""
-    path = first.astype("string").fillna(NONE_LABEL)
-    if moves.empty:
-        return path
+    path = first.astype("string").fillna(NONE_LABEL).to_numpy(dtype=object)
     ordered = moves.dropna(subset=["new_owner_id"]).sort_values(["lead_id", "at"], kind="stable")
-    after = ordered.groupby("lead_id", sort=False)["new_owner_id"].agg(" > ".join)
-    later = lead_ids.map(after).astype("string")
-    return path.where(later.isna(), path + " > " + later)
+    position = pd.Index(lead_ids).get_indexer(ordered["lead_id"])
+    found = position >= 0
+    position, owners = position[found], ordered["new_owner_id"].to_numpy(dtype=object)[found]
+    step = pd.Series(position).groupby(position).cumcount().to_numpy()
+    for k in range(
+        int(step.max()) + 1 if len(step) else 0
+    ):  # one pass per re-route depth (a few), not per lead
+        at = step == k
+        path[position[at]] = path[position[at]] + " > " + owners[at]
+    return pd.Series(path, index=lead_ids.index, dtype="string")
 
 
 def rep_keys(owner_ids: pd.Series, decided_at: pd.Series, reps: pd.DataFrame) -> pd.Series:

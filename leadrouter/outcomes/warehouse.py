@@ -28,9 +28,12 @@ def save_star_schema(
     versions = star_store.update_reps(store, source, close, new, at)
     inputs = star_store.read_star_inputs(store, source)
     fact = star.fact_frame(outcomes, **inputs, reps=versions, at=at, recheck_days=recheck_days)
-    first = min(fact["arrival_date"], default=pd.Timestamp(at).date())
-    days = star.calendar(first, max(pd.Timestamp(at).date(), max(fact["arrival_date"], default=first)),
-                         fiscal_start_month)  # fmt: skip
+    today = pd.Timestamp(at).tz_convert("UTC").date()
+    arrivals = fact["arrival_date"].dropna()
+    first = arrivals.min().date() if len(arrivals) else today
+    days = star.calendar(
+        first, max(today, arrivals.max().date() if len(arrivals) else today), fiscal_start_month
+    )
     snapshot = star.snapshot(fact.assign(source=source), at)
     star_store.save_star(store, source, fact, days, snapshot)
     return {"fact_rows": len(fact), "rep_versions_closed": len(close), "rep_versions_added": len(new),

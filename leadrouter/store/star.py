@@ -120,42 +120,64 @@ def save_star(
 
 
 def bulk_insert(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
-    """frame's rows into table: COPY on PostgreSQL, executemany of plain tuples on SQLite (stamps written as
-    UtcStamp writes them)."""
+    """frame's rows into table: COPY (text format) on PostgreSQL; on SQLite an executemany of plain tuples,
+    stamps and dates as the ISO 8601 text UtcStamp and Date store."""
     if frame.empty:
         return
     columns = [c.name for c in table.columns if c.name in frame.columns]
-    postgres = conn.dialect.name == "postgresql"
-    arrays = [_plain(frame[c], table.c[c].type, postgres) for c in columns]
-    if postgres:
+    if conn.dialect.name == "postgresql":
         cursor = conn.connection.cursor()
         with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in zip(*arrays, strict=True):
-                copy.write_row(row)
+            for start in range(0, len(frame), ROWS_PER_BATCH):
+                part = frame.iloc[start : start + ROWS_PER_BATCH]
+                texts = [_copy_text(part[c], table.c[c].type) for c in columns]
+                copy.write("".join(["\t".join(row) + "\n" for row in zip(*texts, strict=True)]))
         return
     statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     for start in range(0, len(frame), ROWS_PER_BATCH):
-        part = [a[start : start + ROWS_PER_BATCH] for a in arrays]
-        conn.exec_driver_sql(statement, list(zip(*part, strict=True)))
+        part = frame.iloc[start : start + ROWS_PER_BATCH]
+        values = [_sqlite_values(part[c], table.c[c].type) for c in columns]
+        conn.exec_driver_sql(statement, list(zip(*values, strict=True)))
 
 
-def _plain(values: pd.Series, kind: object, postgres: bool) -> list:
-    """A column as Python values the driver takes, nulls as None; on SQLite, dates and stamps as ISO 8601
-    text (stamps with their +00:00 offset, as UtcStamp writes them)."""
-    missing = pd.isna(values).to_numpy()
+def _iso(values: pd.Series, kind: object) -> np.ndarray:
+    """Stamps as ISO 8601 UTC with microseconds and +00:00, dates as YYYY-MM-DD (object array; NaT: 'NaT')."""
     if isinstance(kind, UtcStamp):
-        stamps = pd.to_datetime(values, utc=True)
-        plain = (
-            np.array(stamps.dt.to_pydatetime(), dtype=object)
-            if postgres
-            else stamps.dt.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00").to_numpy(dtype=object)
-        )
-    elif isinstance(kind, Date) and not postgres:
-        plain = pd.to_datetime(values).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
-    else:
-        plain = values.astype(object).to_numpy(copy=True)
+        stamps = pd.to_datetime(values, utc=True).dt.tz_localize(None).to_numpy("datetime64[us]")
+        return np.datetime_as_string(stamps, unit="us").astype(object) + "+00:00"
+    days = pd.to_datetime(values).to_numpy("datetime64[D]")
+    return np.datetime_as_string(days, unit="D").astype(object)
+
+
+def _sqlite_values(values: pd.Series, kind: object) -> list:
+    """A column as the Python values sqlite3 binds, nulls as None."""
+    missing = pd.isna(values).to_numpy()
+    plain = (
+        _iso(values, kind) if isinstance(kind, UtcStamp | Date) else values.astype(object).to_numpy(copy=True)
+    )
     plain[missing] = None
     return plain.tolist()
+
+
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(values: pd.Series, kind: object) -> list[str]:
+    """A column in COPY's text format: nulls \\N, booleans t/f, text with backslash, tab and newlines escaped."""
+    missing = pd.isna(values).to_numpy()
+    if isinstance(kind, UtcStamp | Date):
+        text = _iso(values, kind)
+    elif values.dtype == bool or isinstance(values.dtype, pd.BooleanDtype):
+        text = np.where(values.fillna(False).to_numpy(dtype=bool), "t", "f").astype(object)
+    elif pd.api.types.is_numeric_dtype(values.dtype):
+        text = values.astype(str).to_numpy(dtype=object)
+    else:
+        # escape each distinct value once (a handful per column, but for the ids); code -1 (null) picks "\\N"
+        codes, distinct = pd.factorize(values.astype(object).to_numpy())
+        escaped = [v.translate(COPY_ESCAPES) if isinstance(v, str) else str(v) for v in distinct]
+        text = np.array([*escaped, "\\N"], dtype=object)[codes]
+    text[missing] = "\\N"
+    return text.tolist()
 
 
 def _frame(conn: Connection, query: Select) -> pd.DataFrame:

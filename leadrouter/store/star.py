@@ -141,12 +141,15 @@ def bulk_insert(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
 
 
 def _iso(values: pd.Series, kind: object) -> np.ndarray:
-    """Stamps as ISO 8601 UTC with microseconds and +00:00, dates as YYYY-MM-DD (object array; NaT: 'NaT')."""
+    """Stamps as ISO 8601 UTC with microseconds and +00:00, dates as YYYY-MM-DD (object array; null: None).
+    Each distinct value is formatted once: a run's stamp is one value for a million rows."""
+    codes, distinct = pd.factorize(pd.to_datetime(values, utc=isinstance(kind, UtcStamp)))
     if isinstance(kind, UtcStamp):
-        stamps = pd.to_datetime(values, utc=True).dt.tz_localize(None).to_numpy("datetime64[us]")
-        return np.datetime_as_string(stamps, unit="us").astype(object) + "+00:00"
-    days = pd.to_datetime(values).to_numpy("datetime64[D]")
-    return np.datetime_as_string(days, unit="D").astype(object)
+        naive = distinct.tz_convert("UTC").tz_localize(None).to_numpy("datetime64[us]")
+        text = np.datetime_as_string(naive, unit="us").astype(object) + "+00:00"
+    else:
+        text = np.datetime_as_string(distinct.to_numpy("datetime64[D]"), unit="D").astype(object)
+    return np.append(text, None)[codes]
 
 
 def _sqlite_values(values: pd.Series, kind: object) -> list:
@@ -169,13 +172,18 @@ def _copy_text(values: pd.Series, kind: object) -> list[str]:
         text = _iso(values, kind)
     elif values.dtype == bool or isinstance(values.dtype, pd.BooleanDtype):
         text = np.where(values.fillna(False).to_numpy(dtype=bool), "t", "f").astype(object)
+    elif pd.api.types.is_float_dtype(values.dtype):
+        text = np.array([repr(v) for v in values.astype("float64").tolist()], dtype=object)  # repr: exact
     elif pd.api.types.is_numeric_dtype(values.dtype):
         text = values.astype(str).to_numpy(dtype=object)
     else:
-        # escape each distinct value once (a handful per column, but for the ids); code -1 (null) picks "\\N"
+        # each distinct value once (a handful per column, but for the ids); code -1 (null) picks "\\N"
         codes, distinct = pd.factorize(values.astype(object).to_numpy())
-        escaped = [v.translate(COPY_ESCAPES) if isinstance(v, str) else str(v) for v in distinct]
-        text = np.array([*escaped, "\\N"], dtype=object)[codes]
+        plain = [v if isinstance(v, str) else str(v) for v in distinct]
+        joined = "".join(plain)
+        if any(c in joined for c in "\\\t\n\r"):
+            plain = [v.translate(COPY_ESCAPES) for v in plain]
+        text = np.array([*plain, "\\N"], dtype=object)[codes]
     text[missing] = "\\N"
     return text.tolist()
 

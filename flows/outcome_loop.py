@@ -9,15 +9,17 @@ from prefect.states import Completed
 
 from blocks.load import load_crm, load_settings
 from leadrouter import clock
-from leadrouter.assign.roster import load_roster
 from leadrouter.classify.rules import load_rulebook
 from leadrouter.crm.base import chunks
 from leadrouter.outcomes import join as outcomes
 from leadrouter.outcomes.deals import configured_stages
+from leadrouter.outcomes.star import RECHECK_DAYS
 from leadrouter.outcomes.stored import loop_tables
 from leadrouter.outcomes.thresholds import sla_minutes
+from leadrouter.router import routing_roster
 from leadrouter.store import open_store
 from leadrouter.store import outcomes as outcome_store
+from leadrouter.store import star as star_store
 from tasks.outcome_loop import (
     build_lead_outcomes,
     fetch_outcomes,
@@ -27,6 +29,7 @@ from tasks.outcome_loop import (
     retrain_model,
     save_analyst_tables,
     save_outcomes,
+    save_star_schema,
 )
 from tasks.shared import name_run
 
@@ -38,25 +41,33 @@ def outcome_loop(
     chunk: int = 2000,
     retrain: bool = True,
     settings_block: str | None = None,
+    recheck_days: int = RECHECK_DAYS,
+    fiscal_year_start_month: int = 1,
 ) -> State:
     """Decisions of the last `days` (+ `grace_days` to close them out) → their deals from the CRM, chunk by
     chunk → outcomes upserted → the first touches of those routed to a person (any tier, clock or not) → the
-    per-lead frame of every decision → analyst tables → artifacts → the local model retrained from what the
-    outcomes taught (kept only if better). The run's name and final state's message say its counts."""
+    per-lead frame of every decision → analyst tables and the star schema → artifacts → the local model
+    retrained from what the outcomes taught (kept only if better). Deals still open are re-checked until they
+    close or `recheck_days` after their decision; the star schema's calendar starts its fiscal year in
+    `fiscal_year_start_month`. The run's name and final state's message say its counts."""
     settings = load_settings(settings_block)
     crm = load_crm(settings)
     now = clock.routing_now(settings)
     with open_store(settings.store_url) as store:
         due = outcome_store.due_lead_ids(store, crm.name, now - timedelta(days=days + grace_days))
+        still_open = star_store.open_deal_lead_ids(store, crm.name, now - timedelta(days=recheck_days))
+        due += sorted(set(still_open) - set(due))
         deals, stages = 0, configured_stages(settings)
         for part in chunks(due, chunk):
             deals += save_outcomes(store, crm.name, fetch_outcomes(crm, part), now, stages)
-        queues = frozenset(load_roster(settings.roster_path).queues)
+        roster = routing_roster(settings, lambda: crm)
+        queues = frozenset(roster.queues)
         touched = read_first_touches(store, crm, queues, now - timedelta(days=days + grace_days), chunk)
         frame, stints = build_lead_outcomes(store, crm.name)
         tables = loop_tables(frame, stints, queues)
         minutes = sla_minutes(load_rulebook(settings.rulebook_path).sla)  # each tier judged by its own SLA
         headline = save_analyst_tables(store, crm.name, frame, tables, now, minutes)
+        star = save_star_schema(store, crm.name, frame, roster, now, recheck_days, fiscal_year_start_month)
         publish_outcome_tables(tables, headline, minutes)
         publish_outcome_report(tables, frame, now)
         model = retrain_model(store, crm.name, frame, crm, settings, now) if retrain else {"kept": False}
@@ -66,6 +77,7 @@ def outcome_loop(
         "touched": len(touched),
         "leads": len(frame),
         "model_kept": bool(model.get("kept")),
+        **star,
         **headline,
     }
     line = (

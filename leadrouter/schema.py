@@ -178,6 +178,8 @@ OUTCOME_FIELDS = [
     "is_won",
     "amount",
     "close_date",
+    "currency",  # ISO 4217 (null: the CRM has one currency)
+    "deal_created_at",  # the CRM's creation stamp of the deal (UTC)
 ]  # the CRM protocol's deal
 # what the per-lead outcome join reads from each of the store's tables
 OUTCOME_INPUTS = {

@@ -80,7 +80,7 @@ OBJECTS: dict[str, dict[str, SField]] = {
     ),
     "Opportunity": fields(
         "Id:id Name:string StageName:picklist Amount:currency CloseDate:date IsClosed:boolean IsWon:boolean "
-        "IsDeleted:boolean"
+        "CreatedDate:datetime IsDeleted:boolean"
     ),
 }
 

@@ -10,10 +10,11 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
 from leadrouter import sla
+from leadrouter.assign.roster import Roster
 from leadrouter.classify import training
 from leadrouter.config import Settings
 from leadrouter.crm.base import CRM
-from leadrouter.outcomes import report, stored
+from leadrouter.outcomes import report, stored, warehouse
 from leadrouter.outcomes import tables as outcome_tables
 from leadrouter.outcomes.deals import DealStages, clean_outcomes
 from leadrouter.store import Store
@@ -68,6 +69,15 @@ def save_analyst_tables(
 ) -> dict[str, float | None]:
     """The analyst tables and headline figures of the per-lead frame, saved for the report and retraining."""
     return stored.save_outcome_tables(store, source, frame, tables, at, minutes)
+
+
+@task(name="save-star-schema", **LEDGER)
+def save_star_schema(
+    store: Store, source: str, frame: pd.DataFrame, roster: Roster, at: datetime, recheck_days: int,
+    fiscal_start_month: int,
+) -> dict[str, int]:  # fmt: skip
+    """The fact table, the rep dimension (history kept), the calendar and the day's snapshot."""
+    return warehouse.save_star_schema(store, source, frame, roster, at, recheck_days, fiscal_start_month)
 
 
 @task(name="publish-outcome-tables", **ONCE)

@@ -130,6 +130,9 @@ def clean_outcomes(
     frame = fetched.reindex(columns=["lead_id", *OUTCOME_FIELDS]).reset_index(drop=True)
     amount = pd.to_numeric(frame["amount"], errors="coerce")
     close = pd.to_datetime(frame["close_date"], errors="coerce", format="mixed", utc=True)
+    created = pd.to_datetime(frame["deal_created_at"], errors="coerce", format="mixed", utc=True)
+    currency = frame["currency"].astype("string").str.strip().str.upper()
+    odd_currency = currency.notna() & ~currency.str.fullmatch(r"[A-Z]{3}").fillna(False)
     no_lead = ~_given(frame["lead_id"])
     problems = [
         *_problems(frame, no_lead, "lead_id", "the row is skipped: link the deal to its lead in the CRM"),
@@ -139,12 +142,21 @@ def clean_outcomes(
         *_problems(
             frame, close.isna() & _given(frame["close_date"]), "close_date", "stored empty: make it a date"
         ),
+        *_problems(
+            frame,
+            created.isna() & _given(frame["deal_created_at"]),
+            "deal_created_at",
+            "stored empty: make it a timestamp",
+        ),
+        *_problems(frame, odd_currency, "currency", "stored empty: give an ISO 4217 code such as EUR"),
     ]
     states = deal_states(frame["stage"], stages, _flag(frame["is_won"]), _flag(frame["is_closed"]))
     unknown = unknown_stages(frame.loc[~no_lead, "stage"], states.loc[~no_lead, "state"])
     problems += stage_problems(unknown, "the settings (LEADROUTER_WON_STAGES, _LOST_STAGES, _OPEN_STAGES)")
     frame["amount"] = amount.astype("float64")
     frame["close_date"] = pd.Series(close.dt.date, dtype=object).where(close.notna(), None)
+    frame["deal_created_at"] = created.astype("datetime64[us, UTC]")
+    frame["currency"] = currency.mask(odd_currency)
     frame["is_closed"], frame["is_won"] = states["is_closed"], states["is_won"]
     frame = frame[~no_lead].sort_values(["lead_id", "is_won", "amount"], ascending=[True, False, False])
     return frame.drop_duplicates("lead_id").reset_index(drop=True), problems

@@ -252,7 +252,8 @@ class SandboxCRM:
         with self._db() as db:
             deals = pd.read_sql_query(
                 """
-                SELECT l.id AS lead_id, d.id AS deal_id, d.stage, d.is_closed, d.is_won, d.amount, d.close_date
+                SELECT l.id AS lead_id, d.id AS deal_id, d.stage, d.is_closed, d.is_won, d.amount, d.close_date,
+                       NULL AS currency, d.created_at AS deal_created_at
                 FROM leads l JOIN deals d ON d.id = l.converted_opportunity_id
                 """,
                 db,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -9,14 +11,19 @@ from sqlalchemy import (
     Date,
     DateTime,
     Float,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeEngine
 
 metadata = MetaData()
 TS = DateTime(timezone=True)
@@ -188,6 +195,10 @@ outcomes = Table(
     Column("is_won", Boolean, nullable=False, default=False),
     Column("amount", Float),
     Column("close_date", Date),
+    Column("currency", String(3)),  # ISO 4217, when the CRM gives one (null: the org's single currency)
+    Column(
+        "deal_created_at", TS
+    ),  # the CRM's own creation stamp (Salesforce CreatedDate, HubSpot createdate)
     Column("first_seen_at", TS, nullable=False),  # when the loop first saw a deal for the lead
     Column("updated_at", TS, nullable=False),
 )
@@ -241,4 +252,149 @@ outcome_metrics = Table(
     Column("target", String(40)),
     Column("passes", Boolean),
     Column("computed_at", TS, nullable=False),
+)
+
+
+class UtcStamp(TypeDecorator):
+    """A UTC moment: TIMESTAMPTZ on PostgreSQL; ISO 8601 text with its +00:00 offset on SQLite, where
+    DateTime would drop the offset. Naive values are refused: they would be read as some other zone."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine:
+        return dialect.type_descriptor(String(32) if dialect.name == "sqlite" else DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | str | None:
+        if value is None or dialect.name != "sqlite":
+            return value
+        if value.tzinfo is None:
+            raise ValueError(f"naive timestamp {value!r}: pass an aware UTC datetime")
+        return sqlite_stamp(value)
+
+    def process_result_value(self, value: datetime | str | None, dialect: Dialect) -> datetime | None:
+        return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def sqlite_stamp(value: datetime) -> str:
+    """The text an aware moment is stored as on SQLite: ISO 8601 in UTC, microseconds, +00:00."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+UTC_STAMP = UtcStamp()
+MONEY = Numeric(18, 2)  # amounts in the deal's own currency: exact, never a float
+
+# the star schema (docs/outcome-tables.md, migration 0012): one fact row per routed lead, replaced per source on
+# every outcome-loop run; the rep dimension kept with history; the calendar; daily snapshots appended
+dim_calendar = Table(
+    "dim_calendar",
+    metadata,
+    Column("date", Date, primary_key=True),
+    Column("iso_week", Date, nullable=False),  # the Monday of the date's ISO week
+    Column("month", Date, nullable=False),  # the first of the month
+    Column("quarter", String(7), nullable=False),  # "2026-Q3"
+    Column("year", Integer, nullable=False),
+    Column("day_of_week", Integer, nullable=False),  # 1 Monday … 7 Sunday
+    Column("fiscal_year", Integer, nullable=False),  # named by the calendar year it ends in
+    Column("fiscal_quarter", String(10), nullable=False),  # "FY2027-Q1"
+    Column("fiscal_year_start_month", Integer, nullable=False),
+)
+
+dim_rep = Table(
+    "dim_rep",
+    metadata,
+    Column("rep_key", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(32), nullable=False),
+    Column("rep_id", String(64), nullable=False),  # the CRM owner id (or the email, until the CRM gave an id)
+    Column("kind", String(8), nullable=False),  # rep | queue
+    Column("name", String(120)),
+    Column("email", String(254)),
+    Column("role", String(40)),
+    Column("team", String(80)),
+    Column("pools", Text),  # the roster's pools naming the rep, sorted, comma-separated
+    Column("regions", Text),
+    Column("languages", Text),
+    Column("active", Boolean, nullable=False),
+    Column("valid_from", UTC_STAMP, nullable=False),
+    Column("valid_to", UTC_STAMP),  # null: the current version
+    Index("ix_dim_rep_current", "source", "rep_id", "valid_from"),
+)
+
+fact_routed_leads = Table(
+    "fact_routed_leads",
+    metadata,
+    Column("source", String(32), primary_key=True),
+    Column("lead_id", String(64), primary_key=True),
+    Column("arrival_date", Date, ForeignKey("dim_calendar.date"), nullable=False),
+    Column("arrival_hour", Integer, nullable=False),  # 0-23, UTC
+    Column("tier", String(16)),
+    Column("decided_by", String(80)),
+    Column("decided_kind", String(8)),
+    Column("rule", String(80)),
+    Column("pool", String(64)),
+    Column("first_owner_id", String(64)),
+    Column("owner_id", String(64)),  # the owner now
+    Column("owner_path", Text),  # first owner > each re-route's new owner, in order
+    Column("rep_key", Integer, ForeignKey("dim_rep.rep_key")),  # the first owner's version at the decision
+    Column("region", String(16)),
+    Column("territory", String(64)),
+    Column("industry", String(80)),
+    Column("seniority", String(32)),
+    Column("custom_fields", JSON),
+    Column("lead_created_at", UTC_STAMP),
+    Column("decided_at", UTC_STAMP, nullable=False),
+    Column("first_touch_at", UTC_STAMP),
+    Column("speed_to_lead_min", Float),
+    Column("accepted", Boolean, nullable=False),
+    Column("sla_breached", Boolean, nullable=False),
+    Column("reassigned", Boolean, nullable=False),
+    Column("wrong_assignment", Boolean, nullable=False),
+    Column("manual_triage", Boolean, nullable=False),
+    Column("opportunity", Boolean, nullable=False),
+    Column("won", Boolean, nullable=False),
+    Column("closed", Boolean, nullable=False),
+    Column("deal_id", String(64)),
+    Column("deal_stage", String(80)),
+    Column("deal_created_at", UTC_STAMP),
+    Column("deal_close_date", Date),
+    Column("deal_amount", MONEY),
+    Column("deal_currency", String(3)),
+    Column("deal_final", Boolean, nullable=False),  # closed, or past the re-check horizon: it will not change
+    Column("days_to_opportunity", Float),
+    Column("hindsight_tier", String(16)),  # null: an opportunity with no date
+    Column("computed_at", UTC_STAMP, nullable=False),
+    Index("ix_fact_routed_leads_arrival", "source", "arrival_date"),
+)
+
+# the headline counts per day, per (dimension, value): appended by each day's run, that day's rows replaced
+outcome_snapshots = Table(
+    "outcome_snapshots",
+    metadata,
+    Column("source", String(32), primary_key=True),
+    Column("snapshot_date", Date, ForeignKey("dim_calendar.date"), primary_key=True),
+    Column("dimension", String(16), primary_key=True),  # tier | rule | owner_id | source
+    Column("value", String(96), primary_key=True),
+    Column("leads", Integer, nullable=False),
+    Column("accepted", Integer, nullable=False),
+    Column("breached", Integer, nullable=False),
+    Column("wrong_assignments", Integer, nullable=False),
+    Column("reassigned", Integer, nullable=False),
+    Column("opportunities", Integer, nullable=False),
+    Column("won", Integer, nullable=False),
+    Column("closed_deals", Integer, nullable=False),
+    Column("matured", Integer, nullable=False),  # leads past their 90 days
+    Column("matured_hindsight_vip", Integer, nullable=False),  # of those, VIP in hindsight
+    Column("speed_median_min", Float),
+    Column("speed_p90_min", Float),
+    Column("computed_at", UTC_STAMP, nullable=False),
+)
+
+# what one unit of a currency is worth in the base currency from a day on: the user maintains it
+fx_rates = Table(
+    "fx_rates",
+    metadata,
+    Column("currency", String(3), primary_key=True),
+    Column("valid_from", Date, primary_key=True),
+    Column("base_currency", String(3), nullable=False),
+    Column("rate", Numeric(18, 8), nullable=False),
 )

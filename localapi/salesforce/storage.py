@@ -129,7 +129,10 @@ class Storage:
             'UPDATE "Lead" SET "LastActivityDate" = ? WHERE "Id" = ?',
             list(zip(last_activity.to_numpy(), last_activity.index, strict=True)),
         )
-        deals = world.deals.assign(Name="Inbound " + world.deals["id"])
+        deals = world.deals.assign(
+            Name="Inbound " + world.deals["id"],
+            CreatedDate=stored(pd.to_datetime(world.deals["created_at"], utc=True, format="mixed")),
+        )
         self._insert("Opportunity", deals.rename(columns=DEAL_FROM_WORLD))
         self.db.commit()
 

@@ -159,6 +159,10 @@ def test_fetch_outcomes_follows_each_converted_lead_to_its_deal(harness: Harness
     assert (got["is_closed"] == deals.loc[got.index, "is_closed"].astype(bool)).all()
     assert (got["amount"].astype(float) == deals.loc[got.index, "amount"].astype(float)).all()
     assert got["is_won"].any() and (~got["is_closed"]).any()
+    # the deal's creation stamp (Salesforce CreatedDate, HubSpot createdate), to the second
+    created = pd.to_datetime(got["deal_created_at"], utc=True, format="mixed").dt.floor("s")
+    truth = pd.to_datetime(deals.loc[got.index, "created_at"], utc=True, format="mixed").dt.floor("s")
+    assert created.notna().all() and (created == truth).all()
 
 
 def test_fetch_leads_reads_leads_by_id_as_they_are_now(harness: Harness) -> None:

@@ -84,12 +84,13 @@ def test_outcomes_follow_the_contacts_deal_associations() -> None:
     deals = deserialize("deals_batch_read", "BatchResponseSimplePublicObject").results
     outcomes = mapping.outcomes_frame(pairs, deals)
     assert list(outcomes.columns) == mapping.OUTCOME_COLUMNS
-    assert outcomes.fillna({"close_date": ""}).values.tolist() == [
-        ["10000002", "40000001", "appointmentscheduled", False, False, 5900.0, ""],
-        ["10000003", "40000002", "closedwon", True, True, 5700.0, "2026-12-01"],
+    # the recording's portal has one currency: no deal_currency_code; createdate comes with every deal
+    assert outcomes.fillna({"close_date": "", "currency": "-"}).values.tolist() == [
+        ["10000002", "40000001", "appointmentscheduled", False, False, 5900.0, "", "-", "2026-12-04T16:32:45.000Z"],
+        ["10000003", "40000002", "closedwon", True, True, 5700.0, "2026-12-01", "-", "2026-12-04T16:32:45.000Z"],
         # no flags sent: the outcome loop's stage lists decide (closedlost: closed, not won)
-        ["10000005", "40000009", "closedlost", pd.NA, pd.NA, 15900.0, "2026-12-02"],
-    ]
+        ["10000005", "40000009", "closedlost", pd.NA, pd.NA, 15900.0, "2026-12-02", "-", "2026-12-04T17:02:45.000Z"],
+    ]  # fmt: skip
 
 
 def test_existing_people_and_companies_read_lowercase() -> None:

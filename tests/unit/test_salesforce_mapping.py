@@ -161,8 +161,18 @@ def test_outcomes_join_converted_leads_to_the_opportunities_read() -> None:
     outcomes = mapping.outcomes_frame(records("query_converted_leads"), records("query_opportunities"))
     assert list(outcomes.columns) == list(mapping.OUTCOME_FIELDS.values())
     # the third lead's opportunity was not read: no outcome
-    assert outcomes.fillna({"close_date": ""}).values.tolist() == [
-        ["00Q000000000002", "006000000000001", "Discovery", False, False, 5900.0, ""],
-        ["00Q000000000003", "006000000000002", "Closed Won", True, True, 5700.0, "2026-12-01"],
+    # recorded before the currency and creation stamp were asked for: both empty
+    assert outcomes.fillna({"close_date": "", "currency": "-", "deal_created_at": "-"}).values.tolist() == [
+        ["00Q000000000002", "006000000000001", "Discovery", False, False, 5900.0, "", "-", "-"],
+        ["00Q000000000003", "006000000000002", "Closed Won", True, True, 5700.0, "2026-12-01", "-", "-"],
     ]
     assert mapping.outcomes_frame([], []).empty
+
+
+def test_outcomes_carry_the_opportunitys_currency_and_creation_stamp() -> None:
+    lead = {"Id": "00Q000000000002", "ConvertedOpportunityId": "006000000000001"}
+    deal = {"Id": "006000000000001", "StageName": "Discovery", "IsClosed": False, "IsWon": False,
+            "Amount": 5900.0, "CloseDate": None, "CreatedDate": "2026-11-02T09:15:00.000+0000",
+            "CurrencyIsoCode": "EUR"}  # fmt: skip
+    row = mapping.outcomes_frame([lead], [deal]).iloc[0]
+    assert (row["currency"], row["deal_created_at"]) == ("EUR", "2026-11-02T09:15:00.000+0000")

@@ -28,9 +28,13 @@ ACCOUNT_PROPERTIES = [
     "name", "website", "domain", "hubspot_owner_id", "notes_last_updated", "numberofemployees", "industry",
     "annualrevenue",
 ]  # fmt: skip
-DEAL_PROPERTIES = ["dealstage", "amount", "closedate", "hs_is_closed", "hs_is_closed_won"]
+DEAL_PROPERTIES = [
+    "dealstage", "amount", "closedate", "hs_is_closed", "hs_is_closed_won", "createdate", "deal_currency_code",
+]  # fmt: skip
 EXISTING_COLUMNS = ["kind", "record_id", "email", "domain", "owner_id"]
-OUTCOME_COLUMNS = ["lead_id", "deal_id", "stage", "is_closed", "is_won", "amount", "close_date"]
+OUTCOME_COLUMNS = [
+    "lead_id", "deal_id", "stage", "is_closed", "is_won", "amount", "close_date", "currency", "deal_created_at",
+]  # fmt: skip
 INVALID_ID, NO_OWNER = "INVALID_ID: a HubSpot record id is a number", "NO_OWNER: the assignment has no owner"
 WRITE_PROPERTIES = MappingProxyType({"tier": "lead_tier", "routing_reason": "routing_reason"})
 # canonical lead column -> HubSpot contact property
@@ -221,6 +225,8 @@ def outcomes_frame(pairs: pd.DataFrame, deals: list) -> pd.DataFrame:
             "is_closed": closed.to_numpy(object), "is_won": won.to_numpy(object),
             "amount": pd.to_numeric(props["amount"], errors="coerce").astype(float).to_numpy(),
             "close_date": props["closedate"].str[:10].to_numpy(object),
+            "currency": props["deal_currency_code"].to_numpy(object),
+            "deal_created_at": props["createdate"].to_numpy(object),
         }
     )  # fmt: skip
     return pairs.merge(deal, on="deal_id")[OUTCOME_COLUMNS]

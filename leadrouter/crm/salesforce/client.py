@@ -155,6 +155,7 @@ class SalesforceCRM:
         }
         self._wanted_writes = {**WRITE_FIELDS, **(write_fields or {})}
         self._fields: dict[str, str] | None = None
+        self._opportunity_fields: list[str] | None = None
         self._writes: dict[str, str] | None = None
         self.retry = retry
         self.timeout_s = timeout_s
@@ -190,6 +191,18 @@ class SalesforceCRM:
         that cannot be a record id is left out: Salesforce refuses the whole query over it (invalid ID field)."""
         ids = record_ids(values)
         return [r for part in chunks(ids, IN_CHUNK) for r in self.query(format_soql(soql, part))]
+
+    def _deal_fields(self) -> list[str]:
+        """The Opportunity fields read, CurrencyIsoCode only where the org is multi-currency (one describe)."""
+        if self._opportunity_fields is None:
+            described = self._call(
+                lambda sf: sf.restful("sobjects/Opportunity/describe", timeout=self.timeout_s)
+            )
+            present = {f["name"] for f in described["fields"]}
+            self._opportunity_fields = [*mapping.DEAL_FIELDS] + (
+                [mapping.CURRENCY_FIELD] if mapping.CURRENCY_FIELD in present else []
+            )
+        return self._opportunity_fields
 
     def _resolve_fields(self) -> None:
         """Drop the custom fields this org does not have, from both the pull and the write-back (one describe)."""
@@ -329,7 +342,7 @@ class SalesforceCRM:
             lead_ids,
         )
         deals = self._query_in(
-            f"SELECT {', '.join(mapping.DEAL_FIELDS)} FROM Opportunity WHERE Id IN {{}}",
+            f"SELECT {', '.join(self._deal_fields())} FROM Opportunity WHERE Id IN {{}}",
             [r["ConvertedOpportunityId"] for r in converted],
         )
         return mapping.outcomes_frame(converted, deals)

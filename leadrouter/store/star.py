@@ -1,0 +1,205 @@
+"""The star schema's reads and writes (docs/outcome-tables.md): what the ledger recorded at each decision, the
+deals and re-routes the fact table needs; dim_rep kept with history; the fact table and the calendar written in
+bulk (COPY on PostgreSQL); a day's snapshot appended (that day's rows replaced: a re-run is idempotent)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Date, Select, String, Table, cast, delete, select, update
+
+from leadrouter.store.engine import Store
+from leadrouter.store.tables import (
+    UtcStamp,
+    decisions,
+    dim_calendar,
+    dim_rep,
+    fact_routed_leads,
+    outcome_snapshots,
+    outcomes,
+    sla_events,
+)
+
+ROWS_PER_BATCH = 50_000  # bounds the memory of one executemany's parameter list on SQLite
+ENRICHED = ("region", "territory", "industry", "seniority")  # read from the decision's explanation
+
+
+def read_star_inputs(store: Store, source: str) -> dict[str, pd.DataFrame]:
+    """decided (lead_id, pool, owner_id, region, territory, industry, seniority, custom_fields as JSON text),
+    deals (lead_id, deal_id, stage, close_date, amount, currency, deal_created_at) and moves (lead_id, at,
+    new_owner_id of every re-route) of the source."""
+    explained = decisions.c.explanation
+    # the region sits at the explanation's top level, the others under "enrichment"
+    paths = {"region": explained["region"]} | {c: explained["enrichment"][c] for c in ENRICHED[1:]}
+    queries = {
+        "decided": select(
+            decisions.c.lead_id,
+            decisions.c.pool,
+            decisions.c.owner_id,
+            *(path.as_string().label(name) for name, path in paths.items()),
+            cast(decisions.c.custom_fields, String).label("custom_fields"),
+        ).where(decisions.c.source == source),
+        "deals": select(
+            outcomes.c.lead_id,
+            outcomes.c.deal_id,
+            outcomes.c.stage,
+            outcomes.c.close_date,
+            outcomes.c.amount,
+            outcomes.c.currency,
+            outcomes.c.deal_created_at,
+        ).where(outcomes.c.source == source, outcomes.c.deal_id.is_not(None)),
+        "moves": select(sla_events.c.lead_id, sla_events.c.at, sla_events.c.new_owner_id).where(
+            sla_events.c.source == source, sla_events.c.kind == "reroute"
+        ),
+    }
+    with store.engine.connect() as conn:
+        frames = {name: _frame(conn, query) for name, query in queries.items()}
+    # a JSON null is the text 'null': no custom fields were declared for the lead
+    fields = frames["decided"]["custom_fields"]
+    frames["decided"]["custom_fields"] = fields.where(fields.ne("null"), None)
+    return frames
+
+
+def open_deal_lead_ids(store: Store, source: str, since: datetime) -> list[str]:
+    """Leads whose deal is still open and whose decision is no older than `since`: re-checked past the 90 days."""
+    query = (
+        select(outcomes.c.lead_id)
+        .join(
+            decisions, (decisions.c.source == outcomes.c.source) & (decisions.c.lead_id == outcomes.c.lead_id)
+        )
+        .where(outcomes.c.source == source, ~outcomes.c.is_closed, decisions.c.decided_at >= since)
+        .order_by(outcomes.c.lead_id)
+    )
+    with store.engine.connect() as conn:
+        return list(conn.execute(query).scalars())
+
+
+def current_reps(store: Store, source: str) -> pd.DataFrame:
+    """dim_rep's current versions (valid_to null) of the source."""
+    query = select(dim_rep).where(dim_rep.c.source == source, dim_rep.c.valid_to.is_(None))
+    with store.engine.connect() as conn:
+        return _frame(conn, query)
+
+
+def update_reps(
+    store: Store, source: str, close: list[int], inserts: pd.DataFrame, at: datetime
+) -> pd.DataFrame:
+    """Close the versions `close` at `at` and insert `inserts` valid from `at`; every version of the source back."""
+    with store.transaction() as conn:
+        if close:
+            conn.execute(update(dim_rep).where(dim_rep.c.rep_key.in_(close)).values(valid_to=at))
+        if len(inserts):
+            rows = inserts.assign(valid_from=at, valid_to=None).astype(object)
+            conn.execute(dim_rep.insert(), rows.where(rows.notna(), None).to_dict("records"))
+        return _frame(conn, select(dim_rep).where(dim_rep.c.source == source))
+
+
+def save_star(
+    store: Store, source: str, fact: pd.DataFrame, days: pd.DataFrame, snapshot: pd.DataFrame
+) -> None:
+    """In one transaction: the calendar's missing days, the source's fact rows replaced, and the snapshot's day
+    replaced (other days kept: snapshots accumulate)."""
+    with store.transaction() as conn:
+        known = set(
+            conn.execute(
+                select(dim_calendar.c.date).where(dim_calendar.c.date.in_(list(days["date"])))
+            ).scalars()
+        )
+        bulk_insert(conn, dim_calendar, days[~days["date"].isin(known)])
+        conn.execute(delete(fact_routed_leads).where(fact_routed_leads.c.source == source))
+        bulk_insert(conn, fact_routed_leads, fact)
+        day = snapshot["snapshot_date"].iloc[0] if len(snapshot) else None
+        conn.execute(
+            delete(outcome_snapshots).where(
+                outcome_snapshots.c.source == source, outcome_snapshots.c.snapshot_date == day
+            )
+        )
+        bulk_insert(conn, outcome_snapshots, snapshot)
+
+
+def bulk_insert(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
+    """frame's rows into table: COPY (text format) on PostgreSQL; on SQLite an executemany of plain tuples,
+    stamps and dates as the ISO 8601 text UtcStamp and Date store."""
+    if frame.empty:
+        return
+    columns = [c.name for c in table.columns if c.name in frame.columns]
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.cursor()
+        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for start in range(0, len(frame), ROWS_PER_BATCH):
+                part = frame.iloc[start : start + ROWS_PER_BATCH]
+                texts = [_copy_text(part[c], table.c[c].type) for c in columns]
+                copy.write("".join(["\t".join(row) + "\n" for row in zip(*texts, strict=True)]))
+        return
+    statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    for start in range(0, len(frame), ROWS_PER_BATCH):
+        part = frame.iloc[start : start + ROWS_PER_BATCH]
+        values = [_sqlite_values(part[c], table.c[c].type) for c in columns]
+        conn.exec_driver_sql(statement, list(zip(*values, strict=True)))
+
+
+def _iso(values: pd.Series, kind: object) -> np.ndarray:
+    """Stamps as ISO 8601 UTC with microseconds and +00:00, dates as YYYY-MM-DD (object array; null: None).
+    Each distinct value is formatted once: a run's stamp is one value for a million rows."""
+    codes, distinct = pd.factorize(pd.to_datetime(values, utc=isinstance(kind, UtcStamp)))
+    if isinstance(kind, UtcStamp):
+        naive = distinct.tz_convert("UTC").tz_localize(None).to_numpy("datetime64[us]")
+        text = np.datetime_as_string(naive, unit="us").astype(object) + "+00:00"
+    else:
+        text = np.datetime_as_string(distinct.to_numpy("datetime64[D]"), unit="D").astype(object)
+    return np.append(text, None)[codes]
+
+
+def _sqlite_values(values: pd.Series, kind: object) -> list:
+    """A column as the Python values sqlite3 binds, nulls as None."""
+    missing = pd.isna(values).to_numpy()
+    plain = (
+        _iso(values, kind) if isinstance(kind, UtcStamp | Date) else values.astype(object).to_numpy(copy=True)
+    )
+    plain[missing] = None
+    return plain.tolist()
+
+
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(values: pd.Series, kind: object) -> list[str]:
+    """A column in COPY's text format: nulls \\N, booleans t/f, text with backslash, tab and newlines escaped."""
+    missing = pd.isna(values).to_numpy()
+    if isinstance(kind, UtcStamp | Date):
+        text = _iso(values, kind)
+    elif values.dtype == bool or isinstance(values.dtype, pd.BooleanDtype):
+        text = np.where(values.fillna(False).to_numpy(dtype=bool), "t", "f").astype(object)
+    elif pd.api.types.is_float_dtype(values.dtype):
+        text = np.array([repr(v) for v in values.astype("float64").tolist()], dtype=object)  # repr: exact
+    elif pd.api.types.is_numeric_dtype(values.dtype):
+        text = values.astype(str).to_numpy(dtype=object)
+    else:
+        # each distinct value once (a handful per column, but for the ids); code -1 (null) picks "\\N"
+        codes, distinct = pd.factorize(values.astype(object).to_numpy())
+        plain = [v if isinstance(v, str) else str(v) for v in distinct]
+        joined = "".join(plain)
+        if any(c in joined for c in "\\\t\n\r"):
+            plain = [v.translate(COPY_ESCAPES) for v in plain]
+        text = np.array([*plain, "\\N"], dtype=object)[codes]
+    text[missing] = "\\N"
+    return text.tolist()
+
+
+def _frame(conn: Connection, query: Select) -> pd.DataFrame:
+    result = conn.execute(query)
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def snapshot_days(store: Store, source: str) -> list:
+    """The days the source has a snapshot for, oldest first."""
+    query = (
+        select(outcome_snapshots.c.snapshot_date)
+        .where(outcome_snapshots.c.source == source)
+        .group_by(outcome_snapshots.c.snapshot_date)
+        .order_by(outcome_snapshots.c.snapshot_date)
+    )
+    with store.engine.connect() as conn:
+        return list(conn.execute(query).scalars())

@@ -2,8 +2,8 @@
 deal's currency and creation stamp on outcomes; the wide views v_routed_leads and v_outcome_snapshots; column
 comments on PostgreSQL (docs/outcome-tables.md)
 
-Revision ID: 0012
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 """
 
 import sqlalchemy as sa
@@ -12,8 +12,8 @@ from alembic import op
 from leadrouter.store.star_views import COMMENTS, VIEWS
 from leadrouter.store.tables import UtcStamp
 
-revision = "0012"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -17,6 +18,8 @@ from leadrouter.enrich.territory import Territories, load_territories
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.schema import Tier
 from leadrouter.store import Store, open_store
+
+log = logging.getLogger(__name__)
 
 
 class Router:
@@ -83,7 +86,26 @@ def open_router(
     store = open_store(settings.store_url)
     chain = open_chain(settings, rulebook, remote_model(store) if remote_model else None)
     scorer = open_scorer(settings, vip_capacity(roster))
+    if scorer is None:
+        roster = without_pipeline(roster)
     return Router(settings, store, crm, rulebook, roster, territories, open_provider(settings), chain, scorer)
+
+
+def without_pipeline(roster: Roster) -> Roster:
+    """Pools balancing by pipeline need the conversion model's expected values: without a model they balance
+    by count, and the log says so once at load."""
+    pools = [p.name for p in roster.pools if p.balance == "pipeline"]
+    if not pools:
+        return roster
+    log.warning(
+        "pools %s balance by pipeline, but no conversion model scores leads (train one with `leadrouter model "
+        "train --history`, or set LEADROUTER_TIERS_FROM): they balance by count until one does",
+        ", ".join(pools),
+    )
+    data = roster.model_dump()
+    for pool in data["pools"]:
+        pool["balance"] = "count" if pool["balance"] == "pipeline" else pool["balance"]
+    return Roster.model_validate(data)
 
 
 def vip_capacity(roster: Roster) -> float | None:

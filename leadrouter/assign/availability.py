@@ -26,6 +26,7 @@ class Excluded(StrEnum):
     AT_CAPACITY = "AT_CAPACITY"  # daily or open-lead cap reached
     WRONG_REGION = "WRONG_REGION"  # the rep covers other regions or territories
     NO_SPECIALISATION = "NO_SPECIALISATION"  # a specialist in the lead's industry was available
+    COVERED = "COVERED"  # a colleague covers the rep (roster `cover`): in a workload pool they take no turn
 
 
 def rep_calendar(roster: Roster, at: datetime) -> pd.DataFrame:
@@ -108,3 +109,28 @@ def remaining_capacity(roster: Roster, load: pd.DataFrame) -> pd.Series:
             caps.append(rep.max_open - float(open_.get(rep.key, 0)))
         left[rep.key] = max(min(caps), 0.0)
     return pd.Series(left, dtype=float)
+
+
+def covering(roster: Roster, at: datetime) -> dict[str, str]:
+    """Per covered rep id: the colleague taking their new leads at `at` (the day in the covered rep's zone)."""
+    out = {}
+    for cover in roster.cover:
+        rep = roster.by_id.get(cover.rep)
+        if rep is None:
+            continue
+        today = at.astimezone(zoneinfo.ZoneInfo(rep.schedule.timezone)).date()
+        if cover.start <= today <= cover.end:
+            out[rep.key] = roster.rep_id(cover.by)
+    return out
+
+
+def covered(reason: pd.Series, covers: dict[str, str]) -> pd.Series:
+    """A covered rep's leads go to their colleague: they can take one when the colleague can (a rep switched
+    off in the roster or the CRM stays off)."""
+    if not covers:
+        return reason
+    reason = reason.copy()
+    for rep, by in covers.items():
+        if rep in reason.index and (pd.isna(reason[rep]) or reason[rep] != Excluded.INACTIVE.value):
+            reason[rep] = reason.get(by, pd.NA)
+    return reason

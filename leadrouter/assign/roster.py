@@ -14,6 +14,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from leadrouter.assign.balance import Balance
 from leadrouter.config import ConfigError, line_of, load_yaml_model
 from leadrouter.schema import Tier
 
@@ -131,6 +132,28 @@ class Pool(BaseModel):
         str  # who takes the lead when no rep of the pool can: a rep or queue id, or another pool of the tier
     )
     manager: str | None = None  # escalations of this pool's leads (default: the roster's `escalation`)
+    balance: Balance = "count"  # count: weighted round robin; open_load / pipeline: see assign/balance.py
+
+
+class Cover(BaseModel):
+    """A colleague takes a rep's new leads for a period (inclusive, in the rep's own calendar); what the rep
+    already owns stays theirs, and what arrives meanwhile stays with the colleague."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    rep: str
+    by: str
+    start: date = Field(alias="from")
+    end: date = Field(alias="to")
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Cover:
+        if self.end < self.start:
+            raise ValueError(f"to {self.end} is before from {self.start}")
+        if self.rep == self.by:
+            raise ValueError(f"{self.rep!r} cannot cover themselves: name a colleague under by")
+        return self
 
 
 class Roster(BaseModel):
@@ -141,6 +164,7 @@ class Roster(BaseModel):
     pools: list[Pool] = Field(min_length=1)
     queues: dict[str, str] = {}  # queue owner id -> description (e.g. the support queue)
     escalation: str | None = None  # the manager who gets review items and breaches nobody resolved in time
+    cover: list[Cover] = []  # colleagues taking a rep's new leads for a period
 
     def model_post_init(self, _context: object) -> None:
         for rep in self.reps:
@@ -173,6 +197,7 @@ class Roster(BaseModel):
                 out += [(("pools", i, "fallback"), m) for m in self._fallback_chain_problems(pool)]
             if pool.manager is not None and pool.manager not in people:
                 out.append((("pools", i, "manager"), f"unknown manager {pool.manager!r}: add it under reps"))
+        out += self._cover_problems(people)
         if self.escalation is not None and self.escalation not in people:
             out.append((("escalation",), f"unknown escalation rep {self.escalation!r}: add it under reps"))
         out += [
@@ -181,6 +206,25 @@ class Roster(BaseModel):
         for tier in Tier:
             if not any(p.tier == tier for p in self.pools):
                 out.append((("pools",), f"no pool serves tier {tier.value}: every tier needs one"))
+        return out
+
+    def _cover_problems(self, people: set[str]) -> list[tuple[tuple, str]]:
+        out = []
+        for i, c in enumerate(self.cover):
+            for field in ("rep", "by"):
+                if getattr(c, field) not in people:
+                    out.append((("cover", i, field), f"unknown rep {getattr(c, field)!r}: add it under reps"))
+            for j, other in enumerate(self.cover[:i]):
+                if other.start <= c.end and c.start <= other.end:
+                    if self.rep_id(other.rep) == self.rep_id(c.rep):
+                        out.append((("cover", i, "rep"), f"{c.rep!r} is already covered then (cover {j})"))
+                    elif self.rep_id(other.rep) == self.rep_id(c.by) or self.rep_id(other.by) == self.rep_id(
+                        c.rep
+                    ):
+                        message = (
+                            f"cover {j} overlaps: a colleague who is covered cannot cover; name one at work"
+                        )
+                        out.append((("cover", i, "by"), message))
         return out
 
     @cached_property
@@ -271,6 +315,11 @@ class Roster(BaseModel):
             pool["manager"] = email_to_id.get(pool["manager"], pool["manager"])
         for rep in data["reps"]:
             rep["backup"] = email_to_id.get(rep["backup"], rep["backup"])
+        for cover in data["cover"]:
+            cover["rep"], cover["by"] = (
+                email_to_id.get(cover["rep"], cover["rep"]),
+                email_to_id.get(cover["by"], cover["by"]),
+            )
         data["escalation"] = email_to_id.get(data["escalation"], data["escalation"])
         return Roster.model_validate(data)
 

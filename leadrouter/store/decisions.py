@@ -138,8 +138,8 @@ LIVE_ROUTED = [Status.RECORDED.value, Status.WRITING.value, Status.WRITTEN.value
 def owner_load(
     conn: Connection, source: str, shadow: bool, day_starts: pd.Series, at: datetime
 ) -> pd.DataFrame:
-    """Per owner id: assigned_today (since their local midnight, day_starts: owner id -> UTC instant) and
-    open (routed to them, no first touch yet, within OPEN_DAYS). Read inside the routing transaction, after
+    """Per owner id: assigned_today (since their local midnight, day_starts: owner id -> UTC instant), open
+    (routed to them, no first touch yet, within OPEN_DAYS) and pipeline (those leads' expected value). Read inside the routing transaction, after
     the round-robin locks, so a concurrent router's committed leads count."""
     statuses = [Status.SHADOW.value] if shadow else LIVE_ROUTED
     routed = and_(decisions.c.source == source, decisions.c.status.in_(statuses))
@@ -150,12 +150,20 @@ def owner_load(
             decisions.c.decided_at >= start.to_pydatetime(), decisions.c.owner_id.in_(list(owners))
         )
         today.update(conn.execute(since).all())
-    untouched = count.where(
-        decisions.c.first_touch_at.is_(None), decisions.c.decided_at >= at - timedelta(days=OPEN_DAYS)
+    fresh = and_(
+        routed,
+        decisions.c.first_touch_at.is_(None),
+        decisions.c.decided_at >= at - timedelta(days=OPEN_DAYS),
     )
-    open_ = dict(conn.execute(untouched).all())
+    value = func.coalesce(func.sum(decisions.c.expected_value), 0.0)
+    untouched = select(decisions.c.owner_id, func.count(), value).where(fresh).group_by(decisions.c.owner_id)
+    rows = conn.execute(untouched).all()
     frame = pd.DataFrame(
-        {"assigned_today": pd.Series(today, dtype=float), "open": pd.Series(open_, dtype=float)}
+        {
+            "assigned_today": pd.Series(today, dtype=float),
+            "open": pd.Series({r[0]: r[1] for r in rows}, dtype=float),
+            "pipeline": pd.Series({r[0]: r[2] for r in rows}, dtype=float),
+        }
     )
     return frame.fillna(0)
 

@@ -129,6 +129,22 @@ def test_fetch_owners_lists_the_active_team_and_queues(harness: Harness) -> None
     assert (people["email"] == users.set_index("id").loc[people.index, "email"]).all()
 
 
+def test_a_user_deactivated_in_the_crm_is_listed_inactive_and_leaves_the_active_owners(
+    harness: Harness,
+) -> None:
+    users = harness.world.users
+    people = users[(users["role"] != "queue") & (users["active"] == 1)].sort_values("id")
+    assert harness.crm.inactive_owners()["owner_id"].tolist() == sorted(users.loc[users["active"] == 0, "id"])
+    gone = people.iloc[1]
+    harness.deactivate(gone["id"])
+    inactive = harness.crm.inactive_owners()
+    assert list(inactive.columns) == ["owner_id", "email"]
+    assert gone["id"] in set(inactive["owner_id"])
+    assert inactive.set_index("owner_id").loc[gone["id"], "email"] == gone["email"]
+    assert gone["id"] not in set(harness.crm.fetch_owners()["owner_id"])
+    assert len(harness.crm.fetch_owners()) == (users["active"] == 1).sum() - 1
+
+
 def test_first_touch_is_the_earliest_activity(harness: Harness) -> None:
     world = harness.world
     lead_ids = world.leads["id"].tolist()

@@ -81,15 +81,20 @@ def reroute(
     at: datetime,
     note: str | None = None,
     rejected_by: Mapping[str, str] | None = None,
+    untouched: bool = False,
 ) -> pd.DataFrame:
-    """Give each lead to a new owner: why is "breach" (the SLA lapsed) or "reject" (the owner said wrong owner).
+    """Give each lead to a new owner: why is "breach" (the SLA lapsed), "reject" (the owner said wrong owner),
+    "deactivated" (the owner's CRM user was switched off) or "handover" (the owner's book handed on).
+
+    untouched: move only leads nobody has touched yet (checked under the lock).
 
     rejected_by: lead -> the rep who rejected it (a CRM status); a lead that is no longer theirs is skipped.
     Returns REROUTE_COLUMNS per lead re-routed; a lead no longer routed (or touched meanwhile) is skipped."""
     if not lead_ids:
         return pd.DataFrame(columns=REROUTE_COLUMNS)
     with store.transaction() as conn, take_turns(conn, roster, source, sla, at=at) as turns:
-        leads = _routed(lock_routed(conn, source, lead_ids, breached_at=at if why == "breach" else None))
+        breached_at = at if why == "breach" else None
+        leads = _routed(lock_routed(conn, source, lead_ids, breached_at=breached_at, untouched=untouched))
         if rejected_by is not None:  # checked under the lock: a rejection read twice moves the lead once
             leads = leads[leads["old_owner_id"].eq(leads["lead_id"].map(rejected_by)).fillna(False)]
         if leads.empty:

@@ -7,12 +7,15 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
+import pandas as pd
+
 from leadrouter.assign.roster import Roster, load_roster
 from leadrouter.classify.conversion.routing import Scorer, open_scorer
 from leadrouter.classify.model import Model, ModelChain
 from leadrouter.classify.rules import Rulebook, load_rulebook
 from leadrouter.config import ConfigError, Settings
 from leadrouter.crm.base import CRM
+from leadrouter.departures import deactivated_in_crm
 from leadrouter.enrich.firmographics import HttpProvider, Provider
 from leadrouter.enrich.territory import Territories, load_territories
 from leadrouter.sandbox.crm import SandboxCRM
@@ -37,10 +40,13 @@ class Router:
         provider: Provider | None = None,
         chain: ModelChain | None = None,
         scorer: Scorer | None = None,
+        deactivated: list[str] | None = None,
     ) -> None:
         self.settings, self.store, self.crm = settings, store, crm
         self.rulebook, self.roster, self.territories = rulebook, roster, territories
         self.provider, self.chain, self.scorer = provider, chain, scorer
+        # roster reps whose CRM user is deactivated: switched off in self.roster for this run
+        self.deactivated = deactivated or []
 
     def __enter__(self) -> Router:
         return self
@@ -80,7 +86,7 @@ def open_router(
     model always stands behind it."""
     rulebook = load_rulebook(settings.rulebook_path)
     routing_crm = cache(lambda: crm or open_crm(settings))
-    roster = routing_roster(settings, routing_crm, rulebook)
+    roster, deactivated = crm_roster(settings, routing_crm, rulebook)
     territories = load_territories(settings.territories_path)
     crm = routing_crm()
     store = open_store(settings.store_url)
@@ -88,7 +94,8 @@ def open_router(
     scorer = open_scorer(settings, vip_capacity(roster))
     if scorer is None:
         roster = without_pipeline(roster)
-    return Router(settings, store, crm, rulebook, roster, territories, open_provider(settings), chain, scorer)
+    provider = open_provider(settings)
+    return Router(settings, store, crm, rulebook, roster, territories, provider, chain, scorer, deactivated)
 
 
 def without_pipeline(roster: Roster) -> Roster:
@@ -120,14 +127,28 @@ def vip_capacity(roster: Roster) -> float | None:
 
 
 def routing_roster(settings: Settings, crm: Callable[[], CRM], rulebook: Rulebook | None = None) -> Roster:
-    """The configured roster as routing uses it: checked against the rulebook's pools and owners when one is
-    given, then reps listed by email get their CRM ids (crm() is called, and fetch_owners, only then)."""
+    """The configured roster as routing uses it (see crm_roster)."""
+    return crm_roster(settings, crm, rulebook)[0]
+
+
+def crm_roster(
+    settings: Settings, crm: Callable[[], CRM], rulebook: Rulebook | None = None
+) -> tuple[Roster, list[str]]:
+    """The configured roster as routing uses it, and the reps it switched off because their CRM user is
+    deactivated: checked against the rulebook's pools and owners when one is given, then reps listed by email
+    get their CRM ids (deactivated users' too, so their leads can still be found), then reps deactivated in the
+    CRM are switched off, with no roster edit."""
     roster = load_roster(settings.roster_path)
     if rulebook is not None:  # before the ids: a rule may name an owner by the email the roster lists
         check_rule_pools(rulebook, roster, settings.rulebook_path)
-    if all(rep.id is not None for rep in roster.reps):
-        return roster
-    return roster.with_crm_ids(crm().fetch_owners(), settings.roster_path)
+    inactive = crm().inactive_owners()
+    if any(rep.id is None for rep in roster.reps):
+        users = pd.concat([crm().fetch_owners(), inactive], ignore_index=True)
+        roster = roster.with_crm_ids(users, settings.roster_path)
+    gone = deactivated_in_crm(roster, inactive)
+    if gone:
+        log.warning("reps deactivated in the CRM, switched off for this run: %s", ", ".join(gone))
+    return (roster.without(set(gone)) if gone else roster), gone
 
 
 def open_chain(

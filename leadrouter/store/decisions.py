@@ -75,11 +75,15 @@ REROUTABLE = [Status.RECORDED.value, Status.WRITING.value, Status.WRITTEN.value,
 
 
 def lock_routed(
-    conn: Connection, source: str, lead_ids: list[str], breached_at: datetime | None = None
+    conn: Connection,
+    source: str,
+    lead_ids: list[str],
+    breached_at: datetime | None = None,
+    untouched: bool = False,
 ) -> list[Row]:
     """The leads' routed decisions with a tier, locked, in decision order. With breached_at, only those whose
-    SLA lapsed by then (written, untouched, past due): checked under the lock, so a stale list never moves a
-    lead twice."""
+    SLA lapsed by then (written, untouched, past due); with untouched, only those nobody touched yet: checked
+    under the lock, so a stale list never moves a lead twice."""
     breach = breached_at is not None
     return conn.execute(
         select(
@@ -96,10 +100,35 @@ def lock_routed(
             decisions.c.status.in_([Status.WRITTEN.value] if breach else REROUTABLE),
             decisions.c.tier.is_not(None),
             *([decisions.c.first_touch_at.is_(None), decisions.c.sla_due_at < breached_at] if breach else []),
+            *([decisions.c.first_touch_at.is_(None)] if untouched else []),
         )
         .order_by(decisions.c.id)
         .with_for_update()
     ).all()
+
+
+def owned_leads(
+    store: Store, source: str, owner_ids: list[str], include_touched: bool = False
+) -> pd.DataFrame:
+    """The routed leads these owners hold (untouched only, unless asked): lead_id, owner_id, tier, pool,
+    touched, in decision order."""
+    query = select(
+        decisions.c.lead_id,
+        decisions.c.owner_id,
+        decisions.c.tier,
+        decisions.c.pool,
+        decisions.c.first_touch_at.is_not(None).label("touched"),
+    ).where(
+        decisions.c.source == source,
+        decisions.c.owner_id.in_(owner_ids),
+        decisions.c.status.in_(REROUTABLE),
+        decisions.c.tier.is_not(None),
+    )
+    if not include_touched:
+        query = query.where(decisions.c.first_touch_at.is_(None))
+    with store.engine.connect() as conn:
+        rows = conn.execute(query.order_by(decisions.c.id)).all()
+    return pd.DataFrame(rows, columns=["lead_id", "owner_id", "tier", "pool", "touched"])
 
 
 def reassign(conn: Connection, source: str, owners: list[dict[str, Any]], at: datetime) -> None:

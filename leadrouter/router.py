@@ -127,25 +127,25 @@ def vip_capacity(roster: Roster) -> float | None:
 
 
 def routing_roster(settings: Settings, crm: Callable[[], CRM], rulebook: Rulebook | None = None) -> Roster:
-    """The configured roster as routing uses it (see crm_roster)."""
-    return crm_roster(settings, crm, rulebook)[0]
+    """The configured roster as routing uses it: checked against the rulebook's pools and owners when one is
+    given, then reps listed by email get their CRM ids (crm() is called only then; deactivated users count, so
+    their leads can still be found)."""
+    roster = load_roster(settings.roster_path)
+    if rulebook is not None:  # before the ids: a rule may name an owner by the email the roster lists
+        check_rule_pools(rulebook, roster, settings.rulebook_path)
+    if all(rep.id is not None for rep in roster.reps):
+        return roster
+    users = pd.concat([crm().fetch_owners(), crm().inactive_owners()], ignore_index=True)
+    return roster.with_crm_ids(users, settings.roster_path)
 
 
 def crm_roster(
     settings: Settings, crm: Callable[[], CRM], rulebook: Rulebook | None = None
 ) -> tuple[Roster, list[str]]:
-    """The configured roster as routing uses it, and the reps it switched off because their CRM user is
-    deactivated: checked against the rulebook's pools and owners when one is given, then reps listed by email
-    get their CRM ids (deactivated users' too, so their leads can still be found), then reps deactivated in the
-    CRM are switched off, with no roster edit."""
-    roster = load_roster(settings.roster_path)
-    if rulebook is not None:  # before the ids: a rule may name an owner by the email the roster lists
-        check_rule_pools(rulebook, roster, settings.rulebook_path)
-    inactive = crm().inactive_owners()
-    if any(rep.id is None for rep in roster.reps):
-        users = pd.concat([crm().fetch_owners(), inactive], ignore_index=True)
-        roster = roster.with_crm_ids(users, settings.roster_path)
-    gone = deactivated_in_crm(roster, inactive)
+    """The routing roster with the reps whose CRM user is deactivated switched off (no roster edit needed), and
+    their ids."""
+    roster = routing_roster(settings, crm, rulebook)
+    gone = deactivated_in_crm(roster, crm().inactive_owners())
     if gone:
         log.warning("reps deactivated in the CRM, switched off for this run: %s", ", ".join(gone))
     return (roster.without(set(gone)) if gone else roster), gone

@@ -131,6 +131,26 @@ def owned_leads(
     return pd.DataFrame(rows, columns=["lead_id", "owner_id", "tier", "pool", "touched"])
 
 
+def owner_decisions(store: Store, source: str, owner_id: str, since: datetime) -> pd.DataFrame:
+    """The owner's routed decisions since `since`: lead_id, tier, pool, status, decided_at, touched."""
+    query = select(
+        decisions.c.lead_id,
+        decisions.c.tier,
+        decisions.c.pool,
+        decisions.c.status,
+        decisions.c.decided_at,
+        decisions.c.first_touch_at.is_not(None).label("touched"),
+    ).where(
+        decisions.c.source == source,
+        decisions.c.owner_id == owner_id,
+        decisions.c.status.in_(REROUTABLE),
+        decisions.c.decided_at >= since,
+    )
+    with store.engine.connect() as conn:
+        rows = conn.execute(query.order_by(decisions.c.decided_at, decisions.c.id)).all()
+    return pd.DataFrame(rows, columns=["lead_id", "tier", "pool", "status", "decided_at", "touched"])
+
+
 def reassign(conn: Connection, source: str, owners: list[dict[str, Any]], at: datetime) -> None:
     """Give leads new owners as of `at` (owners: lead_id, owner_id, pool, explanation, sla_due_at each),
     recorded again so the next write-back writes them; the new owner's clock has no touch yet."""

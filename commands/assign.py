@@ -27,6 +27,7 @@ MEANING = {
     "AT_CAPACITY": "daily or open-lead cap reached",
     "WRONG_REGION": "covers other regions or territories",
     "NO_SPECIALISATION": "a specialist in the lead's industry was available",
+    "COVERED": "covered by a colleague (roster cover): the colleague takes leads at their own load",
 }
 
 # decisions that stopped before an owner, why, and what a person does next

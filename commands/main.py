@@ -19,6 +19,7 @@ from commands.backtest import backtest
 from commands.console import console, fail
 from commands.model import model_app
 from commands.report import report
+from commands.reps import handover, rep
 from commands.review import review_app
 from commands.rules import rules_app
 from leadrouter.config import Settings
@@ -30,6 +31,8 @@ app.add_typer(model_app, name="model")
 app.command()(explain)
 app.command()(simulate)
 app.command()(reject)
+app.command()(handover)
+app.command("rep")(rep)
 app.command()(backtest)
 app.command()(report)
 

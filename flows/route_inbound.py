@@ -25,9 +25,11 @@ from tasks.route_inbound import (
     publish_validation,
     pull_new_leads,
     record_decisions,
+    reroute_deactivated,
     validate_leads,
 )
 from tasks.shared import write_assignments
+from tasks.sla_watch import notify_reroutes
 
 
 @flow(name="route-inbound")
@@ -51,6 +53,10 @@ def route_inbound(
     quarantined, reports, repairs = [], [], []
     with open_router(settings, crm=load_crm(settings), remote_model=load_remote_model(settings)) as router:
         source = router.ledger_source(shadow)
+        departed = None if shadow else reroute_deactivated(router)
+        if departed is not None and len(departed):
+            write_assignments(router, claim=run_id)
+            notify_reroutes(router, departed, channels)
         # the accounts come from the CRM while the first page does: the run waits for one call, not two
         accounts = load_accounts.submit(router)
         for batch in range(
@@ -86,7 +92,7 @@ def route_inbound(
             publish_quarantine.submit(pd.concat(quarantined, ignore_index=True)),
             publish_validation.submit(reports),
         ]
-        summary = publish_routing_summary(router, source, run_id, repairs)
+        summary = publish_routing_summary(router, source, run_id, repairs, departed)
         for future in published:
             future.result()  # a failed artifact fails the run, as before
     counts = counts_line(summary)

@@ -12,7 +12,8 @@ import pandas as pd
 
 from leadrouter import inert
 from leadrouter.assign.availability import is_off
-from leadrouter.assign.roster import WEEKDAYS, Roster
+from leadrouter.assign.roster import Roster
+from leadrouter.assign.schedule import WEEKDAYS
 from leadrouter.schema import Status
 from leadrouter.store import Store, history, sla_events
 

@@ -208,16 +208,37 @@ def _stamp(value: object) -> str:
     return stamp.tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC") if stamp.tzinfo else str(stamp)
 
 
+# how a re-route is said: to the new owner ("re-routed after ... <old owner>"), and to the old owner
+AFTER = {
+    "breach": "breach by",
+    "reject": "reject by",
+    "deactivated": "deactivation in the CRM of",
+    "handover": "handover from",
+}
+TAKEN_BECAUSE = {
+    "breach": "you did not touch it within its SLA",
+    "reject": "you rejected it",
+    "handover": "your leads were handed over",
+}
+
+
 def reroute_messages(
     moved: pd.DataFrame, leads: pd.DataFrame, roster: Roster, link_template: str | None = None
 ) -> list[Message]:
     """After re-routing: the new owner gets the lead with its context, the old owner learns it was taken
     away and why, and the manager hears of each escalation."""
     context = moved.merge(leads.drop(columns=["owner_id", "tier"], errors="ignore"), on="lead_id", how="left")
-    context["routing_reason"] = "re-routed after " + context["why"] + " by " + context["old_owner_id"]
+    context["routing_reason"] = (
+        "re-routed after "
+        + context["why"].map(lambda why: AFTER.get(why, why))
+        + " "
+        + context["old_owner_id"]
+    )
     out = assignment_messages(context, roster, "reassigned", link_template)
     for r in context.itertuples(index=False):
-        reason = "you did not touch it within its SLA" if r.why == "breach" else "you rejected it"
+        if r.why == "deactivated":  # nobody to tell: their CRM user is switched off
+            continue
+        reason = TAKEN_BECAUSE.get(r.why, r.why)
         taken = event_message(
             "taken_away",
             r.lead_id,

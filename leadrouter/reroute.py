@@ -81,15 +81,26 @@ def reroute(
     at: datetime,
     note: str | None = None,
     rejected_by: Mapping[str, str] | None = None,
+    untouched: bool = False,
+    pool: str | None = None,
 ) -> pd.DataFrame:
-    """Give each lead to a new owner: why is "breach" (the SLA lapsed) or "reject" (the owner said wrong owner).
+    """Give each lead to a new owner: why is "breach" (the SLA lapsed), "reject" (the owner said wrong owner),
+    "deactivated" (the owner's CRM user was switched off) or "handover" (the owner's book handed on).
+
+    untouched: move only leads nobody has touched yet (checked under the lock). pool: route them through this
+    pool instead of their own.
 
     rejected_by: lead -> the rep who rejected it (a CRM status); a lead that is no longer theirs is skipped.
     Returns REROUTE_COLUMNS per lead re-routed; a lead no longer routed (or touched meanwhile) is skipped."""
     if not lead_ids:
         return pd.DataFrame(columns=REROUTE_COLUMNS)
     with store.transaction() as conn, take_turns(conn, roster, source, sla, at=at) as turns:
-        leads = _routed(lock_routed(conn, source, lead_ids, breached_at=at if why == "breach" else None))
+        breached_at = at if why == "breach" else None
+        leads = routed_frame(
+            lock_routed(conn, source, lead_ids, breached_at=breached_at, untouched=untouched)
+        )
+        if pool is not None:
+            leads["pool"] = pd.array([pool] * len(leads), dtype="string")
         if rejected_by is not None:  # checked under the lock: a rejection read twice moves the lead once
             leads = leads[leads["old_owner_id"].eq(leads["lead_id"].map(rejected_by)).fillna(False)]
         if leads.empty:
@@ -129,7 +140,7 @@ def reroute(
     return moved[~moved["stuck"]].reindex(columns=REROUTE_COLUMNS)
 
 
-def _routed(rows: list[Row]) -> pd.DataFrame:
+def routed_frame(rows: list[Row]) -> pd.DataFrame:
     """The locked decisions as what assignment needs to route them again."""
     explanation = [r.explanation or {} for r in rows]
     enrichment = [e.get("enrichment") or {} for e in explanation]

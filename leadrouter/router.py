@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+
+import pandas as pd
 
 from leadrouter.assign.roster import Roster, load_roster
 from leadrouter.classify.conversion.routing import Scorer, open_scorer
@@ -12,11 +15,14 @@ from leadrouter.classify.model import Model, ModelChain
 from leadrouter.classify.rules import Rulebook, load_rulebook
 from leadrouter.config import ConfigError, Settings
 from leadrouter.crm.base import CRM
+from leadrouter.departures import deactivated_in_crm
 from leadrouter.enrich.firmographics import HttpProvider, Provider
 from leadrouter.enrich.territory import Territories, load_territories
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.schema import Tier
 from leadrouter.store import Store, open_store
+
+log = logging.getLogger(__name__)
 
 
 class Router:
@@ -34,10 +40,13 @@ class Router:
         provider: Provider | None = None,
         chain: ModelChain | None = None,
         scorer: Scorer | None = None,
+        deactivated: list[str] | None = None,
     ) -> None:
         self.settings, self.store, self.crm = settings, store, crm
         self.rulebook, self.roster, self.territories = rulebook, roster, territories
         self.provider, self.chain, self.scorer = provider, chain, scorer
+        # roster reps whose CRM user is deactivated: switched off in self.roster for this run
+        self.deactivated = deactivated or []
 
     def __enter__(self) -> Router:
         return self
@@ -77,13 +86,33 @@ def open_router(
     model always stands behind it."""
     rulebook = load_rulebook(settings.rulebook_path)
     routing_crm = cache(lambda: crm or open_crm(settings))
-    roster = routing_roster(settings, routing_crm, rulebook)
+    roster, deactivated = crm_roster(settings, routing_crm, rulebook)
     territories = load_territories(settings.territories_path)
     crm = routing_crm()
     store = open_store(settings.store_url)
     chain = open_chain(settings, rulebook, remote_model(store) if remote_model else None)
     scorer = open_scorer(settings, vip_capacity(roster))
-    return Router(settings, store, crm, rulebook, roster, territories, open_provider(settings), chain, scorer)
+    if scorer is None:
+        roster = without_pipeline(roster)
+    provider = open_provider(settings)
+    return Router(settings, store, crm, rulebook, roster, territories, provider, chain, scorer, deactivated)
+
+
+def without_pipeline(roster: Roster) -> Roster:
+    """Pools balancing by pipeline need the conversion model's expected values: without a model they balance
+    by count, and the log says so once at load."""
+    pools = [p.name for p in roster.pools if p.balance == "pipeline"]
+    if not pools:
+        return roster
+    log.warning(
+        "pools %s balance by pipeline, but no conversion model scores leads (train one with `leadrouter model "
+        "train --history`, or set LEADROUTER_TIERS_FROM): they balance by count until one does",
+        ", ".join(pools),
+    )
+    data = roster.model_dump()
+    for pool in data["pools"]:
+        pool["balance"] = "count" if pool["balance"] == "pipeline" else pool["balance"]
+    return Roster.model_validate(data)
 
 
 def vip_capacity(roster: Roster) -> float | None:
@@ -99,13 +128,27 @@ def vip_capacity(roster: Roster) -> float | None:
 
 def routing_roster(settings: Settings, crm: Callable[[], CRM], rulebook: Rulebook | None = None) -> Roster:
     """The configured roster as routing uses it: checked against the rulebook's pools and owners when one is
-    given, then reps listed by email get their CRM ids (crm() is called, and fetch_owners, only then)."""
+    given, then reps listed by email get their CRM ids (crm() is called only then; deactivated users count, so
+    their leads can still be found)."""
     roster = load_roster(settings.roster_path)
     if rulebook is not None:  # before the ids: a rule may name an owner by the email the roster lists
         check_rule_pools(rulebook, roster, settings.rulebook_path)
     if all(rep.id is not None for rep in roster.reps):
         return roster
-    return roster.with_crm_ids(crm().fetch_owners(), settings.roster_path)
+    users = pd.concat([crm().fetch_owners(), crm().inactive_owners()], ignore_index=True)
+    return roster.with_crm_ids(users, settings.roster_path)
+
+
+def crm_roster(
+    settings: Settings, crm: Callable[[], CRM], rulebook: Rulebook | None = None
+) -> tuple[Roster, list[str]]:
+    """The routing roster with the reps whose CRM user is deactivated switched off (no roster edit needed), and
+    their ids."""
+    roster = routing_roster(settings, crm, rulebook)
+    gone = deactivated_in_crm(roster, crm().inactive_owners())
+    if gone:
+        log.warning("reps deactivated in the CRM, switched off for this run: %s", ", ".join(gone))
+    return (roster.without(set(gone)) if gone else roster), gone
 
 
 def open_chain(

@@ -115,11 +115,24 @@ EXCEPTIONAL = {"write_failed": "write failed", "shadow": "shadow", "pending": "p
 def counts_line(summary: dict) -> str:
     """A run's counts in one line, its name and its final state's message in the Prefect UI:
     `222 leads: 203 written · 8 quarantined · 11 review` (failed, shadow and pending writes added when any)."""
+    left = departures_line(summary)
     if not summary["leads"]:
-        return "no new leads"
+        return "no new leads" + (f" · {left}" if left else "")
     parts = [f"{summary[key]} {key}" for key in ("written", "quarantined", "review")]
     parts += [f"{summary[key]} {label}" for key, label in EXCEPTIONAL.items() if summary[key]]
-    return f"{summary['leads']} leads: " + " · ".join(parts)
+    return f"{summary['leads']} leads: " + " · ".join(parts + ([left] if left else []))
+
+
+def departures_line(summary: dict) -> str | None:
+    """`2 reps deactivated in the CRM (Ann Lee, Bo Berg): 7 untouched leads re-routed`, or None."""
+    gone = summary.get("deactivated") or {}
+    if not gone:
+        return None
+    reps = "rep" if len(gone) == 1 else "reps"
+    names = ", ".join(inert.terminal(name) for name in gone)
+    return (
+        f"{len(gone)} {reps} deactivated in the CRM ({names}): {sum(gone.values())} untouched leads re-routed"
+    )
 
 
 def _counts(tally: pd.DataFrame, by: str) -> dict[str, int]:
@@ -199,6 +212,18 @@ def summary_markdown(summary: dict) -> str:
         "|---|---:|",
         *[f"| {md(owner)} | {n} |" for owner, n in summary["by_owner"].items()],
     ]
+    if summary.get("deactivated"):
+        lines += [
+            "",
+            "## Deactivated in the CRM",
+            "",
+            "Switched off for this run with no roster edit; their untouched leads were re-routed through the "
+            "pools, touched ones left with them:",
+            "",
+            "| rep | untouched leads re-routed |",
+            "|---|---:|",
+            *[f"| {md(name)} | {n} |" for name, n in summary["deactivated"].items()],
+        ]
     if summary.get("repaired"):
         lines += [
             "",

@@ -100,6 +100,12 @@ class Harness:
         if self.api:
             self.api.reject(lead_ids, at)
 
+    def deactivate(self, user_id: str) -> None:
+        """An admin deactivates the user in the CRM (and in the sandbox the servers were seeded from)."""
+        self.sandbox.deactivate_user(user_id)
+        if self.api:
+            self.api.deactivate(user_id)
+
     def owners_of(self, lead_ids: list[str]) -> pd.Series:
         if self.api:
             return self.api.owners_of(lead_ids)

@@ -9,12 +9,13 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 
-from leadrouter import classify, clock, dedupe, enrich, notify, pull, record, review
+from leadrouter import classify, clock, dedupe, departures, enrich, notify, pull, record, review
 from leadrouter.router import Router
 from leadrouter.store import watermarks
 from leadrouter.store.decisions import run_tally
 from leadrouter.summary import (
     counts_line,
+    owner_names,
     quarantine_table,
     repair_counts,
     summarize_run,
@@ -23,6 +24,16 @@ from leadrouter.summary import (
 )
 from leadrouter.validate import suite as validate
 from tasks.options import LEDGER, ONCE, by_batch
+
+
+@task(name="reroute-deactivated", **LEDGER)
+def reroute_deactivated(router: Router) -> pd.DataFrame:
+    """Untouched leads of reps whose CRM user was deactivated, re-routed through the pools."""
+    at = clock.routing_now(router.settings)
+    sla = router.rulebook.sla
+    return departures.reroute_departed(
+        router.store, router.source, router.roster, router.deactivated, sla, at
+    )
 
 
 @task(name="load-accounts", **ONCE)
@@ -150,15 +161,22 @@ def publish_validation(reports: list[pd.DataFrame]) -> list[dict]:
 
 @task(name="publish-routing-summary", **ONCE)
 def publish_routing_summary(
-    router: Router, ledger_source: str, run_id: str, repairs: list[pd.DataFrame] | None = None
+    router: Router,
+    ledger_source: str,
+    run_id: str,
+    repairs: list[pd.DataFrame] | None = None,
+    departed: pd.DataFrame | None = None,
 ) -> dict:
     """The run's counts: its routing-summary artifact (when it routed any lead), and its name in the run list
     (`222 leads: 203 written · 8 quarantined · 11 review`, `no new leads`), so a busy run stands out.
     repairs: each batch's values repaired before validation, counted per field and how."""
     summary = summarize_run(run_tally(router.store, ledger_source, run_id), router.roster)
     summary["repaired"] = repair_counts(repairs or [])
+    summary["deactivated"] = departed_counts(router, departed)
     counts = counts_line(summary)
-    if summary["leads"]:  # a key's versions are the runs that routed something, not every 30 s poll
+    if (
+        summary["leads"] or summary["deactivated"]
+    ):  # a key's versions are the runs that routed something, not every 30 s poll
         create_markdown_artifact(
             key="routing-summary", markdown=summary_markdown(summary), description=f"This run: {counts}"
         )
@@ -166,3 +184,10 @@ def publish_routing_summary(
         with get_client(sync_client=True) as client:
             client.set_flow_run_name(flow_run.id, counts)
     return summary
+
+
+def departed_counts(router: Router, departed: pd.DataFrame | None) -> dict[str, int]:
+    """Per rep deactivated in the CRM (by name): how many of their untouched leads this run re-routed."""
+    names = owner_names(router.roster)
+    moved = departed["old_owner_id"].value_counts() if departed is not None and len(departed) else pd.Series()
+    return {names.get(rep, rep): int(moved.get(rep, 0)) for rep in router.deactivated}

@@ -12,7 +12,8 @@ import holidays
 import numpy as np
 import pandas as pd
 
-from leadrouter.assign.roster import WEEKDAYS, Rep, Roster, holiday_calendar
+from leadrouter.assign.roster import Rep, Roster
+from leadrouter.assign.schedule import WEEKDAYS, holiday_calendar
 
 LOOKAHEAD_DAYS = 60  # a rep with no working hour in this long counts as away
 
@@ -28,6 +29,7 @@ class Excluded(StrEnum):
     NO_SPECIALISATION = "NO_SPECIALISATION"  # a specialist in the lead's industry was available
     NO_LANGUAGE = "NO_LANGUAGE"  # the rep does not work in the lead's language (preferred or required)
     NO_SKILL = "NO_SKILL"  # the rep lacks the lead's value of another skill the pool routes on
+    COVERED = "COVERED"  # a colleague covers the rep (roster `cover`): in a workload pool they take no turn
 
 
 def rep_calendar(roster: Roster, at: datetime) -> pd.DataFrame:
@@ -110,3 +112,28 @@ def remaining_capacity(roster: Roster, load: pd.DataFrame) -> pd.Series:
             caps.append(rep.max_open - float(open_.get(rep.key, 0)))
         left[rep.key] = max(min(caps), 0.0)
     return pd.Series(left, dtype=float)
+
+
+def covering(roster: Roster, at: datetime) -> dict[str, str]:
+    """Per covered rep id: the colleague taking their new leads at `at` (the day in the covered rep's zone)."""
+    out = {}
+    for cover in roster.cover:
+        rep = roster.by_id.get(cover.rep)
+        if rep is None:
+            continue
+        today = at.astimezone(zoneinfo.ZoneInfo(rep.schedule.timezone)).date()
+        if cover.start <= today <= cover.end:
+            out[rep.key] = roster.rep_id(cover.by)
+    return out
+
+
+def covered(reason: pd.Series, covers: dict[str, str]) -> pd.Series:
+    """A covered rep's leads go to their colleague: they can take one when the colleague can (a rep switched
+    off in the roster or the CRM stays off)."""
+    if not covers:
+        return reason
+    reason = reason.copy()
+    for rep, by in covers.items():
+        if rep in reason.index and (pd.isna(reason[rep]) or reason[rep] != Excluded.INACTIVE.value):
+            reason[rep] = reason.get(by, pd.NA)
+    return reason

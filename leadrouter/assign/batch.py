@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from leadrouter.assign import skills as skill
+from leadrouter.assign.balance import lead_values
 from leadrouter.assign.roster import Pool, Roster
 from leadrouter.schema import column as column_of
 
@@ -17,8 +18,21 @@ STATE_COLUMNS = ["pool", "rep_id", "pass_value", "assigned"]
 class BatchState:
     """The batch's moving parts: who is unavailable per tier, capacity left, round-robin passes, turns taken."""
 
-    def __init__(self, roster: Roster, reasons: dict[str, pd.Series], left: pd.Series, state: pd.DataFrame):
+    def __init__(
+        self,
+        roster: Roster,
+        reasons: dict[str, pd.Series],
+        left: pd.Series,
+        state: pd.DataFrame,
+        load: pd.DataFrame | None = None,
+        covers: dict[str, str] | None = None,
+    ):
         self.roster = roster
+        self.covers = covers or {}  # covered rep -> the colleague who takes their leads now
+        load = pd.DataFrame() if load is None else load
+        # what open_load and pipeline pools balance: the ledger's, plus what this pass gives out
+        self.open_by_rep = (load["open"] if "open" in load else pd.Series(dtype=float)).to_dict()
+        self.pipeline_by_rep = (load["pipeline"] if "pipeline" in load else pd.Series(dtype=float)).to_dict()
         self.reasons = reasons
         state = state.reindex(columns=STATE_COLUMNS)
         self.passes = {
@@ -82,8 +96,17 @@ class BatchState:
             self._holders[(pool.name, column)] = np.asarray(per_value, dtype=np.int64)[codes]
         return self._holders[(pool.name, column)]
 
+    def taker(self, rep: str) -> str:
+        """Who takes a lead given to rep: their cover's colleague while covered, else the rep."""
+        return self.covers.get(rep, rep)
+
     def capacity(self, reps) -> np.ndarray:
-        return np.array([self.left_by_rep.get(r, np.inf) for r in reps], dtype=float)
+        return np.array([self.left_by_rep.get(self.taker(r), np.inf) for r in reps], dtype=float)
+
+    def load(self, reps, measure: str) -> pd.Series:
+        """Open leads ("open_load") or open expected value ("pipeline") of whoever takes each rep's leads."""
+        source = self.open_by_rep if measure == "open_load" else self.pipeline_by_rep
+        return pd.Series([float(source.get(self.taker(r), 0.0)) for r in reps], index=reps, dtype=float)
 
     def start_outputs(self, out: pd.DataFrame) -> None:
         """Per-position output arrays the groups write into (O(group) per write), flushed once at the end."""
@@ -99,6 +122,12 @@ class BatchState:
         self.territory = column_of(out, "territory").to_numpy(dtype=object, na_value="")
         self._frame = out
         self._skill_values, self._skill_codes, self._holders = {}, {}, {}
+        expected = out["expected_value"] if "expected_value" in out else pd.Series(np.nan, index=out.index)
+        self.expected = pd.to_numeric(expected, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+    def values(self, positions: np.ndarray) -> np.ndarray:
+        """The expected value of the leads at these positions, for pipeline balance (see lead_values)."""
+        return lead_values(pd.Series(self.expected[positions]))
 
     def flush_outputs(self, out: pd.DataFrame) -> None:
         out["pool"] = pd.array(self.out_pool, dtype="string")
@@ -118,7 +147,12 @@ class BatchState:
         for rep, count in counts.items():
             if rep in self.left_by_rep:
                 self.left_by_rep[rep] = max(self.left_by_rep[rep] - count, 0.0)
+            self.open_by_rep[rep] = self.open_by_rep.get(rep, 0.0) + count
         return counts
+
+    def add_pipeline(self, owners: np.ndarray, values: np.ndarray) -> None:
+        for rep, value in pd.Series(values).groupby(owners).sum().items():
+            self.pipeline_by_rep[rep] = self.pipeline_by_rep.get(rep, 0.0) + float(value)
 
     def new_state(self) -> pd.DataFrame:
         if not self.assigned and not self.passes:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from leadrouter.assign.availability import remaining_capacity, rep_calendar, unavailable
+from leadrouter.assign.availability import covered, covering, remaining_capacity, rep_calendar, unavailable
 from leadrouter.assign.batch import BatchState
 from leadrouter.assign.pools import through_pools
 from leadrouter.assign.roster import Roster
@@ -53,8 +53,11 @@ def assign_owners(
     """
     out = frame.sort_values(["created_at", "lead_id"], kind="stable").reset_index(drop=True)
     calendar = rep_calendar(roster, moment.at)
-    reasons = {t.value: unavailable(calendar, moment.at, moment.windows.get(t.value)) for t in Tier}
-    run = BatchState(roster, reasons, remaining_capacity(roster, moment.load), state)
+    covers = covering(roster, moment.at)
+    reasons = {
+        t.value: covered(unavailable(calendar, moment.at, moment.windows.get(t.value)), covers) for t in Tier
+    }
+    run = BatchState(roster, reasons, remaining_capacity(roster, moment.load), state, moment.load, covers)
     out = out.assign(
         pool=column(out, "pool"),
         owner_id=pd.Series(pd.NA, index=out.index, dtype="string"),
@@ -123,7 +126,8 @@ def _keep_existing_owners(out: pd.DataFrame, open_: pd.Series, run: BatchState) 
     takes = kept[todo]
     index = takes[takes].index
     out.loc[index, "owner_id"] = taker[index]
-    out.loc[index, "assign_method"] = np.where(verdict[index].str[1] == "backup", "backup", method[index])
+    how = verdict[index].str[1]
+    out.loc[index, "assign_method"] = np.where(how.isin(["backup", "cover"]), how, method[index])
     out.loc[todo, "routing_path"] = " → " + method[todo] + " " + owner[todo] + verdict.str[2]
     out.loc[index, "routing_path"] = out.loc[index, "routing_path"] + " → " + taker[index]
     out.loc[todo, "excluded"] = verdict.str[3]
@@ -132,9 +136,13 @@ def _keep_existing_owners(out: pd.DataFrame, open_: pd.Series, run: BatchState) 
 
 
 def _existing_owner_verdict(owner: str, tier: str, run: BatchState) -> tuple[str | None, str, str, dict]:
-    """(who takes the lead or None, 'owner'|'backup', the path's words, excluded reps)."""
+    """(who takes the lead or None, 'owner'|'backup'|'cover', the path's words, excluded reps)."""
     if owner not in run.roster.by_id:  # a queue, or a CRM user leadrouter does not schedule
         return owner, "owner", "", {}
+    if (
+        owner in run.covers and run.why_not(owner, tier) is None
+    ):  # the colleague's availability, see covered()
+        return run.covers[owner], "cover", f" → by cover of {owner}", {}
     why = run.why_not(owner, tier)
     if why is None:
         return owner, "owner", "", {}

@@ -9,9 +9,17 @@ import pandas as pd
 
 from leadrouter.assign import skills as skill
 from leadrouter.assign.availability import Excluded
+from leadrouter.assign.balance import by_open_load, by_pipeline
 from leadrouter.assign.batch import BatchState
 from leadrouter.assign.roster import Pool, choose_pools
 from leadrouter.assign.round_robin import pool_clock, round_robin
+
+METHODS = {"count": "round_robin", "open_load": "open_load", "pipeline": "pipeline"}
+STEPS = {
+    "count": " → round robin → ",
+    "open_load": " → fewest open leads → ",
+    "pipeline": " → least open pipeline → ",
+}
 
 
 def through_pools(out: pd.DataFrame, todo: pd.Series, run: BatchState) -> None:
@@ -79,6 +87,10 @@ def _plan(
             excluded[owner] = Excluded.WRONG_REGION.value
         elif (why := run.why_not(owner, tier)) is not None:
             excluded[owner] = why
+    if (
+        pool.balance != "count"
+    ):  # workload has no turns to hand over: the colleague takes leads at their own load
+        excluded |= {m: Excluded.COVERED.value for m in members if m in run.covers and m not in excluded}
     eligible = [m for m in members if m not in excluded]
     narrowed, note = False, ""
     for column, need in run.skill_order(pool):
@@ -110,15 +122,20 @@ def _assign_group(
     excluded |= {m: Excluded.AT_CAPACITY.value for m, c in zip(eligible, capacity, strict=True) if c <= 0}
     path = f" → pool {pool.name} → {int((capacity > 0).sum())} of {len(members)} eligible{preferred_note}"
     passes = run.passes.get(pool.name, pd.Series(dtype=float))
-    current = passes.reindex(members).dropna()  # removed reps keep their history but not the clock
-    clock = pool_clock(current, run.weights(pool)) if len(current) else None
-    owners, new_passes = round_robin(len(index), weights, passes, capacity, clock)
+    if pool.balance == "count":
+        current = passes.reindex(members).dropna()  # removed reps keep their history but not the clock
+        clock = pool_clock(current, run.weights(pool)) if len(current) else None
+        owners, new_passes = round_robin(len(index), weights, passes, capacity, clock)
+    else:
+        owners, new_passes = _balanced(pool, index, weights, capacity, run), None
     got = len(owners)
     taken = index[:got]
+    takers = np.array([run.taker(o) for o in owners], dtype=object) if run.covers else owners
     run.out_pool[index] = pool.name
-    run.out_owner[taken] = owners
-    run.out_method[taken] = "round_robin"
-    run.out_path[taken] = run.out_path[taken] + (path + " → round robin → ") + owners
+    run.out_owner[taken] = takers
+    run.out_method[taken] = np.where(takers != owners, "cover", METHODS[pool.balance])
+    words = takers + np.where(takers != owners, " (by cover of " + owners.astype(str) + ")", "")
+    run.out_path[taken] = run.out_path[taken] + (path + STEPS[pool.balance]) + words
     per_lead = _excluded_per_lead(owners, len(index), excluded, weights.index, capacity)
     # merged with whom the lead passed over on its way here (its existing owner, a first pool)
     carries = np.flatnonzero(run.carries[index])
@@ -129,9 +146,12 @@ def _assign_group(
             per_lead[i] = earlier[i] | per_lead[i]
     run.out_excluded[index] = per_lead
     run.carries[index] = True
-    counts = run.take(owners)
+    counts = run.take(takers)
+    if pool.balance == "pipeline" and got:
+        run.add_pipeline(takers, run.values(taken))
     if len(weights):
-        run.passes[pool.name] = pd.concat([passes.drop(new_passes.index, errors="ignore"), new_passes])
+        if new_passes is not None:
+            run.passes[pool.name] = pd.concat([passes.drop(new_passes.index, errors="ignore"), new_passes])
         for rep, count in counts.items():
             run.assigned[(pool.name, rep)] = run.assigned.get((pool.name, rep), 0) + int(count)
     rest = index[got:]
@@ -166,11 +186,11 @@ def _preferred_full(note: str) -> str:
 
 
 def matched_skills(out: pd.DataFrame, run: BatchState) -> pd.Series:
-    """Per lead a pool's round robin gave a rep, the skills the rep holds with the lead's value
+    """Per lead a pool gave a rep (by any balance, or by cover), the skills the rep holds with the lead's value
     ("language=ja, industry=software"); <NA> for the rest. Once over the batch, owner by owner."""
     labels = pd.Series("", index=out.index, dtype=object)
     owner = out["owner_id"].to_numpy(dtype=object, na_value=None)
-    pooled = (out["assign_method"] == "round_robin").fillna(False).to_numpy()
+    pooled = out["assign_method"].isin([*METHODS.values(), "cover"]).fillna(False).to_numpy()
     columns = sorted({c for held in run.rep_skills.values() for c in held}, key=skill.sort_key)
     for column in columns:
         values = run.skill_values(column)
@@ -180,6 +200,16 @@ def matched_skills(out: pd.DataFrame, run: BatchState) -> pd.Series:
                 hit |= (owner == rep) & pooled & np.isin(values, list(held[column]))
         labels[hit] = labels[hit] + np.where(labels[hit] == "", "", ", ") + f"{column}=" + values[hit]
     return pd.Series(pd.array(labels.replace("", None), dtype="string"), index=out.index)
+
+
+def _balanced(
+    pool: Pool, index: np.ndarray, weights: pd.Series, capacity: np.ndarray, run: BatchState
+) -> np.ndarray:
+    """Owners by the pool's workload measure (see leadrouter.assign.balance), the load read from the run."""
+    load = run.load(weights.index, pool.balance)
+    if pool.balance == "open_load":
+        return by_open_load(len(index), weights, load, capacity)
+    return by_pipeline(run.values(index), weights, load, capacity)
 
 
 def _excluded_per_lead(

@@ -2,89 +2,20 @@
 
 from __future__ import annotations
 
-import zoneinfo
-from datetime import date, time
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
 
-import holidays
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from leadrouter.assign import skills as skill
+from leadrouter.assign.balance import Balance
+from leadrouter.assign.cover import Cover, cover_problems
+from leadrouter.assign.schedule import Schedule, TimeOff, WorkingHours, known_calendar, known_zone
 from leadrouter.config import ConfigError, line_of, load_yaml_model
 from leadrouter.schema import Tier
-
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-class WorkingHours(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    start: time = time(9)
-    end: time = time(17, 30)
-    days: list[Weekday] = ["mon", "tue", "wed", "thu", "fri"]
-
-    @model_validator(mode="after")
-    def _start_before_end(self) -> WorkingHours:
-        if self.start >= self.end:
-            raise ValueError(f"start {self.start} must be before end {self.end} (hours within one day)")
-        return self
-
-
-class TimeOff(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    start: date
-    end: date  # inclusive: the last day off
-    note: str = ""
-
-    @model_validator(mode="after")
-    def _ordered(self) -> TimeOff:
-        if self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
-        return self
-
-
-class Schedule(BaseModel):
-    """When someone works: time zone, hours, and the public holidays they take (a country, or COUNTRY-SUBDIV)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    timezone: str = "UTC"
-    hours: WorkingHours = Field(default_factory=WorkingHours)
-    holidays: str | None = None  # "US", "US-CA", "DE-BY": the `holidays` package's country and subdivision
-
-    _zone = field_validator("timezone")(lambda v: known_zone(v))
-    _calendar = field_validator("holidays")(lambda v: known_calendar(v))
-
-
-def known_zone(value: str | None) -> str | None:
-    if value is not None:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/Berlin") from exc
-    return value
-
-
-def known_calendar(value: str | None) -> str | None:
-    if value is not None:
-        holiday_calendar(value)
-    return value
-
-
-def holiday_calendar(code: str) -> holidays.HolidayBase:
-    """The public holidays of "US" or "US-CA"; an unknown country or subdivision is an error naming it."""
-    country, _, subdiv = code.partition("-")
-    try:
-        return holidays.country_holidays(country.upper(), subdiv=subdiv.upper() or None)
-    except NotImplementedError as exc:
-        raise ValueError(f"unknown holiday calendar {code!r}: {exc}") from exc
 
 
 class Rep(BaseModel):
@@ -142,6 +73,7 @@ class Pool(BaseModel):
     # lead column -> required (only reps with the lead's value) or preferred; a column the pool leaves out
     # that its reps hold skills on is preferred (so `verticals` and `languages` work with no pool setting)
     skills: dict[str, skill.Need] = {}
+    balance: Balance = "count"  # count: weighted round robin; open_load / pipeline: see assign/balance.py
 
 
 class Roster(BaseModel):
@@ -152,6 +84,7 @@ class Roster(BaseModel):
     pools: list[Pool] = Field(min_length=1)
     queues: dict[str, str] = {}  # queue owner id -> description (e.g. the support queue)
     escalation: str | None = None  # the manager who gets review items and breaches nobody resolved in time
+    cover: list[Cover] = []  # colleagues taking a rep's new leads for a period
 
     def model_post_init(self, _context: object) -> None:
         for rep in self.reps:
@@ -185,6 +118,7 @@ class Roster(BaseModel):
             if pool.manager is not None and pool.manager not in people:
                 out.append((("pools", i, "manager"), f"unknown manager {pool.manager!r}: add it under reps"))
         out += self._skill_problems()
+        out += cover_problems(self.cover, self.rep_id, people)
         if self.escalation is not None and self.escalation not in people:
             out.append((("escalation",), f"unknown escalation rep {self.escalation!r}: add it under reps"))
         out += [
@@ -297,6 +231,11 @@ class Roster(BaseModel):
             pool["manager"] = email_to_id.get(pool["manager"], pool["manager"])
         for rep in data["reps"]:
             rep["backup"] = email_to_id.get(rep["backup"], rep["backup"])
+        for cover in data["cover"]:
+            cover["rep"], cover["by"] = (
+                email_to_id.get(cover["rep"], cover["rep"]),
+                email_to_id.get(cover["by"], cover["by"]),
+            )
         data["escalation"] = email_to_id.get(data["escalation"], data["escalation"])
         return Roster.model_validate(data)
 

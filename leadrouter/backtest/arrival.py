@@ -19,7 +19,8 @@ import pandas as pd
 from leadrouter.assign.availability import is_off
 from leadrouter.assign.batch import STATE_COLUMNS
 from leadrouter.assign.owners import Moment, assign_owners, response_windows
-from leadrouter.assign.roster import WEEKDAYS, Rep, Roster
+from leadrouter.assign.roster import Rep, Roster
+from leadrouter.assign.schedule import WEEKDAYS
 from leadrouter.classify.rules import ResponseSla
 from leadrouter.schema import Tier
 

@@ -10,7 +10,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from leadrouter.assign.roster import known_zone
+from leadrouter.assign.schedule import known_zone
 from leadrouter.config import ConfigError, line_of, load_yaml_model, raise_all
 from leadrouter.fields import FieldType, LeadFields, configured_fields, read_values, unreadable
 from leadrouter.outcomes.deals import EXPORT_STAGES, DealStages

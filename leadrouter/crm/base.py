@@ -78,6 +78,10 @@ class CRM(Protocol):
         """Active users: owner_id, name, email, active."""
         ...
 
+    def inactive_owners(self) -> pd.DataFrame:
+        """Users deactivated in the CRM (Salesforce IsActive = false, HubSpot archived owners): owner_id, email."""
+        ...
+
     def find_existing(self, emails: Sequence[str], domains: Sequence[str]) -> pd.DataFrame:
         """Existing leads, contacts and accounts by email or domain: kind, record_id, email, domain, owner_id."""
         ...

@@ -168,6 +168,12 @@ class SandboxCRM:
             users = pd.read_sql_query("SELECT id AS owner_id, name, email, role, active FROM users", db)
         return users[users["active"] == 1].assign(active=True).reset_index(drop=True)
 
+    def inactive_owners(self) -> pd.DataFrame:
+        with self._db() as db:
+            return pd.read_sql_query(
+                "SELECT id AS owner_id, email FROM users WHERE active = 0 ORDER BY id", db
+            )
+
     def find_existing(self, emails: Sequence[str], domains: Sequence[str]) -> pd.DataFrame:
         emails = sorted({e.strip().lower() for e in emails if e})
         domains = sorted({d.strip().lower() for d in domains if d})
@@ -293,6 +299,11 @@ class SandboxCRM:
             labels.to_sql("lead_labels", db, if_exists="append", index=False)
             insert_fields(db, values)
         return leads
+
+    def deactivate_user(self, user_id: str) -> None:
+        """The sandbox's admin deactivates a user (as Salesforce IsActive = false, a HubSpot owner archived)."""
+        with self._db() as db:
+            db.execute("UPDATE users SET active = 0 WHERE id = ?", (user_id,))
 
     def reject(self, lead_ids: Sequence[str], at: pd.Timestamp | pd.Series) -> None:
         """Each lead's owner hands it back at `at` (one time, or one per lead): status "Rejected - Wrong Owner",

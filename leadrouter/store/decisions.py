@@ -77,11 +77,15 @@ REROUTABLE = [Status.RECORDED.value, Status.WRITING.value, Status.WRITTEN.value,
 
 
 def lock_routed(
-    conn: Connection, source: str, lead_ids: list[str], breached_at: datetime | None = None
+    conn: Connection,
+    source: str,
+    lead_ids: list[str],
+    breached_at: datetime | None = None,
+    untouched: bool = False,
 ) -> list[Row]:
     """The leads' routed decisions with a tier, locked, in decision order. With breached_at, only those whose
-    SLA lapsed by then (written, untouched, past due): checked under the lock, so a stale list never moves a
-    lead twice."""
+    SLA lapsed by then (written, untouched, past due); with untouched, only those nobody touched yet: checked
+    under the lock, so a stale list never moves a lead twice."""
     breach = breached_at is not None
     return conn.execute(
         select(
@@ -98,10 +102,55 @@ def lock_routed(
             decisions.c.status.in_([Status.WRITTEN.value] if breach else REROUTABLE),
             decisions.c.tier.is_not(None),
             *([decisions.c.first_touch_at.is_(None), decisions.c.sla_due_at < breached_at] if breach else []),
+            *([decisions.c.first_touch_at.is_(None)] if untouched else []),
         )
         .order_by(decisions.c.id)
         .with_for_update()
     ).all()
+
+
+def owned_leads(
+    store: Store, source: str, owner_ids: list[str], include_touched: bool = False
+) -> pd.DataFrame:
+    """The routed leads these owners hold (untouched only, unless asked): lead_id, owner_id, tier, pool,
+    touched, in decision order."""
+    query = select(
+        decisions.c.lead_id,
+        decisions.c.owner_id,
+        decisions.c.tier,
+        decisions.c.pool,
+        decisions.c.first_touch_at.is_not(None).label("touched"),
+    ).where(
+        decisions.c.source == source,
+        decisions.c.owner_id.in_(owner_ids),
+        decisions.c.status.in_(REROUTABLE),
+        decisions.c.tier.is_not(None),
+    )
+    if not include_touched:
+        query = query.where(decisions.c.first_touch_at.is_(None))
+    with store.engine.connect() as conn:
+        rows = conn.execute(query.order_by(decisions.c.id)).all()
+    return pd.DataFrame(rows, columns=["lead_id", "owner_id", "tier", "pool", "touched"])
+
+
+def owner_decisions(store: Store, source: str, owner_id: str, since: datetime) -> pd.DataFrame:
+    """The owner's routed decisions since `since`: lead_id, tier, pool, status, decided_at, touched."""
+    query = select(
+        decisions.c.lead_id,
+        decisions.c.tier,
+        decisions.c.pool,
+        decisions.c.status,
+        decisions.c.decided_at,
+        decisions.c.first_touch_at.is_not(None).label("touched"),
+    ).where(
+        decisions.c.source == source,
+        decisions.c.owner_id == owner_id,
+        decisions.c.status.in_(REROUTABLE),
+        decisions.c.decided_at >= since,
+    )
+    with store.engine.connect() as conn:
+        rows = conn.execute(query.order_by(decisions.c.decided_at, decisions.c.id)).all()
+    return pd.DataFrame(rows, columns=["lead_id", "tier", "pool", "status", "decided_at", "touched"])
 
 
 def reassign(conn: Connection, source: str, owners: list[dict[str, Any]], at: datetime) -> None:
@@ -140,8 +189,8 @@ LIVE_ROUTED = [Status.RECORDED.value, Status.WRITING.value, Status.WRITTEN.value
 def owner_load(
     conn: Connection, source: str, shadow: bool, day_starts: pd.Series, at: datetime
 ) -> pd.DataFrame:
-    """Per owner id: assigned_today (since their local midnight, day_starts: owner id -> UTC instant) and
-    open (routed to them, no first touch yet, within OPEN_DAYS). Read inside the routing transaction, after
+    """Per owner id: assigned_today (since their local midnight, day_starts: owner id -> UTC instant), open
+    (routed to them, no first touch yet, within OPEN_DAYS) and pipeline (those leads' expected value). Read inside the routing transaction, after
     the round-robin locks, so a concurrent router's committed leads count."""
     statuses = [Status.SHADOW.value] if shadow else LIVE_ROUTED
     routed = and_(decisions.c.source == source, decisions.c.status.in_(statuses))
@@ -152,12 +201,20 @@ def owner_load(
             decisions.c.decided_at >= start.to_pydatetime(), decisions.c.owner_id.in_(list(owners))
         )
         today.update(conn.execute(since).all())
-    untouched = count.where(
-        decisions.c.first_touch_at.is_(None), decisions.c.decided_at >= at - timedelta(days=OPEN_DAYS)
+    fresh = and_(
+        routed,
+        decisions.c.first_touch_at.is_(None),
+        decisions.c.decided_at >= at - timedelta(days=OPEN_DAYS),
     )
-    open_ = dict(conn.execute(untouched).all())
+    value = func.coalesce(func.sum(decisions.c.expected_value), 0.0)
+    untouched = select(decisions.c.owner_id, func.count(), value).where(fresh).group_by(decisions.c.owner_id)
+    rows = conn.execute(untouched).all()
     frame = pd.DataFrame(
-        {"assigned_today": pd.Series(today, dtype=float), "open": pd.Series(open_, dtype=float)}
+        {
+            "assigned_today": pd.Series(today, dtype=float),
+            "open": pd.Series({r[0]: r[1] for r in rows}, dtype=float),
+            "pipeline": pd.Series({r[0]: r[2] for r in rows}, dtype=float),
+        }
     )
     return frame.fillna(0)
 

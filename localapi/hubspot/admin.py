@@ -41,6 +41,11 @@ class Admin:
         with self._lock:
             self.contacts.frame.loc[self.crm_id(world_lead_id), "archived"] = True
 
+    def deactivate(self, owner_id: str) -> None:
+        """A super admin deactivates the user: their owner is archived (listed by GET /crm/v3/owners?archived=true)."""
+        with self._lock:
+            self.owners.loc[self.owners["id"].eq(owner_id), "archived"] = True
+
     def owners_of(self, world_lead_ids: Sequence[str]) -> pd.Series:
         with self._lock:
             return self.contacts.frame.set_index("_world")["hubspot_owner_id"].reindex(list(world_lead_ids))

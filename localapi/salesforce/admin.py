@@ -27,6 +27,12 @@ class Admin:
             self.db.execute('UPDATE "Lead" SET "IsDeleted" = 1 WHERE "Id" = ?', (lead_id,))
             self.db.commit()
 
+    def deactivate(self, user_id: str) -> None:
+        """An admin deactivates the user (Setup → Users → Active off): IsActive false, the record kept."""
+        with self.lock:
+            self.db.execute('UPDATE "User" SET "IsActive" = 0 WHERE "Id" = ?', (user_id,))
+            self.db.commit()
+
     def touch(self, lead_id: str, at: pd.Timestamp) -> None:
         """A rep logs a call on the lead and moves it to Working."""
         with self.lock:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 from sqlalchemy import select
 
+from leadrouter.assign.batch import STATE_COLUMNS
+from leadrouter.assign.owners import Moment, assign_owners, response_windows
 from leadrouter.assign.roster import Roster
+from leadrouter.classify.rules import DEFAULT_SLA
 from leadrouter.record import BatchContext
 from leadrouter.store import Store
 from leadrouter.store.tables import rep_state
@@ -93,3 +98,18 @@ def ledger_state(store: Store) -> pd.DataFrame:
             select(rep_state.c.pool, rep_state.c.rep_id, rep_state.c.pass_value, rep_state.c.assigned)
         )
         return pd.DataFrame(rows.mappings().all()).set_index(["pool", "rep_id"])
+
+
+def assign(
+    frame: pd.DataFrame,
+    roster: Roster,
+    state: pd.DataFrame | None = None,
+    *,
+    at: datetime = AT,
+    load: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """assign_owners at `at` with the default SLAs' windows, from the given round-robin state and load."""
+    moment = Moment(at, response_windows(DEFAULT_SLA), pd.DataFrame() if load is None else load)
+    return assign_owners(
+        frame, roster, pd.DataFrame(columns=STATE_COLUMNS) if state is None else state, moment
+    )

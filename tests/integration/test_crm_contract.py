@@ -129,6 +129,22 @@ def test_fetch_owners_lists_the_active_team_and_queues(harness: Harness) -> None
     assert (people["email"] == users.set_index("id").loc[people.index, "email"]).all()
 
 
+def test_a_user_deactivated_in_the_crm_is_listed_inactive_and_leaves_the_active_owners(
+    harness: Harness,
+) -> None:
+    users = harness.world.users
+    people = users[(users["role"] != "queue") & (users["active"] == 1)].sort_values("id")
+    assert harness.crm.inactive_owners()["owner_id"].tolist() == sorted(users.loc[users["active"] == 0, "id"])
+    gone = people.iloc[1]
+    harness.deactivate(gone["id"])
+    inactive = harness.crm.inactive_owners()
+    assert list(inactive.columns) == ["owner_id", "email"]
+    assert gone["id"] in set(inactive["owner_id"])
+    assert inactive.set_index("owner_id").loc[gone["id"], "email"] == gone["email"]
+    assert gone["id"] not in set(harness.crm.fetch_owners()["owner_id"])
+    assert len(harness.crm.fetch_owners()) == (users["active"] == 1).sum() - 1
+
+
 def test_first_touch_is_the_earliest_activity(harness: Harness) -> None:
     world = harness.world
     lead_ids = world.leads["id"].tolist()
@@ -297,3 +313,65 @@ def test_a_custom_field_arrives_typed_from_every_crm(kind: str, tmp_path: Path) 
             ["Working Professional", 0.0, False, pd.Timestamp("2025-12-31T23:59:59Z")],
             [None, 12.5, True, None],
         ]
+
+
+def test_a_handover_is_written_back_to_the_crm_in_batches(harness: Harness, tmp_path: Path) -> None:
+    """Leads recorded for one rep, handed to a colleague: the write-back path writes the new owner of each to
+    the CRM, one write per lead, and marks the decisions written."""
+    from sqlalchemy import select
+
+    from leadrouter.assign.roster import load_roster
+    from leadrouter.classify.rules import DEFAULT_SLA
+    from leadrouter.departures import hand_over
+    from leadrouter.record import BatchContext, record_batch
+    from leadrouter.store import open_store
+    from leadrouter.store.tables import decisions
+    from leadrouter.writeback import write_back
+    from tests.helpers.clock import WORKDAY
+    from tests.helpers.ledger import NO_QUARANTINE, ROSTER
+
+    pulled, _ = drain(harness, limit=500)
+    targets = pulled["lead_id"].iloc[:5].tolist()
+    n = len(targets)
+    roster = load_roster(ROSTER).without({r.key for r in load_roster(ROSTER).reps} - {"005000000000003"})
+    frame = pd.DataFrame(
+        {
+            "lead_id": pd.array(targets, dtype="string"),
+            "tier": pd.array(["Nurture"] * n, dtype="string"),  # no SLA clock: any working day will do
+            "category": "sales",
+            "priority": pd.array([3] * n, dtype="Int64"),
+            "decided_by": "rule:test",
+            "confidence": 1.0,
+            "pool": pd.array([pd.NA] * n, dtype="string"),
+            "region": pd.array(["NA"] * n, dtype="string"),
+            "created_at": pd.to_datetime(["2026-11-25T16:00:00Z"] * n),
+        }
+    )
+    source = harness.crm.name
+    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
+        rule = {"rule_owner": pd.array(["005000000000003"] * n, dtype="string")}
+        recorded = record_batch(
+            store, BatchContext(source, "r", "v1", at=WORKDAY), frame.assign(**rule), NO_QUARANTINE, roster
+        )
+        assert set(recorded["owner_id"]) == {"005000000000003"}
+        moved = hand_over(
+            store,
+            source,
+            load_roster(ROSTER),
+            "005000000000003",
+            "005000000000012",
+            False,
+            DEFAULT_SLA,
+            WORKDAY,
+        )
+        assert sorted(moved["lead_id"]) == sorted(targets)
+        before = harness.owner_writes()
+        results = write_back(store, harness.crm, source, claim="handover", chunk=2)
+        assert results["ok"].all() and sorted(results["lead_id"]) == sorted(targets)
+        with store.engine.connect() as conn:
+            rows = conn.execute(select(decisions.c.owner_id, decisions.c.status)).all()
+    assert set(rows) == {("005000000000012", "written")}
+    world = harness.world_ids(pd.Series(targets)).tolist()
+    assert harness.owners_of(world).tolist() == ["005000000000012"] * n
+    writes = harness.owner_writes().sub(before, fill_value=0)
+    assert writes[writes > 0].to_dict() == dict.fromkeys(world, 1)

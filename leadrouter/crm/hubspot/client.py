@@ -294,14 +294,20 @@ class HubSpotCRM:
         return mapping.accounts_frame(companies, active)
 
     def fetch_owners(self) -> pd.DataFrame:
+        return mapping.owners_frame(self._owner_pages("false"))
+
+    def inactive_owners(self) -> pd.DataFrame:
+        return mapping.inactive_frame(self._owner_pages("true"))
+
+    def _owner_pages(self, archived: str) -> list:
         owners, after = [], None
         while True:
             # the spec types `archived` as a boolean: sent as `false`, not Python's `False`
-            page = self._call(self._owners.get_page, limit=OWNER_PAGE, after=after, archived="false")
+            page = self._call(self._owners.get_page, limit=OWNER_PAGE, after=after, archived=archived)
             owners += page.results
             after = advanced(page.paging, after, "owners.get_page")
             if after is None:
-                return mapping.owners_frame(owners)
+                return owners
 
     def fetch_leads(self, lead_ids: Sequence[str]) -> pd.DataFrame:
         properties = list(dict.fromkeys(self.lead_properties.values()))

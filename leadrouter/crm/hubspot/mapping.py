@@ -183,6 +183,14 @@ def owners_frame(owners: list) -> pd.DataFrame:
     )  # fmt: skip
 
 
+def inactive_frame(owners: list) -> pd.DataFrame:
+    """Archived owners (users deactivated in HubSpot) as owner_id, email."""
+    gone = [o for o in owners if o.archived]
+    return pd.DataFrame(
+        {"owner_id": [o.id for o in gone], "email": [o.email for o in gone]}, columns=["owner_id", "email"]
+    )
+
+
 def property_history(objects: list, prop: str) -> pd.DataFrame:
     """lead_id, value, timestamp (UTC): every value `prop` held, as propertiesWithHistory lists them."""
     values = [(o.id, (o.properties_with_history or {}).get(prop) or []) for o in objects]

@@ -254,6 +254,10 @@ class SalesforceCRM:
         queues = self.query("SELECT Id, Name FROM Group WHERE Type = 'Queue'")
         return mapping.owners_frame(users, queues)
 
+    def inactive_owners(self) -> pd.DataFrame:
+        users = self.query("SELECT Id, Email FROM User WHERE IsActive = false ORDER BY Id")
+        return mapping.inactive_frame(users)
+
     def find_existing(self, emails: Sequence[str], domains: Sequence[str]) -> pd.DataFrame:
         emails = sorted({e.strip().lower() for e in emails if e})
         domains = sorted({d.strip().lower() for d in domains if d})

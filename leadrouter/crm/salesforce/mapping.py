@@ -77,6 +77,12 @@ def accounts_frame(records: Sequence[Record], active_owners: set[str]) -> pd.Dat
     return conform(accounts.rename(columns=ACCOUNT_FIELDS), ACCOUNT_COLUMNS)
 
 
+def inactive_frame(users: Sequence[Record]) -> pd.DataFrame:
+    """Deactivated User records as owner_id, email."""
+    frame = records_frame(users, ["Id", "Email"]).rename(columns={"Id": "owner_id", "Email": "email"})
+    return frame[["owner_id", "email"]]
+
+
 def owners_frame(users: Sequence[Record], queues: Sequence[Record]) -> pd.DataFrame:
     """Active User records and queue (Group) records as owner_id, name, email, role, active."""
     people = records_frame(users, ["Id", "Name", "Email", "IsActive"]).assign(role="user")

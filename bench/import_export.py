@@ -149,8 +149,11 @@ def _stage(stages: dict, name: str) -> Iterator[None]:
     stages[name] = {
         "wall_s": round(time.perf_counter() - wall, 1),
         "cpu_s": round(time.process_time() - cpu, 1),
+        # the process's peak so far (it never falls): the stage that raises it is where memory goes
+        "peak_rss_mib": _peak_mib()["peak_rss_mib"],
+        "load_average_1min": round(os.getloadavg()[0], 2),
     }
-    print(name, stages[name], _peak_mib(), file=sys.stderr, flush=True)  # a run cut short still tells
+    print(name, stages[name], file=sys.stderr, flush=True)  # a run cut short still tells
 
 
 def _peak_mib() -> dict[str, float]:
@@ -216,7 +219,8 @@ def main() -> None:
         "file_bytes": path.stat().st_size,
         "build_export_s": round(built_s, 1),
         "build_peak_rss_mib": build_peak,
-        "stages": stages,  # wall seconds, and this process's CPU seconds (the work, whatever the load)
+        # wall seconds, this process's CPU seconds (the work, whatever the load), peak RSS and load at its end
+        "stages": stages,
         "total_s": round(sum(v["wall_s"] for k, v in stages.items() if k != "read_only"), 1),
         "peak_after": peaks,
         "load_average_1min": [round(x, 2) for x in load],

@@ -147,13 +147,15 @@ def _read_all(export: Export, export_map: ExportMap) -> tuple[pd.DataFrame, pd.D
 def _read_chunk(raw: pd.DataFrame, export_map: ExportMap) -> tuple[pd.DataFrame, pd.DataFrame, list]:
     """A chunk's cleaned lead columns (+ row), what _unusable needs of its raw cells, and its changes."""
     leads, created_blank, changes = _clean_leads(raw, export_map)
+    # the raw id and date only where they could not be read (the rejections quote them): a raw cell kept for
+    # every row would pin all of the chunk's cells in memory
     keys = pd.DataFrame(
         {
             "row": raw["row"],
             "broken": raw.iloc[:, 0].eq(BROKEN_LINE),
             "copy_key": raw["copy_key"],
-            "lead_id": raw[export_map.leads.lead_id].astype("string"),
-            "created_at": raw[export_map.leads.created_at].astype("string"),
+            "lead_id": raw[export_map.leads.lead_id].astype("string").where(leads["lead_id"].isna()),
+            "created_at": raw[export_map.leads.created_at].astype("string").where(leads["created_at"].isna()),
             "created_blank": created_blank,
         }
     )
@@ -173,7 +175,7 @@ def _clean_leads(
     for name, header in columns.items():
         codes, values = _distinct(raw[header])
         text, method, score = _clean_values(name, values, export_map)
-        out[name] = _per_row(text, codes, raw.index)
+        out[name] = _per_row(_own_copy(text), codes, raw.index)
         per_row = _per_row(method, codes, raw.index), _per_row(score, codes, raw.index)
         changes.append(listed(name, *per_row, raw[header], out[name], lead_ids, rows))
     codes, values = _distinct(raw[export_map.leads.created_at])
@@ -193,6 +195,20 @@ def _distinct(column: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """Codes into the column's distinct values (a missing cell is one of them), and those values."""
     codes, values = column.factorize(use_na_sentinel=False)
     return codes, pd.Series(values.to_numpy(), dtype=column.dtype)
+
+
+def _own_copy(text: pd.Series) -> pd.Series:
+    """Text values as new objects: a kept value that is the chunk's own cell pins the memory of the cells read
+    beside it (Python frees memory in blocks), so a million-row import would keep every raw cell."""
+    if not pd.api.types.is_string_dtype(text.dtype):
+        return text
+    cells = text.to_numpy(dtype=object, na_value=None)
+    present = text.notna().to_numpy()
+    # encoding round trip: the one way to a new equal str (slices and joins hand back the same object)
+    cells[present] = [
+        v.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass") for v in cells[present]
+    ]
+    return pd.Series(cells, index=text.index, name=text.name, dtype=text.dtype)
 
 
 def _per_row(per_value: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:

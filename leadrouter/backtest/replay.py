@@ -197,6 +197,8 @@ def replay(
     )
     review = classified[classified["tier"].isna()]
     frame = _outcome_frame(routed, review, deals, name)
+    extras = classified[["lead_id", *LEAD_EXTRAS]].set_index("lead_id")
+    del classified, routed, review  # freed before the outcome columns are added (a million leads: gigabytes)
     # only the columns looked up: indexing the whole frame copies it (a gigabyte at a million leads)
     by_id = prepared[["lead_id", "row", "historical_owner", *fields.names]].set_index("lead_id")
     frame["row"] = frame["lead_id"].map(by_id["row"]).astype("Int64")
@@ -204,9 +206,8 @@ def replay(
     frame["historical_owner_id"] = resolve_owners(frame["historical_owner"], roster)
     frame = frame.join(hindsight(frame))  # VIP: a top share of the company's won deals
     frame["deal_state"] = frame["lead_id"].map(_deal_states(deals)).astype("string")
-    classified_by_id = classified[["lead_id", *LEAD_EXTRAS]].set_index("lead_id")
     for column, dtype in LEAD_EXTRAS.items():
-        frame[column] = frame["lead_id"].map(classified_by_id[column]).astype(dtype)
+        frame[column] = frame["lead_id"].map(extras[column]).astype(dtype)
     frame = frame.join(by_id[fields.names], on="lead_id")
     tables = replay_tables(frame) | {f.name: metrics_by_field(frame, f) for f in fields.custom}
     return Replay(name, rulebook.version, frame, tables)

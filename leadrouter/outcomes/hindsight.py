@@ -103,30 +103,41 @@ def hindsight(frame: pd.DataFrame, rules: HindsightRules | None = None, reasons:
         return pd.DataFrame(
             {"hindsight": pd.array(np.where(undated, None, tier), dtype="string")}, index=frame.index
         )
-    day = pd.Series(np.floor(np.nan_to_num(days)).astype(np.int64), dtype="string").to_numpy(dtype=object)
-    worth = pd.Series(amount).map("{:,.0f}".format).to_numpy(dtype=object)
     share = (
         f"at least {cut:,.0f}"
         if rules.vip_amount is not None
         else f"top {rules.vip_share:.0%} of won deals: at least {cut:,.0f}"
     )
-    said = "opportunity on day " + day + " worth " + worth
-    what = category.fillna("").to_numpy(dtype=object) if category is not None else np.full(len(frame), "")
-    reasons = [
-        "opportunity without a date: within 90 days or not is unknown",
-        said + f" ({share})",
-        said + f" (under the VIP cut, {cut:,.0f})",
-        said + f" (after {rules.horizon_days} days)",
-        "no opportunity; category " + what,
-        "no opportunity; re-engaged",
-    ]
-    reason = np.select(conditions, reasons, "no opportunity, never re-engaged")
+    # words built only for the rows they describe: a million leads each spelt five ways would take gigabytes
+    first = np.select(conditions, list(range(len(conditions))), -1)
+    reason = np.full(len(frame), "no opportunity, never re-engaged", dtype=object)
+    reason[first == 0] = "opportunity without a date: within 90 days or not is unknown"
+    for i, suffix in enumerate(
+        [f" ({share})", f" (under the VIP cut, {cut:,.0f})", f" (after {rules.horizon_days} days)"], start=1
+    ):
+        hit = first == i
+        reason[hit] = _said(days[hit], amount[hit]) + suffix
+    if category is not None:  # else no row is non-sales
+        hit = first == 4
+        reason[hit] = "no opportunity; category " + category.fillna("").to_numpy(dtype=object)[hit]
+    reason[first == 5] = "no opportunity; re-engaged"
     out = pd.DataFrame(
         {"hindsight": pd.array(tier, dtype="string"), "hindsight_reason": pd.array(reason, dtype="string")},
         index=frame.index,
     )
     out.loc[undated, "hindsight"] = pd.NA
     return out
+
+
+def _said(days: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """ "opportunity on day N worth X" per opportunity."""
+    day = pd.Series(np.floor(np.nan_to_num(days)).astype(np.int64), dtype="string").to_numpy(dtype=object)
+    return (
+        "opportunity on day "
+        + day
+        + " worth "
+        + pd.Series(amount).map("{:,.0f}".format).to_numpy(dtype=object)
+    )
 
 
 def _flag(frame: pd.DataFrame, name: str) -> np.ndarray:

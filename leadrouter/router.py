@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
+from leadrouter import warm
 from leadrouter.assign.roster import Roster, load_roster
 from leadrouter.classify.conversion.routing import Scorer, open_scorer
 from leadrouter.classify.model import Model, ModelChain
@@ -75,10 +76,13 @@ def open_router(
 
     remote_model: builds Claude (from its Prefect block) on the store, which caches its answers; the local
     model always stands behind it."""
-    rulebook = load_rulebook(settings.rulebook_path)
+    # a warm worker's runs share the parsed files (until one changes) and the CRM's owners (for a minute)
+    rulebook = warm.load_file(
+        "rulebook", settings.rulebook_path, load_rulebook, warm.file_stamp(Settings().fields_path)
+    )
     routing_crm = cache(lambda: crm or open_crm(settings))
     roster = routing_roster(settings, routing_crm, rulebook)
-    territories = load_territories(settings.territories_path)
+    territories = warm.load_file("territories", settings.territories_path, load_territories)
     crm = routing_crm()
     store = open_store(settings.store_url)
     chain = open_chain(settings, rulebook, remote_model(store) if remote_model else None)
@@ -100,12 +104,18 @@ def vip_capacity(roster: Roster) -> float | None:
 def routing_roster(settings: Settings, crm: Callable[[], CRM], rulebook: Rulebook | None = None) -> Roster:
     """The configured roster as routing uses it: checked against the rulebook's pools and owners when one is
     given, then reps listed by email get their CRM ids (crm() is called, and fetch_owners, only then)."""
-    roster = load_roster(settings.roster_path)
+    roster = warm.load_file("roster", settings.roster_path, load_roster)
     if rulebook is not None:  # before the ids: a rule may name an owner by the email the roster lists
         check_rule_pools(rulebook, roster, settings.rulebook_path)
     if all(rep.id is not None for rep in roster.reps):
         return roster
-    return roster.with_crm_ids(crm().fetch_owners(), settings.roster_path)
+    owners = warm.owners(owners_key(settings), lambda: crm().fetch_owners())
+    return roster.with_crm_ids(owners, settings.roster_path)
+
+
+def owners_key(settings: Settings) -> tuple:
+    """Which CRM a process keeps owners for: the settings that choose it."""
+    return settings.crm, settings.crm_block, str(settings.sandbox_path)
 
 
 def open_chain(

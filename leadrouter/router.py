@@ -77,9 +77,7 @@ def open_router(
     remote_model: builds Claude (from its Prefect block) on the store, which caches its answers; the local
     model always stands behind it."""
     # a warm worker's runs share the parsed files (until one changes) and the CRM's owners (for a minute)
-    rulebook = warm.load_file(
-        "rulebook", settings.rulebook_path, load_rulebook, warm.file_stamp(Settings().fields_path)
-    )
+    rulebook = warm.load_file("rulebook", settings.rulebook_path, load_rulebook, fields_stamp())
     routing_crm = cache(lambda: crm or open_crm(settings))
     roster = routing_roster(settings, routing_crm, rulebook)
     territories = warm.load_file("territories", settings.territories_path, load_territories)
@@ -104,13 +102,18 @@ def vip_capacity(roster: Roster) -> float | None:
 def routing_roster(settings: Settings, crm: Callable[[], CRM], rulebook: Rulebook | None = None) -> Roster:
     """The configured roster as routing uses it: checked against the rulebook's pools and owners when one is
     given, then reps listed by email get their CRM ids (crm() is called, and fetch_owners, only then)."""
-    roster = warm.load_file("roster", settings.roster_path, load_roster)
+    roster = warm.load_file("roster", settings.roster_path, load_roster, fields_stamp())
     if rulebook is not None:  # before the ids: a rule may name an owner by the email the roster lists
         check_rule_pools(rulebook, roster, settings.rulebook_path)
     if all(rep.id is not None for rep in roster.reps):
         return roster
     owners = warm.owners(owners_key(settings), lambda: crm().fetch_owners())
     return roster.with_crm_ids(owners, settings.roster_path)
+
+
+def fields_stamp() -> tuple | None:
+    """The custom fields file's stamp: the rulebook and roster are checked against its fields when parsed."""
+    return warm.file_stamp(Settings().fields_path)
 
 
 def owners_key(settings: Settings) -> tuple:

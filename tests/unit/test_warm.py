@@ -122,3 +122,20 @@ def test_the_routing_roster_asks_the_crm_for_owners_once_per_ttl(tmp_path: Path)
     by_email = {e: i for i, e in ids}
     assert {r.email: r.id for r in first.reps if r.email in by_email} == by_email
     assert second.model_dump() == first.model_dump()
+
+
+def test_a_changed_fields_file_parses_the_roster_again(
+    roster_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fields = tmp_path / "fields.yaml"
+    shutil.copy(PROJECT_ROOT / "config" / "fields.yaml", fields)
+    monkeypatch.setenv("LEADROUTER_FIELDS_PATH", str(fields))
+    settings = Settings(roster_path=roster_file)
+
+    def no_crm() -> None:
+        raise AssertionError("the shipped roster names every rep by id: no CRM call")
+
+    first = routing_roster(settings, no_crm)
+    assert routing_roster(settings, no_crm) is first
+    fields.write_text(fields.read_text() + "\n# edited\n")
+    assert routing_roster(settings, no_crm) is not first

@@ -4,6 +4,7 @@ each run re-read four YAML files and called the CRM for its users before the fir
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -16,6 +17,7 @@ import pandas as pd
 T = TypeVar("T")
 
 MAX_FILES = 32  # a worker serves a few settings blocks, each naming a handful of files
+DIGEST_BYTES = 1 << 20  # config files; a model file is replaced whole (a new inode)
 OWNERS_TTL_S = 60.0  # a rep added in the CRM is routable this soon, without a restart
 
 _lock = threading.Lock()
@@ -23,19 +25,26 @@ _files: OrderedDict[tuple, object] = OrderedDict()
 _owners: dict[Hashable, tuple[float, pd.DataFrame]] = {}
 
 
-def file_stamp(path: Path | str) -> tuple[str, int, int] | None:
-    """The file's resolved path, mtime (ns) and size; None when it cannot be read (the loader then says why)."""
+def file_stamp(path: Path | str) -> tuple | None:
+    """The file's resolved path, inode, mtime (ns) and size, and for a small file a digest of its bytes too:
+    mtimes tick in milliseconds, and an edit of the same length within one tick would look unchanged. None
+    when the file cannot be read (the loader then says why)."""
     try:
         resolved = Path(path).resolve()
         stat = resolved.stat()
+        digest = (
+            hashlib.blake2b(resolved.read_bytes(), digest_size=16).digest()
+            if stat.st_size <= DIGEST_BYTES
+            else None
+        )
     except OSError:
         return None
-    return str(resolved), stat.st_mtime_ns, stat.st_size
+    return str(resolved), stat.st_ino, stat.st_mtime_ns, stat.st_size, digest
 
 
 def load_file(kind: str, path: Path | str, load: Callable[[Path], T], *key: Hashable) -> T:
-    """load(path), or what it returned for this file at the same path, mtime and size (and the same `key`:
-    what else the parse depended on). A file that fails to load is not kept: the next run fails the same way,
+    """load(path), or what it returned for this file with the same stamp (file_stamp) and the same `key`
+    (what else the parse depended on). A file that fails to load is not kept: the next run fails the same way,
     with the loader's own error."""
     stamp = file_stamp(path)
     if stamp is None:

@@ -127,12 +127,19 @@ ROUTE_FACTS = {
 
 
 def _explanations(recorded: pd.DataFrame) -> list[dict]:
-    """Each decision's explanation: the rule, the path to the owner, what enrichment and the model said."""
-    facts = recorded.reindex(columns=[*ROUTE_FACTS, *ENRICHMENT_FACTS, *MODEL_FACTS]).astype(object)
-    facts = facts.where(facts.notna(), None)
-    route = facts[list(ROUTE_FACTS)].rename(columns=ROUTE_FACTS).to_dict(orient="records")
-    enrichment = facts[ENRICHMENT_FACTS].to_dict(orient="records")
-    model = facts[MODEL_FACTS].to_dict(orient="records")
+    """Each decision's explanation: the rule, the path to the owner, what enrichment and the model said.
+
+    Built column by column and zipped into dicts: DataFrame.to_dict boxed every value on its own and took
+    seconds per 20,000 decisions."""
+    facts = recorded.reindex(columns=[*ROUTE_FACTS, *ENRICHMENT_FACTS, *MODEL_FACTS])
+    values = {name: _natives(facts[name]) for name in facts.columns}
+
+    def records(names: list[str], keys: list[str]) -> list[dict]:
+        return [dict(zip(keys, row, strict=True)) for row in zip(*(values[c] for c in names), strict=True)]
+
+    route = records(list(ROUTE_FACTS), list(ROUTE_FACTS.values()))
+    enrichment = records(ENRICHMENT_FACTS, ENRICHMENT_FACTS)
+    model = records(MODEL_FACTS, MODEL_FACTS)
     return [
         {
             **path,
@@ -142,6 +149,14 @@ def _explanations(recorded: pd.DataFrame) -> list[dict]:
         }
         for path, enriched, answer in zip(route, enrichment, model, strict=True)
     ]
+
+
+def _natives(column: pd.Series) -> list:
+    """A column as plain Python values, None where missing (what JSON takes)."""
+    values = column.astype(object).where(column.notna(), None).to_numpy(dtype=object)
+    if column.dtype == object:  # an object column may hold numpy scalars: JSON wants Python ones
+        return [v.item() if isinstance(v, np.generic) else v for v in values]
+    return values.tolist()
 
 
 def _insert(

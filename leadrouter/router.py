@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from leadrouter import warm
 from leadrouter.assign.roster import Roster, load_roster
 from leadrouter.classify.conversion.routing import Scorer, open_scorer
 from leadrouter.classify.model import Model, ModelChain
@@ -84,10 +85,11 @@ def open_router(
 
     remote_model: builds Claude (from its Prefect block) on the store, which caches its answers; the local
     model always stands behind it."""
-    rulebook = load_rulebook(settings.rulebook_path)
+    # a warm worker's runs share the parsed files (until one changes) and the CRM's owners (for a minute)
+    rulebook = warm.load_file("rulebook", settings.rulebook_path, load_rulebook, fields_stamp())
     routing_crm = cache(lambda: crm or open_crm(settings))
     roster, deactivated = crm_roster(settings, routing_crm, rulebook)
-    territories = load_territories(settings.territories_path)
+    territories = warm.load_file("territories", settings.territories_path, load_territories)
     crm = routing_crm()
     store = open_store(settings.store_url)
     chain = open_chain(settings, rulebook, remote_model(store) if remote_model else None)
@@ -130,12 +132,15 @@ def routing_roster(settings: Settings, crm: Callable[[], CRM], rulebook: Ruleboo
     """The configured roster as routing uses it: checked against the rulebook's pools and owners when one is
     given, then reps listed by email get their CRM ids (crm() is called only then; deactivated users count, so
     their leads can still be found)."""
-    roster = load_roster(settings.roster_path)
+    roster = warm.load_file("roster", settings.roster_path, load_roster, fields_stamp())
     if rulebook is not None:  # before the ids: a rule may name an owner by the email the roster lists
         check_rule_pools(rulebook, roster, settings.rulebook_path)
     if all(rep.id is not None for rep in roster.reps):
         return roster
-    users = pd.concat([crm().fetch_owners(), crm().inactive_owners()], ignore_index=True)
+    users = warm.owners(
+        owners_key(settings),
+        lambda: pd.concat([crm().fetch_owners(), crm().inactive_owners()], ignore_index=True),
+    )
     return roster.with_crm_ids(users, settings.roster_path)
 
 
@@ -143,12 +148,22 @@ def crm_roster(
     settings: Settings, crm: Callable[[], CRM], rulebook: Rulebook | None = None
 ) -> tuple[Roster, list[str]]:
     """The routing roster with the reps whose CRM user is deactivated switched off (no roster edit needed), and
-    their ids."""
+    their ids. Asked on every run, not kept: a deactivation counts from the next run."""
     roster = routing_roster(settings, crm, rulebook)
     gone = deactivated_in_crm(roster, crm().inactive_owners())
     if gone:
         log.warning("reps deactivated in the CRM, switched off for this run: %s", ", ".join(gone))
     return (roster.without(set(gone)) if gone else roster), gone
+
+
+def fields_stamp() -> tuple | None:
+    """The custom fields file's stamp: the rulebook and roster are checked against its fields when parsed."""
+    return warm.file_stamp(Settings().fields_path)
+
+
+def owners_key(settings: Settings) -> tuple:
+    """Which CRM a process keeps owners for: the settings that choose it."""
+    return settings.crm, settings.crm_block, str(settings.sandbox_path)
 
 
 def open_chain(

@@ -71,3 +71,12 @@ def local_model():
     from leadrouter.config import Settings
 
     return default_model(Settings().model_dir)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_owners() -> Iterator[None]:
+    """Each test starts as a fresh process would: no CRM owners kept from another test's sandbox."""
+    from leadrouter import warm
+
+    warm.forget_owners()
+    yield

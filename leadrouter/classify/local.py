@@ -22,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from leadrouter import clock
+from leadrouter import clock, warm
 from leadrouter.classify.card import ModelCard
 from leadrouter.classify.model import ANSWER_COLUMNS, empty_answers
 from leadrouter.classify.saved import load_model, one_thread, save_model
@@ -233,7 +233,7 @@ def default_model(cache_dir: Path | str) -> LocalModel:
     trained = trained_path(cache_dir)
     if trained.exists():
         try:
-            return LocalModel.load(trained)
+            return warm.load_file("local-model", trained, LocalModel.load)
         except Exception as exc:  # an unreadable retrained model must not stop routing
             log.warning("ignoring %s: %s", trained, exc)
     key = hashlib.sha256(f"{VERSION}:{DEFAULT_SEED}:{DEFAULT_LEADS}".encode()).hexdigest()[:10]
@@ -256,7 +256,7 @@ def _cached(path: Path) -> LocalModel | None:
     """The cached default model; None when it cannot be loaded (a corrupt or stale file is then replaced: the
     folder itself must be trusted, since loading a model runs its pickle)."""
     try:
-        return LocalModel.load(path)
+        return warm.load_file("local-model", path, LocalModel.load)
     except Exception as exc:
         log.warning("retraining the local model: %s", exc)
         return None

@@ -60,3 +60,60 @@ def test_a_lead_decided_twice_fails_the_copy_as_an_insert_fails_and_keeps_nothin
             insert_decisions(conn, columns(["L2", "L1"], at))
         with store.snapshot() as conn:
             assert conn.execute(select(decisions.c.lead_id)).scalars().all() == ["L1"]
+
+
+def test_copy_buffers_give_the_rows_an_insert_gives_for_every_kind_of_value(pg_store_url: str) -> None:
+    at = datetime(2026, 12, 5, 4, 0, 0, 123456, tzinfo=UTC)
+    text = 'tab\there, line\nbreak\r\n, back\\slash, "quotes", \\N and ünïcode'
+    values = {
+        "status": ["recorded", "recorded", "recorded"],
+        "shadow": [False, True, False],
+        "decided_at": [at, at, at],
+        "write_attempts": [0, 2, 0],
+        "priority": [None, 1, None],
+        "confidence": [0.1, float("nan"), 1e-9],
+        "pool": [text, None, ""],
+        "lead_created_at": [None, None, None],
+        "explanation": [{"summary": text, "skills": ["de", 1.5, None]}, None, {}],
+        "custom_fields": [{"n": 1}, {"n": 2.5}, None],
+    }
+    with open_store(pg_store_url) as store:
+        with store.transaction() as conn:
+            insert_decisions(conn, {"source": ["copy"] * 3, "lead_id": ["L1", "L2", "L3"], **values})
+            conn.execute(
+                decisions.insert(),
+                [
+                    {"source": "insert", "lead_id": lead} | {k: v[i] for k, v in values.items()}
+                    for i, lead in enumerate(["L1", "L2", "L3"])
+                ],
+            )
+        with store.snapshot() as conn:
+            rows = (
+                conn.execute(select(decisions).order_by(decisions.c.lead_id, decisions.c.source))
+                .mappings()
+                .all()
+            )
+
+    def comparable(row: dict) -> dict:
+        kept = {k: v for k, v in row.items() if k not in ("id", "source")}
+        return kept | {"confidence": repr(kept["confidence"])}  # nan != nan
+
+    copied = [comparable(r) for r in rows if r["source"] == "copy"]
+    inserted = [comparable(r) for r in rows if r["source"] == "insert"]
+    assert len(copied) == 3
+    assert copied == inserted
+    assert copied[0]["pool"] == text
+    assert copied[0]["explanation"] == {"summary": text, "skills": ["de", 1.5, None]}
+
+
+def test_a_column_of_mixed_kinds_still_copies_row_by_row(pg_store_url: str) -> None:
+    at = datetime(2026, 12, 5, 4, 0, tzinfo=UTC)
+    with open_store(pg_store_url) as store:
+        with store.transaction() as conn:
+            # an int beside a float: no one text rendering, psycopg's dumpers take each value
+            insert_decisions(conn, columns(["M1", "M2"], at) | {"confidence": [1, 0.5]})
+        with store.snapshot() as conn:
+            got = conn.execute(
+                select(decisions.c.lead_id, decisions.c.confidence).order_by(decisions.c.lead_id)
+            ).all()
+    assert [tuple(r) for r in got] == [("M1", 1.0), ("M2", 0.5)]

@@ -53,12 +53,10 @@ def _assign_pool(out: pd.DataFrame, positions: np.ndarray, pool: Pool, run: Batc
     member covers only some; of a skill, which members hold the lead's value), each group in arrival order.
     Leads whose skills leave the same reps to choose from share one group, however their values differ."""
     reps = [run.roster.by_id[m] for m in run.members(pool) if m in run.roster.by_id]
-    keys = {"tier": run.tier[positions]}
-    if any(r.regions for r in reps):
-        keys |= {"region": run.region[positions], "territory": run.territory[positions]}
-    for column, need in run.skill_order(pool):
-        keys[f"skill:{column}"] = run.skill_holders(pool, column, need)[positions]
-    groups = list(pd.DataFrame(keys).groupby(list(keys), sort=False).indices.values())
+    names = ["tier", "region", "territory"] if any(r.regions for r in reps) else ["tier"]
+    keys = [run.codes[name][positions] for name in names]
+    keys += [run.skill_holders(pool, column, need)[positions] for column, need in run.skill_order(pool)]
+    groups = _groups(keys)
     if len(keys) > 3:  # skills split the leads: join the groups whose reps to choose from are the same
         merged: dict[tuple, list[np.ndarray]] = {}
         for group in groups:
@@ -75,7 +73,19 @@ def _plan(
     pool: Pool, run: BatchState, first: int, specialise: bool = True
 ) -> tuple[dict[str, str], list[str], bool, str]:
     """For leads like the one at `first`: the reps passed over and why, the reps left to choose from, whether
-    preferred skills narrowed them, and the path's note on it."""
+    preferred skills narrowed them, and the path's note on it. Planned once per pool and lead values."""
+    order = run.skill_order(pool)
+    values = tuple(run.skill_values(column)[first] for column, _ in order)
+    key = (pool.name, specialise, run.tier[first], run.region[first], run.territory[first], values)
+    if key not in run.plans:
+        run.plans[key] = _planned(pool, run, first, specialise)
+    excluded, eligible, narrowed, note = run.plans[key]
+    return dict(excluded), list(eligible), narrowed, note
+
+
+def _planned(
+    pool: Pool, run: BatchState, first: int, specialise: bool
+) -> tuple[dict[str, str], list[str], bool, str]:
     tier = str(run.tier[first])
     members = run.members(pool)
     excluded: dict[str, str] = {}
@@ -187,17 +197,21 @@ def _preferred_full(note: str) -> str:
 
 def matched_skills(out: pd.DataFrame, run: BatchState) -> pd.Series:
     """Per lead a pool gave a rep (by any balance, or by cover), the skills the rep holds with the lead's value
-    ("language=ja, industry=software"); <NA> for the rest. Once over the batch, owner by owner."""
+    ("language=ja, industry=software"); <NA> for the rest. Once over the batch per column, by distinct value."""
     labels = pd.Series("", index=out.index, dtype=object)
     owner = out["owner_id"].to_numpy(dtype=object, na_value=None)
     pooled = out["assign_method"].isin([*METHODS.values(), "cover"]).fillna(False).to_numpy()
+    reps = list(run.rep_skills)
+    owner_code = pd.Index(reps, dtype=object).get_indexer(owner)  # -1: a queue or no owner (the last row)
     columns = sorted({c for held in run.rep_skills.values() for c in held}, key=skill.sort_key)
     for column in columns:
         values = run.skill_values(column)
-        hit = np.zeros(len(out), dtype=bool)
-        for rep, held in run.rep_skills.items():
-            if column in held:
-                hit |= (owner == rep) & pooled & np.isin(values, list(held[column]))
+        codes, uniques = run.skill_codes(column)
+        holds = np.zeros((len(reps) + 1, len(uniques)), dtype=bool)  # rep x distinct lead value
+        for i, rep in enumerate(reps):
+            if column in run.rep_skills[rep]:
+                holds[i] = np.isin(uniques, list(run.rep_skills[rep][column]))
+        hit = pooled & holds[owner_code, codes]
         labels[hit] = labels[hit] + np.where(labels[hit] == "", "", ", ") + f"{column}=" + values[hit]
     return pd.Series(pd.array(labels.replace("", None), dtype="string"), index=out.index)
 
@@ -229,3 +243,15 @@ def _excluded_per_lead(
         current = current | {rep: Excluded.AT_CAPACITY.value}
         result[position + 1 :] = [current] * (n - position - 1)
     return result
+
+
+def _groups(keys: list[np.ndarray]) -> list[np.ndarray]:
+    """The positions (ascending) of each distinct combination of the keys' codes."""
+    combined = np.zeros(len(keys[0]), dtype=np.int64)
+    if not len(combined):
+        return []
+    for key in keys:
+        codes, uniques = pd.factorize(key)
+        combined = pd.factorize(combined * len(uniques) + codes)[0]  # renumbered: no overflow
+    order = np.argsort(combined, kind="stable")
+    return np.split(order, np.flatnonzero(np.diff(combined[order])) + 1)

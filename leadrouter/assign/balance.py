@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from leadrouter.assign.round_robin import round_robin
+from leadrouter.assign.round_robin import aligned, turns
 
 Balance = Literal["count", "open_load", "pipeline"]
 BALANCES: tuple[Balance, ...] = ("count", "open_load", "pipeline")
@@ -30,9 +30,11 @@ def by_open_load(
     load: open untouched leads per eligible rep (missing: none). Stride scheduling started at load / weight
     instead of the pool's clock: the k-th next lead of rep r lands at (load_r + k) / w_r, and the n smallest
     of those are exactly the greedy choices, computed without a loop over leads."""
-    start = load.reindex(weights.index).fillna(0.0) / weights
-    owners, _ = round_robin(n, weights, start, capacity, clock=-np.inf)
-    return owners
+    weight = weights.to_numpy(dtype=float)
+    load_now = aligned(load, weights.index)
+    start = np.fmax(np.where(np.isnan(load_now), 0.0, load_now) / weight, -np.inf)
+    chosen, _ = turns(n, start, 1.0 / weight, capacity)
+    return weights.index.to_numpy()[chosen]
 
 
 def by_pipeline(

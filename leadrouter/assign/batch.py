@@ -39,8 +39,8 @@ class BatchState:
             for tier, reason in reasons.items()
         }
         state = state.reindex(columns=STATE_COLUMNS)
-        self.passes = {
-            str(pool): group.set_index("rep_id")["pass_value"].astype(float)
+        self.passes: dict[str, dict[str, float]] = {  # pool -> rep -> pass value (see round_robin)
+            str(pool): dict(zip(group["rep_id"], group["pass_value"].astype(float), strict=True))
             for pool, group in state.groupby("pool", sort=False)
         }
         self.old_state = state

@@ -12,7 +12,7 @@ from leadrouter.assign.availability import Excluded
 from leadrouter.assign.balance import by_open_load, by_pipeline
 from leadrouter.assign.batch import BatchState
 from leadrouter.assign.roster import Pool, choose_pools
-from leadrouter.assign.round_robin import pool_clock, round_robin
+from leadrouter.assign.round_robin import aligned, pool_clock, round_robin
 
 METHODS = {"count": "round_robin", "open_load": "open_load", "pipeline": "pipeline"}
 STEPS = {
@@ -127,14 +127,16 @@ def _assign_group(
     members = run.members(pool)
     excluded, eligible, narrowed, preferred_note = _plan(pool, run, index[0], specialise)
     arrived_with = run.out_excluded[index].copy(), run.carries[index].copy()
-    weights = run.weights(pool).reindex(eligible)
+    weights = pd.Series(aligned(run.weights(pool), eligible), index=pd.Index(eligible, dtype=object))
     capacity = run.capacity(weights.index)  # queues: no cap
     excluded |= {m: Excluded.AT_CAPACITY.value for m, c in zip(eligible, capacity, strict=True) if c <= 0}
     path = f" → pool {pool.name} → {int((capacity > 0).sum())} of {len(members)} eligible{preferred_note}"
-    passes = run.passes.get(pool.name, pd.Series(dtype=float))
     if pool.balance == "count":
-        current = passes.reindex(members).dropna()  # removed reps keep their history but not the clock
-        clock = pool_clock(current, run.weights(pool)) if len(current) else None
+        passes = run.passes.get(pool.name, {})
+        current = aligned(passes, members)  # removed reps keep their history but not the clock
+        clock = (
+            pool_clock(current, aligned(run.weights(pool), members)) if not np.isnan(current).all() else None
+        )
         owners, new_passes = round_robin(len(index), weights, passes, capacity, clock)
     else:
         owners, new_passes = _balanced(pool, index, weights, capacity, run), None
@@ -161,7 +163,8 @@ def _assign_group(
         run.add_pipeline(takers, run.values(taken))
     if len(weights):
         if new_passes is not None:
-            run.passes[pool.name] = pd.concat([passes.drop(new_passes.index, errors="ignore"), new_passes])
+            moved = dict(zip(new_passes.index, new_passes.to_numpy(), strict=True))
+            run.passes[pool.name] = {r: v for r, v in passes.items() if r not in moved} | moved
         for rep, count in counts.items():
             run.assigned[(pool.name, rep)] = run.assigned.get((pool.name, rep), 0) + int(count)
     rest = index[got:]

@@ -10,6 +10,7 @@ import pandas as pd
 from leadrouter.assign import skills as skill
 from leadrouter.assign.balance import lead_values
 from leadrouter.assign.roster import Pool, Roster
+from leadrouter.assign.round_robin import aligned
 from leadrouter.schema import column as column_of
 
 STATE_COLUMNS = ["pool", "rep_id", "pass_value", "assigned"]
@@ -64,6 +65,14 @@ class BatchState:
             self._weights[pool.name] = self.roster.weights(pool)
         return self._weights[pool.name]
 
+    def eligible_weights(self, pool: Pool, eligible: list[str]) -> pd.Series:
+        """The pool's weights of these reps, in this order (NaN: none), as round robin takes them."""
+        key = (pool.name, tuple(eligible))
+        if key not in self._eligible_weights:
+            weights = aligned(self.weights(pool), eligible)
+            self._eligible_weights[key] = pd.Series(weights, index=pd.Index(eligible, dtype=object))
+        return self._eligible_weights[key]
+
     def skill_order(self, pool: Pool) -> list[tuple[str, skill.Need]]:
         """The skills the pool routes on, in order, each required or preferred (see skills.order)."""
         if pool.name not in self._skill_order:
@@ -113,10 +122,10 @@ class BatchState:
     def capacity(self, reps) -> np.ndarray:
         return np.array([self.left_by_rep.get(self.taker(r), np.inf) for r in reps], dtype=float)
 
-    def load(self, reps, measure: str) -> pd.Series:
+    def load(self, reps, measure: str) -> dict[str, float]:
         """Open leads ("open_load") or open expected value ("pipeline") of whoever takes each rep's leads."""
         source = self.open_by_rep if measure == "open_load" else self.pipeline_by_rep
-        return pd.Series([float(source.get(self.taker(r), 0.0)) for r in reps], index=reps, dtype=float)
+        return {r: float(source.get(self.taker(r), 0.0)) for r in reps}
 
     def start_outputs(self, out: pd.DataFrame) -> None:
         """Per-position output arrays the groups write into (O(group) per write), flushed once at the end."""
@@ -135,7 +144,10 @@ class BatchState:
             "region": pd.factorize(self.region)[0],
             "territory": pd.factorize(self.territory)[0],
         }
+        # what pools._plan and pools._available worked out, and eligible_weights
         self.plans: dict[tuple, tuple[dict[str, str], list[str], bool, str]] = {}
+        self.available: dict[tuple, tuple[dict[str, str], list[str]]] = {}
+        self._eligible_weights: dict[tuple, pd.Series] = {}
         self._frame = out
         self._skill_values, self._skill_codes, self._holders = {}, {}, {}
         expected = out["expected_value"] if "expected_value" in out else pd.Series(np.nan, index=out.index)

@@ -86,22 +86,8 @@ def _plan(
 def _planned(
     pool: Pool, run: BatchState, first: int, specialise: bool
 ) -> tuple[dict[str, str], list[str], bool, str]:
-    tier = str(run.tier[first])
-    members = run.members(pool)
-    excluded: dict[str, str] = {}
-    for owner in members:
-        rep = run.roster.by_id.get(owner)
-        if rep is None:
-            continue  # a queue: always there
-        if rep.regions and not {run.region[first], run.territory[first]} & set(rep.regions):
-            excluded[owner] = Excluded.WRONG_REGION.value
-        elif (why := run.why_not(owner, tier)) is not None:
-            excluded[owner] = why
-    if (
-        pool.balance != "count"
-    ):  # workload has no turns to hand over: the colleague takes leads at their own load
-        excluded |= {m: Excluded.COVERED.value for m in members if m in run.covers and m not in excluded}
-    eligible = [m for m in members if m not in excluded]
+    excluded, eligible = _available(pool, run, first)
+    excluded, eligible = dict(excluded), list(eligible)
     narrowed, note = False, ""
     for column, need in run.skill_order(pool):
         value = run.skill_values(column)[first]
@@ -118,6 +104,28 @@ def _planned(
     return excluded, eligible, narrowed, note
 
 
+def _available(pool: Pool, run: BatchState, first: int) -> tuple[dict[str, str], list[str]]:
+    """The members passed over for leads of this tier and place (and why), and the rest, before skills."""
+    tier, region, territory = str(run.tier[first]), run.region[first], run.territory[first]
+    key = (pool.name, tier, region, territory)
+    if key in run.available:
+        return run.available[key]
+    members = run.members(pool)
+    excluded: dict[str, str] = {}
+    for owner in members:
+        rep = run.roster.by_id.get(owner)
+        if rep is None:
+            continue  # a queue: always there
+        if rep.regions and not {region, territory} & set(rep.regions):
+            excluded[owner] = Excluded.WRONG_REGION.value
+        elif (why := run.why_not(owner, tier)) is not None:
+            excluded[owner] = why
+    if pool.balance != "count":  # workload has no turns to hand over: the colleague takes leads at their load
+        excluded |= {m: Excluded.COVERED.value for m in members if m in run.covers and m not in excluded}
+    run.available[key] = excluded, [m for m in members if m not in excluded]
+    return run.available[key]
+
+
 def _assign_group(
     out: pd.DataFrame, index: np.ndarray, pool: Pool, run: BatchState, specialise: bool = True
 ) -> None:
@@ -127,7 +135,7 @@ def _assign_group(
     members = run.members(pool)
     excluded, eligible, narrowed, preferred_note = _plan(pool, run, index[0], specialise)
     arrived_with = run.out_excluded[index].copy(), run.carries[index].copy()
-    weights = pd.Series(aligned(run.weights(pool), eligible), index=pd.Index(eligible, dtype=object))
+    weights = run.eligible_weights(pool, eligible)
     capacity = run.capacity(weights.index)  # queues: no cap
     excluded |= {m: Excluded.AT_CAPACITY.value for m, c in zip(eligible, capacity, strict=True) if c <= 0}
     path = f" → pool {pool.name} → {int((capacity > 0).sum())} of {len(members)} eligible{preferred_note}"
@@ -142,20 +150,22 @@ def _assign_group(
         owners, new_passes = _balanced(pool, index, weights, capacity, run), None
     got = len(owners)
     taken = index[:got]
-    takers = np.array([run.taker(o) for o in owners], dtype=object) if run.covers else owners
     run.out_pool[index] = pool.name
+    if run.covers:
+        takers = np.array([run.taker(o) for o in owners], dtype=object)
+        run.out_method[taken] = np.where(takers != owners, "cover", METHODS[pool.balance])
+        words = takers + np.where(takers != owners, " (by cover of " + owners.astype(str) + ")", "")
+    else:
+        takers = words = owners
+        run.out_method[taken] = METHODS[pool.balance]
     run.out_owner[taken] = takers
-    run.out_method[taken] = np.where(takers != owners, "cover", METHODS[pool.balance])
-    words = takers + np.where(takers != owners, " (by cover of " + owners.astype(str) + ")", "")
     run.out_path[taken] = run.out_path[taken] + (path + STEPS[pool.balance]) + words
     per_lead = _excluded_per_lead(owners, len(index), excluded, weights.index, capacity)
-    # merged with whom the lead passed over on its way here (its existing owner, a first pool)
     carries = np.flatnonzero(run.carries[index])
-    if len(carries):
-        per_lead = per_lead.copy()
-        earlier = run.out_excluded[index]
-        for i in carries:
-            per_lead[i] = earlier[i] | per_lead[i]
+    if len(
+        carries
+    ):  # merged with whom the lead passed over on its way here (its existing owner, a first pool)
+        per_lead[carries] = _merged(run.out_excluded[index[carries]], per_lead[carries])
     run.out_excluded[index] = per_lead
     run.carries[index] = True
     counts = run.take(takers)
@@ -229,6 +239,17 @@ def _balanced(
     return by_pipeline(run.values(index), weights, load, capacity)
 
 
+def _merged(earlier: np.ndarray, later: np.ndarray) -> np.ndarray:
+    """earlier[i] | later[i] for arrays of dicts that share a few distinct dicts: each distinct pair once."""
+    first = pd.factorize(np.fromiter(map(id, earlier), dtype=np.int64, count=len(earlier)))[0]
+    then = pd.factorize(np.fromiter(map(id, later), dtype=np.int64, count=len(later)))[0]
+    pairs = pd.factorize(first * len(later) + then)[0]
+    firsts = np.unique(pairs, return_index=True)[1]
+    done = np.empty(len(firsts), dtype=object)
+    done[:] = [earlier[i] | later[i] for i in firsts]
+    return done[pairs]
+
+
 def _excluded_per_lead(
     owners: np.ndarray, n: int, static: dict[str, str], eligible: pd.Index, capacity: np.ndarray
 ) -> np.ndarray:
@@ -249,12 +270,14 @@ def _excluded_per_lead(
 
 
 def _groups(keys: list[np.ndarray]) -> list[np.ndarray]:
-    """The positions (ascending) of each distinct combination of the keys' codes."""
+    """The positions (ascending) of each distinct combination of the keys (codes from 0)."""
     combined = np.zeros(len(keys[0]), dtype=np.int64)
     if not len(combined):
         return []
     for key in keys:
-        codes, uniques = pd.factorize(key)
-        combined = pd.factorize(combined * len(uniques) + codes)[0]  # renumbered: no overflow
+        size = int(key.max()) + 1
+        if int(combined.max()) >= (2**62) // size:  # renumbered before it could overflow
+            combined = pd.factorize(combined)[0]
+        combined = combined * size + key
     order = np.argsort(combined, kind="stable")
     return np.split(order, np.flatnonzero(np.diff(combined[order])) + 1)

@@ -86,6 +86,7 @@ def _plan(
 def _planned(
     pool: Pool, run: BatchState, first: int, specialise: bool
 ) -> tuple[dict[str, str], list[str], bool, str]:
+    """_plan's work, for leads alike in tier, place and skill values."""
     excluded, eligible = _available(pool, run, first)
     excluded, eligible = dict(excluded), list(eligible)
     narrowed, note = False, ""
@@ -142,9 +143,8 @@ def _assign_group(
     if pool.balance == "count":
         passes = run.passes.get(pool.name, {})
         current = aligned(passes, members)  # removed reps keep their history but not the clock
-        clock = (
-            pool_clock(current, aligned(run.weights(pool), members)) if not np.isnan(current).all() else None
-        )
+        known = not np.isnan(current).all()
+        clock = pool_clock(current, aligned(run.weights(pool), members)) if known else None
         owners, new_passes = round_robin(len(index), weights, passes, capacity, clock)
     else:
         owners, new_passes = _balanced(pool, index, weights, capacity, run), None
@@ -161,10 +161,9 @@ def _assign_group(
     run.out_owner[taken] = takers
     run.out_path[taken] = run.out_path[taken] + (path + STEPS[pool.balance]) + words
     per_lead = _excluded_per_lead(owners, len(index), excluded, weights.index, capacity)
+    # merged with whom the lead passed over on its way here (its existing owner, a first pool)
     carries = np.flatnonzero(run.carries[index])
-    if len(
-        carries
-    ):  # merged with whom the lead passed over on its way here (its existing owner, a first pool)
+    if len(carries):
         per_lead[carries] = _merged(run.out_excluded[index[carries]], per_lead[carries])
     run.out_excluded[index] = per_lead
     run.carries[index] = True

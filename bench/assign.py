@@ -299,6 +299,9 @@ def main(n: int = 100_000) -> dict:
         "large_roster_best_s": big.pop("best_s"),
         "large_roster_median_s": big.pop("median_s"),
         "at": AT.isoformat(),
+        "load_average": [
+            round(x, 2) for x in os.getloadavg()
+        ],  # 1, 5, 15 min: the figures are noisy under load
         "sample_roster": small,
         "large_roster": big,
         "large_roster_open_load": open_load,

@@ -11,32 +11,38 @@
 from __future__ import annotations
 
 import heapq
+from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from leadrouter.assign.round_robin import round_robin
+from leadrouter.assign.round_robin import aligned, turns
 
 Balance = Literal["count", "open_load", "pipeline"]
 BALANCES: tuple[Balance, ...] = ("count", "open_load", "pipeline")
 
 
 def by_open_load(
-    n: int, weights: pd.Series, load: pd.Series, capacity: np.ndarray | None = None
+    n: int, weights: pd.Series, load: pd.Series | Mapping[str, float], capacity: np.ndarray | None = None
 ) -> np.ndarray:
     """Owners for the next n leads: fewest open leads relative to weight first (ties: pool order).
 
     load: open untouched leads per eligible rep (missing: none). Stride scheduling started at load / weight
     instead of the pool's clock: the k-th next lead of rep r lands at (load_r + k) / w_r, and the n smallest
     of those are exactly the greedy choices, computed without a loop over leads."""
-    start = load.reindex(weights.index).fillna(0.0) / weights
-    owners, _ = round_robin(n, weights, start, capacity, clock=-np.inf)
-    return owners
+    weight = weights.to_numpy(dtype=float)
+    load_now = aligned(load, weights.index)
+    start = np.fmax(np.where(np.isnan(load_now), 0.0, load_now) / weight, -np.inf)
+    chosen, _ = turns(n, start, 1.0 / weight, capacity)
+    return weights.index.to_numpy()[chosen]
 
 
 def by_pipeline(
-    values: np.ndarray, weights: pd.Series, load: pd.Series, capacity: np.ndarray | None = None
+    values: np.ndarray,
+    weights: pd.Series,
+    load: pd.Series | Mapping[str, float],
+    capacity: np.ndarray | None = None,
 ) -> np.ndarray:
     """Owners for leads of these expected values, in arrival order (fewer when capacity runs out): each to the
     rep with the least open expected value relative to weight, which then grows by the lead's value.
@@ -45,7 +51,8 @@ def by_pipeline(
     precomputed as for counts: a heap over reps, O(n log reps)."""
     reps = weights.index.to_numpy()
     weight = weights.to_numpy(dtype=float)
-    current = load.reindex(weights.index).fillna(0.0).to_numpy(dtype=float, copy=True)
+    load_now = aligned(load, weights.index)
+    current = np.where(np.isnan(load_now), 0.0, load_now)  # a copy: the caller's load stays as it was
     left = np.full(len(reps), np.inf) if capacity is None else np.asarray(capacity, dtype=float).copy()
     got = np.zeros(len(reps))
     # ties (e.g. leads the model values at nothing) go by count over weight, then pool order: never one rep

@@ -10,6 +10,7 @@ import pandas as pd
 from leadrouter.assign import skills as skill
 from leadrouter.assign.balance import lead_values
 from leadrouter.assign.roster import Pool, Roster
+from leadrouter.assign.round_robin import aligned
 from leadrouter.schema import column as column_of
 
 STATE_COLUMNS = ["pool", "rep_id", "pass_value", "assigned"]
@@ -33,10 +34,14 @@ class BatchState:
         # what open_load and pipeline pools balance: the ledger's, plus what this pass gives out
         self.open_by_rep = (load["open"] if "open" in load else pd.Series(dtype=float)).to_dict()
         self.pipeline_by_rep = (load["pipeline"] if "pipeline" in load else pd.Series(dtype=float)).to_dict()
-        self.reasons = reasons
+        # tier -> rep -> why they cannot take its leads (reps who can are absent): read per group
+        self.reasons = {
+            tier: {str(rep): str(why) for rep, why in reason.dropna().items()}
+            for tier, reason in reasons.items()
+        }
         state = state.reindex(columns=STATE_COLUMNS)
-        self.passes = {
-            str(pool): group.set_index("rep_id")["pass_value"].astype(float)
+        self.passes: dict[str, dict[str, float]] = {  # pool -> rep -> pass value (see round_robin)
+            str(pool): dict(zip(group["rep_id"], group["pass_value"].astype(float), strict=True))
             for pool, group in state.groupby("pool", sort=False)
         }
         self.old_state = state
@@ -47,7 +52,7 @@ class BatchState:
         self.rep_skills = {r.key: r.skill_sets for r in roster.reps}
         self._skill_order: dict[str, list[tuple[str, skill.Need]]] = {}
         self._skill_values: dict[str, np.ndarray] = {}
-        self._skill_codes: dict[str, tuple[np.ndarray, pd.Index]] = {}
+        self._skill_codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._holders: dict[tuple[str, str], np.ndarray] = {}
 
     def members(self, pool: Pool) -> list[str]:
@@ -60,6 +65,14 @@ class BatchState:
             self._weights[pool.name] = self.roster.weights(pool)
         return self._weights[pool.name]
 
+    def eligible_weights(self, pool: Pool, eligible: list[str]) -> pd.Series:
+        """The pool's weights of these reps, in this order (NaN: none), as round robin takes them."""
+        key = (pool.name, tuple(eligible))
+        if key not in self._eligible_weights:
+            weights = aligned(self.weights(pool), eligible)
+            self._eligible_weights[key] = pd.Series(weights, index=pd.Index(eligible, dtype=object))
+        return self._eligible_weights[key]
+
     def skill_order(self, pool: Pool) -> list[tuple[str, skill.Need]]:
         """The skills the pool routes on, in order, each required or preferred (see skills.order)."""
         if pool.name not in self._skill_order:
@@ -70,18 +83,24 @@ class BatchState:
     def skill_values(self, column: str) -> np.ndarray:
         """The lead's value of a skill's column per position, normalised ("" when it has none)."""
         if column not in self._skill_values:
-            values = column_of(self._frame, column).str.strip().str.lower()
-            self._skill_values[column] = values.to_numpy(dtype=object, na_value="")
+            # normalised per distinct value: a column holds few of them
+            codes, uniques = pd.factorize(column_of(self._frame, column).to_numpy(dtype=object, na_value=""))
+            normal = np.array([skill.normalised(v) for v in uniques], dtype=object)
+            self._skill_values[column] = normal[codes] if len(codes) else np.array([], dtype=object)
         return self._skill_values[column]
+
+    def skill_codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """The skill's normalised values per position, factorised (codes, the distinct values)."""
+        if column not in self._skill_codes:
+            self._skill_codes[column] = pd.factorize(self.skill_values(column))
+        return self._skill_codes[column]
 
     def skill_holders(self, pool: Pool, column: str, need: skill.Need) -> np.ndarray:
         """Per position, a number naming which of the pool's members hold the lead's value of the column:
         leads alike in it are alike for the skill, whatever their values (a preferred skill that none or all
         hold changes nothing: one number for both)."""
         if (pool.name, column) not in self._holders:
-            if column not in self._skill_codes:
-                self._skill_codes[column] = pd.factorize(self.skill_values(column))
-            codes, uniques = self._skill_codes[column]
+            codes, uniques = self.skill_codes(column)
             members = self.members(pool)
             ids: dict[frozenset, int] = {frozenset(): 0}
             if need == "preferred":
@@ -103,10 +122,10 @@ class BatchState:
     def capacity(self, reps) -> np.ndarray:
         return np.array([self.left_by_rep.get(self.taker(r), np.inf) for r in reps], dtype=float)
 
-    def load(self, reps, measure: str) -> pd.Series:
+    def load(self, reps, measure: str) -> dict[str, float]:
         """Open leads ("open_load") or open expected value ("pipeline") of whoever takes each rep's leads."""
         source = self.open_by_rep if measure == "open_load" else self.pipeline_by_rep
-        return pd.Series([float(source.get(self.taker(r), 0.0)) for r in reps], index=reps, dtype=float)
+        return {r: float(source.get(self.taker(r), 0.0)) for r in reps}
 
     def start_outputs(self, out: pd.DataFrame) -> None:
         """Per-position output arrays the groups write into (O(group) per write), flushed once at the end."""
@@ -120,6 +139,15 @@ class BatchState:
         self.tier = column_of(out, "tier").to_numpy(dtype=object, na_value="")
         self.region = column_of(out, "region").to_numpy(dtype=object, na_value="")
         self.territory = column_of(out, "territory").to_numpy(dtype=object, na_value="")
+        self.codes = {  # the same, factorised: how the pools group their leads
+            "tier": pd.factorize(self.tier)[0],
+            "region": pd.factorize(self.region)[0],
+            "territory": pd.factorize(self.territory)[0],
+        }
+        # what pools._plan and pools._available worked out, and eligible_weights
+        self.plans: dict[tuple, tuple[dict[str, str], list[str], bool, str]] = {}
+        self.available: dict[tuple, tuple[dict[str, str], list[str]]] = {}
+        self._eligible_weights: dict[tuple, pd.Series] = {}
         self._frame = out
         self._skill_values, self._skill_codes, self._holders = {}, {}, {}
         expected = out["expected_value"] if "expected_value" in out else pd.Series(np.nan, index=out.index)
@@ -139,8 +167,7 @@ class BatchState:
     def why_not(self, owner: str, tier: str) -> str | None:
         """Why owner cannot take a lead of this tier now, or None. Queues and CRM users off the roster always
         can (leadrouter does not know their calendar); capacity does not bind an existing owner."""
-        reason = self.reasons[tier].get(owner, pd.NA)
-        return None if pd.isna(reason) else str(reason)
+        return self.reasons[tier].get(owner)
 
     def take(self, owners: np.ndarray) -> Counter:
         counts = Counter(owners.tolist())

@@ -12,7 +12,7 @@ from leadrouter.assign.availability import Excluded
 from leadrouter.assign.balance import by_open_load, by_pipeline
 from leadrouter.assign.batch import BatchState
 from leadrouter.assign.roster import Pool, choose_pools
-from leadrouter.assign.round_robin import pool_clock, round_robin
+from leadrouter.assign.round_robin import aligned, pool_clock, round_robin
 
 METHODS = {"count": "round_robin", "open_load": "open_load", "pipeline": "pipeline"}
 STEPS = {
@@ -53,12 +53,10 @@ def _assign_pool(out: pd.DataFrame, positions: np.ndarray, pool: Pool, run: Batc
     member covers only some; of a skill, which members hold the lead's value), each group in arrival order.
     Leads whose skills leave the same reps to choose from share one group, however their values differ."""
     reps = [run.roster.by_id[m] for m in run.members(pool) if m in run.roster.by_id]
-    keys = {"tier": run.tier[positions]}
-    if any(r.regions for r in reps):
-        keys |= {"region": run.region[positions], "territory": run.territory[positions]}
-    for column, need in run.skill_order(pool):
-        keys[f"skill:{column}"] = run.skill_holders(pool, column, need)[positions]
-    groups = list(pd.DataFrame(keys).groupby(list(keys), sort=False).indices.values())
+    names = ["tier", "region", "territory"] if any(r.regions for r in reps) else ["tier"]
+    keys = [run.codes[name][positions] for name in names]
+    keys += [run.skill_holders(pool, column, need)[positions] for column, need in run.skill_order(pool)]
+    groups = _groups(keys)
     if len(keys) > 3:  # skills split the leads: join the groups whose reps to choose from are the same
         merged: dict[tuple, list[np.ndarray]] = {}
         for group in groups:
@@ -75,23 +73,22 @@ def _plan(
     pool: Pool, run: BatchState, first: int, specialise: bool = True
 ) -> tuple[dict[str, str], list[str], bool, str]:
     """For leads like the one at `first`: the reps passed over and why, the reps left to choose from, whether
-    preferred skills narrowed them, and the path's note on it."""
-    tier = str(run.tier[first])
-    members = run.members(pool)
-    excluded: dict[str, str] = {}
-    for owner in members:
-        rep = run.roster.by_id.get(owner)
-        if rep is None:
-            continue  # a queue: always there
-        if rep.regions and not {run.region[first], run.territory[first]} & set(rep.regions):
-            excluded[owner] = Excluded.WRONG_REGION.value
-        elif (why := run.why_not(owner, tier)) is not None:
-            excluded[owner] = why
-    if (
-        pool.balance != "count"
-    ):  # workload has no turns to hand over: the colleague takes leads at their own load
-        excluded |= {m: Excluded.COVERED.value for m in members if m in run.covers and m not in excluded}
-    eligible = [m for m in members if m not in excluded]
+    preferred skills narrowed them, and the path's note on it. Planned once per pool and lead values."""
+    order = run.skill_order(pool)
+    values = tuple(run.skill_values(column)[first] for column, _ in order)
+    key = (pool.name, specialise, run.tier[first], run.region[first], run.territory[first], values)
+    if key not in run.plans:
+        run.plans[key] = _planned(pool, run, first, specialise)
+    excluded, eligible, narrowed, note = run.plans[key]
+    return dict(excluded), list(eligible), narrowed, note
+
+
+def _planned(
+    pool: Pool, run: BatchState, first: int, specialise: bool
+) -> tuple[dict[str, str], list[str], bool, str]:
+    """_plan's work, for leads alike in tier, place and skill values."""
+    excluded, eligible = _available(pool, run, first)
+    excluded, eligible = dict(excluded), list(eligible)
     narrowed, note = False, ""
     for column, need in run.skill_order(pool):
         value = run.skill_values(column)[first]
@@ -108,6 +105,28 @@ def _plan(
     return excluded, eligible, narrowed, note
 
 
+def _available(pool: Pool, run: BatchState, first: int) -> tuple[dict[str, str], list[str]]:
+    """The members passed over for leads of this tier and place (and why), and the rest, before skills."""
+    tier, region, territory = str(run.tier[first]), run.region[first], run.territory[first]
+    key = (pool.name, tier, region, territory)
+    if key in run.available:
+        return run.available[key]
+    members = run.members(pool)
+    excluded: dict[str, str] = {}
+    for owner in members:
+        rep = run.roster.by_id.get(owner)
+        if rep is None:
+            continue  # a queue: always there
+        if rep.regions and not {region, territory} & set(rep.regions):
+            excluded[owner] = Excluded.WRONG_REGION.value
+        elif (why := run.why_not(owner, tier)) is not None:
+            excluded[owner] = why
+    if pool.balance != "count":  # workload has no turns to hand over: the colleague takes leads at their load
+        excluded |= {m: Excluded.COVERED.value for m in members if m in run.covers and m not in excluded}
+    run.available[key] = excluded, [m for m in members if m not in excluded]
+    return run.available[key]
+
+
 def _assign_group(
     out: pd.DataFrame, index: np.ndarray, pool: Pool, run: BatchState, specialise: bool = True
 ) -> None:
@@ -117,33 +136,35 @@ def _assign_group(
     members = run.members(pool)
     excluded, eligible, narrowed, preferred_note = _plan(pool, run, index[0], specialise)
     arrived_with = run.out_excluded[index].copy(), run.carries[index].copy()
-    weights = run.weights(pool).reindex(eligible)
+    weights = run.eligible_weights(pool, eligible)
     capacity = run.capacity(weights.index)  # queues: no cap
     excluded |= {m: Excluded.AT_CAPACITY.value for m, c in zip(eligible, capacity, strict=True) if c <= 0}
     path = f" → pool {pool.name} → {int((capacity > 0).sum())} of {len(members)} eligible{preferred_note}"
-    passes = run.passes.get(pool.name, pd.Series(dtype=float))
     if pool.balance == "count":
-        current = passes.reindex(members).dropna()  # removed reps keep their history but not the clock
-        clock = pool_clock(current, run.weights(pool)) if len(current) else None
+        passes = run.passes.get(pool.name, {})
+        current = aligned(passes, members)  # removed reps keep their history but not the clock
+        known = not np.isnan(current).all()
+        clock = pool_clock(current, aligned(run.weights(pool), members)) if known else None
         owners, new_passes = round_robin(len(index), weights, passes, capacity, clock)
     else:
         owners, new_passes = _balanced(pool, index, weights, capacity, run), None
     got = len(owners)
     taken = index[:got]
-    takers = np.array([run.taker(o) for o in owners], dtype=object) if run.covers else owners
     run.out_pool[index] = pool.name
+    if run.covers:
+        takers = np.array([run.taker(o) for o in owners], dtype=object)
+        run.out_method[taken] = np.where(takers != owners, "cover", METHODS[pool.balance])
+        words = takers + np.where(takers != owners, " (by cover of " + owners.astype(str) + ")", "")
+    else:
+        takers = words = owners
+        run.out_method[taken] = METHODS[pool.balance]
     run.out_owner[taken] = takers
-    run.out_method[taken] = np.where(takers != owners, "cover", METHODS[pool.balance])
-    words = takers + np.where(takers != owners, " (by cover of " + owners.astype(str) + ")", "")
     run.out_path[taken] = run.out_path[taken] + (path + STEPS[pool.balance]) + words
     per_lead = _excluded_per_lead(owners, len(index), excluded, weights.index, capacity)
     # merged with whom the lead passed over on its way here (its existing owner, a first pool)
     carries = np.flatnonzero(run.carries[index])
     if len(carries):
-        per_lead = per_lead.copy()
-        earlier = run.out_excluded[index]
-        for i in carries:
-            per_lead[i] = earlier[i] | per_lead[i]
+        per_lead[carries] = _merged(run.out_excluded[index[carries]], per_lead[carries])
     run.out_excluded[index] = per_lead
     run.carries[index] = True
     counts = run.take(takers)
@@ -151,7 +172,8 @@ def _assign_group(
         run.add_pipeline(takers, run.values(taken))
     if len(weights):
         if new_passes is not None:
-            run.passes[pool.name] = pd.concat([passes.drop(new_passes.index, errors="ignore"), new_passes])
+            moved = dict(zip(new_passes.index, new_passes.to_numpy(), strict=True))
+            run.passes[pool.name] = {r: v for r, v in passes.items() if r not in moved} | moved
         for rep, count in counts.items():
             run.assigned[(pool.name, rep)] = run.assigned.get((pool.name, rep), 0) + int(count)
     rest = index[got:]
@@ -187,17 +209,21 @@ def _preferred_full(note: str) -> str:
 
 def matched_skills(out: pd.DataFrame, run: BatchState) -> pd.Series:
     """Per lead a pool gave a rep (by any balance, or by cover), the skills the rep holds with the lead's value
-    ("language=ja, industry=software"); <NA> for the rest. Once over the batch, owner by owner."""
+    ("language=ja, industry=software"); <NA> for the rest. Once over the batch per column, by distinct value."""
     labels = pd.Series("", index=out.index, dtype=object)
     owner = out["owner_id"].to_numpy(dtype=object, na_value=None)
     pooled = out["assign_method"].isin([*METHODS.values(), "cover"]).fillna(False).to_numpy()
+    reps = list(run.rep_skills)
+    owner_code = pd.Index(reps, dtype=object).get_indexer(owner)  # -1: a queue or no owner (the last row)
     columns = sorted({c for held in run.rep_skills.values() for c in held}, key=skill.sort_key)
     for column in columns:
         values = run.skill_values(column)
-        hit = np.zeros(len(out), dtype=bool)
-        for rep, held in run.rep_skills.items():
-            if column in held:
-                hit |= (owner == rep) & pooled & np.isin(values, list(held[column]))
+        codes, uniques = run.skill_codes(column)
+        holds = np.zeros((len(reps) + 1, len(uniques)), dtype=bool)  # rep x distinct lead value
+        for i, rep in enumerate(reps):
+            if column in run.rep_skills[rep]:
+                holds[i] = np.isin(uniques, list(run.rep_skills[rep][column]))
+        hit = pooled & holds[owner_code, codes]
         labels[hit] = labels[hit] + np.where(labels[hit] == "", "", ", ") + f"{column}=" + values[hit]
     return pd.Series(pd.array(labels.replace("", None), dtype="string"), index=out.index)
 
@@ -210,6 +236,17 @@ def _balanced(
     if pool.balance == "open_load":
         return by_open_load(len(index), weights, load, capacity)
     return by_pipeline(run.values(index), weights, load, capacity)
+
+
+def _merged(earlier: np.ndarray, later: np.ndarray) -> np.ndarray:
+    """earlier[i] | later[i] for arrays of dicts that share a few distinct dicts: each distinct pair once."""
+    first = pd.factorize(np.fromiter(map(id, earlier), dtype=np.int64, count=len(earlier)))[0]
+    then = pd.factorize(np.fromiter(map(id, later), dtype=np.int64, count=len(later)))[0]
+    pairs = pd.factorize(first * len(later) + then)[0]
+    firsts = np.unique(pairs, return_index=True)[1]
+    done = np.empty(len(firsts), dtype=object)
+    done[:] = [earlier[i] | later[i] for i in firsts]
+    return done[pairs]
 
 
 def _excluded_per_lead(
@@ -229,3 +266,17 @@ def _excluded_per_lead(
         current = current | {rep: Excluded.AT_CAPACITY.value}
         result[position + 1 :] = [current] * (n - position - 1)
     return result
+
+
+def _groups(keys: list[np.ndarray]) -> list[np.ndarray]:
+    """The positions (ascending) of each distinct combination of the keys (codes from 0)."""
+    combined = np.zeros(len(keys[0]), dtype=np.int64)
+    if not len(combined):
+        return []
+    for key in keys:
+        size = int(key.max()) + 1
+        if int(combined.max()) >= (2**62) // size:  # renumbered before it could overflow
+            combined = pd.factorize(combined)[0]
+        combined = combined * size + key
+    order = np.argsort(combined, kind="stable")
+    return np.split(order, np.flatnonzero(np.diff(combined[order])) + 1)

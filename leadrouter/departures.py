@@ -22,7 +22,7 @@ from leadrouter.store.sla_events import insert_events
 def deactivated_in_crm(roster: Roster, inactive: pd.DataFrame) -> list[str]:
     """Ids of the roster's active reps whose CRM user is deactivated (inactive_owners: owner_id, email)."""
     ids = set(inactive["owner_id"].astype(str))
-    emails = set(inactive["email"].dropna().str.lower())
+    emails = set(inactive["email"].dropna().astype(str).str.lower())  # all-blank emails read as floats
     return [r.key for r in roster.reps if r.active and (r.key in ids or r.email.lower() in emails)]
 
 

@@ -319,16 +319,27 @@ def test_webhooks_start_route_inbound_runs_and_a_burst_coalesces() -> None:
             assert events[0]["resource"]["prefect.resource.id"] == "leadrouter.crm.hubspot"
 
             time.sleep(window)  # the first event's window ends
+            started = time.monotonic()
             answers = [post([2000 + i]).json()["event"] for i in range(20)]
+            # on a loaded machine the 20 posts may outlast a window: each window past the first adds one event
+            windows = 1 + int((time.monotonic() - started) // window)
             wait_for_runs(3, timeout_s=window + 3)  # the trailing event, and the trigger's answer to it
             time.sleep(1)  # room for a run too many to show up
             burst_runs = len(runs()) - 1
-            burst_events = wait_for_events(3)[:-1]  # newest first
+            burst = [str(2000 + i) for i in range(20)]
+
+            def burst_events() -> list[dict]:
+                return [e for e in wait_for_events(2) if set(e["payload"]["lead_ids"]) & set(burst)]
+
+            deadline = time.monotonic() + 20  # the server stores events in batches
+            found = burst_events()
+            while sum(len(e["payload"]["lead_ids"]) for e in found) < 20:
+                assert time.monotonic() < deadline, f"the burst's events announced only {found}"
+                time.sleep(0.5)
+                found = burst_events()
             assert answers == ["sent"] + ["coalesced"] * 19
-            assert 1 <= burst_runs <= 2, f"a burst of 20 webhooks made {burst_runs} runs"
-            assert sorted(i for e in burst_events for i in e["payload"]["lead_ids"]) == [
-                str(2000 + i) for i in range(20)
-            ]
+            assert 1 <= burst_runs <= len(found) <= 1 + windows, f"{burst_runs} runs, {len(found)} events"
+            assert sorted(i for e in found for i in e["payload"]["lead_ids"]) == burst  # each lead once
     finally:
         server.stop()
         with get_client(sync_client=True) as client:

@@ -15,10 +15,11 @@ import pytest
 from sqlalchemy import text, update
 
 from leadrouter.assign.roster import load_roster
+from leadrouter.classify.rules import load_rulebook
 from leadrouter.config import PROJECT_ROOT
 from leadrouter.outcomes.deals import SANDBOX_STAGES, clean_outcomes
-from leadrouter.outcomes.join import lead_outcomes
-from leadrouter.outcomes.stored import save_outcome_tables
+from leadrouter.outcomes.stored import build_outcomes, loop_tables, save_outcome_tables
+from leadrouter.outcomes.thresholds import sla_minutes
 from leadrouter.outcomes.warehouse import save_star_schema
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.store import Store, open_store
@@ -60,9 +61,12 @@ def run_loop(store: Store, crm: SandboxCRM, leads: list[dict]) -> None:
         conn.execute(update(outcomes).where(outcomes.c.lead_id.in_(euro)).values(currency="EUR"))
         conn.execute(fx_rates.insert(), [{"currency": "EUR", "valid_from": date(2026, 1, 1),
                                           "base_currency": "USD", "rate": EUR_RATE}])  # fmt: skip
-    frame = lead_outcomes(**outcome_store.read_inputs(store, "sandbox"))
-    save_outcome_tables(store, "sandbox", frame, NOW)
-    save_star_schema(store, "sandbox", frame, load_roster(PROJECT_ROOT / "config" / "roster.yaml"), NOW)
+    frame, stints = build_outcomes(store, "sandbox")
+    roster = load_roster(PROJECT_ROOT / "config" / "roster.yaml")
+    tables = loop_tables(frame, stints, frozenset(roster.queues))
+    minutes = sla_minutes(load_rulebook(PROJECT_ROOT / "config" / "rulebook.yaml").sla)
+    save_outcome_tables(store, "sandbox", frame, tables, NOW, minutes)
+    save_star_schema(store, "sandbox", frame, roster, NOW)
 
 
 def run(store: Store, sql: str) -> pd.DataFrame:

@@ -151,9 +151,15 @@ def _stage(stages: dict, name: str) -> Iterator[None]:
         "cpu_s": round(time.process_time() - cpu, 1),
         # the process's peak so far (it never falls): the stage that raises it is where memory goes
         "peak_rss_mib": _peak_mib()["peak_rss_mib"],
+        "rss_now_mib": _rss_now_mib(),
         "load_average_1min": round(os.getloadavg()[0], 2),
     }
     print(name, stages[name], file=sys.stderr, flush=True)  # a run cut short still tells
+
+
+def _rss_now_mib() -> float:
+    with open("/proc/self/statm") as handle:  # Linux: resident pages, second field
+        return round(int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
 
 
 def _peak_mib() -> dict[str, float]:
@@ -187,6 +193,7 @@ def main() -> None:
     from leadrouter.backtest.column_map import load_export_map
     from leadrouter.backtest.files import Export
     from leadrouter.backtest.importer import import_leads
+    from leadrouter.backtest.memory import release_memory
     from leadrouter.backtest.replay import prepare, replay
     from leadrouter.classify.rules import load_rulebook
     from leadrouter.config import Settings
@@ -203,10 +210,12 @@ def main() -> None:
     if args.until != "read":
         with _stage(stages, "import"):
             imported = import_leads(path, export_map, MAP)
+            release_memory()  # as run_backtest does between its stages
         peaks["import"] = _peak_mib()
     if args.until == "replay":
         with _stage(stages, "enrich"):
             prepared = prepare(imported.leads, territories)
+            release_memory()
         with _stage(stages, "replay"):
             replayed = len(
                 replay(prepared, None, book, roster, open_chain(settings, book), RULEBOOK.name).leads

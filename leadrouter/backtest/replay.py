@@ -20,6 +20,7 @@ from leadrouter.backtest.column_map import load_export_map
 from leadrouter.backtest.deal_import import DealImport, import_deals
 from leadrouter.backtest.files import Progress
 from leadrouter.backtest.importer import ImportResult, import_leads
+from leadrouter.backtest.memory import release_memory
 from leadrouter.classify import classify_leads
 from leadrouter.classify.model import ModelChain
 from leadrouter.classify.rules import Rulebook, load_rulebook
@@ -49,6 +50,7 @@ LEAD_EXTRAS = {"lead_source": "string", "suggested_tier": "string", "confidence"
 CLASSIFIED_KEPT = list(
     dict.fromkeys(["lead_id", "created_at", "tier", "decided_by", *LEAD_EXTRAS, *ASSIGN_INPUTS])
 )
+ROUTED_KEPT = ["lead_id", "created_at", "tier", "decided_by", "owner_id"]  # what _outcome_frame reads
 DEDUPE_INPUTS = ["lead_id", "created_at", "email", "phone", "phone_e164"]  # what leadrouter.dedupe reads
 CLASSIFY_ROWS = (
     100_000  # leads classified at once: classification is per lead, and each chunk copies its rows
@@ -152,7 +154,9 @@ def run_backtest(
     territories = load_territories(settings.territories_path)
     imported = import_leads(leads_csv, export_map, map_path, progress)
     deals = import_deals(deals_csv, export_map, map_path, imported.leads) if deals_csv else None
+    release_memory()
     prepared = prepare(imported.leads, territories)
+    release_memory()
     replays = [
         replay(prepared, deals, book, roster, open_chain(settings, book), name, export_map.fields)
         for book, name in zip(books, _names(rulebooks), strict=True)
@@ -195,10 +199,12 @@ def replay(
         rulebook.sla,
         named,
     )
+    routed = routed[[c for c in ROUTED_KEPT if c in routed]]  # what _outcome_frame reads
     review = classified[classified["tier"].isna()]
-    frame = _outcome_frame(routed, review, deals, name)
     extras = classified[["lead_id", *LEAD_EXTRAS]].set_index("lead_id")
-    del classified, routed, review  # freed before the outcome columns are added (a million leads: gigabytes)
+    del classified  # each copy freed once read: a million leads' columns take hundreds of MiB
+    frame = _outcome_frame(routed, review, deals, name)
+    del routed, review
     # only the columns looked up: indexing the whole frame copies it (a gigabyte at a million leads)
     by_id = prepared[["lead_id", "row", "historical_owner", *fields.names]].set_index("lead_id")
     frame["row"] = frame["lead_id"].map(by_id["row"]).astype("Int64")

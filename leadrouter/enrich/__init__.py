@@ -27,7 +27,9 @@ def enrich_leads(
 ) -> pd.DataFrame:
     """Email domain and free mail; ISO country, region, territory and time zone; seniority from the title;
     the language (from what the lead wrote, else its country's); the matched account (explained) and its firmographics, then the provider's for what is still missing."""
-    out = frame.copy()
+    out = frame.copy(
+        deep=False
+    )  # copy-on-write: the caller's frame stays as it was, its columns are not copied
     out["email_domain"] = email_domain(out["email"])
     out["is_free_mail"] = is_free_mail(out["email_domain"])
     out["country"] = country_code(out["country"])

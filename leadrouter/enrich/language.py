@@ -18,6 +18,7 @@ TEXT_COLUMNS = ["message", "title", "company"]
 MAX_CHARS = 300  # the first few sentences say the language; more only costs time
 MIN_CHARS = 20  # below this (letters and digits) a Latin-script text is too short to trust
 MIN_CONFIDENCE = 0.5  # below this the text is mixed or ambiguous: the country's language is the better guess
+DETECT_ROWS = 50_000  # distinct texts detected at once: memory grows with texts × longest text × languages
 SHORT_CONFIDENCE = 0.9  # a short text is trusted only when nearly certain (a script of its own: ja, ko, zh)
 
 # the language most business correspondence from a country is written in, for the countries leads come from
@@ -75,9 +76,19 @@ def _encoded(texts: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return padded, lengths
 
 
-def detect_languages(texts: pd.Series) -> pd.DataFrame:
+def detect_languages(texts: pd.Series, rows: int = DETECT_ROWS) -> pd.DataFrame:
     """language and language_confidence of each text: py3langid's naive Bayes (the same answer as its
-    `classify` with norm_probs), its byte automaton walked over the whole batch at once."""
+    `classify` with norm_probs), its byte automaton walked over `rows` distinct texts at once (each text is
+    read on its own: a million leads at once took gigabytes of byte matrix and scores)."""
+    codes, distinct = pd.factorize(texts.fillna("").astype(str))  # a missing text reads as an empty one
+    unique = pd.Series(distinct, dtype=object)
+    parts = [_detect(unique.iloc[s : s + rows]) for s in range(0, len(unique), rows)] or [_detect(unique)]
+    found = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    return found.take(codes).set_axis(texts.index)
+
+
+def _detect(texts: pd.Series) -> pd.DataFrame:
+    """detect_languages over texts all at once."""
     model = _identifier()
     padded, lengths = _encoded(texts)
     n = len(lengths)

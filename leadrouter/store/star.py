@@ -11,6 +11,7 @@ import pandas as pd
 from sqlalchemy import Connection, Date, Select, String, Table, cast, delete, select, update
 
 from leadrouter.store.engine import Store
+from leadrouter.store.statements import NULL, escaped
 from leadrouter.store.tables import (
     UtcStamp,
     decisions,
@@ -162,9 +163,6 @@ def _sqlite_values(values: pd.Series, kind: object) -> list:
     return plain.tolist()
 
 
-COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
 def _copy_text(values: pd.Series, kind: object) -> list[str]:
     """A column in COPY's text format: nulls \\N, booleans t/f, text with backslash, tab and newlines escaped."""
     missing = pd.isna(values).to_numpy()
@@ -182,9 +180,9 @@ def _copy_text(values: pd.Series, kind: object) -> list[str]:
         plain = [v if isinstance(v, str) else str(v) for v in distinct]
         joined = "".join(plain)
         if any(c in joined for c in "\\\t\n\r"):
-            plain = [v.translate(COPY_ESCAPES) for v in plain]
-        text = np.array([*plain, "\\N"], dtype=object)[codes]
-    text[missing] = "\\N"
+            plain = [escaped(v) for v in plain]
+        text = np.array([*plain, NULL], dtype=object)[codes]
+    text[missing] = NULL
     return text.tolist()
 
 

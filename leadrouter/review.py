@@ -15,7 +15,6 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Row
 
-from leadrouter import clock
 from leadrouter.assign.roster import Roster
 from leadrouter.assign.turns import Turns, open_pools, take_turns
 from leadrouter.classify.rules import DEFAULT_SLA, ResponseSla
@@ -75,10 +74,11 @@ def assign_owner(
     by: str | None = None,
     category: str | None = None,
     sla: dict[Tier, ResponseSla] | None = None,
-    at: datetime | None = None,
+    *,
+    at: datetime,
 ) -> dict[str, Any]:
     """A person picks the owner: no round-robin turn is taken. The tier defaults to the model's suggestion.
-    sla and at as for set_tier: the owner's response clock starts at `at` (default: now)."""
+    sla and at as for set_tier: the owner's response clock starts at `at`."""
     known = {r.key: r for r in roster.reps}
     if owner_id not in known and owner_id not in roster.queues:
         raise UnknownOwner(f"unknown owner {owner_id!r}: not a rep or queue id of the roster")
@@ -88,7 +88,7 @@ def assign_owner(
         item, decision = _lock_item(conn, source, lead_id)
         chosen = _tier(tier or item.suggested_tier, lead_id)
         owner = Owner(owner_id, pool=None, method="review")
-        start = _ClockStart(roster, sla or dict(DEFAULT_SLA), at or clock.now())
+        start = _ClockStart(roster, sla or dict(DEFAULT_SLA), at)
         return _resolve(
             conn, item, decision, chosen, _category(chosen, category), owner, _reviewer(by), start
         )
@@ -103,12 +103,14 @@ def set_tier(
     by: str | None = None,
     category: str | None = None,
     sla: dict[Tier, ResponseSla] | None = None,
-    at: datetime | None = None,
+    *,
+    at: datetime,
 ) -> dict[str, Any]:
     """A person picks the tier; the owner comes from the tier's pool for the lead's region by round robin.
 
-    sla: the rulebook's response SLAs (who is available; default: the seed's). at: the
-    moment whose calendars count (default: now)."""
+    sla: the rulebook's response SLAs (who is available; default: the seed's). at: the moment whose calendars
+    count and the owner's response clock starts, the routing clock's (clock.routing_now): never the wall
+    clock behind a set routing clock."""
     chosen = _tier(tier, lead_id)
     chosen_category = _category(chosen, category)
     # a decision's shadow flag never changes, so it can pick the pools' rows before the locking transaction

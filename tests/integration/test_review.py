@@ -136,7 +136,7 @@ def test_set_tier_takes_round_robin_turns_shared_with_routing(store: Store, rost
 
 def test_assign_takes_no_round_robin_turn(store: Store, roster: Roster) -> None:
     queue(store, roster, "R1", "R2")
-    done = assign_owner(store, "sandbox", "R1", "005000000000010", roster, by="bob")
+    done = assign_owner(store, "sandbox", "R1", "005000000000010", roster, by="bob", at=WORKDAY)
     assert (done["tier"], done["owner_id"], done["method"]) == ("Standard", "005000000000010", "review")
     row = decision(store, "R1")
     assert (row["status"], row["tier"], row["priority"], row["pool"]) == ("recorded", "Standard", 2, None)
@@ -200,7 +200,7 @@ def test_a_second_resolution_fails_and_leaves_the_first_decision(store: Store, r
     with pytest.raises(ReviewError, match=r"'R1' was already resolved by alice"):
         set_tier(store, "sandbox", "R1", "Standard", roster, by="bob", at=WORKDAY)
     with pytest.raises(ReviewError, match="already resolved"):
-        assign_owner(store, "sandbox", "R1", "005000000000010", roster, by="bob")
+        assign_owner(store, "sandbox", "R1", "005000000000010", roster, by="bob", at=WORKDAY)
     row = decision(store, "R1")
     assert (row["owner_id"], row["tier"], row["decided_by"]) == (first["owner_id"], "VIP", "review:alice")
     assert assigned_turns(store) == turns  # the refused attempt took no turn
@@ -222,16 +222,19 @@ def test_leads_outside_the_queue_cannot_be_resolved(store: Store, roster: Roster
 def test_an_unknown_owner_is_refused_by_its_id(store: Store, roster: Roster) -> None:
     queue(store, roster, "R1")
     with pytest.raises(UnknownOwner, match=r"unknown owner '005999': not a rep or queue id"):
-        assign_owner(store, "sandbox", "R1", "005999", roster)
+        assign_owner(store, "sandbox", "R1", "005999", roster, at=WORKDAY)
     assert decision(store, "R1")["status"] == "review"
     # a queue is a valid owner too
-    assert assign_owner(store, "sandbox", "R1", "00G000000000002", roster)["owner_id"] == "00G000000000002"
+    assert (
+        assign_owner(store, "sandbox", "R1", "00G000000000002", roster, at=WORKDAY)["owner_id"]
+        == "00G000000000002"
+    )
 
 
 def test_a_tier_is_required_and_other_needs_a_category(store: Store, roster: Roster) -> None:
     queue(store, roster, "R1", suggested=None)
     with pytest.raises(ReviewError, match=r"'R1' has no suggested tier: choose one with --tier"):
-        assign_owner(store, "sandbox", "R1", "005000000000010", roster)
+        assign_owner(store, "sandbox", "R1", "005000000000010", roster, at=WORKDAY)
     with pytest.raises(ReviewError, match="unknown tier 'Gold'"):
         set_tier(store, "sandbox", "R1", "Gold", roster, at=WORKDAY)
     with pytest.raises(ReviewError, match=r"tier Other needs a category \(--category\): one of support"):

@@ -43,16 +43,7 @@ def sla_watch(settings_block: str | None = None) -> State:
             write_assignments(router, claim=flow_run.id or uuid.uuid4().hex)
         sent = notify_reroutes(router, moved, load_channels(settings))
         actions = publish_actions(router, clocks, touched, late, rejections, moved, now)
-    summary = {
-        "open": len(clocks),
-        "touched": len(touched),
-        "breached": len(late),
-        "rejected": len(rejections),
-        "rerouted": len(moved),
-        # a lead nobody else could take is escalated with its owner kept: counted, though not re-routed
-        "escalated": int((actions["escalated to"] != "").sum()),
-        "notifications_failed": int((sent.get("status") == "failed").sum()) if len(sent) else 0,
-    }
+    summary = sla.watch_summary(clocks, touched, late, rejections, moved, actions, sent)
     line = sla.watch_line(summary)
     name_run(line)
     get_run_logger().info("%s; %s touched", line, summary["touched"])

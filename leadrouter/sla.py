@@ -85,6 +85,14 @@ def read_touches(
     return pd.concat(touched, ignore_index=True) if touched else leads.iloc[:0]
 
 
+def first_touches(crm: CRM, clocks: pd.DataFrame) -> pd.DataFrame:
+    """When each owner first acted on each open clock's lead (lead_id, first_touch_at), from the CRM; no call
+    when no clock runs."""
+    if clocks.empty:
+        return pd.DataFrame(columns=["lead_id", "first_touch_at"])
+    return crm.first_touch(clocks["lead_id"].tolist())
+
+
 def record_touches(store: Store, source: str, clocks: pd.DataFrame, touches: pd.DataFrame) -> pd.DataFrame:
     """Stop the clocks of leads touched since their current owner got them (a touch event of that owner); returns
     those leads with first_touch_at. touches: first_touch's lead_id, first_touch_at. late: after the due time;
@@ -188,6 +196,45 @@ def watch_actions(
             why = f"rejected in the CRM as the wrong owner; {outcome}"
             rows.append(["rejection", lead, clock["tier"].get(lead), who(rep), "", manager, why])
     return pd.DataFrame(rows, columns=WATCH_COLUMNS).fillna("")
+
+
+def run_actions(
+    store: Store,
+    source: str,
+    clocks: pd.DataFrame,
+    late: list[str],
+    rejected: dict[str, str],
+    moved: pd.DataFrame,
+    roster: Roster,
+    at: datetime,
+) -> pd.DataFrame:
+    """watch_actions of one run, with the manager told of each lead it could not move (escalated since `at`)."""
+    gone = set(moved["lead_id"])
+    stayed = [lead for lead in [*late, *rejected] if lead not in gone]
+    kept = sla_events.escalations_since(store, source, stayed, at)
+    return watch_actions(clocks, late, rejected, moved, roster, kept)
+
+
+def watch_summary(
+    clocks: pd.DataFrame,
+    touched: pd.DataFrame,
+    late: list[str],
+    rejected: dict[str, str],
+    moved: pd.DataFrame,
+    actions: pd.DataFrame,
+    sent: pd.DataFrame,
+) -> dict[str, int]:
+    """An sla-watch run's counts (its result; watch_line says them): sent is what notify.tell_reroutes returned."""
+    return {
+        "open": len(clocks),
+        "touched": len(touched),
+        "breached": len(late),
+        "rejected": len(rejected),
+        "rerouted": len(moved),
+        # a lead nobody else could take is escalated with its owner kept: counted, though not re-routed
+        "escalated": int((actions["escalated to"] != "").sum()),
+        "notifications_failed": int((sent.get("status") == "failed").sum()) if len(sent) else 0,
+    }
 
 
 def watch_line(summary: dict) -> str:

@@ -11,8 +11,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from leadrouter import notify, reroute, sla
 from leadrouter.router import Router
-from leadrouter.sla import watch_actions, watch_markdown
-from leadrouter.store import sla_events
+from leadrouter.sla import watch_markdown
 from tasks.options import LEDGER, ONCE
 
 
@@ -40,9 +39,7 @@ def reroute_rejections(router: Router, rejected: dict[str, str], at: datetime) -
 @task(name="first-touches", **ONCE)
 def first_touches(router: Router, clocks: pd.DataFrame) -> pd.DataFrame:
     """When each owner first acted on each open lead, from the CRM."""
-    if clocks.empty:
-        return pd.DataFrame(columns=["lead_id", "first_touch_at"])
-    return router.crm.first_touch(clocks["lead_id"].tolist())
+    return sla.first_touches(router.crm, clocks)
 
 
 @task(name="stop-touched-clocks", **LEDGER)
@@ -86,9 +83,7 @@ def publish_actions(
 ) -> pd.DataFrame:
     """The run's breaches, rejections, re-routes and escalations as a markdown artifact (lead, old and new
     owner, why), when the run did any; returns its rows (sla.WATCH_COLUMNS)."""
-    stayed = [lead for lead in [*late, *rejected] if lead not in set(moved["lead_id"])]
-    kept = sla_events.escalations_since(router.store, router.source, stayed, at)
-    actions = watch_actions(clocks, late, rejected, moved, router.roster, kept)
+    actions = sla.run_actions(router.store, router.source, clocks, late, rejected, moved, router.roster, at)
     if len(actions):
         create_markdown_artifact(
             key=WATCH_ARTIFACT,

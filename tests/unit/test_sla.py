@@ -19,12 +19,15 @@ from leadrouter.sla import (
     OVERLAP,
     breached,
     due_at,
+    first_touches,
     new_rejections,
     open_clocks,
     record_touches,
+    run_actions,
     watch_actions,
     watch_line,
     watch_markdown,
+    watch_summary,
 )
 from leadrouter.store import open_store
 from leadrouter.store.tables import decisions, sla_events
@@ -250,6 +253,10 @@ def test_the_watch_lists_each_breach_and_rejection_with_both_owners_and_why(tmp_
         assert late == ["S00001", "S00002"]
         by_breach = reroute(store, "sandbox", late[:1], "breach", roster, sla, at)
         actions = watch_actions(clocks, late, rejected, pd.concat([by_reject, by_breach]), roster)
+        # what the sla-watch task publishes: the same rows, nobody having been escalated since `at`
+        moved = pd.concat([by_reject, by_breach], ignore_index=True)
+        published = run_actions(store, "sandbox", clocks, late, rejected, moved, roster, at)
+        assert published.values.tolist() == actions.values.tolist()
 
     def who(owner: str) -> str:
         return f"{names[owner]} ({owner})"
@@ -309,3 +316,40 @@ def test_the_watch_artifact_keeps_crm_text_inert() -> None:
         r"| breach | \[click\]\(javascript\[:\]alert\(1\)\) hxxp://evil\[.\]example/x | VIP | Maya \(005A\) "
         r"| Ken \(005B\) |  | SLA lapsed |"
     )
+
+
+def test_a_watch_run_counts_what_it_did() -> None:
+    clocks = pd.DataFrame({"lead_id": ["A", "B", "C", "D"]})
+    touched = pd.DataFrame({"lead_id": ["A"]})
+    moved = pd.DataFrame({"lead_id": ["B", "X"]})
+    actions = pd.DataFrame({"escalated to": ["", "Sam (005)", ""]})
+    sent = pd.DataFrame({"status": ["sent", "failed", "failed", "sent"]})
+    summary = watch_summary(clocks, touched, ["B", "C"], {"X": "005"}, moved, actions, sent)
+    assert summary == {
+        "open": 4, "touched": 1, "breached": 2, "rejected": 1, "rerouted": 2, "escalated": 1,
+        "notifications_failed": 2,
+    }  # fmt: skip
+    nothing = watch_summary(
+        clocks.iloc[:0], touched.iloc[:0], [], {}, moved.iloc[:0], actions.iloc[:0], pd.DataFrame()
+    )
+    assert nothing == dict.fromkeys(summary, 0)
+
+
+class _Touches:
+    """A CRM that answers first_touch and records what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[list[str]] = []
+
+    def first_touch(self, lead_ids: list[str]) -> pd.DataFrame:
+        self.asked.append(lead_ids)
+        return pd.DataFrame({"lead_id": lead_ids[:1], "first_touch_at": [WORKDAY]})
+
+
+def test_first_touches_asks_the_crm_only_when_clocks_run() -> None:
+    crm = _Touches()
+    none = first_touches(crm, pd.DataFrame(columns=["lead_id"]))
+    assert (none.columns.tolist(), len(none), crm.asked) == (["lead_id", "first_touch_at"], 0, [])
+    found = first_touches(crm, pd.DataFrame({"lead_id": ["A", "B"]}))
+    assert crm.asked == [["A", "B"]]
+    assert found.to_dict("records") == [{"lead_id": "A", "first_touch_at": WORKDAY}]

@@ -12,14 +12,13 @@ from leadrouter import clock
 from leadrouter.classify.rules import load_rulebook
 from leadrouter.crm.base import chunks
 from leadrouter.outcomes import join as outcomes
+from leadrouter.outcomes import loop
 from leadrouter.outcomes.deals import configured_stages
 from leadrouter.outcomes.star import RECHECK_DAYS
 from leadrouter.outcomes.stored import loop_tables
 from leadrouter.outcomes.thresholds import sla_minutes
 from leadrouter.router import routing_roster
 from leadrouter.store import open_store
-from leadrouter.store import outcomes as outcome_store
-from leadrouter.store import star as star_store
 from tasks.outcome_loop import (
     build_lead_outcomes,
     fetch_outcomes,
@@ -54,9 +53,7 @@ def outcome_loop(
     crm = load_crm(settings)
     now = clock.routing_now(settings)
     with open_store(settings.store_url) as store:
-        due = outcome_store.due_lead_ids(store, crm.name, now - timedelta(days=days + grace_days))
-        still_open = star_store.open_deal_lead_ids(store, crm.name, now - timedelta(days=recheck_days))
-        due += sorted(set(still_open) - set(due))
+        due = loop.due_leads(store, crm.name, now, days + grace_days, recheck_days)
         deals, stages = 0, configured_stages(settings)
         for part in chunks(due, chunk):
             deals += save_outcomes(store, crm.name, fetch_outcomes(crm, part), now, stages)
@@ -80,10 +77,7 @@ def outcome_loop(
         **star,
         **headline,
     }
-    line = (
-        f"{summary['checked']} decisions checked · {summary['deals']} with a deal · {summary['leads']} leads in "
-        f"the outcome tables · model {'retrained' if summary['model_kept'] else 'unchanged'}"
-    )
+    line = loop.loop_line(summary)
     name_run(line)
     get_run_logger().info(line)
     return Completed(message=line, data=summary)

@@ -14,11 +14,10 @@ from leadrouter.assign.roster import Roster
 from leadrouter.classify import training
 from leadrouter.config import Settings
 from leadrouter.crm.base import CRM
-from leadrouter.outcomes import report, stored, warehouse
+from leadrouter.outcomes import loop, report, stored, warehouse
 from leadrouter.outcomes import tables as outcome_tables
-from leadrouter.outcomes.deals import DealStages, clean_outcomes
+from leadrouter.outcomes.deals import DealStages
 from leadrouter.store import Store
-from leadrouter.store import outcomes as outcome_store
 from tasks.options import LEDGER, ONCE
 
 PROBLEMS_LOGGED = 20  # a CRM with thousands of bad amounts logs the first ones and the count
@@ -32,15 +31,15 @@ def fetch_outcomes(crm: CRM, lead_ids: list[str]) -> pd.DataFrame:
 
 @task(name="save-outcomes", **LEDGER)
 def save_outcomes(store: Store, source: str, fetched: pd.DataFrame, at: datetime, stages: DealStages) -> int:
-    """Upsert the deals, won, lost or open by the CRM's flags, else `stages` (deals.configured_stages);
-    values the CRM sent that cannot be used are logged with the fix, never fatal."""
-    deals, problems = clean_outcomes(fetched, stages)
+    """Upsert the deals (outcomes.loop.save_deals); values the CRM sent that cannot be used are logged with the
+    fix, never fatal."""
+    saved, problems = loop.save_deals(store, source, fetched, at, stages)
     logger = get_run_logger()
     for problem in problems[:PROBLEMS_LOGGED]:
         logger.warning(problem)
     if len(problems) > PROBLEMS_LOGGED:
         logger.warning("%d more unusable outcome values", len(problems) - PROBLEMS_LOGGED)
-    return outcome_store.upsert_outcomes(store, source, deals, at)
+    return saved
 
 
 @task(name="read-first-touches", **ONCE)

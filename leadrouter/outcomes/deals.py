@@ -135,7 +135,7 @@ def clean_outcomes(
     odd_currency = currency.notna() & ~currency.str.fullmatch(r"[A-Z]{3}").fillna(False)
     no_lead = ~_given(frame["lead_id"])
     problems = [
-        *_problems(frame, no_lead, "lead_id", "the row is skipped: link the deal to its lead in the CRM"),
+        *_problems(frame, no_lead, "lead_id", "the row is skipped: link the deal to its lead"),
         *_problems(
             frame, amount.isna() & _given(frame["amount"]), "amount", "stored empty: make it a number"
         ),

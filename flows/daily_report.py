@@ -8,7 +8,7 @@ from prefect import State, flow
 from prefect.states import Completed
 
 from blocks.load import load_channels, load_settings
-from leadrouter import clock
+from leadrouter import clock, monitor
 from leadrouter.assign.roster import load_roster
 from leadrouter.store import open_store
 from tasks.daily_report import alert_anomalies, check_day, publish_fallback_fires
@@ -28,17 +28,8 @@ def daily_report(day: date | None = None, settings_block: str | None = None) -> 
         report = check_day(store, settings.crm, roster, day, now)
         publish_fallback_fires(report)
         alert_anomalies(store, settings.crm, roster, report, day, load_channels(settings))
-    line = report_line(report.fires, len(report.anomalies))
+    line = monitor.report_line(report.fires, len(report.anomalies))
     name_run(line)
     return Completed(
         message=line, data={"fires": report.fires, "anomalies": [a.metric for a in report.anomalies]}
     )
-
-
-def report_line(fires: dict, anomalies: int) -> str:
-    """`2026-12-04: 180 leads with a clock · 6 re-routed · 2 rejected · 1 escalated · 0 anomalies`."""
-    leads = sum(tier["leads"] for tier in fires["by_tier"].values())
-    counts = (
-        f"{fires['reroutes']} re-routed · {fires['rejections']} rejected · {fires['escalations']} escalated"
-    )
-    return f"{fires['day']}: {leads} leads with a clock · {counts} · {anomalies} anomalies"

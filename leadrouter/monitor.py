@@ -182,3 +182,12 @@ def report_markdown(fires: dict, found: list[Anomaly]) -> str:
         *([f"- **{a.metric}**: {inert.markdown(a.detail)}" for a in found] or ["None."]),
     ]
     return "\n".join(lines)
+
+
+def report_line(fires: dict, anomalies: int) -> str:
+    """`2026-12-04: 180 leads with a clock · 6 re-routed · 2 rejected · 1 escalated · 0 anomalies`."""
+    leads = sum(tier["leads"] for tier in fires["by_tier"].values())
+    counts = (
+        f"{fires['reroutes']} re-routed · {fires['rejections']} rejected · {fires['escalations']} escalated"
+    )
+    return f"{fires['day']}: {leads} leads with a clock · {counts} · {anomalies} anomalies"

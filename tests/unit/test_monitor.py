@@ -117,3 +117,7 @@ def test_the_day_report_reads_the_day_and_its_baseline_from_the_ledger(tmp_path:
     assert subject == "leadrouter: 2 anomalies on 2026-11-25"
     assert lines == [f"{a.metric}: {a.detail}" for a in report.anomalies]
     assert lines[1] == "rep_starved: Aisha Okafor got no lead"
+    # the run's line: 70 leads routed today, 7 in 10 of them VIP or Standard (a clock); only breaches happened
+    assert monitor.report_line(report.fires, len(report.anomalies)) == (
+        "2026-11-25: 49 leads with a clock · 0 re-routed · 0 rejected · 0 escalated · 2 anomalies"
+    )

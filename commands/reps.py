@@ -94,7 +94,7 @@ def rep(
     starts = day_starts(roster, at)
     with open_store(settings.store_url) as store:
         today = owner_decisions(store, settings.crm, person.key, starts[person.key].to_pydatetime())
-        with store.engine.connect() as conn:
+        with store.snapshot() as conn:
             load = owner_load(conn, settings.crm, False, starts[[person.key]], at)
     load = load.reindex([person.key]).fillna(0).iloc[0] if len(load) else pd.Series(dtype=float)
     console.print(rep_card(roster, person, deactivated, at))

@@ -84,7 +84,7 @@ def handover_plan(
         return pd.DataFrame(columns=PLAN_COLUMNS)
     if to_rep is not None:
         return book.assign(old_owner_id=rep_id, owner_id=to_rep, how=f"handed to {to_rep}")[PLAN_COLUMNS]
-    with store.engine.connect() as conn:  # read only: the connection rolls back on close
+    with store.snapshot() as conn:  # read only, no lock: the connection rolls back on close
         frame = routed_frame(lock_routed(conn, source, book["lead_id"].tolist()))
         if pool is not None:
             frame["pool"] = pd.array([pool] * len(frame), dtype="string")

@@ -2,7 +2,11 @@
 TYPE_CHECKING count too):
 - the core package `leadrouter/` has no import cycles and never imports the orchestration layer;
 - CRM vendors never import each other, and a vendor's mapping is pure (no HTTP client, no store);
-- only `leadrouter/store/` touches the ledger's tables;
+- only `leadrouter/store/` touches the ledger's tables, or a Store's engine (the rest goes through its
+  transaction() and snapshot()); the store imports no stage logic;
+- flows/ read like their stage list: they open the store (leadrouter.store) but call no store module, and
+  neither flows/ nor tasks/ imports sqlalchemy;
+- production code never reads the sandbox's word lists;
 - `tasks/` never imports `commands/`;
 - test modules import no other test module, only `tests.helpers`;
 - unit tests import neither the orchestration layer nor a PostgreSQL driver."""
@@ -176,3 +180,47 @@ def test_the_store_imports_no_stage_logic(module: Path) -> None:
     ours = {m for m in imported(module) if m.split(".")[0] == "leadrouter" and m != "leadrouter"}
     found = {m for m in ours if not m.startswith(STORE_MAY_IMPORT)}
     assert not found, f"imports {sorted(found)}"
+
+
+OUTSIDE_THE_STORE = ["leadrouter", "tasks", "flows", "commands", "blocks", "deployments"]
+
+
+def engine_uses(path: Path) -> list[int]:
+    """The lines where path reaches for an `.engine` attribute (a Store's SQLAlchemy engine)."""
+    tree = ast.parse(path.read_text(), str(path))
+    return [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "engine"]
+
+
+@pytest.mark.parametrize("folder", OUTSIDE_THE_STORE)
+def test_only_the_store_opens_connections_of_its_own(folder: str) -> None:
+    """Reads go through Store.snapshot() and writes through Store.transaction(), never the engine."""
+    outside = [p for p in python_files(folder) if not p.is_relative_to(CORE / "store")]
+    found = {ids(p): lines for p in outside if (lines := engine_uses(p))}
+    assert not found, f"use a Store's engine (lines): {found}"
+
+
+def test_the_engine_finder_finds_an_engine() -> None:
+    assert engine_uses(CORE / "store" / "engine.py"), "Store.snapshot() uses self.engine"
+
+
+@pytest.mark.parametrize("module", python_files("flows"), ids=ids)
+def test_flows_call_no_store_module(module: Path) -> None:
+    """A flow opens the store and hands it to tasks and core functions; the queries stay behind them."""
+    found = {m for m in imported(module) if m.startswith("leadrouter.store.")}
+    assert not found, f"imports {sorted(found)}"
+
+
+@pytest.mark.parametrize("module", [*python_files("flows"), *python_files("tasks")], ids=ids)
+def test_orchestration_writes_no_sql(module: Path) -> None:
+    assert "sqlalchemy" not in top_level(imported(module)), "imports sqlalchemy"
+
+
+SANDBOX_WORDS = ("leadrouter.sandbox.words", "leadrouter.sandbox.arrays")
+
+
+@pytest.mark.parametrize("folder", ["leadrouter", "tasks", "flows", "commands", "blocks"])
+def test_production_code_never_reads_the_sandbox_word_lists(folder: str) -> None:
+    """The real vocabularies are in validate/vocabularies.py; the fake data's words stay in the sandbox."""
+    outside = [p for p in python_files(folder) if not p.is_relative_to(CORE / "sandbox")]
+    found = [ids(p) for p in outside if any(m.startswith(SANDBOX_WORDS) for m in imported(p))]
+    assert not found, f"import the sandbox's word lists: {found}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,9 @@ from leadrouter.classify import catalog
 from leadrouter.classify.catalog import Prices
 from leadrouter.config import Settings
 from leadrouter.inert import terminal
+
+if TYPE_CHECKING:
+    from leadrouter.classify.conversion.exports import HistoryOptions
 
 model_app = typer.Typer(
     help="The local model: see which one routes, retrain it from routed history or learn from CRM exports."
@@ -98,18 +101,10 @@ def model_train(
     from two CRM exports, proven on the newest leads beside the rulebook, the local model and the best single
     field; kept only if it beats the current model there."""
     if history is not None:
-        _train_from_history(
-            history,
-            deals,
-            map_path,
-            fields,
-            out,
-            vip_share,
-            vip_amount,
-            test_share,
-            allow_field or [],
-            as_json,
-        )
+        from leadrouter.classify.conversion.exports import HistoryOptions
+
+        options = HistoryOptions(fields, vip_share, vip_amount, test_share, tuple(allow_field or []), out)
+        _train_from_history(history, deals, map_path, options, as_json)
         return
     from commands.leads import configured_crm
     from leadrouter.classify.training import TooFewLabels, retrain_configured
@@ -144,42 +139,19 @@ def model_train(
 
 
 def _train_from_history(
-    history: Path,
-    deals: Path | None,
-    map_path: Path | None,
-    fields_path: Path | None,
-    out: Path | None,
-    vip_share: float | None,
-    vip_amount: float | None,
-    test_share: float,
-    allow_field: list[str],
-    as_json: bool,
+    history: Path, deals: Path | None, map_path: Path | None, options: HistoryOptions, as_json: bool
 ) -> None:
-    from leadrouter.classify.conversion.exports import train_from_exports, write_proof
+    from leadrouter.classify.conversion.exports import train_configured
     from leadrouter.classify.conversion.proof import TooLittleHistory
     from leadrouter.config import ConfigError
-    from leadrouter.fields import configured_fields, load_fields
-    from leadrouter.outcomes.hindsight import HindsightRules, configured_rules
 
     if deals is None or map_path is None:
         fail("--history needs --deals (what the leads became) and --map (the exports' column map)", code=2)
-    settings = Settings()
     try:
-        fields = load_fields(fields_path) if fields_path else configured_fields(settings)
-        # the options override the settings for this run; an amount, from either, wins over a share
-        configured = configured_rules(settings)
-        rules = HindsightRules(
-            vip_share if vip_share is not None else configured.vip_share,
-            vip_amount if vip_amount is not None else configured.vip_amount,
-        )
-        allowed = frozenset([*settings.allow_fields, *allow_field])
-        proof, _ = train_from_exports(
-            history, deals, map_path, settings, fields, rules, None, test_share, allowed
-        )
+        proof, written = train_configured(history, deals, map_path, Settings(), options)
     except (ConfigError, ValueError) as exc:
         code = 1 if isinstance(exc, TooLittleHistory) else 2
         fail(f"{exc}" + ("; the current model stays" if code == 1 else ""), code=code)
-    written = write_proof(proof, out or Path(settings.model_dir) / "proof")
     if as_json:
         print(json.dumps(proof.summary(), default=str))
         return

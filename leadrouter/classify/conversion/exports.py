@@ -4,6 +4,7 @@ leadrouter.backtest.history) and proven out of time; its proof written as files.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +19,7 @@ from leadrouter.classify.local import default_model
 from leadrouter.classify.rules import load_rulebook
 from leadrouter.config import Settings
 from leadrouter.enrich.territory import load_territories
-from leadrouter.fields import LeadFields
+from leadrouter.fields import LeadFields, configured_fields, load_fields
 from leadrouter.outcomes.hindsight import HindsightRules, configured_rules
 
 
@@ -55,6 +56,36 @@ def train_from_exports(
     if proof.kept:
         model.save(path)
     return proof, model
+
+
+@dataclass(frozen=True)
+class HistoryOptions:
+    """What one `model train --history` run overrides; None or empty: the settings' own."""
+
+    fields_path: Path | None = None
+    vip_share: float | None = None  # VIP in hindsight: the top share of won deals
+    vip_amount: float | None = None  # VIP in hindsight: at least this amount (wins over a share)
+    test_share: float = TEST_SHARE
+    allow_fields: tuple[str, ...] = ()  # added to settings.allow_fields
+    out: Path | None = None  # where the proof goes (default: <model dir>/proof)
+
+
+def train_configured(
+    leads_csv: Path, deals_csv: Path, map_path: Path, settings: Settings, options: HistoryOptions
+) -> tuple[Proof, list[Path]]:
+    """train_from_exports on the settings overridden by the run's options (an amount, from either, wins over a
+    share), its proof written (write_proof); the proof and the paths written."""
+    fields = load_fields(options.fields_path) if options.fields_path else configured_fields(settings)
+    configured = configured_rules(settings)
+    rules = HindsightRules(
+        options.vip_share if options.vip_share is not None else configured.vip_share,
+        options.vip_amount if options.vip_amount is not None else configured.vip_amount,
+    )
+    allowed = frozenset([*settings.allow_fields, *options.allow_fields])
+    proof, _ = train_from_exports(
+        leads_csv, deals_csv, map_path, settings, fields, rules, None, options.test_share, allowed
+    )
+    return proof, write_proof(proof, options.out or Path(settings.model_dir) / "proof")
 
 
 def write_proof(proof: Proof, out: Path) -> list[Path]:

@@ -233,13 +233,12 @@ def rules_explain(
 
 
 def _explain_model(frame: pd.DataFrame, book, settings: Settings) -> None:
-    from leadrouter.router import open_chain
+    from leadrouter.pipeline import local_answer
 
-    chain = open_chain(settings, book)
-    if chain is None:
+    answer = local_answer(frame, book, settings)
+    if answer is None:
         console.print("no rule fired and no model is configured: the lead goes to review")
         return
-    answer = chain.classify(frame).iloc[0]
     remote = " (routing asks Claude first; explain never calls it)" if settings.model == "claude" else ""
     console.print(f"no rule fired: the local model {terminal(str(answer['model']))} answers{remote}")
     for key in ("tier", "category", "confidence", "urgency", "rationale", "brief", "review_reason"):

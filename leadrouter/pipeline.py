@@ -3,7 +3,8 @@
 route-inbound runs these stages as Prefect tasks, one a stage, and assigns inside the ledger transaction that
 records the batch (record.record_batch). What else routes leads calls this module: `leadrouter simulate`
 (`simulated_lead`, then `decide`, which assigns without taking a turn), `leadrouter rules explain`
-(`enriched_lead`), bench/per_lead and the flow tests (`classify_batch`, then record_batch).
+(`enriched_lead`, then `local_answer` when no rule decides), bench/per_lead and the flow tests
+(`classify_batch`, then record_batch).
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ import pandas as pd
 
 from leadrouter import classify, dedupe, enrich
 from leadrouter.assign.turns import preview_turns
+from leadrouter.classify.rules import Rulebook
 from leadrouter.config import Settings
 from leadrouter.enrich.territory import load_territories
 from leadrouter.fields import LeadFields, configured_fields, conform_leads
-from leadrouter.router import Router, open_provider
+from leadrouter.router import Router, open_chain, open_provider
 from leadrouter.schema import LEAD_COLUMNS, Status
 from leadrouter.validate import suite as validate
 
@@ -109,3 +111,10 @@ def decide(
     ]
     frames = [part for part in parts if len(part)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["lead_id", "status"])
+
+
+def local_answer(lead: pd.DataFrame, rulebook: Rulebook, settings: Settings) -> pd.Series | None:
+    """The local model's answer for an enriched lead no rule decided (`rules explain`): what routing's chain
+    falls back to, no remote model asked; None when the settings turn the model off."""
+    chain = open_chain(settings, rulebook)
+    return None if chain is None else chain.classify(lead).iloc[0]

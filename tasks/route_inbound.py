@@ -17,13 +17,12 @@ from leadrouter.store.decisions import run_tally
 from leadrouter.summary import (
     counts_line,
     owner_names,
-    quarantine_table,
     repair_counts,
     summarize_run,
     summary_markdown,
-    validation_table,
 )
 from leadrouter.validate import suite as validate
+from leadrouter.validate.tables import quarantine_table, validation_table
 from tasks.options import LEDGER, ONCE, by_batch
 
 

@@ -12,7 +12,7 @@ import httpx
 from prefect.blocks.abstract import NotificationBlock
 from pydantic import Field, SecretStr
 
-from leadrouter.notify import Message
+from leadrouter.messages import Message
 
 
 class SlackIncomingWebhook(NotificationBlock):

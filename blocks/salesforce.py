@@ -9,7 +9,8 @@ from prefect.blocks.core import Block
 from pydantic import Field, SecretStr
 from simple_salesforce import Salesforce
 
-from leadrouter.crm.salesforce.client import API_VERSION, SalesforceCRM, client_credentials_login
+from leadrouter.crm.salesforce.client import SalesforceCRM
+from leadrouter.crm.salesforce.session import API_VERSION, client_credentials_login
 from leadrouter.retry import RetryPolicy
 
 

@@ -141,7 +141,8 @@ def open_harness(
         return Harness(kind, sandbox, sandbox)
     world = World.from_sandbox(sandbox.path)
     if kind == "salesforce":
-        from leadrouter.crm.salesforce.client import SalesforceCRM, client_credentials_login
+        from leadrouter.crm.salesforce.client import SalesforceCRM
+        from leadrouter.crm.salesforce.session import client_credentials_login
         from localapi.salesforce import SalesforceAPI
 
         api = SalesforceAPI(world, faults, lead_fields=fields, **api_options)

@@ -10,19 +10,19 @@ from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 
 from leadrouter import classify, clock, dedupe, departures, enrich, notify, pull, record, review
+from leadrouter.messages import acknowledgements, assignment_messages
 from leadrouter.router import Router
 from leadrouter.store import watermarks
 from leadrouter.store.decisions import run_tally
 from leadrouter.summary import (
     counts_line,
     owner_names,
-    quarantine_table,
     repair_counts,
     summarize_run,
     summary_markdown,
-    validation_table,
 )
 from leadrouter.validate import suite as validate
+from leadrouter.validate.tables import quarantine_table, validation_table
 from tasks.options import LEDGER, ONCE, by_batch
 
 
@@ -99,11 +99,11 @@ def notify_owners(
     if recorded.empty or written.empty or not (channels or ack):
         return pd.DataFrame()
     done = recorded[recorded["lead_id"].isin(written.loc[written["ok"].astype(bool), "lead_id"])]
-    messages = notify.assignment_messages(done, router.roster, "assigned", router.settings.crm_link_template)
+    messages = assignment_messages(done, router.roster, "assigned", router.settings.crm_link_template)
     sent = notify.deliver(router.store, router.source, messages, channels) if channels else pd.DataFrame()
     if ack:
         at = clock.routing_now(router.settings)
-        notify.deliver(router.store, router.source, notify.acknowledgements(done, router.roster, at), ack)
+        notify.deliver(router.store, router.source, acknowledgements(done, router.roster, at), ack)
     return sent
 
 

@@ -9,8 +9,10 @@ from pathlib import Path
 import pandas as pd
 
 from leadrouter.backtest.replay import LEAD_EXTRAS, REVIEW_COLUMNS, replay_tables
+from leadrouter.outcomes.display import amount, metric_table
 from leadrouter.outcomes.join import LEAD_OUTCOME_COLUMNS
-from leadrouter.outcomes.report import EMPTY, Section, amount, metric_table, write_report
+from leadrouter.outcomes.notes import EMPTY
+from leadrouter.outcomes.report import Section, write_report
 from leadrouter.schema import UTC_TS
 
 LEADS_FILE = "leads.csv"

@@ -1,5 +1,6 @@
 """The built-in sandbox CRM: a SQLite file shaped like a CRM (users, accounts, contacts, leads, activities,
-deals) behind the same protocol as Salesforce and HubSpot, and a traffic simulator that keeps it alive."""
+deals) behind the same protocol as Salesforce and HubSpot. What happens to it outside routing (new leads, rejections,
+edits) is in `edits`."""
 
 from __future__ import annotations
 
@@ -23,22 +24,16 @@ from leadrouter.crm.base import (
 from leadrouter.enrich.firmographics import TableProvider
 from leadrouter.fields import LeadFields, configured_fields, conform_leads
 from leadrouter.sandbox.accounts import generate_accounts, generate_contacts
-from leadrouter.sandbox.custom import custom_values
-from leadrouter.sandbox.leads import generate_leads
-from leadrouter.sandbox.team import DEFAULT_QUEUE, USERS
+from leadrouter.sandbox.edits import REJECTED, SandboxEdits, stamp
+from leadrouter.sandbox.team import USERS
 from leadrouter.schema import UTC_TS, conform
 
 SCHEMA = Path(__file__).with_name("crm.sql")
 # tables added after the first release: a sandbox made by an older version gains them when opened
 LATER_TABLES = SCHEMA.read_text()[SCHEMA.read_text().index("-- added later") :]
-REJECTED = "Rejected - Wrong Owner"  # the lead status a rep sets to hand a lead back
 
 
-def stamp(ts: pd.Series | pd.Timestamp) -> pd.Series | str:
-    return ts.dt.strftime(STAMP) if isinstance(ts, pd.Series) else ts.strftime(STAMP)
-
-
-class SandboxCRM:
+class SandboxCRM(SandboxEdits):
     """A CRM in a SQLite file. `latency_s` adds a delay to every call, to imitate a remote API. Custom fields
     (the configured ones by default) are read from lead_fields under their names."""
 
@@ -100,8 +95,6 @@ class SandboxCRM:
                 yield db
         finally:
             db.close()
-
-    # --- the CRM protocol -------------------------------------------------------------------------------
 
     def fetch_new_leads(self, since: str | None, limit: int) -> tuple[pd.DataFrame, str | None]:
         after_stamp, after_id = parse_cursor(since)
@@ -266,105 +259,3 @@ class SandboxCRM:
             )
         deals = deals[deals["lead_id"].isin(set(lead_ids))].reset_index(drop=True)
         return deals.astype({"is_closed": bool, "is_won": bool})
-
-    # --- sandbox only: seeding, traffic and audit ---------------------------------------------------------
-
-    def add_leads(
-        self, n: int, rng: np.random.Generator, start: pd.Timestamp, end: pd.Timestamp
-    ) -> pd.DataFrame:
-        """Insert n new leads created between start and end, with values for the custom fields known at arrival;
-        returns them with their generator labels."""
-        with self._db() as db:
-            accounts = pd.read_sql_query("SELECT id AS account_id, * FROM accounts", db)
-            contacts = pd.read_sql_query("SELECT id AS contact_id, * FROM contacts", db)
-            next_id = db.execute(
-                "SELECT COALESCE(MAX(CAST(substr(id, 4) AS INTEGER)), 0) + 1 FROM leads"
-            ).fetchone()[0]
-        accounts["region"] = ""
-        leads = generate_leads(rng, n, accounts, contacts, start, end, id_start=next_id)
-        table = leads.drop(columns=["label_category", "label_tier", "label_kind"]).rename(
-            columns={"lead_id": "id"}
-        )
-        table["created_at"] = stamp(table["created_at"])
-        # stamped when inserted, as a CRM's SystemModstamp is: a lead created earlier but saved now must
-        # sort after every change already pulled, or the watermark would pass it by
-        table["modified_at"] = stamp(pd.Timestamp.now(tz="UTC"))
-        table["owner_id"] = DEFAULT_QUEUE
-        table["status"] = "New"
-        labels = leads[["lead_id", "label_category", "label_tier", "label_kind"]]
-        arrival = [f for f in self.fields.custom if f.known_at == "arrival"]
-        values = custom_values(rng, arrival, leads["created_at"]).assign(lead_id=leads["lead_id"])
-        with self._db() as db:
-            table.to_sql("leads", db, if_exists="append", index=False)
-            labels.to_sql("lead_labels", db, if_exists="append", index=False)
-            insert_fields(db, values)
-        return leads
-
-    def deactivate_user(self, user_id: str) -> None:
-        """The sandbox's admin deactivates a user (as Salesforce IsActive = false, a HubSpot owner archived)."""
-        with self._db() as db:
-            db.execute("UPDATE users SET active = 0 WHERE id = ?", (user_id,))
-
-    def reject(self, lead_ids: Sequence[str], at: pd.Timestamp | pd.Series) -> None:
-        """Each lead's owner hands it back at `at` (one time, or one per lead): status "Rejected - Wrong Owner",
-        recorded in the status history."""
-        when = stamp(pd.Series(at if isinstance(at, pd.Series) else [at] * len(lead_ids)))
-        with self._db() as db:
-            db.executemany(
-                "INSERT INTO status_changes (lead_id, status, changed_by, changed_at) "
-                "SELECT id, ?, owner_id, ? FROM leads WHERE id = ?",
-                [(REJECTED, t, lid) for t, lid in zip(when, lead_ids, strict=True)],
-            )
-            db.executemany(
-                "UPDATE leads SET status = ?, modified_at = ? WHERE id = ?",
-                [(REJECTED, stamp(pd.Timestamp.now(tz="UTC")), lid) for lid in lead_ids],
-            )
-
-    def set_lead_fields(self, values: pd.DataFrame) -> None:
-        """Set custom field values (lead_id, then a column per field; null clears one), saved as a CRM saves an
-        edit: the lead's modification stamp moves."""
-        now = stamp(pd.Timestamp.now(tz="UTC"))
-        with self._db() as db:
-            insert_fields(db, values)
-            db.executemany(
-                "UPDATE leads SET modified_at = ? WHERE id = ?", [(now, i) for i in values["lead_id"]]
-            )
-
-    def owner_write_counts(self) -> pd.Series:
-        """How many times each lead's owner was written (an audit: routing must write each lead once)."""
-        with self._db() as db:
-            return pd.read_sql_query(
-                "SELECT lead_id, COUNT(*) AS n FROM owner_writes GROUP BY lead_id", db
-            ).set_index("lead_id")["n"]
-
-    def leads(self) -> pd.DataFrame:
-        with self._db() as db:
-            return pd.read_sql_query("SELECT * FROM leads", db)
-
-    def _state_get(self, key: str) -> str | None:
-        with self._db() as db:
-            row = db.execute("SELECT value FROM sandbox_state WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
-
-    def _state_set(self, key: str, value: str) -> None:
-        with self._db() as db:
-            db.execute("INSERT OR REPLACE INTO sandbox_state (key, value) VALUES (?, ?)", (key, value))
-
-
-def insert_fields(db: sqlite3.Connection, values: pd.DataFrame) -> None:
-    """Save custom field values (lead_id, then a column per field; null clears one) in lead_fields, as text."""
-    if len(values.columns) < 2:
-        return
-    long = values.melt(id_vars="lead_id", var_name="name", value_name="value")
-    text = long["value"].map(_as_text, na_action="ignore").astype(object)
-    rows = list(zip(long["lead_id"], long["name"], text.where(text.notna(), None), strict=True))
-    db.executemany("INSERT OR REPLACE INTO lead_fields (lead_id, name, value) VALUES (?, ?, ?)", rows)
-
-
-def _as_text(value: object) -> str:
-    """A custom value as the sandbox stores it: ISO stamps, lowercase booleans, numbers as written."""
-    if isinstance(value, pd.Timestamp):
-        return value.tz_convert("UTC").isoformat() if value.tzinfo else value.isoformat()
-    if isinstance(value, bool | np.bool_):
-        return "true" if value else "false"
-    return str(value)

@@ -1,5 +1,6 @@
 """Seeded, vectorised generator of the sandbox CRM's inbound leads, with ground-truth labels (category, tier,
-kind) kept apart from the CRM fields. Accounts and contacts come from `sandbox.accounts`.
+kind) kept apart from the CRM fields. Accounts and contacts come from `sandbox.accounts`, malformed rows and
+repeat contacts from `sandbox.flaws`.
 
 Same generator state in, same frames out. Every step works on whole columns: loops run over templates or
 word lists, never over rows.
@@ -47,6 +48,7 @@ from leadrouter.sandbox.arrays import (
     render,
     table_rows,
 )  # fmt: skip
+from leadrouter.sandbox.flaws import break_malformed, repeat_contacts
 from leadrouter.schema import CATEGORIES, LEAD_COLUMNS, Tier
 
 LEAD_OUTPUT = [c for c in LEAD_COLUMNS if c not in ("crm_owner_id", "modified_at")]
@@ -178,37 +180,6 @@ def _phones(rng: np.random.Generator, country: np.ndarray, city: np.ndarray) -> 
     return blank_some(rng, render(PHONES.items, PHONES.pick(rng, country), dial), P_NO_PHONE)
 
 
-def _break(rng: np.random.Generator, lead: dict, how: np.ndarray, parts: dict, size: np.ndarray) -> None:
-    """Malformed rows: a broken email (0), no company (1), a junk person (2), a negative headcount (3)."""
-    at = np.flatnonzero(how == 0)
-    domain = pd.Series(lead["email"], dtype=object).str.partition("@")[2]
-    parts = parts | {"domain": domain.to_numpy(dtype=object), "head": domain.str.partition(".")[0].to_numpy()}
-    lead["email"][at] = render(
-        as_objects(W.BAD_EMAILS), rng.integers(len(W.BAD_EMAILS), size=len(at)), parts, at
-    )
-    at = np.flatnonzero(how == 1)
-    lead["company"][at], lead["website"][at] = np.where(rng.random(len(at)) < 0.5, None, ""), None
-    at = np.flatnonzero(how == 2)
-    junk = {"first_name": W.JUNK_FIRST, "last_name": W.JUNK_LAST, "email": W.JUNK_EMAILS}
-    for column, words in (junk | {"company": [*W.JUNK_COMPANIES, None, None]}).items():
-        lead[column][at] = as_objects(words)[rng.integers(len(words), size=len(at))]
-    lead["title"][at], lead["website"][at], lead["phone"][at] = None, None, "1234567890"
-    at = np.flatnonzero(how == 3)
-    lead["employees"][at] = -np.maximum(np.nan_to_num(size[at], nan=1.0), 1.0)
-
-
-def _repeat_contacts(rng: np.random.Generator, lead: dict, people: pd.DataFrame, dup: np.ndarray) -> None:
-    """Known contacts writing in again: their name, title and email, perhaps re-cased or padded."""
-    people = people.astype(object).fillna("").astype(str)
-    for column in ("first_name", "last_name", "title"):
-        lead[column][dup] = people[column].to_numpy(dtype=object)
-    email = people["email"]
-    local, _, domain = (p for _, p in email.str.partition("@").items())
-    variants = [email, local.str.title() + "@" + domain, email.str.upper(), " " + email + " "]
-    recase = rng.choice(4, len(people), p=[0.5, 0.2, 0.1, 0.2])
-    lead["email"][dup] = np.choose(recase, [v.to_numpy(dtype=object) for v in variants])
-
-
 def _tiers(
     category: np.ndarray, group: np.ndarray, senior: np.ndarray, junior: np.ndarray, headcount: np.ndarray
 ) -> np.ndarray:
@@ -308,10 +279,10 @@ def generate_leads(
     message = _native(rng, _messages(rng, group, fill), group, CODES[country], fill)
     lead["message"] = np.where(u < p_none, None, np.where(u < p_none + 0.02, "", message))
 
-    _break(rng, lead, how, parts, co["employees"])
+    break_malformed(rng, lead, how, parts, co["employees"])
     senior, junior = SENIOR[level], JUNIOR[level]  # who they are, even when the form's title is blank
     if dup.any():
-        _repeat_contacts(rng, lead, contacts.iloc[contact[dup]], dup)
+        repeat_contacts(rng, lead, contacts.iloc[contact[dup]], dup)
         titles = pd.Series(lead["title"][dup], dtype=object).fillna("").astype(str)
         senior[dup], junior[dup] = titles.str.contains(SENIOR_RE), titles.str.contains(JUNIOR_RE)
     if len(contacts):  # a clean lead that happens to be a known contact is a duplicate too

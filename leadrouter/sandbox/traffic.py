@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 
 from leadrouter.crm.base import STAMP
-from leadrouter.sandbox.crm import SandboxCRM, insert_fields, stamp
+from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.sandbox.custom import custom_values
+from leadrouter.sandbox.edits import insert_fields, stamp
 
 # minutes a rep has to answer a lead, per tier (the sample rulebook's SLAs; untimed tiers get hours)
 ANSWER_WINDOW_MIN = {"VIP": 5.0, "Standard": 30.0, "Nurture": 240.0, "Other": 120.0}

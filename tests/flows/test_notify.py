@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 
 from blocks.notify import SlackIncomingWebhook, SmtpEmail
 from leadrouter.assign.roster import load_roster
-from leadrouter.notify import acknowledgements, assignment_messages, deliver
+from leadrouter.messages import acknowledgements, assignment_messages
+from leadrouter.notify import deliver
 from leadrouter.retry import RetryPolicy
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.store import open_store

@@ -20,7 +20,8 @@ from leadrouter.crm.base import chunks
 from leadrouter.outcomes import join as outcomes
 from leadrouter.outcomes.deals import SANDBOX_STAGES, clean_outcomes
 from leadrouter.outcomes.stored import LOOP_DIMENSIONS, loop_tables
-from leadrouter.sandbox.crm import SandboxCRM, stamp
+from leadrouter.sandbox.crm import SandboxCRM
+from leadrouter.sandbox.edits import stamp
 from leadrouter.store import Store, open_store
 from leadrouter.store import outcomes as outcome_store
 from leadrouter.store.tables import decisions, outcome_leads, outcome_metrics, review_queue, sla_events

@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from leadrouter.fields import LeadFields
-from leadrouter.sandbox.crm import SandboxCRM, insert_fields, stamp
+from leadrouter.sandbox.crm import SandboxCRM
+from leadrouter.sandbox.edits import insert_fields, stamp
 from leadrouter.sandbox.team import DEFAULT_QUEUE
 
 LEAD_COLUMNS = ["lead_id", "first_name", "last_name", "email", "phone", "title", "company", "website", "country",

@@ -20,7 +20,8 @@ from hubspot.crm.contacts import (
 )
 
 from leadrouter.crm.hubspot.client import HubSpotCRM, make_client
-from leadrouter.crm.salesforce.client import SalesforceCRM, client_credentials_login
+from leadrouter.crm.salesforce.client import SalesforceCRM
+from leadrouter.crm.salesforce.session import client_credentials_login
 from leadrouter.retry import RetryPolicy
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.schema import UTC_TS

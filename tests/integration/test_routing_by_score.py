@@ -14,7 +14,7 @@ from leadrouter.classify.model import ModelChain
 from leadrouter.config import Settings
 from leadrouter.enrich.territory import load_territories
 from leadrouter.fields import load_fields
-from leadrouter.notify import assignment_messages
+from leadrouter.messages import assignment_messages
 from leadrouter.pipeline import classify_batch
 from leadrouter.record import BatchContext, record_batch
 from leadrouter.router import open_router

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from leadrouter.crm.base import rewind
-from leadrouter.crm.salesforce.client import SalesforceCRM, client_credentials_login
+from leadrouter.crm.salesforce.client import SalesforceCRM
+from leadrouter.crm.salesforce.session import client_credentials_login
 from leadrouter.retry import RetryPolicy
 from localapi.harness import Harness, open_harness, tls_session
 from localapi.server import Faults

@@ -10,7 +10,7 @@ import pytest
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
-from leadrouter.crm.salesforce.client import client_credentials_login
+from leadrouter.crm.salesforce.session import client_credentials_login
 from localapi.harness import Harness, open_harness, tls_session
 
 VALID = [

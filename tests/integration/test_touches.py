@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from leadrouter.sandbox.crm import SandboxCRM, stamp
+from leadrouter.sandbox.crm import SandboxCRM
+from leadrouter.sandbox.edits import stamp
 from leadrouter.sla import read_touches
 from leadrouter.store import open_store
 from leadrouter.store.tables import decisions, sla_events

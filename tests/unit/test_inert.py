@@ -166,7 +166,7 @@ def reason(check: str, column: str, value: str, severity: str = "blocking") -> d
 
 
 def test_the_quarantine_table_has_a_column_per_fact_and_blocking_rows_first() -> None:
-    from leadrouter.summary import QUARANTINE_COLUMNS, quarantine_table
+    from leadrouter.validate.tables import QUARANTINE_COLUMNS, quarantine_table
 
     evil = "'" + HOSTILE["markdown link"] + "'"
     quarantined = pd.DataFrame(
@@ -197,7 +197,7 @@ def test_the_quarantine_table_has_a_column_per_fact_and_blocking_rows_first() ->
 
 
 def test_validation_samples_are_inert_markdown() -> None:
-    from leadrouter.summary import validation_table
+    from leadrouter.validate.tables import validation_table
 
     report = pd.DataFrame(
         {

@@ -12,9 +12,10 @@ import pytest
 
 from leadrouter.classify.rules import load_rulebook
 from leadrouter.config import Settings
+from leadrouter.outcomes.display import rule_table, tier_threshold_table
 from leadrouter.outcomes.feedback import rule_report, wilson_interval
 from leadrouter.outcomes.join import analyst_tables
-from leadrouter.outcomes.report import report_markdown, rule_table, tier_threshold_table, write_report
+from leadrouter.outcomes.report import report_markdown, write_report
 from leadrouter.schema import Tier
 from tests.helpers.outcome_frames import NOW, outcome_frame
 

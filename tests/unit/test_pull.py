@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from leadrouter.pull import pull_new_leads
-from leadrouter.sandbox.crm import SandboxCRM, stamp
+from leadrouter.sandbox.crm import SandboxCRM
+from leadrouter.sandbox.edits import stamp
 from leadrouter.store import open_store, watermarks
 
 

@@ -8,7 +8,8 @@ import pandas as pd
 from leadrouter.dedupe import identity_key, mark_duplicates
 from leadrouter.enrich.accounts import NOTHING_TO_MATCH, match_accounts
 from leadrouter.schema import conform
-from leadrouter.validate.suite import SUITE, checks_for, validate_leads
+from leadrouter.validate.checklist import SUITE, checks_for
+from leadrouter.validate.suite import validate_leads
 
 ANONYMOUS = conform(
     pd.DataFrame(

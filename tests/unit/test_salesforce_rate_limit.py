@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from leadrouter.crm.salesforce.client import RateLimited, is_transient, pause_for, refuse_429
+from leadrouter.crm.salesforce.session import RateLimited, is_transient, pause_for, refuse_429
 
 
 def response(status: int, retry_after: str | None) -> requests.Response:

@@ -22,9 +22,10 @@ from leadrouter.fields import NO_CUSTOM_FIELDS, conform_leads
 from leadrouter.sandbox.accounts import generate_accounts, generate_contacts
 from leadrouter.sandbox.leads import generate_leads
 from leadrouter.schema import LEAD_COLUMNS, conform, empty_leads
-from leadrouter.validate import checks
+from leadrouter.validate import checklist, checks
 from leadrouter.validate import suite as v
-from leadrouter.validate.suite import SUITE, Check, ValidationResult, excerpt, validate_leads
+from leadrouter.validate.checklist import SUITE
+from leadrouter.validate.suite import Check, ValidationResult, excerpt, validate_leads
 
 NOW = pd.Timestamp("2025-03-03 12:00", tz="UTC")
 
@@ -328,7 +329,7 @@ def test_gx_error_in_one_check_is_reported_not_fatal() -> None:
 
 def test_broken_check_definition_is_reported_not_fatal(monkeypatch: pytest.MonkeyPatch) -> None:
     broken = Check("bogus", "email", "blocking", "n/a", "ExpectNoSuchThing")
-    monkeypatch.setattr(v, "SUITE", [*SUITE, broken])
+    monkeypatch.setattr(checklist, "SUITE", [*SUITE, broken])
     source = frame(lead(), lead(employees=-1))
     result = validate_leads(source)
     assert_partition(source, result)

@@ -1,6 +1,7 @@
 """HubSpot's CRM search, paged safely: every page is a fresh search from a cursor (a stamp and an id, or an id),
 never `after` an offset into results sorted on a property that moves. The filters are built here; the call
-goes through the adapter's `call` (its pacing, timeout and retries)."""
+goes through the adapter's `call` (its pacing, timeout and retries). Also what every paged read shares: the
+batch size and the check that a `paging.next.after` moves on."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from hubspot.crm.contacts import Filter, FilterGroup, PublicObjectSearchRequest
 from leadrouter.crm.errors import SearchStuck
 
 PAGE = 200  # the largest search page
+BATCH = 100  # inputs per batch read or update
 MODIFIED_FIRST = {"propertyName": "lastmodifieddate", "direction": "ASCENDING"}
 ID_FIRST = {"propertyName": "hs_object_id", "direction": "ASCENDING"}
 
@@ -91,3 +93,14 @@ def by_id(
                 f"HubSpot's search served ids up to {last}, none above {after_id}: it does not advance"
             )
         after_id = last
+
+
+def advanced(paging: Any, previous: str | None, call: str) -> str | None:
+    """The `after` of a reply's next page, None on the last page; a cursor that does not move on raises (else
+    the walk would ask for the same page forever)."""
+    after = paging.next.after if paging is not None and paging.next is not None else None
+    if after is not None and after == previous:
+        raise SearchStuck(
+            f"HubSpot's {call} answered paging.next.after={after!r} again: the cursor does not advance"
+        )
+    return after

@@ -1,1 +1,2 @@
-"""Salesforce: client.py (login, SOQL, paging, retries), mapping.py (pure: records ⇄ the canonical frame)."""
+"""Salesforce: session.py (login, which failures are retried), client.py (SOQL, paging, writes, retries),
+mapping.py (pure: records ⇄ the canonical frame)."""

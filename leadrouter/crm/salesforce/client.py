@@ -1,6 +1,6 @@
 """Salesforce through simple-salesforce: Lead pulls on SystemModstamp, sObject Collections writes, SOQL lookups.
 
-Every value placed in SOQL goes through simple-salesforce's format_soql, which quotes and escapes it: lead
+Logging in, and which failures are tried again, are `session`'s. Every value placed in SOQL goes through simple-salesforce's format_soql, which quotes and escapes it: lead
 text never becomes query syntax. The payloads are read into frames by `mapping`.
 """
 
@@ -12,16 +12,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 import pandas as pd
-import requests
 from simple_salesforce import Salesforce, format_soql
 from simple_salesforce.exceptions import (
     SalesforceExpiredSession,
-    SalesforceGeneralError,
-    SalesforceRefusedRequest,
 )
 
 from leadrouter.crm.base import WRITE_RESULT_COLUMNS, chunks, cursor_of, parse_cursor
-from leadrouter.crm.errors import LoginRefused, LoginUnavailable, RowsLocked, UnexpectedReply
+from leadrouter.crm.errors import RowsLocked, UnexpectedReply
 from leadrouter.crm.salesforce import mapping
 from leadrouter.crm.salesforce.mapping import (
     LEAD_FIELDS,
@@ -33,86 +30,18 @@ from leadrouter.crm.salesforce.mapping import (
     error_text,
     result_frame,
 )
+from leadrouter.crm.salesforce.session import is_transient, pause_for
 from leadrouter.fields import LeadFields, configured_fields, conform_leads
-from leadrouter.retry import RetryPolicy, retry_after
+from leadrouter.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-API_VERSION = "59.0"
 COLLECTION_SIZE = 200  # sObject Collections' limit per call
 IN_CHUNK = 100  # values per IN (…) list: keeps every query far below SOQL's 100,000-character limit
 RECORD_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
 RETRY = RetryPolicy(attempts=6, first_delay_s=0.5, max_delay_s=30.0)  # each call, and each row-lock resend
-
-
-class RateLimited(requests.HTTPError):
-    """A 429: raised by the session's response hook so its Retry-After reaches the retry policy (simple-salesforce
-    keeps no headers on its own exceptions)."""
-
-
-def refuse_429(response: requests.Response, *_: object, **__: object) -> None:
-    """A requests response hook: a 429 becomes RateLimited, carrying the response and so its headers."""
-    if response.status_code == 429:
-        raise RateLimited(
-            f"Salesforce answered 429 for {response.request.method} {response.url}", response=response
-        )
-
-
-def client_credentials_login(
-    instance_url: str,
-    client_id: str,
-    client_secret: str,
-    session: requests.Session | None = None,
-    version: str = API_VERSION,
-    timeout_s: float = 30.0,
-) -> Salesforce:
-    """A Salesforce client from the OAuth 2.0 client-credentials flow of a connected app (My Domain URL)."""
-    session = session or requests.Session()
-    if refuse_429 not in session.hooks["response"]:
-        session.hooks["response"].append(refuse_429)
-    response = session.post(
-        f"{instance_url.rstrip('/')}/services/oauth2/token",
-        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret},
-        timeout=timeout_s,
-    )
-    body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
-    if response.status_code == 429 or response.status_code >= 500:  # the login service is busy: retry
-        raise LoginUnavailable(f"Salesforce login unavailable ({response.status_code})")
-    if response.status_code != 200:
-        # the error names the problem, never the secret
-        raise LoginRefused(
-            f"Salesforce login failed ({response.status_code}): {body.get('error')}: {body.get('error_description')}"
-        )
-    return Salesforce(
-        instance_url=body.get("instance_url") or instance_url,
-        session_id=body["access_token"],
-        session=session,
-        version=version,
-    )
-
-
-def is_transient(exc: Exception) -> bool:
-    """A failure worth retrying: server errors, the org's API limit, timeouts, dropped connections, a busy login
-    service and an expired session (logged in again first)."""
-    if isinstance(
-        exc,
-        requests.ConnectionError
-        | requests.Timeout
-        | LoginUnavailable
-        | SalesforceExpiredSession
-        | RateLimited,
-    ):
-        return True
-    if isinstance(exc, SalesforceRefusedRequest):
-        return "REQUEST_LIMIT_EXCEEDED" in str(exc.content)
-    return isinstance(exc, SalesforceGeneralError) and exc.status >= 500
-
-
-def pause_for(exc: Exception) -> float | None:
-    """An expired session is tried again at once (after logging in); other failures wait as the policy says."""
-    return 0.0 if isinstance(exc, SalesforceExpiredSession) else retry_after(exc)
 
 
 def record_ids(values: Sequence[str]) -> list[str]:

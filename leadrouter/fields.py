@@ -20,6 +20,7 @@ from leadrouter.schema import (
     MODEL_INPUT_COLUMNS,
     UTC_TS,
     conform,
+    stamp_text,
 )
 
 
@@ -200,7 +201,9 @@ def _dates(text: pd.Series) -> pd.Series:
     stamps = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601").astype(UTC_TS)
     rest = text.notna() & stamps.isna()
     if rest.any():
-        stamps[rest] = pd.to_datetime(text[rest], utc=True, errors="coerce", format="mixed").astype(UTC_TS)
+        stamps[rest] = pd.to_datetime(
+            stamp_text(text[rest]), utc=True, errors="coerce", format="mixed"
+        ).astype(UTC_TS)
     return stamps
 
 

@@ -42,6 +42,9 @@ TIER_PRIORITY = {Tier.VIP.value: 1, Tier.STANDARD.value: 2, Tier.NURTURE.value: 
 CATEGORIES = [c.value for c in Category]
 
 UTC_TS = "datetime64[us, UTC]"
+# the longest stamp a CRM writes ("2026-12-05T07:14:47.123456789+05:30" and spelled-out forms) is well under
+# this; pandas takes ~20 CPU seconds to refuse a 1 MB string, so longer text is unreadable without parsing it
+MAX_STAMP_CHARS = 100
 
 # What every CRM adapter returns from fetch_new_leads, in this order.
 LEAD_COLUMNS: dict[str, str] = {
@@ -150,12 +153,22 @@ def whole_numbers(values: pd.Series) -> pd.Series:
         return numbers.clip(-INT64_LIMIT, INT64_LIMIT).round().astype("Int64")
 
 
+def stamp_text(values: pd.Series) -> pd.Series:
+    """values with text too long to be a timestamp blanked, so the parser never reads it (it stays unreadable)."""
+    if not pd.api.types.is_object_dtype(values) and not pd.api.types.is_string_dtype(values):
+        return values
+    too_long = values.astype("string").str.len().gt(MAX_STAMP_CHARS).fillna(False).astype(bool)
+    return values.mask(too_long) if too_long.any() else values
+
+
 def conform(frame: pd.DataFrame, columns: dict[str, str] = LEAD_COLUMNS) -> pd.DataFrame:
     """Return frame with exactly `columns` (missing ones added as nulls) cast to their dtypes."""
     out = frame.reindex(columns=list(columns))
     for name, dtype in columns.items():
         if dtype == UTC_TS:
-            out[name] = pd.to_datetime(out[name], utc=True, errors="coerce", format="mixed").astype(UTC_TS)
+            out[name] = pd.to_datetime(
+                stamp_text(out[name]), utc=True, errors="coerce", format="mixed"
+            ).astype(UTC_TS)
         elif dtype == "Int64":
             out[name] = whole_numbers(out[name])
         elif dtype == "Float64":  # a CRM's text in a number field ("lots") is no number: null, not a crash

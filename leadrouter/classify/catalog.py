@@ -7,9 +7,12 @@ An unknown model id has no entry: its cost is unknown (never a guess) and the lo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import anthropic
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:  # the SDK costs a second to import; a command that never calls Claude skips it
+    import anthropic
 
 CHECKED = "2026-12-05"
 PRICING_SOURCE = "platform.claude.com/docs/en/about-claude/pricing and each model's page"

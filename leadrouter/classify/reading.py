@@ -10,13 +10,16 @@ kind: a missing field, an unknown tier, an extra field such as an owner, no tool
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-import anthropic
 from pydantic import ValidationError
 
 from leadrouter.classify.catalog import Prices
 from leadrouter.classify.model import Answer
 from leadrouter.classify.prompt import TOOL_NAME
+
+if TYPE_CHECKING:  # the SDK costs a second to import; a command that never calls Claude skips it
+    import anthropic
 
 # outcomes, one per stop reason the adapter acts on; any other stop reason is named as it is
 ANSWERED, TRUNCATED, REFUSED, MALFORMED = "answered", "truncated", "refused", "malformed"

@@ -19,6 +19,7 @@ import pandas as pd
 
 from leadrouter.enrich.geo import country_code
 from leadrouter.fields import PARSED_COLUMNS, RAW_SUFFIX
+from leadrouter.schema import MAX_STAMP_CHARS
 from leadrouter.validate.checks import ContactChecks, fold_text, is_junk_company, is_junk_name
 
 EMPLOYEES_MAX = 10_000_000
@@ -213,6 +214,8 @@ def _timestamps(column: pd.Series) -> pd.Series:
 
 def _timestamp(value: Any) -> pd.Timestamp | None:
     if _missing(value) or not isinstance(value, (str, datetime, np.datetime64)):
+        return None
+    if isinstance(value, str) and len(value) > MAX_STAMP_CHARS:
         return None
     try:
         stamp = pd.Timestamp(value)

@@ -704,3 +704,12 @@ def test_nothing_a_lead_contains_fails_the_batch(rows: list[dict[str, Any]], can
     for reasons in result.quarantined["reasons"]:
         assert reasons and all(len(r["value"]) <= 60 and r["value"].isprintable() for r in reasons)
     assert list(result.valid.columns) == [*source.columns, "phone_e164", "warnings", "warning_reason"]
+
+
+def test_text_too_long_for_a_timestamp_is_unreadable_not_parsed() -> None:
+    # pandas needs ~20 CPU seconds to refuse a megabyte: over MAX_STAMP_CHARS the text is refused unread
+    source = frame(lead(lead_id="long", created_at="2024-05-01 " * 100_000), lead(lead_id="ok"))
+    result = validate_leads(source)
+    assert_partition(source, result)
+    assert list(result.valid["lead_id"]) == ["ok"]
+    assert ("created_at_readable", "created_at") in reason_checks(result, "long")

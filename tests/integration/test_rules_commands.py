@@ -20,7 +20,9 @@ def test_rules_commands(tmp_path: Path) -> None:
     assert explained.returncode == 0, explained.stderr[-2000:]
     assert "vip-senior-buyer" in explained.stdout and "fired" in explained.stdout
     # no rule decides a four-person intern's web lead: the local model answers, as routing's chain would
-    unruled = '{"lead_id": "y", "title": "Intern", "employees": 4, "lead_source": "web", "email": "a@gmail.com"}'
+    unruled = (
+        '{"lead_id": "y", "title": "Intern", "employees": 4, "lead_source": "web", "email": "a@gmail.com"}'
+    )
     answered = run("rules", "explain", unruled)
     assert answered.returncode == 0, answered.stderr[-2000:]
     assert "no rule fired: the local model local-" in answered.stdout

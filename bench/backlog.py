@@ -8,7 +8,8 @@ route_inbound call (flow run included; imports, Great Expectations' context, whi
 builds once at start, and the sandbox's creation are not). Prints one JSON object
 whose top-level keys bench/run.py merges: backlog_10k_s, backlog_100k_s (SQLite ledger),
 backlog_100k_postgresql_s, per_lead_baseline_ratio; each backlog's stage breakdown (seconds in each task
-of route-inbound, summed over its batches) and the load average next to it.
+of route-inbound, summed over its batches), the CPU seconds of the router and of the PostgreSQL ledger's
+server (which a loaded machine does not inflate), and the load average next to it.
 Targets: 100k ≤ 20 s on either ledger, peak RSS ≤ 800 MB, and ≥ 50× faster than the per-lead baseline.
 
     .venv/bin/python bench/backlog.py [--ledger sqlite|postgresql|both]     # everything (default: both)
@@ -22,6 +23,7 @@ import contextlib
 import json
 import math
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -29,6 +31,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 from prefect_server import load_average, local_server, peak_rss_mb
 from route_timeline import task_runs
 
@@ -48,6 +51,28 @@ def ledger_url(kind: str, tmp: str) -> Iterator[str]:
         return
     with embedded_postgres(Path(tmp) / "pg") as server:
         yield database_uri(ensure_database(server, "ledger"), "ledger", driver="psycopg")
+
+
+def own_cpu_s() -> float:
+    """CPU seconds this process has used so far, every thread (Prefect runs tasks in threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def server_cpu_s(data: Path) -> float | None:
+    """CPU seconds used so far by the PostgreSQL server whose data folder is `data`: the postmaster, the
+    backends it has reaped (each run closes its connections) and those alive now; None without one."""
+    pid_file = data / "postmaster.pid"
+    if not pid_file.exists():
+        return None
+    postmaster = psutil.Process(int(pid_file.read_text().split()[0]))
+    own = postmaster.cpu_times()
+    total = own.user + own.system + own.children_user + own.children_system
+    for proc in postmaster.children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = proc.cpu_times()
+            total += times.user + times.system
+    return total
 
 
 def stage_seconds(api: str, run_ids: list[str]) -> dict[str, float]:
@@ -80,7 +105,8 @@ def route_backlog(leads: int, ledger: str = "sqlite") -> dict:
         batch_size = Settings().batch_size
         totals = dict.fromkeys(("leads", "written", "quarantined", "review", "write_failed"), 0)
         load_before, run_ids = load_average(), []
-        started = time.perf_counter()
+        server_before = server_cpu_s(Path(tmp) / "pg")
+        cpu_before, started = own_cpu_s(), time.perf_counter()
         while totals["leads"] < leads and len(run_ids) < MAX_RUNS:
             state = route_inbound(
                 batch_size=batch_size, max_batches=math.ceil(leads / batch_size) + 1, return_state=True
@@ -88,7 +114,8 @@ def route_backlog(leads: int, ledger: str = "sqlite") -> dict:
             summary = state.result()
             totals = {key: value + summary[key] for key, value in totals.items()}
             run_ids.append(str(state.state_details.flow_run_id))
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, own_cpu_s() - cpu_before
+        server_after = server_cpu_s(Path(tmp) / "pg")
         load_after = load_average()
         status = crm.leads()["status"].value_counts()
         double = int((crm.owner_write_counts() > 1).sum())
@@ -99,6 +126,10 @@ def route_backlog(leads: int, ledger: str = "sqlite") -> dict:
         "leads_per_s": round(leads / elapsed, 1),
         "flow_runs": len(run_ids),
         "stages_s": stage_seconds(os.environ["PREFECT_API_URL"], run_ids),
+        # CPU the routing took, which a loaded machine does not inflate as it does route_s: on an idle 2-core
+        # machine route_s is about their sum (the stages run one after another), plus the Prefect server's share
+        "router_cpu_s": round(cpu, 2),
+        "ledger_server_cpu_s": None if server_before is None else round(server_after - server_before, 2),
         "batch_size": batch_size,
         **{f"decided_{k}" if k == "leads" else k: v for k, v in totals.items()},
         "assigned_in_crm": int(status.get("Assigned", 0)),  # the sandbox's own count, against `written`

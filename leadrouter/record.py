@@ -132,23 +132,16 @@ def _explanations(recorded: pd.DataFrame) -> list[dict]:
     Built column by column and zipped into dicts: DataFrame.to_dict boxed every value on its own and took
     seconds per 20,000 decisions."""
     facts = recorded.reindex(columns=[*ROUTE_FACTS, *ENRICHMENT_FACTS, *MODEL_FACTS])
-    values = {name: _natives(facts[name]) for name in facts.columns}
-
-    def records(names: list[str], keys: list[str]) -> list[dict]:
-        return [dict(zip(keys, row, strict=True)) for row in zip(*(values[c] for c in names), strict=True)]
-
-    route = records(list(ROUTE_FACTS), list(ROUTE_FACTS.values()))
-    enrichment = records(ENRICHMENT_FACTS, ENRICHMENT_FACTS)
-    model = records(MODEL_FACTS, MODEL_FACTS)
-    return [
-        {
-            **path,
-            "excluded": path["excluded"] or {},
-            "enrichment": enriched,
-            "model": answer if answer["model"] else None,
-        }
-        for path, enriched, answer in zip(route, enrichment, model, strict=True)
-    ]
+    route, enriched = list(ROUTE_FACTS.values()), len(ROUTE_FACTS) + len(ENRICHMENT_FACTS)
+    explanations = []
+    # one pass over the rows, each dict built once: merging three lists of dicts took a third of recording
+    for row in zip(*(_natives(facts[name]) for name in facts.columns), strict=True):
+        explanation = dict(zip(route, row, strict=False))
+        explanation["excluded"] = explanation["excluded"] or {}
+        explanation["enrichment"] = dict(zip(ENRICHMENT_FACTS, row[len(route) : enriched], strict=True))
+        explanation["model"] = dict(zip(MODEL_FACTS, row[enriched:], strict=True)) if row[enriched] else None
+        explanations.append(explanation)
+    return explanations
 
 
 def _natives(column: pd.Series) -> list:

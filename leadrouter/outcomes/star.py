@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 
 from leadrouter.assign.roster import Roster
+from leadrouter.classify.conversion.model import segments
 from leadrouter.outcomes.hindsight import HORIZON_DAYS, HindsightRules, hindsight
+from leadrouter.outcomes.money import in_base_currency
 from leadrouter.outcomes.tables import NONE_LABEL
 from leadrouter.schema import UTC_TS, Tier
 
@@ -22,7 +24,18 @@ SNAPSHOT_COUNTS = {
     "wrong_assignment", "reassigned": "reassigned", "opportunities": "opportunity", "won": "won",
     "closed_deals": "closed", "matured": "matured", "matured_hindsight_vip": "matured_vip",
 }  # fmt: skip
-LEAD_FACTS = ["pool", "owner_id", "region", "territory", "industry", "seniority", "custom_fields"]
+# what the ledger recorded at the decision; ARRIVAL_FACTS: what the lead said of itself on arrival
+ARRIVAL_FACTS = ["lead_source", "country", "employees", "language"]
+LEAD_FACTS = [
+    "pool",
+    "owner_id",
+    "region",
+    "territory",
+    "industry",
+    "seniority",
+    *ARRIVAL_FACTS,
+    "custom_fields",
+]
 DEAL_FACTS = ["deal_id", "stage", "close_date", "amount", "currency", "deal_created_at"]
 
 
@@ -35,11 +48,13 @@ def fact_frame(
     at: datetime,
     recheck_days: int = RECHECK_DAYS,
     rules: HindsightRules | None = None,
+    rates: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per lead of the per-lead outcome frame (leadrouter.outcomes.join.lead_outcomes) with what was
     recorded at its decision (decided: lead_id + LEAD_FACTS), its deal (deals: lead_id + DEAL_FACTS), its
     owner path (moves: lead_id, at, new_owner_id of each re-route) and the rep_key of its first owner's
-    dim_rep version at the decision (reps: dim_rep's rows)."""
+    dim_rep version at the decision (reps: dim_rep's rows). The hindsight tier compares deal amounts across
+    currencies through rates (fx_rates' rows), else per currency (leadrouter.outcomes.hindsight.vip_cuts)."""
     out = outcomes.reset_index(drop=True)
     arrival = out["lead_created_at"].fillna(out["decided_at"])
     fact = pd.DataFrame({"source": out["source"], "lead_id": out["lead_id"]})
@@ -53,8 +68,13 @@ def fact_frame(
     fact["owner_id"] = lead["owner_id"].fillna(out["owner_id"])
     fact["owner_path"] = owner_paths(out["lead_id"], out["owner_id"], moves)
     fact["rep_key"] = rep_keys(out["owner_id"], out["decided_at"], reps)
-    for column in ("region", "territory", "industry", "seniority", "custom_fields"):
-        fact[column] = lead[column]
+    for column in ("region", "territory", "industry", "seniority", "lead_source", "country"):
+        fact[column] = lead[column].astype("string")
+    fact["employees"] = pd.to_numeric(lead["employees"], errors="coerce").astype("Int64")
+    # the conversion model's size segments, the one banding of company size; null where employees is unknown
+    fact["size_band"] = segments(fact).mask(fact["employees"].isna())
+    fact["language"] = lead["language"].astype("string")
+    fact["custom_fields"] = lead["custom_fields"]
     for column in ("lead_created_at", "decided_at", "first_touch_at", "speed_to_lead_min", "accepted",
                    "sla_breached", "reassigned", "wrong_assignment", "manual_triage", "opportunity", "won",
                    "closed"):  # fmt: skip
@@ -69,9 +89,24 @@ def fact_frame(
     horizon = arrival + pd.Timedelta(days=recheck_days)
     fact["deal_final"] = (out["closed"] | (horizon <= pd.Timestamp(at))).to_numpy(dtype=bool)
     fact["days_to_opportunity"] = out["days_to_opportunity"]
-    fact["hindsight_tier"] = hindsight(out, rules, reasons=False)["hindsight"]
+    # the deal's amount converts on its close date, else the arrival date: the rule of v_routed_leads
+    money = out.assign(
+        currency=fact["deal_currency"], amount_date=fact["deal_close_date"].fillna(fact["arrival_date"])
+    )
+    fact["hindsight_tier"] = hindsight(money, rules, reasons=False, rates=rates)["hindsight"]
     fact["computed_at"] = pd.Timestamp(at)
     return fact
+
+
+def deals_without_rate(fact: pd.DataFrame, rates: pd.DataFrame) -> int:
+    """Deals of the fact frame priced in a currency that is not a base currency of rates (fx_rates' rows) and
+    that no rate converts on its close date (else arrival date): v_routed_leads leaves their deal_amount_base
+    null and hindsight judges them among their own currency's deals."""
+    currency = fact["deal_currency"].astype("string").str.upper()
+    foreign = currency.notna() & ~currency.isin(rates["base_currency"].astype(str).str.upper().unique())
+    on = fact["deal_close_date"].fillna(fact["arrival_date"])
+    converted = in_base_currency(fact["deal_amount"], currency, on, rates)["amount_base"].notna()
+    return int((foreign & ~converted).sum())
 
 
 def _day(stamps: pd.Series) -> pd.Series:

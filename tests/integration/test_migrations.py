@@ -21,7 +21,7 @@ from leadrouter.store import open_store
 from leadrouter.store.engine import MIGRATIONS
 from leadrouter.store.tables import decisions, metadata
 from tests.helpers.clock import WORKDAY
-from tests.helpers.ledger import NO_QUARANTINE, ROSTER, classified
+from tests.helpers.ledger import ROSTER, classified
 
 STAR = {
     "decisions",
@@ -93,12 +93,17 @@ def test_a_decision_keeps_the_leads_channel_country_and_size(store_url: str) -> 
         country=pd.array(["DE", "United States", None], dtype="string"),
         employees=pd.array([250, None, 12], dtype="Int64"),
     )
-    record_batch(store, BatchContext("sandbox", "run-1", "v1", at=WORKDAY), leads, NO_QUARANTINE,
-                 load_roster(ROSTER))  # fmt: skip
+    # a quarantined lead's count is kept as given, however far out of range (it is why it stopped)
+    stopped = pd.DataFrame({"lead_id": ["Q1"], "reason": ["employees out of range"], "reasons": [[]],
+                            "employees": pd.array([30_000_000_000], dtype="Int64"), "country": ["Atlantis"]})  # fmt: skip
+    record_batch(
+        store, BatchContext("sandbox", "run-1", "v1", at=WORKDAY), leads, stopped, load_roster(ROSTER)
+    )
     query = select(decisions.c.lead_id, decisions.c.lead_source, decisions.c.country, decisions.c.employees)
     with store.engine.connect() as conn:
         rows = sorted(conn.execute(query).all())
     assert [tuple(r) for r in rows] == [
         ("L000000", "webinar", "DE", 250), ("L000001", None, "United States", None), ("L000002", "demo_request", None, 12),
+        ("Q1", None, "Atlantis", 30_000_000_000),
     ]  # fmt: skip
     store.dispose()

@@ -14,7 +14,8 @@ down_revision = "0011"
 branch_labels = None
 depends_on = None
 
-DECIDED = {"lead_source": sa.Text(), "country": sa.Text(), "employees": sa.Integer()}
+# employees as given: a quarantined lead's decision keeps whatever count it carried
+DECIDED = {"lead_source": sa.Text(), "country": sa.Text(), "employees": sa.BigInteger()}
 FACT = DECIDED | {"size_band": sa.String(length=16), "language": sa.String(length=8)}
 
 # v_routed_leads as migration 0011 created it, frozen here: the same text, now expanding the new columns

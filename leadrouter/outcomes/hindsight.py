@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from leadrouter.config import Settings
-from leadrouter.outcomes.money import in_base_currency
+from leadrouter.outcomes.money import currency_codes, in_base_currency
 from leadrouter.schema import Category, Tier
 
 HORIZON_DAYS = 90
@@ -80,41 +80,42 @@ def vip_cuts(
     frame: pd.DataFrame, rules: HindsightRules | None = None, rates: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """Per lead: the amount its opportunity is compared with (`amount`), the VIP cut it must reach (`cut`) and
-    the cut in words (`basis`), indexed like frame. Amounts in several currencies (a `currency` column; null:
-    the CRM's only currency) are never compared blindly: each converts to the base currency through rates
-    (fx_rates' rows, leadrouter.outcomes.money, on the `amount_date` column), else it is judged among its own
-    currency's deals, and the basis says its currency has no rate. rules.vip_amount is in the base currency
-    (the CRM's only currency without rates); a currency without a rate takes the vip_share cut of its own."""
+    the cut in words (`basis`, and `under` for an opportunity below it), indexed like frame. Amounts in several
+    currencies (a `currency` column; null: the CRM's only currency) are never compared blindly: each converts
+    to the base currency through rates (fx_rates' rows, leadrouter.outcomes.money, on the `amount_date`
+    column), else it is judged among its own currency's deals, and the basis says its currency has no rate.
+    rules.vip_amount is in the base currency (the CRM's only currency without rates); a currency without a rate
+    takes the vip_share cut of its own. A lead without an opportunity is never VIP: its cut is infinite."""
     rules = rules if rules is not None else configured_rules()
-    amount = pd.to_numeric(frame["pipeline"], errors="coerce").astype(float)
-    if "currency" in frame:
-        group = frame["currency"].astype("string").str.upper().fillna("")
-    else:
-        group = pd.Series("", index=frame.index, dtype="string")
+    amount = pd.to_numeric(frame["pipeline"], errors="coerce").astype(float).to_numpy(copy=True)
+    deals = frame["opportunity"].astype(bool).to_numpy()
+    group = np.full(len(frame), "", dtype=object)  # the currency each deal is compared in
     bases: set[str] = set()
-    if rates is not None and len(rates) and group.ne("").any():
+    if "currency" in frame:  # only the deals: a million routed leads have a few hundred thousand
+        group[deals] = currency_codes(frame["currency"][deals]).fillna("").to_numpy(dtype=object)
+    if rates is not None and len(rates) and (group[deals] != "").any():
         if "amount_date" not in frame:
             raise ValueError(
                 "converting through fx_rates needs an amount_date column: the close date, else arrival"
             )
-        converted = in_base_currency(amount, group.replace("", pd.NA), frame["amount_date"], rates)
-        done = converted["amount_base"].notna()
-        amount, group = (
-            amount.mask(done, converted["amount_base"]),
-            group.mask(done, converted["base_currency"]),
-        )
-        bases = set(rates["base_currency"].astype(str).str.upper())
+        priced = pd.Series(group[deals]).replace("", None)
+        converted = in_base_currency(pd.Series(amount[deals]), priced, frame["amount_date"][deals], rates)
+        done = converted["amount_base"].notna().to_numpy()
+        rows = np.flatnonzero(deals)[done]
+        amount[rows] = converted["amount_base"].to_numpy(dtype=float)[done]
+        group[rows] = converted["base_currency"].to_numpy(dtype=object)[done]
+        bases = set(currency_codes(rates["base_currency"]).dropna())
     out = pd.DataFrame(
-        {"amount": amount.fillna(0.0), "cut": np.inf, "basis": "", "under": ""}, index=frame.index
+        {"amount": np.nan_to_num(amount), "cut": np.inf, "basis": "", "under": ""}, index=frame.index
     )
-    narrow = pd.DataFrame({"pipeline": amount, "won": frame["won"], "opportunity": frame["opportunity"]})
-    groups = group.unique()
+    narrow = pd.DataFrame({"pipeline": amount, "won": frame["won"].to_numpy(), "opportunity": deals})
+    groups = pd.unique(group[deals]) if deals.any() else np.array([""], dtype=object)
     for code in groups:
-        rows = (group == code).to_numpy()
+        rows = deals & (group == code) if len(groups) > 1 else np.ones(len(frame), dtype=bool)
         # the one group of a single-currency frame, the base currency, or the CRM's only one: the rules' cut
         plain = len(groups) == 1 or code in bases or (code == "" and not bases)
         own = rules if plain else HindsightRules(rules.vip_share, None, rules.horizon_days)
-        cut = vip_cut(narrow if len(groups) == 1 else narrow[rows], own)
+        cut = vip_cut(narrow[rows] if len(groups) > 1 else narrow, own)
         unit = f" {code}" if code and len(groups) > 1 else ""
         alone = "" if plain else f", among {code} deals: {code} has no rate in fx_rates"
         share = "" if own.vip_amount is not None else f"top {own.vip_share:.0%} of won deals: "

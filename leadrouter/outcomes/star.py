@@ -12,7 +12,7 @@ import pandas as pd
 from leadrouter.assign.roster import Roster
 from leadrouter.classify.conversion.model import segments
 from leadrouter.outcomes.hindsight import HORIZON_DAYS, HindsightRules, hindsight
-from leadrouter.outcomes.money import in_base_currency
+from leadrouter.outcomes.money import currency_codes, in_base_currency
 from leadrouter.outcomes.tables import NONE_LABEL
 from leadrouter.schema import UTC_TS, Tier
 
@@ -85,7 +85,7 @@ def fact_frame(
     fact["deal_created_at"] = pd.to_datetime(deal["deal_created_at"], utc=True, format="mixed").astype(UTC_TS)
     fact["deal_close_date"] = pd.to_datetime(deal["close_date"]).astype("datetime64[us]")
     fact["deal_amount"] = pd.to_numeric(deal["amount"], errors="coerce").round(2)
-    fact["deal_currency"] = deal["currency"].astype("string").str.upper()
+    fact["deal_currency"] = currency_codes(deal["currency"])
     horizon = arrival + pd.Timedelta(days=recheck_days)
     fact["deal_final"] = (out["closed"] | (horizon <= pd.Timestamp(at))).to_numpy(dtype=bool)
     fact["days_to_opportunity"] = out["days_to_opportunity"]
@@ -102,10 +102,11 @@ def deals_without_rate(fact: pd.DataFrame, rates: pd.DataFrame) -> int:
     """Deals of the fact frame priced in a currency that is not a base currency of rates (fx_rates' rows) and
     that no rate converts on its close date (else arrival date): v_routed_leads leaves their deal_amount_base
     null and hindsight judges them among their own currency's deals."""
-    currency = fact["deal_currency"].astype("string").str.upper()
-    foreign = currency.notna() & ~currency.isin(rates["base_currency"].astype(str).str.upper().unique())
-    on = fact["deal_close_date"].fillna(fact["arrival_date"])
-    converted = in_base_currency(fact["deal_amount"], currency, on, rates)["amount_base"].notna()
+    priced = fact[fact["deal_currency"].notna()]  # the deals, not every routed lead
+    currency = currency_codes(priced["deal_currency"])
+    foreign = ~currency.isin(currency_codes(rates["base_currency"]).dropna().unique())
+    on = priced["deal_close_date"].fillna(priced["arrival_date"])
+    converted = in_base_currency(priced["deal_amount"], currency, on, rates)["amount_base"].notna()
     return int((foreign & ~converted).sum())
 
 

@@ -10,11 +10,10 @@ import numpy as np
 import pandas as pd
 
 from leadrouter.assign.roster import Roster
-from leadrouter.classify.conversion.model import segments
 from leadrouter.outcomes.hindsight import HORIZON_DAYS, HindsightRules, hindsight
 from leadrouter.outcomes.money import currency_codes, in_base_currency
 from leadrouter.outcomes.tables import NONE_LABEL
-from leadrouter.schema import UTC_TS, Tier
+from leadrouter.schema import UTC_TS, Tier, segments
 
 RECHECK_DAYS = 365  # a deal still open is re-checked this long after its lead arrived, then marked final
 SNAPSHOT_DIMENSIONS = ("tier", "rule", "first_owner_id", "source")
@@ -71,7 +70,7 @@ def fact_frame(
     for column in ("region", "territory", "industry", "seniority", "lead_source", "country"):
         fact[column] = lead[column].astype("string")
     fact["employees"] = pd.to_numeric(lead["employees"], errors="coerce").astype("Int64")
-    # the conversion model's size segments, the one banding of company size; null where employees is unknown
+    # the one banding of company size (the conversion model's segments); null where employees is unknown
     fact["size_band"] = segments(fact).mask(fact["employees"].isna())
     fact["language"] = lead["language"].astype("string")
     fact["custom_fields"] = lead["custom_fields"]

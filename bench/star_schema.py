@@ -50,14 +50,20 @@ def inputs(n: int, m: int) -> dict[str, pd.DataFrame]:
         territory=None,
         industry=rng.choice(np.array(["Software", "Healthcare", "Retail"], dtype=object), n),
         seniority=rng.choice(np.array(["exec", "manager", "ic"], dtype=object), n),
+        lead_source=rng.choice(np.array(["demo_request", "webinar", "chat", None], dtype=object), n),
+        country=rng.choice(np.array(["US", "DE", "GB", "JP"], dtype=object), n),
+        employees=pd.array(rng.integers(1, 5000, n), dtype="Int64"),
+        language=rng.choice(np.array(["en", "de", "ja"], dtype=object), n),
         custom_fields=None,
     )
     moved = events[events["kind"] == "reroute"]
     moves = pd.DataFrame(
         {"lead_id": moved["lead_id"], "at": moved["at"], "new_owner_id": moved["owner_id"].str[:-1] + "9"}
     )
+    rates = pd.DataFrame({"currency": ["EUR"], "valid_from": [pd.Timestamp("2026-01-01")], "base_currency": ["USD"],
+                          "rate": [1.1]})  # GBP has none: judged among its own deals  # fmt: skip
     return {"decisions": decisions, "events": events, "outcomes": deals, "review": review, "decided": decided,
-            "deals": deals, "moves": moves}  # fmt: skip
+            "deals": deals, "moves": moves, "rates": rates}  # fmt: skip
 
 
 class Stages:
@@ -147,7 +153,7 @@ def run_one(url: str, n: int, m: int, pid_file: str | None = None) -> dict:
         versions = star_store.update_reps(store, "sandbox", close, new, AT.to_pydatetime())
         stages.add("rep dimension", since)
         fact = stages.timed("fact frame", star.fact_frame)(
-            joined, frames["decided"], frames["deals"], frames["moves"], versions, AT
+            joined, frames["decided"], frames["deals"], frames["moves"], versions, AT, rates=frames["rates"]
         )
         days = stages.timed("calendar", star.calendar)(min(fact["arrival_date"]), AT.date())
         snapshot = stages.timed("snapshot", star.snapshot)(fact, AT)

@@ -94,10 +94,11 @@ def _decision_rows(
 
 DECISION_TEXT = [
     "lead_id", "status", "tier", "category", "decided_by", "owner_id", "pool", "duplicate_of", "urgency",
-    "model_outcome", "score_tier", "score_reasons", "language", "skills_matched",
+    "model_outcome", "score_tier", "score_reasons", "language", "skills_matched", "lead_source", "country",
 ]  # fmt: skip
 DECISION_COUNTS = [
     "priority", "model_input_tokens", "model_output_tokens", "model_cache_write_tokens", "model_cache_read_tokens",
+    "employees",
 ]  # fmt: skip
 DECISION_TIMES = {"lead_created_at": "created_at", "sla_due_at": "sla_due_at", "assigned_at": "assigned_at"}
 

@@ -134,6 +134,17 @@ def column(frame: pd.DataFrame, name: str, dtype: str = "string") -> pd.Series:
     return pd.Series(pd.NA, index=frame.index, dtype=dtype)
 
 
+SIZE_BINS = [float("-inf"), 10, 49, 199, 999, float("inf")]  # company size by employees, right-inclusive
+SIZE_NAMES = ["1-10", "11-49", "50-199", "200-999", "1000+"]
+
+
+def segments(leads: pd.DataFrame) -> pd.Series:
+    """Each lead's size segment (by employees): the conversion model's typical won amounts and the fact table's
+    size_band; "unknown" where employees is missing."""
+    employees = pd.to_numeric(column(leads, "employees", "object"), errors="coerce").astype(float)
+    return pd.cut(employees, SIZE_BINS, labels=SIZE_NAMES).astype("string").fillna("unknown")
+
+
 def empty_leads() -> pd.DataFrame:
     """A lead frame with no rows and the canonical dtypes."""
     return conform(pd.DataFrame(columns=list(LEAD_COLUMNS)))

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from leadrouter.config import Settings
+from leadrouter.outcomes.money import currency_codes, in_base_currency
 from leadrouter.schema import Category, Tier
 
 HORIZON_DAYS = 90
@@ -75,16 +76,70 @@ def vip_cut(frame: pd.DataFrame, rules: HindsightRules | None = None) -> float:
     return float(amounts.quantile(1 - rules.vip_share)) if len(amounts) else float("inf")
 
 
-def hindsight(frame: pd.DataFrame, rules: HindsightRules | None = None, reasons: bool = True) -> pd.DataFrame:
-    """Per lead (frame: opportunity, days_to_opportunity, pipeline, won; optional category, reengaged): the
-    hindsight tier (<NA>: an undated opportunity) and its reason, indexed like frame. rules: the configured
-    ones (configured_rules) when None; reasons=False leaves the reason column out (a million sentences cost
-    seconds)."""
+def vip_cuts(
+    frame: pd.DataFrame, rules: HindsightRules | None = None, rates: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Per lead: the amount its opportunity is compared with (`amount`), the VIP cut it must reach (`cut`) and
+    the cut in words (`basis`, and `under` for an opportunity below it), indexed like frame. Amounts in several
+    currencies (a `currency` column; null: the CRM's only currency) are never compared blindly: each converts
+    to the base currency through rates (fx_rates' rows, leadrouter.outcomes.money, on the `amount_date`
+    column), else it is judged among its own currency's deals, and the basis says its currency has no rate.
+    rules.vip_amount is in the base currency (the CRM's only currency without rates); a currency without a rate
+    takes the vip_share cut of its own. A lead without an opportunity is never VIP: its cut is infinite."""
+    rules = rules if rules is not None else configured_rules()
+    amount = pd.to_numeric(frame["pipeline"], errors="coerce").astype(float).to_numpy(copy=True)
+    deals = frame["opportunity"].astype(bool).to_numpy()
+    group = np.full(len(frame), "", dtype=object)  # the currency each deal is compared in
+    bases: set[str] = set()
+    if "currency" in frame:  # only the deals: a million routed leads have a few hundred thousand
+        group[deals] = currency_codes(frame["currency"][deals]).fillna("").to_numpy(dtype=object)
+    if rates is not None and len(rates) and (group[deals] != "").any():
+        if "amount_date" not in frame:
+            raise ValueError(
+                "converting through fx_rates needs an amount_date column: the close date, else arrival"
+            )
+        priced = pd.Series(group[deals]).replace("", None)
+        converted = in_base_currency(pd.Series(amount[deals]), priced, frame["amount_date"][deals], rates)
+        done = converted["amount_base"].notna().to_numpy()
+        rows = np.flatnonzero(deals)[done]
+        amount[rows] = converted["amount_base"].to_numpy(dtype=float)[done]
+        group[rows] = converted["base_currency"].to_numpy(dtype=object)[done]
+        bases = set(currency_codes(rates["base_currency"]).dropna())
+    out = pd.DataFrame(
+        {"amount": np.nan_to_num(amount), "cut": np.inf, "basis": "", "under": ""}, index=frame.index
+    )
+    narrow = pd.DataFrame({"pipeline": amount, "won": frame["won"].to_numpy(), "opportunity": deals})
+    groups = pd.unique(group[deals]) if deals.any() else np.array([""], dtype=object)
+    for code in groups:
+        rows = deals & (group == code) if len(groups) > 1 else np.ones(len(frame), dtype=bool)
+        # the one group of a single-currency frame, the base currency, or the CRM's only one: the rules' cut
+        plain = len(groups) == 1 or code in bases or (code == "" and not bases)
+        own = rules if plain else HindsightRules(rules.vip_share, None, rules.horizon_days)
+        cut = vip_cut(narrow[rows] if len(groups) > 1 else narrow, own)
+        unit = f" {code}" if code and len(groups) > 1 else ""
+        alone = "" if plain else f", among {code} deals: {code} has no rate in fx_rates"
+        share = "" if own.vip_amount is not None else f"top {own.vip_share:.0%} of won deals: "
+        out.loc[rows, "cut"] = cut
+        out.loc[rows, "basis"] = f"{share}at least {cut:,.0f}{unit}{alone}"
+        out.loc[rows, "under"] = f"under the VIP cut, {cut:,.0f}{unit}{alone}"
+    return out
+
+
+def hindsight(
+    frame: pd.DataFrame,
+    rules: HindsightRules | None = None,
+    reasons: bool = True,
+    rates: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Per lead (frame: opportunity, days_to_opportunity, pipeline, won; optional category, reengaged, and
+    currency with amount_date, see vip_cuts): the hindsight tier (<NA>: an undated opportunity) and its reason,
+    indexed like frame. rules: the configured ones (configured_rules) when None; rates: fx_rates' rows;
+    reasons=False leaves the reason column out (a million sentences cost seconds)."""
     rules = rules if rules is not None else configured_rules()
     opportunity = frame["opportunity"].astype(bool).to_numpy()
     days = pd.to_numeric(frame["days_to_opportunity"], errors="coerce").to_numpy(dtype=float)
-    amount = pd.to_numeric(frame["pipeline"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
-    cut = vip_cut(frame, rules)
+    cuts = vip_cuts(frame, rules, rates)
+    amount, cut = cuts["amount"].to_numpy(dtype=float), cuts["cut"].to_numpy(dtype=float)
     undated = opportunity & np.isnan(days)
     in_time = opportunity & (days <= rules.horizon_days)
     later = opportunity & (days > rules.horizon_days)
@@ -103,20 +158,15 @@ def hindsight(frame: pd.DataFrame, rules: HindsightRules | None = None, reasons:
         return pd.DataFrame(
             {"hindsight": pd.array(np.where(undated, None, tier), dtype="string")}, index=frame.index
         )
-    share = (
-        f"at least {cut:,.0f}"
-        if rules.vip_amount is not None
-        else f"top {rules.vip_share:.0%} of won deals: at least {cut:,.0f}"
-    )
     # words built only for the rows they describe: a million leads each spelt five ways would take gigabytes
     first = np.select(conditions, list(range(len(conditions))), -1)
     reason = np.full(len(frame), "no opportunity, never re-engaged", dtype=object)
     reason[first == 0] = "opportunity without a date: within 90 days or not is unknown"
-    for i, suffix in enumerate(
-        [f" ({share})", f" (under the VIP cut, {cut:,.0f})", f" (after {rules.horizon_days} days)"], start=1
-    ):
+    words = [cuts["basis"].to_numpy(dtype=object), cuts["under"].to_numpy(dtype=object), None]
+    for i, said in enumerate(words, start=1):
         hit = first == i
-        reason[hit] = _said(days[hit], amount[hit]) + suffix
+        suffix = f"after {rules.horizon_days} days" if said is None else said[hit]
+        reason[hit] = _said(days[hit], amount[hit]) + " (" + suffix + ")"
     if category is not None:  # else no row is non-sales
         hit = first == 4
         reason[hit] = "no opportunity; category " + category.fillna("").to_numpy(dtype=object)[hit]

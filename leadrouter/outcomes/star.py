@@ -11,8 +11,9 @@ import pandas as pd
 
 from leadrouter.assign.roster import Roster
 from leadrouter.outcomes.hindsight import HORIZON_DAYS, HindsightRules, hindsight
+from leadrouter.outcomes.money import currency_codes, in_base_currency
 from leadrouter.outcomes.tables import NONE_LABEL
-from leadrouter.schema import UTC_TS, Tier
+from leadrouter.schema import UTC_TS, Tier, segments
 
 RECHECK_DAYS = 365  # a deal still open is re-checked this long after its lead arrived, then marked final
 SNAPSHOT_DIMENSIONS = ("tier", "rule", "first_owner_id", "source")
@@ -22,7 +23,18 @@ SNAPSHOT_COUNTS = {
     "wrong_assignment", "reassigned": "reassigned", "opportunities": "opportunity", "won": "won",
     "closed_deals": "closed", "matured": "matured", "matured_hindsight_vip": "matured_vip",
 }  # fmt: skip
-LEAD_FACTS = ["pool", "owner_id", "region", "territory", "industry", "seniority", "custom_fields"]
+# what the ledger recorded at the decision; ARRIVAL_FACTS: what the lead said of itself on arrival
+ARRIVAL_FACTS = ["lead_source", "country", "employees", "language"]
+LEAD_FACTS = [
+    "pool",
+    "owner_id",
+    "region",
+    "territory",
+    "industry",
+    "seniority",
+    *ARRIVAL_FACTS,
+    "custom_fields",
+]
 DEAL_FACTS = ["deal_id", "stage", "close_date", "amount", "currency", "deal_created_at"]
 
 
@@ -35,11 +47,13 @@ def fact_frame(
     at: datetime,
     recheck_days: int = RECHECK_DAYS,
     rules: HindsightRules | None = None,
+    rates: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per lead of the per-lead outcome frame (leadrouter.outcomes.join.lead_outcomes) with what was
     recorded at its decision (decided: lead_id + LEAD_FACTS), its deal (deals: lead_id + DEAL_FACTS), its
     owner path (moves: lead_id, at, new_owner_id of each re-route) and the rep_key of its first owner's
-    dim_rep version at the decision (reps: dim_rep's rows)."""
+    dim_rep version at the decision (reps: dim_rep's rows). The hindsight tier compares deal amounts across
+    currencies through rates (fx_rates' rows), else per currency (leadrouter.outcomes.hindsight.vip_cuts)."""
     out = outcomes.reset_index(drop=True)
     arrival = out["lead_created_at"].fillna(out["decided_at"])
     fact = pd.DataFrame({"source": out["source"], "lead_id": out["lead_id"]})
@@ -53,8 +67,13 @@ def fact_frame(
     fact["owner_id"] = lead["owner_id"].fillna(out["owner_id"])
     fact["owner_path"] = owner_paths(out["lead_id"], out["owner_id"], moves)
     fact["rep_key"] = rep_keys(out["owner_id"], out["decided_at"], reps)
-    for column in ("region", "territory", "industry", "seniority", "custom_fields"):
-        fact[column] = lead[column]
+    for column in ("region", "territory", "industry", "seniority", "lead_source", "country"):
+        fact[column] = lead[column].astype("string")
+    fact["employees"] = pd.to_numeric(lead["employees"], errors="coerce").astype("Int64")
+    # the one banding of company size (the conversion model's segments); null where employees is unknown
+    fact["size_band"] = segments(fact).mask(fact["employees"].isna())
+    fact["language"] = lead["language"].astype("string")
+    fact["custom_fields"] = lead["custom_fields"]
     for column in ("lead_created_at", "decided_at", "first_touch_at", "speed_to_lead_min", "accepted",
                    "sla_breached", "reassigned", "wrong_assignment", "manual_triage", "opportunity", "won",
                    "closed"):  # fmt: skip
@@ -65,13 +84,29 @@ def fact_frame(
     fact["deal_created_at"] = pd.to_datetime(deal["deal_created_at"], utc=True, format="mixed").astype(UTC_TS)
     fact["deal_close_date"] = pd.to_datetime(deal["close_date"]).astype("datetime64[us]")
     fact["deal_amount"] = pd.to_numeric(deal["amount"], errors="coerce").round(2)
-    fact["deal_currency"] = deal["currency"].astype("string").str.upper()
+    fact["deal_currency"] = currency_codes(deal["currency"])
     horizon = arrival + pd.Timedelta(days=recheck_days)
     fact["deal_final"] = (out["closed"] | (horizon <= pd.Timestamp(at))).to_numpy(dtype=bool)
     fact["days_to_opportunity"] = out["days_to_opportunity"]
-    fact["hindsight_tier"] = hindsight(out, rules, reasons=False)["hindsight"]
+    # the deal's amount converts on its close date, else the arrival date: the rule of v_routed_leads
+    money = out.assign(
+        currency=fact["deal_currency"], amount_date=fact["deal_close_date"].fillna(fact["arrival_date"])
+    )
+    fact["hindsight_tier"] = hindsight(money, rules, reasons=False, rates=rates)["hindsight"]
     fact["computed_at"] = pd.Timestamp(at)
     return fact
+
+
+def deals_without_rate(fact: pd.DataFrame, rates: pd.DataFrame) -> int:
+    """Deals of the fact frame priced in a currency that is not a base currency of rates (fx_rates' rows) and
+    that no rate converts on its close date (else arrival date): v_routed_leads leaves their deal_amount_base
+    null and hindsight judges them among their own currency's deals."""
+    priced = fact[fact["deal_currency"].notna()]  # the deals, not every routed lead
+    currency = currency_codes(priced["deal_currency"])
+    foreign = ~currency.isin(currency_codes(rates["base_currency"]).dropna().unique())
+    on = priced["deal_close_date"].fillna(priced["arrival_date"])
+    converted = in_base_currency(priced["deal_amount"], currency, on, rates)["amount_base"].notna()
+    return int((foreign & ~converted).sum())
 
 
 def _day(stamps: pd.Series) -> pd.Series:

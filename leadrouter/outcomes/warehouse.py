@@ -37,4 +37,4 @@ def save_star_schema(
     snapshot = star.snapshot(fact.assign(source=source), at)
     star_store.save_star(store, source, fact, days, snapshot)
     return {"fact_rows": len(fact), "rep_versions_closed": len(close), "rep_versions_added": len(new),
-            "snapshot_rows": len(snapshot)}  # fmt: skip
+            "snapshot_rows": len(snapshot), "deals_without_rate": star.deals_without_rate(fact, inputs["rates"])}  # fmt: skip

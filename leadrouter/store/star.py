@@ -20,6 +20,7 @@ from leadrouter.store.tables import (
     dim_calendar,
     dim_rep,
     fact_routed_leads,
+    fx_rates,
     outcome_snapshots,
     outcomes,
     sla_events,
@@ -27,12 +28,14 @@ from leadrouter.store.tables import (
 
 ROWS_PER_BATCH = 50_000  # bounds the memory of one executemany's parameter list on SQLite
 ENRICHED = ("region", "territory", "industry", "seniority")  # read from the decision's explanation
+ARRIVAL = ("lead_source", "country", "employees", "language")  # the decision's own columns
 
 
 def read_star_inputs(store: Store, source: str) -> dict[str, pd.DataFrame]:
-    """decided (lead_id, pool, owner_id, region, territory, industry, seniority, custom_fields as JSON text),
-    deals (lead_id, deal_id, stage, close_date, amount, currency, deal_created_at) and moves (lead_id, at,
-    new_owner_id of every re-route) of the source."""
+    """decided (lead_id, pool, owner_id, region, territory, industry, seniority, lead_source, country,
+    employees, language, custom_fields as JSON text), deals (lead_id, deal_id, stage, close_date, amount,
+    currency, deal_created_at) and moves (lead_id, at, new_owner_id of every re-route) of the source, and the
+    user's fx_rates."""
     explained = decisions.c.explanation
     # the region sits at the explanation's top level, the others under "enrichment"
     paths = {"region": explained["region"]} | {c: explained["enrichment"][c] for c in ENRICHED[1:]}
@@ -42,6 +45,7 @@ def read_star_inputs(store: Store, source: str) -> dict[str, pd.DataFrame]:
             decisions.c.pool,
             decisions.c.owner_id,
             *(path.as_string().label(name) for name, path in paths.items()),
+            *(decisions.c[name] for name in ARRIVAL),
             cast(decisions.c.custom_fields, String).label("custom_fields"),
         ).where(decisions.c.source == source),
         "deals": select(
@@ -56,6 +60,7 @@ def read_star_inputs(store: Store, source: str) -> dict[str, pd.DataFrame]:
         "moves": select(sla_events.c.lead_id, sla_events.c.at, sla_events.c.new_owner_id).where(
             sla_events.c.source == source, sla_events.c.kind == "reroute"
         ),
+        "rates": select(fx_rates),
     }
     with store.engine.connect() as conn:
         frames = {name: _frame(conn, query) for name, query in queries.items()}

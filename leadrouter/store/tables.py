@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -87,6 +88,10 @@ decisions = Table(
     Column("language", String(8)),
     Column("language_confidence", Float),
     Column("skills_matched", Text),
+    # what the lead said of itself on arrival, for slicing outcomes (as the CRM gave it; null: not given)
+    Column("lead_source", Text),  # the channel: Salesforce LeadSource, HubSpot hs_analytics_source
+    Column("country", Text),
+    Column("employees", BigInteger),  # as given: a quarantined lead may say anything
     UniqueConstraint("source", "lead_id", name="uq_decisions_lead"),
     Index("ix_decisions_status", "source", "status"),
     Index("ix_decisions_owner_load", "source", "owner_id", "decided_at"),
@@ -340,6 +345,11 @@ fact_routed_leads = Table(
     Column("territory", String(64)),
     Column("industry", String(80)),
     Column("seniority", String(32)),
+    Column("lead_source", Text),  # the channel, as the CRM gave it
+    Column("country", Text),
+    Column("employees", BigInteger),
+    Column("size_band", String(16)),  # employees in bands: 1-10, 11-49, 50-199, 200-999, 1000+
+    Column("language", String(8)),
     Column("custom_fields", JSON),
     Column("lead_created_at", UTC_STAMP),
     Column("decided_at", UTC_STAMP, nullable=False),

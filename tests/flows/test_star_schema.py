@@ -79,7 +79,8 @@ def check_facts(store: Store, expected: dict[str, dict]) -> None:
     for lead_id, want in expected.items():
         row = fact.loc[lead_id]
         for column in ("arrival_hour", "tier", "rule", "decided_kind", "pool", "first_owner_id", "owner_id",
-                       "owner_path", "region", "industry", "accepted", "sla_breached", "wrong_assignment",
+                       "owner_path", "region", "industry", "lead_source", "country", "employees", "size_band",
+                       "language", "accepted", "sla_breached", "wrong_assignment",
                        "reassigned", "manual_triage", "opportunity", "won", "closed", "deal_id", "deal_stage",
                        "deal_final"):  # fmt: skip
             got = row[column]

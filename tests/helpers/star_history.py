@@ -27,6 +27,8 @@ RULES = ["vip-exec", "std-fit", "nurture-small", "other-support"]
 TIERS = ["VIP", "Standard", "Nurture", "Other"]
 REGIONS = ["NA", "EMEA", "APAC"]
 INDUSTRIES = ["Software", "Healthcare", "Retail"]
+CHANNELS = ["demo_request", "webinar", "chat", None]
+COUNTRIES = ["US", "DE", "JP", None]
 SNAPSHOT_COUNTS = ["leads", "accepted", "breached", "wrong_assignments", "reassigned", "opportunities", "won",
                    "closed_deals", "matured"]  # fmt: skip
 
@@ -54,6 +56,9 @@ def quarter(lead_ids: list[str], seed: int = 11) -> list[dict]:
             "created": created, "decided": created + timedelta(seconds=40), "first_owner": first,
             "pool": REPS.get(first, "nurture") if first else None, "region": rng.choice(REGIONS),
             "industry": rng.choice(INDUSTRIES), "budget": rng.choice([None, 1000 * (i % 7)]),
+            "lead_source": rng.choice(CHANNELS), "country": rng.choice(COUNTRIES),
+            "employees": rng.choice([None, 4, 10, 11, 49, 50, 199, 200, 999, 1000, 25_000]),
+            "language": rng.choice(["en", "de", None]),
             "breach": False, "reject": False, "owners": [first] if first else [], "touch": None,
             "review_row": kind == "review", "deal": None,
         }  # fmt: skip
@@ -93,6 +98,8 @@ def write_quarter(store: Store, crm: SandboxCRM, leads: list[dict]) -> None:
              "decided_by": lead["decided_by"], "owner_id": lead["owners"][-1] if lead["owners"] else None,
              "pool": lead["pool"], "lead_created_at": lead["created"], "decided_at": lead["decided"],
              "shadow": False, "write_attempts": 1, "custom_fields": {"budget": lead["budget"]},
+             "lead_source": lead["lead_source"], "country": lead["country"], "employees": lead["employees"],
+             "language": lead["language"],
              "explanation": {"region": lead["region"], "enrichment": {"industry": lead["industry"]}}}
         )  # fmt: skip
         moved = lead["decided"] + timedelta(minutes=10)
@@ -158,6 +165,11 @@ def expected_facts(leads: list[dict], known_deals: dict[str, dict], at: datetime
             "region": lead["region"],
             "industry": lead["industry"],
             "budget": lead["budget"],
+            "lead_source": lead["lead_source"],
+            "country": lead["country"],
+            "employees": lead["employees"],
+            "size_band": size_band(lead["employees"]),
+            "language": lead["language"],
             "accepted": lead["touch"] is not None,
             "speed_to_lead_min": (lead["touch"] - lead["created"]).total_seconds() / 60
             if lead["touch"]
@@ -178,6 +190,16 @@ def expected_facts(leads: list[dict], known_deals: dict[str, dict], at: datetime
             "matured": lead["created"] + timedelta(days=90) <= at,
         }
     return out
+
+
+def size_band(employees: int | None) -> str | None:
+    """The company-size band of docs/outcome-tables.md, written out by hand."""
+    if employees is None:
+        return None
+    for top, band in ((10, "1-10"), (49, "11-49"), (199, "50-199"), (999, "200-999")):
+        if employees <= top:
+            return band
+    return "1000+"
 
 
 def expected_snapshot(facts: dict[str, dict]) -> dict[tuple[str, str], dict]:

@@ -18,6 +18,7 @@ from leadrouter.assign.roster import load_roster
 from leadrouter.classify.rules import load_rulebook
 from leadrouter.config import PROJECT_ROOT
 from leadrouter.outcomes.deals import SANDBOX_STAGES, clean_outcomes
+from leadrouter.outcomes.money import in_base_currency
 from leadrouter.outcomes.stored import build_outcomes, loop_tables, save_outcome_tables
 from leadrouter.outcomes.thresholds import sla_minutes
 from leadrouter.outcomes.warehouse import save_star_schema
@@ -26,7 +27,7 @@ from leadrouter.store import Store, open_store
 from leadrouter.store import outcomes as outcome_store
 from leadrouter.store.tables import fx_rates, outcomes
 from tests.helpers.docs_sql import parameters, sql_blocks
-from tests.helpers.star_history import NOW, as_date, in_window, quarter, write_quarter
+from tests.helpers.star_history import NOW, as_date, in_window, quarter, size_band, write_quarter
 
 PAGES = [PROJECT_ROOT / "docs" / "outcome-tables.md", PROJECT_ROOT / "docs" / "analyst-questions.md"]
 VALUES = {"source": "sandbox", "quarter": "2026-Q4", "matured_by": (NOW - timedelta(days=90)).date()}
@@ -121,3 +122,35 @@ def test_the_calendar_names_weeks_quarters_and_fiscal_years(ledger) -> None:
     assert as_date(row["iso_week"]) == date(2026, 11, 23)
     assert as_date(row["month"]) == date(2026, 11, 1)
     assert (row["quarter"], int(row["fiscal_year"]), row["fiscal_quarter"]) == ("2026-Q4", 2026, "FY2026-Q4")
+
+
+def test_leads_by_channel_and_size_band_match_the_raw_leads(ledger) -> None:
+    store, leads = ledger
+    sql = next(s for s in sql_blocks(PAGES[1]) if "GROUP BY lead_source, size_band" in s)
+    answer = run(store, sql).astype(object)
+    answer = answer.where(answer.notna(), None)  # a null group reads back as None on both databases
+    got = {(r.lead_source, r.size_band): (int(r.leads), int(r.opportunities)) for r in answer.itertuples()}
+    counted = [lead for lead in leads if lead["status"] != "quarantined"]
+    want: Counter = Counter()
+    deals: Counter = Counter()
+    for lead in counted:
+        key = (lead["lead_source"], size_band(lead["employees"]))
+        want[key] += 1
+        deals[key] += bool(lead["deal"] and in_window(lead, NOW))  # the deals the loop fetched
+    assert got == {key: (n, deals[key]) for key, n in want.items()}
+    assert len(got) > 8 and sum(n for n, _ in got.values()) == len(counted)
+
+
+def test_hindsights_conversion_is_the_views(ledger) -> None:
+    """leadrouter.outcomes.money (hindsight's VIP cut) converts each deal exactly as v_routed_leads does."""
+    store, _ = ledger
+    view = run(store, "SELECT deal_amount, deal_currency, deal_close_date, arrival_date, deal_amount_base "
+                      "FROM v_routed_leads WHERE source = :source AND deal_id IS NOT NULL")  # fmt: skip
+    rates = run(store, "SELECT * FROM fx_rates")
+    on = pd.to_datetime(view["deal_close_date"]).fillna(pd.to_datetime(view["arrival_date"]))
+    ours = in_base_currency(view["deal_amount"].astype(float), view["deal_currency"], on, rates)[
+        "amount_base"
+    ]
+    theirs = pd.to_numeric(view["deal_amount_base"]).astype(float)
+    assert ours.notna().sum() == theirs.notna().sum() > 0 and ours.isna().sum() > 0
+    np.testing.assert_allclose(ours.to_numpy(), theirs.to_numpy(), rtol=1e-9)

@@ -123,3 +123,58 @@ def test_routed_against_hindsight_with_conversion() -> None:
     assert table.loc["Nurture", "conversion"] == pytest.approx(1 / 3, abs=1e-4)
     assert table.loc["(review)", "(undated deal)"] == 1
     assert pd.isna(table.loc["(review)", "conversion"])
+
+
+def _priced() -> pd.DataFrame:
+    """Won deals within 90 days in USD, EUR and GBP (EUR has a rate to USD, GBP none), one open USD deal."""
+    return pd.DataFrame(
+        {
+            "opportunity": [True] * 7,
+            "days_to_opportunity": [10.0] * 7,
+            "pipeline": [100_000.0, 10_000.0, 90_000.0, 50_000.0, 900_000.0, 100_000.0, 95_000.0],
+            "won": [True, True, True, True, True, True, False],
+            "currency": ["USD", "USD", "EUR", "EUR", "GBP", "GBP", "USD"],
+            "amount_date": pd.to_datetime(["2026-05-01"] * 7),
+        }
+    )
+
+
+RATES = pd.DataFrame({"currency": ["EUR"], "valid_from": [pd.Timestamp("2026-01-01")], "base_currency": ["USD"],
+                      "rate": [2.0]})  # fmt: skip
+
+
+def test_amounts_in_other_currencies_convert_through_the_rates_before_the_cut() -> None:
+    out = hindsight(_priced(), HindsightRules(vip_share=0.5), rates=RATES)
+    # won in USD: 100k, 10k, 180k and 100k (the EUR ones at 2.0): the median, 100k, is the cut
+    assert out["hindsight"].tolist()[:4] == ["VIP", "Standard", "VIP", "VIP"]
+    assert out["hindsight_reason"].iat[2] == (
+        "opportunity on day 10 worth 180,000 (top 50% of won deals: at least 100,000 USD)"
+    )
+    assert out["hindsight"].iat[6] == "Standard"  # 95k USD, open: under the USD cut
+
+
+def test_a_currency_without_a_rate_is_judged_among_its_own_deals_and_said_so() -> None:
+    out = hindsight(_priced(), HindsightRules(vip_share=0.5), rates=RATES)
+    # GBP won 900k and 100k: their own median, 500k, never the USD cut
+    assert out["hindsight"].tolist()[4:6] == ["VIP", "Standard"]
+    assert out["hindsight_reason"].iat[5] == (
+        "opportunity on day 10 worth 100,000 (under the VIP cut, 500,000 GBP, among GBP deals: "
+        "GBP has no rate in fx_rates)"
+    )
+
+
+def test_without_rates_every_currency_has_its_own_cut() -> None:
+    out = hindsight(_priced(), HindsightRules(vip_share=0.5))
+    # USD won 100k, 10k: cut 55k; EUR won 90k, 50k: cut 70k; GBP: 500k
+    assert out["hindsight"].tolist() == ["VIP", "Standard", "VIP", "Standard", "VIP", "Standard", "VIP"]
+
+
+def test_an_absolute_amount_is_in_the_base_currency_and_not_applied_to_an_unconverted_one() -> None:
+    out = hindsight(_priced(), HindsightRules(vip_amount=95_000), rates=RATES)
+    assert out["hindsight"].tolist() == ["VIP", "Standard", "VIP", "VIP", "VIP", "Standard", "VIP"]
+    assert "top 20% of won deals: at least 740,000 GBP, among GBP deals" in out["hindsight_reason"].iat[4]
+
+
+def test_converting_needs_the_day_each_amount_converts_on() -> None:
+    with pytest.raises(ValueError, match="amount_date"):
+        hindsight(_priced().drop(columns="amount_date"), rates=RATES)

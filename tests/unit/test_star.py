@@ -9,7 +9,15 @@ import pandas as pd
 import pytest
 
 from leadrouter.assign.roster import Pool, Rep, Roster
-from leadrouter.outcomes.star import calendar, owner_paths, rep_changes, rep_keys, rep_rows, snapshot
+from leadrouter.outcomes.star import (
+    calendar,
+    deals_without_rate,
+    owner_paths,
+    rep_changes,
+    rep_keys,
+    rep_rows,
+    snapshot,
+)
 
 
 def test_the_fiscal_year_is_named_by_the_year_it_ends_in() -> None:
@@ -115,3 +123,19 @@ def test_a_snapshot_counts_per_dimension_in_integers() -> None:
     assert snap.loc[("rule", "r1"), "leads"] == 2 and snap.loc[("first_owner_id", "A"), "reassigned"] == 1
     assert snap.loc[("source", "sandbox"), "leads"] == 3
     assert str(snap["leads"].dtype) == "int64" and (snap["snapshot_date"] == date(2026, 6, 1)).all()
+
+
+def test_deals_no_rate_converts_are_counted_and_the_base_currency_needs_none() -> None:
+    fact = pd.DataFrame(
+        {
+            "deal_currency": ["EUR", "EUR", "GBP", "USD", None, None],
+            "deal_amount": [10.0, 20.0, 30.0, 40.0, 50.0, None],
+            "deal_close_date": pd.to_datetime(["2026-03-01", None, None, None, None, None]),
+            "arrival_date": pd.to_datetime(["2026-02-01", "2025-12-01", "2026-05-01", "2026-05-01",
+                                            "2026-05-01", "2026-05-01"]),
+        }
+    )  # fmt: skip
+    rates = pd.DataFrame({"currency": ["EUR"], "valid_from": [date(2026, 1, 1)], "base_currency": ["USD"],
+                          "rate": [1.1]})  # fmt: skip
+    # the EUR deal that arrived before its first rate and the GBP one; USD is the base, null the CRM's own
+    assert deals_without_rate(fact, rates) == 2

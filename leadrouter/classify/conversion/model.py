@@ -27,11 +27,9 @@ from leadrouter.classify.card import ModelCard
 from leadrouter.classify.conversion.features import Inputs, dense_frame, text_column, usable
 from leadrouter.classify.conversion.reasons import Reasons
 from leadrouter.classify.saved import load_model, one_thread, save_model
-from leadrouter.schema import column
+from leadrouter.schema import column, segments
 
 VERSION = "conversion-1"  # bump when features change: a saved model of another version is not loaded
-SIZE_BINS = [-np.inf, 10, 49, 199, 999, np.inf]
-SIZE_NAMES = ["1-10", "11-49", "50-199", "200-999", "1000+"]
 MIN_WON_PER_SEGMENT = 10
 
 
@@ -170,12 +168,6 @@ def _matrix(
             out[name] = pd.Categorical(codes[:, i], categories=np.arange(61, dtype=float))
     out["text_score"] = text_score
     return out
-
-
-def segments(leads: pd.DataFrame) -> pd.Series:
-    """Each lead's size segment (by employees), the key of the typical won amount."""
-    employees = pd.to_numeric(column(leads, "employees", "object"), errors="coerce").astype(float)
-    return pd.cut(employees, SIZE_BINS, labels=SIZE_NAMES).astype("string").fillna("unknown")
 
 
 def _typical_won(leads: pd.DataFrame, converted: np.ndarray) -> dict[str, float]:

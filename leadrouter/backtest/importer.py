@@ -17,6 +17,7 @@ from leadrouter.backtest import cleaning as clean
 from leadrouter.backtest.changes import CHANGE_COLUMNS, OUTSIDE_COLUMNS, excerpts, listed, outside_values
 from leadrouter.backtest.column_map import ExportMap, require_columns
 from leadrouter.backtest.files import BROKEN_LINE, CHUNK_ROWS, Export, FileShape, Progress
+from leadrouter.backtest.memory import parked, unparked
 from leadrouter.backtest.verdict import stop_message
 from leadrouter.config import ConfigError
 from leadrouter.fields import conform_leads
@@ -124,24 +125,27 @@ def import_leads(
 
 
 def _read_all(export: Export, export_map: ExportMap) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Every chunk read and cleaned, joined: leads, keys, changes (the chunks are freed on return)."""
-    lead_parts, key_parts, changes = [], [], []
+    """Every chunk read and cleaned, joined: leads, keys, changes (the chunks are freed on return). What each
+    chunk keeps is parked (backtest.memory) until every chunk's cells are freed."""
+    parts: dict[str, list[pd.DataFrame]] = {"leads": [], "keys": [], "changes": []}
+    dtypes: dict[str, pd.Series] = {}
     for chunk in export.chunks(copy_keys=True):
         leads, keys, changed = _read_chunk(chunk, export_map)
-        lead_parts.append(leads)
-        key_parts.append(keys)
-        changes.extend(changed)
-    if not lead_parts:
+        del chunk
+        for kind, frame in (("leads", leads), ("keys", keys), *(("changes", c) for c in changed)):
+            dtypes.setdefault(kind, frame.dtypes)
+            parts[kind].append(parked(frame))
+    if not parts["leads"]:
         raise ConfigError(export.path, 1, "", "the export has a header but no rows")
-    leads = pd.concat(lead_parts, ignore_index=True)
-    lead_parts.clear()  # each part freed as soon as it is joined: never the parts and the whole at once
-    keys = pd.concat(key_parts, ignore_index=True)
-    key_parts.clear()
-    return (
-        leads,
-        keys,
-        (pd.concat(changes, ignore_index=True) if changes else pd.DataFrame(columns=CHANGE_COLUMNS)),
-    )
+    joined = {}
+    for kind, frames in parts.items():
+        if not frames:
+            joined[kind] = pd.DataFrame(columns=CHANGE_COLUMNS)
+            continue
+        whole = pd.concat(frames, ignore_index=True)
+        frames.clear()  # each part freed as soon as it is joined: never the parts and the whole at once
+        joined[kind] = unparked(whole, dtypes[kind])
+    return joined["leads"], joined["keys"], joined["changes"]
 
 
 def _read_chunk(raw: pd.DataFrame, export_map: ExportMap) -> tuple[pd.DataFrame, pd.DataFrame, list]:

@@ -48,7 +48,7 @@ def unparked(frame: pd.DataFrame, dtypes: pd.Series) -> pd.DataFrame:
     for name in [c for c in frame.columns if frame[c].dtype == ARROW_TEXT and dtypes[c] != ARROW_TEXT]:
         codes, distinct = pd.factorize(frame[name])
         values = distinct.to_numpy(dtype=object, na_value=pd.NA)
-        if dtypes[name] == object:
+        if pd.api.types.is_object_dtype(dtypes[name]):
             cells = np.append(values, pd.NA)[codes]  # code -1 (a missing value) takes the appended NA
         else:
             cells = pd.array(values, dtype=dtypes[name]).take(codes, allow_fill=True)

@@ -14,26 +14,18 @@ import numpy as np
 import pandas as pd
 
 from leadrouter.backtest import cleaning as clean
-from leadrouter.backtest.changes import CHANGE_COLUMNS, OUTSIDE_COLUMNS, excerpts, listed, outside_values
+from leadrouter.backtest.changes import CHANGE_COLUMNS, OUTSIDE_COLUMNS, listed, outside_values
 from leadrouter.backtest.column_map import ExportMap, require_columns
 from leadrouter.backtest.files import BROKEN_LINE, CHUNK_ROWS, Export, FileShape, Progress
 from leadrouter.backtest.memory import parked, unparked
+from leadrouter.backtest.rejections import invalid_rows, unusable_rows
 from leadrouter.backtest.verdict import stop_message
 from leadrouter.config import ConfigError
 from leadrouter.fields import conform_leads
 from leadrouter.schema import column
 from leadrouter.validate.suite import validate_leads
 
-REJECTED_COLUMNS = ["row", "lead_id", "reason", "field", "value", "fix"]
 TEXT_FIXES = {"email": clean.recase_email, "first_name": clean.recase_name, "last_name": clean.recase_name}
-FIXES = {
-    "broken_line": "re-export the file: this line has a different number of cells than the header",
-    "duplicate_row": "none needed: an exact copy of an earlier row, dropped",
-    "missing_lead_id": "export the lead id column filled for every row",
-    "duplicate_lead_id": "keep one row per lead in the export (the earliest row was used)",
-    "missing_created_at": "the date is missing: fill it or drop the row",
-    "bad_created_at": "write it in one of the map's formats: {formats}",
-}
 
 
 class MostRowsRejected(Exception):
@@ -103,14 +95,14 @@ def import_leads(
     export = Export(path, chunk_rows, progress)
     require_columns(export.header, export_map.leads, "leads", export_map, map_path, path)
     leads, keys, changes = _read_all(export, export_map)
-    rejected = _unusable(keys, leads, export_map)
+    rejected = unusable_rows(keys, leads, export_map)
     candidates = leads[~keys["row"].isin(rejected["row"])]
     rows = len(keys)
     del leads, keys  # freed before validation, which copies the leads again (a million rows: gigabytes)
     typed = conform_leads(candidates, export_map.fields).assign(row=candidates["row"].to_numpy())
     checked = validate_leads(typed, export_map.fields.required)
     del typed
-    invalid = _invalid_rows(checked.quarantined, candidates)
+    invalid = invalid_rows(checked.quarantined, candidates)
     owners = column(candidates, "owner").set_axis(candidates["row"].to_numpy())
     valid = checked.valid.assign(historical_owner=checked.valid["row"].map(owners).astype("string"))
     warnings = checked.report[(checked.report["severity"] == "warning") & (checked.report["failed"] > 0)]
@@ -149,7 +141,7 @@ def _read_all(export: Export, export_map: ExportMap) -> tuple[pd.DataFrame, pd.D
 
 
 def _read_chunk(raw: pd.DataFrame, export_map: ExportMap) -> tuple[pd.DataFrame, pd.DataFrame, list]:
-    """A chunk's cleaned lead columns (+ row), what _unusable needs of its raw cells, and its changes."""
+    """A chunk's cleaned lead columns (+ row), what unusable_rows needs of its raw cells, and its changes."""
     leads, created_blank, changes = _clean_leads(raw, export_map)
     # the raw id and date only where they could not be read (the rejections quote them): a raw cell kept for
     # every row would pin all of the chunk's cells in memory
@@ -251,75 +243,3 @@ def _fixes_for(name: str, export_map: ExportMap) -> list:
 def _whole(values: pd.Series) -> clean.Changed:
     """Head counts as whole numbers (a export's 12.0 is 12)."""
     return values.round(0), clean.no_change(values.index)
-
-
-def _unusable(keys: pd.DataFrame, leads: pd.DataFrame, export_map: ExportMap) -> pd.DataFrame:
-    """One reason per unusable row, the first that applies: a broken line, an exact copy of an earlier row, no
-    lead id, a lead id an earlier row has, a blank creation date, an unreadable one."""
-    reason = pd.Series(pd.NA, index=keys.index, dtype="string")
-    column = pd.Series(pd.NA, index=keys.index, dtype="string")
-    detail = pd.Series("", index=keys.index, dtype="string")
-    row = keys["row"]
-
-    def mark(hit: pd.Series, name: str, field_name: str, value: pd.Series) -> None:
-        hit = hit.fillna(False).astype(bool) & reason.isna()
-        reason[hit], column[hit], detail[hit] = name, field_name, value[hit]
-
-    def unrejected(raw: pd.Series) -> pd.Series:
-        # only rows not yet rejected can be hit: excerpt those alone (a million-row export has few)
-        kept = raw.where(reason.isna()).dropna()
-        return pd.Series(excerpts(kept), index=kept.index, dtype=object).reindex(raw.index)
-
-    mark(keys["broken"], "broken_line", "*", pd.Series("", index=keys.index))
-    copy_of = clean.first_copy_rows(keys["copy_key"])
-    copied = copy_of != np.arange(len(keys))
-    mark(copied, "duplicate_row", "*", "copy of row " + _row_at(row, copy_of))
-    ids = leads["lead_id"].where(reason.isna())
-    mark(ids.isna(), "missing_lead_id", "lead_id", unrejected(keys["lead_id"].where(ids.isna())))
-    first = clean.first_copy_rows(ids)
-    mark(
-        first != np.arange(len(keys)), "duplicate_lead_id", "lead_id", "same id as row " + _row_at(row, first)
-    )
-    no_date = leads["created_at"].isna() & reason.isna()
-    written = unrejected(keys["created_at"].where(no_date))
-    mark(no_date & keys["created_blank"], "missing_created_at", "created_at", written)
-    mark(no_date, "bad_created_at", "created_at", written)
-    fixes = FIXES | {
-        "bad_created_at": FIXES["bad_created_at"].format(formats=", ".join(export_map.dates.formats))
-    }
-    bad = reason.notna()
-    return pd.DataFrame(
-        {
-            "row": row[bad].to_numpy(),
-            "lead_id": leads.loc[bad, "lead_id"].astype("string").mask(keys.loc[bad, "broken"]).to_numpy(),
-            "reason": reason[bad].to_numpy(),
-            "field": column[bad].to_numpy(),
-            "value": detail[bad].to_numpy(),
-            "fix": reason[bad].map(fixes).to_numpy(),
-        }
-    )
-
-
-def _row_at(row: pd.Series, position: pd.Series) -> pd.Series:
-    """The spreadsheet row number at each position (<NA> where there is none), as text."""
-    at = position.astype("Int64")
-    found = pd.Series(row.to_numpy()[at.fillna(0).to_numpy()], index=position.index).astype("Int64")
-    return found.mask(at.isna()).astype("string")
-
-
-def _invalid_rows(quarantined: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame:
-    """Rows validation stopped, each with its first blocking check as the reason."""
-    if quarantined.empty:
-        return pd.DataFrame(columns=REJECTED_COLUMNS)
-    first = [next(r for r in reasons if r["severity"] == "blocking") for reasons in quarantined["reasons"]]
-    rows = candidates.drop_duplicates("lead_id").set_index("lead_id")["row"]
-    return pd.DataFrame(
-        {
-            "row": quarantined["lead_id"].map(rows).to_numpy(),
-            "lead_id": quarantined["lead_id"].to_numpy(),
-            "reason": ["invalid:" + r["check"] for r in first],
-            "field": [r["column"] for r in first],
-            "value": [r["value"] for r in first],
-            "fix": [r["fix"] for r in first],
-        }
-    )

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from leadrouter.backtest.replay import LEAD_EXTRAS, REVIEW_COLUMNS, replay_tables
+from leadrouter.backtest.outcome_frame import replay_tables
+from leadrouter.backtest.replay import LEAD_EXTRAS, REVIEW_COLUMNS
 from leadrouter.outcomes.join import LEAD_OUTCOME_COLUMNS
 from leadrouter.outcomes.report import EMPTY, Section, amount, metric_table, write_report
 from leadrouter.schema import UTC_TS

@@ -171,7 +171,7 @@ def _clean_leads(
     for name, header in columns.items():
         codes, values = _distinct(raw[header])
         text, method, score = _clean_values(name, values, export_map)
-        out[name] = _per_row(_own_copy(text), codes, raw.index)
+        out[name] = _per_row(text, codes, raw.index)
         per_row = _per_row(method, codes, raw.index), _per_row(score, codes, raw.index)
         changes.append(listed(name, *per_row, raw[header], out[name], lead_ids, rows))
     codes, values = _distinct(raw[export_map.leads.created_at])
@@ -191,20 +191,6 @@ def _distinct(column: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """Codes into the column's distinct values (a missing cell is one of them), and those values."""
     codes, values = column.factorize(use_na_sentinel=False)
     return codes, pd.Series(values.to_numpy(), dtype=column.dtype)
-
-
-def _own_copy(text: pd.Series) -> pd.Series:
-    """Text values as new objects: a kept value that is the chunk's own cell pins the memory of the cells read
-    beside it (Python frees memory in blocks), so a million-row import would keep every raw cell."""
-    if not pd.api.types.is_string_dtype(text.dtype):
-        return text
-    cells = text.to_numpy(dtype=object, na_value=None)
-    present = text.notna().to_numpy()
-    # encoding round trip: the one way to a new equal str (slices and joins hand back the same object)
-    cells[present] = [
-        v.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass") for v in cells[present]
-    ]
-    return pd.Series(cells, index=text.index, name=text.name, dtype=text.dtype)
 
 
 def _per_row(per_value: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:

@@ -38,8 +38,13 @@ def _malloc_trim():  # glibc only: musl and macOS have no malloc_trim
 
 def parked(frame: pd.DataFrame) -> pd.DataFrame:
     """frame with its text columns (Python-backed "string", or object holding only text) held by Arrow."""
-    text = {c: ARROW_TEXT for c in frame.columns if _python_text(frame[c])}
-    return frame.astype(text) if text else frame
+    out = frame.copy(deep=False)
+    for name in [c for c in frame.columns if _python_text(frame[c])]:
+        try:
+            out[name] = frame[name].astype(ARROW_TEXT)
+        except (UnicodeEncodeError, ValueError):  # a lone surrogate has no UTF-8: that column stays as it is
+            continue
+    return out
 
 
 def unparked(frame: pd.DataFrame, dtypes: pd.Series) -> pd.DataFrame:

@@ -39,3 +39,10 @@ def test_equal_values_share_one_python_string() -> None:
     cells = back["country"].array._ndarray
     assert cells[0] is cells[2] is cells[3]
     assert cells[0] is not cells[1]
+
+
+def test_text_arrow_cannot_hold_stays_python() -> None:
+    frame = pd.DataFrame({"raw": pd.array(["ok", "bad \ud800"], dtype=pd.StringDtype("python"))})
+    out = parked(frame)
+    assert out["raw"].dtype == pd.StringDtype("python")
+    pdt.assert_frame_equal(unparked(out, frame.dtypes), frame)

@@ -144,14 +144,17 @@ def _mess(frame: pd.DataFrame, kind: str, at: np.ndarray, rows: int) -> None:
 
 @contextmanager
 def _stage(stages: dict, name: str) -> Iterator[None]:
+    before = _rss_now_mib()
+    _reset_peak()
     wall, cpu = time.perf_counter(), time.process_time()
     yield
     stages[name] = {
         "wall_s": round(time.perf_counter() - wall, 1),
         "cpu_s": round(time.process_time() - cpu, 1),
-        # the process's peak so far (it never falls): the stage that raises it is where memory goes
-        "peak_rss_mib": _peak_mib()["peak_rss_mib"],
-        "rss_now_mib": _rss_now_mib(),
+        # the stage's own peak (the high-water mark is reset as it starts) and what it started from
+        "peak_rss_mib": _stage_peak_mib(),
+        "rss_before_mib": before,
+        "rss_after_mib": _rss_now_mib(),
         "load_average_1min": round(os.getloadavg()[0], 2),
     }
     print(name, stages[name], file=sys.stderr, flush=True)  # a run cut short still tells
@@ -160,6 +163,19 @@ def _stage(stages: dict, name: str) -> Iterator[None]:
 def _rss_now_mib() -> float:
     with open("/proc/self/statm") as handle:  # Linux: resident pages, second field
         return round(int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+
+
+def _reset_peak() -> None:
+    """Reset the process's RSS high-water mark (Linux: clear_refs 5), so each stage reports its own peak."""
+    with open("/proc/self/clear_refs", "w") as handle:
+        handle.write("5")
+
+
+def _stage_peak_mib() -> float:
+    """The RSS high-water mark since the last _reset_peak (VmHWM)."""
+    with open("/proc/self/status") as handle:
+        kib = next(int(line.split()[1]) for line in handle if line.startswith("VmHWM:"))
+    return round(kib / 1024, 1)
 
 
 def _peak_mib() -> dict[str, float]:
@@ -206,12 +222,10 @@ def main() -> None:
         territories = load_territories(settings.territories_path)
     with _stage(stages, "read_only"):  # the file alone: decoding, splitting, framing
         read = sum(len(chunk) for chunk in Export(path).chunks())
-    peaks = {"read": _peak_mib()}
     if args.until != "read":
         with _stage(stages, "import"):
             imported = import_leads(path, export_map, MAP)
             release_memory()  # as run_backtest does between its stages
-        peaks["import"] = _peak_mib()
     if args.until == "replay":
         with _stage(stages, "enrich"):
             prepared = prepare(imported.leads, territories)
@@ -220,7 +234,6 @@ def main() -> None:
             replayed = len(
                 replay(prepared, None, book, roster, open_chain(settings, book), RULEBOOK.name).leads
             )
-        peaks["replay"] = _peak_mib()
     load.append(os.getloadavg()[0])
     out = {
         "rows": args.rows,
@@ -228,10 +241,11 @@ def main() -> None:
         "file_bytes": path.stat().st_size,
         "build_export_s": round(built_s, 1),
         "build_peak_rss_mib": build_peak,
-        # wall seconds, this process's CPU seconds (the work, whatever the load), peak RSS and load at its end
+        # per stage: wall seconds, this process's CPU seconds (the work, whatever the load), its own peak RSS,
+        # RSS before and after it, and the load at its end
         "stages": stages,
         "total_s": round(sum(v["wall_s"] for k, v in stages.items() if k != "read_only"), 1),
-        "peak_after": peaks,
+        "peak_rss_mib": max(v["peak_rss_mib"] for v in stages.values()),
         "load_average_1min": [round(x, 2) for x in load],
         "cores": os.cpu_count(),
         "messed_rows": messes,

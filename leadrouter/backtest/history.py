@@ -18,7 +18,8 @@ import pandas as pd
 from leadrouter.backtest.column_map import load_export_map
 from leadrouter.backtest.deal_import import DealImport, import_deals
 from leadrouter.backtest.importer import ImportResult, import_leads
-from leadrouter.backtest.replay import DEAL_COLUMNS, prepare
+from leadrouter.backtest.outcome_frame import DEAL_COLUMNS
+from leadrouter.backtest.replay import prepare
 from leadrouter.enrich.territory import Territories
 from leadrouter.fields import LeadFields
 from leadrouter.outcomes.hindsight import OUTCOME_COLUMNS, HindsightRules, configured_rules, labelled

@@ -14,25 +14,18 @@ import numpy as np
 import pandas as pd
 
 from leadrouter.backtest import cleaning as clean
-from leadrouter.backtest.changes import CHANGE_COLUMNS, OUTSIDE_COLUMNS, excerpts, listed, outside_values
+from leadrouter.backtest.changes import CHANGE_COLUMNS, OUTSIDE_COLUMNS, listed, outside_values
 from leadrouter.backtest.column_map import ExportMap, require_columns
 from leadrouter.backtest.files import BROKEN_LINE, CHUNK_ROWS, Export, FileShape, Progress
+from leadrouter.backtest.memory import parked, unparked
+from leadrouter.backtest.rejections import invalid_rows, unusable_rows
 from leadrouter.backtest.verdict import stop_message
 from leadrouter.config import ConfigError
 from leadrouter.fields import conform_leads
 from leadrouter.schema import column
 from leadrouter.validate.suite import validate_leads
 
-REJECTED_COLUMNS = ["row", "lead_id", "reason", "field", "value", "fix"]
 TEXT_FIXES = {"email": clean.recase_email, "first_name": clean.recase_name, "last_name": clean.recase_name}
-FIXES = {
-    "broken_line": "re-export the file: this line has a different number of cells than the header",
-    "duplicate_row": "none needed: an exact copy of an earlier row, dropped",
-    "missing_lead_id": "export the lead id column filled for every row",
-    "duplicate_lead_id": "keep one row per lead in the export (the earliest row was used)",
-    "missing_created_at": "the date is missing: fill it or drop the row",
-    "bad_created_at": "write it in one of the map's formats: {formats}",
-}
 
 
 class MostRowsRejected(Exception):
@@ -102,14 +95,14 @@ def import_leads(
     export = Export(path, chunk_rows, progress)
     require_columns(export.header, export_map.leads, "leads", export_map, map_path, path)
     leads, keys, changes = _read_all(export, export_map)
-    rejected = _unusable(keys, leads, export_map)
+    rejected = unusable_rows(keys, leads, export_map)
     candidates = leads[~keys["row"].isin(rejected["row"])]
     rows = len(keys)
     del leads, keys  # freed before validation, which copies the leads again (a million rows: gigabytes)
     typed = conform_leads(candidates, export_map.fields).assign(row=candidates["row"].to_numpy())
     checked = validate_leads(typed, export_map.fields.required)
     del typed
-    invalid = _invalid_rows(checked.quarantined, candidates)
+    invalid = invalid_rows(checked.quarantined, candidates)
     owners = column(candidates, "owner").set_axis(candidates["row"].to_numpy())
     valid = checked.valid.assign(historical_owner=checked.valid["row"].map(owners).astype("string"))
     warnings = checked.report[(checked.report["severity"] == "warning") & (checked.report["failed"] > 0)]
@@ -124,28 +117,31 @@ def import_leads(
 
 
 def _read_all(export: Export, export_map: ExportMap) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Every chunk read and cleaned, joined: leads, keys, changes (the chunks are freed on return)."""
-    lead_parts, key_parts, changes = [], [], []
+    """Every chunk read and cleaned, joined: leads, keys, changes (the chunks are freed on return). What each
+    chunk keeps is parked (backtest.memory) until every chunk's cells are freed."""
+    parts: dict[str, list[pd.DataFrame]] = {"leads": [], "keys": [], "changes": []}
+    dtypes: dict[str, pd.Series] = {}
     for chunk in export.chunks(copy_keys=True):
         leads, keys, changed = _read_chunk(chunk, export_map)
-        lead_parts.append(leads)
-        key_parts.append(keys)
-        changes.extend(changed)
-    if not lead_parts:
+        del chunk
+        for kind, frame in (("leads", leads), ("keys", keys), *(("changes", c) for c in changed)):
+            dtypes.setdefault(kind, frame.dtypes)
+            parts[kind].append(parked(frame))
+    if not parts["leads"]:
         raise ConfigError(export.path, 1, "", "the export has a header but no rows")
-    leads = pd.concat(lead_parts, ignore_index=True)
-    lead_parts.clear()  # each part freed as soon as it is joined: never the parts and the whole at once
-    keys = pd.concat(key_parts, ignore_index=True)
-    key_parts.clear()
-    return (
-        leads,
-        keys,
-        (pd.concat(changes, ignore_index=True) if changes else pd.DataFrame(columns=CHANGE_COLUMNS)),
-    )
+    joined = {}
+    for kind, frames in parts.items():
+        if not frames:
+            joined[kind] = pd.DataFrame(columns=CHANGE_COLUMNS)
+            continue
+        whole = pd.concat(frames, ignore_index=True)
+        frames.clear()  # each part freed as soon as it is joined: never the parts and the whole at once
+        joined[kind] = unparked(whole, dtypes[kind])
+    return joined["leads"], joined["keys"], joined["changes"]
 
 
 def _read_chunk(raw: pd.DataFrame, export_map: ExportMap) -> tuple[pd.DataFrame, pd.DataFrame, list]:
-    """A chunk's cleaned lead columns (+ row), what _unusable needs of its raw cells, and its changes."""
+    """A chunk's cleaned lead columns (+ row), what unusable_rows needs of its raw cells, and its changes."""
     leads, created_blank, changes = _clean_leads(raw, export_map)
     # the raw id and date only where they could not be read (the rejections quote them): a raw cell kept for
     # every row would pin all of the chunk's cells in memory
@@ -175,7 +171,7 @@ def _clean_leads(
     for name, header in columns.items():
         codes, values = _distinct(raw[header])
         text, method, score = _clean_values(name, values, export_map)
-        out[name] = _per_row(_own_copy(text), codes, raw.index)
+        out[name] = _per_row(text, codes, raw.index)
         per_row = _per_row(method, codes, raw.index), _per_row(score, codes, raw.index)
         changes.append(listed(name, *per_row, raw[header], out[name], lead_ids, rows))
     codes, values = _distinct(raw[export_map.leads.created_at])
@@ -195,20 +191,6 @@ def _distinct(column: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """Codes into the column's distinct values (a missing cell is one of them), and those values."""
     codes, values = column.factorize(use_na_sentinel=False)
     return codes, pd.Series(values.to_numpy(), dtype=column.dtype)
-
-
-def _own_copy(text: pd.Series) -> pd.Series:
-    """Text values as new objects: a kept value that is the chunk's own cell pins the memory of the cells read
-    beside it (Python frees memory in blocks), so a million-row import would keep every raw cell."""
-    if not pd.api.types.is_string_dtype(text.dtype):
-        return text
-    cells = text.to_numpy(dtype=object, na_value=None)
-    present = text.notna().to_numpy()
-    # encoding round trip: the one way to a new equal str (slices and joins hand back the same object)
-    cells[present] = [
-        v.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass") for v in cells[present]
-    ]
-    return pd.Series(cells, index=text.index, name=text.name, dtype=text.dtype)
 
 
 def _per_row(per_value: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
@@ -247,75 +229,3 @@ def _fixes_for(name: str, export_map: ExportMap) -> list:
 def _whole(values: pd.Series) -> clean.Changed:
     """Head counts as whole numbers (a export's 12.0 is 12)."""
     return values.round(0), clean.no_change(values.index)
-
-
-def _unusable(keys: pd.DataFrame, leads: pd.DataFrame, export_map: ExportMap) -> pd.DataFrame:
-    """One reason per unusable row, the first that applies: a broken line, an exact copy of an earlier row, no
-    lead id, a lead id an earlier row has, a blank creation date, an unreadable one."""
-    reason = pd.Series(pd.NA, index=keys.index, dtype="string")
-    column = pd.Series(pd.NA, index=keys.index, dtype="string")
-    detail = pd.Series("", index=keys.index, dtype="string")
-    row = keys["row"]
-
-    def mark(hit: pd.Series, name: str, field_name: str, value: pd.Series) -> None:
-        hit = hit.fillna(False).astype(bool) & reason.isna()
-        reason[hit], column[hit], detail[hit] = name, field_name, value[hit]
-
-    def unrejected(raw: pd.Series) -> pd.Series:
-        # only rows not yet rejected can be hit: excerpt those alone (a million-row export has few)
-        kept = raw.where(reason.isna()).dropna()
-        return pd.Series(excerpts(kept), index=kept.index, dtype=object).reindex(raw.index)
-
-    mark(keys["broken"], "broken_line", "*", pd.Series("", index=keys.index))
-    copy_of = clean.first_copy_rows(keys["copy_key"])
-    copied = copy_of != np.arange(len(keys))
-    mark(copied, "duplicate_row", "*", "copy of row " + _row_at(row, copy_of))
-    ids = leads["lead_id"].where(reason.isna())
-    mark(ids.isna(), "missing_lead_id", "lead_id", unrejected(keys["lead_id"].where(ids.isna())))
-    first = clean.first_copy_rows(ids)
-    mark(
-        first != np.arange(len(keys)), "duplicate_lead_id", "lead_id", "same id as row " + _row_at(row, first)
-    )
-    no_date = leads["created_at"].isna() & reason.isna()
-    written = unrejected(keys["created_at"].where(no_date))
-    mark(no_date & keys["created_blank"], "missing_created_at", "created_at", written)
-    mark(no_date, "bad_created_at", "created_at", written)
-    fixes = FIXES | {
-        "bad_created_at": FIXES["bad_created_at"].format(formats=", ".join(export_map.dates.formats))
-    }
-    bad = reason.notna()
-    return pd.DataFrame(
-        {
-            "row": row[bad].to_numpy(),
-            "lead_id": leads.loc[bad, "lead_id"].astype("string").mask(keys.loc[bad, "broken"]).to_numpy(),
-            "reason": reason[bad].to_numpy(),
-            "field": column[bad].to_numpy(),
-            "value": detail[bad].to_numpy(),
-            "fix": reason[bad].map(fixes).to_numpy(),
-        }
-    )
-
-
-def _row_at(row: pd.Series, position: pd.Series) -> pd.Series:
-    """The spreadsheet row number at each position (<NA> where there is none), as text."""
-    at = position.astype("Int64")
-    found = pd.Series(row.to_numpy()[at.fillna(0).to_numpy()], index=position.index).astype("Int64")
-    return found.mask(at.isna()).astype("string")
-
-
-def _invalid_rows(quarantined: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame:
-    """Rows validation stopped, each with its first blocking check as the reason."""
-    if quarantined.empty:
-        return pd.DataFrame(columns=REJECTED_COLUMNS)
-    first = [next(r for r in reasons if r["severity"] == "blocking") for reasons in quarantined["reasons"]]
-    rows = candidates.drop_duplicates("lead_id").set_index("lead_id")["row"]
-    return pd.DataFrame(
-        {
-            "row": quarantined["lead_id"].map(rows).to_numpy(),
-            "lead_id": quarantined["lead_id"].to_numpy(),
-            "reason": ["invalid:" + r["check"] for r in first],
-            "field": [r["column"] for r in first],
-            "value": [r["value"] for r in first],
-            "fix": [r["fix"] for r in first],
-        }
-    )

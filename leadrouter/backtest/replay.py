@@ -21,6 +21,7 @@ from leadrouter.backtest.deal_import import DealImport, import_deals
 from leadrouter.backtest.files import Progress
 from leadrouter.backtest.importer import ImportResult, import_leads
 from leadrouter.backtest.memory import release_memory
+from leadrouter.backtest.outcome_frame import deal_states, outcome_frame, replay_tables, resolve_owners
 from leadrouter.classify import classify_leads
 from leadrouter.classify.model import ModelChain
 from leadrouter.classify.rules import Rulebook, load_rulebook
@@ -30,14 +31,10 @@ from leadrouter.enrich import enrich_leads
 from leadrouter.enrich.territory import Territories, load_territories
 from leadrouter.fields import NO_CUSTOM_FIELDS, LeadFields
 from leadrouter.outcomes.hindsight import by_tier, hindsight
-from leadrouter.outcomes.join import DIMENSIONS, analyst_tables, lead_outcomes, metrics_by
 from leadrouter.outcomes.tables import metrics_by_field
 from leadrouter.router import check_rule_pools, open_chain
-from leadrouter.schema import Status
 
 REVIEW = "(review)"  # the tier of a lead no rule or model decided: it waits for a person
-DEAL_COLUMNS = ["lead_id", "deal_id", "is_closed", "is_won", "amount", "close_date", "first_seen_at", "state",
-                "dated"]  # fmt: skip
 TIER_COLUMNS = ["tier", "leads", "opportunities", "won", "conversion", "win_rate", "pipeline", "revenue",
                 "undated_deals"]  # fmt: skip
 UNDATED = "(undated deal)"  # the hindsight of a lead whose deal has no date: within 90 days or not is unknown
@@ -50,7 +47,7 @@ LEAD_EXTRAS = {"lead_source": "string", "suggested_tier": "string", "confidence"
 CLASSIFIED_KEPT = list(
     dict.fromkeys(["lead_id", "created_at", "tier", "decided_by", *LEAD_EXTRAS, *ASSIGN_INPUTS])
 )
-ROUTED_KEPT = ["lead_id", "created_at", "tier", "decided_by", "owner_id"]  # what _outcome_frame reads
+ROUTED_KEPT = ["lead_id", "created_at", "tier", "decided_by", "owner_id"]  # what outcome_frame reads
 DEDUPE_INPUTS = ["lead_id", "created_at", "email", "phone", "phone_e164"]  # what leadrouter.dedupe reads
 CLASSIFY_ROWS = (
     100_000  # leads classified at once: classification is per lead, and each chunk copies its rows
@@ -199,11 +196,11 @@ def replay(
         rulebook.sla,
         named,
     )
-    routed = routed[[c for c in ROUTED_KEPT if c in routed]]  # what _outcome_frame reads
+    routed = routed[[c for c in ROUTED_KEPT if c in routed]]  # what outcome_frame reads
     review = classified[classified["tier"].isna()]
     extras = classified[["lead_id", *LEAD_EXTRAS]].set_index("lead_id")
     del classified  # each copy freed once read: a million leads' columns take hundreds of MiB
-    frame = _outcome_frame(routed, review, deals, name)
+    frame = outcome_frame(routed, review, deals, name)
     del routed, review
     # only the columns looked up: indexing the whole frame copies it (a gigabyte at a million leads)
     by_id = prepared[["lead_id", "row", "historical_owner", *fields.names]].set_index("lead_id")
@@ -211,7 +208,7 @@ def replay(
     frame["historical_owner"] = frame["lead_id"].map(by_id["historical_owner"]).astype("string")
     frame["historical_owner_id"] = resolve_owners(frame["historical_owner"], roster)
     frame = frame.join(hindsight(frame))  # VIP: a top share of the company's won deals
-    frame["deal_state"] = frame["lead_id"].map(_deal_states(deals)).astype("string")
+    frame["deal_state"] = frame["lead_id"].map(deal_states(deals)).astype("string")
     for column, dtype in LEAD_EXTRAS.items():
         frame[column] = frame["lead_id"].map(extras[column]).astype(dtype)
     frame = frame.join(by_id[fields.names], on="lead_id")
@@ -227,70 +224,6 @@ def classify_in_chunks(
     starts = range(0, len(prepared), rows) if len(prepared) else [0]
     parts = [classify_leads(prepared.iloc[s : s + rows], rulebook, chain)[CLASSIFIED_KEPT] for s in starts]
     return pd.concat(parts) if len(parts) > 1 else parts[0]
-
-
-def _deal_states(deals: DealImport | None) -> pd.Series:
-    if deals is None:
-        return pd.Series(dtype="string")
-    return deals.deals.set_index("lead_id")["state"]
-
-
-def replay_tables(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The analyst tables of a replay: by tier, rule, decider kind, predicted owner and week, source meaning
-    the lead source, and one by historical owner (on the roster or not: roster_id says which)."""
-    tables = analyst_tables(frame, [d for d in DIMENSIONS if d != "source"])
-    tables["source"] = metrics_by(frame, "lead_source")
-    by_owner = metrics_by(frame, "historical_owner")
-    roster_ids = frame.dropna(subset=["historical_owner"]).drop_duplicates("historical_owner")
-    roster_id = by_owner["historical_owner"].map(
-        roster_ids.set_index("historical_owner")["historical_owner_id"]
-    )
-    by_owner.insert(1, "roster_id", roster_id.astype("string"))
-    tables["historical_owner"] = by_owner
-    return tables
-
-
-def _outcome_frame(
-    routed: pd.DataFrame, review: pd.DataFrame, deals: DealImport | None, source: str
-) -> pd.DataFrame:
-    """The replay's decisions in the store's shapes, through leadrouter.outcomes.join.lead_outcomes: decided (and
-    arrived) when the lead was created, never touched (an export has no activity history)."""
-    decided = pd.concat(
-        [routed.assign(status=Status.RECORDED.value), review.assign(status=Status.REVIEW.value)],
-        ignore_index=True,
-    )
-    decisions = pd.DataFrame(
-        {
-            "source": source,
-            "lead_id": decided["lead_id"],
-            "status": decided["status"],
-            "tier": decided["tier"],
-            "decided_by": decided["decided_by"],
-            "owner_id": decided.get("owner_id", pd.Series(pd.NA, index=decided.index)),
-            "lead_created_at": decided["created_at"],
-            "decided_at": decided["created_at"],
-            "first_touch_at": pd.NaT,
-        }
-    )
-    outcomes = (deals.deals if deals is not None else pd.DataFrame(columns=DEAL_COLUMNS)).assign(
-        source=source
-    )
-    events = pd.DataFrame(columns=["source", "lead_id", "kind", "owner_id", "at"])
-    queued = pd.DataFrame({"source": source, "lead_id": review["lead_id"]})
-    return lead_outcomes(decisions, outcomes, events, queued)
-
-
-def resolve_owners(owners: pd.Series, roster: Roster) -> pd.Series:
-    """The roster id of each historical owner, written as a rep's id, email or name, or a queue's id or
-    description (any case); <NA> for an owner not on the roster."""
-    names: dict[str, str] = {}
-    for rep in roster.reps:
-        for alias in (rep.key, rep.email, rep.name):
-            names[alias.strip().casefold()] = rep.key
-    for queue, description in roster.queues.items():
-        names[queue.casefold()] = queue
-        names[description.strip().casefold()] = queue
-    return owners.astype("string").str.strip().str.casefold().map(names).astype("string")
 
 
 def compare(a: Replay, b: Replay) -> Comparison:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from leadrouter.backtest.replay import LEAD_EXTRAS, REVIEW_COLUMNS, replay_tables
+from leadrouter.backtest.outcome_frame import replay_tables
+from leadrouter.backtest.replay import LEAD_EXTRAS, REVIEW_COLUMNS
 from leadrouter.outcomes.display import amount, metric_table
 from leadrouter.outcomes.join import LEAD_OUTCOME_COLUMNS
 from leadrouter.outcomes.notes import EMPTY

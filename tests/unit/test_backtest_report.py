@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadrouter.backtest.replay import REVIEW_COLUMNS, Replay, replay_tables
+from leadrouter.backtest.outcome_frame import replay_tables
+from leadrouter.backtest.replay import REVIEW_COLUMNS, Replay
 from leadrouter.backtest.report import BacktestFolderError, read_replay, write_backtest_report
 from leadrouter.outcomes.hindsight import hindsight
 from leadrouter.outcomes.report import undated_note

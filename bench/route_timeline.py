@@ -48,7 +48,9 @@ def run_states(api: str, run_ids: list[str]) -> pd.DataFrame:
                 "ended": stamp([run["end_time"]]).iloc[0] if run["end_time"] else pd.NaT,
             }
         )
-    return pd.DataFrame(rows).set_index("run_id")
+    frame = pd.DataFrame(rows).set_index("run_id")
+    # a run still going (a lingering one at the bench's end) has no end: keep every column in UTC all the same
+    return frame.apply(lambda column: pd.to_datetime(column, utc=True))
 
 
 def task_runs(api: str, run_ids: list[str]) -> pd.DataFrame:
@@ -73,8 +75,8 @@ def task_runs(api: str, run_ids: list[str]) -> pd.DataFrame:
             "stage": frame["name"]
             .str.replace(r"\[.*$", "", regex=True)
             .str.replace(r"-[0-9a-f]{3}$", "", regex=True),
-            "start": stamp(frame["start_time"]).to_numpy(),
-            "end": stamp(frame["end_time"]).to_numpy(),
+            "start": stamp(frame["start_time"]).array,
+            "end": stamp(frame["end_time"]).array,
         }
     )
 

@@ -16,6 +16,8 @@ Leads that end quarantined or in review get no owner written and are counted, no
 object whose top-level keys bench/run.py merges.
 
     .venv/bin/python bench/speed_to_route.py [poll|event ...]
+
+LEADROUTER_BENCH_LOGS=DIR keeps the worker's and the receiver's logs there (event-serve.log, …).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import json
 import os
 import resource
 import secrets
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -58,7 +61,7 @@ DRAIN_S = 90.0  # after the traffic stops, how long the last leads may take befo
 async def serve_route_inbound(mode: str) -> None:
     """The deployment under test on a pool of its own, run by a warm worker in this process until it is
     stopped (child of measure())."""
-    from deployments.serve import apply
+    from deployments.serve import apply, local_parameters
     from deployments.spec import declared_as
     from deployments.webhooks import lead_created_trigger
     from deployments.worker import start
@@ -69,8 +72,12 @@ async def serve_route_inbound(mode: str) -> None:
         options = {"interval": POLL_INTERVAL_S}
     else:
         options = {"interval": SAFETY_NET_S, "triggers": [lead_created_trigger(WebhookSettings().coalesce_s)]}
+    declared = declared_as("route-new-leads")
     deployment = await route_inbound.to_deployment(
-        name=f"bench-{mode}", concurrency_limit=declared_as("route-new-leads").concurrency_limit, **options
+        name=f"bench-{mode}",
+        concurrency_limit=declared.concurrency_limit,
+        parameters=local_parameters(declared),
+        **options,
     )
     await apply([deployment], pool=f"bench-{mode}")
     await start(f"bench-{mode}")
@@ -175,11 +182,10 @@ def latencies(sandbox: Path, lead_ids: list[str]) -> pd.Series:
 
 
 def flow_runs(api: str, deployment: str) -> dict:
-    """How the deployment's finished runs went: counts by state, how long after their expected start they
-    began (the worker picking them up), and how long they ran."""
+    """How the deployment's runs went: counts by state (a run still going or queued too), how long after
+    their expected start the completed ones began (the worker picking them up), and how long they ran."""
     body = {
         "deployments": {"name": {"any_": [deployment]}},
-        "flow_runs": {"state": {"type": {"any_": ["COMPLETED", "CANCELLED", "FAILED", "CRASHED"]}}},
         "limit": 200,
     }
     request = urllib.request.Request(
@@ -259,6 +265,9 @@ def measure(mode: str, server_env: dict[str, str], seed: int = 17) -> dict:
         finally:
             for child in reversed(children):
                 stop(child)
+            if keep := os.environ.get("LEADROUTER_BENCH_LOGS"):  # the served processes' logs, to read after
+                for log in Path(tmp).glob("*.log"):
+                    shutil.copy(log, Path(keep) / f"{mode}-{log.name}")
     figures = seconds.quantile([0.5, 0.95]).round(2) if len(seconds) else pd.Series([None, None], [0.5, 0.95])
     return {
         "p50_s": figures[0.5],

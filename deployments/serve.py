@@ -35,7 +35,14 @@ async def local_deployment(deployment: Declared, window_s: float) -> RunnerDeplo
         schedules=deployment.schedules,
         concurrency_limit=deployment.concurrency_limit,
         triggers=[t.model_copy(update={"within": window}) for t in deployment.triggers],
+        parameters=local_parameters(deployment),
     )
+
+
+def local_parameters(deployment: Declared) -> dict:
+    """The declared parameters but the settings block: make run's deployments take settings from the
+    environment."""
+    return {k: v for k, v in deployment.parameters.items() if k != "settings_block"}
 
 
 async def local_deployments() -> list[RunnerDeployment]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pandas as pd
@@ -31,6 +32,8 @@ from tasks.route_inbound import (
 from tasks.shared import write_assignments
 from tasks.sla_watch import notify_reroutes
 
+LINGER_PAUSE_S = 0.3  # between two looks for new leads while a run lingers: a CRM call each
+
 
 @flow(name="route-inbound")
 def route_inbound(
@@ -38,12 +41,15 @@ def route_inbound(
     max_batches: int = 20,
     shadow: bool = False,
     settings_block: str | None = None,
+    linger_s: float = 0.0,
 ) -> State:
     """Route every lead that arrived since the last run, batch by batch. Its result is the run's summary
     (leadrouter.summary.summarize_run); its final state's message and the run's name carry the counts.
 
     batch_size: leads per batch (default: the settings' batch_size, LEADROUTER_BATCH_SIZE).
     shadow: decide and record, but write nothing to the CRM (compare against current routing first).
+    linger_s: after routing a lead, keep looking for new ones this long (a CRM call every LINGER_PAUSE_S and
+    more): a lead that arrives while a run routes is routed by that run, not by a run queued behind it.
     """
     logger = get_run_logger()
     settings = load_settings(settings_block)
@@ -59,6 +65,7 @@ def route_inbound(
             notify_reroutes(router, departed, channels)
         # the accounts come from the CRM while the first page does: the run waits for one call, not two
         accounts = load_accounts.submit(router)
+        lingers_until = 0.0
         for batch in range(
             1, max_batches + 1
         ):  # each task run is named by its batch: validate-leads[batch 2]
@@ -80,10 +87,14 @@ def route_inbound(
                 reports.append(checked.report)
                 repairs.append(checked.repairs)
             advance_watermark(router, source, cursor, batch=batch)
+            if not leads.empty:
+                lingers_until = time.monotonic() + linger_s
             # a later page with nothing undecided is our own writes coming back (a 100k backlog's 100k):
-            # reading on would only drop them; anything behind them is the next run's
+            # reading on would only drop them; anything behind them is the next run's, unless it lingers
             if cursor is None or (batch > 1 and leads.empty):
-                break
+                if time.monotonic() >= lingers_until:
+                    break
+                time.sleep(LINGER_PAUSE_S)
         accounts.result()  # an empty poll used none: its call still ends (or fails) inside the run
         escalate_late_reviews(router, source, channels)
         # the artifacts are independent API calls: made at once, the run ends (and the next queued run

@@ -22,6 +22,7 @@ class WebhookSettings(BaseSettings):
     salesforce_secret_block: str | None = None
     salesforce_org_id: str | None = None  # Outbound Messages from any other org are refused
     max_age_s: float = 300.0  # HubSpot: refuse a request timestamp older than 5 minutes
-    # at most one event per CRM per window; the route-inbound trigger's `within` is the same window
-    coalesce_s: float = 5.0
+    # at most one event per CRM per window; the route-inbound trigger's `within` is the same window. Short:
+    # a lead announced inside it waits for the window's end (a running run lingers and routes it sooner)
+    coalesce_s: float = 1.0
     max_body_bytes: int = 1_000_000

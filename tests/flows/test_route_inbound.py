@@ -135,6 +135,29 @@ def test_batch_size_comes_from_the_settings(env: SandboxCRM, monkeypatch: pytest
     assert first + second + route()["leads"] == 300
 
 
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)
+def test_a_lingering_run_routes_a_lead_created_while_it_runs(env: SandboxCRM) -> None:
+    """With linger_s, a lead created after the run decided its pages is routed by that same run."""
+    import time
+
+    store = open_store(os.environ["LEADROUTER_STORE_URL"])
+    summaries: list[dict] = []
+    runner = threading.Thread(target=lambda: summaries.append(route(linger_s=5.0)))
+    runner.start()
+    deadline = time.monotonic() + 120
+    while sum(status_counts(store, "sandbox").values()) < 300 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    now = pd.Timestamp.now(tz="UTC")
+    late = env.add_leads(1, np.random.default_rng(2), now, now)["lead_id"].iloc[0]
+    runner.join(timeout=120)
+    assert summaries[0]["leads"] == 301
+    with store.engine.connect() as conn:
+        runs = conn.execute(select(decisions.c.lead_id, decisions.c.run_id)).all()
+    assert len(runs) == 301 and len({run for _, run in runs}) == 1
+    assert late in {lead for lead, _ in runs}
+    assert len(assert_ledger_matches_crm(env)) == 301
+
+
 def test_two_runs_at_once_never_decide_or_write_a_lead_twice(env: SandboxCRM) -> None:
     summaries: list[dict] = []
     threads = [threading.Thread(target=lambda: summaries.append(route(batch_size=60))) for _ in range(2)]

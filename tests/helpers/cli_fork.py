@@ -58,4 +58,5 @@ def _command(request: dict) -> None:
     from commands.main import main
 
     main()  # an uncaught error reaches the interpreter, which prints it and exits 1, as it would
+    sys.exit(0)  # a command that returns instead of exiting must not go back to serving requests
     raise SystemExit(0)

@@ -26,7 +26,10 @@ from leadrouter.store.tables import (
     sla_events,
 )
 
-ROWS_PER_BATCH = 50_000  # bounds the memory of one executemany's parameter list on SQLite
+ROWS_PER_BATCH = (
+    50_000  # bounds the memory of one batch: its columns as Python values (SQLite), its COPY text
+)
+NULL_BOUND = float("nan")  # what bulk_insert binds for a null on SQLite: stored as NULL (SQLite keeps no NaN)
 ENRICHED = ("region", "territory", "industry", "seniority")  # read from the decision's explanation
 ARRIVAL = ("lead_source", "country", "employees", "language")  # the decision's own columns
 
@@ -168,10 +171,13 @@ def bulk_insert(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
                 copy.write("".join(["\t".join(row) + "\n" for row in zip(*texts, strict=True)]))
         return
     statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    cursor = conn.connection.cursor()
     for start in range(0, len(frame), ROWS_PER_BATCH):
         part = frame.iloc[start : start + ROWS_PER_BATCH]
         values = [_sqlite_values(part[c], table.c[c].type) for c in columns]
-        conn.exec_driver_sql(statement, list(zip(*values, strict=True)))
+        # the rows streamed, each tuple freed once bound: a list of them (what exec_driver_sql wants) keeps
+        # the garbage collector scanning them, which took twice as long as building them
+        cursor.executemany(statement, zip(*values, strict=True))
 
 
 def _iso(values: pd.Series, kind: object) -> np.ndarray:
@@ -195,12 +201,19 @@ def _iso(values: pd.Series, kind: object) -> np.ndarray:
 
 
 def _sqlite_values(values: pd.Series, kind: object) -> list:
-    """A column as the Python values sqlite3 binds, nulls as None."""
+    """A column as the Python values sqlite3 binds fastest: only exact int, float and str skip its adapter
+    lookup, which costs several times the bind itself (about 4x for None, 10x for a bool). So booleans go as 0/1 (what SQLite
+    stores for them anyway) and nulls as a float NaN, which SQLite binds as NULL."""
     missing = pd.isna(values).to_numpy()
-    plain = (
-        _iso(values, kind) if isinstance(kind, UtcStamp | Date) else values.astype(object).to_numpy(copy=True)
-    )
-    plain[missing] = None
+    if pd.api.types.is_float_dtype(values.dtype):
+        return values.to_numpy(dtype="float64", na_value=np.nan).tolist()
+    if isinstance(kind, UtcStamp | Date):
+        plain = _iso(values, kind)
+    elif pd.api.types.is_bool_dtype(values.dtype):
+        plain = values.fillna(False).to_numpy(dtype=np.int64).astype(object)
+    else:
+        plain = values.astype(object).to_numpy(copy=True)
+    plain[missing] = NULL_BOUND
     return plain.tolist()
 
 

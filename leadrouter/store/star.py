@@ -201,9 +201,9 @@ def _iso(values: pd.Series, kind: object) -> np.ndarray:
 
 
 def _sqlite_values(values: pd.Series, kind: object) -> list:
-    """A column as the Python values sqlite3 binds fastest: only exact int, float and str skip its adapter
-    lookup, which costs several times the bind itself (about 4x for None, 10x for a bool). So booleans go as 0/1 (what SQLite
-    stores for them anyway) and nulls as a float NaN, which SQLite binds as NULL."""
+    """A column as the Python values sqlite3 binds fastest. Only exact int, float and str skip its adapter
+    lookup, which costs several times the bind itself (about 4x for None, 10x for a bool): so booleans go as
+    0/1 (what SQLite stores for them anyway) and nulls as a float NaN, which SQLite binds as NULL."""
     missing = pd.isna(values).to_numpy()
     if pd.api.types.is_float_dtype(values.dtype):
         return values.to_numpy(dtype="float64", na_value=np.nan).tolist()

@@ -18,7 +18,10 @@ FREE_MAIL_DOMAINS = frozenset(
 
 def email_domain(emails: pd.Series) -> pd.Series:
     """The lowercased part after the last @, or <NA>."""
-    return emails.astype("string").str.strip().str.lower().str.extract(r"@([^@\s]+)$", expand=False)
+    domains = emails.astype("string").str.strip().str.lower().str.extract(r"@([^@\s]+)$", expand=False)
+    # one str per distinct domain, shared by its leads: a million leads' own copies took ~70 MB
+    codes, distinct = pd.factorize(domains)
+    return pd.Series(distinct.take(codes, allow_fill=True), index=emails.index, name=domains.name)
 
 
 def is_free_mail(domains: pd.Series) -> pd.Series:

@@ -143,7 +143,10 @@ def lead_text(frame: pd.DataFrame) -> pd.Series:
 def language_of(frame: pd.DataFrame) -> pd.DataFrame:
     """language and language_confidence of each lead: detected from what it wrote when the text is long and
     clear enough, else the main language of its country (confidence <NA>), else <NA>."""
-    text = lead_text(frame)
+    # the text is built and read once per distinct (message, title, company): a million leads repeat a few
+    # hundred thousand, and a per-lead copy of the joined text took hundreds of MiB
+    first, combo = _distinct_texts(frame)
+    text = lead_text(frame.iloc[first])
     detected = detect_languages(text)
     size = text.str.count(r"\w").fillna(0)
     confidence = detected["language_confidence"].fillna(0.0)
@@ -152,10 +155,29 @@ def language_of(frame: pd.DataFrame) -> pd.DataFrame:
     )
     country = frame["country"].astype("string") if "country" in frame else pd.Series(pd.NA, index=frame.index)
     fallback = country.str.upper().map(COUNTRY_LANGUAGE).astype("string")
+    per_lead = trusted.to_numpy(dtype=bool)[combo]
     return pd.DataFrame(
         {
-            "language": detected["language"].where(trusted, fallback),
-            "language_confidence": detected["language_confidence"].where(trusted),
+            "language": _per_lead(detected["language"], combo, frame.index).where(per_lead, fallback),
+            "language_confidence": _per_lead(detected["language_confidence"], combo, frame.index).where(
+                per_lead
+            ),
         },
         index=frame.index,
     )
+
+
+def _distinct_texts(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The position of the first lead of each distinct (message, title, company) as lead_text reads them, and
+    each lead's index into those."""
+    key = np.zeros(len(frame), dtype=np.int64)
+    for name in [c for c in TEXT_COLUMNS if c in frame]:
+        codes, values = pd.factorize(frame[name].astype("string"))  # missing: -1, hence the shift
+        # renumbered after each column: the combined number stays below rows² (no int64 overflow)
+        key = pd.factorize(key * (len(values) + 1) + codes + 1)[0]
+    _, first, combo = np.unique(key, return_index=True, return_inverse=True)
+    return first, combo.reshape(-1)
+
+
+def _per_lead(per_text: pd.Series, combo: np.ndarray, index: pd.Index) -> pd.Series:
+    return pd.Series(per_text.array.take(combo), index=index, name=per_text.name)

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leadrouter.enrich import enrich_leads
+from leadrouter.enrich.email import email_domain
 from leadrouter.enrich.territory import load_territories
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.schema import ENRICHED_COLUMNS, LEAD_COLUMNS, conform
@@ -67,3 +68,11 @@ def test_nothing_a_lead_contains_fails_the_stage(sandbox: SandboxCRM, rows: list
         .all()
     )
     assert out["match_score"].dropna().between(0, 100).all()
+
+
+def test_email_domains_are_lowercased_and_shared_by_their_leads() -> None:
+    emails = pd.Series(["a@Acme.com", " b@acme.com ", None, "no-at-sign", "c@d@beta.io"], dtype="string")
+    domains = email_domain(emails.set_axis([4, 3, 2, 1, 0]))
+    assert domains.fillna("-").tolist() == ["acme.com", "acme.com", "-", "-", "beta.io"]
+    assert domains.index.tolist() == [4, 3, 2, 1, 0] and domains.dtype == "string"
+    assert domains[4] is domains[3]  # one str per distinct domain: a million leads repeat a few thousand

@@ -71,3 +71,20 @@ def test_a_mixed_text_falls_back_to_the_country() -> None:
 def test_an_empty_or_thin_batch_has_both_columns(columns: dict) -> None:
     out = language_of(pd.DataFrame({k: pd.array(v, dtype="string") for k, v in columns.items()}))
     assert list(out.columns) == ["language", "language_confidence"] and len(out) == 0
+
+
+def test_leads_repeating_a_text_each_get_the_answer_they_get_alone() -> None:
+    """Text is detected once per distinct (message, title, company): every lead still gets its own answer,
+    the fallback by its own country, whatever its place and index."""
+    german = "Wir möchten gerne eine Vorführung Ihrer Plattform für unser Vertriebsteam sehen."
+    french = "Nous souhaitons une démonstration de votre plateforme pour notre équipe commerciale."
+    leads = frame(
+        message=[german, french, "Need a demo", german, None, "", "Need a demo", french],
+        title=["CEO", None, "CTO", "CEO", None, None, "CTO", "CFO"],
+        company=["Acme", "Acme", "Acme", "Acme", None, None, "Acme", "Acme"],
+        country=["US", "US", "DE", "FR", "BR", "BR", None, "US"],
+    ).set_axis([70, 60, 50, 40, 30, 20, 10, 0])
+    batch = language_of(leads)
+    alone = pd.concat([language_of(leads.iloc[[i]]) for i in range(len(leads))])
+    pd.testing.assert_frame_equal(batch, alone)
+    assert batch["language"].fillna("-").tolist() == ["de", "fr", "de", "de", "pt", "pt", "-", "fr"]

@@ -11,7 +11,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed
 
 from blocks.load import load_ack_channel, load_channels, load_crm, load_remote_model, load_settings
-from leadrouter.router import open_router
+from leadrouter.router import open_router, switch_off_deactivated
 from leadrouter.summary import counts_line
 from tasks.route_inbound import (
     advance_watermark,
@@ -20,6 +20,7 @@ from tasks.route_inbound import (
     escalate_late_reviews,
     find_duplicates,
     load_accounts,
+    look_up_existing,
     notify_owners,
     publish_quarantine,
     publish_routing_summary,
@@ -57,24 +58,35 @@ def route_inbound(
     run_id = flow_run.id or uuid.uuid4().hex
     channels, ack = load_channels(settings), load_ack_channel(settings)
     quarantined, reports, repairs = [], [], []
-    with open_router(settings, crm=load_crm(settings), remote_model=load_remote_model(settings)) as router:
-        source = router.ledger_source(shadow)
-        departed = None if shadow else reroute_deactivated(router)
+    crm, remote_model = load_crm(settings), load_remote_model(settings)
+    with open_router(settings, crm=crm, remote_model=remote_model, departures=False) as opened:
+        source = opened.ledger_source(shadow)
+        # the first page and the accounts come from the CRM while its deactivated users do: a run's first
+        # lead waits for one call, not three
+        first_page = pull_new_leads.submit(opened, source, batch_size, batch=1)
+        accounts = load_accounts.submit(opened)
+        router = switch_off_deactivated(opened, opened.crm.inactive_owners())
+        # nobody deactivated (most runs): no task run to wait for
+        departed = reroute_deactivated(router) if router.deactivated and not shadow else None
         if departed is not None and len(departed):
             write_assignments(router, claim=run_id)
             notify_reroutes(router, departed, channels)
-        # the accounts come from the CRM while the first page does: the run waits for one call, not two
-        accounts = load_accounts.submit(router)
         lingers_until = 0.0
         for batch in range(
             1, max_batches + 1
         ):  # each task run is named by its batch: validate-leads[batch 2]
-            leads, cursor = pull_new_leads(router, source, batch_size, batch=batch)
+            if batch == 1:
+                leads, cursor = first_page.result()
+            else:
+                leads, cursor = pull_new_leads(router, source, batch_size, batch=batch)
             # a later page of only decided leads (our own owner writes re-surface them) has nothing to route
             if batch == 1 or not leads.empty:
+                # the CRM is asked for the page's emails while validation runs: find-duplicates then waits
+                # for no call of its own
+                looked_up = look_up_existing.submit(router, leads, batch=batch)
                 checked = validate_leads(leads, batch=batch)
                 enriched = enrich_leads(checked.valid, router, accounts, batch=batch)
-                deduped = find_duplicates(router, enriched, batch=batch)
+                deduped = find_duplicates(router, enriched, looked_up.result(), batch=batch)
                 classified = classify_leads(deduped, router, batch=batch)
                 recorded = record_decisions(
                     router, classified, checked.quarantined, run_id, shadow, batch=batch

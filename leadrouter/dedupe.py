@@ -4,11 +4,15 @@ or B2C source) is known by its phone, else by its CRM id."""
 
 from __future__ import annotations
 
+import re
+from typing import NamedTuple
+
 import pandas as pd
 
 from leadrouter.assign.roster import Roster
 from leadrouter.crm.base import CRM
 from leadrouter.schema import column
+from leadrouter.validate.repairs import repair_emails
 
 # providers that deliver name+tag@ to name@ (and Gmail ignores dots in the local part)
 PLUS_ADDRESSING = frozenset(
@@ -17,6 +21,9 @@ PLUS_ADDRESSING = frozenset(
 )
 DOTS_IGNORED = frozenset({"gmail.com", "googlemail.com"})
 KIND_PREFERENCE = {"contact": 0, "lead": 1}  # a customer's contact owner outranks another open lead's owner
+# one @, no spaces, within RFC 5321's 254 characters: what a lead that passes validation can hold; a
+# lookup before validation asks nothing longer of the CRM (a query's size is bounded, e.g. a SOQL URI)
+_ADDRESS = re.compile(r"[^@\s]{1,64}@[^@\s]{1,189}")
 MIN_PHONE_DIGITS = 7  # shorter is an extension or a placeholder, not a number that names one person
 
 
@@ -45,10 +52,45 @@ def identity_key(leads: pd.DataFrame, email_key: pd.Series | None = None) -> pd.
     return email.fillna(phone).fillna("id:" + column(leads, "lead_id")).astype("string")
 
 
-def find_duplicates(crm: CRM, leads: pd.DataFrame, roster: Roster) -> pd.DataFrame:
-    """Look the batch's emails up in the CRM and mark its duplicates (see mark_duplicates)."""
-    existing = crm.find_existing(leads["email"].dropna().tolist(), []) if len(leads) else pd.DataFrame()
-    return mark_duplicates(leads, existing, {rep.key for rep in roster.reps if rep.active})
+def find_duplicates(
+    crm: CRM, leads: pd.DataFrame, roster: Roster, looked_up: LookedUp | None = None
+) -> pd.DataFrame:
+    """Look the batch's emails up in the CRM and mark its duplicates (see mark_duplicates).
+
+    looked_up: what look_up found for the page before validation. Only emails it did not ask about are asked
+    now, and its rows for emails the batch does not have (leads validation stopped) are left out: the marks
+    are those of one lookup of the batch's own emails."""
+    emails = leads["email"].dropna() if len(leads) else pd.Series()
+    asked, rows = looked_up if looked_up is not None else LookedUp(frozenset(), pd.DataFrame())
+    keys = {_key(e) for e in emails}
+    if asked - keys and len(rows):
+        rows = rows[rows["email"].astype("string").str.strip().str.lower().isin(keys).fillna(False)]
+    if missing := [e for e in emails if _key(e) not in asked]:
+        found = crm.find_existing(missing, [])
+        parts = [r for r in (rows, found) if len(r)]
+        rows = pd.concat(parts, ignore_index=True) if parts else found
+    return mark_duplicates(leads, rows, {rep.key for rep in roster.reps if rep.active})
+
+
+class LookedUp(NamedTuple):
+    """A page's emails as asked of the CRM (stripped, lowercased) and find_existing's rows for them."""
+
+    asked: frozenset[str]
+    rows: pd.DataFrame
+
+
+def look_up(crm: CRM, page: pd.DataFrame) -> LookedUp:
+    """The CRM's records for a pulled page's emails, asked before validation so the call need not wait for
+    it: each email as validation repairs it (a display name, spaces, full-width characters), and only those
+    shaped like an address; find_duplicates asks about any other a valid lead has."""
+    emails = repair_emails(page["email"])[0].dropna() if "email" in page and len(page) else pd.Series()
+    asked = frozenset(k for k in map(_key, emails) if isinstance(k, str) and _ADDRESS.fullmatch(k))
+    return LookedUp(asked, crm.find_existing(sorted(asked), []) if asked else pd.DataFrame())
+
+
+def _key(email: object) -> object:
+    """An email as every CRM adapter's find_existing asks it: stripped and lowercased (text only)."""
+    return email.strip().lower() if isinstance(email, str) else email
 
 
 def mark_duplicates(leads: pd.DataFrame, existing: pd.DataFrame, owners: set[str]) -> pd.DataFrame:

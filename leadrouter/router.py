@@ -79,25 +79,40 @@ def open_crm(settings: Settings) -> CRM:
 
 
 def open_router(
-    settings: Settings, crm: CRM | None = None, remote_model: Callable[[Store], Model] | None = None
+    settings: Settings,
+    crm: CRM | None = None,
+    remote_model: Callable[[Store], Model] | None = None,
+    departures: bool = True,
 ) -> Router:
     """Load config first, so a bad rulebook or roster fails before anything touches the store or the CRM.
 
     remote_model: builds Claude (from its Prefect block) on the store, which caches its answers; the local
-    model always stands behind it."""
+    model always stands behind it.
+    departures: ask the CRM for its deactivated users now (switch_off_deactivated); False leaves that call to
+    the caller, which makes it beside other CRM calls and routes with the router it returns (until then the
+    roster still has those reps, and no scorer is loaded)."""
     # a warm worker's runs share the parsed files (until one changes) and the CRM's owners (for a minute)
     rulebook = warm.load_file("rulebook", settings.rulebook_path, load_rulebook, fields_stamp())
     routing_crm = cache(lambda: crm or open_crm(settings))
-    roster, deactivated = crm_roster(settings, routing_crm, rulebook)
+    roster = routing_roster(settings, routing_crm, rulebook)
+    inactive = routing_crm().inactive_owners() if departures else None
     territories = warm.load_file("territories", settings.territories_path, load_territories)
-    crm = routing_crm()
     store = open_store(settings.store_url)
     chain = open_chain(settings, rulebook, remote_model(store) if remote_model else None)
-    scorer = open_scorer(settings, vip_capacity(roster))
+    provider = open_provider(settings)
+    router = Router(settings, store, routing_crm(), rulebook, roster, territories, provider, chain)
+    return router if inactive is None else switch_off_deactivated(router, inactive)
+
+
+def switch_off_deactivated(router: Router, inactive: pd.DataFrame) -> Router:
+    """The router to route with: the reps whose CRM user is deactivated (inactive: the CRM's inactive_owners)
+    switched off in its roster (no roster edit needed) and listed, and the scorer loaded for that roster.
+    Asked on every run, not kept: a deactivation counts from the next run."""
+    roster, gone = without_deactivated(router.roster, inactive)
+    scorer = open_scorer(router.settings, vip_capacity(roster))
     if scorer is None:
         roster = without_pipeline(roster)
-    provider = open_provider(settings)
-    return Router(settings, store, crm, rulebook, roster, territories, provider, chain, scorer, deactivated)
+    return router.replace(roster=roster, scorer=scorer, deactivated=gone)
 
 
 def without_pipeline(roster: Roster) -> Roster:
@@ -147,10 +162,14 @@ def routing_roster(settings: Settings, crm: Callable[[], CRM], rulebook: Ruleboo
 def crm_roster(
     settings: Settings, crm: Callable[[], CRM], rulebook: Rulebook | None = None
 ) -> tuple[Roster, list[str]]:
-    """The routing roster with the reps whose CRM user is deactivated switched off (no roster edit needed), and
-    their ids. Asked on every run, not kept: a deactivation counts from the next run."""
-    roster = routing_roster(settings, crm, rulebook)
-    gone = deactivated_in_crm(roster, crm().inactive_owners())
+    """The routing roster with the reps whose CRM user is deactivated switched off, and their ids."""
+    return without_deactivated(routing_roster(settings, crm, rulebook), crm().inactive_owners())
+
+
+def without_deactivated(roster: Roster, inactive: pd.DataFrame) -> tuple[Roster, list[str]]:
+    """The roster with its reps whose CRM user is deactivated (inactive: the CRM's inactive_owners) switched
+    off, and their ids."""
+    gone = deactivated_in_crm(roster, inactive)
     if gone:
         log.warning("reps deactivated in the CRM, switched off for this run: %s", ", ".join(gone))
     return (roster.without(set(gone)) if gone else roster), gone

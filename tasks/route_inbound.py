@@ -1,5 +1,5 @@
-"""route-inbound's tasks in stage order: load accounts, pull, validate, enrich, find duplicates, classify,
-record, notify owners (the write is tasks.shared), advance the watermark, escalate late reviews, publish."""
+"""route-inbound's tasks in stage order: load accounts, pull, look up existing records, validate, enrich, find
+duplicates, classify, record, notify owners (the write is tasks.shared), advance the watermark, escalate late reviews, publish."""
 
 from __future__ import annotations
 
@@ -63,9 +63,17 @@ def enrich_leads(leads: pd.DataFrame, router: Router, accounts: pd.DataFrame, ba
     return enrich.enrich_leads(leads, accounts, router.provider, router.territories)
 
 
+@task(**by_batch("look-up-existing"), **ONCE)
+def look_up_existing(router: Router, page: pd.DataFrame, batch: int = 1) -> dedupe.LookedUp:
+    """The CRM's leads and contacts with the page's emails, asked while validation runs."""
+    return dedupe.look_up(router.crm, page)
+
+
 @task(**by_batch("find-duplicates"), **ONCE)
-def find_duplicates(router: Router, leads: pd.DataFrame, batch: int = 1) -> pd.DataFrame:
-    return dedupe.find_duplicates(router.crm, leads, router.roster)
+def find_duplicates(
+    router: Router, leads: pd.DataFrame, looked_up: dedupe.LookedUp | None = None, batch: int = 1
+) -> pd.DataFrame:
+    return dedupe.find_duplicates(router.crm, leads, router.roster, looked_up)
 
 
 @task(**by_batch("classify-leads"), **ONCE)

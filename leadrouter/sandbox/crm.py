@@ -45,7 +45,8 @@ class SandboxCRM(SandboxEdits):
         self.fields = fields or configured_fields()
         if not self.path.exists():
             raise FileNotFoundError(f"no sandbox CRM at {self.path}: run `leadrouter init` first")
-        with self._db() as db:
+        # the sandbox's own schema upgrade, not a CRM call: a run opening its CRM waits for no latency_s
+        with self._db(latency=False) as db:
             db.executescript(LATER_TABLES)
 
     @classmethod
@@ -85,8 +86,8 @@ class SandboxCRM(SandboxEdits):
         return crm
 
     @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        if self.latency_s:
+    def _db(self, latency: bool = True) -> Iterator[sqlite3.Connection]:
+        if latency and self.latency_s:
             time.sleep(self.latency_s)
         db = sqlite3.connect(self.path, timeout=60)
         db.execute("PRAGMA journal_mode=WAL")

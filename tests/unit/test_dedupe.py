@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from leadrouter.assign.roster import load_roster
-from leadrouter.dedupe import mark_duplicates, normalize_email
+from leadrouter.dedupe import find_duplicates, look_up, mark_duplicates, normalize_email
 from leadrouter.record import BatchContext, record_batch
 from leadrouter.store import open_store
 from leadrouter.store.tables import decisions, rep_state
@@ -85,3 +85,59 @@ def test_duplicates_keep_or_follow_their_owner_without_a_round_robin_turn(tmp_pa
     with store.engine.connect() as conn:
         turns = conn.execute(select(func.sum(rep_state.c.assigned))).scalar()
     assert turns == 2  # L1 and L2 (a tagged company address is its own lead); L0 and L3 took no turn
+
+
+class RecordingCRM:
+    """find_existing as the adapters answer it (emails stripped and lowercased, matched exactly), over
+    EXISTING plus a record for a tagged Gmail address; each call's emails kept."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+        tagged = {
+            "kind": "lead",
+            "record_id": "00Q7",
+            "email": "dee+1@gmail.com",
+            "domain": None,
+            "owner_id": REP,
+        }
+        self.records = pd.concat([EXISTING, pd.DataFrame([tagged])], ignore_index=True)
+
+    def find_existing(self, emails: list[str], domains: list[str]) -> pd.DataFrame:
+        self.calls.append(list(emails))
+        asked = {e.strip().lower() for e in emails if e}
+        return self.records[self.records["email"].isin(asked)].reset_index(drop=True)
+
+
+def test_a_page_looked_up_before_validation_marks_the_valid_leads_as_one_lookup_of_their_own_emails() -> None:
+    page = leads(
+        ["Ana <ANA@acme.com>", "dee+1@gmail.com", "dee@gmail.com", "x" * 300 + "@acme.com", "cy@acme.com"]
+    )
+    valid = page.iloc[[0, 2, 4]].assign(
+        email=pd.array(["ANA@acme.com", "dee@gmail.com", "cy@acme.com"], dtype="string")
+    )
+    roster = load_roster(ROSTER)
+    crm = RecordingCRM()
+    looked_up = look_up(crm, page)
+    # the display name repaired as validation repairs it; the over-long address is not asked before validation
+    assert looked_up.asked == {"ana@acme.com", "dee+1@gmail.com", "dee@gmail.com", "cy@acme.com"}
+    assert sorted(looked_up.rows["record_id"]) == ["0031", "00Q7", "00Q9", "L0"]
+    marked = find_duplicates(crm, valid, roster, looked_up)
+    assert len(crm.calls) == 1  # every valid email was asked already
+    alone = find_duplicates(RecordingCRM(), valid, roster)
+    pd.testing.assert_frame_equal(marked, alone)
+    # dee+1@gmail.com's record (the same mailbox as dee@gmail.com) came only for the lead validation stopped
+    assert marked.set_index("lead_id")["duplicate_of"].fillna("-").to_dict() == {
+        "L0": "contact:0031", "L2": "-", "L4": "-",
+    }  # fmt: skip
+
+
+def test_a_valid_email_the_early_lookup_did_not_ask_is_asked_then() -> None:
+    page = leads(["ana@acme.com", "bo@acme.com"])
+    crm = RecordingCRM()
+    looked_up = look_up(crm, page.iloc[[0]])
+    marked = find_duplicates(crm, page, load_roster(ROSTER), looked_up)
+    assert crm.calls == [["ana@acme.com"], ["bo@acme.com"]]
+    assert marked.set_index("lead_id")["duplicate_of"].fillna("-").to_dict() == {
+        "L0": "contact:0031",
+        "L1": "-",
+    }

@@ -60,12 +60,12 @@ def find_duplicates(
     looked_up: what look_up found for the page before validation. Only emails it did not ask about are asked
     now, and its rows for emails the batch does not have (leads validation stopped) are left out: the marks
     are those of one lookup of the batch's own emails."""
-    emails = leads["email"].dropna() if len(leads) else pd.Series()
+    emails = leads["email"].dropna() if len(leads) else pd.Series(dtype="string")
     asked, rows = looked_up if looked_up is not None else LookedUp(frozenset(), pd.DataFrame())
-    keys = {_key(e) for e in emails}
-    if asked - keys and len(rows):
-        rows = rows[rows["email"].astype("string").str.strip().str.lower().isin(keys).fillna(False)]
-    if missing := [e for e in emails if _key(e) not in asked]:
+    keys = _keys(emails)
+    if len(rows) and not asked <= set(keys):
+        rows = rows[_keys(rows["email"]).isin(keys).fillna(False).to_numpy(dtype=bool)]
+    if missing := emails[~keys.isin(asked).to_numpy(dtype=bool)].tolist():
         found = crm.find_existing(missing, [])
         parts = [r for r in (rows, found) if len(r)]
         rows = pd.concat(parts, ignore_index=True) if parts else found
@@ -84,13 +84,14 @@ def look_up(crm: CRM, page: pd.DataFrame) -> LookedUp:
     it: each email as validation repairs it (a display name, spaces, full-width characters), and only those
     shaped like an address; find_duplicates asks about any other a valid lead has."""
     emails = repair_emails(page["email"])[0].dropna() if "email" in page and len(page) else pd.Series()
-    asked = frozenset(k for k in map(_key, emails) if isinstance(k, str) and _ADDRESS.fullmatch(k))
+    keys = _keys(emails)
+    asked = frozenset(keys[keys.str.fullmatch(_ADDRESS).fillna(False).to_numpy(dtype=bool)])
     return LookedUp(asked, crm.find_existing(sorted(asked), []) if asked else pd.DataFrame())
 
 
-def _key(email: object) -> object:
-    """An email as every CRM adapter's find_existing asks it: stripped and lowercased (text only)."""
-    return email.strip().lower() if isinstance(email, str) else email
+def _keys(emails: pd.Series) -> pd.Series:
+    """Emails as every CRM adapter's find_existing asks them: stripped and lowercased."""
+    return emails.astype("string").str.strip().str.lower()
 
 
 def mark_duplicates(leads: pd.DataFrame, existing: pd.DataFrame, owners: set[str]) -> pd.DataFrame:

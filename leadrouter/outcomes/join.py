@@ -220,8 +220,9 @@ def _event_history(events: pd.DataFrame, position: np.ndarray, n: int) -> pd.Dat
 def _deals(outcomes: pd.DataFrame, position: np.ndarray, started: pd.Series) -> pd.DataFrame:
     """Per lead: opportunity, meeting (= opportunity: the protocol has no meetings), won, closed, pipeline,
     revenue, their currency and amount_date (the day they convert on, the rule of v_routed_leads: the close
-    date, else the arrival date; null without a deal) and days from the lead's creation to the opportunity (the earlier of the day the loop first saw
-    the deal and the end of its close date: the CRM protocol gives no creation date)."""
+    date, else the arrival date; null without a deal) and days from the lead's creation to the opportunity
+    (the earlier of the day the loop first saw the deal and the end of its close date: the CRM protocol gives
+    no creation date)."""
     found = outcomes[position >= 0].assign(p=position[position >= 0]).drop_duplicates("p").set_index("p")
     found = found.reindex(pd.RangeIndex(len(started)))
     out = pd.DataFrame(index=found.index)
@@ -233,10 +234,10 @@ def _deals(outcomes: pd.DataFrame, position: np.ndarray, started: pd.Series) -> 
     out["pipeline"] = amount.where(out["opportunity"], 0.0)
     out["revenue"] = amount.where(out["won"], 0.0)
     out["currency"] = currency_codes(found["currency"]).where(out["opportunity"]).to_numpy()
-    arrival = pd.to_datetime(started.reset_index(drop=True), utc=True).dt.tz_localize(None).dt.normalize()
-    on = pd.to_datetime(found["close_date"]).astype("datetime64[us]").fillna(arrival)
-    out["amount_date"] = on.where(out["opportunity"])
-    opened = earlier(_utc(found["first_seen_at"]), _utc(found["close_date"]) + pd.Timedelta(days=1))
+    closing = _utc(found["close_date"])  # a date from the store, a stamp from an export: its UTC day
+    on = closing.fillna(_utc(started.reset_index(drop=True))).dt.tz_localize(None).dt.normalize()
+    out["amount_date"] = on.astype("datetime64[us]").where(out["opportunity"])
+    opened = earlier(_utc(found["first_seen_at"]), closing + pd.Timedelta(days=1))
     days = (opened - started.reset_index(drop=True)).dt.total_seconds() / 86_400
     out["days_to_opportunity"] = days.clip(lower=0).where(out["opportunity"])
     return out

@@ -81,7 +81,7 @@ def sections(
     source = "By lead source" if tables["source"].columns[0] == "lead_source" else "By source"
     return [
         *undated,
-        Section("Tiers against the operating thresholds", table=tier_threshold_table(tables, frame),
+        Section("Tiers against the operating thresholds", table=tier_threshold_table(tables, frame, rates),
                 csv=["by_tier.csv", "thresholds.csv"]),
         Section("Conversion by tier", **drawn("conversion_by_tier.png")),
         Section("Speed to lead", speed_note(frame), **drawn("speed_to_lead.png")),

@@ -29,7 +29,7 @@ DIMENSIONS = ("tier", "rule", "decided_kind", "owner_id", "source", "week")
 METRIC_COLUMNS = [
     "leads", "accepted", "meetings", "opportunities", "won", "win_rate", "pipeline", "revenue",
     "speed_median_min", "speed_p90_min", "breach_rate", "wrong_assignment_rate", "reassignment_rate",
-    "manual_triage_rate", "acceptance_rate", "deals_without_rate",
+    "manual_triage_rate", "acceptance_rate", "unconverted_deals",
 ]  # fmt: skip
 
 
@@ -38,30 +38,31 @@ def analyst_tables(
 ) -> dict[str, pd.DataFrame]:
     """Per dimension, one row per value (missing values as "(none)"): the dimension column then METRIC_COLUMNS
     (rates: fx_rates' rows, see metrics_by)."""
-    return {dimension: metrics_by(frame, dimension, rates) for dimension in by}
+    frame = in_one_currency(frame, rates)  # once, not per dimension
+    return {dimension: metrics_by(frame, dimension) for dimension in by}
 
 
 def in_one_currency(frame: pd.DataFrame, rates: pd.DataFrame | None = None) -> pd.DataFrame:
-    """frame with pipeline and revenue that can be summed, and deal_without_rate per lead
+    """frame with pipeline and revenue that can be summed, and unconverted_deal per lead
     (leadrouter.outcomes.money.summable): unchanged amounts when every deal is in one currency, else amounts in
     the base currency of rates (fx_rates' rows), a deal no rate converts counting 0 and flagged. A frame with
-    no currency column (an export's) is in one currency; one that has deal_without_rate already is returned as
+    no currency column (an export's) is in one currency; one that has unconverted_deal already is returned as
     it is."""
-    if "deal_without_rate" in frame:
+    if "unconverted_deal" in frame:
         return frame
     if "currency" not in frame:
-        return frame.assign(deal_without_rate=False)
+        return frame.assign(unconverted_deal=False)
     pipeline, left_out = summable(
         frame["pipeline"], frame["currency"], frame["amount_date"], frame["opportunity"], rates
     )
     revenue = np.where(frame["won"].astype(bool).to_numpy(), pipeline, 0.0)
-    return frame.assign(pipeline=pipeline, revenue=revenue, deal_without_rate=left_out)
+    return frame.assign(pipeline=pipeline, revenue=revenue, unconverted_deal=left_out)
 
 
 def metrics_by(frame: pd.DataFrame, dimension: str, rates: pd.DataFrame | None = None) -> pd.DataFrame:
     """The METRIC_COLUMNS of frame's leads grouped by one column (or all of them, for dimension "all"). Amounts
     in several currencies are never summed blindly: pipeline and revenue are in the base currency of rates
-    (fx_rates' rows), and deals_without_rate counts the deals left out of them (in_one_currency)."""
+    (fx_rates' rows), and unconverted_deals counts the deals left out of them (in_one_currency)."""
     frame = in_one_currency(frame, rates)
     if dimension == "all":
         values = pd.Series("all", index=frame.index, dtype="string")
@@ -83,7 +84,7 @@ def metrics_by(frame: pd.DataFrame, dimension: str, rates: pd.DataFrame | None =
             "wrong": frame["wrong_assignment"],
             "reassigned": frame["reassigned"],
             "triaged": frame["manual_triage"],
-            "unpriced": frame["deal_without_rate"],
+            "unpriced": frame["unconverted_deal"],
         },
         index=frame.index,
     )
@@ -109,7 +110,7 @@ def metrics_by(frame: pd.DataFrame, dimension: str, rates: pd.DataFrame | None =
             "reassignment_rate": sums["reassigned"] / leads,
             "manual_triage_rate": sums["triaged"] / leads,
             "acceptance_rate": sums["accepted"] / leads,
-            "deals_without_rate": sums["unpriced"].astype("int64"),
+            "unconverted_deals": sums["unpriced"].astype("int64"),
         }
     )
     table.insert(0, dimension, labels)

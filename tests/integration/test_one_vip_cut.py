@@ -160,9 +160,9 @@ def test_money_is_summed_in_the_base_currency_only(ledger) -> None:
         assert got.loc[tier, "pipeline"] == pytest.approx(priced["base"].sum()), tier
         assert got.loc[tier, "revenue"] == pytest.approx(priced.loc[priced["won"].astype(bool), "base"].sum())
         assert (
-            got.loc[tier, "deals_without_rate"]
+            got.loc[tier, "unconverted_deals"]
             == deals["base"].isna().sum()
             == deals["deal_currency"].eq("GBP").sum()
         )
-    assert view["deal_currency"].eq("GBP").sum() == 1 and got["deals_without_rate"].sum() == 1
+    assert view["deal_currency"].eq("GBP").sum() == 1 and got["unconverted_deals"].sum() == 1
     assert gbp_lead  # the one deal with no rate

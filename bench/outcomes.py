@@ -88,6 +88,7 @@ def deals_frame(decisions: pd.DataFrame, m: int, rng: np.random.Generator) -> pd
             "is_closed": closed,
             "is_won": closed & (rng.random(m) < 0.3),
             "amount": np.round(rng.lognormal(10, 1, m), -2),
+            "currency": None,  # the CRM's only currency
             "close_date": pd.Series(close.to_numpy()).where(closed),
             "first_seen_at": seen.to_numpy(),
         }

@@ -39,6 +39,7 @@ def report(
     from leadrouter.outcomes.report import write_report
     from leadrouter.outcomes.stored import decided_since, stored_outcomes
     from leadrouter.store import open_store
+    from leadrouter.store.outcomes import read_rates
 
     settings = Settings()
     now = pd.Timestamp(clock.routing_now(settings))
@@ -46,12 +47,13 @@ def report(
         fail(f"--since must be a positive number of days, not {since}", code=2)
     with open_store(settings.store_url) as store:
         frame, origin = stored_outcomes(store, source or settings.crm)
+        rates = read_rates(store)
     if since is not None:
         frame = decided_since(frame, now, since)
     if frame.empty:
         window = f" in the last {since} days" if since is not None else ""
         fail(f"no routed leads from {source or settings.crm}{window}: nothing to report")
-    page = write_report(analyst_tables(frame), frame, out, as_of=now)
+    page = write_report(analyst_tables(frame, rates=rates), frame, out, as_of=now, rates=rates)
     console.print(
         f"wrote {terminal(str(page), urls=True)}: {len(frame):,} leads, from {terminal(origin, urls=True)}"
     )

@@ -17,6 +17,7 @@ from leadrouter import clock
 from leadrouter.assign.roster import Roster
 from leadrouter.assign.turns import open_pools, take_turns
 from leadrouter.classify.rules import DEFAULT_SLA, ResponseSla
+from leadrouter.enrich.geo import country_code
 from leadrouter.fields import configured_fields, stored_values
 from leadrouter.schema import Status, Tier
 from leadrouter.sla import due_times
@@ -162,6 +163,10 @@ def _insert(
 ) -> None:
     if recorded.empty:
         return
+    if "country" in recorded:
+        # ISO alpha-2, as enrich gives it, for a quarantined (never enriched) lead too; null where none is told:
+        # the CRM keeps the value as typed
+        recorded = recorded.assign(country=country_code(recorded["country"]))
     stamp = clock.now()
     n = len(recorded)
     insert_decisions(

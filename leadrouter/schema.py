@@ -209,7 +209,8 @@ OUTCOME_FIELDS = [
 OUTCOME_INPUTS = {
     "decisions": [*OUTCOME_KEYS, "status", "tier", "decided_by", "owner_id", "lead_created_at", "decided_at",
                   "first_touch_at"],
-    "outcomes": [*OUTCOME_KEYS, "deal_id", "is_closed", "is_won", "amount", "close_date", "first_seen_at"],
+    "outcomes": [*OUTCOME_KEYS, "deal_id", "is_closed", "is_won", "amount", "currency", "close_date",
+                 "first_seen_at"],
     "events": [*OUTCOME_KEYS, "kind", "owner_id", "at"],
     "review": OUTCOME_KEYS,
 }  # fmt: skip

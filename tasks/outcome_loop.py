@@ -14,7 +14,7 @@ from leadrouter.assign.roster import Roster
 from leadrouter.classify import training
 from leadrouter.config import Settings
 from leadrouter.crm.base import CRM
-from leadrouter.outcomes import loop, report, stored, warehouse
+from leadrouter.outcomes import loop, stored, warehouse
 from leadrouter.outcomes import tables as outcome_tables
 from leadrouter.outcomes.deals import DealStages
 from leadrouter.store import Store
@@ -57,6 +57,12 @@ def build_lead_outcomes(store: Store, source: str) -> tuple[pd.DataFrame, pd.Dat
     return stored.build_outcomes(store, source)
 
 
+@task(name="read-fx-rates", **ONCE)
+def read_fx_rates(store: Store) -> pd.DataFrame:
+    """The user's fx_rates rows: deal amounts in several currencies are compared and summed through them."""
+    return stored.fx_rates(store)
+
+
 @task(name="save-analyst-tables", **LEDGER)
 def save_analyst_tables(
     store: Store,
@@ -91,10 +97,12 @@ def publish_outcome_tables(
 
 
 @task(name="publish-outcome-report", **ONCE)
-def publish_outcome_report(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, as_of: datetime) -> None:
+def publish_outcome_report(
+    store: Store, tables: dict[str, pd.DataFrame], frame: pd.DataFrame, as_of: datetime
+) -> None:
     """The full report (leadrouter.outcomes.report): charts, VIP precision and recall, Nurture turned hot, rules to re-tier."""
     create_markdown_artifact(
-        report.report_markdown(tables, frame, as_of=pd.Timestamp(as_of)),
+        stored.outcome_report(store, tables, frame, as_of),
         key="outcome-report",
         description="Conversion by tier, speed to lead, rules to re-tier",
     )

@@ -18,7 +18,7 @@ import pandas as pd
 from leadrouter.backtest.column_map import load_export_map
 from leadrouter.backtest.deal_import import DealImport, import_deals
 from leadrouter.backtest.importer import ImportResult, import_leads
-from leadrouter.backtest.outcome_frame import DEAL_COLUMNS
+from leadrouter.backtest.outcome_frame import deal_rows
 from leadrouter.backtest.replay import prepare
 from leadrouter.enrich.territory import Territories
 from leadrouter.fields import LeadFields
@@ -96,7 +96,7 @@ def with_outcomes(leads: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
             "lead_created_at": leads["created_at"], "decided_at": leads["created_at"], "first_touch_at": pd.NaT,
         }
     )  # fmt: skip
-    outcomes = (deals if len(deals) else pd.DataFrame(columns=DEAL_COLUMNS)).assign(source=SOURCE)
+    outcomes = deal_rows(deals, SOURCE)
     none = pd.DataFrame(columns=["source", "lead_id", "kind", "owner_id", "at"])
     frame = lead_outcomes(decisions, outcomes, none, none[["source", "lead_id"]])
     joined = frame.set_index("lead_id")[OUTCOME_COLUMNS]

@@ -36,12 +36,18 @@ def outcome_frame(
             "first_touch_at": pd.NaT,
         }
     )
-    outcomes = (deals.deals if deals is not None else pd.DataFrame(columns=DEAL_COLUMNS)).assign(
-        source=source
-    )
+    outcomes = deal_rows(deals.deals if deals is not None else None, source)
     events = pd.DataFrame(columns=["source", "lead_id", "kind", "owner_id", "at"])
     queued = pd.DataFrame({"source": source, "lead_id": review["lead_id"]})
     return lead_outcomes(decisions, outcomes, events, queued)
+
+
+def deal_rows(deals: pd.DataFrame | None, source: str) -> pd.DataFrame:
+    """An import's deals (DealImport.deals; None or empty: none) as the store's outcome rows for lead_outcomes:
+    the source added, and a null currency where the export gives none (its amounts are in one currency)."""
+    rows = deals if deals is not None and len(deals) else pd.DataFrame(columns=DEAL_COLUMNS)
+    currency = rows["currency"] if "currency" in rows else pd.Series(pd.NA, index=rows.index, dtype="string")
+    return rows.assign(source=source, currency=currency)
 
 
 def resolve_owners(owners: pd.Series, roster: Roster) -> pd.Series:

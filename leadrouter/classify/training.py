@@ -30,6 +30,7 @@ from leadrouter.outcomes.stored import stored_outcomes
 from leadrouter.router import open_provider
 from leadrouter.store import Store
 from leadrouter.store.history import decided_labels
+from leadrouter.store.outcomes import read_rates
 from leadrouter.validate.suite import validate_leads
 
 FETCH_CHUNK = 500
@@ -126,7 +127,7 @@ def retrain_from_outcomes(
     current one, and say what happened; the conversion model too (retrain_conversion, `allowed` and `fields`
     passed on). Labels of one tier or one category only teach the local model nothing: it stays (`skipped`
     says why) and the conversion model is still retrained. Raises TooFewLabels below min_labels."""
-    labels = outcome_labels(outcomes, decided_labels(store, source), as_of)
+    labels = outcome_labels(outcomes, decided_labels(store, source), as_of, read_rates(store))
     if len(labels) < min_labels:
         raise TooFewLabels(len(labels), min_labels)
     history = labelled_leads(labels, crm, territories, provider, accounts)

@@ -52,10 +52,13 @@ def in_tier_order(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def tier_threshold_table(tables: dict[str, pd.DataFrame], frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per tier and one for all leads: volume and conversion, then every thresholded metric marked
-    pass or fail (the column header names the threshold)."""
-    total = metrics_by(frame, "all").rename(columns={"all": "tier"})
+def tier_threshold_table(
+    tables: dict[str, pd.DataFrame], frame: pd.DataFrame, rates: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One row per tier and one for all leads (its money through rates, fx_rates' rows, as the tier rows'):
+    volume and conversion, then every thresholded metric marked pass or fail (the column header names the
+    threshold)."""
+    total = metrics_by(frame, "all", rates).rename(columns={"all": "tier"})
     table = pd.concat([in_tier_order(tables["tier"]), total], ignore_index=True)
     shown = pd.DataFrame(
         {

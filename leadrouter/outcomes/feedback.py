@@ -138,25 +138,28 @@ def conclusive(frame: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
     return frame["opportunity"].astype(bool) | frame.index.isin(matured(frame, as_of).index)
 
 
-def label_tier(frame: pd.DataFrame) -> pd.Series:
+def label_tier(frame: pd.DataFrame, rates: pd.DataFrame | None = None) -> pd.Series:
     """The tier a lead teaches the local model, from its hindsight tier (leadrouter.outcomes.hindsight): the
     same, except that a lead with no opportunity is Nurture, not Other. Its Other says "never engaged", while
     the model's Other is a non-sales lead (support, jobs, press, spam): a sales lead that never bought stays a
-    sales lead, at the lowest sales tier."""
-    tiers = hindsight(frame)["hindsight"]
+    sales lead, at the lowest sales tier. rates: fx_rates' rows, for the VIP cut across currencies."""
+    tiers = hindsight(frame, reasons=False, rates=rates)["hindsight"]
     silent = tiers.eq(Tier.OTHER.value).fillna(False) & ~frame["opportunity"].astype(bool)
     return tiers.mask(silent, Tier.NURTURE.value).rename("hindsight")
 
 
 def outcome_labels(
-    frame: pd.DataFrame, labels: pd.DataFrame, as_of: pd.Timestamp | None = None
+    frame: pd.DataFrame,
+    labels: pd.DataFrame,
+    as_of: pd.Timestamp | None = None,
+    rates: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Training labels corrected by what the leads became. `labels` is decided_labels() (lead_id, tier,
     category, decided_by); where the outcome is conclusive, the hindsight tier replaces a rule's label, and
     leads the model decided join as examples (the outcome is not the model's own answer). Reviewers' labels
     stand; so does Other for a lead that never became an opportunity (no deal says nothing about it being press
     or spam). A lead with no opportunity is labelled Nurture (label_tier). label_source says where each final
-    label came from: rule | review | outcome."""
+    label came from: rule | review | outcome. rates: fx_rates' rows (label_tier)."""
     as_of = as_of if as_of is not None else pd.Timestamp.now(tz="UTC")
     no_deal = ~frame["opportunity"].astype(bool)
     settled = (
@@ -165,7 +168,7 @@ def outcome_labels(
     outcome = pd.DataFrame(
         {
             "lead_id": frame["lead_id"].astype("string"),
-            "hindsight": label_tier(frame),
+            "hindsight": label_tier(frame, rates),
             "decider": frame["decided_by"].astype("string"),
         }
     )[settled].drop_duplicates("lead_id")

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from leadrouter.outcomes.hindsight import HORIZON_DAYS, HindsightRules, hindsight
+from leadrouter.outcomes.money import currency_codes
 from leadrouter.outcomes.tables import (
     DIMENSIONS,
     METRIC_COLUMNS,
@@ -69,8 +70,10 @@ LEAD_OUTCOME_COLUMNS: dict[str, str] = {
     "meeting": "bool",
     "opportunity": "bool",
     "won": "bool",
-    "pipeline": "float64",
+    "pipeline": "float64",  # in the deal's currency
     "revenue": "float64",
+    "currency": "string",  # the deal's ISO 4217 code (null: the CRM's only currency, or no deal)
+    "amount_date": "datetime64[us]",  # the day the amount converts on: the close date, else the arrival date
     "closed": "bool",
     "days_to_opportunity": "float64",
 }
@@ -216,8 +219,10 @@ def _event_history(events: pd.DataFrame, position: np.ndarray, n: int) -> pd.Dat
 
 def _deals(outcomes: pd.DataFrame, position: np.ndarray, started: pd.Series) -> pd.DataFrame:
     """Per lead: opportunity, meeting (= opportunity: the protocol has no meetings), won, closed, pipeline,
-    revenue and days from the lead's creation to the opportunity (the earlier of the day the loop first saw
-    the deal and the end of its close date: the CRM protocol gives no creation date)."""
+    revenue, their currency and amount_date (the day they convert on, the rule of v_routed_leads: the close
+    date, else the arrival date; null without a deal) and days from the lead's creation to the opportunity
+    (the earlier of the day the loop first saw the deal and the end of its close date: the CRM protocol gives
+    no creation date)."""
     found = outcomes[position >= 0].assign(p=position[position >= 0]).drop_duplicates("p").set_index("p")
     found = found.reindex(pd.RangeIndex(len(started)))
     out = pd.DataFrame(index=found.index)
@@ -228,7 +233,11 @@ def _deals(outcomes: pd.DataFrame, position: np.ndarray, started: pd.Series) -> 
     amount = pd.to_numeric(found["amount"], errors="coerce").fillna(0.0).astype("float64")
     out["pipeline"] = amount.where(out["opportunity"], 0.0)
     out["revenue"] = amount.where(out["won"], 0.0)
-    opened = earlier(_utc(found["first_seen_at"]), _utc(found["close_date"]) + pd.Timedelta(days=1))
+    out["currency"] = currency_codes(found["currency"]).where(out["opportunity"]).to_numpy()
+    closing = _utc(found["close_date"])  # a date from the store, a stamp from an export: its UTC day
+    on = closing.fillna(_utc(started.reset_index(drop=True))).dt.tz_localize(None).dt.normalize()
+    out["amount_date"] = on.astype("datetime64[us]").where(out["opportunity"])
+    opened = earlier(_utc(found["first_seen_at"]), closing + pd.Timedelta(days=1))
     days = (opened - started.reset_index(drop=True)).dt.total_seconds() / 86_400
     out["days_to_opportunity"] = days.clip(lower=0).where(out["opportunity"])
     return out
@@ -243,13 +252,17 @@ def matured(frame: pd.DataFrame, as_of: datetime | pd.Timestamp | None) -> pd.Da
 
 
 def vip_precision_recall(
-    frame: pd.DataFrame, as_of: datetime | pd.Timestamp | None = None, rules: HindsightRules | None = None
+    frame: pd.DataFrame,
+    as_of: datetime | pd.Timestamp | None = None,
+    rules: HindsightRules | None = None,
+    rates: pd.DataFrame | None = None,
 ) -> dict:
     """Was the VIP correctly identified? precision: routed VIPs that were VIPs in hindsight
-    (leadrouter.outcomes.hindsight, its VIP cut taken over the whole frame); recall: hindsight VIPs the router
-    called VIP. Over leads matured at as_of (default: all) whose hindsight is known (undated: those left out,
-    their opportunity having no date); None where nothing to divide by."""
-    tiers = hindsight(frame, rules)["hindsight"]
+    (leadrouter.outcomes.hindsight, its VIP cut taken over the whole frame, amounts converted through rates:
+    fx_rates' rows); recall: hindsight VIPs the router called VIP. Over leads matured at as_of (default: all)
+    whose hindsight is known (undated: those left out, their opportunity having no date); None where nothing
+    to divide by."""
+    tiers = hindsight(frame, rules, reasons=False, rates=rates)["hindsight"]
     leads = matured(frame, as_of)
     tiers = tiers.loc[leads.index]
     undated = int(tiers.isna().sum())
@@ -278,10 +291,12 @@ def nurture_turned_hot(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[hot].sort_values(["days_to_opportunity", "lead_id"]).reset_index(drop=True)
 
 
-def headline(frame: pd.DataFrame, as_of: datetime | pd.Timestamp | None = None) -> dict[str, float | None]:
-    """The seed's two questions as figures: was the VIP correctly identified (over leads matured at as_of), and
-    did the Nurture lead come back hot within 90 days."""
-    vip = vip_precision_recall(frame, as_of)
+def headline(
+    frame: pd.DataFrame, as_of: datetime | pd.Timestamp | None = None, rates: pd.DataFrame | None = None
+) -> dict[str, float | None]:
+    """The seed's two questions as figures: was the VIP correctly identified (over leads matured at as_of, deal
+    amounts converted through rates), and did the Nurture lead come back hot within 90 days."""
+    vip = vip_precision_recall(frame, as_of, rates=rates)
     nurture = int((frame["tier"] == Tier.NURTURE.value).fillna(False).sum())
     hot = len(nurture_turned_hot(frame))
     return {

@@ -51,3 +51,27 @@ def in_base_currency(
     return pd.DataFrame(
         {"amount_base": amount * rate, "base_currency": pd.array(base, dtype="string")}, index=amounts.index
     )
+
+
+def summable(
+    amounts: pd.Series, currencies: pd.Series, on: pd.Series, deals: pd.Series, rates: pd.DataFrame | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: an amount that can be summed with the others' (float), and whether it is a deal left out for
+    want of a rate (bool). Amounts all in one currency (null: the CRM's only one) stay as they are; else each
+    is in the base currency: already (a base currency of rates), or converted by in_base_currency; any other
+    deal counts 0 and is flagged. deals: which rows are deals (the others carry no amount)."""
+    amount = pd.to_numeric(amounts, errors="coerce").fillna(0.0).astype(float).to_numpy(copy=True)
+    is_deal = deals.astype(bool).to_numpy()
+    codes = currency_codes(currencies)
+    if codes[is_deal].nunique(dropna=False) <= 1:
+        return amount, np.zeros(len(amount), dtype=bool)
+    bases = currency_codes(rates["base_currency"]).dropna().unique() if rates is not None else []
+    in_base = codes.isin(bases).to_numpy()
+    converted = (
+        in_base_currency(amounts, codes, on, rates)["amount_base"].to_numpy(dtype=float)
+        if rates is not None and len(rates)
+        else np.full(len(amount), np.nan)
+    )
+    value = np.where(in_base, amount, converted)
+    left_out = is_deal & np.isnan(value)
+    return np.where(left_out | ~is_deal, 0.0, value), left_out

@@ -67,9 +67,10 @@ def chart_gaps(
     return gaps
 
 
-def vip_note(frame: pd.DataFrame, as_of: pd.Timestamp | None) -> str:
-    """VIP precision and recall, saying which leads they are counted over: those whose outcome is known."""
-    vip = vip_precision_recall(frame, as_of)
+def vip_note(frame: pd.DataFrame, as_of: pd.Timestamp | None, rates: pd.DataFrame | None = None) -> str:
+    """VIP precision and recall (deal amounts converted through rates: fx_rates' rows), saying which leads they
+    are counted over: those whose outcome is known."""
+    vip = vip_precision_recall(frame, as_of, rates=rates)
     routed = int((frame["tier"] == Tier.VIP.value).fillna(False).sum())
     pending = len(frame) - len(matured(frame, as_of))
     if vip["leads"] == 0:

@@ -53,7 +53,10 @@ def csv_name(table: str) -> str:
 
 
 def sections(
-    tables: dict[str, pd.DataFrame], frame: pd.DataFrame, as_of: pd.Timestamp | None
+    tables: dict[str, pd.DataFrame],
+    frame: pd.DataFrame,
+    as_of: pd.Timestamp | None,
+    rates: pd.DataFrame | None = None,
 ) -> list[Section]:
     """The report's parts, shared by the markdown artifact and the HTML page; a chart that would be empty is
     replaced by the sentence saying why."""
@@ -78,11 +81,11 @@ def sections(
     source = "By lead source" if tables["source"].columns[0] == "lead_source" else "By source"
     return [
         *undated,
-        Section("Tiers against the operating thresholds", table=tier_threshold_table(tables, frame),
+        Section("Tiers against the operating thresholds", table=tier_threshold_table(tables, frame, rates),
                 csv=["by_tier.csv", "thresholds.csv"]),
         Section("Conversion by tier", **drawn("conversion_by_tier.png")),
         Section("Speed to lead", speed_note(frame), **drawn("speed_to_lead.png")),
-        Section("VIP precision and recall", vip_note(frame, as_of)),
+        Section("VIP precision and recall", vip_note(frame, as_of, rates)),
         Section("Nurture leads that turned hot", f"{len(hot):,} Nurture leads became opportunities within 90 days.",
                 table=hot_table(hot), csv=["nurture_turned_hot.csv"]),
         Section("Rules to re-tier", rules_note, table=rule_table(rules), csv=["rule_report.csv"]),
@@ -122,14 +125,16 @@ def report_markdown(
     frame: pd.DataFrame,
     as_of: pd.Timestamp | None = None,
     embed_png: bool = False,
+    rates: pd.DataFrame | None = None,
 ) -> str:
     """The outcome-report artifact: tables, Unicode bar charts for conversion and speed to lead, and with
-    embed_png the PNG charts as data: URIs too (Prefect's UI renders data:image/ sources)."""
+    embed_png the PNG charts as data: URIs too (Prefect's UI renders data:image/ sources). rates: fx_rates'
+    rows, for the VIP cut across currencies."""
     tables = named(tables)
     bars = text_charts(tables, frame)
     pngs = png_charts(tables, frame, as_of) if embed_png else {}
     lines = ["# Outcome report", "", heading(frame), ""]
-    for section in sections(tables, frame, as_of):
+    for section in sections(tables, frame, as_of, rates):
         lines += [f"## {section.title}", ""]
         lines += [inert.markdown(section.note, NOTE_LIMIT), ""] if section.note else []
         lines += [line for gap in section.gaps for line in (f"*{inert.markdown(gap, NOTE_LIMIT)}*", "")]
@@ -169,9 +174,11 @@ def write_report(
     as_of: pd.Timestamp | None = None,
     title: str = "Outcome report",
     extra: tuple[tuple[Section, pd.DataFrame | None], ...] = (),
+    rates: pd.DataFrame | None = None,
 ) -> Path:
     """index.html with PNG charts and every table as CSV in out_dir; the same data gives the same bytes.
-    extra: more sections after the standard ones, each with the frame its CSV (its first csv name) holds."""
+    extra: more sections after the standard ones, each with the frame its CSV (its first csv name) holds;
+    rates: fx_rates' rows, for the VIP cut across currencies."""
     tables = named(tables)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -186,7 +193,7 @@ def write_report(
     csvs |= {section.csv[0]: table for section, table in extra if table is not None and section.csv}
     for name, table in csvs.items():
         safe_csv(table).to_csv(out / name, index=False, lineterminator="\n")
-    parts = [*sections(tables, frame, as_of), *(section for section, _ in extra)]
+    parts = [*sections(tables, frame, as_of, rates), *(section for section, _ in extra)]
     page = TEMPLATE.render(title=title, heading=heading(frame), sections=parts)
     (out / "index.html").write_text(page, encoding="utf-8")
     return out / "index.html"

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from leadrouter.outcomes.join import _lead_keys, _utc
-from leadrouter.outcomes.tables import metrics_by
+from leadrouter.outcomes.tables import in_one_currency, metrics_by
 from leadrouter.schema import COUNTED, OUTCOME_KEYS, TIERS, UTC_TS
 
 KEYS = list(OUTCOME_KEYS)
@@ -36,9 +36,12 @@ STINT_COLUMNS: dict[str, str] = {
     "closed": "bool",
     "pipeline": "float64",
     "revenue": "float64",
+    "currency": "string",  # the amounts' currency and the day they convert on (lead_outcomes)
+    "amount_date": "datetime64[us]",
 }
 DEAL_FLAGS = ["meeting", "opportunity", "won", "closed"]
 DEAL_AMOUNTS = ["pipeline", "revenue"]
+DEAL_MONEY = ["currency", "amount_date"]
 OWNER_EVENT_COLUMNS = [*KEYS, "kind", "owner_id", "new_owner_id", "at"]
 
 
@@ -107,12 +110,18 @@ def owner_stints(leads: pd.DataFrame, decisions: pd.DataFrame, events: pd.DataFr
         out[column] = owned[column].to_numpy(bool)[row] & out["last"].to_numpy()
     for column in DEAL_AMOUNTS:
         out[column] = np.where(out["last"], owned[column].to_numpy(float)[row], 0.0)
+    for column in DEAL_MONEY:
+        out[column] = owned[column].to_numpy()[row] if column in owned else None
     return out[list(STINT_COLUMNS)].astype(STINT_COLUMNS)
 
 
-def owner_tables(stints: pd.DataFrame, queues: Collection[str]) -> dict[str, pd.DataFrame]:
+def owner_tables(
+    stints: pd.DataFrame, queues: Collection[str], rates: pd.DataFrame | None = None
+) -> dict[str, pd.DataFrame]:
     """The METRIC_COLUMNS of each owner's stints (first column owner_id): `rep` (every rep, all tiers), then per
-    tier present `rep:<tier>` and `queue:<tier>` (queues: the roster's queue ids)."""
+    tier present `rep:<tier>` and `queue:<tier>` (queues: the roster's queue ids; rates: fx_rates' rows, for the
+    amounts across currencies)."""
+    stints = in_one_currency(stints, rates)  # once, not per table
     queue = stints["owner_id"].isin(list(queues)).to_numpy()
     tables = {"rep": metrics_by(stints[~queue], "owner_id")}
     for tier in TIERS:

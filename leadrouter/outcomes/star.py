@@ -88,11 +88,8 @@ def fact_frame(
     horizon = arrival + pd.Timedelta(days=recheck_days)
     fact["deal_final"] = (out["closed"] | (horizon <= pd.Timestamp(at))).to_numpy(dtype=bool)
     fact["days_to_opportunity"] = out["days_to_opportunity"]
-    # the deal's amount converts on its close date, else the arrival date: the rule of v_routed_leads
-    money = out.assign(
-        currency=fact["deal_currency"], amount_date=fact["deal_close_date"].fillna(fact["arrival_date"])
-    )
-    fact["hindsight_tier"] = hindsight(money, rules, reasons=False, rates=rates)["hindsight"]
+    # the per-lead frame's currency and amount_date: the one rule of v_routed_leads (the close date, else arrival)
+    fact["hindsight_tier"] = hindsight(out, rules, reasons=False, rates=rates)["hindsight"]
     fact["computed_at"] = pd.Timestamp(at)
     return fact
 

@@ -16,10 +16,11 @@ from leadrouter.outcomes.join import (
     headline,
     lead_outcomes,
 )
+from leadrouter.outcomes.report import report_markdown
 from leadrouter.outcomes.reps import owner_stints, owner_tables
 from leadrouter.outcomes.tables import long_metrics
 from leadrouter.store import Store
-from leadrouter.store.outcomes import read_analyst_table, read_inputs, replace_analyst_tables
+from leadrouter.store.outcomes import read_analyst_table, read_inputs, read_rates, replace_analyst_tables
 
 Tables = dict[str, pd.DataFrame]
 Headline = dict[str, float | None]
@@ -34,10 +35,18 @@ def build_outcomes(store: Store, source: str) -> tuple[pd.DataFrame, pd.DataFram
     return frame, owner_stints(frame, inputs["decisions"], inputs["events"])
 
 
-def loop_tables(frame: pd.DataFrame, stints: pd.DataFrame, queues: Collection[str]) -> Tables:
+def fx_rates(store: Store) -> pd.DataFrame:
+    """The user's fx_rates rows: what converts deal amounts into the base currency (leadrouter.outcomes.money)."""
+    return read_rates(store)
+
+
+def loop_tables(
+    frame: pd.DataFrame, stints: pd.DataFrame, queues: Collection[str], rates: pd.DataFrame | None = None
+) -> Tables:
     """The outcome loop's analyst tables: the per-lead dimensions but the owner (a lead's routing choice, queues
-    and reps mixed), then the rep and queue tables of the stints (reps.owner_tables)."""
-    return analyst_tables(frame, LOOP_DIMENSIONS) | owner_tables(stints, queues)
+    and reps mixed), then the rep and queue tables of the stints (reps.owner_tables); amounts across currencies
+    through rates (fx_rates' rows: read_rates)."""
+    return analyst_tables(frame, LOOP_DIMENSIONS, rates) | owner_tables(stints, queues, rates)
 
 
 def save_outcome_tables(
@@ -46,10 +55,17 @@ def save_outcome_tables(
     """The analyst tables (loop_tables) and the headline figures of a per-lead outcome frame as of `at`, saved in
     place of the source's last ones (each lead with its hindsight tier, the figures in long form, judged with
     minutes: tier -> response SLA); the headline returned for publishing."""
-    figures = headline(frame, as_of=at)
-    leads = frame.assign(hindsight_tier=hindsight(frame)["hindsight"])
+    rates = read_rates(store)  # one VIP cut across currencies, the fact table's (hindsight.vip_cuts)
+    figures = headline(frame, as_of=at, rates=rates)
+    leads = frame.assign(hindsight_tier=hindsight(frame, reasons=False, rates=rates)["hindsight"])
     replace_analyst_tables(store, source, leads, long_metrics(tables, figures, minutes), at)
     return figures
+
+
+def outcome_report(store: Store, tables: Tables, frame: pd.DataFrame, at: datetime) -> str:
+    """The outcome-report artifact (report.report_markdown) of the loop's tables and per-lead frame as of `at`,
+    its VIP figures cut across currencies through the store's fx_rates."""
+    return report_markdown(tables, frame, as_of=pd.Timestamp(at), rates=read_rates(store))
 
 
 def stored_outcomes(store: Store, source: str, compute_if_missing: bool = True) -> tuple[pd.DataFrame, str]:

@@ -11,6 +11,7 @@ import pandas as pd
 from leadrouter import inert
 from leadrouter.fields import CustomField, FieldType, LeadFields, read_values
 from leadrouter.outcomes.hindsight import vip_rule
+from leadrouter.outcomes.money import summable
 from leadrouter.outcomes.thresholds import (
     JUDGED_COLUMNS,
     SPEED_LABEL,
@@ -28,17 +29,41 @@ DIMENSIONS = ("tier", "rule", "decided_kind", "owner_id", "source", "week")
 METRIC_COLUMNS = [
     "leads", "accepted", "meetings", "opportunities", "won", "win_rate", "pipeline", "revenue",
     "speed_median_min", "speed_p90_min", "breach_rate", "wrong_assignment_rate", "reassignment_rate",
-    "manual_triage_rate", "acceptance_rate",
+    "manual_triage_rate", "acceptance_rate", "unconverted_deals",
 ]  # fmt: skip
 
 
-def analyst_tables(frame: pd.DataFrame, by: Sequence[str] = DIMENSIONS) -> dict[str, pd.DataFrame]:
-    """Per dimension, one row per value (missing values as "(none)"): the dimension column then METRIC_COLUMNS."""
+def analyst_tables(
+    frame: pd.DataFrame, by: Sequence[str] = DIMENSIONS, rates: pd.DataFrame | None = None
+) -> dict[str, pd.DataFrame]:
+    """Per dimension, one row per value (missing values as "(none)"): the dimension column then METRIC_COLUMNS
+    (rates: fx_rates' rows, see metrics_by)."""
+    frame = in_one_currency(frame, rates)  # once, not per dimension
     return {dimension: metrics_by(frame, dimension) for dimension in by}
 
 
-def metrics_by(frame: pd.DataFrame, dimension: str) -> pd.DataFrame:
-    """The METRIC_COLUMNS of frame's leads grouped by one column (or all of them, for dimension "all")."""
+def in_one_currency(frame: pd.DataFrame, rates: pd.DataFrame | None = None) -> pd.DataFrame:
+    """frame with pipeline and revenue that can be summed, and unconverted_deal per lead
+    (leadrouter.outcomes.money.summable): unchanged amounts when every deal is in one currency, else amounts in
+    the base currency of rates (fx_rates' rows), a deal no rate converts counting 0 and flagged. A frame with
+    no currency column (an export's) is in one currency; one that has unconverted_deal already is returned as
+    it is."""
+    if "unconverted_deal" in frame:
+        return frame
+    if "currency" not in frame:
+        return frame.assign(unconverted_deal=False)
+    pipeline, left_out = summable(
+        frame["pipeline"], frame["currency"], frame["amount_date"], frame["opportunity"], rates
+    )
+    revenue = np.where(frame["won"].astype(bool).to_numpy(), pipeline, 0.0)
+    return frame.assign(pipeline=pipeline, revenue=revenue, unconverted_deal=left_out)
+
+
+def metrics_by(frame: pd.DataFrame, dimension: str, rates: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The METRIC_COLUMNS of frame's leads grouped by one column (or all of them, for dimension "all"). Amounts
+    in several currencies are never summed blindly: pipeline and revenue are in the base currency of rates
+    (fx_rates' rows), and unconverted_deals counts the deals left out of them (in_one_currency)."""
+    frame = in_one_currency(frame, rates)
     if dimension == "all":
         values = pd.Series("all", index=frame.index, dtype="string")
     elif dimension == "week":
@@ -59,6 +84,7 @@ def metrics_by(frame: pd.DataFrame, dimension: str) -> pd.DataFrame:
             "wrong": frame["wrong_assignment"],
             "reassigned": frame["reassigned"],
             "triaged": frame["manual_triage"],
+            "unpriced": frame["unconverted_deal"],
         },
         index=frame.index,
     )
@@ -84,6 +110,7 @@ def metrics_by(frame: pd.DataFrame, dimension: str) -> pd.DataFrame:
             "reassignment_rate": sums["reassigned"] / leads,
             "manual_triage_rate": sums["triaged"] / leads,
             "acceptance_rate": sums["accepted"] / leads,
+            "unconverted_deals": sums["unpriced"].astype("int64"),
         }
     )
     table.insert(0, dimension, labels)

@@ -16,6 +16,7 @@ from leadrouter.schema import COUNTED, OUTCOME_FIELDS, OUTCOME_INPUTS
 from leadrouter.store.engine import Store
 from leadrouter.store.tables import (
     decisions,
+    fx_rates,
     outcome_leads,
     outcome_metrics,
     outcomes,
@@ -58,6 +59,12 @@ def read_inputs(store: Store, source: str) -> dict[str, pd.DataFrame]:
     }
     with store.engine.connect() as conn:
         return {name: _frame(conn, query) for name, query in queries.items()}
+
+
+def read_rates(store: Store) -> pd.DataFrame:
+    """The user's fx_rates rows (currency, valid_from, base_currency, rate): what converts deal amounts."""
+    with store.engine.connect() as conn:
+        return _frame(conn, select(fx_rates))
 
 
 def _frame(conn: Connection, query: Select) -> pd.DataFrame:

@@ -90,7 +90,7 @@ decisions = Table(
     Column("skills_matched", Text),
     # what the lead said of itself on arrival, for slicing outcomes (as the CRM gave it; null: not given)
     Column("lead_source", Text),  # the channel: Salesforce LeadSource, HubSpot hs_analytics_source
-    Column("country", Text),
+    Column("country", Text),  # ISO 3166 alpha-2 (enrich.geo.country_code); null: none could be told
     Column("employees", BigInteger),  # as given: a quarantined lead may say anything
     UniqueConstraint("source", "lead_id", name="uq_decisions_lead"),
     Index("ix_decisions_status", "source", "status"),
@@ -232,8 +232,10 @@ outcome_leads = Table(
     Column("meeting", Boolean, nullable=False),
     Column("opportunity", Boolean, nullable=False),
     Column("won", Boolean, nullable=False),
-    Column("pipeline", Float, nullable=False),
+    Column("pipeline", Float, nullable=False),  # in `currency`
     Column("revenue", Float, nullable=False),
+    Column("currency", String(3)),  # the deal's ISO 4217 code; null: the CRM's only currency, or no deal
+    Column("amount_date", Date),  # the day the amount converts on: the close date, else the arrival date
     Column("closed", Boolean, nullable=False),
     Column("days_to_opportunity", Float),
     Column("hindsight_tier", String(16), nullable=False),
@@ -346,7 +348,7 @@ fact_routed_leads = Table(
     Column("industry", String(80)),
     Column("seniority", String(32)),
     Column("lead_source", Text),  # the channel, as the CRM gave it
-    Column("country", Text),
+    Column("country", Text),  # ISO 3166 alpha-2, the decision's
     Column("employees", BigInteger),
     Column("size_band", String(16)),  # employees in bands: 1-10, 11-49, 50-199, 200-999, 1000+
     Column("language", String(8)),

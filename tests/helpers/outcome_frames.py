@@ -84,6 +84,10 @@ def outcome_frame(segments: list[Segment] = SEGMENTS, seed: int = 0, now: pd.Tim
     frame["closed"] = frame["opportunity"] & (rng.random(n) < 0.6)
     frame["won"] = frame["closed"] & (rng.random(n) < 0.5)
     frame["revenue"] = np.where(frame["won"], frame["pipeline"], 0.0)
+    frame["currency"] = pd.NA  # the CRM's only currency
+    frame["amount_date"] = (
+        frame["lead_created_at"].dt.tz_localize(None).dt.normalize().where(frame["opportunity"])
+    )
     frame["days_to_opportunity"] = np.where(frame["opportunity"], rng.uniform(1, 80, n).round(1), np.nan)
     frame.loc[frame["decided_kind"] != "rule", "rule"] = None
     return frame[list(LEAD_OUTCOME_COLUMNS)].astype(LEAD_OUTCOME_COLUMNS)

@@ -1,6 +1,6 @@
 """Every migration on SQLite and PostgreSQL: the star schema's tables and the decision's arrival attributes as
-leadrouter.store.tables declares them, the frozen migrations 0011 and 0012 down and up again, and
-record_batch storing what the lead said of itself on arrival."""
+leadrouter.store.tables declares them, the frozen migrations 0011 to 0013 down and up again, 0013's country codes,
+and record_batch storing what the lead said of itself on arrival (its country as an ISO code)."""
 
 from __future__ import annotations
 
@@ -73,12 +73,34 @@ def test_the_frozen_migrations_go_down_and_up_again(store_url: str) -> None:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0010"
     store.migrate()
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0012"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0013"
         assert "lead_source" in list(conn.execute(text("SELECT * FROM v_routed_leads WHERE 1 = 0")).keys())
     store.dispose()
 
 
-@pytest.mark.parametrize("revision", ["0011_star_schema.py", "0012_lead_attributes.py"])
+def test_0013_makes_each_recorded_country_a_code_or_null(store_url: str) -> None:
+    store = open_store(store_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0012")
+    # before 0013 a quarantined lead's country was stored as typed
+    typed = {"L1": "DE", "L2": " de", "L3": "Germany", "L4": None}
+    rows = [{"source": "sandbox", "lead_id": lead, "status": "quarantined", "decided_at": WORKDAY, "shadow": False,
+             "write_attempts": 0, "country": country} for lead, country in typed.items()]  # fmt: skip
+    with store.engine.begin() as conn:
+        conn.execute(decisions.insert(), rows)
+    store.migrate()
+    with store.engine.connect() as conn:
+        stored = dict(conn.execute(select(decisions.c.lead_id, decisions.c.country)).all())
+    assert stored == {"L1": "DE", "L2": "DE", "L3": None, "L4": None}
+    store.dispose()
+
+
+@pytest.mark.parametrize(
+    "revision", ["0011_star_schema.py", "0012_lead_attributes.py", "0013_money_and_country.py"]
+)
 def test_a_migration_imports_nothing_of_the_code_it_outlives(revision: str) -> None:
     tree = ast.parse((MIGRATIONS / "versions" / revision).read_text())
     modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
@@ -93,9 +115,11 @@ def test_a_decision_keeps_the_leads_channel_country_and_size(store_url: str) -> 
         country=pd.array(["DE", "United States", None], dtype="string"),
         employees=pd.array([250, None, 12], dtype="Int64"),
     )
-    # a quarantined lead's count is kept as given, however far out of range (it is why it stopped)
-    stopped = pd.DataFrame({"lead_id": ["Q1"], "reason": ["employees out of range"], "reasons": [[]],
-                            "employees": pd.array([30_000_000_000], dtype="Int64"), "country": ["Atlantis"]})  # fmt: skip
+    # a quarantined lead's count is kept as given, however far out of range (it is why it stopped); its country
+    # is never enriched, yet stored as the code ("Deutschland": DE) or null (no country is "Atlantis")
+    stopped = pd.DataFrame({"lead_id": ["Q1", "Q2"], "reason": ["employees out of range"] * 2, "reasons": [[], []],
+                            "employees": pd.array([30_000_000_000, None], dtype="Int64"),
+                            "country": ["Atlantis", "Deutschland"]})  # fmt: skip
     record_batch(
         store, BatchContext("sandbox", "run-1", "v1", at=WORKDAY), leads, stopped, load_roster(ROSTER)
     )
@@ -103,7 +127,7 @@ def test_a_decision_keeps_the_leads_channel_country_and_size(store_url: str) -> 
     with store.engine.connect() as conn:
         rows = sorted(conn.execute(query).all())
     assert [tuple(r) for r in rows] == [
-        ("L000000", "webinar", "DE", 250), ("L000001", None, "United States", None), ("L000002", "demo_request", None, 12),
-        ("Q1", None, "Atlantis", 30_000_000_000),
+        ("L000000", "webinar", "DE", 250), ("L000001", None, "US", None), ("L000002", "demo_request", None, 12),
+        ("Q1", None, None, 30_000_000_000), ("Q2", None, "DE", None),
     ]  # fmt: skip
     store.dispose()

@@ -43,7 +43,7 @@ EVENTS = pd.DataFrame(
 ).assign(source="sandbox")
 OUTCOMES = pd.DataFrame(
     {"source": ["sandbox"], "lead_id": ["L1"], "deal_id": ["D1"], "is_closed": [True], "is_won": [True],
-     "amount": [50_000.0], "close_date": [None], "first_seen_at": [minutes(600)]}
+     "amount": [50_000.0], "currency": [None], "close_date": [None], "first_seen_at": [minutes(600)]}
 )  # fmt: skip
 REVIEW = pd.DataFrame({"source": ["sandbox"], "lead_id": ["L4"]})
 

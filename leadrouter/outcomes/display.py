@@ -114,6 +114,8 @@ def hot_table(hot: pd.DataFrame) -> pd.DataFrame:
         "days to opportunity": shown["days_to_opportunity"].map(lambda d: f"{d:.0f}"),
         "pipeline": shown["pipeline"].map(amount),
     }
+    if "currency" in shown:  # each deal's own currency: bare amounts in several currencies would mislead
+        columns["currency"] = shown["currency"].fillna("").astype(str)
     return pd.DataFrame(columns)
 
 

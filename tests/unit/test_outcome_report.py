@@ -12,7 +12,7 @@ import pytest
 
 from leadrouter.classify.rules import load_rulebook
 from leadrouter.config import Settings
-from leadrouter.outcomes.display import rule_table, tier_threshold_table
+from leadrouter.outcomes.display import hot_table, rule_table, tier_threshold_table
 from leadrouter.outcomes.feedback import rule_report, wilson_interval
 from leadrouter.outcomes.join import analyst_tables
 from leadrouter.outcomes.report import report_markdown, write_report
@@ -130,3 +130,20 @@ def test_vip_figures_count_the_leads_past_their_90_days() -> None:
         f"called {hits:,} VIP \\(recall {hits / truly.sum():.1%}\\)."
     )
     assert expected in report_markdown(analyst_tables(frame), frame, as_of=NOW)
+
+
+def test_nurture_that_turned_hot_shows_each_deals_currency_beside_its_amount() -> None:
+    hot = pd.DataFrame(
+        {
+            "lead_id": ["L1", "L2", "L3"],
+            "owner_id": ["rep-a", "rep-b", None],
+            "decided_by": ["rule:newsletter", "model", "rule:newsletter"],
+            "days_to_opportunity": [3.0, 40.0, 88.0],
+            "pipeline": [12_000.0, 9_500.0, 700.0],
+            "currency": ["USD", "EUR", None],
+        }
+    )
+    table = hot_table(hot)
+    assert table["pipeline"].tolist() == ["12,000", "9,500", "700"]
+    assert table["currency"].tolist() == ["USD", "EUR", ""]
+    assert "currency" not in hot_table(hot.drop(columns="currency")).columns

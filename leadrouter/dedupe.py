@@ -7,12 +7,17 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from leadrouter.assign.roster import Roster
 from leadrouter.crm.base import CRM
 from leadrouter.schema import column
 from leadrouter.validate.repairs import repair_emails
+
+ARROW_TEXT = pd.StringDtype("pyarrow")
 
 # providers that deliver name+tag@ to name@ (and Gmail ignores dots in the local part)
 PLUS_ADDRESSING = frozenset(
@@ -25,10 +30,52 @@ KIND_PREFERENCE = {"contact": 0, "lead": 1}  # a customer's contact owner outran
 # lookup before validation asks nothing longer of the CRM (a query's size is bounded, e.g. a SOQL URI)
 _ADDRESS = re.compile(r"[^@\s]{1,64}@[^@\s]{1,189}")
 MIN_PHONE_DIGITS = 7  # shorter is an extension or a placeholder, not a number that names one person
+_ASCII_SPACE = "".join(c for c in map(chr, range(128)) if c.isspace())  # what str.strip drops of ASCII
+KEY_ROWS = 100_000  # emails keyed at once (normalize_email)
+_PLUS_DOMAINS, _DOTS_DOMAINS = pa.array(sorted(PLUS_ADDRESSING)), pa.array(sorted(DOTS_IGNORED))
 
 
 def normalize_email(emails: pd.Series) -> pd.Series:
-    """Lowercased and trimmed; the +tag (and Gmail's dots) dropped where the provider delivers them to one box."""
+    """Lowercased and trimmed; the +tag (and Gmail's dots) dropped where the provider delivers them to one box.
+    Arrow-backed (but for text with a lone surrogate): a million leads' keys are one buffer, not a million
+    Python strings per step."""
+    try:
+        # in slices: each Arrow step's array is a slice's size, not a million keys'
+        keys = [_email_keys(emails.iloc[s : s + KEY_ROWS]) for s in range(0, len(emails), KEY_ROWS)]
+    except (UnicodeEncodeError, ValueError):  # a lone surrogate has no UTF-8: all in Python
+        return _python_email_keys(emails)
+    return pd.Series(pd.array(pa.chunked_array(keys, pa.large_string()), dtype=ARROW_TEXT), emails.index)
+
+
+def _email_keys(emails: pd.Series) -> pa.Array:
+    """normalize_email of a slice, in Arrow where Arrow's rules equal Python's: ASCII text without a newline
+    (str.lower's special cases; "$" matching before a final newline, "." not matching one). The rest, if any,
+    takes Python's own way."""
+    text = pa.array(emails.astype(ARROW_TEXT))
+    other = pc.invert(pc.and_(pc.string_is_ascii(text), pc.invert(pc.match_substring(text, "\n")))).fill_null(
+        False
+    )
+    keys = _arrow_email_keys(text)
+    if pc.any(other).as_py():
+        python = pa.array(_python_email_keys(emails[other.to_numpy(zero_copy_only=False)]).astype(ARROW_TEXT))
+        keys = pc.replace_with_mask(keys, other, python)
+    return keys
+
+
+def _arrow_email_keys(text: pa.Array) -> pa.Array:
+    """normalize_email over ASCII text in Arrow (the trimmed characters are those str.strip drops)."""
+    text = pc.ascii_lower(pc.utf8_trim(text, _ASCII_SPACE))
+    parts = pc.extract_regex(text, r"^(?P<local>[^@]+)@(?P<domain>[^@]+)$")
+    local, domain = pc.struct_field(parts, "local"), pc.struct_field(parts, "domain")
+    untagged = pc.replace_substring_regex(local, r"\+.*$", "")
+    local = pc.if_else(pc.is_in(domain, _PLUS_DOMAINS).fill_null(False), untagged, local)
+    undotted = pc.replace_substring(local, ".", "")
+    local = pc.if_else(pc.is_in(domain, _DOTS_DOMAINS).fill_null(False), undotted, local)
+    return pc.coalesce(pc.binary_join_element_wise(local, domain, pa.scalar("@", text.type)), text)
+
+
+def _python_email_keys(emails: pd.Series) -> pd.Series:
+    """normalize_email on Python strings: for text Arrow would treat differently (non-ASCII, newlines)."""
     text = emails.astype("string").str.strip().str.lower()
     parts = text.str.extract(r"^(?P<local>[^@]+)@(?P<domain>[^@]+)$")
     local, domain = parts["local"], parts["domain"]
@@ -46,10 +93,13 @@ def normalize_phone(leads: pd.DataFrame) -> pd.Series:
 
 def identity_key(leads: pd.DataFrame, email_key: pd.Series | None = None) -> pd.Series:
     """What makes two leads one person: the normalized email (email_key, when already worked out), else the
-    phone, else the CRM record id."""
-    email = "email:" + (normalize_email(column(leads, "email")) if email_key is None else email_key)
-    phone = "phone:" + normalize_phone(leads)
-    return email.fillna(phone).fillna("id:" + column(leads, "lead_id")).astype("string")
+    phone, else the CRM record id. Text like normalize_email's (Arrow-backed as a rule)."""
+    key = "email:" + (normalize_email(column(leads, "email")) if email_key is None else email_key)
+    if (missing := key.isna().to_numpy(dtype=bool)).any():  # the phone only where no email names the lead
+        rest = leads[missing]
+        other = ("phone:" + normalize_phone(rest)).fillna("id:" + column(rest, "lead_id"))
+        key = key.fillna(other.astype(key.dtype))
+    return key
 
 
 def find_duplicates(
@@ -104,7 +154,7 @@ def mark_duplicates(leads: pd.DataFrame, existing: pd.DataFrame, owners: set[str
     """
     out = leads.copy()
     out["email_key"] = normalize_email(out["email"])
-    out["identity_key"] = identity_key(out, out["email_key"])
+    identity = identity_key(out, out["email_key"])
     out["duplicate_of"] = pd.Series(pd.NA, index=out.index, dtype="string")
     out["existing_owner_id"] = pd.Series(pd.NA, index=out.index, dtype="string")
     crm = _owned_records(existing, set(out["lead_id"].dropna()), owners)
@@ -112,12 +162,20 @@ def mark_duplicates(leads: pd.DataFrame, existing: pd.DataFrame, owners: set[str
         match = out[["email_key"]].reset_index().merge(crm, on="email_key").set_index("index")
         out.loc[match.index, "duplicate_of"] = match["kind"] + ":" + match["record_id"]
         out.loc[match.index, "existing_owner_id"] = match["owner_id"]
-    order = out.sort_values(["created_at", "lead_id"], kind="stable")
-    first = order.dropna(subset=["identity_key"]).drop_duplicates("identity_key").set_index("identity_key")
-    first_id = out["identity_key"].map(first["lead_id"])
-    repeat = out["identity_key"].notna() & first_id.ne(out["lead_id"]) & out["duplicate_of"].isna()
+    first_id = pd.Series(out["lead_id"].array.take(_first_copies(out, identity), allow_fill=True), out.index)
+    repeat = identity.notna().to_numpy() & first_id.ne(out["lead_id"]) & out["duplicate_of"].isna()
     out.loc[repeat, "duplicate_of"] = "batch:" + first_id[repeat]
-    return out.drop(columns=["email_key", "identity_key"])
+    return out.drop(columns=["email_key"])
+
+
+def _first_copies(leads: pd.DataFrame, identity: pd.Series) -> np.ndarray:
+    """Per lead, the position of its person's earliest copy (by created_at, then lead_id); -1 without a key."""
+    codes = pd.factorize(identity)[0]  # one code per person, -1 for none
+    by_time = leads[["created_at", "lead_id"]].reset_index(drop=True)
+    order = by_time.sort_values(["created_at", "lead_id"], kind="stable").index.to_numpy()
+    keyed = order[codes[order] >= 0]
+    first = keyed[np.unique(codes[keyed], return_index=True)[1]]  # codes run 0..n-1: first[code]
+    return np.where(codes >= 0, np.append(first, -1)[codes], -1)
 
 
 def _owned_records(existing: pd.DataFrame, batch_ids: set[str], owners: set[str]) -> pd.DataFrame:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from leadrouter.assign.roster import Roster, load_roster
@@ -204,16 +205,24 @@ def replay(
     del routed, review
     # only the columns looked up: indexing the whole frame copies it (a gigabyte at a million leads)
     by_id = prepared[["lead_id", "row", "historical_owner", *fields.names]].set_index("lead_id")
-    frame["row"] = frame["lead_id"].map(by_id["row"]).astype("Int64")
-    frame["historical_owner"] = frame["lead_id"].map(by_id["historical_owner"]).astype("string")
+    # each lead found once in each frame (a million lead ids hashed per lookup), then every column taken
+    at_id, at_extra = by_id.index.get_indexer(frame["lead_id"]), extras.index.get_indexer(frame["lead_id"])
+    frame["row"] = _taken(by_id["row"], at_id, frame.index).astype("Int64")
+    frame["historical_owner"] = _taken(by_id["historical_owner"], at_id, frame.index).astype("string")
     frame["historical_owner_id"] = resolve_owners(frame["historical_owner"], roster)
     frame = frame.join(hindsight(frame))  # VIP: a top share of the company's won deals
     frame["deal_state"] = frame["lead_id"].map(deal_states(deals)).astype("string")
     for column, dtype in LEAD_EXTRAS.items():
-        frame[column] = frame["lead_id"].map(extras[column]).astype(dtype)
-    frame = frame.join(by_id[fields.names], on="lead_id")
+        frame[column] = _taken(extras[column], at_extra, frame.index).astype(dtype)
+    for name in fields.names:
+        frame[name] = _taken(by_id[name], at_id, frame.index)
     tables = replay_tables(frame) | {f.name: metrics_by_field(frame, f) for f in fields.custom}
     return Replay(name, rulebook.version, frame, tables)
+
+
+def _taken(values: pd.Series, at: np.ndarray, index: pd.Index) -> pd.Series:
+    """values at positions `at` (from get_indexer: -1, not found, is missing), on index."""
+    return pd.Series(values.array.take(at, allow_fill=True), index=index, name=values.name)
 
 
 def classify_in_chunks(

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from leadrouter.assign.roster import load_roster
-from leadrouter.dedupe import find_duplicates, look_up, mark_duplicates, normalize_email
+from leadrouter.dedupe import (
+    DOTS_IGNORED,
+    PLUS_ADDRESSING,
+    find_duplicates,
+    look_up,
+    mark_duplicates,
+    normalize_email,
+)
 from leadrouter.record import BatchContext, record_batch
 from leadrouter.store import open_store
 from leadrouter.store.tables import decisions, rep_state
@@ -32,6 +42,39 @@ REP, OTHER_REP, QUEUE = "005000000000007", "005000000000010", "00G000000000004"
 )
 def test_normalize_email(raw: str, key: str) -> None:
     assert normalize_email(pd.Series([raw])).iloc[0] == key
+
+
+def email_key(raw: str | None) -> str | None:
+    """normalize_email's rule for one address, in plain Python: what its Arrow path must equal."""
+    if raw is None:
+        return None
+    text = raw.strip().lower()
+    if (parts := re.fullmatch(r"([^@]+)@([^@]+)", text)) is None:
+        return text
+    local, domain = parts.groups()
+    if domain in PLUS_ADDRESSING:
+        local = re.sub(r"\+.*$", "", local)
+    if domain in DOTS_IGNORED:
+        local = local.replace(".", "")
+    return f"{local}@{domain}"
+
+
+# where Arrow's text rules and Python's part: Unicode case (a final sigma, a dotted capital I, the long s),
+# whitespace str.strip drops (ASCII separators, ideographic space, NEL), a newline inside the text
+TRICKY = st.sampled_from([*"aZ.+@ -\t\n\x1c\x1f", "Σ", "İ", "ẞ", "ﬃ", "É", "\u3000", "\x85"])
+TAGGED = st.sampled_from(["@gmail.com", "@Outlook.COM", "@acme.com", "", " "])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.builds(lambda a, b: a + b, st.text(TRICKY, max_size=8), TAGGED))))
+def test_normalize_email_is_python_lower_and_strip_on_any_text(raws: list[str | None]) -> None:
+    keys = normalize_email(pd.Series(raws, dtype="string"))
+    assert [None if pd.isna(k) else k for k in keys] == [email_key(r) for r in raws]
+
+
+def test_normalize_email_takes_text_arrow_cannot_hold() -> None:
+    keys = normalize_email(pd.Series(["Ana+1\ud800@Acme.com", "BO+2@gmail.com", None], dtype=object))
+    assert keys.tolist()[:2] == ["ana+1\ud800@acme.com", "bo@gmail.com"] and pd.isna(keys.iloc[2])
 
 
 def leads(emails: list[str]) -> pd.DataFrame:

@@ -4,7 +4,7 @@ The ledger is a SQLite file or a database on an embedded PostgreSQL server (the 
 the child before the clock starts); `--ledger both` measures each backlog on both.
 
 Every measurement runs in a fresh process against one local Prefect server started here. Route time is the
-route_inbound call (flow run included; imports, Great Expectations' context, which a warm worker
+route_inbound call (flow run included; imports, Great Expectations' context and the language model, which a warm worker
 builds once at start, and the sandbox's creation are not). Prints one JSON object
 whose top-level keys bench/run.py merges: backlog_10k_s, backlog_100k_s (SQLite ledger),
 backlog_100k_postgresql_s, per_lead_baseline_ratio; each backlog's stage breakdown (seconds in each task
@@ -98,9 +98,9 @@ def route_backlog(leads: int, ledger: str = "sqlite") -> dict:
             LEADROUTER_CRM="sandbox",
         )
         from flows.route_inbound import route_inbound
-        from leadrouter.validate.suite import warm_up
+        from leadrouter.pipeline import warm_up
 
-        warm_up()  # GX's import and context: paid once per worker process (deployments/worker.py), not per run
+        warm_up()  # GX and the language model: loaded once per worker process (deployments/worker.py), not per run
 
         batch_size = Settings().batch_size
         totals = dict.fromkeys(("leads", "written", "quarantined", "review", "write_failed"), 0)

@@ -151,10 +151,11 @@ class WarmWorker(ProcessWorker):
         return self._flows[entrypoint]
 
     async def _preload(self) -> None:
-        """Import the flow of every deployment of the pool, and Great Expectations, now: no run waits for them."""
+        """Import the flow of every deployment of the pool, Great Expectations and the language model, now: no run
+        waits for them."""
         from prefect.client.schemas.filters import WorkPoolFilter, WorkPoolFilterName
 
-        from leadrouter.validate.suite import warm_up
+        from leadrouter.pipeline import warm_up
 
         await anyio.to_thread.run_sync(warm_up)
         pool = WorkPoolFilter(name=WorkPoolFilterName(any_=[self._work_pool_name]))

@@ -28,6 +28,13 @@ from leadrouter.validate import suite as validate
 ROUTED = "routed"  # decide's status for a lead that would get an owner
 
 
+def warm_up() -> None:
+    """What a long-lived worker loads before its first run: Great Expectations and the suite, and the language
+    model; the first batch then validates and enriches as fast as the rest."""
+    validate.warm_up()
+    enrich.warm_up()
+
+
 def unknown_fields(lead: pd.DataFrame, fields: LeadFields | None = None) -> list[str]:
     """The lead's fields that are neither the schema's columns nor a custom field: conform leaves them out."""
     names = (fields or configured_fields()).names

@@ -7,9 +7,11 @@ first time it is needed and cached on disk; `leadrouter model train` retrains it
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import logging
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -145,7 +147,7 @@ class LocalModel:
         best = tier_p.argmax(axis=1)
         out["tier"] = pd.array(tier_classes[best], dtype="string")
         out["confidence"] = pd.array(tier_p.max(axis=1).round(4), dtype="Float64")
-        out["category"] = self._category(features, out["tier"])
+        out["category"] = self._category(features, encoded, out["tier"])
         out["urgency"] = urgency(column(leads, "message"))
         out["rationale"] = self._rationale(encoded, best).set_axis(leads.index)
         out["brief"] = brief(leads, out)
@@ -153,10 +155,16 @@ class LocalModel:
         out["cost_usd"] = 0.0
         return out.astype(ANSWER_COLUMNS)
 
-    def _category(self, features: pd.DataFrame, tier: pd.Series) -> pd.Series:
+    def _category(self, features: pd.DataFrame, encoded: sparse.csr_matrix, tier: pd.Series) -> pd.Series:
         """The likeliest category that agrees with the tier: sales for a sales tier, else the likeliest of the
-        others (the two outputs are separate models, and must not contradict each other)."""
-        p = self.category.predict_proba(features)
+        others (the two outputs are separate models, and must not contradict each other).
+
+        encoded: the tier pipeline's features, which the category model reads as they are when its own
+        feature step learnt the same (both are fitted on one frame): the text is then vectorised once."""
+        if shares_features(self):
+            p = self.category.named_steps["model"].predict_proba(encoded)
+        else:
+            p = self.category.predict_proba(features)
         sales = self.category.classes_ == Category.SALES.value
         other = np.where(sales, -1.0, p).argmax(axis=1)
         picked = np.where(
@@ -187,6 +195,51 @@ class LocalModel:
         first, second, third = slots
         said = first + np.where(second != "", "; " + second, "") + np.where(third != "", "; " + third, "")
         return pd.Series(np.where(first != "", said, "no strong signal"), dtype="string")
+
+
+_SHARED: weakref.WeakKeyDictionary[LocalModel, bool] = weakref.WeakKeyDictionary()  # kept out of the pickle
+
+
+def shares_features(model: LocalModel) -> bool:
+    """Whether the model's tier and category pipelines turn a lead into the same features; asked once a
+    model."""
+    if model not in _SHARED:
+        _SHARED[model] = same_fitted(
+            model.tier.named_steps["features"], model.category.named_steps["features"]
+        )
+    return _SHARED[model]
+
+
+# what an estimator stores about an object's identity, not what it learnt: sklearn's vectorisers note id() of
+# the stop-word list on their first transform
+_IDENTITIES = frozenset({"_stop_words_id"})
+
+
+def same_fitted(a: object, b: object) -> bool:
+    """Whether two fitted transformers are of one type and hold equal settings and learnt values (vocabularies,
+    weights, categories), compared through their attributes, so that one's output stands for the other's."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return (
+            a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+        )
+    if isinstance(a, dict):
+        if a.keys() != b.keys():
+            return False
+        with contextlib.suppress(TypeError, ValueError):  # arrays among the values cannot say
+            if a == b:  # a vocabulary (words to ints) in one step
+                return True
+        # estimators among the values compare by identity: each value is compared for what it holds
+        return all(same_fitted(a[key], b[key]) for key in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(map(same_fitted, a, b))
+    if hasattr(a, "__dict__") and not isinstance(a, type):
+        return same_fitted(*({k: v for k, v in vars(x).items() if k not in _IDENTITIES} for x in (a, b)))
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
 
 
 def _readable(feature: str) -> str:

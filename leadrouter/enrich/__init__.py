@@ -11,7 +11,7 @@ from leadrouter.enrich.accounts import match_accounts
 from leadrouter.enrich.email import email_domain, is_free_mail
 from leadrouter.enrich.firmographics import FIRMOGRAPHIC_COLUMNS, Provider, enrich_firmographics
 from leadrouter.enrich.geo import country_code, region_of
-from leadrouter.enrich.language import language_of
+from leadrouter.enrich.language import language_model, language_of
 from leadrouter.enrich.seniority import seniority_of
 from leadrouter.enrich.territory import Territories, territory_of, timezone_of
 
@@ -42,6 +42,12 @@ def enrich_leads(
     if provider is None:
         return out.assign(enrichment_failed=False)
     return enrich_firmographics(out, provider)
+
+
+def warm_up() -> None:
+    """Load the language model (about a second), so a long-lived worker's first batch enriches as fast as the
+    rest."""
+    language_model()
 
 
 def accounts_for_matching(crm: CRM) -> pd.DataFrame:

@@ -38,7 +38,7 @@ COUNTRY_LANGUAGE = {
 
 
 @cache
-def _identifier():  # loading the model takes about a second: once per process
+def language_model() -> dict:  # loading the model takes about a second: once per process
     from py3langid.langid import _load_identifier
 
     ident = _load_identifier(norm_probs=True)
@@ -90,7 +90,7 @@ def detect_languages(texts: pd.Series, rows: int = DETECT_ROWS) -> pd.DataFrame:
 
 def _detect(texts: pd.Series) -> pd.DataFrame:
     """detect_languages over texts all at once."""
-    model = _identifier()
+    model = language_model()
     padded, lengths = _encoded(texts)
     n = len(lengths)
     state = np.zeros(n, dtype=np.int64)

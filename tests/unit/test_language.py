@@ -9,8 +9,15 @@ import pandas as pd
 import pytest
 from py3langid.langid import _load_identifier
 
+from leadrouter import enrich
 from leadrouter.config import PROJECT_ROOT
-from leadrouter.enrich.language import MIN_CONFIDENCE, detect_languages, iso_639_1, language_of
+from leadrouter.enrich.language import (
+    MIN_CONFIDENCE,
+    detect_languages,
+    iso_639_1,
+    language_model,
+    language_of,
+)
 
 SAMPLES = json.loads((PROJECT_ROOT / "bench" / "data" / "language_samples.json").read_text())["samples"]
 
@@ -88,3 +95,11 @@ def test_leads_repeating_a_text_each_get_the_answer_they_get_alone() -> None:
     alone = pd.concat([language_of(leads.iloc[[i]]) for i in range(len(leads))])
     pd.testing.assert_frame_equal(batch, alone)
     assert batch["language"].fillna("-").tolist() == ["de", "fr", "de", "de", "pt", "pt", "-", "fr"]
+
+
+def test_warming_up_loads_the_model_a_batch_then_uses() -> None:
+    language_model.cache_clear()
+    enrich.warm_up()
+    assert language_model.cache_info().currsize == 1
+    detect_languages(pd.Series(["Wir möchten eine Demo für unser Vertriebsteam buchen."]))
+    assert language_model.cache_info().hits >= 1 and language_model.cache_info().misses == 1

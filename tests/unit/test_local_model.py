@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from sklearn.preprocessing import OneHotEncoder
 
-from leadrouter.classify.local import LocalModel
+from leadrouter.classify.local import LocalModel, model_features, same_fitted, shares_features
 from leadrouter.classify.model import ANSWER_COLUMNS
 
 LEAD = {
@@ -71,3 +74,39 @@ def test_two_processes_wanting_the_default_model_train_it_once(
     assert len(trained) == 1
     assert [m.name for m in got] == [local_model.name, local_model.name]
     assert len(list(tmp_path.glob("*.joblib"))) == 1
+
+
+def _categories(model: LocalModel, frame: pd.DataFrame) -> np.ndarray:
+    """Category probabilities through the category pipeline's own feature step."""
+    return model.category.predict_proba(model_features(frame))
+
+
+def test_the_category_model_reads_the_tier_features_only_when_its_own_are_the_same(
+    local_model: LocalModel,
+) -> None:
+    frame = pd.DataFrame(LEAD)
+    features = model_features(frame)
+    assert shares_features(local_model)  # both pipelines are fitted on one frame
+    encoded = local_model.tier.named_steps["features"].transform(features)
+    # a transform leaves what the step learnt as it was (sklearn notes the stop words' id(): not compared)
+    assert same_fitted(local_model.tier.named_steps["features"], local_model.category.named_steps["features"])
+    shared = local_model.category.named_steps["model"].predict_proba(encoded)
+    np.testing.assert_array_equal(shared, _categories(local_model, frame))
+
+    other = copy.deepcopy(local_model)
+    message = other.category.named_steps["features"].named_transformers_["message"]
+    message.idf_ = message.idf_[::-1].copy()  # its own word weights now differ from the tier's
+    assert not same_fitted(other.tier.named_steps["features"], other.category.named_steps["features"])
+    assert not shares_features(other)
+    answers = other.classify(frame)
+    assert not np.array_equal(_categories(other, frame), _categories(local_model, frame))
+    sales = other.category.classes_ == "sales"
+    picked = np.where(sales, -1.0, _categories(other, frame)).argmax(axis=1)
+    expected = np.where(answers["tier"] == "Other", other.category.classes_[picked], "sales")
+    assert answers["category"].tolist() == expected.tolist()
+
+
+def test_same_fitted_compares_learnt_values() -> None:
+    first = OneHotEncoder().fit(pd.DataFrame({"a": ["x", "y"]}))
+    assert same_fitted(first, OneHotEncoder().fit(pd.DataFrame({"a": ["x", "y"]})))
+    assert not same_fitted(first, OneHotEncoder().fit(pd.DataFrame({"a": ["x", "z"]})))

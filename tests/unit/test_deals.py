@@ -11,6 +11,7 @@ import pytest
 
 from leadrouter.backtest.column_map import load_export_map
 from leadrouter.backtest.deal_import import DealImport, import_deals
+from leadrouter.backtest.outcome_frame import deal_rows
 from leadrouter.config import ConfigError, Settings
 from leadrouter.outcomes.deals import (
     EXPORT_STAGES,
@@ -64,7 +65,7 @@ def outcome_frame(deals: pd.DataFrame, n_leads: int) -> pd.DataFrame:
     )  # fmt: skip
     events = pd.DataFrame(columns=["source", "lead_id", "kind", "owner_id", "at"])
     review = pd.DataFrame(columns=["source", "lead_id"])
-    return lead_outcomes(decisions, deals.assign(source="export"), events, review)
+    return lead_outcomes(decisions, deal_rows(deals, "export"), events, review)
 
 
 def test_a_won_lost_export_gives_the_true_win_rate(tmp_path: Path) -> None:

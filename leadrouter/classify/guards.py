@@ -112,7 +112,7 @@ def _normalise_any(plain: pd.Series) -> pd.Series:
 
 
 def _normalise_ascii(plain: pd.Series) -> pd.Series:
-    """normalise for ASCII text, in Arrow: the same result as _normalise_any, a fifth of the work. ASCII has no
+    """normalise for ASCII text, in Arrow: the same result as _normalise_any, a quarter of the work. ASCII has no
     tag characters or look-alike letters and NFKC leaves it alone; its hidden characters are the control
     characters. On ASCII, RE2's \\w and \\b are Python's, and once those controls are gone the whitespace
     left (tab, newline, space) is \\s to both; lower case is case-folding."""

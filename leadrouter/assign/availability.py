@@ -91,12 +91,13 @@ def unavailable(calendar: pd.DataFrame, at: datetime, window: timedelta | None) 
     window: how soon they must be at work: zero for VIP (now), the tier's SLA for others, None for tiers
     without a clock (only reps on leave or switched off are excluded)."""
     reason = pd.Series(pd.NA, index=calendar.index, dtype="string")
+    # masked, not set through a boolean key: pandas first tries the key as a label and formats it into an
+    # error it then catches (about a millisecond each, up to three per tier in every assignment pass)
     if window is not None:
         late = ~(calendar["next_start"] <= pd.Timestamp(at) + window)
-        reason[late] = Excluded.OUTSIDE_HOURS.value
-    reason[calendar["off_today"]] = Excluded.OUT_OF_OFFICE.value
-    reason[~calendar["active"]] = Excluded.INACTIVE.value
-    return reason
+        reason = reason.mask(late, Excluded.OUTSIDE_HOURS.value)
+    reason = reason.mask(calendar["off_today"], Excluded.OUT_OF_OFFICE.value)
+    return reason.mask(~calendar["active"], Excluded.INACTIVE.value)
 
 
 def remaining_capacity(roster: Roster, load: pd.DataFrame) -> pd.Series:

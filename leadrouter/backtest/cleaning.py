@@ -75,10 +75,15 @@ def then(first: pd.Series, later: pd.Series) -> pd.Series:
 def trim_and_blank(raw: pd.Series, extra_placeholders: Iterable[str] = ()) -> Changed:
     """Trimmed text; blanks and placeholders ("N/A", "Select", "-") missing. A blank cell is no change."""
     tokens = PLACEHOLDERS | {t.strip().casefold() for t in extra_placeholders}
-    text = raw.astype("string").str.strip()
-    placeholder = text.str.casefold().isin(tokens) & (text != "")
+    written = raw.astype("string")
+    text = written.str.strip()
+    # case-folding never shortens text: only values as short as a placeholder are folded to compare
+    short = (text.str.len() <= max(map(len, tokens))).to_numpy(dtype=bool, na_value=False)
+    folded = text[short].str.casefold()
+    placeholder = pd.Series(np.zeros(len(text), dtype=bool), index=text.index)
+    placeholder.iloc[np.flatnonzero(short)] = (folded.isin(tokens) & (folded != "")).to_numpy(dtype=bool)
     change = no_change(raw.index)
-    change[(text != raw.astype("string")) & (text != "")] = "trim"
+    change[(text != written) & (text != "")] = "trim"
     change[placeholder] = "placeholder"
     return text.mask(placeholder | (text == "")), change
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from leadrouter.backtest import cleaning as clean
 from leadrouter.backtest.changes import CHANGE_COLUMNS, OUTSIDE_COLUMNS, listed, outside_values
@@ -196,7 +197,17 @@ def _clean_leads(
 
 
 def _distinct(column: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    """Codes into the column's distinct values (a missing cell is one of them), and those values."""
+    """Codes into the column's distinct values (a missing cell is one of them), and those values, in order of
+    first appearance."""
+    if column.dtype == object:
+        try:  # a file's cells are all text: Arrow encodes them in half of pandas' time
+            encoded = pa.array(column.to_numpy(), type=pa.string(), from_pandas=False).dictionary_encode()
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            pass  # a cell that is not text (or missing): pandas factorizes anything
+        else:
+            if not encoded.null_count:
+                codes = encoded.indices.to_numpy().astype(np.intp)
+                return codes, pd.Series(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
     codes, values = column.factorize(use_na_sentinel=False)
     return codes, pd.Series(values.to_numpy(), dtype=column.dtype)
 

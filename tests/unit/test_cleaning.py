@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from rapidfuzz.distance import Levenshtein
 
 from leadrouter.backtest import cleaning as clean
+from leadrouter.backtest.importer import _distinct
 from leadrouter.validate.vocabularies import INDUSTRIES, LEAD_SOURCES, vocabulary_key
 
 # a fuzzy correction may differ from its word by at most this share of the longer key's letters (edits of any
@@ -145,3 +146,42 @@ def test_a_correction_never_changes_a_value_into_another_word(case) -> None:
 def test_methods_of_two_steps_are_joined(first, later, joined) -> None:
     out = clean.then(pd.Series([first], dtype="string"), pd.Series([later], dtype="string"))
     assert out.iloc[0] == joined if joined else pd.isna(out.iloc[0])
+
+
+def _trim_and_blank_before(raw: pd.Series, extra_placeholders=()) -> clean.Changed:
+    """trim_and_blank as it was before it case-folded only values as short as a placeholder: the reference."""
+    tokens = clean.PLACEHOLDERS | {t.strip().casefold() for t in extra_placeholders}
+    text = raw.astype("string").str.strip()
+    placeholder = text.str.casefold().isin(tokens) & (text != "")
+    change = clean.no_change(raw.index)
+    change[(text != raw.astype("string")) & (text != "")] = "trim"
+    change[placeholder] = "placeholder"
+    return text.mask(placeholder | (text == "")), change
+
+
+# placeholders in other cases and with letters whose case-folding is longer (ß -> ss, ﬁ -> fi, İ -> i̇)
+_CELLS = st.one_of(
+    st.sampled_from(
+        [" N/A ", "NULL", "--SELECT--", "Select", "-", "ß", "ẞ", "ﬁ", "İ", "none ", "\tnil", "?", ""]
+    ),
+    st.text(max_size=16),
+    st.none(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_CELLS, max_size=10), st.lists(st.sampled_from(["TBD", "ẞẞ", " unknown ", "-"]), max_size=2))
+def test_trimming_reads_every_cell_as_before(cells: list[str | None], extra: list[str]) -> None:
+    raw = pd.Series(cells, dtype=object)
+    text, change = clean.trim_and_blank(raw, extra)
+    old_text, old_change = _trim_and_blank_before(raw, extra)
+    assert text.tolist() == old_text.tolist() and change.tolist() == old_change.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(["a", "b", "", " a"]), st.text(max_size=4)), max_size=12))
+def test_distinct_cells_are_coded_as_pandas_codes_them(cells: list[str]) -> None:
+    raw = pd.Series(cells, dtype=object)
+    codes, values = _distinct(raw)
+    expected_codes, expected = raw.factorize(use_na_sentinel=False)
+    assert codes.tolist() == expected_codes.tolist() and values.tolist() == list(expected)

@@ -18,7 +18,7 @@ TEXT_COLUMNS = ["message", "title", "company"]
 MAX_CHARS = 300  # the first few sentences say the language; more only costs time
 MIN_CHARS = 20  # below this (letters and digits) a Latin-script text is too short to trust
 MIN_CONFIDENCE = 0.5  # below this the text is mixed or ambiguous: the country's language is the better guess
-DETECT_ROWS = 5_000  # distinct texts detected at once: memory grows with texts × longest text (a 20k page: +110 MB at 50k)
+DETECT_ROWS = 50_000  # distinct texts detected at once: memory grows with texts × longest text × languages
 SHORT_CONFIDENCE = 0.9  # a short text is trusted only when nearly certain (a script of its own: ja, ko, zh)
 
 # the language most business correspondence from a country is written in, for the countries leads come from

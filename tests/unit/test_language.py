@@ -40,12 +40,6 @@ def test_the_batch_gives_the_librarys_answer_for_every_text() -> None:
         assert float(confidence) == pytest.approx(probability, abs=1e-3), text
 
 
-def test_texts_read_in_small_chunks_get_the_answers_they_get_in_one() -> None:
-    # a page's texts are detected DETECT_ROWS at a time to bound its memory: each text is still read on its own
-    texts = pd.Series([t for _, t in SAMPLES] + ["", "12345", "ÄÖÜ GMBH"])
-    pd.testing.assert_frame_equal(detect_languages(texts, rows=7), detect_languages(texts, rows=len(texts)))
-
-
 def test_long_texts_of_every_language_are_recognised() -> None:
     long = [(lang, text) for lang, text in SAMPLES if len(text) >= 20]
     found = detect_languages(pd.Series([t for _, t in long]))["language"].tolist()

@@ -106,6 +106,9 @@ def route_backlog(leads: int, ledger: str = "sqlite") -> dict:
         totals = dict.fromkeys(("leads", "written", "quarantined", "review", "write_failed"), 0)
         load_before, run_ids = load_average(), []
         server_before = server_cpu_s(Path(tmp) / "pg")
+        # what the route starts from (the sandbox built, GX and the model loaded): peak_rss_mb less this is the
+        # route's own growth
+        rss_before_route = psutil.Process().memory_info().rss / 2**20
         cpu_before, started = own_cpu_s(), time.perf_counter()
         while totals["leads"] < leads and len(run_ids) < MAX_RUNS:
             state = route_inbound(
@@ -136,6 +139,7 @@ def route_backlog(leads: int, ledger: str = "sqlite") -> dict:
         "still_new_in_crm": int(status.get("New", 0)),  # quarantined and review leads stay New
         "double_assigned": double,
         "peak_rss_mb": peak_rss_mb(),  # the whole child, the 100k-lead sandbox generation included
+        "rss_before_route_mb": round(rss_before_route, 1),
         "load_average_before": load_before,
         "load_average_after": load_after,
     }

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 
 import pandas as pd
 from prefect import State, flow, get_run_logger
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.states import Completed
 
 from blocks.load import load_ack_channel, load_channels, load_crm, load_remote_model, load_settings
-from leadrouter.router import open_router, switch_off_deactivated
+from leadrouter.router import Router, open_router, switch_off_deactivated
 from leadrouter.summary import counts_line
+from leadrouter.validate.suite import ValidationResult
 from tasks.route_inbound import (
     advance_watermark,
     classify_leads,
@@ -77,33 +80,22 @@ def route_inbound(
         ):  # each task run is named by its batch: validate-leads[batch 2]
             if batch == 1:
                 leads, cursor = first_page.result()
+                first_page = None  # a finished future keeps its result: the first page would outlive its turn
             else:
                 leads, cursor = pull_new_leads(router, source, batch_size, batch=batch)
             # a later page of only decided leads (our own owner writes re-surface them) has nothing to route
             if batch == 1 or not leads.empty:
-                # the CRM is asked for the page's emails while validation runs: find-duplicates then waits
-                # for no call of its own
-                looked_up = look_up_existing.submit(router, leads, batch=batch)
-                checked = validate_leads(leads, batch=batch)
-                enriched = enrich_leads(checked.valid, router, accounts, batch=batch)
-                deduped = find_duplicates(router, enriched, looked_up.result(), batch=batch)
-                classified = classify_leads(deduped, router, batch=batch)
-                recorded = record_decisions(
-                    router, classified, checked.quarantined, run_id, shadow, batch=batch
-                )
-                if not shadow:
-                    # the write also finishes what a crashed run recorded
-                    written = write_assignments(router, claim=run_id, batch=batch)
-                    notify_owners(router, recorded, written, channels, ack, batch=batch)
-                quarantined.append(checked.quarantined)
-                reports.append(checked.report)
-                repairs.append(checked.repairs)
+                kept = route_page(router, leads, accounts, channels, ack, run_id, shadow, batch)
+                quarantined.append(kept.quarantined)
+                reports.append(kept.report)
+                repairs.append(kept.repairs)
             advance_watermark(router, source, cursor, batch=batch)
-            if not leads.empty:
+            empty, leads = leads.empty, None  # the next page is pulled while this name holds the last one
+            if not empty:
                 lingers_until = time.monotonic() + linger_s
             # a later page with nothing undecided is our own writes coming back (a 100k backlog's 100k):
             # reading on would only drop them; anything behind them is the next run's, unless it lingers
-            if cursor is None or (batch > 1 and leads.empty):
+            if cursor is None or (batch > 1 and empty):
                 if time.monotonic() >= lingers_until:
                     break
                 time.sleep(LINGER_PAUSE_S)
@@ -121,3 +113,31 @@ def route_inbound(
     counts = counts_line(summary)
     logger.info("routed %s", counts)
     return Completed(message=counts, data=summary)
+
+
+def route_page(
+    router: Router,
+    leads: pd.DataFrame,
+    accounts: PrefectFuture,
+    channels: dict,
+    ack: dict,
+    run_id: str,
+    shadow: bool,
+    batch: int,
+) -> ValidationResult:
+    """One page through validation, enrichment, duplicates, classification, the ledger and the CRM write; what
+    the run's artifacts need of its validation (the valid leads left out). Its stage frames die when it
+    returns: held by the loop, a page's would stay alive while the next page is pulled and routed."""
+    # the CRM is asked for the page's emails while validation runs: find-duplicates then waits for no call
+    # of its own
+    looked_up = look_up_existing.submit(router, leads, batch=batch)
+    checked = validate_leads(leads, batch=batch)
+    enriched = enrich_leads(checked.valid, router, accounts, batch=batch)
+    deduped = find_duplicates(router, enriched, looked_up.result(), batch=batch)
+    classified = classify_leads(deduped, router, batch=batch)
+    recorded = record_decisions(router, classified, checked.quarantined, run_id, shadow, batch=batch)
+    if not shadow:
+        # the write also finishes what a crashed run recorded
+        written = write_assignments(router, claim=run_id, batch=batch)
+        notify_owners(router, recorded, written, channels, ack, batch=batch)
+    return dataclasses.replace(checked, valid=checked.valid.iloc[:0])

@@ -214,8 +214,8 @@ def replay(
     frame["deal_state"] = frame["lead_id"].map(deal_states(deals)).astype("string")
     for column, dtype in LEAD_EXTRAS.items():
         frame[column] = _taken(extras[column], at_extra, frame.index).astype(dtype)
-    for name in fields.names:
-        frame[name] = _taken(by_id[name], at_id, frame.index)
+    for field in fields.names:  # not `name`: that is the rulebook's, which the replay is called by
+        frame[field] = _taken(by_id[field], at_id, frame.index)
     tables = replay_tables(frame) | {f.name: metrics_by_field(frame, f) for f in fields.custom}
     return Replay(name, rulebook.version, frame, tables)
 

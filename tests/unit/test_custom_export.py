@@ -93,6 +93,7 @@ def test_a_backtest_routes_by_a_custom_field_and_tables_group_by_it(
     book.write_text((PROJECT_ROOT / "config" / "rulebook.yaml").read_text().replace("rules:\n", rule, 1))
     result = run_backtest(export, map_path, [book], Settings(model="none"))
     (replayed,) = result.replays
+    assert replayed.name == "rulebook.yaml"  # its output folder: the rulebook's, not a custom field's
     frame = replayed.leads.set_index("lead_id")
     assert frame.loc["p1", "decided_by"] == "rule:students" and frame.loc["p1", "tier"] == "Nurture"
     assert (frame["decided_by"] == "rule:students").sum() == 1

@@ -62,12 +62,13 @@ def outcome_loop(
         queues = frozenset(roster.queues)
         touched = read_first_touches(store, crm, queues, now - timedelta(days=days + grace_days), chunk)
         frame, stints = build_lead_outcomes(store, crm.name)
-        tables = loop_tables(frame, stints, queues, read_fx_rates(store))
+        rates = read_fx_rates(store)  # one read: the tables, the headline and the report convert alike
+        tables = loop_tables(frame, stints, queues, rates)
         minutes = sla_minutes(load_rulebook(settings.rulebook_path).sla)  # each tier judged by its own SLA
-        headline = save_analyst_tables(store, crm.name, frame, tables, now, minutes)
+        headline = save_analyst_tables(store, crm.name, frame, tables, now, minutes, rates)
         star = save_star_schema(store, crm.name, frame, roster, now, recheck_days, fiscal_year_start_month)
         publish_outcome_tables(tables, headline, minutes)
-        publish_outcome_report(store, tables, frame, now)
+        publish_outcome_report(tables, frame, now, rates)
         model = retrain_model(store, crm.name, frame, crm, settings, now) if retrain else {"kept": False}
     summary = {
         "checked": len(due),

@@ -14,7 +14,7 @@ from leadrouter.assign.roster import Roster
 from leadrouter.classify import training
 from leadrouter.config import Settings
 from leadrouter.crm.base import CRM
-from leadrouter.outcomes import loop, stored, warehouse
+from leadrouter.outcomes import loop, report, stored, warehouse
 from leadrouter.outcomes import tables as outcome_tables
 from leadrouter.outcomes.deals import DealStages
 from leadrouter.store import Store
@@ -71,9 +71,10 @@ def save_analyst_tables(
     tables: dict[str, pd.DataFrame],
     at: datetime,
     minutes: dict,
+    rates: pd.DataFrame,
 ) -> dict[str, float | None]:
     """The analyst tables and headline figures of the per-lead frame, saved for the report and retraining."""
-    return stored.save_outcome_tables(store, source, frame, tables, at, minutes)
+    return stored.save_outcome_tables(store, source, frame, tables, at, minutes, rates)
 
 
 @task(name="save-star-schema", **LEDGER)
@@ -98,11 +99,11 @@ def publish_outcome_tables(
 
 @task(name="publish-outcome-report", **ONCE)
 def publish_outcome_report(
-    store: Store, tables: dict[str, pd.DataFrame], frame: pd.DataFrame, as_of: datetime
+    tables: dict[str, pd.DataFrame], frame: pd.DataFrame, as_of: datetime, rates: pd.DataFrame
 ) -> None:
     """The full report (leadrouter.outcomes.report): charts, VIP precision and recall, Nurture turned hot, rules to re-tier."""
     create_markdown_artifact(
-        stored.outcome_report(store, tables, frame, as_of),
+        report.report_markdown(tables, frame, as_of=pd.Timestamp(as_of), rates=rates),
         key="outcome-report",
         description="Conversion by tier, speed to lead, rules to re-tier",
     )

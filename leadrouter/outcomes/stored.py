@@ -16,7 +16,6 @@ from leadrouter.outcomes.join import (
     headline,
     lead_outcomes,
 )
-from leadrouter.outcomes.report import report_markdown
 from leadrouter.outcomes.reps import owner_stints, owner_tables
 from leadrouter.outcomes.tables import long_metrics
 from leadrouter.store import Store
@@ -50,22 +49,22 @@ def loop_tables(
 
 
 def save_outcome_tables(
-    store: Store, source: str, frame: pd.DataFrame, tables: Tables, at: datetime, minutes: Mapping[str, float]
+    store: Store,
+    source: str,
+    frame: pd.DataFrame,
+    tables: Tables,
+    at: datetime,
+    minutes: Mapping[str, float],
+    rates: pd.DataFrame,
 ) -> Headline:
     """The analyst tables (loop_tables) and the headline figures of a per-lead outcome frame as of `at`, saved in
     place of the source's last ones (each lead with its hindsight tier, the figures in long form, judged with
-    minutes: tier -> response SLA); the headline returned for publishing."""
-    rates = read_rates(store)  # one VIP cut across currencies, the fact table's (hindsight.vip_cuts)
+    minutes: tier -> response SLA; one VIP cut across currencies through rates, fx_rates' rows, as the fact
+    table's); the headline returned for publishing."""
     figures = headline(frame, as_of=at, rates=rates)
     leads = frame.assign(hindsight_tier=hindsight(frame, reasons=False, rates=rates)["hindsight"])
     replace_analyst_tables(store, source, leads, long_metrics(tables, figures, minutes), at)
     return figures
-
-
-def outcome_report(store: Store, tables: Tables, frame: pd.DataFrame, at: datetime) -> str:
-    """The outcome-report artifact (report.report_markdown) of the loop's tables and per-lead frame as of `at`,
-    its VIP figures cut across currencies through the store's fx_rates."""
-    return report_markdown(tables, frame, as_of=pd.Timestamp(at), rates=read_rates(store))
 
 
 def stored_outcomes(store: Store, source: str, compute_if_missing: bool = True) -> tuple[pd.DataFrame, str]:

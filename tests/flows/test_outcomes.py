@@ -423,6 +423,7 @@ def run_loop(store: Store, crm: SandboxCRM, at: datetime) -> None:
         build_lead_outcomes,
         fetch_outcomes,
         read_first_touches,
+        read_fx_rates,
         save_analyst_tables,
         save_outcomes,
     )
@@ -433,7 +434,9 @@ def run_loop(store: Store, crm: SandboxCRM, at: datetime) -> None:
             save_outcomes.fn(store, "sandbox", fetch_outcomes.fn(crm, part), at, SANDBOX_STAGES)
         read_first_touches.fn(store, crm, frozenset({QUEUE}), at - WINDOW, 64)
         frame, stints = build_lead_outcomes.fn(store, "sandbox")
-        save_analyst_tables.fn(store, "sandbox", frame, loop_tables(frame, stints, {QUEUE}), at, MINUTES)
+        rates = read_fx_rates.fn(store)
+        tables = loop_tables(frame, stints, {QUEUE}, rates)
+        save_analyst_tables.fn(store, "sandbox", frame, tables, at, MINUTES, rates)
 
 
 def stored_metrics(store: Store) -> dict[tuple[str, str, str], tuple]:

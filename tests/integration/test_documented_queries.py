@@ -64,9 +64,12 @@ def run_loop(store: Store, crm: SandboxCRM, leads: list[dict]) -> None:
                                           "base_currency": "USD", "rate": EUR_RATE}])  # fmt: skip
     frame, stints = build_outcomes(store, "sandbox")
     roster = load_roster(PROJECT_ROOT / "config" / "roster.yaml")
-    tables = loop_tables(frame, stints, frozenset(roster.queues))
+    rates = outcome_store.read_rates(
+        store
+    )  # as the outcome loop reads them, once for its tables and headline
+    tables = loop_tables(frame, stints, frozenset(roster.queues), rates)
     minutes = sla_minutes(load_rulebook(PROJECT_ROOT / "config" / "rulebook.yaml").sla)
-    save_outcome_tables(store, "sandbox", frame, tables, NOW, minutes)
+    save_outcome_tables(store, "sandbox", frame, tables, NOW, minutes, rates)
     save_star_schema(store, "sandbox", frame, roster, NOW)
 
 

@@ -75,7 +75,7 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path):
         rates = outcome_store.read_rates(store)
         tables = loop_tables(frame, stints, frozenset(roster.queues), rates)
         minutes = sla_minutes(load_rulebook(PROJECT_ROOT / "config" / "rulebook.yaml").sla)
-        save_outcome_tables(store, "sandbox", frame, tables, NOW, minutes)
+        save_outcome_tables(store, "sandbox", frame, tables, NOW, minutes, rates)
         save_star_schema(store, "sandbox", frame, roster, NOW)
         yield store, frame, priced[1]
 

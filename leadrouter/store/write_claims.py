@@ -20,12 +20,21 @@ def claim_for_write(store: Store, source: str, claim: str, lease: timedelta, lim
 
     `retaken` marks the writes taken over from an expired claim: that router may have died after the CRM
     took its write, so the caller checks the CRM before writing them again."""
-    expired = and_(decisions.c.status == Status.WRITING.value, decisions.c.claimed_at < clock.now() - lease)
-    claimable = or_(decisions.c.status == Status.RECORDED.value, expired)
+    stale = clock.now() - lease
+    claimable = or_(
+        decisions.c.status == Status.RECORDED.value,
+        and_(decisions.c.status == Status.WRITING.value, decisions.c.claimed_at < stale),
+    )
     with store.transaction() as conn:
         # the expired claims are few (a router died); listed first so the one UPDATE below can say which it took
         retaken = set(
-            conn.execute(select(decisions.c.id).where(decisions.c.source == source, expired)).scalars()
+            conn.execute(
+                select(decisions.c.id).where(
+                    decisions.c.source == source,
+                    decisions.c.status == Status.WRITING.value,
+                    decisions.c.claimed_at < stale,
+                )
+            ).scalars()
         )
         picked = (
             select(decisions.c.id)

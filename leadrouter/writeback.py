@@ -17,14 +17,12 @@ def write_back(
     claim: str,
     limit: int = 50_000,
     lease: timedelta = timedelta(minutes=5),
-    chunk: int = 10_000,
+    chunk: int = 2_000,
 ) -> pd.DataFrame:
     """Write every recorded decision of the source (this batch's and any a crashed run left); one result per lead.
 
     Leads are claimed `chunk` at a time, so each claim's writes finish well inside its lease and no other
-    router can take them over mid-write (10,000 leads are 50 Salesforce or 100 HubSpot batch calls, seconds
-    against a five-minute lease; chunks of 2,000 spent more on each chunk's claim, CRM session and commits
-    than on the rows). A chunk with leads to retry ends the pass: the CRM is struggling,
+    router can take them over mid-write. A chunk with leads to retry ends the pass: the CRM is struggling,
     and the rest waits for the next run.
     """
     results = []

@@ -194,9 +194,16 @@ class SandboxCRM(SandboxEdits):
     def write_assignments(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Set owner, tier and routing reason on each lead, as one batch."""
         written_at = stamp(pd.Timestamp.now(tz="UTC"))
-        # columns as lists first: zipping pandas arrays boxes each value through their __getitem__
-        columns = [frame[c].tolist() for c in ("owner_id", "tier", "routing_reason")]
-        rows = list(zip(*columns, [written_at] * len(frame), frame["lead_id"].tolist(), strict=True))
+        rows = list(
+            zip(
+                frame["owner_id"],
+                frame["tier"],
+                frame["routing_reason"],
+                [written_at] * len(frame),
+                frame["lead_id"],
+                strict=True,
+            )
+        )
         with self._db() as db:
             db.executemany(
                 "UPDATE leads SET owner_id = ?, lead_tier = ?, routing_reason = ?, modified_at = ?, "
@@ -211,9 +218,7 @@ class SandboxCRM(SandboxEdits):
                 "INSERT INTO owner_writes (lead_id, owner_id, written_at) VALUES (?, ?, ?)",
                 [
                     (lid, own, written_at)
-                    for lid, own in zip(
-                        frame["lead_id"][ok].tolist(), frame["owner_id"][ok].tolist(), strict=True
-                    )
+                    for lid, own in zip(frame["lead_id"][ok], frame["owner_id"][ok], strict=True)
                 ],
             )
         result = pd.DataFrame({"lead_id": frame["lead_id"].to_numpy(), "ok": ok.to_numpy()})

@@ -26,47 +26,42 @@ def claim_for_write(store: Store, source: str, claim: str, lease: timedelta, lim
         and_(decisions.c.status == Status.WRITING.value, decisions.c.claimed_at < stale),
     )
     with store.transaction() as conn:
-        # the expired claims are few (a router died); listed first so the one UPDATE below can say which it took
-        retaken = set(
-            conn.execute(
-                select(decisions.c.id).where(
-                    decisions.c.source == source,
-                    decisions.c.status == Status.WRITING.value,
-                    decisions.c.claimed_at < stale,
-                )
-            ).scalars()
-        )
-        picked = (
-            select(decisions.c.id)
+        ids = (
+            select(decisions.c.id, decisions.c.status)
             .where(decisions.c.source == source, claimable)
             .order_by(decisions.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        # one statement picks and claims: a select, then an UPDATE per chunk of its ids, cost a round trip and a
-        # list of bound ids per chunk; a row another router holds is skipped, one it claimed since is no longer
-        # claimable when PostgreSQL rechecks the condition on the locked row
-        claimed = (
-            conn.execute(
-                update(decisions)
-                .where(decisions.c.id.in_(picked.scalar_subquery()))
-                .values(status=Status.WRITING.value, claim=claim, claimed_at=clock.now())
-                .returning(
-                    decisions.c.id,
-                    decisions.c.lead_id,
-                    decisions.c.owner_id,
-                    decisions.c.tier,
-                    decisions.c.decided_by,
-                    decisions.c.decided_at,
-                    # the two facts a write needs, not the whole explanation (parsing it dominated)
-                    decisions.c.explanation["summary"].as_string().label("routing_reason"),
-                    decisions.c.explanation["reopen"].as_boolean().label("reopen"),
+        picked, retaken = [], set()
+        for id_, status in conn.execute(ids):
+            picked.append(id_)
+            if status == Status.WRITING.value:
+                retaken.add(id_)
+        claimed = []
+        for part in chunks(picked, CHUNK):
+            claimed += (
+                conn.execute(
+                    update(decisions)
+                    .where(among(conn, decisions.c.id, part))
+                    .values(status=Status.WRITING.value, claim=claim, claimed_at=clock.now())
+                    .returning(
+                        decisions.c.id,
+                        decisions.c.lead_id,
+                        decisions.c.owner_id,
+                        decisions.c.tier,
+                        decisions.c.decided_by,
+                        decisions.c.decided_at,
+                        # the two facts a write needs, not the whole explanation (parsing it dominated)
+                        decisions.c.explanation["summary"].as_string().label("routing_reason"),
+                        decisions.c.explanation["reopen"].as_boolean().label("reopen"),
+                    )
                 )
-            ).all()  # rows as tuples: a mapping per row took a tenth of the claim
-        )
+                .mappings()
+                .all()
+            )
     columns = ["id", "lead_id", "owner_id", "tier", "decided_by", "decided_at", "routing_reason", "reopen"]
-    # RETURNING gives rows in no set order: oldest decision first, as they were picked
-    frame = pd.DataFrame(claimed, columns=columns).sort_values("id", ignore_index=True)
+    frame = pd.DataFrame(claimed, columns=columns)
     return frame.assign(
         decided_at=pd.to_datetime(frame["decided_at"], utc=True),
         reopen=frame["reopen"].astype("boolean").fillna(False).astype(bool),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import logging
 import weakref
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 
 VERSION = "local-1"  # bump when features change: cached models of another version are retrained
 DEFAULT_SEED, DEFAULT_LEADS = 1, 20_000
+PACKAGE = Path(__file__).parents[1]
+TRAINING_CODE = ("classify", "sandbox", "validate", "enrich", "fields.py", "schema.py")
 SIZE_BINS = [-np.inf, 0, 10, 49, 199, 999, np.inf]
 SIZE_NAMES = ["unknown", "1-10", "11-49", "50-199", "200-999", "1000+"]
 FACTS = [
@@ -289,7 +292,9 @@ def default_model(cache_dir: Path | str) -> LocalModel:
             return warm.load_file("local-model", trained, LocalModel.load)
         except Exception as exc:  # an unreadable retrained model must not stop routing
             log.warning("ignoring %s: %s", trained, exc)
-    key = hashlib.sha256(f"{VERSION}:{DEFAULT_SEED}:{DEFAULT_LEADS}".encode()).hexdigest()[:10]
+    key = hashlib.sha256(f"{VERSION}:{DEFAULT_SEED}:{DEFAULT_LEADS}:{training_code()}".encode()).hexdigest()[
+        :10
+    ]
     path = Path(cache_dir) / f"{VERSION}-{key}.joblib"
     if path.exists() and (model := _cached(path)):
         return model
@@ -303,6 +308,23 @@ def default_model(cache_dir: Path | str) -> LocalModel:
         model = LocalModel.synthetic()
         model.save(path)
         return model
+
+
+@functools.cache
+def training_code() -> str:
+    """A digest of the code the shipped default is trained by (the generator, validation, enrichment and the
+    model's features) and of scikit-learn's version: an upgrade that changes any of them retrains it, where a
+    model cached by older code would route differently and nobody would know."""
+    import sklearn
+
+    digest = hashlib.sha256(sklearn.__version__.encode())
+    for path in sorted(p for name in TRAINING_CODE for p in _sources(PACKAGE / name)):
+        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _sources(path: Path) -> list[Path]:
+    return [path] if path.suffix == ".py" else list(path.rglob("*.py"))
 
 
 def _cached(path: Path) -> LocalModel | None:

@@ -110,3 +110,42 @@ def test_same_fitted_compares_learnt_values() -> None:
     first = OneHotEncoder().fit(pd.DataFrame({"a": ["x", "y"]}))
     assert same_fitted(first, OneHotEncoder().fit(pd.DataFrame({"a": ["x", "y"]})))
     assert not same_fitted(first, OneHotEncoder().fit(pd.DataFrame({"a": ["x", "z"]})))
+
+
+def test_the_cached_default_is_trained_again_when_the_code_that_trains_it_changes(
+    local_model: LocalModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model cached by older code routes differently from the one this code trains: upgrades retrain it."""
+    from leadrouter.classify import local
+
+    trained: list[int] = []
+    monkeypatch.setattr(local.LocalModel, "synthetic", staticmethod(lambda: trained.append(1) or local_model))
+    local.default_model(tmp_path)
+    local.default_model(tmp_path)
+    assert trained == [1]  # cached for the same code
+    monkeypatch.setattr(local, "training_code", lambda: "the next release's code")
+    local.default_model(tmp_path)
+    assert trained == [1, 1]
+    assert len(list(tmp_path.glob("*.joblib"))) == 2
+
+
+def test_the_training_code_digest_follows_every_source_file_it_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leadrouter.classify import local
+
+    for name in local.TRAINING_CODE:
+        path = tmp_path / name if name.endswith(".py") else tmp_path / name / "deep" / "module.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"# {name}\n")
+    (tmp_path / "unrelated.py").write_text("x = 1\n")
+    monkeypatch.setattr(local, "PACKAGE", tmp_path)
+    digest = local.training_code.__wrapped__
+    before = digest()
+    (tmp_path / "unrelated.py").write_text("x = 2\n")
+    assert digest() == before  # code outside training leaves the cached model alone
+    for name in local.TRAINING_CODE:
+        path = tmp_path / name if name.endswith(".py") else tmp_path / name / "deep" / "module.py"
+        path.write_text(path.read_text() + "changed = True\n")
+        assert digest() != before, name
+        before = digest()

@@ -7,11 +7,14 @@ country's (a fallback) or unknown.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import sparse
 
 TEXT_COLUMNS = ["message", "title", "company"]
@@ -20,6 +23,15 @@ MIN_CHARS = 20  # below this (letters and digits) a Latin-script text is too sho
 MIN_CONFIDENCE = 0.5  # below this the text is mixed or ambiguous: the country's language is the better guess
 DETECT_ROWS = 50_000  # distinct texts detected at once: memory grows with texts × longest text × languages
 SHORT_CONFIDENCE = 0.9  # a short text is trusted only when nearly certain (a script of its own: ja, ko, zh)
+# Python's \s (str.isspace), spelled out for RE2, whose \s lacks \v, \x1c-\x1f and every non-ASCII space
+PYTHON_SPACES = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + ("\u2028\u2029\u202f\u205f\u3000")
+)
+_NOT_WORD = re.compile(r"\W+")
+_WORD_BYTE = np.array([re.fullmatch(r"\w", chr(b)) is not None for b in range(256)]) & (np.arange(256) < 128)
+_RE2_SPACE = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in PYTHON_SPACES) + "]"
 
 # the language most business correspondence from a country is written in, for the countries leads come from
 COUNTRY_LANGUAGE = {
@@ -133,11 +145,41 @@ def _detect(texts: pd.Series) -> pd.DataFrame:
 
 def lead_text(frame: pd.DataFrame) -> pd.Series:
     """What the lead wrote, then who they are: message, title and company, joined."""
-    parts = [frame[c].astype("string").fillna("") for c in TEXT_COLUMNS if c in frame]
-    if not parts:
+    present = [c for c in TEXT_COLUMNS if c in frame]
+    if not present:
         return pd.Series("", index=frame.index, dtype="string")
-    text = parts[0].str.cat(parts[1:], sep=". ") if len(parts) > 1 else parts[0]
-    return text.str.replace(r"(\.\s)+", ". ", regex=True).str.strip(". ")
+    parts = [_arrow(frame[c]).fill_null("") for c in present]
+    # in Arrow, a copy per step rather than a Python string per text; the class is Python's \s (see above)
+    text = (
+        pc.binary_join_element_wise(*parts, pa.scalar(". ", pa.large_string()))
+        if len(parts) > 1
+        else parts[0]
+    )
+    text = pc.utf8_trim(pc.replace_substring_regex(text, rf"(\.{_RE2_SPACE})+", ". "), ". ")
+    return pd.Series(pd.array(text, dtype="string"), index=frame.index, name=present[0])
+
+
+def word_characters(text: pd.Series) -> np.ndarray:
+    """How many characters of each text (no NA) Python's re reads as \\w. ASCII texts are counted on their
+    bytes (a byte is a character, and \\w is [0-9A-Za-z_]); the others (Python's \\w is Unicode-aware) by re."""
+    arrow = _arrow(text).combine_chunks()
+    counts = np.zeros(len(arrow), dtype=np.int64)
+    if len(arrow) and arrow.buffers()[2] is not None:
+        offsets = np.frombuffer(arrow.buffers()[1], dtype=np.int64)[
+            arrow.offset : arrow.offset + len(arrow) + 1
+        ]
+        running = np.concatenate(
+            [[0], np.cumsum(_WORD_BYTE[np.frombuffer(arrow.buffers()[2], dtype=np.uint8)])]
+        )
+        counts = running[offsets[1:]] - running[offsets[:-1]]
+    other = np.flatnonzero(~pc.string_is_ascii(arrow).to_numpy(zero_copy_only=False))
+    counts[other] = [len(_NOT_WORD.sub("", t)) for t in text.iloc[other]]
+    return counts
+
+
+def _arrow(values: pd.Series) -> pa.ChunkedArray:
+    """A column as Arrow strings, as astype("string") reads it (zero-copy when it is Arrow-backed already)."""
+    return pa.chunked_array(pa.array(values.astype("string[pyarrow]").array)).cast(pa.large_string())
 
 
 def language_of(frame: pd.DataFrame) -> pd.DataFrame:
@@ -148,7 +190,7 @@ def language_of(frame: pd.DataFrame) -> pd.DataFrame:
     first, combo = _distinct_texts(frame)
     text = lead_text(frame.iloc[first])
     detected = detect_languages(text)
-    size = text.str.count(r"\w").fillna(0)
+    size = word_characters(text)
     confidence = detected["language_confidence"].fillna(0.0)
     trusted = ((size >= MIN_CHARS) & (confidence >= MIN_CONFIDENCE)) | (
         (size > 0) & (confidence >= SHORT_CONFIDENCE)

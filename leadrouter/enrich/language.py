@@ -105,16 +105,19 @@ def _detect(texts: pd.Series) -> pd.DataFrame:
     model = language_model()
     padded, lengths = _encoded(texts)
     n = len(lengths)
+    # longest first, so the texts still running at step j are the first ones: slices, not fancy indexing
+    order = np.argsort(-lengths, kind="stable")
+    by_step = np.ascontiguousarray(padded[order].T)  # step j's bytes in one contiguous row
+    running = n - np.searchsorted(np.sort(lengths), np.arange(padded.shape[1]), side="right")
     state = np.zeros(n, dtype=np.int64)
     rows, features = [], []
-    for j in range(padded.shape[1]):  # one step of the automaton for every text still running
-        live = np.flatnonzero(lengths > j)
-        state[live] = model["nextmove"][model["rowbase"][state[live]] + padded[live, j]]
-        found = model["output"][state[live]]
-        hit = found >= 0
-        rows.append(live[hit])
+    for j, live in enumerate(running):  # one step of the automaton for every text still running
+        state[:live] = model["nextmove"][model["rowbase"][state[:live]] + by_step[j, :live]]
+        found = model["output"][state[:live]]
+        hit = np.flatnonzero(found >= 0)
+        rows.append(hit)
         features.append(found[hit])
-    rows_ = np.concatenate([np.empty(0, np.int64), *rows])
+    rows_ = order[np.concatenate([np.empty(0, np.int64), *rows])]
     features_ = np.concatenate([np.empty(0, np.int64), *features])
     counts = sparse.csr_matrix(
         (np.ones(len(rows_), dtype=np.float32), (rows_, features_)), shape=(n, len(model["ptc"]))

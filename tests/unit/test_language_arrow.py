@@ -3,14 +3,28 @@ count of word characters and the automaton's features, against verbatim copies o
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 
+import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import sparse
 
-from leadrouter.enrich.language import PYTHON_SPACES, TEXT_COLUMNS, lead_text, word_characters
+from leadrouter.config import PROJECT_ROOT
+from leadrouter.enrich.language import (
+    PYTHON_SPACES,
+    TEXT_COLUMNS,
+    _detect,
+    _encoded,
+    language_model,
+    lead_text,
+    word_characters,
+)
+
+SAMPLES = json.loads((PROJECT_ROOT / "bench" / "data" / "language_samples.json").read_text())["samples"]
 
 
 def _lead_text_before(frame: pd.DataFrame) -> pd.Series:
@@ -61,3 +75,65 @@ def test_lead_text_and_its_size_are_read_as_before(
 def test_a_page_mixing_ascii_and_other_text_counts_each_row_in_place() -> None:
     text = pd.Series(["ab_1 .", "é٣ ǅ²", "", "x\x0by"], index=[9, 7, 5, 3], dtype="string")
     assert word_characters(text).tolist() == [4, 4, 0, 2] == _word_characters_before(text)
+
+
+def _detect_before(texts: pd.Series) -> pd.DataFrame:
+    """_detect as it was before it walked the automaton longest text first: the reference."""
+    model = language_model()
+    padded, lengths = _encoded(texts)
+    n = len(lengths)
+    state = np.zeros(n, dtype=np.int64)
+    rows, features = [], []
+    for j in range(padded.shape[1]):  # one step of the automaton for every text still running
+        live = np.flatnonzero(lengths > j)
+        state[live] = model["nextmove"][model["rowbase"][state[live]] + padded[live, j]]
+        found = model["output"][state[live]]
+        hit = found >= 0
+        rows.append(live[hit])
+        features.append(found[hit])
+    rows_ = np.concatenate([np.empty(0, np.int64), *rows])
+    features_ = np.concatenate([np.empty(0, np.int64), *features])
+    counts = sparse.csr_matrix(
+        (np.ones(len(rows_), dtype=np.float32), (rows_, features_)), shape=(n, len(model["ptc"]))
+    )
+    counts.sum_duplicates()
+    counts.data = np.log1p(counts.data)
+    scores = np.asarray(counts @ model["ptc"]) + model["pc"]
+    scores = np.where(counts.getnnz(axis=1)[:, None] > 0, scores, 0.0)
+    scores /= np.sqrt(np.maximum(lengths, 1))[:, None]
+    scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+    scores /= scores.sum(axis=1, keepdims=True)
+    for first, dupe in model["aliases"]:
+        scores[:, first] += scores[:, dupe]
+        scores[:, dupe] = 0.0
+    best = scores.argmax(axis=1)
+    found_any = lengths > 0
+    language = np.where(found_any, model["classes"][best], None)
+    confidence = np.where(found_any, scores[np.arange(n), best], np.nan)
+    return pd.DataFrame(
+        {
+            "language": pd.array(language, dtype="string"),
+            "language_confidence": pd.array(confidence, dtype="Float64"),
+        },
+        index=texts.index,
+    )
+
+
+_WORDS = st.sampled_from(
+    [
+        "Wir möchten eine Demo", "pricing for our team", "nous souhaitons", "営業部の部長です", "Продажи",
+        "ÄÖÜ GMBH", "gracias", " ", ". ", "", "12345", "SALES", "é", "\u0301", "漢字",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.lists(_WORDS, max_size=8).map(" ".join), st.text(max_size=40)), max_size=8))
+def test_walking_the_longest_text_first_scores_every_text_as_before(texts: list[str]) -> None:
+    series = pd.Series(texts, index=range(100, 100 + len(texts)), dtype=object)
+    pd.testing.assert_frame_equal(_detect(series), _detect_before(series), check_exact=True)
+
+
+def test_a_real_page_of_lead_texts_scores_as_before() -> None:
+    texts = pd.Series([t for _, t in SAMPLES] * 3 + ["", "x"], dtype=object).sample(frac=1, random_state=7)
+    pd.testing.assert_frame_equal(_detect(texts), _detect_before(texts), check_exact=True)

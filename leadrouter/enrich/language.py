@@ -81,12 +81,10 @@ def _encoded(texts: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         for t in texts.fillna("").astype(str).str.slice(0, MAX_CHARS)
     ]
     lengths = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
-    flat = np.frombuffer(b"".join(data), dtype=np.uint8)
-    padded = np.zeros((len(data), int(lengths.max()) if len(data) else 0), dtype=np.uint8)
-    rows = np.repeat(np.arange(len(data)), lengths)
-    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    padded[rows, np.arange(len(flat)) - starts] = flat
-    return padded, lengths
+    width = int(lengths.max()) if len(data) else 0
+    # each text padded with NULs by bytes.ljust: one copy, no scatter of every byte to its (row, column)
+    flat = np.frombuffer(b"".join(d.ljust(width, b"\0") for d in data), dtype=np.uint8)
+    return flat.reshape(len(data), width), lengths
 
 
 def detect_languages(texts: pd.Series, rows: int = DETECT_ROWS) -> pd.DataFrame:

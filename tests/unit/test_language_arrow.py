@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from scipy import sparse
 
 from leadrouter.config import PROJECT_ROOT
 from leadrouter.enrich.language import (
+    MAX_CHARS,
     PYTHON_SPACES,
     TEXT_COLUMNS,
     _detect,
@@ -77,10 +79,25 @@ def test_a_page_mixing_ascii_and_other_text_counts_each_row_in_place() -> None:
     assert word_characters(text).tolist() == [4, 4, 0, 2] == _word_characters_before(text)
 
 
+def _encoded_before(texts: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """_encoded as it was before it padded each text with bytes.ljust: the reference."""
+    data = [
+        unicodedata.normalize("NFC", t.lower() if t.isupper() else t).encode("utf8", errors="surrogatepass")
+        for t in texts.fillna("").astype(str).str.slice(0, MAX_CHARS)
+    ]
+    lengths = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
+    flat = np.frombuffer(b"".join(data), dtype=np.uint8)
+    padded = np.zeros((len(data), int(lengths.max()) if len(data) else 0), dtype=np.uint8)
+    rows = np.repeat(np.arange(len(data)), lengths)
+    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    padded[rows, np.arange(len(flat)) - starts] = flat
+    return padded, lengths
+
+
 def _detect_before(texts: pd.Series) -> pd.DataFrame:
     """_detect as it was before it walked the automaton longest text first: the reference."""
     model = language_model()
-    padded, lengths = _encoded(texts)
+    padded, lengths = _encoded_before(texts)
     n = len(lengths)
     state = np.zeros(n, dtype=np.int64)
     rows, features = [], []
@@ -132,6 +149,15 @@ _WORDS = st.sampled_from(
 def test_walking_the_longest_text_first_scores_every_text_as_before(texts: list[str]) -> None:
     series = pd.Series(texts, index=range(100, 100 + len(texts)), dtype=object)
     pd.testing.assert_frame_equal(_detect(series), _detect_before(series), check_exact=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=40), st.none()), max_size=8))
+def test_texts_are_encoded_as_before(texts: list[str | None]) -> None:
+    series = pd.Series(texts, dtype=object)
+    (padded, lengths), (before, lengths_before) = _encoded(series), _encoded_before(series)
+    assert padded.shape == before.shape and padded.dtype == before.dtype
+    assert (padded == before).all() and lengths.tolist() == lengths_before.tolist()
 
 
 def test_a_real_page_of_lead_texts_scores_as_before() -> None:

@@ -107,6 +107,7 @@ def _detect(texts: pd.Series) -> pd.DataFrame:
     order = np.argsort(-lengths, kind="stable")
     by_step = np.ascontiguousarray(padded[order].T)  # step j's bytes in one contiguous row
     running = n - np.searchsorted(np.sort(lengths), np.arange(padded.shape[1]), side="right")
+    del padded  # the walk reads by_step only: one byte matrix held through it, not two
     state = np.zeros(n, dtype=np.int64)
     rows, features = [], []
     for j, live in enumerate(running):  # one step of the automaton for every text still running
@@ -179,7 +180,8 @@ def word_characters(text: pd.Series) -> np.ndarray:
 
 
 def _arrow(values: pd.Series) -> pa.ChunkedArray:
-    """A column as Arrow strings, as astype("string") reads it (zero-copy when it is Arrow-backed already)."""
+    """A column as Arrow large strings, as astype("string") reads it (its characters not copied when the
+    column is Arrow-backed already)."""
     return pa.chunked_array(pa.array(values.astype("string[pyarrow]").array)).cast(pa.large_string())
 
 

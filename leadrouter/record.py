@@ -115,8 +115,10 @@ def _values(frame: pd.DataFrame, name: str, dtype: str) -> list:
 def _times(frame: pd.DataFrame, name: str) -> list:
     if name not in frame:
         return [None] * len(frame)
-    times = pd.to_datetime(frame[name], utc=True)
-    return np.where(times.notna(), times.dt.to_pydatetime(), None).tolist()
+    # one datetime per distinct stamp (None where missing): rows share a routing moment or a due time, and the
+    # ledger renders each object once
+    codes, stamps = pd.factorize(pd.to_datetime(frame[name], utc=True))
+    return np.array([*stamps.to_pydatetime(), None], dtype=object)[codes].tolist()
 
 
 # the explanation's first keys, from the decision's columns

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Insert, Table, any_, bindparam
+from sqlalchemy import JSON, ColumnElement, Connection, Dialect, Insert, Table, any_, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.types import TypeEngine
 
 from leadrouter.store.engine import Store
 
@@ -31,14 +32,10 @@ def among(conn: Connection, column: ColumnElement, values: list) -> ColumnElemen
 
 def insert_columns(conn: Connection, table: Table, columns: dict[str, list]) -> None:
     """INSERT rows given column by column: COPY on PostgreSQL, one executemany on the driver elsewhere. Each
-    value goes through its column type's bind processor (a JSON column's serialiser, SQLite's datetime
-    format), exactly what SQLAlchemy does for table.insert(), but over whole columns: its per-row parameter
-    handling took seconds per 100,000 decisions."""
+    column becomes the driver's values at once (see driver_values): SQLAlchemy's per-row parameter handling
+    took seconds per 100,000 decisions."""
     names = list(columns)
-    converted = {}
-    for name in names:
-        process = table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-        converted[name] = list(map(process, columns[name])) if process else columns[name]
+    converted = {name: driver_values(conn.dialect, table.c[name].type, columns[name]) for name in names}
     if conn.dialect.driver == "psycopg":
         copy_rows(conn, table, converted)
         return
@@ -51,6 +48,25 @@ def insert_columns(conn: Connection, table: Table, columns: dict[str, list]) -> 
         conn.exec_driver_sql(str(compiled), rows)
 
 
+def driver_values(dialect: Dialect, kind: TypeEngine, values: list) -> list:
+    """A column's plain Python values as the driver takes them: through the type's bind processor (SQLite's
+    datetime format, ...), exactly as table.insert() does, once per distinct object; a JSON column's as JSON
+    text from the engine's serialiser (None is JSON null, as the JSON type's none_as_null=False has it), the
+    text its bind processor gives SQLite and, wrapped in psycopg's Json, PostgreSQL's COPY: the wrapping cost
+    a second per 100,000 decisions."""
+    if isinstance(kind, JSON):
+        return list(map(dialect._json_serializer or json.dumps, values))
+    process = kind.dialect_impl(dialect).bind_processor(dialect)
+    return each_once(process, values, list(map(id, values))) if process else values
+
+
+def each_once(render: Callable[[Any], Any], values: list, keys: list) -> list:
+    """[render(v) for v in values], rendered once per distinct key (keys[i] stands for values[i]): a column
+    repeats a few values (a tier, a run's stamp) and a call per value took a second per 100,000 decisions."""
+    done = {key: render(value) for key, value in dict(zip(keys, values, strict=True)).items()}
+    return list(map(done.__getitem__, keys))
+
+
 def copy_rows(conn: Connection, table: Table, columns: dict[str, list]) -> None:
     """Rows given column by column (the driver's values) into the table by COPY FROM STDIN, inside the
     connection's transaction (psycopg 3): PostgreSQL's bulk path, several times faster than an executemany.
@@ -59,15 +75,14 @@ def copy_rows(conn: Connection, table: Table, columns: dict[str, list]) -> None:
     preparer = conn.dialect.identifier_preparer
     names = list(columns)
     sql = f"COPY {preparer.format_table(table)} ({', '.join(map(preparer.quote, names))}) FROM STDIN"
-    serialize = conn.dialect._json_serializer or json.dumps
-    texts = [copy_text(values, serialize) for values in columns.values()]
+    texts = [copy_text(values) for values in columns.values()]
     dbapi = conn.dialect.loaded_dbapi
     try:
         with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
             if all(text is not None for text in texts):
-                lines = ["\t".join(row) + "\n" for row in zip(*texts, strict=True)]
+                lines = list(map("\t".join, zip(*texts, strict=True)))
                 for start in range(0, len(lines), COPY_LINES):
-                    copy.write("".join(lines[start : start + COPY_LINES]))
+                    copy.write("\n".join(lines[start : start + COPY_LINES]) + "\n")
             else:
                 for row in zip(*columns.values(), strict=True):
                     copy.write_row(row)
@@ -79,29 +94,31 @@ COPY_LINES = 5_000  # rows per buffer handed to the server
 NULL = "\\N"
 
 
-def copy_text(values: list, serialize: Callable[[object], str]) -> list[str] | None:
+def copy_text(values: list) -> list[str] | None:
     """A column of driver values in COPY's text format (null \\N; text with backslash, tab and line breaks
-    escaped; booleans t/f; stamps ISO 8601; JSON through the engine's serialiser); None when its values are of
-    more than one kind, or one this does not know."""
-    kinds = {type(v) for v in values} - {type(None)}
+    escaped; booleans t/f; stamps ISO 8601); None when its values are of more than one kind, or one this does
+    not know. Each distinct value is rendered once (see each_once)."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
     if not kinds:
         return [NULL] * len(values)
-    if len(kinds) > 1:
-        return None
     kind = kinds.pop()
-    if kind is str:
-        render: Callable[[Any], str] = escaped
-    elif kind is bool:
-        render = lambda v: "t" if v else "f"  # noqa: E731
-    elif kind is int or kind is float:
-        render = repr
-    elif kind is datetime:
-        render = datetime.isoformat
-    elif kind.__module__ == "psycopg.types.json":  # Json / Jsonb: SQLAlchemy's JSON bind, not yet dumped
-        render = lambda v: escaped((v.dumps or serialize)(v.obj))  # noqa: E731
-    else:
+    if kinds or kind not in RENDER:
         return None
-    return [NULL if v is None else render(v) for v in values]
+    render = RENDER[kind]
+    # equal text, int and bool values have one text; an equal float (0.0, -0.0) or stamp (its offset) may not
+    keys = values if kind in (str, int, bool) else list(map(id, values))
+    return each_once(lambda v: NULL if v is None else render(v), values, keys)
+
+
+def _boolean(value: bool) -> str:
+    return "t" if value else "f"
+
+
+# how COPY's text format writes a value of each type (exactly that type: a subclass goes through psycopg)
+RENDER: dict[type, Callable[[Any], str]] = {
+    str: lambda v: escaped(v), bool: _boolean, int: repr, float: repr, datetime: datetime.isoformat,
+}  # fmt: skip
 
 
 def escaped(text: str) -> str:

@@ -194,13 +194,15 @@ class SandboxCRM(SandboxEdits):
     def write_assignments(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Set owner, tier and routing reason on each lead, as one batch."""
         written_at = stamp(pd.Timestamp.now(tz="UTC"))
+        # columns as lists: iterating a pandas string column yields its values one __getitem__ at a time
+        lead_ids, owner_ids = frame["lead_id"].tolist(), frame["owner_id"].tolist()
         rows = list(
             zip(
-                frame["owner_id"],
-                frame["tier"],
-                frame["routing_reason"],
+                owner_ids,
+                frame["tier"].tolist(),
+                frame["routing_reason"].tolist(),
                 [written_at] * len(frame),
-                frame["lead_id"],
+                lead_ids,
                 strict=True,
             )
         )
@@ -218,7 +220,8 @@ class SandboxCRM(SandboxEdits):
                 "INSERT INTO owner_writes (lead_id, owner_id, written_at) VALUES (?, ?, ?)",
                 [
                     (lid, own, written_at)
-                    for lid, own in zip(frame["lead_id"][ok], frame["owner_id"][ok], strict=True)
+                    for lid, own, landed in zip(lead_ids, owner_ids, ok.tolist(), strict=True)
+                    if landed
                 ],
             )
         result = pd.DataFrame({"lead_id": frame["lead_id"].to_numpy(), "ok": ok.to_numpy()})

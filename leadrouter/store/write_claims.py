@@ -57,11 +57,33 @@ def claim_for_write(store: Store, source: str, claim: str, lease: timedelta, lim
                         decisions.c.explanation["reopen"].as_boolean().label("reopen"),
                     )
                 )
-                .mappings()
+                .tuples()
                 .all()
             )
-    columns = ["id", "lead_id", "owner_id", "tier", "decided_by", "decided_at", "routing_reason", "reopen"]
-    frame = pd.DataFrame(claimed, columns=columns)
+    return claimed_frame(claimed, retaken)
+
+
+CLAIMED_COLUMNS = [
+    "id",
+    "lead_id",
+    "owner_id",
+    "tier",
+    "decided_by",
+    "decided_at",
+    "routing_reason",
+    "reopen",
+]
+
+
+def claimed_frame(rows: list[tuple], retaken: set[int]) -> pd.DataFrame:
+    """The claimed rows (in CLAIMED_COLUMNS order) as a frame, with `retaken` marked.
+
+    Columns are built from the row tuples directly: a DataFrame from one mapping per row spent more than the
+    claim's statements themselves."""
+    if rows:
+        frame = pd.DataFrame(dict(zip(CLAIMED_COLUMNS, map(list, zip(*rows, strict=True)), strict=True)))
+    else:  # no values to infer a dtype from: object columns, as a frame from no mappings has
+        frame = pd.DataFrame([], columns=CLAIMED_COLUMNS)
     return frame.assign(
         decided_at=pd.to_datetime(frame["decided_at"], utc=True),
         reopen=frame["reopen"].astype("boolean").fillna(False).astype(bool),

@@ -209,11 +209,11 @@ def main() -> None:
     from leadrouter.backtest.column_map import load_export_map
     from leadrouter.backtest.files import Export
     from leadrouter.backtest.importer import import_leads
-    from leadrouter.backtest.memory import release_memory
     from leadrouter.backtest.replay import prepare, replay
     from leadrouter.classify.rules import load_rulebook
     from leadrouter.config import Settings
     from leadrouter.enrich.territory import load_territories
+    from leadrouter.memory import release_memory
     from leadrouter.router import open_chain
 
     with _stage(stages, "load_config"):

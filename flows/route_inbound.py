@@ -13,6 +13,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed
 
 from blocks.load import load_ack_channel, load_channels, load_crm, load_remote_model, load_settings
+from leadrouter.memory import release_memory
 from leadrouter.router import Router, open_router, switch_off_deactivated
 from leadrouter.summary import counts_line
 from leadrouter.validate.suite import ValidationResult
@@ -36,6 +37,7 @@ from tasks.route_inbound import (
 from tasks.shared import write_assignments
 from tasks.sla_watch import notify_reroutes
 
+RELEASE_AFTER = 1_000  # leads in a page whose freed memory is handed back (a webhook's one lead has none)
 LINGER_PAUSE_S = 0.3  # between two looks for new leads while a run lingers: a CRM call each
 
 
@@ -90,7 +92,11 @@ def route_inbound(
                 reports.append(kept.report)
                 repairs.append(kept.repairs)
             advance_watermark(router, source, cursor, batch=batch)
-            empty, leads = leads.empty, None  # the next page is pulled while this name holds the last one
+            routed, leads = len(leads), None  # the next page is pulled while this name holds the last one
+            empty = not routed
+            if routed >= RELEASE_AFTER:
+                # the page's frames are gone, but glibc keeps their pages: the next page would peak on top
+                release_memory()
             if not empty:
                 lingers_until = time.monotonic() + linger_s
             # a later page with nothing undecided is our own writes coming back (a 100k backlog's 100k):

@@ -18,11 +18,12 @@ from leadrouter.backtest import cleaning as clean
 from leadrouter.backtest.changes import CHANGE_COLUMNS, OUTSIDE_COLUMNS, listed, outside_values
 from leadrouter.backtest.column_map import ExportMap, require_columns
 from leadrouter.backtest.files import BROKEN_LINE, CHUNK_ROWS, Export, FileShape, Progress
-from leadrouter.backtest.memory import parked, release_memory, unparked
+from leadrouter.backtest.memory import parked, unparked
 from leadrouter.backtest.rejections import invalid_rows, unusable_rows
 from leadrouter.backtest.verdict import stop_message
 from leadrouter.config import ConfigError
 from leadrouter.fields import conform_leads
+from leadrouter.memory import release_memory
 from leadrouter.schema import column
 from leadrouter.validate.suite import validate_leads
 

@@ -1,5 +1,5 @@
-"""Memory handed back between the backtest's stages: a million-row import leaves hundreds of MiB freed but
-held by the allocator, and the replay that follows peaks on top of them.
+"""Text parked out of Python's heap while an export is read (leadrouter.memory hands freed memory back between
+the backtest's stages).
 
 Text kept while an export is read is parked in Arrow buffers: a kept Python str made while a chunk's cells are
 alive lands among them in Python's small-object heap, and one kept value holds a whole 16 KiB pool (1 MiB
@@ -8,32 +8,10 @@ arena) of freed cells. Parked text turns back into Python strings once every chu
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import gc
-from functools import cache
-
 import numpy as np
 import pandas as pd
 
 ARROW_TEXT = pd.StringDtype("pyarrow")
-
-
-def release_memory() -> None:
-    """Collect garbage, then ask glibc to return its freed pages to the system (a no-op elsewhere)."""
-    gc.collect()
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-@cache
-def _malloc_trim():  # glibc only: musl and macOS have no malloc_trim
-    name = ctypes.util.find_library("c")
-    try:
-        return ctypes.CDLL(name).malloc_trim if name else None
-    except (OSError, AttributeError):
-        return None
 
 
 def parked(frame: pd.DataFrame) -> pd.DataFrame:

@@ -21,7 +21,6 @@ from leadrouter.backtest.column_map import load_export_map
 from leadrouter.backtest.deal_import import DealImport, import_deals
 from leadrouter.backtest.files import Progress
 from leadrouter.backtest.importer import ImportResult, import_leads
-from leadrouter.backtest.memory import release_memory
 from leadrouter.backtest.outcome_frame import deal_states, outcome_frame, replay_tables, resolve_owners
 from leadrouter.classify import classify_leads
 from leadrouter.classify.model import ModelChain
@@ -31,6 +30,7 @@ from leadrouter.dedupe import mark_duplicates
 from leadrouter.enrich import enrich_leads
 from leadrouter.enrich.territory import Territories, load_territories
 from leadrouter.fields import NO_CUSTOM_FIELDS, LeadFields
+from leadrouter.memory import release_memory
 from leadrouter.outcomes.hindsight import by_tier, hindsight
 from leadrouter.outcomes.tables import metrics_by_field
 from leadrouter.router import check_rule_pools, open_chain

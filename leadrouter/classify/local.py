@@ -292,9 +292,8 @@ def default_model(cache_dir: Path | str) -> LocalModel:
             return warm.load_file("local-model", trained, LocalModel.load)
         except Exception as exc:  # an unreadable retrained model must not stop routing
             log.warning("ignoring %s: %s", trained, exc)
-    key = hashlib.sha256(f"{VERSION}:{DEFAULT_SEED}:{DEFAULT_LEADS}:{training_code()}".encode()).hexdigest()[
-        :10
-    ]
+    recipe = f"{VERSION}:{DEFAULT_SEED}:{DEFAULT_LEADS}:{training_code()}"
+    key = hashlib.sha256(recipe.encode()).hexdigest()[:10]
     path = Path(cache_dir) / f"{VERSION}-{key}.joblib"
     if path.exists() and (model := _cached(path)):
         return model
@@ -307,7 +306,10 @@ def default_model(cache_dir: Path | str) -> LocalModel:
             return model
         model = LocalModel.synthetic()
         model.save(path)
-        return model
+    for stale in set(path.parent.glob(f"{VERSION}-*.joblib")) - {path, trained}:  # cached by older code
+        stale.unlink(missing_ok=True)
+        stale.with_suffix(".lock").unlink(missing_ok=True)
+    return model
 
 
 @functools.cache

@@ -21,7 +21,8 @@ TEXT_COLUMNS = ["message", "title", "company"]
 MAX_CHARS = 300  # the first few sentences say the language; more only costs time
 MIN_CHARS = 20  # below this (letters and digits) a Latin-script text is too short to trust
 MIN_CONFIDENCE = 0.5  # below this the text is mixed or ambiguous: the country's language is the better guess
-DETECT_ROWS = 50_000  # distinct texts detected at once: memory grows with texts × longest text × languages
+DETECT_ROWS = 10_000  # distinct texts detected at once: memory grows with texts × longest text × languages;
+# 10,000 held a 20k page's peak 35 MB lower than 50,000 for the same CPU
 SHORT_CONFIDENCE = 0.9  # a short text is trusted only when nearly certain (a script of its own: ja, ko, zh)
 # Python's \s (str.isspace), spelled out for RE2, whose \s lacks \v, \x1c-\x1f and every non-ASCII space
 PYTHON_SPACES = (
@@ -114,10 +115,12 @@ def _detect(texts: pd.Series) -> pd.DataFrame:
         state[:live] = model["nextmove"][model["rowbase"][state[:live]] + by_step[j, :live]]
         found = model["output"][state[:live]]
         hit = np.flatnonzero(found >= 0)
-        rows.append(hit)
+        rows.append(hit.astype(np.int32))
         features.append(found[hit])
-    rows_ = order[np.concatenate([np.empty(0, np.int64), *rows])]
-    features_ = np.concatenate([np.empty(0, np.int64), *features])
+    # int32 (the automaton's own width): a page's hits are millions, and int64 lists and copies were its peak
+    rows_ = order.astype(np.int32)[np.concatenate([np.empty(0, np.int32), *rows])]
+    features_ = np.concatenate([np.empty(0, np.int32), *features])
+    del rows, features
     counts = sparse.csr_matrix(
         (np.ones(len(rows_), dtype=np.float32), (rows_, features_)), shape=(n, len(model["ptc"]))
     )

@@ -117,3 +117,44 @@ def test_a_column_of_mixed_kinds_still_copies_row_by_row(pg_store_url: str) -> N
                 select(decisions.c.lead_id, decisions.c.confidence).order_by(decisions.c.lead_id)
             ).all()
     assert [tuple(r) for r in got] == [("M1", 1.0), ("M2", 0.5)]
+
+
+@pytest.mark.parametrize("ledger", ["postgresql", "sqlite"])
+def test_rows_inserted_in_parts_are_the_rows_one_insert_gives(
+    ledger: str, pg_store_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page goes to the ledger a few thousand rows at a time: every part lands, in one transaction, each
+    value as an INSERT stores it, a part with a column of mixed kinds (row by row on COPY) among them."""
+    from leadrouter.store import statements
+
+    monkeypatch.setattr(statements, "ROWS_AT_ONCE", 2)
+    at = datetime(2026, 12, 5, 4, 0, tzinfo=UTC)
+    leads = [f"L{i}" for i in range(5)]
+    values = {
+        "status": ["recorded"] * 5,
+        "shadow": [False, True, False, True, False],
+        "decided_at": [at] * 5,
+        "write_attempts": [0] * 5,
+        "confidence": [0.5, 0.25, 1, 0.75, None],  # the second part holds an int beside a float
+        "pool": ["a\tb", None, "ü", "c\\d", ""],
+        "explanation": [{"n": i} for i in range(5)],
+    }
+    url = pg_store_url if ledger == "postgresql" else f"sqlite:///{tmp_path}/ledger.db"
+    with open_store(url) as store:
+        with store.transaction() as conn:
+            insert_decisions(conn, {"source": ["parts"] * 5, "lead_id": leads, **values})
+            conn.execute(
+                decisions.insert(),
+                [{"source": "insert", "lead_id": lead} | {k: v[i] for k, v in values.items()}
+                 for i, lead in enumerate(leads)],
+            )  # fmt: skip
+        with store.snapshot() as conn:
+            rows = conn.execute(select(decisions).order_by(decisions.c.lead_id)).mappings().all()
+
+    def stored(source: str) -> list[dict]:
+        return [
+            {k: v for k, v in r.items() if k not in ("id", "source")} for r in rows if r["source"] == source
+        ]
+
+    assert len(stored("parts")) == 5
+    assert stored("parts") == stored("insert")

@@ -123,10 +123,12 @@ def test_the_cached_default_is_trained_again_when_the_code_that_trains_it_change
     local.default_model(tmp_path)
     local.default_model(tmp_path)
     assert trained == [1]  # cached for the same code
+    (old,) = tmp_path.glob("*.joblib")
     monkeypatch.setattr(local, "training_code", lambda: "the next release's code")
     local.default_model(tmp_path)
     assert trained == [1, 1]
-    assert len(list(tmp_path.glob("*.joblib"))) == 2
+    (new,) = set(tmp_path.glob(f"{local.VERSION}-*.joblib"))  # the one cached by older code is gone
+    assert new != old
 
 
 def test_the_training_code_digest_follows_every_source_file_it_names(

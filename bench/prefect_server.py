@@ -5,7 +5,9 @@ The benchmarks run their flows in fresh child processes against it, so no run pa
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import resource
 import signal
 import socket
@@ -99,6 +101,21 @@ def wait_healthy(server: subprocess.Popen, api: str, timeout_s: float) -> None:
 def peak_rss_mb() -> float:
     """This process's peak resident set size (Linux reports ru_maxrss in KiB)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def reset_peak_rss() -> None:
+    """Start this process's peak resident set over from its present size (Linux 4.0+, /proc/self/clear_refs);
+    a no-op elsewhere."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def peak_rss_since_reset_mb() -> float | None:
+    """This process's peak resident set since reset_peak_rss (Linux's VmHWM); None where there is none."""
+    with contextlib.suppress(OSError):
+        found = re.search(r"^VmHWM:\s+(\d+) kB", Path("/proc/self/status").read_text(), re.MULTILINE)
+        return round(int(found.group(1)) / 1024, 1) if found else None
+    return None
 
 
 def load_average() -> list[float]:

@@ -138,12 +138,15 @@ def route_page(
     # of its own
     looked_up = look_up_existing.submit(router, leads, batch=batch)
     checked = validate_leads(leads, batch=batch)
-    enriched = enrich_leads(checked.valid, router, accounts, batch=batch)
-    deduped = find_duplicates(router, enriched, looked_up.result(), batch=batch)
-    classified = classify_leads(deduped, router, batch=batch)
-    recorded = record_decisions(router, classified, checked.quarantined, run_id, shadow, batch=batch)
+    # one name for the page as it goes through the stages: each stage's frame dies when the next one's is made
+    frame, checked = checked.valid, dataclasses.replace(checked, valid=checked.valid.iloc[:0])
+    frame = enrich_leads(frame, router, accounts, batch=batch)
+    frame = find_duplicates(router, frame, looked_up.result(), batch=batch)
+    frame = classify_leads(frame, router, batch=batch)
+    recorded = record_decisions(router, frame, checked.quarantined, run_id, shadow, batch=batch)
+    frame = None
     if not shadow:
         # the write also finishes what a crashed run recorded
         written = write_assignments(router, claim=run_id, batch=batch)
         notify_owners(router, recorded, written, channels, ack, batch=batch)
-    return dataclasses.replace(checked, valid=checked.valid.iloc[:0])
+    return checked

@@ -32,6 +32,7 @@ ENRICHMENT_FACTS = [
     "match_score", "match_explanation", "enrichment_failed",
 ]  # fmt: skip
 NO_RULE = "no rule resolved the lead"
+ROWS_AT_ONCE = 5_000  # decisions turned into the ledger's values and sent at once
 MODEL_FACTS = [
     "model", "urgency", "confidence", "rationale", "brief", "model_cost_usd", "model_outcome", "model_error",
 ]  # fmt: skip
@@ -156,6 +157,29 @@ def _natives(column: pd.Series) -> list:
     return values.tolist()
 
 
+def _decision_columns(ctx: BatchContext, recorded: pd.DataFrame, stamp: datetime) -> dict[str, list]:
+    """The decisions table's columns for these rows, as plain Python values."""
+    n = len(recorded)
+    return {
+        "source": [ctx.source] * n,
+        "run_id": [ctx.run_id] * n,
+        "rulebook_version": [ctx.rulebook_version] * n,
+        "shadow": [ctx.shadow] * n,
+        # the routing moment (a replay or simulation routes at a set one), as the SLA clock and review use
+        "decided_at": [ctx.at or stamp] * n,
+        "write_attempts": [0] * n,
+        "explanation": _explanations(recorded),
+        "custom_fields": stored_values(recorded, configured_fields()),
+        **{c: _values(recorded, c, "object") for c in DECISION_TEXT},
+        **{c: _values(recorded, c, "Int64") for c in DECISION_COUNTS},
+        **{
+            c: _values(recorded, c, "Float64")
+            for c in ("confidence", "model_cost_usd", "score", "expected_value", "language_confidence")
+        },
+        **{c: _times(recorded, frame_column) for c, frame_column in DECISION_TIMES.items()},
+    }
+
+
 def _insert(
     conn: Connection,
     ctx: BatchContext,
@@ -170,28 +194,9 @@ def _insert(
         # the CRM keeps the value as typed
         recorded = recorded.assign(country=country_code(recorded["country"]))
     stamp = clock.now()
-    n = len(recorded)
-    insert_decisions(
-        conn,
-        {
-            "source": [ctx.source] * n,
-            "run_id": [ctx.run_id] * n,
-            "rulebook_version": [ctx.rulebook_version] * n,
-            "shadow": [ctx.shadow] * n,
-            # the routing moment (a replay or simulation routes at a set one), as the SLA clock and review use
-            "decided_at": [ctx.at or stamp] * n,
-            "write_attempts": [0] * n,
-            "explanation": _explanations(recorded),
-            "custom_fields": stored_values(recorded, configured_fields()),
-            **{c: _values(recorded, c, "object") for c in DECISION_TEXT},
-            **{c: _values(recorded, c, "Int64") for c in DECISION_COUNTS},
-            **{
-                c: _values(recorded, c, "Float64")
-                for c in ("confidence", "model_cost_usd", "score", "expected_value", "language_confidence")
-            },
-            **{c: _times(recorded, frame_column) for c, frame_column in DECISION_TIMES.items()},
-        },
-    )
+    # a few thousand rows at a time: a page's Python values, JSON and COPY text at once were the router's peak
+    for start in range(0, len(recorded), ROWS_AT_ONCE):
+        insert_decisions(conn, _decision_columns(ctx, recorded.iloc[start : start + ROWS_AT_ONCE], stamp))
     if len(review):
         reasons = review.reindex(columns=["review_reason"])["review_reason"].astype(object)
         queued = review.assign(reason=[r or NO_RULE for r in reasons.where(reasons.notna(), None)])

@@ -61,7 +61,8 @@ def language_model() -> dict:  # loading the model takes about a second: once pe
         "nextmove": np.asarray(ident.tk_nextmove, dtype=np.int32),
         "rowbase": np.asarray(ident._rowbase, dtype=np.int32),
         "output": np.asarray(ident.tk_output, dtype=np.int32),
-        "ptc": np.asarray(ident.nb_ptc, dtype=np.float32),
+        # row-major, as scipy's sparse @ dense reads it: a column-major one was copied (44 MiB) at every call
+        "ptc": np.ascontiguousarray(ident.nb_ptc, dtype=np.float32),
         "pc": np.asarray(ident.nb_pc, dtype=np.float32),
         "classes": np.asarray(ident.nb_classes, dtype=object),
         "aliases": list(ident._alias_pairs),
@@ -194,7 +195,7 @@ def language_of(frame: pd.DataFrame) -> pd.DataFrame:
     # the text is built and read once per distinct (message, title, company): a million leads repeat a few
     # hundred thousand, and a per-lead copy of the joined text took hundreds of MiB
     first, combo = _distinct_texts(frame)
-    text = lead_text(frame.iloc[first])
+    text = lead_text(frame[[c for c in TEXT_COLUMNS if c in frame]].iloc[first])  # not every column's copy
     detected = detect_languages(text)
     size = word_characters(text)
     confidence = detected["language_confidence"].fillna(0.0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -31,26 +31,20 @@ def among(conn: Connection, column: ColumnElement, values: list) -> ColumnElemen
 
 
 def insert_columns(conn: Connection, table: Table, columns: dict[str, list]) -> None:
-    """INSERT rows given column by column: COPY on PostgreSQL, an executemany on the driver elsewhere. The rows
-    go ROWS_AT_ONCE at a time, each part's columns made the driver's values at once (see driver_values):
-    SQLAlchemy's per-row parameter handling took seconds per 100,000 decisions, and a whole page's values,
-    COPY text and lines at once were the router's peak memory."""
+    """INSERT rows given column by column: COPY on PostgreSQL, one executemany on the driver elsewhere. Each
+    column becomes the driver's values at once (see driver_values): SQLAlchemy's per-row parameter handling
+    took seconds per 100,000 decisions."""
     names = list(columns)
-    count = len(columns[names[0]]) if names else 0
-    parts = (
-        {name: driver_values(conn.dialect, table.c[name].type, values[start : start + ROWS_AT_ONCE])
-         for name, values in columns.items()}
-        for start in range(0, count, ROWS_AT_ONCE)
-    )  # fmt: skip
+    converted = {name: driver_values(conn.dialect, table.c[name].type, columns[name]) for name in names}
     if conn.dialect.driver == "psycopg":
-        copy_rows(conn, table, names, parts)
+        copy_rows(conn, table, converted)
         return
     compiled = table.insert().compile(dialect=conn.dialect, column_keys=names)
-    for part in parts:
-        if compiled.positional:
-            rows = list(zip(*(part[name] for name in compiled.positiontup), strict=True))
-        else:
-            rows = [dict(zip(names, row, strict=True)) for row in zip(*part.values(), strict=True)]
+    if compiled.positional:
+        rows = list(zip(*(converted[name] for name in compiled.positiontup), strict=True))
+    else:
+        rows = [dict(zip(names, row, strict=True)) for row in zip(*converted.values(), strict=True)]
+    if rows:
         conn.exec_driver_sql(str(compiled), rows)
 
 
@@ -73,28 +67,30 @@ def each_once(render: Callable[[Any], Any], values: list, keys: list) -> list:
     return list(map(done.__getitem__, keys))
 
 
-def copy_rows(conn: Connection, table: Table, names: list[str], parts: Iterable[dict[str, list]]) -> None:
-    """Rows given in parts, each column by column (the driver's values), into the table by one COPY FROM
-    STDIN inside the connection's transaction (psycopg 3): PostgreSQL's bulk path, several times faster than
-    an executemany. Each part's columns are turned into COPY's text format at once and written as one buffer;
-    a column whose values are not all of one plain type sends its part row by row through psycopg's dumpers."""
+def copy_rows(conn: Connection, table: Table, columns: dict[str, list]) -> None:
+    """Rows given column by column (the driver's values) into the table by COPY FROM STDIN, inside the
+    connection's transaction (psycopg 3): PostgreSQL's bulk path, several times faster than an executemany.
+    Each column is turned into COPY's text format at once and written in large buffers; a column whose values
+    are not all of one plain type goes row by row through psycopg's own dumpers instead."""
     preparer = conn.dialect.identifier_preparer
+    names = list(columns)
     sql = f"COPY {preparer.format_table(table)} ({', '.join(map(preparer.quote, names))}) FROM STDIN"
+    texts = [copy_text(values) for values in columns.values()]
     dbapi = conn.dialect.loaded_dbapi
     try:
         with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
-            for part in parts:
-                texts = [copy_text(values) for values in part.values()]
-                if all(text is not None for text in texts):
-                    copy.write("\n".join(map("\t".join, zip(*texts, strict=True))) + "\n")
-                else:
-                    for row in zip(*part.values(), strict=True):
-                        copy.write_row(row)
+            if all(text is not None for text in texts):
+                lines = list(map("\t".join, zip(*texts, strict=True)))
+                for start in range(0, len(lines), COPY_LINES):
+                    copy.write("\n".join(lines[start : start + COPY_LINES]) + "\n")
+            else:
+                for row in zip(*columns.values(), strict=True):
+                    copy.write_row(row)
     except dbapi.Error as exc:  # the same error types an INSERT raises (IntegrityError for a duplicate)
         raise DBAPIError.instance(sql, None, exc, dbapi.Error) from exc
 
 
-ROWS_AT_ONCE = 5_000  # rows converted, rendered and handed to the server at once
+COPY_LINES = 5_000  # rows per buffer handed to the server
 NULL = "\\N"
 
 

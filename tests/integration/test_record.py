@@ -217,3 +217,29 @@ def test_decisions_are_stamped_at_the_routing_moment_not_the_wall_clock(store_ur
     stamps = set(pd.to_datetime([r.decided_at for r in rows], utc=True))  # SQLite: naive UTC
     assert sorted(r.status for r in rows) == ["recorded"] * 4 + ["review"] * 2
     assert stamps == {pd.Timestamp(WORKDAY)}
+
+
+def test_a_page_recorded_a_few_rows_at_a_time_stores_what_one_insert_stores(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page goes to the ledger ROWS_AT_ONCE decisions at a time: every part lands, each value as a single
+    insert of the page stores it (review leads and explanations included)."""
+    from leadrouter import record
+
+    store, roster = open_store(store_url), load_roster(ROSTER)
+    batch = classified(7)
+    batch.loc[5:, "tier"] = pd.NA  # two for review
+    for source, rows in (("whole", 1_000), ("parts", 3)):
+        monkeypatch.setattr(record, "ROWS_AT_ONCE", rows)
+        record_batch(store, BatchContext(source, "run-1", "v1", at=WORKDAY), batch, NO_QUARANTINE, roster)
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(decisions).order_by(decisions.c.lead_id)).mappings().all()
+
+    def stored(source: str) -> list[dict]:
+        # the owner comes from each source's own round-robin turns: the same page, the same owners
+        return [
+            {k: v for k, v in r.items() if k not in ("id", "source")} for r in rows if r["source"] == source
+        ]
+
+    assert len(stored("parts")) == 7
+    assert stored("parts") == stored("whole")

@@ -25,7 +25,7 @@ from sklearn.metrics import roc_auc_score
 from leadrouter.backtest.history import read_history
 from leadrouter.classify.conversion.learn import learn
 from leadrouter.classify.conversion.proof import out_of_time
-from leadrouter.classify.local import default_model
+from leadrouter.classify.local_cache import default_model
 from leadrouter.classify.rules import load_rulebook
 from leadrouter.config import Settings
 from leadrouter.enrich.territory import load_territories

@@ -27,7 +27,7 @@ model_app = typer.Typer(
 def model_info() -> None:
     """The local model the router uses now: what it was trained on, when, and its held-out figures."""
     from leadrouter.classify.card import describe
-    from leadrouter.classify.local import default_model, trained_path
+    from leadrouter.classify.local_cache import default_model, trained_path
 
     settings = Settings()
     model = default_model(settings.model_dir)
@@ -197,7 +197,7 @@ def _print_proof(proof) -> None:
 @model_app.command("reset")
 def model_reset() -> None:
     """Go back to the shipped default model."""
-    from leadrouter.classify.local import trained_path
+    from leadrouter.classify.local_cache import trained_path
 
     trained_path(Settings().model_dir).unlink(missing_ok=True)
     console.print("the router uses the shipped default model from the next run")

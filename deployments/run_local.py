@@ -79,7 +79,7 @@ def stop(children: list[subprocess.Popen], within_s: float) -> None:
 def prepare_local_model() -> None:
     """Train and cache the default model now, so the first routing run does not wait for it."""
     began, cpu = time.monotonic(), time.process_time()
-    from leadrouter.classify.local import default_model
+    from leadrouter.classify.local_cache import default_model
     from leadrouter.config import Settings
 
     default_model(Settings().model_dir)

@@ -192,7 +192,7 @@ def open_chain(
     model; none when settings say so (every unresolved lead then goes to review)."""
     if settings.model == "none":
         return None
-    from leadrouter.classify.local import default_model
+    from leadrouter.classify.local_cache import default_model
 
     models = [m for m in (remote_model, default_model(settings.model_dir)) if m is not None]
     return ModelChain(models, rulebook.review.confidence_threshold, settings.model_deadline_s)

@@ -67,7 +67,7 @@ def config_paths() -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def local_model():
     """The shipped default local model (trained once on synthetic history, then cached under var/models)."""
-    from leadrouter.classify.local import default_model
+    from leadrouter.classify.local_cache import default_model
     from leadrouter.config import Settings
 
     return default_model(Settings().model_dir)

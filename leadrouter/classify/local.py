@@ -2,15 +2,13 @@
 fast (100k leads a second), and it cannot be instructed: text is only ever counted.
 
 The default model is trained on labelled synthetic history from the sandbox generator (a fixed seed) the
-first time it is needed and cached on disk; `leadrouter model train` retrains it from routed history.
+first time it is needed and cached on disk (leadrouter.classify.local_cache); `leadrouter model train` retrains
+it from routed history.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import functools
-import hashlib
 import logging
 import weakref
 from pathlib import Path
@@ -25,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from leadrouter import clock, warm
+from leadrouter import clock
 from leadrouter.classify.card import ModelCard
 from leadrouter.classify.model import ANSWER_COLUMNS, empty_answers
 from leadrouter.classify.saved import load_model, one_thread, save_model
@@ -35,8 +33,6 @@ log = logging.getLogger(__name__)
 
 VERSION = "local-1"  # bump when features change: cached models of another version are retrained
 DEFAULT_SEED, DEFAULT_LEADS = 1, 20_000
-PACKAGE = Path(__file__).parents[1]
-TRAINING_CODE = ("classify", "sandbox", "validate", "enrich", "fields.py", "schema.py")
 SIZE_BINS = [-np.inf, 0, 10, 49, 199, 999, np.inf]
 SIZE_NAMES = ["unknown", "1-10", "11-49", "50-199", "200-999", "1000+"]
 FACTS = [
@@ -276,64 +272,3 @@ def brief(leads: pd.DataFrame, answers: pd.DataFrame) -> pd.Series:
         + answers["urgency"].fillna("normal") + " urgency, " + percent.fillna("?") + "% confident."
     )  # fmt: skip
     return (who + where + size + said + ". " + verdict).astype("string")
-
-
-def trained_path(cache_dir: Path | str) -> Path:
-    """Where `leadrouter model train` keeps a model retrained from routed history."""
-    return Path(cache_dir) / f"{VERSION}-trained.joblib"
-
-
-def default_model(cache_dir: Path | str) -> LocalModel:
-    """The model retrained from routed history when there is one; else the shipped default, trained on
-    synthetic history once and then loaded from cache_dir."""
-    trained = trained_path(cache_dir)
-    if trained.exists():
-        try:
-            return warm.load_file("local-model", trained, LocalModel.load)
-        except Exception as exc:  # an unreadable retrained model must not stop routing
-            log.warning("ignoring %s: %s", trained, exc)
-    recipe = f"{VERSION}:{DEFAULT_SEED}:{DEFAULT_LEADS}:{training_code()}"
-    key = hashlib.sha256(recipe.encode()).hexdigest()[:10]
-    path = Path(cache_dir) / f"{VERSION}-{key}.joblib"
-    if path.exists() and (model := _cached(path)):
-        return model
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # make run trains it in a child while the worker starts: a routing run that needs it meanwhile waits for
-    # that child's model instead of training a second one on the same cores
-    with path.with_suffix(".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if path.exists() and (model := _cached(path)):
-            return model
-        model = LocalModel.synthetic()
-        model.save(path)
-    for stale in set(path.parent.glob(f"{VERSION}-*.joblib")) - {path, trained}:  # cached by older code
-        stale.unlink(missing_ok=True)
-        stale.with_suffix(".lock").unlink(missing_ok=True)
-    return model
-
-
-@functools.cache
-def training_code() -> str:
-    """A digest of the code the shipped default is trained by (the generator, validation, enrichment and the
-    model's features) and of scikit-learn's version: an upgrade that changes any of them retrains it, where a
-    model cached by older code would route differently and nobody would know."""
-    import sklearn
-
-    digest = hashlib.sha256(sklearn.__version__.encode())
-    for path in sorted(p for name in TRAINING_CODE for p in _sources(PACKAGE / name)):
-        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
-def _sources(path: Path) -> list[Path]:
-    return [path] if path.suffix == ".py" else list(path.rglob("*.py"))
-
-
-def _cached(path: Path) -> LocalModel | None:
-    """The cached default model; None when it cannot be loaded (a corrupt or stale file is then replaced: the
-    folder itself must be trusted, since loading a model runs its pickle)."""
-    try:
-        return warm.load_file("local-model", path, LocalModel.load)
-    except Exception as exc:
-        log.warning("retraining the local model: %s", exc)
-        return None

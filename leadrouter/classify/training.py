@@ -17,7 +17,8 @@ from leadrouter.classify.conversion.learn import learn
 from leadrouter.classify.conversion.model import ConversionModel, conversion_path
 from leadrouter.classify.conversion.proof import TooLittleHistory
 from leadrouter.classify.history import labelled_history
-from leadrouter.classify.local import LocalModel, default_model, trained_path
+from leadrouter.classify.local import LocalModel
+from leadrouter.classify.local_cache import default_model, trained_path
 from leadrouter.config import Settings
 from leadrouter.crm.base import CRM, chunks
 from leadrouter.enrich import accounts_for_matching, enrich_leads

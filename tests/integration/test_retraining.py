@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from leadrouter.classify.history import labelled_history
-from leadrouter.classify.local import LocalModel, default_model, trained_path
+from leadrouter.classify.local import LocalModel
+from leadrouter.classify.local_cache import default_model, trained_path
 from leadrouter.classify.training import labelled_leads, retrain
 from leadrouter.enrich.territory import load_territories
 from leadrouter.sandbox.crm import SandboxCRM

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from leadrouter.classify.history import labelled_history
-from leadrouter.classify.local import LocalModel, trained_path
+from leadrouter.classify.local import LocalModel
+from leadrouter.classify.local_cache import trained_path
 from leadrouter.classify.training import TooFewLabels, retrain_from_outcomes
 from leadrouter.enrich.territory import load_territories
 from leadrouter.outcomes.feedback import label_tier, outcome_labels

@@ -55,7 +55,7 @@ def test_two_processes_wanting_the_default_model_train_it_once(
     import threading
     import time
 
-    from leadrouter.classify import local
+    from leadrouter.classify import local, local_cache
 
     trained: list[int] = []
 
@@ -66,7 +66,9 @@ def test_two_processes_wanting_the_default_model_train_it_once(
 
     monkeypatch.setattr(local.LocalModel, "synthetic", staticmethod(slow_training))
     got: list[LocalModel] = []
-    callers = [threading.Thread(target=lambda: got.append(local.default_model(tmp_path))) for _ in range(2)]
+    callers = [
+        threading.Thread(target=lambda: got.append(local_cache.default_model(tmp_path))) for _ in range(2)
+    ]
     for caller in callers:
         caller.start()
     for caller in callers:
@@ -116,16 +118,16 @@ def test_the_cached_default_is_trained_again_when_the_code_that_trains_it_change
     local_model: LocalModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A model cached by older code routes differently from the one this code trains: upgrades retrain it."""
-    from leadrouter.classify import local
+    from leadrouter.classify import local, local_cache
 
     trained: list[int] = []
     monkeypatch.setattr(local.LocalModel, "synthetic", staticmethod(lambda: trained.append(1) or local_model))
-    local.default_model(tmp_path)
-    local.default_model(tmp_path)
+    local_cache.default_model(tmp_path)
+    local_cache.default_model(tmp_path)
     assert trained == [1]  # cached for the same code
     (old,) = tmp_path.glob("*.joblib")
-    monkeypatch.setattr(local, "training_code", lambda: "the next release's code")
-    local.default_model(tmp_path)
+    monkeypatch.setattr(local_cache, "training_code", lambda: "the next release's code")
+    local_cache.default_model(tmp_path)
     assert trained == [1, 1]
     (new,) = set(tmp_path.glob(f"{local.VERSION}-*.joblib"))  # the one cached by older code is gone
     assert new != old
@@ -134,19 +136,19 @@ def test_the_cached_default_is_trained_again_when_the_code_that_trains_it_change
 def test_the_training_code_digest_follows_every_source_file_it_names(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from leadrouter.classify import local
+    from leadrouter.classify import local_cache
 
-    for name in local.TRAINING_CODE:
+    for name in local_cache.TRAINING_CODE:
         path = tmp_path / name if name.endswith(".py") else tmp_path / name / "deep" / "module.py"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(f"# {name}\n")
     (tmp_path / "unrelated.py").write_text("x = 1\n")
-    monkeypatch.setattr(local, "PACKAGE", tmp_path)
-    digest = local.training_code.__wrapped__
+    monkeypatch.setattr(local_cache, "PACKAGE", tmp_path)
+    digest = local_cache.training_code.__wrapped__
     before = digest()
     (tmp_path / "unrelated.py").write_text("x = 2\n")
     assert digest() == before  # code outside training leaves the cached model alone
-    for name in local.TRAINING_CODE:
+    for name in local_cache.TRAINING_CODE:
         path = tmp_path / name if name.endswith(".py") else tmp_path / name / "deep" / "module.py"
         path.write_text(path.read_text() + "changed = True\n")
         assert digest() != before, name

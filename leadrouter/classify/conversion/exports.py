@@ -15,7 +15,7 @@ from leadrouter.classify.card import ModelCard
 from leadrouter.classify.conversion.learn import Proof, learn
 from leadrouter.classify.conversion.model import ConversionModel, conversion_path
 from leadrouter.classify.conversion.proof import TEST_SHARE
-from leadrouter.classify.local import default_model
+from leadrouter.classify.local_cache import default_model
 from leadrouter.classify.rules import load_rulebook
 from leadrouter.config import Settings
 from leadrouter.enrich.territory import load_territories

@@ -195,7 +195,7 @@ def language_of(frame: pd.DataFrame) -> pd.DataFrame:
     # the text is built and read once per distinct (message, title, company): a million leads repeat a few
     # hundred thousand, and a per-lead copy of the joined text took hundreds of MiB
     first, combo = _distinct_texts(frame)
-    text = lead_text(frame[[c for c in TEXT_COLUMNS if c in frame]].iloc[first])  # not every column's copy
+    text = lead_text(frame.filter(items=TEXT_COLUMNS).iloc[first])  # not a copy of every column
     detected = detect_languages(text)
     size = word_characters(text)
     confidence = detected["language_confidence"].fillna(0.0)

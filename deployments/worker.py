@@ -157,13 +157,13 @@ class WarmWorker(ProcessWorker):
 
         from leadrouter.pipeline import warm_up
 
-        await anyio.to_thread.run_sync(warm_up)
         pool = WorkPoolFilter(name=WorkPoolFilterName(any_=[self._work_pool_name]))
         for deployment in await self.client.read_deployments(work_pool_filter=pool):
             try:
                 await self._load(deployment.entrypoint)
             except Exception as exc:  # a deployment of other code in the pool is not this worker's to load
                 self._logger.warning("not preloading %s: %s", deployment.entrypoint, exc)
+        await anyio.to_thread.run_sync(warm_up)  # last: it freezes what is loaded by then, the flows included
 
 
 async def ensure_pool(client: Any, name: str = POOL) -> None:

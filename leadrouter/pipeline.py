@@ -9,6 +9,7 @@ records the batch (record.record_batch). What else routes leads calls this modul
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,9 +31,13 @@ ROUTED = "routed"  # decide's status for a lead that would get an owner
 
 def warm_up() -> None:
     """What a long-lived worker loads before its first run: Great Expectations and the suite, and the language
-    model; the first batch then validates and enriches as fast as the rest."""
+    model; the first batch then validates and enriches as fast as the rest. What is loaded by then lives as long
+    as the process: frozen, the collector never walks it again (half a million objects, 0.26 s a full
+    collection, a dozen of which a 100k backlog triggered)."""
     validate.warm_up()
     enrich.warm_up()
+    gc.collect()  # what is garbage now is not made immortal
+    gc.freeze()
 
 
 def unknown_fields(lead: pd.DataFrame, fields: LeadFields | None = None) -> list[str]:

@@ -1,5 +1,6 @@
 """The validation suite's engine: each Check becomes one Great Expectations expectation, and GX evaluates them
-on the checked copy of a batch, in an ephemeral context (nothing written to disk) built once per process."""
+on the checked copy of a batch, in an ephemeral context (nothing written to disk) built once per process; a check
+that only asks whether a verdict column holds True is read off the column (read_verdicts)."""
 
 from __future__ import annotations
 
@@ -156,6 +157,8 @@ def run_checks(data: pd.DataFrame, checks: tuple[Check, ...]) -> dict[str, Outco
     distinct value of its column once (distinct_rows), and its verdict spread to every row holding the value.
     """
     data = _with_set_verdicts(data, checks)
+    known = read_verdicts(data, checks)
+    checks = tuple(c for c in checks if c.name not in known)
     per_value = tuple(c for c in checks if c.expectation in PER_VALUE) if len(data) else ()
     compact, rows_of = distinct_rows(data, per_value)
     if len(compact) >= len(data):
@@ -172,10 +175,37 @@ def run_checks(data: pd.DataFrame, checks: tuple[Check, ...]) -> dict[str, Outco
                 outcomes[name] = outcome
         if whole:
             outcomes |= _validate(definition, whole, data)
+    outcomes |= known
     for name, outcome in outcomes.items():
         if outcome.error:
             log.warning("validation check %s could not be evaluated: %s", name, outcome.error)
     return outcomes
+
+
+def read_verdicts(data: pd.DataFrame, checks: tuple[Check, ...]) -> dict[str, Outcome]:
+    """The outcomes of the checks on a verdict column (a boolean column that must be True: prepare_leads's and
+    the long sets'), read off it as GX reads them: nulls not evaluated, the rows holding False fail. GX would
+    spend a metric graph per check (most of a one-lead run) to find the same rows; a check on a column that is
+    missing or not boolean is left to GX, which reports it as before."""
+    known = {}
+    for check in checks:
+        if not _tests_verdict(check):
+            continue
+        column = data.get(_gx_column(checks, check.name))
+        if isinstance(column, pd.Series) and (
+            column.dtype == bool or isinstance(column.dtype, pd.BooleanDtype)
+        ):
+            failed = ~column.to_numpy(dtype=bool, na_value=True)
+            known[check.name] = Outcome(len(data), np.flatnonzero(failed).tolist())
+    return known
+
+
+def _tests_verdict(check: Check) -> bool:
+    """Whether GX would test a verdict column for being True (a long set check tests the one it adds)."""
+    (key, values), *others = check.params or (("", ()),)
+    only_true = key == "value_set" and isinstance(values, tuple) and len(values) == 1 and values[0] is True
+    plain = check.expectation == "ExpectColumnValuesToBeInSet" and only_true and not others
+    return plain or _long_set(check) is not None
 
 
 def _gx_column(checks: tuple[Check, ...], name: str) -> str:

@@ -1,6 +1,6 @@
 """The validation suite's engine: each Check becomes one Great Expectations expectation, and GX evaluates them
 on the checked copy of a batch, in an ephemeral context (nothing written to disk) built once per process; a check
-that only asks whether a verdict column holds True is read off the column (read_verdicts)."""
+whose answer is known without GX (a verdict column's, a uniqueness check's) is read off (known_outcomes)."""
 
 from __future__ import annotations
 
@@ -157,7 +157,7 @@ def run_checks(data: pd.DataFrame, checks: tuple[Check, ...]) -> dict[str, Outco
     distinct value of its column once (distinct_rows), and its verdict spread to every row holding the value.
     """
     data = _with_set_verdicts(data, checks)
-    known = read_verdicts(data, checks)
+    known = known_outcomes(data, checks)
     checks = tuple(c for c in checks if c.name not in known)
     per_value = tuple(c for c in checks if c.expectation in PER_VALUE) if len(data) else ()
     compact, rows_of = distinct_rows(data, per_value)
@@ -182,22 +182,31 @@ def run_checks(data: pd.DataFrame, checks: tuple[Check, ...]) -> dict[str, Outco
     return outcomes
 
 
-def read_verdicts(data: pd.DataFrame, checks: tuple[Check, ...]) -> dict[str, Outcome]:
-    """The outcomes of the checks on a verdict column (a boolean column that must be True: prepare_leads's and
-    the long sets'), read off it as GX reads them: nulls not evaluated, the rows holding False fail. GX would
-    spend a metric graph per check (most of a one-lead run) to find the same rows; a check on a column that is
-    missing or not boolean is left to GX, which reports it as before."""
+def known_outcomes(data: pd.DataFrame, checks: tuple[Check, ...]) -> dict[str, Outcome]:
+    """The outcomes GX would find that are known without it, each found as GX finds it (nulls not evaluated):
+    a check of a verdict column (a boolean that must be True: prepare_leads's and the long sets') fails the rows
+    holding False, and a uniqueness check on a column with no value twice fails none. GX spends a metric graph
+    per check (most of a one-lead run) to find the same rows; any other check, or one on a column that is
+    missing or of another type, is left to GX, which reports it as before."""
     known = {}
     for check in checks:
-        if not _tests_verdict(check):
-            continue
         column = data.get(_gx_column(checks, check.name))
-        if isinstance(column, pd.Series) and (
-            column.dtype == bool or isinstance(column.dtype, pd.BooleanDtype)
-        ):
+        if not isinstance(column, pd.Series):
+            continue
+        if _tests_verdict(check) and (column.dtype == bool or isinstance(column.dtype, pd.BooleanDtype)):
             failed = ~column.to_numpy(dtype=bool, na_value=True)
             known[check.name] = Outcome(len(data), np.flatnonzero(failed).tolist())
+        elif check.expectation == "ExpectColumnValuesToBeUnique" and not check.params and _no_repeats(column):
+            known[check.name] = Outcome(len(data), [])
     return known
+
+
+def _no_repeats(column: pd.Series) -> bool:
+    """Whether no present value appears twice, by GX's own test (pandas' duplicated); unsure is no."""
+    try:
+        return not column.dropna().duplicated().any()
+    except Exception:  # an unhashable value: GX says what it makes of it
+        return False
 
 
 def _tests_verdict(check: Check) -> bool:

@@ -3,7 +3,7 @@
 The suite is declared in `validate.checklist`, as code versioned with the project. `validate.prepare` first
 builds the checked copy (normalised and derived columns: email verdicts, E.164 phones, ISO countries, lengths,
 junk flags); GX then runs one expectation per check on it, except that a check of a verdict column worked out
-there is read off that column as GX would read it (gx.read_verdicts). Every failure is in the outcomes, and from
+there is read off that column as GX would read it (gx.known_outcomes). Every failure is in the outcomes, and from
 there in the report and the quarantine reasons.
 """
 

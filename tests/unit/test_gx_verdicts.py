@@ -1,5 +1,6 @@
-"""Checks on a verdict column (a boolean that must be True) are read off the column, not run through GX: every
-outcome is exactly what the old run_checks (a verbatim copy below) got from GX, errors included."""
+"""Checks whose answer is known without GX (on a verdict column, a boolean that must be True; uniqueness on a column
+with no value twice) are read off, not run through GX: every outcome is exactly what the old run_checks (a
+verbatim copy below) got from GX, errors included."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from leadrouter.validate.gx import (
     _validate,
     _with_set_verdicts,
     distinct_rows,
+    known_outcomes,
     log,
-    read_verdicts,
     run_checks,
 )
 from leadrouter.validate.prepare import prepare_leads
@@ -63,6 +64,10 @@ CHECKS = (
     Check("text_short", "text", "warning", "fix", "ExpectColumnValuesToBeInSet", (("value_set", ("ß", "ok")),)),
     Check("text_present", "text", "blocking", "fix", "ExpectColumnValuesToNotBeNull"),
     Check("gone_not_spam", "gone", "blocking", "fix", "ExpectColumnValuesToNotBeInSet", (("value_set", LONG),)),
+    Check("text_unique", "text", "blocking", "fix", "ExpectColumnValuesToBeUnique"),
+    Check("code_unique", "code", "blocking", "fix", "ExpectColumnValuesToBeUnique"),
+    Check("tags_unique", "tags", "warning", "fix", "ExpectColumnValuesToBeUnique"),  # lists: pandas hashes them for GX too
+    Check("gone_unique", "gone", "warning", "fix", "ExpectColumnValuesToBeUnique"),
     Check("size", "size", "blocking", "fix", "ExpectColumnValuesToBeBetween", (("min_value", 0), ("max_value", 9))),
 )  # fmt: skip
 _TEXTS = st.one_of(
@@ -82,6 +87,11 @@ def frames(draw: st.DrawFn) -> pd.DataFrame:
             "text": pd.array(draw(st.lists(_TEXTS, min_size=n, max_size=n)), dtype="string"),
             "size": pd.array(draw(st.lists(st.one_of(st.none(), st.integers(-2, 12)), min_size=n, max_size=n)),
                              dtype="Int64"),
+            "code": pd.Categorical(draw(st.lists(st.one_of(st.none(), st.sampled_from("aAé漢")), min_size=n,
+                                                 max_size=n))),
+            "tags": pd.Series(draw(st.lists(st.one_of(st.none(), st.just("x"), st.lists(st.integers(0, 2),
+                                                                                         max_size=2)),
+                                            min_size=n, max_size=n)), dtype=object),
         },
         index=pd.RangeIndex(n),
     )  # fmt: skip
@@ -102,14 +112,18 @@ def test_verdicts_are_read_off_and_the_rest_left_to_gx() -> None:
             "loose": pd.Series([True, False, None, True], dtype=object),
             "text": pd.array(["spam1.tést", None, "ok", "spam1.tést"], dtype="string"),
             "size": pd.array([1, 2, 3, 4], dtype="Int64"),
+            "code": pd.Categorical(["a", None, "b", None]),
+            "tags": pd.Series([[1], "x", None, "y"], dtype=object),
         }
     )
-    known = read_verdicts(_with_set_verdicts(data, CHECKS), CHECKS)
+    known = known_outcomes(_with_set_verdicts(data, CHECKS), CHECKS)
     assert known == {
         "ok_holds": Outcome(4, [1, 3]),
         "flag_holds": Outcome(4, [1, 3]),
         "text_not_spam": Outcome(4, [0, 3]),
         "text_spam": Outcome(4, [2]),
+        "code_unique": Outcome(4, []),
+        "tags_unique": Outcome(4, []),
     }
     assert run_checks(data, CHECKS) == _run_checks_before(data, CHECKS)
 
@@ -134,4 +148,6 @@ def test_the_suites_verdict_checks_never_reach_gx() -> None:
         c.name for c in SUITE if dict(c.params).get("value_set") == (True,) or c.expectation.endswith("InSet")
     }
     assert len(on_verdicts) == 13
-    assert set(read_verdicts(_with_set_verdicts(checked, tuple(SUITE)), tuple(SUITE))) == on_verdicts
+    assert set(known_outcomes(_with_set_verdicts(checked, tuple(SUITE)), tuple(SUITE))) == on_verdicts | {
+        "lead_id_unique"
+    }

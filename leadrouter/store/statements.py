@@ -75,7 +75,10 @@ def copy_rows(conn: Connection, table: Table, columns: dict[str, list]) -> None:
     preparer = conn.dialect.identifier_preparer
     names = list(columns)
     sql = f"COPY {preparer.format_table(table)} ({', '.join(map(preparer.quote, names))}) FROM STDIN"
-    texts = [copy_text(values) for values in columns.values()]
+    texts = [
+        copy_json(values) if isinstance(table.c[name].type, JSON) else copy_text(values)
+        for name, values in columns.items()
+    ]
     dbapi = conn.dialect.loaded_dbapi
     try:
         with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
@@ -107,6 +110,13 @@ def copy_text(values: list) -> list[str] | None:
     # equal text, int and bool values have one text; an equal float (0.0, -0.0) or stamp (its offset) may not
     keys = values if kind in (str, int, bool) else list(map(id, values))
     return each_once(lambda v: NULL if v is None else render(v), values, keys)
+
+
+def copy_json(texts: list[str]) -> list[str]:
+    """A JSON column's texts (see driver_values) in COPY's text format. A JSON serialiser writes every control
+    character as an escape, so a tab or line break never appears raw and only backslashes need escaping: the
+    other three replaces over each ~900-byte explanation cost 0.2 s per 100,000 decisions."""
+    return [text.replace("\\", "\\\\") for text in texts]
 
 
 def _boolean(value: bool) -> str:

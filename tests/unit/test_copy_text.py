@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine
 
-from leadrouter.record import _times
+from leadrouter.record import _natives, _times
 from leadrouter.store.engine import json_text
-from leadrouter.store.statements import NULL, copy_text, driver_values
+from leadrouter.store.statements import NULL, copy_json, copy_text, driver_values
 from leadrouter.store.tables import decisions
 
 PG = create_engine("postgresql+psycopg://", json_serializer=json_text, json_deserializer=orjson.loads).dialect
@@ -120,6 +120,24 @@ def test_sqlite_driver_values_are_the_values_before(name: str, data: st.DataObje
     assert list(map(repr, new)) == list(map(repr, old))  # repr: nan, and 0.0 against -0.0
 
 
+# any text JSON may carry: every control character, line and paragraph separators, backslashes, NUL, emoji
+JSON_TEXT = TEXT | st.text(st.characters(exclude_categories=("Cs",)), max_size=8)
+JSON_VALUE = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats() | JSON_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(JSON_TEXT, inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@pytest.mark.parametrize("name", ["explanation", "custom_fields"])
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(JSON_VALUE, max_size=20))
+def test_copy_json_of_driver_values_is_the_text_before(name: str, values: list) -> None:
+    texts = driver_values(PG, decisions.c[name].type, values)
+    assert copy_json(texts) == old_copy_text(old_driver_values(PG, name, values), json_text)
+    assert copy_json(texts) == copy_text(texts)
+
+
 def test_json_columns_are_the_serialisers_text_and_none_is_json_null() -> None:
     values = [{"b": 1, "a": [None, "ü\x00"]}, None, {}]
     texts = driver_values(PG, decisions.c.explanation.type, values)
@@ -142,3 +160,42 @@ def test_decision_stamps_are_the_stamps_before(stamps: list) -> None:
     assert new == old
     assert [getattr(t, "tzinfo", None) for t in new] == [getattr(t, "tzinfo", None) for t in old]
     assert _times(frame, "missing") == [None] * len(frame)
+
+
+def old_natives(column: pd.Series) -> list:
+    """record._natives before, verbatim."""
+    values = column.astype(object).where(column.notna(), None).to_numpy(dtype=object)
+    if column.dtype == object:  # an object column may hold numpy scalars: JSON wants Python ones
+        return [v.item() if isinstance(v, np.generic) else v for v in values]
+    return values.tolist()
+
+
+# the dtypes an explanation's facts come in (text, masked and numpy numbers, flags, stamps, categories)
+DTYPES = {
+    "string": st.none() | TEXT,
+    "str": st.none() | TEXT,
+    "string[pyarrow]": st.none() | TEXT,
+    "Float64": st.none() | st.floats(),
+    "float64": st.none() | st.floats(),
+    "float32": st.floats(width=32),
+    "Int64": st.none() | st.integers(-(2**62), 2**62),
+    "int64": st.integers(-(2**62), 2**62),
+    "boolean": st.none() | st.booleans(),
+    "bool": st.booleans(),
+    "datetime64[ns, UTC]": st.none() | st.sampled_from(STAMPS[:2] + STAMPS[3:]),
+    "category": st.none() | st.sampled_from(["VIP", "ü", ""]),
+    "object": st.none()
+    | TEXT
+    | st.floats()
+    | st.sampled_from([np.int64(3), np.float64(0.5), np.bool_(True), {}]),
+}
+
+
+@pytest.mark.parametrize("dtype", list(DTYPES))
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_natives_are_the_values_before(dtype: str, data: st.DataObject) -> None:
+    column = pd.Series(data.draw(st.lists(DTYPES[dtype], max_size=12)), dtype=dtype)
+    new, old = _natives(column), old_natives(column)
+    assert list(map(type, new)) == list(map(type, old))
+    assert list(map(repr, new)) == list(map(repr, old))  # repr: nan, -0.0

@@ -35,13 +35,15 @@ def match_accounts(
 
     Columns, on the leads' index: account_id, match_method ("domain" | "name" | <NA>), match_score (0-100),
     runner_up_id, runner_up_score, match_explanation. An unmatched lead's runner-up is its nearest account; a
-    lead with no email, website or company is explained as having nothing to match on.
+    lead with no email, website or company is explained as having nothing to match on. An email_domain column
+    (as enrich_leads derives it from the email) is used as it is rather than derived again.
     """
     lead = leads.reindex(columns=["email", "company", "website"]).astype("string")  # absent columns: <NA>
     ranked = _ranked_accounts(accounts)
     by_email, by_website = _domain_outcomes(ranked, "email"), _domain_outcomes(ranked, "website")
     domains = by_email.index
-    email_at = _account_domain_positions(email_domain(lead["email"]), domains, are_hosts=True)
+    email_domains = leads["email_domain"] if "email_domain" in leads else email_domain(lead["email"])
+    email_at = _account_domain_positions(email_domains, domains, are_hosts=True)
     website_at = _account_domain_positions(lead["website"], domains)
     no_domain = (email_at < 0) & (website_at < 0)  # only these need their company name compared
     key_at, keys = pd.factorize(comparison_key(normalize_company(lead["company"][no_domain])))
@@ -52,7 +54,7 @@ def match_accounts(
     at = np.where(email_at >= 0, email_at, len(domains) + website_at)
     at[no_domain] = 2 * len(domains) + np.where(key_at >= 0, key_at, len(by_name) - 1)
     chosen, ids = outcomes.iloc[at], ranked["account_id"].array
-    nothing = lead.apply(lambda values: values.str.strip().replace("", pd.NA)).isna().all(axis=1).to_numpy()
+    nothing = np.logical_and.reduce([_blank(lead[column]) for column in lead.columns])
     explanation = np.where(nothing, NOTHING_TO_MATCH, chosen["explanation"].to_numpy(dtype=object))
     return pd.DataFrame(
         {
@@ -65,6 +67,12 @@ def match_accounts(
         },
         index=leads.index,
     )
+
+
+def _blank(values: pd.Series) -> np.ndarray:
+    """Missing, or nothing but whitespace."""
+    texts = values.to_numpy(dtype=object, na_value=None)
+    return np.fromiter((text is None or not text.strip() for text in texts), dtype=bool, count=len(texts))
 
 
 def _account_domain_positions(values: pd.Series, domains: pd.Index, *, are_hosts: bool = False) -> np.ndarray:

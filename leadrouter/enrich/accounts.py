@@ -83,8 +83,10 @@ def _account_domain_positions(values: pd.Series, domains: pd.Index, *, are_hosts
     # a registrable domain is a dot-suffix of its host, so only hosts ending in an account domain can match:
     # tldextract runs on those few rather than on every distinct host
     account_domains = set(domains)
-    could_match = host_names.map(lambda host: ends_in(host, account_domains), na_action="ignore")
-    could_match = could_match.fillna(False).astype(bool)
+    names = host_names.to_numpy(dtype=object, na_value=None)
+    could_match = np.fromiter(
+        (name is not None and ends_in(name, account_domains) for name in names), dtype=bool, count=len(names)
+    )
     found = pd.Series(pd.NA, index=host_names.index, dtype="string")
     found[could_match] = company_domains(registrable(host_names[could_match]), texts[could_match].str.lower())
     return np.append(domains.get_indexer(found.fillna("")), -1)[codes]  # code -1, a missing value: -1
@@ -148,7 +150,9 @@ def _name_scores(keys: pd.Series, ranked: pd.DataFrame) -> np.ndarray:
     account_keys = ranked["key"].fillna("")
     # ratio catches typos; ratio on word-sorted names is token_sort_ratio ("Bosch, Robert"), each name sorted
     # once rather than once per pair. WRatio and token_set_ratio would take "Delta" for "Delta Dental".
-    as_typed = process.cdist(list(keys), list(account_keys), scorer=fuzz.ratio, dtype=np.float32, workers=-1)
+    as_typed = process.cdist(
+        keys.tolist(), account_keys.tolist(), scorer=fuzz.ratio, dtype=np.float32, workers=-1
+    )
     words, account_words = _sorted_words(keys), _sorted_words(account_keys)
     by_word = process.cdist(words, account_words, scorer=fuzz.ratio, dtype=np.float32, workers=-1)
     scores = np.maximum(as_typed, by_word)
@@ -163,13 +167,15 @@ def _name_scores(keys: pd.Series, ranked: pd.DataFrame) -> np.ndarray:
 
 
 def _sorted_words(keys: pd.Series) -> list[str]:
-    return [" ".join(sorted(key.split())) for key in keys]
+    return [" ".join(sorted(key.split())) for key in keys.tolist()]
 
 
 def _weak_evidence(keys: pd.Series) -> np.ndarray:
     """Names too short to survive a typo, or made only of generic words: they can only match exactly."""
     generic_words = DESCRIPTIVE_WORDS | NOISE_WORDS
-    generic = np.fromiter((set(key.split()) <= generic_words for key in keys), dtype=bool, count=len(keys))
+    generic = np.fromiter(
+        (set(key.split()) <= generic_words for key in keys.tolist()), dtype=bool, count=len(keys)
+    )
     return (keys.str.len() <= SHORT_NAME_LENGTH).to_numpy() | generic
 
 
@@ -209,7 +215,7 @@ def _name_outcomes(keys: pd.Series, ranked: pd.DataFrame, threshold: float) -> p
     lost = np.where(second == best, _lost_tie_because(ranked, winner, runner), None)
     explanations = [  # one sentence per distinct name, not per lead
         _explain_name(*outcome, threshold)
-        for outcome in zip(keys, labels[winner], best, labels[runner], second, lost, strict=True)
+        for outcome in zip(keys.tolist(), labels[winner], best, labels[runner], second, lost, strict=True)
     ]
     outcomes = pd.DataFrame(
         {

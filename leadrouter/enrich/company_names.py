@@ -48,7 +48,8 @@ DESCRIPTIVE_WORDS = frozenset(
 def normalize_company(names: pd.Series) -> pd.Series:
     """Lowercased, no accents, punctuation, legal suffix or leading "the"; <NA> when nothing is left."""
     codes, uniques = pd.factorize(names.astype("string"))  # each distinct spelling once
-    normalized = pd.array([_normalized(name) for name in uniques], dtype="string")
+    # over the values' plain array: iterating the StringArray indexes it one value at a time
+    normalized = pd.array([_normalized(name) for name in uniques.to_numpy()], dtype="string")
     return pd.Series(normalized.take(codes, allow_fill=True), index=names.index, name="company_normalized")
 
 
@@ -69,7 +70,7 @@ def _normalized(name: str) -> str | None:
 
 def comparison_key(normalized: pd.Series) -> pd.Series:
     codes, uniques = pd.factorize(normalized)
-    keys = pd.array([without_noise(name) for name in uniques], dtype="string")  # distinct names only
+    keys = pd.array([without_noise(name) for name in uniques.to_numpy()], dtype="string")  # distinct only
     return pd.Series(keys.take(codes, allow_fill=True), index=normalized.index, dtype="string")
 
 

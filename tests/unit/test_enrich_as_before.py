@@ -20,6 +20,14 @@ from leadrouter.enrich.company_names import (
     without_noise,
 )
 from leadrouter.enrich.email import email_domain
+from leadrouter.enrich.firmographics import (
+    FIRMOGRAPHIC_COLUMNS,
+    FIRMOGRAPHIC_DTYPES,
+    ProviderError,
+    TableProvider,
+    _typed,
+    enrich_firmographics,
+)
 
 DATA = Path(__file__).parents[1] / "data"
 ACCOUNTS = pd.read_csv(DATA / "accounts.csv", dtype="string", keep_default_na=False, na_values=[""])
@@ -60,6 +68,40 @@ def _comparison_key_before(normalized: pd.Series) -> pd.Series:
 def _nothing_before(leads: pd.DataFrame) -> list[bool]:
     lead = leads.reindex(columns=["email", "company", "website"]).astype("string")
     return lead.apply(lambda values: values.str.strip().replace("", pd.NA)).isna().all(axis=1).tolist()
+
+
+def _enrich_firmographics_before(leads: pd.DataFrame, provider: TableProvider) -> pd.DataFrame:
+    out = leads.copy()
+    for column in FIRMOGRAPHIC_COLUMNS:
+        dtype = FIRMOGRAPHIC_DTYPES[column]
+        out[column] = out[column].astype(dtype) if column in out else pd.Series(pd.NA, out.index, dtype)
+    domain = out["email_domain"].astype("string").str.lower()
+    free = out["is_free_mail"].astype("boolean").fillna(False) if "is_free_mail" in out else False
+    own_values = out[FIRMOGRAPHIC_COLUMNS].notna()
+    needed = ~own_values.all(axis=1) & domain.notna() & ~free
+
+    filled = pd.Series(False, index=out.index)
+    failed = False
+    if needed.any():
+        try:
+            found = _typed(provider.lookup(list(domain[needed].unique()))).set_index("domain")
+        except Exception as exc:
+            failed = True
+            reason = str(exc) if isinstance(exc, ProviderError) else type(exc).__name__
+            assert reason
+        else:
+            for column in FIRMOGRAPHIC_COLUMNS:
+                value = domain.where(needed).map(found[column]).astype(FIRMOGRAPHIC_DTYPES[column])
+                gap = out[column].isna() & value.notna()
+                out[column] = out[column].mask(gap, value)
+                filled |= gap
+
+    out["enrichment_failed"] = (needed & failed).astype("boolean")
+    source = pd.Series(pd.NA, index=out.index, dtype="string")
+    source[own_values.any(axis=1)] = "lead"
+    source[filled] = "provider"
+    out["firmographics_source"] = source
+    return out
 
 
 # where the paths could part: whitespace Python strips (\x1c-\x1f, \x85, \xa0, \u2009, \u3000) or not (\u200b),
@@ -116,4 +158,37 @@ def test_a_given_email_domain_matches_as_the_derived_one() -> None:
     given_domain = LABELLED.assign(email_domain=email_domain(LABELLED["email"]))
     pd.testing.assert_frame_equal(
         match_accounts(given_domain, ACCOUNTS), match_accounts(LABELLED, ACCOUNTS), check_exact=True
+    )
+
+
+_DOMAINS = st.sampled_from(["acme.com", "ACME.com", "bücher.de", "gmail.com", "unknown.org", "", " "])
+_LEAD_ROW = st.tuples(
+    st.one_of(_DOMAINS, st.none()),
+    st.one_of(st.booleans(), st.none()),
+    st.one_of(st.integers(0, 10**6), st.none()),
+    st.one_of(st.sampled_from(["Retail", "Ölhandel", ""]), st.none()),
+    st.one_of(st.floats(0, 1e9), st.none()),
+)
+_KNOWN_ROW = st.tuples(
+    st.one_of(_DOMAINS, st.none()),
+    st.one_of(st.integers(0, 10**6), st.floats(0, 1e6), st.none()),
+    st.one_of(st.sampled_from(["Software", "Größe", ""]), st.none()),
+    st.one_of(st.floats(0, 1e9), st.none()),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_LEAD_ROW, max_size=8), st.lists(_KNOWN_ROW, max_size=5), st.integers(0, 3))
+def test_firmographics_fill_as_before(rows: list[tuple], known: list[tuple], start: int) -> None:
+    leads = pd.DataFrame(
+        rows, columns=["email_domain", "is_free_mail", "employees", "industry", "annual_revenue"]
+    ).astype(
+        {"email_domain": "string", "is_free_mail": "boolean", "employees": "Int64", "industry": "string"}
+    )
+    leads.index = range(start, start + len(leads))
+    provider = TableProvider(
+        pd.DataFrame(known, columns=["domain", "employees", "industry", "annual_revenue"], dtype=object)
+    )
+    pd.testing.assert_frame_equal(
+        enrich_firmographics(leads, provider), _enrich_firmographics_before(leads, provider), check_exact=True
     )

@@ -54,7 +54,7 @@ def match_accounts(
     at = np.where(email_at >= 0, email_at, len(domains) + website_at)
     at[no_domain] = 2 * len(domains) + np.where(key_at >= 0, key_at, len(by_name) - 1)
     chosen, ids = outcomes.iloc[at], ranked["account_id"].array
-    nothing = np.logical_and.reduce([_blank(lead[column]) for column in lead.columns])
+    nothing = _blank(lead)
     explanation = np.where(nothing, NOTHING_TO_MATCH, chosen["explanation"].to_numpy(dtype=object))
     return pd.DataFrame(
         {
@@ -69,10 +69,16 @@ def match_accounts(
     )
 
 
-def _blank(values: pd.Series) -> np.ndarray:
-    """Missing, or nothing but whitespace."""
-    texts = values.to_numpy(dtype=object, na_value=None)
-    return np.fromiter((text is None or not text.strip() for text in texts), dtype=bool, count=len(texts))
+def _blank(lead: pd.DataFrame) -> np.ndarray:
+    """Rows whose every column is missing or nothing but whitespace."""
+    blank = np.ones(len(lead), dtype=bool)
+    for column in lead.columns:
+        rows = np.flatnonzero(
+            blank
+        )  # most leads have an email: only the few still blank read the next column
+        texts = lead[column].to_numpy(dtype=object, na_value="")[rows]
+        blank[rows] = np.fromiter((not text or text.isspace() for text in texts), dtype=bool, count=len(rows))
+    return blank
 
 
 def _account_domain_positions(values: pd.Series, domains: pd.Index, *, are_hosts: bool = False) -> np.ndarray:

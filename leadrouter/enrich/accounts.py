@@ -72,10 +72,8 @@ def match_accounts(
 def _blank(lead: pd.DataFrame) -> np.ndarray:
     """Rows whose every column is missing or nothing but whitespace."""
     blank = np.ones(len(lead), dtype=bool)
-    for column in lead.columns:
-        rows = np.flatnonzero(
-            blank
-        )  # most leads have an email: only the few still blank read the next column
+    for column in lead.columns:  # most leads have an email: only the few still blank read the next column
+        rows = np.flatnonzero(blank)
         texts = lead[column].to_numpy(dtype=object, na_value="")[rows]
         blank[rows] = np.fromiter((not text or text.isspace() for text in texts), dtype=bool, count=len(rows))
     return blank

@@ -65,7 +65,8 @@ def with_account(leads: pd.DataFrame, accounts: pd.DataFrame | None) -> pd.DataF
     if accounts is None or accounts.empty:
         columns = [*MATCH_COLUMNS, "account_owner_id"]
         return leads.assign(**{c: pd.Series(pd.NA, index=leads.index, dtype="string") for c in columns})
-    matched = match_accounts(leads[["email", "company", "website"]], accounts)
+    # the email domain enrich_leads derived: matching need not derive it again
+    matched = match_accounts(leads.filter(["email", "email_domain", "company", "website"]), accounts)
     out = leads.assign(**{c: matched[c] for c in MATCH_COLUMNS})
     known = accounts.drop_duplicates("account_id").set_index("account_id")
     # the account's owner takes its new leads first (assignment checks they are at work); not an inactive one

@@ -35,13 +35,15 @@ def match_accounts(
 
     Columns, on the leads' index: account_id, match_method ("domain" | "name" | <NA>), match_score (0-100),
     runner_up_id, runner_up_score, match_explanation. An unmatched lead's runner-up is its nearest account; a
-    lead with no email, website or company is explained as having nothing to match on.
+    lead with no email, website or company is explained as having nothing to match on. An email_domain column
+    (as enrich_leads derives it from the email) is used as it is rather than derived again.
     """
     lead = leads.reindex(columns=["email", "company", "website"]).astype("string")  # absent columns: <NA>
     ranked = _ranked_accounts(accounts)
     by_email, by_website = _domain_outcomes(ranked, "email"), _domain_outcomes(ranked, "website")
     domains = by_email.index
-    email_at = _account_domain_positions(email_domain(lead["email"]), domains, are_hosts=True)
+    email_domains = leads["email_domain"] if "email_domain" in leads else email_domain(lead["email"])
+    email_at = _account_domain_positions(email_domains, domains, are_hosts=True)
     website_at = _account_domain_positions(lead["website"], domains)
     no_domain = (email_at < 0) & (website_at < 0)  # only these need their company name compared
     key_at, keys = pd.factorize(comparison_key(normalize_company(lead["company"][no_domain])))
@@ -52,7 +54,7 @@ def match_accounts(
     at = np.where(email_at >= 0, email_at, len(domains) + website_at)
     at[no_domain] = 2 * len(domains) + np.where(key_at >= 0, key_at, len(by_name) - 1)
     chosen, ids = outcomes.iloc[at], ranked["account_id"].array
-    nothing = lead.apply(lambda values: values.str.strip().replace("", pd.NA)).isna().all(axis=1).to_numpy()
+    nothing = _blank(lead)
     explanation = np.where(nothing, NOTHING_TO_MATCH, chosen["explanation"].to_numpy(dtype=object))
     return pd.DataFrame(
         {
@@ -67,6 +69,16 @@ def match_accounts(
     )
 
 
+def _blank(lead: pd.DataFrame) -> np.ndarray:
+    """Rows whose every column is missing or nothing but whitespace."""
+    blank = np.ones(len(lead), dtype=bool)
+    for column in lead.columns:  # most leads have an email: only the few still blank read the next column
+        rows = np.flatnonzero(blank)
+        texts = lead[column].to_numpy(dtype=object, na_value="")[rows]
+        blank[rows] = np.fromiter((not text or text.isspace() for text in texts), dtype=bool, count=len(rows))
+    return blank
+
+
 def _account_domain_positions(values: pd.Series, domains: pd.Index, *, are_hosts: bool = False) -> np.ndarray:
     """Position in `domains` of each email host's or website's registrable domain, or -1."""
     codes, uniques = pd.factorize(values)
@@ -75,8 +87,10 @@ def _account_domain_positions(values: pd.Series, domains: pd.Index, *, are_hosts
     # a registrable domain is a dot-suffix of its host, so only hosts ending in an account domain can match:
     # tldextract runs on those few rather than on every distinct host
     account_domains = set(domains)
-    could_match = host_names.map(lambda host: ends_in(host, account_domains), na_action="ignore")
-    could_match = could_match.fillna(False).astype(bool)
+    names = host_names.to_numpy(dtype=object, na_value=None)
+    could_match = np.fromiter(
+        (name is not None and ends_in(name, account_domains) for name in names), dtype=bool, count=len(names)
+    )
     found = pd.Series(pd.NA, index=host_names.index, dtype="string")
     found[could_match] = company_domains(registrable(host_names[could_match]), texts[could_match].str.lower())
     return np.append(domains.get_indexer(found.fillna("")), -1)[codes]  # code -1, a missing value: -1
@@ -140,7 +154,9 @@ def _name_scores(keys: pd.Series, ranked: pd.DataFrame) -> np.ndarray:
     account_keys = ranked["key"].fillna("")
     # ratio catches typos; ratio on word-sorted names is token_sort_ratio ("Bosch, Robert"), each name sorted
     # once rather than once per pair. WRatio and token_set_ratio would take "Delta" for "Delta Dental".
-    as_typed = process.cdist(list(keys), list(account_keys), scorer=fuzz.ratio, dtype=np.float32, workers=-1)
+    as_typed = process.cdist(
+        keys.tolist(), account_keys.tolist(), scorer=fuzz.ratio, dtype=np.float32, workers=-1
+    )
     words, account_words = _sorted_words(keys), _sorted_words(account_keys)
     by_word = process.cdist(words, account_words, scorer=fuzz.ratio, dtype=np.float32, workers=-1)
     scores = np.maximum(as_typed, by_word)
@@ -155,13 +171,15 @@ def _name_scores(keys: pd.Series, ranked: pd.DataFrame) -> np.ndarray:
 
 
 def _sorted_words(keys: pd.Series) -> list[str]:
-    return [" ".join(sorted(key.split())) for key in keys]
+    return [" ".join(sorted(key.split())) for key in keys.tolist()]
 
 
 def _weak_evidence(keys: pd.Series) -> np.ndarray:
     """Names too short to survive a typo, or made only of generic words: they can only match exactly."""
     generic_words = DESCRIPTIVE_WORDS | NOISE_WORDS
-    generic = np.fromiter((set(key.split()) <= generic_words for key in keys), dtype=bool, count=len(keys))
+    generic = np.fromiter(
+        (set(key.split()) <= generic_words for key in keys.tolist()), dtype=bool, count=len(keys)
+    )
     return (keys.str.len() <= SHORT_NAME_LENGTH).to_numpy() | generic
 
 
@@ -201,7 +219,7 @@ def _name_outcomes(keys: pd.Series, ranked: pd.DataFrame, threshold: float) -> p
     lost = np.where(second == best, _lost_tie_because(ranked, winner, runner), None)
     explanations = [  # one sentence per distinct name, not per lead
         _explain_name(*outcome, threshold)
-        for outcome in zip(keys, labels[winner], best, labels[runner], second, lost, strict=True)
+        for outcome in zip(keys.tolist(), labels[winner], best, labels[runner], second, lost, strict=True)
     ]
     outcomes = pd.DataFrame(
         {

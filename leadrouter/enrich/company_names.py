@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pandas as pd
 
@@ -25,7 +26,12 @@ ABBREVIATIONS = {
     "svcs": "services", "grp": "group", "hldgs": "holdings", "mgmt": "management",
 }  # fmt: skip
 _LETTER_FOLDS = {"ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ł": "l", "ı": "i", "þ": "th"}  # NFKD keeps them
-_FOLDED_LETTER = f"[{''.join(_LETTER_FOLDS)}]"
+_FOLDED_LETTER = re.compile(f"[{''.join(_LETTER_FOLDS)}]")
+_COMBINING_MARK = re.compile(r"[\u0300-\u036f]")
+_QUALIFIER = re.compile(r"\([^)]*\)")
+_ACRONYM_DOT = re.compile(r"[./](?<=\b\w[./])")
+_APOSTROPHE = re.compile(r"['’‘`´]")
+_NOT_WORD = re.compile(r"[\W_]+")
 # words that qualify a name rather than name a company: left out when comparing ("UBS Group" is "UBS")
 NOISE_WORDS = frozenset(
     "group groupe grupo gruppe holding holdings international global worldwide and of the com net org io "
@@ -42,25 +48,29 @@ DESCRIPTIVE_WORDS = frozenset(
 def normalize_company(names: pd.Series) -> pd.Series:
     """Lowercased, no accents, punctuation, legal suffix or leading "the"; <NA> when nothing is left."""
     codes, uniques = pd.factorize(names.astype("string"))  # each distinct spelling once
-    text = pd.Series(uniques, dtype="string").str.slice(0, MAX_NAME_LENGTH).str.casefold()
-    accented = ~text.str.isascii().fillna(True).astype(bool)  # folding is slow, and only these need it
-    folded = text[accented].str.normalize("NFKD").str.replace(r"[\u0300-\u036f]", "", regex=True)
-    text[accented] = folded.str.replace(_FOLDED_LETTER, lambda m: _LETTER_FOLDS[m[0]], regex=True)
-    text = text.str.replace(r"\([^)]*\)", " ", regex=True)  # "(EMEA)", "(publ)" qualify, they don't name
-    text = text.str.replace("&", " and ", regex=False)
-    text = text.str.replace(r"[./](?<=\b\w[./])", "", regex=True)  # acronyms keep their letters: S.A., A/S
-    text = text.str.replace(r"['’‘`´]", "", regex=True)  # L'Oréal -> loreal, Bella's -> bellas
-    text = text.str.replace(r"[\W_]+", " ", regex=True).str.strip()
-    legal = (" " + text).str.endswith(_LEGAL_ENDINGS).fillna(False).astype(bool)
-    text[legal] = text[legal].str.replace(_LEGAL_TAIL, "", regex=True)  # a slow regex: only where it bites
-    text = text.str.removeprefix("the ").str.strip()
-    normalized = pd.array(text.where(text != ""), dtype="string")
+    # over the values' plain array: iterating the StringArray indexes it one value at a time
+    normalized = pd.array([_normalized(name) for name in uniques.to_numpy()], dtype="string")
     return pd.Series(normalized.take(codes, allow_fill=True), index=names.index, name="company_normalized")
+
+
+def _normalized(name: str) -> str | None:
+    # one pass of Python's str and re per name: a chain of pandas str methods looped over the names ten times
+    text = name[:MAX_NAME_LENGTH].casefold()
+    if not text.isascii():  # folding is slow, and only these need it
+        text = _COMBINING_MARK.sub("", unicodedata.normalize("NFKD", text))
+        text = _FOLDED_LETTER.sub(lambda m: _LETTER_FOLDS[m[0]], text)
+    text = _QUALIFIER.sub(" ", text).replace("&", " and ")  # "(EMEA)", "(publ)" qualify, they don't name
+    text = _ACRONYM_DOT.sub("", text)  # acronyms keep their letters: S.A., A/S
+    text = _APOSTROPHE.sub("", text)  # L'Oréal -> loreal, Bella's -> bellas
+    text = _NOT_WORD.sub(" ", text).strip()
+    if (" " + text).endswith(_LEGAL_ENDINGS):
+        text = _LEGAL_TAIL.sub("", text)  # a slow regex: only where it bites
+    return text.removeprefix("the ").strip() or None
 
 
 def comparison_key(normalized: pd.Series) -> pd.Series:
     codes, uniques = pd.factorize(normalized)
-    keys = pd.Series(uniques, dtype="string").map(without_noise).array  # loops over distinct names only
+    keys = pd.array([without_noise(name) for name in uniques.to_numpy()], dtype="string")  # distinct only
     return pd.Series(keys.take(codes, allow_fill=True), index=normalized.index, dtype="string")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 # free-mail providers never identify a company: a lead from them cannot match an account by domain
@@ -14,14 +16,25 @@ FREE_MAIL_DOMAINS = frozenset(
     free.fr laposte.net bol.com.br uol.com.br rediffmail.com seznam.cz wp.pl o2.pl
     """.split()
 )
+_SPACE = re.compile(r"\s")
 
 
 def email_domain(emails: pd.Series) -> pd.Series:
     """The lowercased part after the last @, or <NA>."""
-    domains = emails.astype("string").str.strip().str.lower().str.extract(r"@([^@\s]+)$", expand=False)
+    # one pass of Python's str methods per email: pandas' strip, lower and extract each looped over them all
+    texts = emails.astype("string").to_numpy(dtype=object, na_value=None)
+    domains = pd.array(
+        [None if text is None else _domain_of(text.strip().lower()) for text in texts], dtype="string"
+    )
     # one str per distinct domain, shared by its leads: a million leads' own copies took ~70 MB
     codes, distinct = pd.factorize(domains)
-    return pd.Series(distinct.take(codes, allow_fill=True), index=emails.index, name=domains.name)
+    return pd.Series(distinct.take(codes, allow_fill=True), index=emails.index, name=emails.name)
+
+
+def _domain_of(email: str) -> str | None:
+    """What r"@([^@\\s]+)$" finds in a stripped email, without searching every position for the "@"."""
+    _, at, domain = email.rpartition("@")
+    return domain if at and domain and not _SPACE.search(domain) else None
 
 
 def is_free_mail(domains: pd.Series) -> pd.Series:

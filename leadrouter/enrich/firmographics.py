@@ -118,7 +118,7 @@ def enrich_firmographics(leads: pd.DataFrame, provider: Provider) -> pd.DataFram
     gave are never overwritten, free-mail domains are never looked up, and a failing provider never fails
     the batch.
     """
-    out = leads.copy()
+    out = leads.copy(deep=False)  # copy-on-write: the caller's frame stays as it was, its columns uncopied
     for column in FIRMOGRAPHIC_COLUMNS:
         dtype = FIRMOGRAPHIC_DTYPES[column]
         out[column] = out[column].astype(dtype) if column in out else pd.Series(pd.NA, out.index, dtype)
@@ -131,14 +131,15 @@ def enrich_firmographics(leads: pd.DataFrame, provider: Provider) -> pd.DataFram
     failed = False
     if needed.any():
         try:
-            found = _typed(provider.lookup(list(domain[needed].unique()))).set_index("domain")
+            found = _typed(provider.lookup(domain[needed].unique().tolist())).set_index("domain")
         except Exception as exc:  # any provider bug or outage: route without firmographics
             failed = True
             reason = str(exc) if isinstance(exc, ProviderError) else type(exc).__name__
             log.warning("firmographics lookup failed for %d leads: %s", int(needed.sum()), reason)
         else:
+            at = found.index.get_indexer(domain.where(needed))  # each lead's row in `found` once, or -1
             for column in FIRMOGRAPHIC_COLUMNS:
-                value = domain.where(needed).map(found[column]).astype(FIRMOGRAPHIC_DTYPES[column])
+                value = pd.Series(found[column].array.take(at, allow_fill=True), index=out.index)
                 gap = out[column].isna() & value.notna()
                 out[column] = out[column].mask(gap, value)
                 filled |= gap

@@ -33,6 +33,24 @@ SCHEMA = Path(__file__).with_name("crm.sql")
 LATER_TABLES = SCHEMA.read_text()[SCHEMA.read_text().index("-- added later") :]
 
 
+# The CRM records of the asked emails (q_emails) and domains (q_domains), in the order a scan of each table
+# gives. Each email drives a search of the lower(email) index: `+q.v` drops the column's TEXT affinity, which
+# the index's expression lacks (with it, SQLite would scan every lead and lower each email, even for one
+# asked); CROSS JOIN keeps the asked emails the outer loop, and rowid restores the scan's order.
+EXISTING = """
+SELECT kind, record_id, email, domain, owner_id FROM (
+    SELECT 1 AS part, l.rowid AS rn, 'lead' AS kind, l.id AS record_id, lower(l.email) AS email,
+           NULL AS domain, l.owner_id AS owner_id
+      FROM q_emails q CROSS JOIN leads l ON lower(l.email) = +q.v WHERE l.is_deleted = 0
+    UNION ALL
+    SELECT 2, c.rowid, 'contact', c.id, lower(c.email), NULL, c.owner_id
+      FROM q_emails q CROSS JOIN contacts c ON lower(c.email) = +q.v
+    UNION ALL
+    SELECT 3, NULL, 'account', id, NULL, domain, owner_id FROM accounts WHERE domain IN (SELECT v FROM q_domains)
+) ORDER BY part, rn, domain
+"""
+
+
 class SandboxCRM(SandboxEdits):
     """A CRM in a SQLite file. `latency_s` adds a delay to every call, to imitate a remote API. Custom fields
     (the configured ones by default) are read from lead_fields under their names."""
@@ -176,20 +194,7 @@ class SandboxCRM(SandboxEdits):
             db.execute("CREATE TEMP TABLE q_domains (v TEXT PRIMARY KEY)")
             db.executemany("INSERT INTO q_emails VALUES (?)", [(e,) for e in emails])
             db.executemany("INSERT INTO q_domains VALUES (?)", [(d,) for d in domains])
-            found = pd.read_sql_query(
-                """
-                SELECT 'lead' AS kind, id AS record_id, lower(email) AS email, NULL AS domain, owner_id
-                  FROM leads WHERE is_deleted = 0 AND lower(email) IN (SELECT v FROM q_emails)
-                UNION ALL
-                SELECT 'contact', id, lower(email), NULL, owner_id
-                  FROM contacts WHERE lower(email) IN (SELECT v FROM q_emails)
-                UNION ALL
-                SELECT 'account', id, NULL, domain, owner_id
-                  FROM accounts WHERE domain IN (SELECT v FROM q_domains)
-                """,
-                db,
-            )
-        return found
+            return pd.read_sql_query(EXISTING, db)
 
     def write_assignments(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Set owner, tier and routing reason on each lead, as one batch."""

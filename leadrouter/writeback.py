@@ -65,22 +65,22 @@ def _write_chunk(
 
 
 def _landed_in_crm(crm: CRM, claimed: pd.DataFrame) -> pd.Series:
-    """The writes taken over from an expired claim that the CRM already holds: the lead has the decided owner
-    and the CRM changed it after the decision was recorded.
+    """The writes taken over from an expired claim that the CRM already holds: the lead has the decided owner,
+    tier and routing reason, and the CRM changed it after the decision was recorded.
 
     Their router died after the CRM took the write and before the ledger recorded it; writing them again
     would assign the lead a second time. The owner alone proves nothing when the decided owner is the one the
-    lead already had (a web-to-lead queue that is also a routing target): hence the change after the decision,
+    lead already had (a web-to-lead queue that is also a routing target), nor does a change after the decision
+    (a rep may edit the lead meanwhile): the routing fields the write sets are its mark. The change is
     compared to the whole second, the coarsest stamp a CRM keeps. Only retaken leads are read back, so a
     normal pass costs no call."""
     retaken = claimed[claimed["retaken"]]
     if retaken.empty:
         return pd.Series(False, index=claimed.index)
-    now_in_crm = crm.fetch_leads(retaken["lead_id"].tolist()).set_index("lead_id")
-    owner = retaken["lead_id"].map(now_in_crm["crm_owner_id"].to_dict())
-    changed_at = pd.to_datetime(retaken["lead_id"].map(now_in_crm["modified_at"].to_dict()), utc=True)
-    held = owner.eq(retaken["owner_id"]) & (changed_at >= retaken["decided_at"].dt.floor("s"))
-    return held.reindex(claimed.index, fill_value=False).fillna(False).astype(bool)
+    now = crm.held_assignments(retaken[["lead_id", "owner_id", "tier", "routing_reason"]])
+    now = now.set_axis(retaken.index)  # one row per asked lead, in order
+    held = now["held"].astype(bool) & now["modified_at"].ge(retaken["decided_at"].dt.floor("s"))
+    return held.reindex(claimed.index, fill_value=False)
 
 
 def _write(crm: CRM, frame: pd.DataFrame) -> pd.DataFrame:

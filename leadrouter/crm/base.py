@@ -27,6 +27,9 @@ ACCOUNT_COLUMNS: dict[str, str] = {
 # write_assignments returns one row per lead with these columns
 WRITE_RESULT_COLUMNS = ["lead_id", "ok", "retry", "error"]
 
+# held_assignments returns one row per asked lead with these columns
+HELD_COLUMNS = ["lead_id", "held", "modified_at"]
+
 # rejections returns these columns: a rep handing a lead back ("Rejected - Wrong Owner")
 REJECTION_COLUMNS = ["lead_id", "owner_id", "rejected_at"]
 
@@ -49,6 +52,24 @@ def parse_cursor(cursor: str | None) -> tuple[str, str]:
         return "", ""
     stamp, _, record_id = cursor.partition("|")
     return stamp, record_id
+
+
+def held_frame(expected: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """HELD_COLUMNS for each row of `expected` (lead_id and the CRM fields a write sets, as the write sends them):
+    held when the CRM's `current` row (the same fields and modified_at) has every value; a lead it no longer
+    has is not held. A field left empty reads back as null or as an empty string, by CRM: both are empty."""
+    fields = [c for c in expected.columns if c != "lead_id"]
+    now = current.drop_duplicates("lead_id").set_index("lead_id").reindex(expected["lead_id"])
+    want = expected[fields].astype(object).where(expected[fields].notna(), "").to_numpy()
+    have = now[fields].astype(object).where(now[fields].notna(), "").to_numpy()
+    stamps = pd.to_datetime(now["modified_at"], utc=True, format="ISO8601")
+    return pd.DataFrame(
+        {
+            "lead_id": expected["lead_id"].to_numpy(),
+            "held": (want == have).all(axis=1) & stamps.notna().to_numpy(),
+            "modified_at": stamps.array,
+        }
+    )
 
 
 def rewind(cursor: str | None, seconds: float) -> str | None:
@@ -91,6 +112,12 @@ class CRM(Protocol):
 
         An optional boolean `reopen` column marks leads a rep handed back: their status goes back to open, so the
         new owner finds it unworked (and can reject it in turn)."""
+        ...
+
+    def held_assignments(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Whether the CRM holds each assignment of `frame` (lead_id, owner_id, tier, routing_reason) now, every
+        field as write_assignments would have left it, and when it last changed the lead: HELD_COLUMNS, one row
+        per row of `frame`. A routing field the CRM lacks is not written, so not compared."""
         ...
 
     def first_touch(self, lead_ids: Sequence[str]) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from leadrouter.crm.base import (
     STAMP,
     WRITE_RESULT_COLUMNS,
     cursor_of,
+    held_frame,
     parse_cursor,
 )
 from leadrouter.enrich.firmographics import TableProvider
@@ -139,6 +140,17 @@ class SandboxCRM(SandboxEdits):
                 "SELECT * FROM leads WHERE is_deleted = 0 AND id IN (SELECT v FROM q_ids) ORDER BY id", db
             )
             return self._leads_frame(db, rows)
+
+    def held_assignments(self, frame: pd.DataFrame) -> pd.DataFrame:
+        with self._db() as db:
+            db.execute("CREATE TEMP TABLE q_ids (v TEXT PRIMARY KEY)")
+            db.executemany("INSERT OR IGNORE INTO q_ids VALUES (?)", [(i,) for i in frame["lead_id"]])
+            current = pd.read_sql_query(
+                "SELECT id AS lead_id, owner_id, lead_tier AS tier, routing_reason, modified_at FROM leads "
+                "WHERE is_deleted = 0 AND id IN (SELECT v FROM q_ids)",
+                db,
+            )
+        return held_frame(frame[["lead_id", "owner_id", "tier", "routing_reason"]], current)
 
     def _leads_frame(self, db: sqlite3.Connection, rows: pd.DataFrame) -> pd.DataFrame:
         """Lead rows as canonical leads with their custom field values (one query for the whole page)."""

@@ -375,3 +375,63 @@ def test_a_handover_is_written_back_to_the_crm_in_batches(harness: Harness, tmp_
     assert harness.owners_of(world).tolist() == ["005000000000012"] * n
     writes = harness.owner_writes().sub(before, fill_value=0)
     assert writes[writes > 0].to_dict() == dict.fromkeys(world, 1)
+
+
+def test_a_write_taken_over_from_a_dead_router_is_made_once(harness: Harness, tmp_path: Path) -> None:
+    """A router claims four writes and dies after the CRM took two. The router that takes the claims over
+    writes the other two and not those two again, though one of the unwritten leads already sits with its
+    decided owner (the queue it arrived in) and the CRM changed every lead after the decision."""
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    from leadrouter.assign.roster import load_roster
+    from leadrouter.record import BatchContext, record_batch
+    from leadrouter.store import open_store, write_claims
+    from leadrouter.store.tables import decisions
+    from leadrouter.writeback import write_back
+    from tests.helpers.clock import WORKDAY
+    from tests.helpers.ledger import NO_QUARANTINE, ROSTER
+
+    queue, rep = "00G000000000004", "005000000000003"
+    written = ["lead_id", "owner_id", "tier", "routing_reason"]
+    pulled, _ = drain(harness, limit=500)
+    assert pulled["modified_at"].min() > WORKDAY  # the CRM changed every lead after it was decided
+    in_queue = pulled.loc[pulled["crm_owner_id"].eq(queue), "lead_id"].iloc[:2].tolist()
+    elsewhere = pulled.loc[~pulled["crm_owner_id"].isin([queue, rep]), "lead_id"].iloc[:2].tolist()
+    targets = in_queue + elsewhere
+    n = len(targets)
+    frame = pd.DataFrame(
+        {
+            "lead_id": pd.array(targets, dtype="string"),
+            "tier": pd.array(["Other", "Other", "Standard", "Standard"], dtype="string"),
+            "category": "sales",
+            "priority": pd.array([3] * n, dtype="Int64"),
+            "decided_by": "rule:test",
+            "confidence": 1.0,
+            "pool": pd.array([pd.NA] * n, dtype="string"),
+            "region": pd.array(["NA"] * n, dtype="string"),
+            "created_at": pd.to_datetime(["2026-11-25T16:00:00Z"] * n),
+            "rule_owner": pd.array([queue, queue, rep, rep], dtype="string"),
+        }
+    )
+    source = harness.crm.name
+    with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
+        context = BatchContext(source, "r", "v1", at=WORKDAY)
+        recorded = record_batch(store, context, frame, NO_QUARANTINE, load_roster(ROSTER))
+        assert recorded.set_index("lead_id")["owner_id"].loc[targets].tolist() == [queue, queue, rep, rep]
+        before = harness.owner_writes()
+        dead = write_claims.claim_for_write(store, source, "dead", timedelta(minutes=5), 10)
+        took = dead.loc[dead["lead_id"].isin([targets[0], targets[2]]), written]
+        assert harness.crm.write_assignments(took)["ok"].all()
+        with store.transaction() as conn:  # the dead router's lease runs out
+            conn.execute(update(decisions).values(claimed_at=decisions.c.claimed_at - timedelta(hours=1)))
+        results = write_back(store, harness.crm, source, claim="alive")
+        with store.engine.connect() as conn:
+            statuses = set(conn.execute(select(decisions.c.status)).scalars())
+    assert results["ok"].all() and sorted(results["lead_id"]) == sorted(targets)
+    assert statuses == {"written"}
+    world = harness.world_ids(pd.Series(targets)).tolist()
+    assert harness.owners_of(world).tolist() == [queue, queue, rep, rep]
+    writes = harness.owner_writes().sub(before, fill_value=0)
+    assert writes[writes > 0].to_dict() == dict.fromkeys(world, 1)

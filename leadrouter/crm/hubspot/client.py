@@ -14,7 +14,7 @@ from hubspot import HubSpot
 from hubspot.crm import contacts
 from hubspot.crm.contacts import Filter
 
-from leadrouter.crm.base import chunks, cursor_of, parse_cursor
+from leadrouter.crm.base import chunks, cursor_of, held_frame, parse_cursor
 from leadrouter.crm.errors import SearchStuck
 from leadrouter.crm.hubspot import mapping, search
 from leadrouter.crm.hubspot.history import HistoryReads
@@ -289,11 +289,24 @@ class HubSpotCRM(HistoryReads):
                 return owners
 
     def fetch_leads(self, lead_ids: Sequence[str]) -> pd.DataFrame:
-        properties = list(dict.fromkeys(self.lead_properties.values()))
+        results = self._read_contacts(lead_ids, list(dict.fromkeys(self.lead_properties.values())))
+        return mapping.leads_frame(results, self.lead_properties, self.custom)
+
+    def held_assignments(self, frame: pd.DataFrame) -> pd.DataFrame:
+        known = self._known_properties() if self.write_properties else frozenset()
+        changes = mapping.property_changes(frame, self.write_properties, known, self.reopen_status)
+        expected = pd.DataFrame(changes, index=frame.index, dtype=object).assign(lead_id=frame["lead_id"])
+        properties = [*expected.columns.drop("lead_id"), "lastmodifieddate"]
+        results = self._read_contacts(frame["lead_id"], properties)
+        current = mapping.properties_frame(results, properties).rename_axis("lead_id").reset_index()
+        return held_frame(expected, current.rename(columns={"lastmodifieddate": "modified_at"}))
+
+    def _read_contacts(self, lead_ids: Sequence[str], properties: list[str]) -> list:
+        """Contacts by id with `properties`, in batch reads of BATCH."""
         results = []
         for part in chunks(readable_ids(lead_ids), BATCH):
             request = contacts.BatchReadInputSimplePublicObjectId(
                 inputs=[contacts.SimplePublicObjectId(id=i) for i in part], properties=properties
             )
             results += self._call(self._contacts_batch.read, request).results
-        return mapping.leads_frame(results, self.lead_properties, self.custom)
+        return results

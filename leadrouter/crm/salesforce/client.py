@@ -17,7 +17,7 @@ from simple_salesforce.exceptions import (
     SalesforceExpiredSession,
 )
 
-from leadrouter.crm.base import WRITE_RESULT_COLUMNS, chunks, cursor_of, parse_cursor
+from leadrouter.crm.base import WRITE_RESULT_COLUMNS, chunks, cursor_of, held_frame, parse_cursor
 from leadrouter.crm.errors import RowsLocked, UnexpectedReply
 from leadrouter.crm.salesforce import mapping
 from leadrouter.crm.salesforce.mapping import (
@@ -216,6 +216,19 @@ class SalesforceCRM:
         if not results:
             return pd.DataFrame(columns=WRITE_RESULT_COLUMNS)
         return pd.concat(results, ignore_index=True)[WRITE_RESULT_COLUMNS]
+
+    def held_assignments(self, frame: pd.DataFrame) -> pd.DataFrame:
+        self._resolve_fields()
+        fields = list(self._writes.values())
+        expected = mapping.records_frame(mapping.write_records(frame, self._writes, ""), ["id", *fields])
+        soql = f"SELECT Id, SystemModstamp, {', '.join(fields)} FROM Lead WHERE Id IN {{}}"
+        current = mapping.records_frame(
+            self._query_in(soql, frame["lead_id"].tolist()), ["Id", "SystemModstamp", *fields]
+        )
+        return held_frame(
+            expected.rename(columns={"id": "lead_id"}),
+            current.rename(columns={"Id": "lead_id", "SystemModstamp": "modified_at"}),
+        )
 
     def _write_collection(self, records: list[Record]) -> pd.DataFrame:
         """One sObject Collections PATCH (allOrNone false); records failing on a row lock are sent again, under

@@ -143,7 +143,10 @@ def route_page(
     frame = enrich_leads(frame, router, accounts, batch=batch)
     frame = find_duplicates(router, frame, looked_up.result(), batch=batch)
     frame = classify_leads(frame, router, batch=batch)
-    recorded = record_decisions(router, frame, checked.quarantined, run_id, shadow, batch=batch)
+    # recorded claimed for this run's write-back, which then takes them without rewriting their rows
+    recorded = record_decisions(
+        router, frame, checked.quarantined, run_id, shadow, batch=batch, write_claim=run_id
+    )
     frame = None
     if not shadow:
         # the write also finishes what a crashed run recorded

@@ -47,6 +47,9 @@ class BatchContext:
     review_sla: timedelta = timedelta(hours=1)  # a review item is due this long after it is queued
     sla: dict[Tier, ResponseSla] = field(default_factory=lambda: dict(DEFAULT_SLA))  # the rulebook's
     at: datetime | None = None  # when assignment happens (None: now); fixed in tests and simulations
+    # the router that writes the owners next (route-inbound's run): routed decisions are recorded claimed by
+    # it, so its write-back takes them as they are instead of rewriting every row to claim it
+    claim: str | None = None
 
 
 def record_batch(
@@ -82,7 +85,7 @@ def record_batch(
 def _decision_rows(
     ctx: BatchContext, assigned: pd.DataFrame, review: pd.DataFrame, quarantined: pd.DataFrame
 ) -> pd.DataFrame:
-    routed_status = Status.SHADOW if ctx.shadow else Status.RECORDED
+    routed_status = Status.SHADOW if ctx.shadow else Status.WRITING if ctx.claim else Status.RECORDED
     routed = assigned.assign(status=routed_status.value)
     routed["routing_reason"] = routed["decided_by"] + routed["routing_path"]
     reason = review.get("review_reason", pd.Series(pd.NA, index=review.index, dtype="string"))
@@ -178,6 +181,18 @@ def _decision_columns(ctx: BatchContext, recorded: pd.DataFrame, stamp: datetime
             for c in ("confidence", "model_cost_usd", "score", "expected_value", "language_confidence")
         },
         **{c: _times(recorded, frame_column) for c, frame_column in DECISION_TIMES.items()},
+        **_claims(ctx, recorded, stamp),
+    }
+
+
+def _claims(ctx: BatchContext, recorded: pd.DataFrame, stamp: datetime) -> dict[str, list]:
+    """The claim and claim time of the routed decisions recorded claimed for ctx.claim's write-back."""
+    if not ctx.claim:
+        return {}
+    claimed = recorded["status"].eq(Status.WRITING.value).to_numpy()
+    return {
+        "claim": np.where(claimed, ctx.claim, None).tolist(),
+        "claimed_at": np.where(claimed, stamp, None).tolist(),
     }
 
 

@@ -23,14 +23,18 @@ def write_back(
 
     Leads are claimed `chunk` at a time, so each claim's writes finish well inside its lease and no other
     router can take them over mid-write. A chunk with leads to retry ends the pass: the CRM is struggling,
-    and the rest waits for the next run.
+    and the rest waits for the next run (what this router recorded claimed is released to it).
     """
     results = []
-    while sum(map(len, results)) < limit:
-        written = _write_chunk(store, crm, source, claim, min(chunk, limit - sum(map(len, results))), lease)
-        results.append(written)
-        if len(written) < chunk or written["retry"].any():
-            break
+    try:
+        while sum(map(len, results)) < limit:
+            size = min(chunk, limit - sum(map(len, results)))
+            written = _write_chunk(store, crm, source, claim, size, lease)
+            results.append(written)
+            if len(written) < chunk or written["retry"].any():
+                break
+    finally:
+        write_claims.release_claims(store, source, claim)
     return pd.concat(results, ignore_index=True) if results else pd.DataFrame(columns=WRITE_RESULT_COLUMNS)
 
 

@@ -89,11 +89,15 @@ def record_decisions(
     run_id: str,
     shadow: bool,
     batch: int = 1,
+    write_claim: str | None = None,
 ) -> pd.DataFrame:
-    """Assign owners and commit the decisions; a retry after a lost commit re-decides nothing already decided."""
+    """Assign owners and commit the decisions; a retry after a lost commit re-decides nothing already decided.
+    write_claim: the claim of the write-back that follows, which takes the decisions as recorded (see
+    record.BatchContext.claim); a shadow run's are never written."""
     book = router.rulebook
     source, at = router.ledger_source(shadow), clock.routing_now(router.settings)
-    ctx = record.BatchContext(source, run_id, book.version, shadow, book.review.sla, book.sla, at)
+    claim = None if shadow else write_claim
+    ctx = record.BatchContext(source, run_id, book.version, shadow, book.review.sla, book.sla, at, claim)
     return record.record_batch(router.store, ctx, classified, quarantined, router.roster)
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
 
 from leadrouter import clock
 from leadrouter.crm.base import chunks
@@ -18,49 +18,62 @@ from leadrouter.store.tables import decisions
 def claim_for_write(store: Store, source: str, claim: str, lease: timedelta, limit: int) -> pd.DataFrame:
     """Claim recorded decisions (and writes whose claim expired) so no two routers write the same lead.
 
-    `retaken` marks the writes taken over from an expired claim: that router may have died after the CRM
-    took its write, so the caller checks the CRM before writing them again."""
-    stale = clock.now() - lease
-    claimable = or_(
-        decisions.c.status == Status.RECORDED.value,
-        and_(decisions.c.status == Status.WRITING.value, decisions.c.claimed_at < stale),
-    )
+    Decisions recorded claimed by this router less than half a lease ago are taken as they are: their claim
+    outlasts the write. `retaken` marks the writes taken over from another router's expired claim: that router
+    may have died after the CRM took its write, so the caller checks the CRM before writing them again."""
+    fresh = clock.now() - lease / 2
+    mine = and_(decisions.c.status == Status.WRITING.value, decisions.c.claim == claim)
     with store.transaction() as conn:
-        ids = (
-            select(decisions.c.id, decisions.c.status)
-            .where(decisions.c.source == source, claimable)
+        own = (
+            select(decisions.c.id)
+            .where(decisions.c.source == source, mine, decisions.c.claimed_at >= fresh)
             .order_by(decisions.c.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
         )
-        picked, retaken = [], set()
-        for id_, status in conn.execute(ids):
-            picked.append(id_)
-            if status == Status.WRITING.value:
-                retaken.add(id_)
-        claimed = []
-        for part in chunks(picked, CHUNK):
-            claimed += (
-                conn.execute(
-                    update(decisions)
-                    .where(among(conn, decisions.c.id, part))
-                    .values(status=Status.WRITING.value, claim=claim, claimed_at=clock.now())
-                    .returning(
-                        decisions.c.id,
-                        decisions.c.lead_id,
-                        decisions.c.owner_id,
-                        decisions.c.tier,
-                        decisions.c.decided_by,
-                        decisions.c.decided_at,
-                        # the two facts a write needs, not the whole explanation (parsing it dominated)
-                        decisions.c.explanation["summary"].as_string().label("routing_reason"),
-                        decisions.c.explanation["reopen"].as_boolean().label("reopen"),
-                    )
-                )
-                .tuples()
-                .all()
-            )
+        # the rows picked first, then their columns: read before the sort, the explanation of every row the
+        # claim holds was parsed for each chunk
+        rows = select(*CLAIMED).where(decisions.c.id.in_(own.scalar_subquery())).order_by(decisions.c.id)
+        claimed, retaken = conn.execute(rows).tuples().all(), set()
+        if len(claimed) < limit:
+            more, retaken = _claim(conn, source, claim, limit - len(claimed), fresh - lease / 2, fresh)
+            claimed += more
     return claimed_frame(claimed, retaken)
+
+
+def _claim(
+    conn: Connection, source: str, claim: str, limit: int, stale: datetime, fresh: datetime
+) -> tuple[list, set[int]]:
+    """Claim up to `limit` decisions: recorded, writing under a claim taken before `stale`, or under this
+    router's own claim taken before `fresh` (the caller took the younger); the rows, and the ids taken over
+    from another router."""
+    writing = decisions.c.status == Status.WRITING.value
+    claimable = or_(
+        decisions.c.status == Status.RECORDED.value,
+        and_(writing, decisions.c.claimed_at < stale),
+        and_(writing, decisions.c.claim == claim, decisions.c.claimed_at < fresh),
+    )
+    ids = (
+        select(decisions.c.id, decisions.c.status, decisions.c.claim)
+        .where(decisions.c.source == source, claimable)
+        .order_by(decisions.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    picked, retaken = [], set()
+    for id_, status, holder in conn.execute(ids):
+        picked.append(id_)
+        if status == Status.WRITING.value and holder != claim:
+            retaken.add(id_)
+    claimed = []
+    for part in chunks(picked, CHUNK):
+        update_ = (
+            update(decisions)
+            .where(among(conn, decisions.c.id, part))
+            .values(status=Status.WRITING.value, claim=claim, claimed_at=clock.now())
+            .returning(*CLAIMED)
+        )
+        claimed += conn.execute(update_).tuples().all()
+    return claimed, retaken
 
 
 CLAIMED_COLUMNS = [
@@ -72,6 +85,20 @@ CLAIMED_COLUMNS = [
     "decided_at",
     "routing_reason",
     "reopen",
+]
+
+
+# the columns claimed rows are read in (CLAIMED_COLUMNS); a write needs two facts of the explanation, not the
+# whole of it (parsing it dominated)
+CLAIMED = [
+    decisions.c.id,
+    decisions.c.lead_id,
+    decisions.c.owner_id,
+    decisions.c.tier,
+    decisions.c.decided_by,
+    decisions.c.decided_at,
+    decisions.c.explanation["summary"].as_string().label("routing_reason"),
+    decisions.c.explanation["reopen"].as_boolean().label("reopen"),
 ]
 
 
@@ -117,3 +144,18 @@ def finish_writes(store: Store, claim: str, results: pd.DataFrame) -> None:
                     for i, st, err in zip(failed["id"], failed["status"], failed["error"], strict=True)
                 ],
             )
+
+
+def release_claims(store: Store, source: str, claim: str) -> None:
+    """Put the decisions this router still claims back to recorded: a pass that stopped early (the CRM failing,
+    or the limit reached) leaves them to the next run at once, not after the lease."""
+    with store.transaction() as conn:
+        conn.execute(
+            update(decisions)
+            .where(
+                decisions.c.source == source,
+                decisions.c.status == Status.WRITING.value,
+                decisions.c.claim == claim,
+            )
+            .values(status=Status.RECORDED.value, claim=None)
+        )

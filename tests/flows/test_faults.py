@@ -21,7 +21,6 @@ import traceback
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +29,7 @@ import pytest
 import sqlalchemy as sa
 
 from blocks.load import load_settings
-from leadrouter import clock, writeback
+from leadrouter import writeback
 from leadrouter.crm.base import CRM
 from leadrouter.crm.hubspot.client import HubSpotCRM, make_client
 from leadrouter.pipeline import classify_batch
@@ -45,6 +44,7 @@ from localapi.harness import Harness, open_harness
 from localapi.server import Faults
 from tasks.route_inbound import advance_watermark, load_accounts, pull_new_leads, record_decisions
 from tasks.shared import write_assignments
+from tests.helpers.ledger import expire_claims
 from tests.helpers.sandbox import assert_ledger_matches_crm, sandbox_env
 
 BATCH = 250  # small pages, so a kill lands inside a page far more often than between two
@@ -95,7 +95,7 @@ def route_pages(router: Router, accounts: pd.DataFrame, run_id: str, mark: Mark,
         size = len(leads)
         batch = classify_batch(router, leads, accounts, on_stage=lambda stage, n=size: mark(f"{stage} {n}"))
         mark(f"record {size}")
-        record_decisions.fn(router, batch.leads, batch.quarantined, run_id, False)
+        record_decisions.fn(router, batch.leads, batch.quarantined, run_id, False, write_claim=run_id)
         mark(f"write {size}")
         write_assignments.fn(router, claim=run_id)
         mark(f"watermark {size}")
@@ -164,17 +164,6 @@ def parse_mark(line: bytes) -> tuple[str, int, float]:
     return stage, int(size), float(at)
 
 
-def expire_claims(router: Router) -> int:
-    """Age the dead routers' write claims past their lease, as time would: the next router may take them over."""
-    with router.store.transaction() as conn:
-        aged = conn.execute(
-            sa.update(decisions)
-            .where(decisions.c.status == Status.WRITING.value)
-            .values(claimed_at=clock.now() - timedelta(hours=1))
-        )
-    return aged.rowcount
-
-
 def test_kill_9_at_20_random_moments_then_resume_loses_and_doubles_nothing(backlog: SandboxCRM) -> None:
     router = open_router(load_settings(None), crm=backlog)
     accounts = load_accounts.fn(router)
@@ -200,7 +189,7 @@ def test_kill_9_at_20_random_moments_then_resume_loses_and_doubles_nothing(backl
     seen = (
         f"kills landed in {dict(landed)}; decided after each {decided}; of them not yet written {unwritten}"
     )
-    expire_claims(router)
+    expire_claims(router.store)
     route_pages(router, accounts, "resume", lambda _: None)
 
     assert len(assert_ledger_matches_crm(backlog)) == 5000
@@ -240,7 +229,7 @@ def test_a_router_killed_between_the_crm_write_and_the_ledger_commit_is_not_writ
 
     route_pages(router, accounts, "within-the-lease", lambda _: None)
     assert status_counts(router.store, router.source)[Status.WRITING.value] == in_flight
-    assert expire_claims(router) == in_flight
+    assert expire_claims(router.store) == in_flight
     route_pages(router, accounts, "after-the-lease", lambda _: None)
     assert len(assert_ledger_matches_crm(crm)) == 200
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pandas as pd
 from sqlalchemy import update
 
+from leadrouter import clock
 from leadrouter.config import PROJECT_ROOT
+from leadrouter.schema import Status
 from leadrouter.store import Store
 from leadrouter.store.tables import decisions
 
@@ -45,6 +49,17 @@ def leads(n: int, tier: str, region: str = "NA", start: int = 0) -> pd.DataFrame
             "created_at": pd.date_range("2026-11-25T16:00", periods=n, freq="s", tz="UTC"),
         }
     )
+
+
+def expire_claims(store: Store) -> int:
+    """Age every write claim past its lease, as time would: the next router may take the writes over."""
+    with store.transaction() as conn:
+        aged = conn.execute(
+            update(decisions)
+            .where(decisions.c.status == Status.WRITING.value)
+            .values(claimed_at=clock.now() - timedelta(hours=1))
+        )
+    return aged.rowcount
 
 
 def written(store: Store) -> None:

@@ -14,6 +14,6 @@ def route(router: Router, accounts: pd.DataFrame, run_id: str) -> None:
     """route-inbound's stages for one page."""
     leads, cursor = pull_new_leads.fn(router, router.source, 5000, batch=1)
     batch = classify_batch(router, leads, accounts)
-    record_decisions.fn(router, batch.leads, batch.quarantined, run_id, False)
+    record_decisions.fn(router, batch.leads, batch.quarantined, run_id, False, write_claim=run_id)
     write_assignments.fn(router, claim=run_id)
     advance_watermark.fn(router, router.source, cursor)

@@ -168,13 +168,21 @@ class CountingCRM:
         return pd.DataFrame({"lead_id": frame["lead_id"], "ok": True, "retry": False, "error": None})
 
 
-def test_write_back_claims_in_chunks_so_each_lease_covers_its_writes(store_url: str) -> None:
+# route-inbound records its decisions claimed for its own write-back (BatchContext.claim): that write-back
+# takes them as they are, and behaves as if it had claimed them itself
+WHO_CLAIMS = pytest.mark.parametrize("recorded_for", [None, "c1"], ids=["recorded", "recorded-claimed"])
+
+
+@WHO_CLAIMS
+def test_write_back_claims_in_chunks_so_each_lease_covers_its_writes(
+    store_url: str, recorded_for: str | None
+) -> None:
     from leadrouter.writeback import write_back
 
     store = open_store(store_url)
     record_batch(
         store,
-        BatchContext("sandbox", "r", "v1", at=WORKDAY),
+        BatchContext("sandbox", "r", "v1", at=WORKDAY, claim=recorded_for),
         classified(230),
         NO_QUARANTINE,
         load_roster(ROSTER),
@@ -186,13 +194,14 @@ def test_write_back_claims_in_chunks_so_each_lease_covers_its_writes(store_url: 
     assert status_counts(store, "sandbox") == {"written": 230}
 
 
-def test_a_chunk_with_retries_ends_the_pass(store_url: str) -> None:
+@WHO_CLAIMS
+def test_a_chunk_with_retries_ends_the_pass(store_url: str, recorded_for: str | None) -> None:
     from leadrouter.writeback import write_back
 
     store = open_store(store_url)
     record_batch(
         store,
-        BatchContext("sandbox", "r", "v1", at=WORKDAY),
+        BatchContext("sandbox", "r", "v1", at=WORKDAY, claim=recorded_for),
         classified(5),
         NO_QUARANTINE,
         load_roster(ROSTER),
@@ -203,6 +212,41 @@ def test_a_chunk_with_retries_ends_the_pass(store_url: str) -> None:
     assert crm.calls == [["L000000", "L000001"], ["L000002", "L000003"]]
     assert results["lead_id"].tolist() == ["L000000", "L000001", "L000002", "L000003"]
     assert status_counts(store, "sandbox") == {"written": 2, "write_failed": 1, "recorded": 2}
+
+
+class DownCRM:
+    """A CRM whose every write call fails in transport."""
+
+    name = "down"
+
+    def write_assignments(self, frame: pd.DataFrame) -> pd.DataFrame:
+        raise ConnectionError("the CRM is down")
+
+
+def test_a_failed_write_call_leaves_every_lead_recorded_for_the_next_run(store_url: str) -> None:
+    from leadrouter.writeback import write_back
+
+    store = open_store(store_url)
+    ctx = BatchContext("sandbox", "r", "v1", at=WORKDAY, claim="c1")
+    record_batch(store, ctx, classified(5), NO_QUARANTINE, load_roster(ROSTER))
+    assert status_counts(store, "sandbox") == {"writing": 5}
+    with pytest.raises(ConnectionError):
+        write_back(store, DownCRM(), "sandbox", claim="c1", chunk=2)
+    # the failed chunk and the three never tried: none waits for the claim's lease
+    assert status_counts(store, "sandbox") == {"recorded": 5}
+    results = write_back(store, CountingCRM(), "sandbox", claim="c2")
+    assert results["ok"].all() and status_counts(store, "sandbox") == {"written": 5}
+
+
+def test_decisions_recorded_claimed_by_a_live_router_are_left_to_it(store_url: str) -> None:
+    from leadrouter.writeback import write_back
+
+    store = open_store(store_url)
+    ctx = BatchContext("sandbox", "r", "v1", at=WORKDAY, claim="c1")
+    record_batch(store, ctx, classified(5), NO_QUARANTINE, load_roster(ROSTER))
+    other = CountingCRM()
+    assert write_back(store, other, "sandbox", claim="c2").empty and other.calls == []
+    assert write_back(store, CountingCRM(), "sandbox", claim="c1")["ok"].sum() == 5
 
 
 def test_decisions_are_stamped_at_the_routing_moment_not_the_wall_clock(store_url: str) -> None:

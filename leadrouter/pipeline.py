@@ -10,6 +10,7 @@ records the batch (record.record_batch). What else routes leads calls this modul
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,20 +23,27 @@ from leadrouter.classify.rules import Rulebook
 from leadrouter.config import Settings
 from leadrouter.enrich.territory import load_territories
 from leadrouter.fields import LeadFields, configured_fields, conform_leads
-from leadrouter.router import Router, open_chain, open_provider
+from leadrouter.router import Router, open_chain, open_provider, preload
 from leadrouter.schema import LEAD_COLUMNS, Status
 from leadrouter.validate import suite as validate
+
+log = logging.getLogger(__name__)
 
 ROUTED = "routed"  # decide's status for a lead that would get an owner
 
 
-def warm_up() -> None:
-    """What a long-lived worker loads before its first run: Great Expectations and the suite, and the language
-    model; the first batch then validates and enriches as fast as the rest. What is loaded by then lives as long
-    as the process: frozen, the collector never walks it again (half a million objects, 0.26 s a full
-    collection, a dozen of which a 100k backlog triggered)."""
+def warm_up(settings: Settings | None = None) -> None:
+    """What a long-lived worker loads before its first run: Great Expectations and the suite, the language
+    model, and the settings' rulebook, roster, territories and local model (router.preload); the first batch
+    then validates and enriches as fast as the rest. What is loaded by then lives as long as the process:
+    frozen, the collector never walks it again (half a million objects, 0.26 s a full collection, a dozen of
+    which a 100k backlog triggered)."""
     validate.warm_up()
     enrich.warm_up()
+    try:
+        preload(settings or Settings())
+    except Exception as exc:  # the run that reads a bad file fails with the loader's error; the worker starts
+        log.warning("routing config not preloaded: %s", exc)
     gc.collect()  # what is garbage now is not made immortal
     gc.freeze()
 

@@ -14,6 +14,7 @@ from leadrouter import warm
 from leadrouter.assign.roster import load_roster
 from leadrouter.config import PROJECT_ROOT, ConfigError, Settings
 from leadrouter.router import routing_roster
+from leadrouter.sandbox.crm import SandboxCRM
 
 
 @pytest.fixture
@@ -144,3 +145,32 @@ def test_a_changed_fields_file_parses_the_roster_again(
     assert routing_roster(settings, no_crm) is first
     fields.write_text(fields.read_text() + "\n# edited\n")
     assert routing_roster(settings, no_crm) is not first
+
+
+def test_a_preloaded_worker_parses_no_file_on_its_first_run(
+    roster_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leadrouter import router
+
+    store = f"sqlite:///{tmp_path}/ledger.db"
+    settings = Settings(roster_path=roster_file, sandbox_path=tmp_path / "crm.db", store_url=store)
+    router.preload(settings)
+    parsed: list[str] = []
+    for name in ("load_rulebook", "load_roster", "load_territories"):
+        monkeypatch.setattr(router, name, lambda path, name=name: parsed.append(name))
+    opened = router.open_router(settings, crm=SandboxCRM.create(tmp_path / "crm.db", seed=1, leads=10))
+    assert parsed == [] and opened.roster.reps and opened.rulebook.rules
+    opened.store.dispose()
+
+
+def test_a_broken_file_fails_the_run_that_reads_it_not_the_worker_start(
+    roster_file: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leadrouter.pipeline import warm_up
+
+    roster_file.write_text("pools: [")
+    monkeypatch.setenv("LEADROUTER_ROSTER_PATH", str(roster_file))
+    warm_up()
+    assert f"routing config not preloaded: {roster_file}" in caplog.text
+    with pytest.raises(ConfigError, match=re.escape(str(roster_file))):
+        warm.load_file("roster", roster_file, load_roster)

@@ -23,6 +23,7 @@ from leadrouter.classify.rules import Rulebook
 from leadrouter.config import Settings
 from leadrouter.enrich.territory import load_territories
 from leadrouter.fields import LeadFields, configured_fields, conform_leads
+from leadrouter.memory import limit_arenas
 from leadrouter.router import Router, open_chain, open_provider, preload
 from leadrouter.schema import LEAD_COLUMNS, Status
 from leadrouter.validate import suite as validate
@@ -38,6 +39,7 @@ def warm_up(settings: Settings | None = None) -> None:
     then validates and enriches as fast as the rest. What is loaded by then lives as long as the process:
     frozen, the collector never walks it again (half a million objects, 0.26 s a full collection, a dozen of
     which a 100k backlog triggered)."""
+    limit_arenas()  # before the threads that would each take an arena
     validate.warm_up()
     enrich.warm_up()
     try:

@@ -15,28 +15,31 @@ from leadrouter.store.statements import CHUNK, among
 from leadrouter.store.tables import decisions
 
 
-def claim_for_write(store: Store, source: str, claim: str, lease: timedelta, limit: int) -> pd.DataFrame:
-    """Claim recorded decisions (and writes whose claim expired) so no two routers write the same lead.
-
-    Decisions recorded claimed by this router less than half a lease ago are taken as they are: their claim
-    outlasts the write. `retaken` marks the writes taken over from another router's expired claim: that router
-    may have died after the CRM took its write, so the caller checks the CRM before writing them again."""
-    fresh = clock.now() - lease / 2
+def held_claims(store: Store, source: str, claim: str, lease: timedelta, limit: int) -> pd.DataFrame:
+    """The decisions recorded claimed by this router (record.BatchContext.claim) less than half a lease ago,
+    oldest first: taken as they are, their claim outlasts the write. None is retaken."""
     mine = and_(decisions.c.status == Status.WRITING.value, decisions.c.claim == claim)
+    ids = (
+        select(decisions.c.id)
+        .where(decisions.c.source == source, mine, decisions.c.claimed_at >= clock.now() - lease / 2)
+        .order_by(decisions.c.id)
+        .limit(limit)
+    )
+    # the rows picked first, then their columns: read before the sort, every held row's explanation was parsed
+    rows = select(*CLAIMED).where(decisions.c.id.in_(ids.scalar_subquery())).order_by(decisions.c.id)
+    with store.snapshot() as conn:
+        return claimed_frame(conn.execute(rows).tuples().all(), set())
+
+
+def claim_for_write(store: Store, source: str, claim: str, lease: timedelta, limit: int) -> pd.DataFrame:
+    """Claim recorded decisions (and writes whose claim expired) so no two routers write the same lead; this
+    router's own claims younger than half a lease are held_claims', not taken again.
+
+    `retaken` marks the writes taken over from another router's expired claim: that router may have died after
+    the CRM took its write, so the caller checks the CRM before writing them again."""
+    fresh = clock.now() - lease / 2
     with store.transaction() as conn:
-        own = (
-            select(decisions.c.id)
-            .where(decisions.c.source == source, mine, decisions.c.claimed_at >= fresh)
-            .order_by(decisions.c.id)
-            .limit(limit)
-        )
-        # the rows picked first, then their columns: read before the sort, the explanation of every row the
-        # claim holds was parsed for each chunk
-        rows = select(*CLAIMED).where(decisions.c.id.in_(own.scalar_subquery())).order_by(decisions.c.id)
-        claimed, retaken = conn.execute(rows).tuples().all(), set()
-        if len(claimed) < limit:
-            more, retaken = _claim(conn, source, claim, limit - len(claimed), fresh - lease / 2, fresh)
-            claimed += more
+        claimed, retaken = _claim(conn, source, claim, limit, fresh - lease / 2, fresh)
     return claimed_frame(claimed, retaken)
 
 
@@ -146,16 +149,18 @@ def finish_writes(store: Store, claim: str, results: pd.DataFrame) -> None:
             )
 
 
-def release_claims(store: Store, source: str, claim: str) -> None:
-    """Put the decisions this router still claims back to recorded: a pass that stopped early (the CRM failing,
-    or the limit reached) leaves them to the next run at once, not after the lease."""
+def release_claims(store: Store, claim: str, ids: list[int]) -> None:
+    """Put decisions this router claimed and never wrote back to recorded: a pass that stopped early (the CRM
+    failing, a chunk to retry, the limit or the lease reached) leaves them to the next run at once, not after
+    the lease. Only those never sent: a write the CRM may have taken stays claimed for the held check."""
     with store.transaction() as conn:
-        conn.execute(
-            update(decisions)
-            .where(
-                decisions.c.source == source,
-                decisions.c.status == Status.WRITING.value,
-                decisions.c.claim == claim,
+        for part in chunks(ids, CHUNK):
+            conn.execute(
+                update(decisions)
+                .where(
+                    among(conn, decisions.c.id, part),
+                    decisions.c.status == Status.WRITING.value,
+                    decisions.c.claim == claim,
+                )
+                .values(status=Status.RECORDED.value, claim=None)
             )
-            .values(status=Status.RECORDED.value, claim=None)
-        )

@@ -238,6 +238,29 @@ def test_a_failed_write_call_leaves_every_lead_recorded_for_the_next_run(store_u
     assert results["ok"].all() and status_counts(store, "sandbox") == {"written": 5}
 
 
+def test_writes_whose_outcome_was_never_recorded_stay_claimed(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ledger fails to record what the CRM took: every lead sent keeps its claim (a router taking them over
+    after the lease finds them in the CRM); only the one never sent goes back to recorded."""
+    from leadrouter.store import write_claims
+    from leadrouter.writeback import write_back
+
+    store = open_store(store_url)
+    ctx = BatchContext("sandbox", "r", "v1", at=WORKDAY, claim="c1")
+    record_batch(store, ctx, classified(5), NO_QUARANTINE, load_roster(ROSTER))
+
+    def ledger_down(*_args: object) -> None:
+        raise ConnectionError("the ledger is gone")
+
+    monkeypatch.setattr(write_claims, "finish_writes", ledger_down)
+    crm = CountingCRM()
+    with pytest.raises(ConnectionError):
+        write_back(store, crm, "sandbox", claim="c1", chunk=2)
+    # the second chunk went out while the first one's outcomes were being recorded
+    assert crm.calls == [2, 2] and status_counts(store, "sandbox") == {"writing": 4, "recorded": 1}
+
+
 def test_decisions_recorded_claimed_by_a_live_router_are_left_to_it(store_url: str) -> None:
     from leadrouter.writeback import write_back
 

@@ -315,6 +315,24 @@ def test_a_custom_field_arrives_typed_from_every_crm(kind: str, tmp_path: Path) 
         ]
 
 
+def decided_by_rule(lead_ids: list[str], tiers: list[str]) -> pd.DataFrame:
+    """The leads as classified by a rule, one tier each, ready for record_batch."""
+    n = len(lead_ids)
+    return pd.DataFrame(
+        {
+            "lead_id": pd.array(lead_ids, dtype="string"),
+            "tier": pd.array(tiers, dtype="string"),
+            "category": "sales",
+            "priority": pd.array([3] * n, dtype="Int64"),
+            "decided_by": "rule:test",
+            "confidence": 1.0,
+            "pool": pd.array([pd.NA] * n, dtype="string"),
+            "region": pd.array(["NA"] * n, dtype="string"),
+            "created_at": pd.to_datetime(["2026-11-25T16:00:00Z"] * n),
+        }
+    )
+
+
 def test_a_handover_is_written_back_to_the_crm_in_batches(harness: Harness, tmp_path: Path) -> None:
     """Leads recorded for one rep, handed to a colleague: the write-back path writes the new owner of each to
     the CRM, one write per lead, and marks the decisions written."""
@@ -334,19 +352,7 @@ def test_a_handover_is_written_back_to_the_crm_in_batches(harness: Harness, tmp_
     targets = pulled["lead_id"].iloc[:5].tolist()
     n = len(targets)
     roster = load_roster(ROSTER).without({r.key for r in load_roster(ROSTER).reps} - {"005000000000003"})
-    frame = pd.DataFrame(
-        {
-            "lead_id": pd.array(targets, dtype="string"),
-            "tier": pd.array(["Nurture"] * n, dtype="string"),  # no SLA clock: any working day will do
-            "category": "sales",
-            "priority": pd.array([3] * n, dtype="Int64"),
-            "decided_by": "rule:test",
-            "confidence": 1.0,
-            "pool": pd.array([pd.NA] * n, dtype="string"),
-            "region": pd.array(["NA"] * n, dtype="string"),
-            "created_at": pd.to_datetime(["2026-11-25T16:00:00Z"] * n),
-        }
-    )
+    frame = decided_by_rule(targets, ["Nurture"] * n)  # no SLA clock: any working day will do
     source = harness.crm.name
     with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
         rule = {"rule_owner": pd.array(["005000000000003"] * n, dtype="string")}
@@ -400,21 +406,8 @@ def test_a_write_taken_over_from_a_dead_router_is_made_once(harness: Harness, tm
     in_queue = pulled.loc[pulled["crm_owner_id"].eq(queue), "lead_id"].iloc[:2].tolist()
     elsewhere = pulled.loc[~pulled["crm_owner_id"].isin([queue, rep]), "lead_id"].iloc[:2].tolist()
     targets = in_queue + elsewhere
-    n = len(targets)
-    frame = pd.DataFrame(
-        {
-            "lead_id": pd.array(targets, dtype="string"),
-            "tier": pd.array(["Other", "Other", "Standard", "Standard"], dtype="string"),
-            "category": "sales",
-            "priority": pd.array([3] * n, dtype="Int64"),
-            "decided_by": "rule:test",
-            "confidence": 1.0,
-            "pool": pd.array([pd.NA] * n, dtype="string"),
-            "region": pd.array(["NA"] * n, dtype="string"),
-            "created_at": pd.to_datetime(["2026-11-25T16:00:00Z"] * n),
-            "rule_owner": pd.array([queue, queue, rep, rep], dtype="string"),
-        }
-    )
+    frame = decided_by_rule(targets, ["Other", "Other", "Standard", "Standard"])
+    frame["rule_owner"] = pd.array([queue, queue, rep, rep], dtype="string")
     source = harness.crm.name
     with open_store(f"sqlite:///{tmp_path}/ledger.db") as store:
         context = BatchContext(source, "r", "v1", at=WORKDAY)

@@ -16,12 +16,13 @@ from leadrouter.store.tables import decisions
 
 
 def held_claims(store: Store, source: str, claim: str, lease: timedelta, limit: int) -> pd.DataFrame:
-    """The decisions recorded claimed by this router (record.BatchContext.claim) less than half a lease ago,
-    oldest first: taken as they are, their claim outlasts the write. None is retaken."""
+    """The decisions recorded claimed by this router (record.BatchContext.claim) less than a quarter of a lease
+    ago, oldest first: taken as they are, three quarters of their lease are left for the write. None is
+    retaken."""
     mine = and_(decisions.c.status == Status.WRITING.value, decisions.c.claim == claim)
     ids = (
         select(decisions.c.id)
-        .where(decisions.c.source == source, mine, decisions.c.claimed_at >= clock.now() - lease / 2)
+        .where(decisions.c.source == source, mine, decisions.c.claimed_at >= clock.now() - lease / 4)
         .order_by(decisions.c.id)
         .limit(limit)
     )
@@ -33,13 +34,13 @@ def held_claims(store: Store, source: str, claim: str, lease: timedelta, limit: 
 
 def claim_for_write(store: Store, source: str, claim: str, lease: timedelta, limit: int) -> pd.DataFrame:
     """Claim recorded decisions (and writes whose claim expired) so no two routers write the same lead; this
-    router's own claims younger than half a lease are held_claims', not taken again.
+    router's own claims younger than a quarter of a lease are held_claims', not taken again.
 
     `retaken` marks the writes taken over from another router's expired claim: that router may have died after
     the CRM took its write, so the caller checks the CRM before writing them again."""
-    fresh = clock.now() - lease / 2
+    now = clock.now()
     with store.transaction() as conn:
-        claimed, retaken = _claim(conn, source, claim, limit, fresh - lease / 2, fresh)
+        claimed, retaken = _claim(conn, source, claim, limit, now - lease, now - lease / 4)
     return claimed_frame(claimed, retaken)
 
 

@@ -261,6 +261,25 @@ def test_writes_whose_outcome_was_never_recorded_stay_claimed(
     assert crm.calls == [2, 2] and status_counts(store, "sandbox") == {"writing": 4, "recorded": 1}
 
 
+def test_an_aging_claim_of_its_own_is_renewed_not_taken_over(store_url: str) -> None:
+    """Decisions recorded claimed a while ago (a slow page): their router claims them afresh, a full lease for
+    the write, and writes them as its own (no CRM read: CountingCRM could not answer one)."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from leadrouter.writeback import write_back
+
+    store = open_store(store_url)
+    ctx = BatchContext("sandbox", "r", "v1", at=WORKDAY, claim="c1")
+    record_batch(store, ctx, classified(5), NO_QUARANTINE, load_roster(ROSTER))
+    with store.transaction() as conn:
+        conn.execute(update(decisions).values(claimed_at=decisions.c.claimed_at - timedelta(minutes=2)))
+    crm = CountingCRM()
+    assert write_back(store, crm, "sandbox", claim="c1")["ok"].sum() == 5
+    assert crm.calls == [5] and status_counts(store, "sandbox") == {"written": 5}
+
+
 def test_decisions_recorded_claimed_by_a_live_router_are_left_to_it(store_url: str) -> None:
     from leadrouter.writeback import write_back
 

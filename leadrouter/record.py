@@ -48,7 +48,8 @@ class BatchContext:
     sla: dict[Tier, ResponseSla] = field(default_factory=lambda: dict(DEFAULT_SLA))  # the rulebook's
     at: datetime | None = None  # when assignment happens (None: now); fixed in tests and simulations
     # the router that writes the owners next (route-inbound's run): routed decisions are recorded claimed by
-    # it, so its write-back takes them as they are instead of rewriting every row to claim it
+    # it, so its write-back takes them as they are instead of rewriting every row to claim it (a shadow run's
+    # are never written: never claimed)
     claim: str | None = None
 
 

@@ -87,9 +87,9 @@ def _chunks(
     held: pd.DataFrame,
     finish: Finisher,
 ) -> Iterator[pd.DataFrame]:
-    """The held decisions `chunk` at a time for a quarter of a lease (each chunk then has half a lease or more
-    left), then claims of up to `chunk` decisions until one comes back short or `limit` leads were handed out."""
-    handed, deadline = 0, time.monotonic() + lease.total_seconds() / 4
+    """The held decisions `chunk` at a time within the held window (write_claims.held_window), then claims of
+    up to `chunk` decisions until one comes back short or `limit` leads were handed out."""
+    handed, deadline = 0, time.monotonic() + write_claims.held_window(lease).total_seconds()
     for start in range(0, len(held), chunk):
         if time.monotonic() > deadline:  # another router may take them soon: the next run writes them
             return

@@ -93,11 +93,12 @@ def record_decisions(
 ) -> pd.DataFrame:
     """Assign owners and commit the decisions; a retry after a lost commit re-decides nothing already decided.
     write_claim: the claim of the write-back that follows, which takes the decisions as recorded (see
-    record.BatchContext.claim); a shadow run's are never written."""
+    record.BatchContext.claim)."""
     book = router.rulebook
     source, at = router.ledger_source(shadow), clock.routing_now(router.settings)
-    claim = None if shadow else write_claim
-    ctx = record.BatchContext(source, run_id, book.version, shadow, book.review.sla, book.sla, at, claim)
+    ctx = record.BatchContext(
+        source, run_id, book.version, shadow, book.review.sla, book.sla, at, write_claim
+    )
     return record.record_batch(router.store, ctx, classified, quarantined, router.roster)
 
 

@@ -63,13 +63,9 @@ def held_frame(expected: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
     want = expected[fields].astype(object).where(expected[fields].notna(), "").to_numpy()
     have = now[fields].astype(object).where(now[fields].notna(), "").to_numpy()
     stamps = pd.to_datetime(now["modified_at"], utc=True, format="ISO8601")
-    return pd.DataFrame(
-        {
-            "lead_id": expected["lead_id"].to_numpy(),
-            "held": (want == have).all(axis=1) & stamps.notna().to_numpy(),
-            "modified_at": stamps.array,
-        }
-    )
+    held = (want == have).all(axis=1) & stamps.notna().to_numpy()
+    columns = [expected["lead_id"].to_numpy(), held, stamps.array]
+    return pd.DataFrame(dict(zip(HELD_COLUMNS, columns, strict=True)))
 
 
 def rewind(cursor: str | None, seconds: float) -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -134,8 +134,7 @@ class SandboxCRM(SandboxEdits):
 
     def fetch_leads(self, lead_ids: Sequence[str]) -> pd.DataFrame:
         with self._db() as db:
-            db.execute("CREATE TEMP TABLE q_ids (v TEXT PRIMARY KEY)")
-            db.executemany("INSERT OR IGNORE INTO q_ids VALUES (?)", [(i,) for i in lead_ids])
+            _asked_ids(db, lead_ids)
             rows = pd.read_sql_query(
                 "SELECT * FROM leads WHERE is_deleted = 0 AND id IN (SELECT v FROM q_ids) ORDER BY id", db
             )
@@ -143,8 +142,7 @@ class SandboxCRM(SandboxEdits):
 
     def held_assignments(self, frame: pd.DataFrame) -> pd.DataFrame:
         with self._db() as db:
-            db.execute("CREATE TEMP TABLE q_ids (v TEXT PRIMARY KEY)")
-            db.executemany("INSERT OR IGNORE INTO q_ids VALUES (?)", [(i,) for i in frame["lead_id"]])
+            _asked_ids(db, frame["lead_id"])
             current = pd.read_sql_query(
                 "SELECT id AS lead_id, owner_id, lead_tier AS tier, routing_reason, modified_at FROM leads "
                 "WHERE is_deleted = 0 AND id IN (SELECT v FROM q_ids)",
@@ -280,3 +278,9 @@ class SandboxCRM(SandboxEdits):
             )
         deals = deals[deals["lead_id"].isin(set(lead_ids))].reset_index(drop=True)
         return deals.astype({"is_closed": bool, "is_won": bool})
+
+
+def _asked_ids(db: sqlite3.Connection, lead_ids: Iterable[str]) -> None:
+    """The lead ids asked for, as the temporary table q_ids a query joins (no statement of thousands of values)."""
+    db.execute("CREATE TEMP TABLE q_ids (v TEXT PRIMARY KEY)")
+    db.executemany("INSERT OR IGNORE INTO q_ids VALUES (?)", [(i,) for i in lead_ids])

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 
 from leadrouter import clock
 from leadrouter.crm.base import chunks
@@ -15,14 +15,19 @@ from leadrouter.store.statements import CHUNK, among
 from leadrouter.store.tables import decisions
 
 
+def held_window(lease: timedelta) -> timedelta:
+    """How long decisions recorded claimed are taken as they are, and sent: a quarter of the lease, so every
+    chunk written has half a lease or more left."""
+    return lease / 4
+
+
 def held_claims(store: Store, source: str, claim: str, lease: timedelta, limit: int) -> pd.DataFrame:
-    """The decisions recorded claimed by this router (record.BatchContext.claim) less than a quarter of a lease
-    ago, oldest first: taken as they are, three quarters of their lease are left for the write. None is
-    retaken."""
+    """The decisions recorded claimed by this router (record.BatchContext.claim) within the held window,
+    oldest first: taken as they are. None is retaken."""
     mine = and_(decisions.c.status == Status.WRITING.value, decisions.c.claim == claim)
     ids = (
         select(decisions.c.id)
-        .where(decisions.c.source == source, mine, decisions.c.claimed_at >= clock.now() - lease / 4)
+        .where(decisions.c.source == source, mine, decisions.c.claimed_at >= clock.now() - held_window(lease))
         .order_by(decisions.c.id)
         .limit(limit)
     )
@@ -33,28 +38,17 @@ def held_claims(store: Store, source: str, claim: str, lease: timedelta, limit: 
 
 
 def claim_for_write(store: Store, source: str, claim: str, lease: timedelta, limit: int) -> pd.DataFrame:
-    """Claim recorded decisions (and writes whose claim expired) so no two routers write the same lead; this
-    router's own claims younger than a quarter of a lease are held_claims', not taken again.
+    """Claim recorded decisions, writes whose claim expired, and this router's own claims older than the held
+    window (held_claims takes the younger), so no two routers write the same lead.
 
     `retaken` marks the writes taken over from another router's expired claim: that router may have died after
     the CRM took its write, so the caller checks the CRM before writing them again."""
     now = clock.now()
-    with store.transaction() as conn:
-        claimed, retaken = _claim(conn, source, claim, limit, now - lease, now - lease / 4)
-    return claimed_frame(claimed, retaken)
-
-
-def _claim(
-    conn: Connection, source: str, claim: str, limit: int, stale: datetime, fresh: datetime
-) -> tuple[list, set[int]]:
-    """Claim up to `limit` decisions: recorded, writing under a claim taken before `stale`, or under this
-    router's own claim taken before `fresh` (the caller took the younger); the rows, and the ids taken over
-    from another router."""
     writing = decisions.c.status == Status.WRITING.value
     claimable = or_(
         decisions.c.status == Status.RECORDED.value,
-        and_(writing, decisions.c.claimed_at < stale),
-        and_(writing, decisions.c.claim == claim, decisions.c.claimed_at < fresh),
+        and_(writing, decisions.c.claimed_at < now - lease),
+        and_(writing, decisions.c.claim == claim, decisions.c.claimed_at < now - held_window(lease)),
     )
     ids = (
         select(decisions.c.id, decisions.c.status, decisions.c.claim)
@@ -63,21 +57,22 @@ def _claim(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    picked, retaken = [], set()
-    for id_, status, holder in conn.execute(ids):
-        picked.append(id_)
-        if status == Status.WRITING.value and holder != claim:
-            retaken.add(id_)
-    claimed = []
-    for part in chunks(picked, CHUNK):
-        update_ = (
-            update(decisions)
-            .where(among(conn, decisions.c.id, part))
-            .values(status=Status.WRITING.value, claim=claim, claimed_at=clock.now())
-            .returning(*CLAIMED)
-        )
-        claimed += conn.execute(update_).tuples().all()
-    return claimed, retaken
+    with store.transaction() as conn:
+        picked, retaken = [], set()
+        for id_, status, holder in conn.execute(ids):
+            picked.append(id_)
+            if status == Status.WRITING.value and holder != claim:
+                retaken.add(id_)
+        claimed = []
+        for part in chunks(picked, CHUNK):
+            update_ = (
+                update(decisions)
+                .where(among(conn, decisions.c.id, part))
+                .values(status=Status.WRITING.value, claim=claim, claimed_at=clock.now())
+                .returning(*CLAIMED)
+            )
+            claimed += conn.execute(update_).tuples().all()
+    return claimed_frame(claimed, retaken)
 
 
 CLAIMED_COLUMNS = [

@@ -10,20 +10,15 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import (
-    JSON,
     ColumnElement,
     Connection,
-    FromClause,
     Row,
     Text,
     and_,
     bindparam,
-    case,
     cast,
-    column,
     func,
     select,
-    true,
     update,
 )
 
@@ -249,13 +244,12 @@ def run_tally(store: Store, source: str, run_id: str) -> pd.DataFrame:
     tier, owner, decider, method, reps passed over (JSON text), enrichment failure, account match, model
     outcome, language and skills matched, with `leads` (how many) and the sums of `model_cost_usd` and the prompt-cache tokens (null where no
     decision knows them). Fetching 100,000 decisions to count them took seconds."""
-    explained, read = _explanation_facts(store.is_postgres)
     facts = [
         decisions.c.status,
         decisions.c.tier,
         decisions.c.owner_id,
         decisions.c.decided_by,
-        *(fact.label(name) for name, fact in zip(EXPLAINED, read, strict=True)),
+        *(fact.label(name) for name, fact in zip(EXPLAINED, _explanation_facts(), strict=True)),
         decisions.c.model_outcome,
         decisions.c.language,
         decisions.c.skills_matched,
@@ -266,7 +260,6 @@ def run_tally(store: Store, source: str, run_id: str) -> pd.DataFrame:
     ]
     query = (
         select(*facts, func.count().label("leads"), *sums)
-        .select_from(explained)
         .where(decisions.c.source == source, decisions.c.run_id == run_id)
         .group_by(*facts)
     )
@@ -279,35 +272,16 @@ def run_tally(store: Store, source: str, run_id: str) -> pd.DataFrame:
 EXPLAINED = ["method", "excluded", "enrichment_failed", "matched"]  # the tally's facts read from explanations
 
 
-def _explanation_facts(postgres: bool) -> tuple[FromClause, list[ColumnElement]]:
-    """What run_tally reads the decisions from, and the EXPLAINED facts (the reps passed over as JSON text).
-
-    PostgreSQL's json is text: each accessor parsed the whole explanation again, four parses per decision and
-    most of the summary's time. There json_to_record parses it once into its three top-level values read, and
-    the two enrichment facts come from that small object."""
+def _explanation_facts() -> list[ColumnElement]:
+    """The EXPLAINED facts of a decision (the reps passed over as JSON text: grouped by their text). On
+    PostgreSQL the explanation is jsonb, so each is a lookup in the parsed value, not a parse of the text."""
     why = decisions.c.explanation
-    as_text = cast(why["excluded"], Text)  # PostgreSQL's json has no equality: group its text
-    if not postgres:
-        failed, account = why[("enrichment", "enrichment_failed")], why[("enrichment", "account_id")]
-        return decisions, [
-            why["method"].as_string(),
-            as_text,
-            failed.as_boolean(),
-            account.as_string().is_not(None),
-        ]
-    objects = case((func.json_typeof(why) == "object", why))  # json_to_record fails on any other JSON
-    top = (
-        func.json_to_record(objects)
-        .table_valued(column("method", Text), column("excluded", JSON), column("enrichment", JSON))
-        .render_derived(with_types=True)
-    )
-    # an object's or array's text as stored; any other value (a string: re-escaped, null: SQL null) read as
-    # before, a second parse for those rare decisions only
-    stored = func.json_typeof(top.c.excluded).in_(["object", "array"])
-    excluded = case((stored, cast(top.c.excluded, Text)), else_=as_text)
-    failed, account = top.c.enrichment["enrichment_failed"], top.c.enrichment["account_id"]
-    facts = [top.c.method, excluded, failed.as_boolean(), account.as_string().is_not(None)]
-    return decisions.outerjoin(top, true()), facts
+    return [
+        why["method"].as_string(),
+        cast(why["excluded"], Text),
+        why[("enrichment", "enrichment_failed")].as_boolean(),
+        why[("enrichment", "account_id")].as_string().is_not(None),
+    ]
 
 
 def decided_custom_fields(store: Store, source: str) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 
 from leadrouter.assign.roster import load_roster
 from leadrouter.record import BatchContext, record_batch
-from leadrouter.store import open_store
+from leadrouter.store import Store, open_store
 from leadrouter.store.engine import MIGRATIONS
 from leadrouter.store.tables import decisions, metadata
 from tests.helpers.clock import WORKDAY
@@ -42,6 +42,15 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("pg_store_url")
 
 
+def downgrade(store: Store, revision: str) -> None:
+    """The ledger migrated down to `revision`."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
 def _kind(difference: object) -> str:
     """A compare_metadata difference's kind (a column change comes as a one-item list of tuples)."""
     return (difference[0] if isinstance(difference, list) else difference)[0]
@@ -64,11 +73,7 @@ def test_the_migrations_create_the_star_schema_as_declared(store_url: str) -> No
 
 def test_the_frozen_migrations_go_down_and_up_again(store_url: str) -> None:
     store = open_store(store_url)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with store.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0010")
+    downgrade(store, "0010")
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0010"
     store.migrate()
@@ -80,11 +85,7 @@ def test_the_frozen_migrations_go_down_and_up_again(store_url: str) -> None:
 
 def test_0013_makes_each_recorded_country_a_code_or_null(store_url: str) -> None:
     store = open_store(store_url)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with store.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0012")
+    downgrade(store, "0012")
     # before 0013 a quarantined lead's country was stored as typed
     typed = {"L1": "DE", "L2": " de", "L3": "Germany", "L4": None}
     rows = [{"source": "sandbox", "lead_id": lead, "status": "quarantined", "decided_at": WORKDAY, "shadow": False,
@@ -110,11 +111,7 @@ OLD_EXPLANATIONS = {
 
 def test_0014_keeps_every_explanation_recorded_before(store_url: str) -> None:
     store = open_store(store_url)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with store.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0013")
+    downgrade(store, "0013")
     as_json = "CAST(:t AS JSON)" if store.is_postgres else ":t"
     with store.engine.begin() as conn:
         for lead, explanation in OLD_EXPLANATIONS.items():

@@ -212,13 +212,8 @@ def _insert(
         recorded = recorded.assign(country=country_code(recorded["country"]))
     stamp = clock.now()
     # a few thousand rows at a time: a page's Python values, JSON and COPY text at once were the router's peak
-    insert_decisions(
-        conn,
-        (
-            _decision_columns(ctx, recorded.iloc[start : start + ROWS_AT_ONCE], stamp)
-            for start in range(0, len(recorded), ROWS_AT_ONCE)
-        ),
-    )
+    for start in range(0, len(recorded), ROWS_AT_ONCE):
+        insert_decisions(conn, _decision_columns(ctx, recorded.iloc[start : start + ROWS_AT_ONCE], stamp))
     if len(review):
         reasons = review.reindex(columns=["review_reason"])["review_reason"].astype(object)
         queued = review.assign(reason=[r or NO_RULE for r in reasons.where(reasons.notna(), None)])

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from leadrouter.crm.base import chunks
 from leadrouter.schema import Status
 from leadrouter.store.engine import Store
-from leadrouter.store.statements import CHUNK, among, insert_batches
+from leadrouter.store.statements import CHUNK, among, insert_columns
 from leadrouter.store.tables import decisions
 
 
@@ -49,9 +49,9 @@ def undecided(store: Store, source: str, frame: pd.DataFrame) -> pd.DataFrame:
     return frame[~frame["lead_id"].isin(seen)].reset_index(drop=True)
 
 
-def insert_decisions(conn: Connection, batches: Iterable[dict[str, list]]) -> None:
-    """Insert new decisions given column by column, batch after batch (see insert_batches)."""
-    insert_batches(conn, decisions, batches)
+def insert_decisions(conn: Connection, columns: dict[str, list]) -> None:
+    """Insert new decisions given column by column (see insert_columns)."""
+    insert_columns(conn, decisions, columns)
 
 
 def lead_decisions(store: Store, lead_id: str, source: str | None = None) -> list[Row]:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -36,31 +34,11 @@ def insert_columns(conn: Connection, table: Table, columns: dict[str, list]) -> 
     """INSERT rows given column by column: COPY on PostgreSQL, one executemany on the driver elsewhere. Each
     column becomes the driver's values at once (see driver_values): SQLAlchemy's per-row parameter handling
     took seconds per 100,000 decisions."""
-    insert_batches(conn, table, [columns])
-
-
-def insert_batches(conn: Connection, table: Table, batches: Iterable[dict[str, list]]) -> None:
-    """insert_columns for each batch in turn. On PostgreSQL a batch's COPY goes to the server from a thread of
-    its own while the next batch is built and rendered: the server's work on one overlaps the router's on the
-    next (the COPYs still run one after another on the connection, in order)."""
-    if conn.dialect.driver != "psycopg":
-        for columns in batches:
-            _execute_many(conn, table, columns)
-        return
-    with ThreadPoolExecutor(1, thread_name_prefix="copy") as sender:
-        sending: Future | None = None
-        for columns in batches:
-            rendered = render_copy(conn, table, columns)
-            if sending is not None:
-                sending.result()
-            sending = sender.submit(send_copy, conn, rendered)
-        if sending is not None:
-            sending.result()
-
-
-def _execute_many(conn: Connection, table: Table, columns: dict[str, list]) -> None:
     names = list(columns)
     converted = {name: driver_values(conn.dialect, table.c[name].type, columns[name]) for name in names}
+    if conn.dialect.driver == "psycopg":
+        copy_rows(conn, table, converted)
+        return
     compiled = table.insert().compile(dialect=conn.dialect, column_keys=names)
     if compiled.positional:
         rows = list(zip(*(converted[name] for name in compiled.positiontup), strict=True))
@@ -89,49 +67,29 @@ def each_once(render: Callable[[Any], Any], values: list, keys: list) -> list:
     return list(map(done.__getitem__, keys))
 
 
-@dataclass(frozen=True)
-class RenderedCopy:
-    """A COPY FROM STDIN statement and its rows: one buffer in COPY's text format, or (a column whose values
-    are not all of one plain type) the rows for psycopg's own dumpers."""
-
-    sql: str
-    text: str | None
-    rows: list[tuple] | None
-
-
-def render_copy(conn: Connection, table: Table, columns: dict[str, list]) -> RenderedCopy:
-    """Rows given column by column (plain Python values) as a COPY into the table: each column through
-    driver_values, then into COPY's text format at once."""
-    converted = {
-        name: driver_values(conn.dialect, table.c[name].type, values) for name, values in columns.items()
-    }
+def copy_rows(conn: Connection, table: Table, columns: dict[str, list]) -> None:
+    """Rows given column by column (the driver's values) into the table by COPY FROM STDIN, inside the
+    connection's transaction (psycopg 3): PostgreSQL's bulk path, several times faster than an executemany.
+    Each column is turned into COPY's text format at once and written as one buffer; a column whose values
+    are not all of one plain type goes row by row through psycopg's own dumpers instead."""
     preparer = conn.dialect.identifier_preparer
-    sql = f"COPY {preparer.format_table(table)} ({', '.join(map(preparer.quote, converted))}) FROM STDIN"
+    names = list(columns)
+    sql = f"COPY {preparer.format_table(table)} ({', '.join(map(preparer.quote, names))}) FROM STDIN"
     texts = [
         copy_json(values) if isinstance(table.c[name].type, JSON) else copy_text(values)
-        for name, values in converted.items()
+        for name, values in columns.items()
     ]
-    if all(text is not None for text in texts):
-        # one buffer: callers bound the rows per batch (record sends ROWS_AT_ONCE)
-        return RenderedCopy(
-            sql, "".join(f"{line}\n" for line in map("\t".join, zip(*texts, strict=True))), None
-        )
-    return RenderedCopy(sql, None, list(zip(*converted.values(), strict=True)))
-
-
-def send_copy(conn: Connection, copy: RenderedCopy) -> None:
-    """Run the COPY inside the connection's transaction (psycopg 3): PostgreSQL's bulk path, several times
-    faster than an executemany. Raises the error types an INSERT raises (IntegrityError for a duplicate)."""
     dbapi = conn.dialect.loaded_dbapi
     try:
-        with conn.connection.driver_connection.cursor() as cursor, cursor.copy(copy.sql) as stream:
-            if copy.text is not None:
-                stream.write(copy.text)
+        with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+            if all(text is not None for text in texts):
+                # one buffer: callers bound the rows per call (record sends ROWS_AT_ONCE)
+                copy.write("".join(f"{line}\n" for line in map("\t".join, zip(*texts, strict=True))))
             else:
-                for row in copy.rows or []:
-                    stream.write_row(row)
-    except dbapi.Error as exc:
-        raise DBAPIError.instance(copy.sql, None, exc, dbapi.Error) from exc
+                for row in zip(*columns.values(), strict=True):
+                    copy.write_row(row)
+    except dbapi.Error as exc:  # the same error types an INSERT raises (IntegrityError for a duplicate)
+        raise DBAPIError.instance(sql, None, exc, dbapi.Error) from exc
 
 
 NULL = "\\N"

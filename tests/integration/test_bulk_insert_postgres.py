@@ -33,7 +33,7 @@ def test_copy_writes_every_value_as_an_insert_would(pg_store_url: str) -> None:
     at = datetime(2026, 12, 5, 4, 0, tzinfo=UTC)
     with open_store(pg_store_url) as store:
         with store.transaction() as conn:
-            insert_decisions(conn, [columns(["L1", "L2"], at)])
+            insert_decisions(conn, columns(["L1", "L2"], at))
         with store.snapshot() as conn:
             rows = conn.execute(
                 select(
@@ -55,9 +55,9 @@ def test_a_lead_decided_twice_fails_the_copy_as_an_insert_fails_and_keeps_nothin
     at = datetime(2026, 12, 5, 4, 0, tzinfo=UTC)
     with open_store(pg_store_url) as store:
         with store.transaction() as conn:
-            insert_decisions(conn, [columns(["L1"], at)])
+            insert_decisions(conn, columns(["L1"], at))
         with pytest.raises(IntegrityError, match="duplicate key"), store.transaction() as conn:
-            insert_decisions(conn, [columns(["L2", "L1"], at)])
+            insert_decisions(conn, columns(["L2", "L1"], at))
         with store.snapshot() as conn:
             assert conn.execute(select(decisions.c.lead_id)).scalars().all() == ["L1"]
 
@@ -79,7 +79,7 @@ def test_copy_buffers_give_the_rows_an_insert_gives_for_every_kind_of_value(pg_s
     }
     with open_store(pg_store_url) as store:
         with store.transaction() as conn:
-            insert_decisions(conn, [{"source": ["copy"] * 3, "lead_id": ["L1", "L2", "L3"], **values}])
+            insert_decisions(conn, {"source": ["copy"] * 3, "lead_id": ["L1", "L2", "L3"], **values})
             conn.execute(
                 decisions.insert(),
                 [
@@ -111,40 +111,9 @@ def test_a_column_of_mixed_kinds_still_copies_row_by_row(pg_store_url: str) -> N
     with open_store(pg_store_url) as store:
         with store.transaction() as conn:
             # an int beside a float: no one text rendering, psycopg's dumpers take each value
-            insert_decisions(conn, [columns(["M1", "M2"], at) | {"confidence": [1, 0.5]}])
+            insert_decisions(conn, columns(["M1", "M2"], at) | {"confidence": [1, 0.5]})
         with store.snapshot() as conn:
             got = conn.execute(
                 select(decisions.c.lead_id, decisions.c.confidence).order_by(decisions.c.lead_id)
             ).all()
     assert [tuple(r) for r in got] == [("M1", 1.0), ("M2", 0.5)]
-
-
-def test_batches_copy_in_their_order_and_a_failing_batch_fails_them_all(pg_store_url: str) -> None:
-    """Each batch's COPY is sent from a thread while the next batch is built: the rows still land batch after
-    batch, and a batch the server refuses fails the insert, keeping none of its batches."""
-    store = open_store(pg_store_url)
-    at = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
-    built: list[int] = []
-
-    def batches(names: list[list[str]]):
-        for number, lead_ids in enumerate(names):
-            built.append(number)
-            yield columns(lead_ids, at) | {
-                "priority": [number] * len(lead_ids),
-                "confidence": [None] * len(lead_ids),
-            }
-
-    with store.transaction() as conn:
-        insert_decisions(conn, batches([["B1", "B2"], ["B3"], ["B4", "B5"]]))
-    with store.engine.connect() as conn:
-        rows = conn.execute(select(decisions.c.lead_id, decisions.c.priority).order_by(decisions.c.id)).all()
-    assert [tuple(r) for r in rows] == [("B1", 0), ("B2", 0), ("B3", 1), ("B4", 2), ("B5", 2)]
-
-    built.clear()
-    with pytest.raises(IntegrityError), store.transaction() as conn:
-        insert_decisions(conn, batches([["C1"], ["B3"], ["C2"], ["C3"]]))
-    with store.engine.connect() as conn:
-        kept = set(conn.execute(select(decisions.c.lead_id)).scalars())
-    assert kept == {"B1", "B2", "B3", "B4", "B5"}
-    assert built == [0, 1, 2]  # the refusal of the second stops the batches after the one being built
-    store.dispose()

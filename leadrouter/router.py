@@ -92,11 +92,11 @@ def open_router(
     the caller, which makes it beside other CRM calls and routes with the router it returns (until then the
     roster still has those reps, and no scorer is loaded)."""
     # a warm worker's runs share the parsed files (until one changes) and the CRM's owners (for a minute)
-    rulebook = warm.load_file("rulebook", settings.rulebook_path, load_rulebook, fields_stamp())
+    rulebook = _rulebook(settings)
     routing_crm = cache(lambda: crm or open_crm(settings))
     roster = routing_roster(settings, routing_crm, rulebook)
     inactive = routing_crm().inactive_owners() if departures else None
-    territories = warm.load_file("territories", settings.territories_path, load_territories)
+    territories = _territories(settings)
     store = open_store(settings.store_url)
     chain = open_chain(settings, rulebook, remote_model(store) if remote_model else None)
     provider = open_provider(settings)
@@ -108,10 +108,23 @@ def preload(settings: Settings) -> None:
     """Read now, and keep (warm), what open_router reads of the settings' files without the CRM or the store:
     the rulebook, the roster, the territories and the local model. A worker's first run then starts as fast
     as the rest."""
-    rulebook = warm.load_file("rulebook", settings.rulebook_path, load_rulebook, fields_stamp())
-    warm.load_file("roster", settings.roster_path, load_roster, fields_stamp())
-    warm.load_file("territories", settings.territories_path, load_territories)
+    rulebook = _rulebook(settings)
+    _roster_file(settings)
+    _territories(settings)
     open_chain(settings, rulebook)
+
+
+# each file as a warm worker keeps it: parsed again only when it changes (or the custom fields do)
+def _rulebook(settings: Settings) -> Rulebook:
+    return warm.load_file("rulebook", settings.rulebook_path, load_rulebook, fields_stamp())
+
+
+def _roster_file(settings: Settings) -> Roster:
+    return warm.load_file("roster", settings.roster_path, load_roster, fields_stamp())
+
+
+def _territories(settings: Settings) -> Territories:
+    return warm.load_file("territories", settings.territories_path, load_territories)
 
 
 def switch_off_deactivated(router: Router, inactive: pd.DataFrame) -> Router:
@@ -157,7 +170,7 @@ def routing_roster(settings: Settings, crm: Callable[[], CRM], rulebook: Ruleboo
     """The configured roster as routing uses it: checked against the rulebook's pools and owners when one is
     given, then reps listed by email get their CRM ids (crm() is called only then; deactivated users count, so
     their leads can still be found)."""
-    roster = warm.load_file("roster", settings.roster_path, load_roster, fields_stamp())
+    roster = _roster_file(settings)
     if rulebook is not None:  # before the ids: a rule may name an owner by the email the roster lists
         check_rule_pools(rulebook, roster, settings.rulebook_path)
     if all(rep.id is not None for rep in roster.reps):

@@ -93,8 +93,9 @@ def _chunks(
     for start in range(0, len(held), chunk):
         if time.monotonic() > deadline:  # another router may take them soon: the next run writes them
             return
-        yield held.iloc[start : start + chunk]
-        handed += len(held.iloc[start : start + chunk])
+        part = held.iloc[start : start + chunk]
+        yield part
+        handed += len(part)
     while handed < limit:
         finish.wait()  # what the last chunk left to retry is recorded, not claimed again under this pass
         claimed = write_claims.claim_for_write(store, source, claim, lease, min(chunk, limit - handed))

@@ -316,20 +316,11 @@ def test_a_custom_field_arrives_typed_from_every_crm(kind: str, tmp_path: Path) 
 
 
 def decided_by_rule(lead_ids: list[str], tiers: list[str]) -> pd.DataFrame:
-    """The leads as classified by a rule, one tier each, ready for record_batch."""
-    n = len(lead_ids)
-    return pd.DataFrame(
-        {
-            "lead_id": pd.array(lead_ids, dtype="string"),
-            "tier": pd.array(tiers, dtype="string"),
-            "category": "sales",
-            "priority": pd.array([3] * n, dtype="Int64"),
-            "decided_by": "rule:test",
-            "confidence": 1.0,
-            "pool": pd.array([pd.NA] * n, dtype="string"),
-            "region": pd.array(["NA"] * n, dtype="string"),
-            "created_at": pd.to_datetime(["2026-11-25T16:00:00Z"] * n),
-        }
+    """The CRM's leads as the ledger's tests classify them (tests.helpers.ledger.leads), one tier each."""
+    from tests.helpers.ledger import leads
+
+    return leads(len(lead_ids), "Standard").assign(
+        lead_id=pd.array(lead_ids, dtype="string"), tier=pd.array(tiers, dtype="string")
     )
 
 

@@ -50,13 +50,6 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     os.environ["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))
     # as the Makefile sets it: a run queued behind its deployment's concurrency limit retries every second
     os.environ["PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS"] = "1"
-    # the test server keeps its database in SQLite, which under both xdist workers' load can answer a flow's final
-    # state with "database is locked" after committing it: the client's retry is then rejected and the run's
-    # state comes back from the API, without the summary it returned (MissingResult). A flow's persisted result
-    # is read back from storage instead. Tasks keep theirs in memory, as in production, which runs its server on
-    # PostgreSQL.
-    os.environ["PREFECT_RESULTS_PERSIST_BY_DEFAULT"] = "true"
-    os.environ["PREFECT_TASKS_DEFAULT_PERSIST_RESULT"] = "false"
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):

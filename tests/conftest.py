@@ -50,6 +50,11 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     os.environ["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))
     # as the Makefile sets it: a run queued behind its deployment's concurrency limit retries every second
     os.environ["PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS"] = "1"
+    # the test server keeps its database in SQLite, whose lock waits (30 s each in test mode) can hold a request
+    # past the client's 60 s: the client then sends it again, and a flow's final state, committed the first
+    # time, is rejected the second, leaving the run's state without the summary it returned (MissingResult).
+    # Production runs its server on PostgreSQL.
+    os.environ["PREFECT_API_REQUEST_TIMEOUT"] = "600"
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):

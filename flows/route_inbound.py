@@ -14,6 +14,7 @@ from prefect.states import Completed
 
 from blocks.load import load_ack_channel, load_channels, load_crm, load_remote_model, load_settings
 from leadrouter.memory import release_memory
+from leadrouter.messages import NOTICE_COLUMNS
 from leadrouter.router import Router, open_router, switch_off_deactivated
 from leadrouter.summary import counts_line
 from leadrouter.validate.suite import ValidationResult
@@ -76,7 +77,7 @@ def route_inbound(
         if departed is not None and len(departed):
             write_assignments(router, claim=run_id)
             notify_reroutes(router, departed, channels)
-        lingers_until = 0.0
+        lingers_until, behind = 0.0, None
         for batch in range(
             1, max_batches + 1
         ):  # each task run is named by its batch: validate-leads[batch 2]
@@ -84,14 +85,20 @@ def route_inbound(
                 leads, cursor = first_page.result()
                 first_page = None  # a finished future keeps its result: the first page would outlive its turn
             else:
-                leads, cursor = pull_new_leads(router, source, batch_size, batch=batch)
+                # read on after the last page, whose watermark moves once its owners are written
+                leads, cursor = pull_new_leads(router, source, batch_size, batch=batch, after=cursor)
             # a later page of only decided leads (our own owner writes re-surface them) has nothing to route
             if batch == 1 or not leads.empty:
-                kept = route_page(router, leads, accounts, channels, ack, run_id, shadow, batch)
+                kept, behind = route_page(
+                    router, leads, cursor, accounts, channels, ack, run_id, shadow, batch, behind
+                )
                 quarantined.append(kept.quarantined)
                 reports.append(kept.report)
                 repairs.append(kept.repairs)
-            advance_watermark(router, source, cursor, batch=batch)
+            else:
+                settle(router, source, behind)
+                behind = None
+                advance_watermark(router, source, cursor, batch=batch)
             routed, leads = len(leads), None  # the next page is pulled while this name holds the last one
             empty = not routed
             if routed >= RELEASE_AFTER:
@@ -105,6 +112,7 @@ def route_inbound(
                 if time.monotonic() >= lingers_until:
                     break
                 time.sleep(LINGER_PAUSE_S)
+        settle(router, source, behind)
         accounts.result()  # an empty poll used none: its call still ends (or fails) inside the run
         escalate_late_reviews(router, source, channels)
         # the artifacts are independent API calls: made at once, the run ends (and the next queued run
@@ -121,23 +129,49 @@ def route_inbound(
     return Completed(message=counts, data=summary)
 
 
+@dataclasses.dataclass(frozen=True)
+class Behind:
+    """A page's write-back and notices, running while the next page is pulled and validated (the CRM's and the
+    ledger's time overlaps the router's own), and the cursor its watermark moves to once they are done."""
+
+    futures: tuple[PrefectFuture, ...]
+    cursor: str | None
+    batch: int
+
+
+def settle(router: Router, source: str, behind: Behind | None) -> None:
+    """Wait for the last page's write-back and notices, raising what they raised; then move its watermark."""
+    if behind is None:
+        return
+    for future in behind.futures:  # in stage order: a failed write raises its own error, not the notices'
+        future.result()
+    advance_watermark(router, source, behind.cursor, batch=behind.batch)
+
+
 def route_page(
     router: Router,
     leads: pd.DataFrame,
+    cursor: str | None,
     accounts: PrefectFuture,
     channels: dict,
     ack: dict,
     run_id: str,
     shadow: bool,
     batch: int,
-) -> ValidationResult:
-    """One page through validation, enrichment, duplicates, classification, the ledger and the CRM write; what
-    the run's artifacts need of its validation (the valid leads left out). Its stage frames die when it
-    returns: held by the loop, a page's would stay alive while the next page is pulled and routed."""
-    # the CRM is asked for the page's emails while validation runs: find-duplicates then waits for no call
-    # of its own
-    looked_up = look_up_existing.submit(router, leads, batch=batch)
+    behind: Behind | None,
+) -> tuple[ValidationResult, Behind]:
+    """One page through validation, enrichment, duplicates, classification and the ledger; its CRM write and
+    notices then run behind the next page (see Behind), which settles the last page's before it looks up
+    duplicates: the CRM has that page's owners by then. Returns what the run's artifacts need of its
+    validation (the valid leads left out), and the page's Behind. Its stage frames die when it returns: held
+    by the loop, a page's would stay alive while the next page is pulled and routed."""
+    # the CRM is asked for the page's emails while validation runs (unless the last page's owners are still
+    # being written: then while enrichment runs): find-duplicates then waits for no call of its own
+    looked_up = look_up_existing.submit(router, leads, batch=batch) if behind is None else None
     checked = validate_leads(leads, batch=batch)
+    if behind is not None:
+        settle(router, router.ledger_source(shadow), behind)
+        looked_up = look_up_existing.submit(router, leads, batch=batch)
     # one name for the page as it goes through the stages: each stage's frame dies when the next one's is made
     frame, checked = checked.valid, dataclasses.replace(checked, valid=checked.valid.iloc[:0])
     frame = enrich_leads(frame, router, accounts, batch=batch)
@@ -148,8 +182,11 @@ def route_page(
         router, frame, checked.quarantined, run_id, shadow, batch=batch, write_claim=run_id
     )
     frame = None
-    if not shadow:
-        # the write also finishes what a crashed run recorded
-        written = write_assignments(router, claim=run_id, batch=batch)
-        notify_owners(router, recorded, written, channels, ack, batch=batch)
-    return checked
+    if shadow:
+        return checked, Behind((), cursor, batch)
+    # the write also finishes what a crashed run recorded
+    written = write_assignments.submit(router, claim=run_id, batch=batch)
+    # only what the notices say of each lead outlives the page while its owners are written
+    told = recorded.filter(items=NOTICE_COLUMNS)
+    notified = notify_owners.submit(router, told, written, channels, ack, batch=batch)
+    return checked, Behind((written, notified), cursor, batch)

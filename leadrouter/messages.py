@@ -47,13 +47,19 @@ class Message:
         return "\n".join(body)
 
 
+# what an assignment message and an acknowledgement read of a lead
+NOTICE_COLUMNS = [
+    "lead_id", "owner_id", "tier", "first_name", "last_name", "company", "title", "routing_reason", "brief",
+    "score", "score_tier", "expected_value", "score_reasons", "sla_due_at", "email",
+]  # fmt: skip
+
+
 def assignment_messages(
     leads: pd.DataFrame, roster: Roster, kind: str = "assigned", link_template: str | None = None
 ) -> list[Message]:
     """One message per lead to its owner: who, company, tier and why, the AI brief, the SLA deadline, a link.
 
-    leads: lead_id, owner_id, tier, first_name, last_name, company, title, routing_reason, brief, score,
-    score_tier, expected_value, score_reasons, sla_due_at (missing columns are left out of the message)."""
+    leads: NOTICE_COLUMNS but email (missing columns are left out of the message)."""
     people = {r.key: r for r in roster.reps}
     out = []
     for lead in leads.to_dict("records"):

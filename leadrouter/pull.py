@@ -11,7 +11,13 @@ from leadrouter.store.quarantine import released_undecided
 
 
 def pull_new_leads(
-    store: Store, crm: CRM, source: str, limit: int, lookback_s: float = 0.0, with_released: bool = False
+    store: Store,
+    crm: CRM,
+    source: str,
+    limit: int,
+    lookback_s: float = 0.0,
+    with_released: bool = False,
+    after: str | None = None,
 ) -> tuple[pd.DataFrame, str | None]:
     """Undecided leads of the next page after the watermark, and the cursor after the page (None when empty).
 
@@ -19,8 +25,10 @@ def pull_new_leads(
     late carries an earlier stamp than records already pulled, and would otherwise be passed by for good.
     Leads re-read that way, and leads our own owner write re-surfaced, are already decided: dropped.
     with_released adds the leads released from quarantine since (see leadrouter.store.quarantine).
+    after: the cursor of the page before, when its watermark may not have moved yet (route-inbound writes a
+    page's owners while it reads the next); None reads on after the watermark.
     """
-    since = rewind(watermarks.get_watermark(store, source), lookback_s)
+    since = after if after is not None else rewind(watermarks.get_watermark(store, source), lookback_s)
     leads, cursor = crm.fetch_new_leads(since, limit)
     if with_released and (released := released_undecided(store, source)):
         # released from quarantine after a fix in the CRM: fetched by id, the watermark may be long past them

@@ -43,13 +43,14 @@ def load_accounts(router: Router) -> pd.DataFrame:
 
 @task(**by_batch("pull-new-leads"), **ONCE)
 def pull_new_leads(
-    router: Router, ledger_source: str, limit: int, batch: int = 1
+    router: Router, ledger_source: str, limit: int, batch: int = 1, after: str | None = None
 ) -> tuple[pd.DataFrame, str | None]:
-    """The next page; a run's first page (batch 1) also looks back for late commits and brings released leads."""
+    """The next page (after the cursor `after`, else the watermark); a run's first page (batch 1) also looks
+    back for late commits and brings released leads."""
     first = batch == 1
     lookback_s = router.settings.lookback_s if first else 0.0
     return pull.pull_new_leads(
-        router.store, router.crm, ledger_source, limit, lookback_s, with_released=first
+        router.store, router.crm, ledger_source, limit, lookback_s, with_released=first, after=after
     )
 
 

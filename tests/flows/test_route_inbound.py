@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -14,6 +15,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
+from leadrouter.assign.roster import load_roster
 from leadrouter.sandbox.crm import SandboxCRM
 from leadrouter.sandbox.team import DEFAULT_QUEUE
 from leadrouter.store import open_store, watermarks
@@ -157,6 +159,53 @@ def test_a_lingering_run_routes_a_lead_created_while_it_runs(env: SandboxCRM) ->
     assert len(runs) == 301 and len({run for _, run in runs}) == 1
     assert late in {lead for lead, _ in runs}
     assert len(assert_ledger_matches_crm(env)) == 301
+
+
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)
+def test_a_later_page_finds_the_owners_the_page_before_wrote(
+    env: SandboxCRM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page's owners are written while the next page is pulled and validated; that page looks its duplicates
+    up in the CRM only once they are there, however slow the write: a person who comes back on the next page
+    is a duplicate of the lead the page before routed."""
+    import time
+
+    from leadrouter import writeback
+
+    real_write_back = writeback.write_back
+
+    def slow_write_back(*args: object, **kwargs: object) -> pd.DataFrame:
+        time.sleep(1.0)  # longer than the next page's pull and validation
+        return real_write_back(*args, **kwargs)
+
+    monkeypatch.setattr(writeback, "write_back", slow_write_back)
+    with sqlite3.connect(env.path) as db:
+        ids = [i for (i,) in db.execute("SELECT id FROM leads ORDER BY modified_at, id")]
+        pairs = list(zip(ids[:60], ids[100:160], strict=True))  # page 1's people again on page 2
+        for first, again in pairs:
+            db.execute(
+                "UPDATE leads SET email = (SELECT email FROM leads WHERE id = ?) WHERE id = ?", (first, again)
+            )
+    route(batch_size=100)
+    store = open_store(os.environ["LEADROUTER_STORE_URL"])
+    with store.engine.connect() as conn:
+        query = select(
+            decisions.c.lead_id, decisions.c.status, decisions.c.owner_id, decisions.c.duplicate_of
+        )
+        decided = {lead: tuple(rest) for lead, *rest in conn.execute(query).all()}
+    reps = {rep.key for rep in load_roster(ROOT / "config" / "roster.yaml").reps}
+    # a lead written to a rep (not to a queue) is what a later copy of its person is a duplicate of
+    owned = [(first, again) for first, again in pairs if decided[first][:2] in {("written", r) for r in reps}]
+    # a copy validation stopped is never looked up, and a customer's contact with the email outranks any lead:
+    # those say nothing of page 1's writes
+    owned = [
+        (first, again)
+        for first, again in owned
+        if decided[again][0] != "quarantined" and not str(decided[again][2]).startswith("contact:")
+    ]
+    assert len(owned) >= 5
+    for first, again in owned:
+        assert decided[again][2] == f"lead:{first}", (first, again, decided[again])
 
 
 def test_two_runs_at_once_never_decide_or_write_a_lead_twice(env: SandboxCRM) -> None:

@@ -122,11 +122,13 @@ class SandboxCRM(SandboxEdits):
         query = """
             SELECT * FROM leads
             WHERE is_deleted = 0 AND converted_opportunity_id IS NULL
-              AND (modified_at > ? OR (modified_at = ? AND id > ?))
+              AND (modified_at, id) > (?, ?)
             ORDER BY modified_at, id LIMIT ?
         """
+        # a row value: the page starts where the cursor is in the (modified_at, id) index; an OR of the two
+        # columns scanned the index from its start past every page read before
         with self._db() as db:
-            rows = pd.read_sql_query(query, db, params=(after_stamp, after_stamp, after_id, limit))
+            rows = pd.read_sql_query(query, db, params=(after_stamp, after_id, limit))
             if rows.empty:
                 return conform_leads(pd.DataFrame(), self.fields), since
             frame = self._leads_frame(db, rows)
@@ -212,12 +214,19 @@ class SandboxCRM(SandboxEdits):
         cells[pd.isna(cells)] = None  # missing (NaN or pd.NA) is null, as JSON has it
         rows = json.dumps(cells.tolist())
         with self._db() as db:
-            db.execute(
-                "UPDATE leads SET owner_id = w.value ->> 1, lead_tier = w.value ->> 2, "
-                "routing_reason = w.value ->> 3, modified_at = ?, status = 'Assigned' "
-                "FROM json_each(?) AS w WHERE leads.id = w.value ->> 0 AND leads.is_deleted = 0",
-                (written_at, rows),
-            )
+            if "\\u0000" in rows:  # SQLite's JSON functions end a text at a NUL: bound a row at a time
+                db.executemany(
+                    "UPDATE leads SET owner_id = ?, lead_tier = ?, routing_reason = ?, modified_at = ?, "
+                    "status = 'Assigned' WHERE id = ? AND is_deleted = 0",
+                    [(owner, tier, reason, written_at, lead) for lead, owner, tier, reason in cells.tolist()],
+                )
+            else:
+                db.execute(
+                    "UPDATE leads SET owner_id = w.value ->> 1, lead_tier = w.value ->> 2, "
+                    "routing_reason = w.value ->> 3, modified_at = ?, status = 'Assigned' "
+                    "FROM json_each(?) AS w WHERE leads.id = w.value ->> 0 AND leads.is_deleted = 0",
+                    (written_at, rows),
+                )
             # in the batch's order, one row a write that landed (a deleted lead's did not)
             db.execute(
                 "INSERT INTO owner_writes (lead_id, owner_id, written_at) "
@@ -276,4 +285,9 @@ def _asked(db: sqlite3.Connection, table: str, values: Iterable[str]) -> None:
     thousands of values, and one insert from JSON, not one a value (each retook the GIL)."""
     db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} (v TEXT PRIMARY KEY)")
     db.execute(f"DELETE FROM {table}")
-    db.execute(f"INSERT OR IGNORE INTO {table} SELECT value FROM json_each(?)", (json.dumps(list(values)),))
+    values = list(values)
+    asked = json.dumps(values)
+    if "\\u0000" in asked:  # SQLite's JSON functions end a text at a NUL: bound a value at a time
+        db.executemany(f"INSERT OR IGNORE INTO {table} VALUES (?)", [(v,) for v in values])
+    else:
+        db.execute(f"INSERT OR IGNORE INTO {table} SELECT value FROM json_each(?)", (asked,))

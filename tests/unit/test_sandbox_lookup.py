@@ -84,7 +84,8 @@ def _pools(crm: SandboxCRM) -> tuple[list[str], list[str]]:
 @given(data=st.data())
 def test_the_lookup_finds_what_it_found_before(crm: SandboxCRM, data: st.DataObject) -> None:
     emails, domains = _pools(crm)
-    case = st.sampled_from([str, str.upper, str.lower, lambda e: f"  {e} "])
+    # a NUL after a known email must not find it (SQLite's JSON functions end a text at a NUL)
+    case = st.sampled_from([str, str.upper, str.lower, lambda e: f"  {e} ", lambda e: f"{e}\x00x"])
     asked = data.draw(
         st.lists(
             st.one_of(st.builds(lambda f, e: f(e), case, st.sampled_from(emails)), st.text(max_size=5)),

@@ -214,7 +214,7 @@ class SandboxCRM(SandboxEdits):
         cells[pd.isna(cells)] = None  # missing (NaN or pd.NA) is null, as JSON has it
         rows = json.dumps(cells.tolist())
         with self._db() as db:
-            if "\\u0000" in rows:  # SQLite's JSON functions end a text at a NUL: bound a row at a time
+            if _cut_at_nul(rows):  # bound a row at a time, as before
                 db.executemany(
                     "UPDATE leads SET owner_id = ?, lead_tier = ?, routing_reason = ?, modified_at = ?, "
                     "status = 'Assigned' WHERE id = ? AND is_deleted = 0",
@@ -287,7 +287,13 @@ def _asked(db: sqlite3.Connection, table: str, values: Iterable[str]) -> None:
     db.execute(f"DELETE FROM {table}")
     values = list(values)
     asked = json.dumps(values)
-    if "\\u0000" in asked:  # SQLite's JSON functions end a text at a NUL: bound a value at a time
+    if _cut_at_nul(asked):  # bound a value at a time
         db.executemany(f"INSERT OR IGNORE INTO {table} VALUES (?)", [(v,) for v in values])
     else:
         db.execute(f"INSERT OR IGNORE INTO {table} SELECT value FROM json_each(?)", (asked,))
+
+
+def _cut_at_nul(values_json: str) -> bool:
+    """Whether SQLite's JSON functions would read a text of this JSON short: they end a text at a NUL (which
+    JSON writes as an escape). Such values are bound one by one instead."""
+    return "\\u0000" in values_json

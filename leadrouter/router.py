@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable
 from functools import cache
@@ -112,6 +113,8 @@ def preload(settings: Settings) -> None:
     _roster_file(settings)
     _territories(settings)
     open_chain(settings, rulebook)
+    # what open_scorer imports on a run's first call: scikit-learn's trees, 0.2 s
+    importlib.import_module("leadrouter.classify.conversion.model")
 
 
 # each file as a warm worker keeps it: parsed again only when it changes (or the custom fields do)

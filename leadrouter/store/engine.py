@@ -84,13 +84,18 @@ def open_store(url: str, migrate: bool = True) -> Store:
 
 # a \u0000 escape (not an escaped backslash followed by "u0000"): PostgreSQL refuses it when it reads a JSON value
 # as text (->>), so one NUL in a lead's text would break every query reading that decision's explanation
-_NUL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+_NUL_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def json_bytes(value: object) -> bytes:
+    """JSON for the store's JSON columns, UTF-8 encoded; a NUL in any string is kept as U+FFFD."""
+    raw = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY)
+    return _NUL_ESCAPE.sub(rb"\1\\ufffd", raw) if b"\\u0000" in raw else raw
 
 
 def json_text(value: object) -> str:
-    """JSON for the store's JSON columns; a NUL in any string is kept as U+FFFD."""
-    text = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
-    return _NUL_ESCAPE.sub(r"\1\\ufffd", text) if "\\u0000" in text else text
+    """json_bytes as text: what the JSON type binds on SQLite."""
+    return json_bytes(value).decode()
 
 
 def _switch_to_wal(dbapi_conn) -> None:

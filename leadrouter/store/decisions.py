@@ -19,6 +19,7 @@ from sqlalchemy import (
     cast,
     func,
     select,
+    text,
     update,
 )
 
@@ -264,6 +265,10 @@ def run_tally(store: Store, source: str, run_id: str) -> pd.DataFrame:
         .group_by(*facts)
     )
     with store.engine.connect() as conn:
+        if store.is_postgres:
+            # a run's tallies are a few hundred: hashed, not its 100,000 rows sorted (to disk), which is what
+            # the planner picks on a ledger a backlog has just filled and nothing has analysed: 0.35 s -> 0.19
+            conn.execute(text("SET LOCAL enable_sort = off"))
         return pd.DataFrame(
             conn.execute(query).all(), columns=[*(f.name for f in facts), "leads", *(s.name for s in sums)]
         )

@@ -112,7 +112,7 @@ def copy_rows(conn: Connection, table: Table, columns: dict[str, list]) -> None:
         raise DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error) from exc
 
 
-NULL = b"\\N"
+NULL = "\\N"  # a null in COPY's text format
 
 
 def copy_text(values: list) -> list[bytes] | None:
@@ -122,14 +122,14 @@ def copy_text(values: list) -> list[bytes] | None:
     kinds = set(map(type, values))
     kinds.discard(type(None))
     if not kinds:
-        return [NULL] * len(values)
+        return [NULL.encode()] * len(values)
     kind = kinds.pop()
     if kinds or kind not in RENDER:
         return None
     render = RENDER[kind]
     # equal text, int and bool values have one text; an equal float (0.0, -0.0) or stamp (its offset) may not
     keys = values if kind in (str, int, bool) else list(map(id, values))
-    return each_once(lambda v: NULL if v is None else render(v).encode(), values, keys)
+    return each_once(lambda v: (NULL if v is None else render(v)).encode(), values, keys)
 
 
 def copy_json(values: list) -> list[bytearray]:

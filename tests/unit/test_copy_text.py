@@ -32,14 +32,11 @@ def old_driver_values(dialect, name: str, values: list) -> list:
     return list(map(process, values)) if process else values
 
 
-OLD_NULL = "\\N"
-
-
 def old_copy_text(values: list, serialize: Callable[[object], str]) -> list[str] | None:
     """copy_text before, verbatim."""
     kinds = {type(v) for v in values} - {type(None)}
     if not kinds:
-        return [OLD_NULL] * len(values)
+        return [NULL] * len(values)
     if len(kinds) > 1:
         return None
     kind = kinds.pop()
@@ -55,7 +52,7 @@ def old_copy_text(values: list, serialize: Callable[[object], str]) -> list[str]
         render = lambda v: old_escaped((v.dumps or serialize)(v.obj))  # noqa: E731
     else:
         return None
-    return [OLD_NULL if v is None else render(v) for v in values]
+    return [NULL if v is None else render(v) for v in values]
 
 
 def encoded(texts: list[str] | None) -> list[bytes] | None:
@@ -156,8 +153,8 @@ def test_json_columns_are_the_serialisers_text_and_none_is_json_null() -> None:
 def test_mixed_kinds_and_unknown_kinds_are_left_to_psycopg() -> None:
     assert copy_text([1, 0.5]) is None
     assert copy_text([pd.Timestamp(INSTANT)]) is None  # a datetime subclass
-    assert copy_text([None, None]) == [NULL, NULL]
-    assert copy_text([]) == [NULL] * 0
+    assert copy_text([None, None]) == [NULL.encode(), NULL.encode()]
+    assert copy_text([]) == []
 
 
 @settings(max_examples=100, deadline=None)

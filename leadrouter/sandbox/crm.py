@@ -8,7 +8,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -90,7 +90,8 @@ class SandboxCRM(SandboxEdits):
         accounts["owner_id"] = rng.choice(owners, len(accounts))
         contacts = generate_contacts(rng, accounts, 1500)
         contacts = contacts.merge(accounts[["account_id", "owner_id"]], on="account_id")
-        with sqlite3.connect(path) as db:
+        # closed here, not when the collector gets to it: a copy of the file would miss what its WAL still holds
+        with closing(sqlite3.connect(path)) as db, db:
             db.executescript(SCHEMA.read_text())
             USERS.to_sql("users", db, if_exists="append", index=False)
             accounts.rename(columns={"account_id": "id"}).drop(columns="region").to_sql(

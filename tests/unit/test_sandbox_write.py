@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 from pathlib import Path
@@ -60,7 +61,9 @@ def _write_assignments_before(crm: SandboxCRM, frame: pd.DataFrame) -> pd.DataFr
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     crm = SandboxCRM.create(tmp_path_factory.mktemp("write") / "sandbox.db", seed=3, leads=30, now=NOW)
-    with sqlite3.connect(crm.path) as db:
+    # closed, not left to the collector: the tests copy the file, and an open connection's write may still be
+    # in the WAL beside it
+    with contextlib.closing(sqlite3.connect(crm.path)) as db, db:
         ids = [i for (i,) in db.execute("SELECT id FROM leads ORDER BY id")]
         db.execute("UPDATE leads SET is_deleted = 1 WHERE id = ?", (ids[0],))  # a lead deleted meanwhile
     return crm.path, ids

@@ -215,11 +215,16 @@ class SandboxCRM(SandboxEdits):
         cells[pd.isna(cells)] = None  # missing (NaN or pd.NA) is null, as JSON has it
         rows = json.dumps(cells.tolist())
         with self._db() as db:
-            if _cut_at_nul(rows):  # bound a row at a time, as before
+            if _cut_at_nul(rows):  # bound a row at a time, as before: the owner writes too
                 db.executemany(
                     "UPDATE leads SET owner_id = ?, lead_tier = ?, routing_reason = ?, modified_at = ?, "
                     "status = 'Assigned' WHERE id = ? AND is_deleted = 0",
                     [(owner, tier, reason, written_at, lead) for lead, owner, tier, reason in cells.tolist()],
+                )
+                db.executemany(
+                    "INSERT INTO owner_writes (lead_id, owner_id, written_at) SELECT id, owner_id, ? FROM leads "
+                    "WHERE id = ? AND is_deleted = 0 AND modified_at = ?",
+                    [(written_at, lead, written_at) for lead in cells[:, 0].tolist()],
                 )
             else:
                 db.execute(
@@ -228,13 +233,13 @@ class SandboxCRM(SandboxEdits):
                     "FROM json_each(?) AS w WHERE leads.id = w.value ->> 0 AND leads.is_deleted = 0",
                     (written_at, rows),
                 )
-            # in the batch's order, one row a write that landed (a deleted lead's did not)
-            db.execute(
-                "INSERT INTO owner_writes (lead_id, owner_id, written_at) "
-                "SELECT leads.id, leads.owner_id, ? FROM json_each(?) AS w JOIN leads ON leads.id = w.value ->> 0 "
-                "WHERE leads.is_deleted = 0 AND leads.modified_at = ? ORDER BY w.key",
-                (written_at, rows, written_at),
-            )
+                # in the batch's order, one row a write that landed (a deleted lead's did not)
+                db.execute(
+                    "INSERT INTO owner_writes (lead_id, owner_id, written_at) SELECT leads.id, leads.owner_id, ? "
+                    "FROM json_each(?) AS w JOIN leads ON leads.id = w.value ->> 0 "
+                    "WHERE leads.is_deleted = 0 AND leads.modified_at = ? ORDER BY w.key",
+                    (written_at, rows, written_at),
+                )
             (live,) = db.execute(
                 "SELECT json_group_array(id) FROM leads WHERE is_deleted = 0 AND modified_at = ?",
                 (written_at,),

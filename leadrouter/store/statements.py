@@ -105,7 +105,9 @@ def copy_rows(conn: Connection, table: Table, columns: dict[str, list]) -> None:
                 # one buffer: callers bound the rows per call (record sends ROWS_AT_ONCE)
                 copy.write(b"".join([b"\t".join(row) + b"\n" for row in zip(*texts, strict=True)]))
             else:
-                converted = map(driver_values, [dialect] * len(kinds), kinds, columns.values())
+                converted = [
+                    driver_values(dialect, kind, v) for kind, v in zip(kinds, columns.values(), strict=True)
+                ]
                 for row in zip(*converted, strict=True):
                     copy.write_row(row)
     except dialect.loaded_dbapi.Error as exc:  # as an INSERT raises them (IntegrityError for a duplicate)

@@ -88,7 +88,10 @@ def test_the_write_changes_the_crm_as_before(
     base: tuple[Path, list[str]], tmp_path: Path, data: st.DataObject, dtype: object
 ) -> None:
     path, ids = base
-    lead_ids = data.draw(st.lists(st.sampled_from([*ids, "gone-1", "gone-2"]), unique=True, max_size=8))
+    # an id with a NUL names no lead: it must not be read as the lead whose id it starts with
+    lead_ids = data.draw(
+        st.lists(st.sampled_from([*ids, "gone-1", "gone-2", ids[1] + "\x00x"]), unique=True, max_size=8)
+    )
     frame = pd.DataFrame(
         {
             column: pd.Series(
@@ -126,3 +129,25 @@ def test_a_write_sets_the_owner_once_and_refuses_a_deleted_lead(
     leads, writes = _state(tmp_path / "crm.db")
     assert writes == [(ids[1], "U002")]
     assert leads[1] == (ids[1], "U002", "VIP", "Zoë", "Assigned", 0)
+
+
+def test_an_id_with_a_nul_writes_no_other_lead(base: tuple[Path, list[str]], tmp_path: Path) -> None:
+    """SQLite's JSON functions end a text at a NUL: "<id>\\x00x" must not be taken for <id>."""
+    path, ids = base
+    frame = pd.DataFrame(
+        {
+            "lead_id": [ids[1], ids[1] + "\x00x"],
+            "owner_id": ["U001", "U002"],
+            "tier": "VIP",
+            "routing_reason": "r",
+        }
+    )
+    new, old = tmp_path / "new.db", tmp_path / "old.db"
+    shutil.copy(path, new)
+    shutil.copy(path, old)
+    outcome = SandboxCRM(new).write_assignments(frame)
+    before = _write_assignments_before(SandboxCRM(old), frame)
+    pd.testing.assert_frame_equal(outcome, before)
+    assert outcome["ok"].tolist() == [True, False]
+    assert _state(new) == _state(old)
+    assert _state(new)[1] == [(ids[1], "U001")]  # one owner write, for the lead that exists

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib
 import os
 from functools import partial
 from pathlib import Path
@@ -48,6 +49,8 @@ ROOT = Path(__file__).resolve().parents[1]
 POOL = "leadrouter"
 QUERY_S = 1  # how often to look for runs when no Scheduled event woke the worker first
 SCHEDULED = "prefect.flow-run.Scheduled"
+# what Prefect's engine imports inside a process's first flow run (FastAPI's encoders alone: 0.1 s)
+ENGINE_FIRST_RUN = ("fastapi.encoders", "prefect.task_engine", "prefect.utilities.visualization")
 
 
 class WarmWorker(ProcessWorker):
@@ -163,6 +166,8 @@ class WarmWorker(ProcessWorker):
                 await self._load(deployment.entrypoint)
             except Exception as exc:  # a deployment of other code in the pool is not this worker's to load
                 self._logger.warning("not preloading %s: %s", deployment.entrypoint, exc)
+        for module in ENGINE_FIRST_RUN:
+            importlib.import_module(module)
         await anyio.to_thread.run_sync(warm_up)  # last: it freezes what is loaded by then, the flows included
 
 

@@ -145,3 +145,49 @@ def test_a_new_run_starts_on_its_scheduled_event_not_at_the_next_poll(sandbox: S
 
     assert run.state_name == "Completed"
     assert (run.start_time - created.created).total_seconds() < 10
+
+
+FIRST_RUN = """
+import importlib, sys
+from prefect import flow, task
+from deployments.worker import ENGINE_FIRST_RUN
+
+if sys.argv[1] == "preloaded":
+    for module in ENGINE_FIRST_RUN:
+        importlib.import_module(module)
+
+@task
+def one() -> int:
+    return 1
+
+@flow
+def two(n: int = 1) -> int:
+    return one.submit().result() + one() * n
+
+before = set(sys.modules)
+assert two() == 2
+print(" ".join(sorted(m for m in set(sys.modules) - before if m.startswith(("fastapi", "prefect.")))))
+"""
+
+
+def engine_imports_in_first_run(mode: str) -> list[str]:
+    """The FastAPI and Prefect modules a fresh process's first flow run (with a task) imports."""
+    import subprocess
+    import sys
+
+    from prefect.settings import PREFECT_API_URL
+
+    from leadrouter.config import PROJECT_ROOT
+
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_RUN, mode], capture_output=True, text=True, cwd=PROJECT_ROOT, env=env
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.split()
+
+
+def test_the_worker_imports_before_its_first_run_what_the_engine_imports_inside_one() -> None:
+    cold = engine_imports_in_first_run("cold")
+    assert "fastapi.encoders" in cold, cold  # what a first run would wait for
+    assert engine_imports_in_first_run("preloaded") == []

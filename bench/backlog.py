@@ -5,7 +5,8 @@ the child before the clock starts); `--ledger both` measures each backlog on bot
 
 Every measurement runs in a fresh process against one local Prefect server started here. Route time is the
 route_inbound call (flow run included; imports, Great Expectations' context and the language model, which a warm worker
-builds once at start, and the sandbox's creation are not). Prints one JSON object
+builds once at start, the sandbox's creation, and a process's first flow run, which an empty run before the clock
+makes (route_nothing), are not). Prints one JSON object
 whose top-level keys bench/run.py merges: backlog_10k_s, backlog_100k_s (SQLite ledger),
 backlog_100k_postgresql_s, per_lead_baseline_ratio; each backlog's stage breakdown (seconds in each task
 of route-inbound, summed over its batches), the CPU seconds of the router and of the PostgreSQL ledger's
@@ -35,6 +36,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
+from prefect import Flow
 from prefect_server import load_average, local_server, peak_rss_mb, peak_rss_since_reset_mb, reset_peak_rss
 from route_timeline import task_runs
 
@@ -85,6 +87,26 @@ def stage_seconds(api: str, run_ids: list[str]) -> dict[str, float]:
     return {name: round(float(s), 2) for name, s in took.sort_values(ascending=False).items()}
 
 
+def route_nothing(tmp: Path, route_inbound: Flow) -> float:
+    """One route-inbound run over an empty sandbox before the clock starts, as a router in production has run
+    before its backlog arrives: Prefect's engine has imported what a process's first flow run imports (FastAPI's
+    encoders, the task engine: 0.4 s), checked the server's API version once, the Prefect server has answered
+    each kind of a run's requests and the ledger has its schema. Returns the run's seconds, which the JSON
+    keeps: the first run of a fresh process against a fresh server takes that much longer."""
+    from leadrouter.sandbox.crm import SandboxCRM
+
+    backlog_path = os.environ["LEADROUTER_SANDBOX_PATH"]
+    os.environ["LEADROUTER_SANDBOX_PATH"] = str(SandboxCRM.create(tmp / "empty.db", seed=SEED).path)
+    try:
+        started = time.perf_counter()
+        summary = route_inbound(return_state=True).result()
+        if summary["leads"]:
+            raise RuntimeError(f"the warm-up run routed {summary['leads']} leads: its sandbox was not empty")
+        return round(time.perf_counter() - started, 2)
+    finally:
+        os.environ["LEADROUTER_SANDBOX_PATH"] = backlog_path
+
+
 def route_backlog(leads: int, ledger: str = "sqlite") -> dict:
     """Create the backlog, then run route-inbound until every lead is decided; wall time and audit."""
     from leadrouter.config import Settings
@@ -104,6 +126,7 @@ def route_backlog(leads: int, ledger: str = "sqlite") -> dict:
         from leadrouter.pipeline import warm_up
 
         warm_up()  # GX and the language model: loaded once per worker process (deployments/worker.py), not per run
+        warm_run_s = route_nothing(Path(tmp), route_inbound)
 
         batch_size = Settings().batch_size
         totals = dict.fromkeys(("leads", "written", "quarantined", "review", "write_failed"), 0)
@@ -132,6 +155,7 @@ def route_backlog(leads: int, ledger: str = "sqlite") -> dict:
         "leads": leads,
         "ledger": ledger,
         "route_s": round(elapsed, 2),
+        "warm_up_run_s": warm_run_s,  # the empty run before the clock (route_nothing)
         "leads_per_s": round(leads / elapsed, 1),
         "flow_runs": len(run_ids),
         "stages_s": stage_seconds(os.environ["PREFECT_API_URL"], run_ids),

@@ -102,8 +102,10 @@ def route_inbound(
             routed, leads = len(leads), None  # the next page is pulled while this name holds the last one
             empty = not routed
             if routed >= RELEASE_AFTER:
-                # the page's frames are gone, but glibc keeps their pages: the next page would peak on top
-                release_memory()
+                # the page's frames are gone, but glibc keeps their pages: the next page would peak on top.
+                # Their cycles are young: a full collection also walks what the run keeps (40 ms a page), for
+                # the same peak
+                release_memory(generation=1)
             if not empty:
                 lingers_until = time.monotonic() + linger_s
             # a later page with nothing undecided is our own writes coming back (a 100k backlog's 100k):

@@ -10,9 +10,10 @@ import platform
 from functools import cache
 
 
-def release_memory() -> None:
-    """Collect garbage, then ask glibc to return its freed pages to the system (a no-op elsewhere)."""
-    gc.collect()
+def release_memory(generation: int = 2) -> None:
+    """Collect garbage (the generations up to `generation`, as gc.collect), then ask glibc to return its freed
+    pages to the system (a no-op elsewhere)."""
+    gc.collect(generation)
     trim = _libc_function("malloc_trim")
     if trim is not None:
         trim(0)

@@ -32,7 +32,7 @@ ENRICHMENT_FACTS = [
     "match_score", "match_explanation", "enrichment_failed",
 ]  # fmt: skip
 NO_RULE = "no rule resolved the lead"
-ROWS_AT_ONCE = 5_000  # decisions turned into the ledger's values and sent at once
+ROWS_AT_ONCE = 2_500  # decisions turned into the ledger's values and sent at once (a part of the COPY)
 MODEL_FACTS = [
     "model", "urgency", "confidence", "rationale", "brief", "model_cost_usd", "model_outcome", "model_error",
 ]  # fmt: skip
@@ -211,9 +211,12 @@ def _insert(
         # the CRM keeps the value as typed
         recorded = recorded.assign(country=country_code(recorded["country"]))
     stamp = clock.now()
-    # a few thousand rows at a time: a page's Python values, JSON and COPY text at once were the router's peak
-    for start in range(0, len(recorded), ROWS_AT_ONCE):
-        insert_decisions(conn, _decision_columns(ctx, recorded.iloc[start : start + ROWS_AT_ONCE], stamp))
+    # a few thousand rows at a time, each part built while the ledger takes in the last (one COPY): a page's
+    # Python values, JSON and COPY text at once were the router's peak
+    parts = range(0, len(recorded), ROWS_AT_ONCE)
+    insert_decisions(
+        conn, (_decision_columns(ctx, recorded.iloc[s : s + ROWS_AT_ONCE], stamp) for s in parts)
+    )
     if len(review):
         reasons = review.reindex(columns=["review_reason"])["review_reason"].astype(object)
         queued = review.assign(reason=[r or NO_RULE for r in reasons.where(reasons.notna(), None)])

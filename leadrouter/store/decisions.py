@@ -50,9 +50,9 @@ def undecided(store: Store, source: str, frame: pd.DataFrame) -> pd.DataFrame:
     return frame[~frame["lead_id"].isin(seen)].reset_index(drop=True)
 
 
-def insert_decisions(conn: Connection, columns: dict[str, list]) -> None:
-    """Insert new decisions given column by column (see insert_columns)."""
-    insert_columns(conn, decisions, columns)
+def insert_decisions(conn: Connection, parts: Iterable[dict[str, list]]) -> None:
+    """Insert new decisions given in parts, each column by column (see insert_columns)."""
+    insert_columns(conn, decisions, parts)
 
 
 def lead_decisions(store: Store, lead_id: str, source: str | None = None) -> list[Row]:

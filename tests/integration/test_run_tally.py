@@ -91,8 +91,8 @@ def record(store: Store, explanations: list, owners: list[str | None]) -> str:
         "explanation": explanations,
     }
     with store.transaction() as conn:
-        insert_decisions(conn, columns)
-        insert_columns(conn, AS_JSON, columns)
+        insert_decisions(conn, [columns])
+        insert_columns(conn, AS_JSON, [columns])
     return run_id
 
 

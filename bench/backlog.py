@@ -64,6 +64,31 @@ def own_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def helpers() -> list[psutil.Process]:
+    """This process's descendants but the ledger's PostgreSQL: the contact checks' workers and their forkserver."""
+    return [p for p in psutil.Process().children(recursive=True) if "postgres" not in p.name()]
+
+
+def helper_cpu_s() -> float:
+    """CPU seconds the helper processes alive now have used so far."""
+    total = 0.0
+    for proc in helpers():
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = proc.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def helper_peak_rss_mb() -> float:
+    """The helper processes' peak resident sets (VmHWM), summed: an upper bound of what they held at once."""
+    total = 0
+    for proc in helpers():
+        with contextlib.suppress(psutil.NoSuchProcess, FileNotFoundError):
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+            total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+    return round(total / 1024, 1)
+
+
 def server_cpu_s(data: Path) -> float | None:
     """CPU seconds used so far by the PostgreSQL server whose data folder is `data`: the postmaster, the
     backends it has reaped (each run closes its connections) and those alive now; None without one."""
@@ -136,7 +161,7 @@ def route_backlog(leads: int, ledger: str = "sqlite") -> dict:
         # route's own growth
         rss_before_route = psutil.Process().memory_info().rss / 2**20
         reset_peak_rss()  # the route's own peak, not the sandbox generation's
-        cpu_before, started = own_cpu_s(), time.perf_counter()
+        cpu_before, helpers_before, started = own_cpu_s(), helper_cpu_s(), time.perf_counter()
         while totals["leads"] < leads and len(run_ids) < MAX_RUNS:
             state = route_inbound(
                 batch_size=batch_size, max_batches=math.ceil(leads / batch_size) + 1, return_state=True
@@ -145,6 +170,7 @@ def route_backlog(leads: int, ledger: str = "sqlite") -> dict:
             totals = {key: value + summary[key] for key, value in totals.items()}
             run_ids.append(str(state.state_details.flow_run_id))
         elapsed, cpu = time.perf_counter() - started, own_cpu_s() - cpu_before
+        helpers_cpu, helpers_peak = helper_cpu_s() - helpers_before, helper_peak_rss_mb()
         route_peak = peak_rss_since_reset_mb()
         server_after = server_cpu_s(Path(tmp) / "pg")
         load_after = load_average()
@@ -162,6 +188,8 @@ def route_backlog(leads: int, ledger: str = "sqlite") -> dict:
         # CPU the routing took, which a loaded machine does not inflate as it does route_s: on an idle 2-core
         # machine route_s is about their sum (the stages run one after another), plus the Prefect server's share
         "router_cpu_s": round(cpu, 2),
+        # the router's helper processes (the contact checks' workers): not in router_cpu_s
+        "helper_cpu_s": round(helpers_cpu, 2),
         "ledger_server_cpu_s": None if server_before is None else round(server_after - server_before, 2),
         "batch_size": batch_size,
         **{f"decided_{k}" if k == "leads" else k: v for k, v in totals.items()},
@@ -172,6 +200,7 @@ def route_backlog(leads: int, ledger: str = "sqlite") -> dict:
         # /proc cannot tell it
         "peak_rss_mb": route_peak or peak_rss_mb(),
         "child_peak_rss_mb": peak_rss_mb(),  # the whole child, the 100k-lead sandbox's generation included
+        "helper_peak_rss_mb": helpers_peak,  # each helper process's own peak, summed
         "rss_before_route_mb": round(rss_before_route, 1),
         "load_average_before": load_before,
         "load_average_after": load_after,

@@ -20,7 +20,7 @@ from leadrouter.schema import (
     MODEL_INPUT_COLUMNS,
     UTC_TS,
     conform,
-    stamp_text,
+    utc_stamps,
 )
 
 
@@ -192,19 +192,8 @@ def read_values(values: pd.Series, field: CustomField) -> pd.Series:
         out = pd.Series(pd.NA, index=values.index, dtype="boolean")
         return out.mask(lower.isin(TRUE_WORDS), True).mask(lower.isin(FALSE_WORDS), False)
     if field.type == FieldType.DATE:
-        return _dates(text)
+        return utc_stamps(text)
     return text.astype("string")
-
-
-def _dates(text: pd.Series) -> pd.Series:
-    """ISO 8601 stamps parsed at once; only the rest one by one (pandas' "mixed" format is per value)."""
-    stamps = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601").astype(UTC_TS)
-    rest = text.notna() & stamps.isna()
-    if rest.any():
-        stamps[rest] = pd.to_datetime(
-            stamp_text(text[rest]), utc=True, errors="coerce", format="mixed"
-        ).astype(UTC_TS)
-    return stamps
 
 
 def unreadable(raw: pd.Series, typed: pd.Series) -> pd.Series:

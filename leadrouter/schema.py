@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+import numpy as np
 import pandas as pd
 
 
@@ -172,14 +173,27 @@ def stamp_text(values: pd.Series) -> pd.Series:
     return values.mask(too_long) if too_long.any() else values
 
 
+def utc_stamps(values: pd.Series) -> pd.Series:
+    """Stamps (text, or dates already read) as UTC_TS, NaT where none can be read. ISO 8601 text is parsed at
+    once; the rest value by value, as pandas' "mixed" format reads any (it gives ISO 8601 text the same instant,
+    one value at a time: 33 ms per 20,000 CRM stamps, against 2)."""
+    is_text = np.array([type(v) is str for v in values.to_numpy(dtype=object)], dtype=bool)
+    text = values.where(is_text)  # a number is no ISO 8601 text
+    stamps = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601").astype(UTC_TS)
+    rest = values.notna() & stamps.isna()
+    if rest.any():
+        stamps[rest] = pd.to_datetime(
+            stamp_text(values[rest]), utc=True, errors="coerce", format="mixed"
+        ).astype(UTC_TS)
+    return stamps
+
+
 def conform(frame: pd.DataFrame, columns: dict[str, str] = LEAD_COLUMNS) -> pd.DataFrame:
     """Return frame with exactly `columns` (missing ones added as nulls) cast to their dtypes."""
     out = frame.reindex(columns=list(columns))
     for name, dtype in columns.items():
         if dtype == UTC_TS:
-            out[name] = pd.to_datetime(
-                stamp_text(out[name]), utc=True, errors="coerce", format="mixed"
-            ).astype(UTC_TS)
+            out[name] = utc_stamps(out[name])
         elif dtype == "Int64":
             out[name] = whole_numbers(out[name])
         elif dtype == "Float64":  # a CRM's text in a number field ("lots") is no number: null, not a crash

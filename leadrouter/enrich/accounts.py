@@ -14,6 +14,7 @@ from leadrouter.enrich.company_names import (
 )
 from leadrouter.enrich.domains import company_domains, ends_in, hosts, registrable, registrable_domain
 from leadrouter.enrich.email import email_domain
+from leadrouter.schema import utc_stamps
 
 # Chosen on tests/data/account_matches.csv (test_threshold_sits_in_the_gap keeps it honest): right name
 # matches score 90-100 (a typo in a 6+ letter name: "Tescos" 91, "Inittech" 93; a unique prefix: 90), while
@@ -100,7 +101,7 @@ def _ranked_accounts(accounts: pd.DataFrame) -> pd.DataFrame:
     """Accounts in tie-break order: active owner first, then most recent activity, then account id."""
     active = accounts["owner_active"].astype("string").str.strip().str.lower().isin({"true", "1", "yes", "t"})
     # CRM exports mix "2025-01-01" and "2025-01-01T09:30:00Z" in one column: parse each on its own
-    last_activity = pd.to_datetime(accounts["last_activity_at"], utc=True, errors="coerce", format="mixed")
+    last_activity = utc_stamps(accounts["last_activity_at"])
     ranked = pd.DataFrame(
         {
             "account_id": accounts["account_id"].astype("string").array,

@@ -7,7 +7,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from leadrouter.config import Settings
-from leadrouter.schema import OUTCOME_FIELDS
+from leadrouter.schema import OUTCOME_FIELDS, utc_stamps
 from leadrouter.validate.vocabularies import vocabulary_key
 
 STATES = ("won", "lost", "open")
@@ -129,8 +129,7 @@ def clean_outcomes(
     deal, else its largest."""
     frame = fetched.reindex(columns=["lead_id", *OUTCOME_FIELDS]).reset_index(drop=True)
     amount = pd.to_numeric(frame["amount"], errors="coerce")
-    close = pd.to_datetime(frame["close_date"], errors="coerce", format="mixed", utc=True)
-    created = pd.to_datetime(frame["deal_created_at"], errors="coerce", format="mixed", utc=True)
+    close, created = utc_stamps(frame["close_date"]), utc_stamps(frame["deal_created_at"])
     currency = frame["currency"].astype("string").str.strip().str.upper()
     odd_currency = currency.notna() & ~currency.str.fullmatch(r"[A-Z]{3}").fillna(False)
     no_lead = ~_given(frame["lead_id"])

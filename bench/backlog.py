@@ -69,10 +69,10 @@ def helpers() -> list[psutil.Process]:
     return [p for p in psutil.Process().children(recursive=True) if "postgres" not in p.name()]
 
 
-def helper_cpu_s() -> float:
-    """CPU seconds the helper processes alive now have used so far."""
+def cpu_s(processes: list[psutil.Process]) -> float:
+    """CPU seconds these processes have used so far (one that has ended meanwhile counts nothing)."""
     total = 0.0
-    for proc in helpers():
+    for proc in processes:
         with contextlib.suppress(psutil.NoSuchProcess):
             times = proc.cpu_times()
             total += times.user + times.system
@@ -80,13 +80,8 @@ def helper_cpu_s() -> float:
 
 
 def helper_peak_rss_mb() -> float:
-    """The helper processes' peak resident sets (VmHWM), summed: an upper bound of what they held at once."""
-    total = 0
-    for proc in helpers():
-        with contextlib.suppress(psutil.NoSuchProcess, FileNotFoundError):
-            status = Path(f"/proc/{proc.pid}/status").read_text()
-            total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
-    return round(total / 1024, 1)
+    """The helper processes' peak resident sets, summed: an upper bound of what they held at once."""
+    return round(sum(peak_rss_since_reset_mb(proc.pid) or 0.0 for proc in helpers()), 1)
 
 
 def server_cpu_s(data: Path) -> float | None:
@@ -97,12 +92,7 @@ def server_cpu_s(data: Path) -> float | None:
         return None
     postmaster = psutil.Process(int(pid_file.read_text().split()[0]))
     own = postmaster.cpu_times()
-    total = own.user + own.system + own.children_user + own.children_system
-    for proc in postmaster.children(recursive=True):
-        with contextlib.suppress(psutil.NoSuchProcess):
-            times = proc.cpu_times()
-            total += times.user + times.system
-    return total
+    return own.children_user + own.children_system + cpu_s([postmaster, *postmaster.children(recursive=True)])
 
 
 def stage_seconds(api: str, run_ids: list[str]) -> dict[str, float]:
@@ -161,7 +151,7 @@ def route_backlog(leads: int, ledger: str = "sqlite") -> dict:
         # route's own growth
         rss_before_route = psutil.Process().memory_info().rss / 2**20
         reset_peak_rss()  # the route's own peak, not the sandbox generation's
-        cpu_before, helpers_before, started = own_cpu_s(), helper_cpu_s(), time.perf_counter()
+        cpu_before, helpers_before, started = own_cpu_s(), cpu_s(helpers()), time.perf_counter()
         while totals["leads"] < leads and len(run_ids) < MAX_RUNS:
             state = route_inbound(
                 batch_size=batch_size, max_batches=math.ceil(leads / batch_size) + 1, return_state=True
@@ -170,7 +160,7 @@ def route_backlog(leads: int, ledger: str = "sqlite") -> dict:
             totals = {key: value + summary[key] for key, value in totals.items()}
             run_ids.append(str(state.state_details.flow_run_id))
         elapsed, cpu = time.perf_counter() - started, own_cpu_s() - cpu_before
-        helpers_cpu, helpers_peak = helper_cpu_s() - helpers_before, helper_peak_rss_mb()
+        helpers_cpu, helpers_peak = cpu_s(helpers()) - helpers_before, helper_peak_rss_mb()
         route_peak = peak_rss_since_reset_mb()
         server_after = server_cpu_s(Path(tmp) / "pg")
         load_after = load_average()

@@ -110,10 +110,11 @@ def reset_peak_rss() -> None:
         Path("/proc/self/clear_refs").write_text("5")
 
 
-def peak_rss_since_reset_mb() -> float | None:
-    """This process's peak resident set since reset_peak_rss (Linux's VmHWM); None where there is none."""
+def peak_rss_since_reset_mb(pid: int | str = "self") -> float | None:
+    """A process's peak resident set (this one's by default) since reset_peak_rss, or since it started (Linux's
+    VmHWM); None where there is none."""
     with contextlib.suppress(OSError):
-        found = re.search(r"^VmHWM:\s+(\d+) kB", Path("/proc/self/status").read_text(), re.MULTILINE)
+        found = re.search(r"^VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.MULTILINE)
         return round(int(found.group(1)) / 1024, 1) if found else None
     return None
 

@@ -104,7 +104,7 @@ def copy_rows(conn: Connection, table: Table, parts: Iterable[dict[str, list]]) 
     as one buffer; a column whose values are not all of one plain type goes row by row through psycopg's own
     dumpers instead. Writes are queued to psycopg's writer thread: the server takes in a part while this
     thread builds the next (a blocking write of each part waited 0.45 s per 20,000 decisions, the server's
-    time, with nothing else to do). Every part has the first part's columns, in its order."""
+    time, with nothing else to do). Every part has the first part's columns."""
     from psycopg.copy import QueuedLibpqWriter  # the driver of PostgreSQL stores only
 
     preparer, dialect = conn.dialect.identifier_preparer, conn.dialect
@@ -112,15 +112,16 @@ def copy_rows(conn: Connection, table: Table, parts: Iterable[dict[str, list]]) 
     first = next(parts, None)
     if first is None:
         return
-    sql = f"COPY {preparer.format_table(table)} ({', '.join(map(preparer.quote, first))}) FROM STDIN"
-    kinds = [table.c[name].type for name in first]
+    names = list(first)
+    sql = f"COPY {preparer.format_table(table)} ({', '.join(map(preparer.quote, names))}) FROM STDIN"
+    kinds = [table.c[name].type for name in names]
     try:
         with (
             conn.connection.driver_connection.cursor() as cursor,
             cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy,
         ):
             for columns in itertools.chain([first], parts):
-                _copy_part(copy, dialect, kinds, list(columns.values()))
+                _copy_part(copy, dialect, kinds, [columns[name] for name in names])
     except dialect.loaded_dbapi.Error as exc:  # as an INSERT raises them (IntegrityError for a duplicate)
         raise DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error) from exc
 
